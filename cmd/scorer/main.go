@@ -1,0 +1,53 @@
+// Command scorer consumes Confluent-framed Avro records from Kafka, scores
+// them with an ONNX model and produces enriched records, dead-lettering
+// whatever cannot be scored. See the README for its configuration.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/streamscore/streamscore/internal/scorer"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run returns the exit code: 0 on a clean stop, 1 on a failure, 2 on bad
+// configuration.
+func run(args []string) int {
+	cfg, err := scorer.ParseConfig(args, os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "scorer:", err)
+		return 2
+	}
+	logger, err := scorer.NewLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "scorer:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	svc, err := scorer.New(cfg, logger)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	logger.Info("scorer started", "topics", cfg.Stream.Topics, "http", svc.Addr())
+	if err := svc.Run(ctx); err != nil {
+		logger.Error("scorer stopped", "err", err)
+		return 1
+	}
+	logger.Info("scorer stopped cleanly")
+	return 0
+}

@@ -1,0 +1,164 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Classes of per-record feature errors. The scorer dead-letters a record
+// that fails with one of them, naming the class; none of them is a reason to
+// stop the stream.
+var (
+	ErrMissingFeature = errors.New("missing feature")
+	ErrWrongType      = errors.New("wrong feature type")
+	ErrNonFinite      = errors.New("non-finite feature")
+	ErrOversize       = errors.New("oversize feature")
+)
+
+// Field describes one top-level field of a record schema, enough to check a
+// Spec against it before any record arrives.
+type Field struct {
+	Name string
+	// Type is the Avro type of the value: a primitive ("double", "long",
+	// "string", ...) or, for a nullable field, the non-null branch.
+	Type string
+	// Logical is the Avro logical type, such as "timestamp-millis".
+	Logical  string
+	Nullable bool
+}
+
+// numericTypes are the Avro types a float column accepts.
+var numericTypes = map[string]bool{"int": true, "long": true, "float": true, "double": true, "boolean": true}
+
+// CheckFields reports, all at once, every way in which records of a schema
+// with these fields could never be scored by this Spec: a mapped field that
+// is missing, or that has a type the column cannot take. Nullable fields
+// without a default are allowed: a null is refused per record.
+func (s Spec) CheckFields(fields []Field) error {
+	byName := make(map[string]Field, len(fields))
+	for _, f := range fields {
+		byName[f.Name] = f
+	}
+	var problems []string
+	for _, in := range s.Inputs {
+		for _, col := range in.Fields {
+			f, ok := byName[col.Field]
+			switch {
+			case !ok:
+				problems = append(problems, fmt.Sprintf("input %q needs field %q, which the schema lacks", in.Name, col.Field))
+			case in.isText() && f.Type != "string":
+				problems = append(problems, fmt.Sprintf("input %q takes text but field %q is %s", in.Name, col.Field, f.Type))
+			case !in.isText() && !numericTypes[f.Type]:
+				problems = append(problems, fmt.Sprintf("input %q takes numbers but field %q is %s", in.Name, col.Field, f.Type))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrSchemaMismatch, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// ErrSchemaMismatch means a model cannot score records of a given schema.
+var ErrSchemaMismatch = errors.New("model does not fit the record schema")
+
+// numericValue reads an Avro value as decoded by goavro (a union arrives as a
+// one-entry map keyed by its branch) as a float64.
+func numericValue(v any) (float64, bool, error) {
+	switch x := v.(type) {
+	case nil:
+		return 0, false, nil
+	case float64:
+		return x, true, nil
+	case float32:
+		return float64(x), true, nil
+	case int32:
+		return float64(x), true, nil
+	case int64:
+		return float64(x), true, nil
+	case int:
+		return float64(x), true, nil
+	case bool:
+		if x {
+			return 1, true, nil
+		}
+		return 0, true, nil
+	case time.Time:
+		return float64(x.UnixMilli()), true, nil
+	case map[string]any:
+		for _, inner := range x {
+			return numericValue(inner)
+		}
+		return 0, false, nil
+	default:
+		return 0, false, fmt.Errorf("%w: %T is not a number", ErrWrongType, v)
+	}
+}
+
+// textValue reads an Avro string, plain or as a nullable union branch.
+func textValue(v any) (string, bool, error) {
+	switch x := v.(type) {
+	case nil:
+		return "", false, nil
+	case string:
+		return x, true, nil
+	case map[string]any:
+		for _, inner := range x {
+			return textValue(inner)
+		}
+		return "", false, nil
+	default:
+		return "", false, fmt.Errorf("%w: %T is not text", ErrWrongType, v)
+	}
+}
+
+// appendNumbers appends one row of an input's float columns to dst. On error
+// dst is returned unchanged, so a bad record never leaves half a row behind.
+func (in Input) appendNumbers(dst []float32, rec map[string]any, allowNonFinite bool) ([]float32, error) {
+	start := len(dst)
+	for _, col := range in.Fields {
+		raw, present := rec[col.Field]
+		if !present {
+			return dst[:start], fmt.Errorf("%w: field %q is absent", ErrMissingFeature, col.Field)
+		}
+		v, ok, err := numericValue(raw)
+		if err != nil {
+			return dst[:start], fmt.Errorf("field %q: %w", col.Field, err)
+		}
+		if !ok {
+			if col.Default == nil {
+				return dst[:start], fmt.Errorf("%w: field %q is null and has no default", ErrMissingFeature, col.Field)
+			}
+			v = *col.Default
+		}
+		f := float32(v)
+		if !allowNonFinite && (math.IsNaN(float64(f)) || math.IsInf(float64(f), 0)) {
+			return dst[:start], fmt.Errorf("%w: field %q is %v as float32", ErrNonFinite, col.Field, v)
+		}
+		dst = append(dst, f)
+	}
+	return dst, nil
+}
+
+// text reads an input's single string column.
+func (in Input) text(rec map[string]any, maxBytes int) (string, error) {
+	col := in.Fields[0]
+	raw, present := rec[col.Field]
+	if !present {
+		return "", fmt.Errorf("%w: field %q is absent", ErrMissingFeature, col.Field)
+	}
+	s, ok, err := textValue(raw)
+	if err != nil {
+		return "", fmt.Errorf("field %q: %w", col.Field, err)
+	}
+	if !ok {
+		return "", fmt.Errorf("%w: field %q is null", ErrMissingFeature, col.Field)
+	}
+	if len(s) > maxBytes {
+		return "", fmt.Errorf("%w: field %q is %d bytes, over the %d-byte limit", ErrOversize, col.Field, len(s), maxBytes)
+	}
+	return s, nil
+}

@@ -1,0 +1,219 @@
+// Package scorer assembles the scorer service from its configuration: the
+// Kafka and registry clients, the model, the scoring loop and the HTTP
+// endpoints. cmd/scorer is a thin main around it; the demo and the
+// benchmark run it in-process.
+package scorer
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/streamscore/streamscore/internal/connect"
+	"github.com/streamscore/streamscore/internal/stream"
+)
+
+// Config is everything the scorer is told. It is read, in rising order of
+// precedence, from defaults, an optional YAML file (-config), environment
+// variables (STREAMSCORE_ plus the flag name in upper snake case) and flags.
+type Config struct {
+	Kafka    connect.Kafka    `yaml:"kafka"`
+	Registry connect.Registry `yaml:"registry"`
+	Stream   stream.Config    `yaml:"stream"`
+	Model    ModelConfig      `yaml:"model"`
+
+	HTTPAddr  string `yaml:"http_addr"`
+	LogLevel  string `yaml:"log_level"`
+	LogFormat string `yaml:"log_format"`
+}
+
+// ModelConfig says which model to serve and how to run it.
+type ModelConfig struct {
+	// Path is the ONNX file.
+	Path string `yaml:"path"`
+	// SpecPath is a JSON feature mapping for models that carry none.
+	SpecPath string `yaml:"spec_path"`
+	// Version overrides the version in the model's spec.
+	Version string `yaml:"version"`
+	// Library is the ONNX Runtime shared library (see model.LibraryPath).
+	Library string `yaml:"ort_library"`
+	// Threads is ONNX Runtime's intra-op thread count per session.
+	Threads int `yaml:"ort_threads"`
+}
+
+// ErrBadConfig marks configuration errors; cmd/scorer exits 2 on them.
+var ErrBadConfig = errors.New("bad configuration")
+
+// DefaultConfig is the configuration before any file, variable or flag.
+func DefaultConfig() Config {
+	return Config{
+		Kafka:    connect.Kafka{ClientID: "streamscore-scorer"},
+		Stream:   stream.Config{Group: "streamscore-scorer", DeadLetterTopic: "streamscore.dlq"}.WithDefaults(),
+		Model:    ModelConfig{Threads: 1},
+		HTTPAddr: ":8080", LogLevel: "info", LogFormat: "text",
+	}
+}
+
+// EnvPrefix starts every environment variable the scorer reads.
+const EnvPrefix = "STREAMSCORE_"
+
+// ParseConfig reads the configuration from a YAML file, the environment and
+// the command line. flag.ErrHelp is returned as is; every other error wraps
+// ErrBadConfig and names the setting.
+func ParseConfig(args []string, getenv func(string) string) (Config, error) {
+	cfg := DefaultConfig()
+	if path := configPath(args, getenv); path != "" {
+		if err := loadYAML(path, &cfg); err != nil {
+			return Config{}, err
+		}
+	}
+	fs := flag.NewFlagSet("scorer", flag.ContinueOnError)
+	bindFlags(fs, &cfg)
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := EnvPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && envErr == nil {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("%w: %s: %w", ErrBadConfig, name, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return Config{}, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return Config{}, err
+		}
+		return Config{}, fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("%w: unexpected arguments %q", ErrBadConfig, fs.Args())
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate checks every part and reports all problems at once.
+func (c Config) Validate() error {
+	var errs []error
+	if err := c.Kafka.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Registry.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Stream.WithDefaults().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Model.Path == "" {
+		errs = append(errs, errors.New("model: the path of an ONNX model is required"))
+	}
+	if c.Model.Threads < 1 {
+		errs = append(errs, fmt.Errorf("ort-threads: %d is not a positive count", c.Model.Threads))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format: %q is neither text nor json", c.LogFormat))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrBadConfig, errors.Join(errs...))
+	}
+	return nil
+}
+
+// configPath finds -config in the arguments or the environment before the
+// flags are parsed, since the file's values sit under the flags'.
+func configPath(args []string, getenv func(string) string) string {
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "config" {
+			continue
+		}
+		if hasValue {
+			return value
+		}
+		if i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return getenv(EnvPrefix + "CONFIG")
+}
+
+func loadYAML(path string, cfg *Config) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("%w: config file: %w", ErrBadConfig, err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return fmt.Errorf("%w: config file %s: %w", ErrBadConfig, path, err)
+	}
+	return nil
+}
+
+// bindFlags defines one flag per setting, writing straight into cfg, with
+// the current values (defaults and the file's) as the flag defaults.
+func bindFlags(fs *flag.FlagSet, cfg *Config) {
+	fs.String("config", "", "YAML configuration file (env "+EnvPrefix+"CONFIG)")
+
+	fs.Var((*listValue)(&cfg.Kafka.Brokers), "brokers", "Kafka seed brokers, comma separated")
+	fs.StringVar(&cfg.Kafka.ClientID, "client-id", cfg.Kafka.ClientID, "Kafka client id")
+	fs.StringVar(&cfg.Kafka.SASL.Mechanism, "sasl-mechanism", cfg.Kafka.SASL.Mechanism, "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+	fs.StringVar(&cfg.Kafka.SASL.Username, "sasl-username", cfg.Kafka.SASL.Username, "SASL user")
+	fs.StringVar(&cfg.Kafka.SASL.Password, "sasl-password", cfg.Kafka.SASL.Password, "SASL password (prefer the environment variable)")
+	fs.BoolVar(&cfg.Kafka.TLS.Enabled, "tls", cfg.Kafka.TLS.Enabled, "connect to Kafka over TLS")
+	fs.StringVar(&cfg.Kafka.TLS.CAFile, "tls-ca-file", cfg.Kafka.TLS.CAFile, "PEM file of CAs to trust")
+	fs.StringVar(&cfg.Kafka.TLS.CertFile, "tls-cert-file", cfg.Kafka.TLS.CertFile, "PEM client certificate")
+	fs.StringVar(&cfg.Kafka.TLS.KeyFile, "tls-key-file", cfg.Kafka.TLS.KeyFile, "PEM client key")
+	fs.StringVar(&cfg.Kafka.TLS.ServerName, "tls-server-name", cfg.Kafka.TLS.ServerName, "name to verify in the broker certificate")
+
+	fs.StringVar(&cfg.Registry.URL, "registry-url", cfg.Registry.URL, "schema registry URL")
+	fs.StringVar(&cfg.Registry.Username, "registry-username", cfg.Registry.Username, "schema registry basic-auth user")
+	fs.StringVar(&cfg.Registry.Password, "registry-password", cfg.Registry.Password, "schema registry basic-auth password")
+	fs.DurationVar(&cfg.Registry.Timeout, "registry-timeout", cfg.Registry.Timeout, "schema registry request timeout")
+
+	s := &cfg.Stream
+	fs.Var((*listValue)(&s.Topics), "topics", "input topics, comma separated")
+	fs.StringVar(&s.Group, "group", s.Group, "consumer group id")
+	fs.StringVar(&s.OutputTopic, "output-topic", s.OutputTopic, "output topic; {topic} stands for the input topic")
+	fs.StringVar(&s.DeadLetterTopic, "dlq-topic", s.DeadLetterTopic, "dead-letter topic")
+	fs.IntVar(&s.MaxBatch, "batch-max-rows", s.MaxBatch, "most records per model run")
+	fs.DurationVar(&s.MaxWait, "batch-max-wait", s.MaxWait, "how long a partial batch waits for more records")
+	fs.IntVar(&s.MaxRecordBytes, "max-record-bytes", s.MaxRecordBytes, "largest input value scored; larger ones are dead-lettered")
+	fs.DurationVar(&s.DrainTimeout, "drain-timeout", s.DrainTimeout, "how long shutdown waits for in-flight results")
+
+	fs.StringVar(&cfg.Model.Path, "model", cfg.Model.Path, "ONNX model file")
+	fs.StringVar(&cfg.Model.SpecPath, "model-spec", cfg.Model.SpecPath, "JSON feature mapping, for models without streamscore.spec metadata")
+	fs.StringVar(&cfg.Model.Version, "model-version", cfg.Model.Version, "model version to report (default: the spec's, else a hash of the file)")
+	fs.StringVar(&cfg.Model.Library, "ort-library", cfg.Model.Library, "ONNX Runtime shared library (env ONNXRUNTIME_SHARED_LIBRARY_PATH)")
+	fs.IntVar(&cfg.Model.Threads, "ort-threads", cfg.Model.Threads, "ONNX Runtime intra-op threads")
+
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of /healthz, /readyz and /metrics")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
+}
+
+// listValue is a comma-separated flag that replaces, not appends to, the
+// list it was given, so a flag overrides the file instead of adding to it.
+type listValue []string
+
+func (l *listValue) String() string { return strings.Join(*l, ",") }
+
+func (l *listValue) Set(s string) error {
+	*l = nil
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*l = append(*l, part)
+		}
+	}
+	return nil
+}
+

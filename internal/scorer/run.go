@@ -1,0 +1,225 @@
+package scorer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riferrei/srclient"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/stream"
+)
+
+// Service is a configured scorer, ready to Run.
+type Service struct {
+	cfg      Config
+	logger   *slog.Logger
+	registry *prometheus.Registry
+	model    *model.Model
+	scorer   *stream.Scorer
+	listener net.Listener
+}
+
+// New loads the model, checks it against the input topics' latest schemas,
+// connects to Kafka and the registry, and binds the HTTP address. Nothing is
+// consumed until Run.
+func New(cfg Config, logger *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if err := model.Init(model.LibraryPath(cfg.Model.Library)); err != nil {
+		return nil, err
+	}
+	m, err := loadModel(cfg.Model, cfg.Stream.WithDefaults().MaxBatch)
+	if err != nil {
+		return nil, err
+	}
+	s.model = m
+	spec := m.Spec()
+	logger.Info("model loaded", "name", spec.Name, "version", spec.Version, "path", cfg.Model.Path)
+
+	if err := s.build(); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) build() error {
+	client, err := s.cfg.Registry.Client()
+	if err != nil {
+		return err
+	}
+	decoder, err := serde.NewDecoder(client, serde.DecoderConfig{})
+	if err != nil {
+		return err
+	}
+	if err := checkInputSchemas(client, decoder, s.model.Spec(), s.cfg.Stream.Topics, s.logger); err != nil {
+		return err
+	}
+	outputs, err := serde.NewOutputEncoder(client, serde.OutputEncoderConfig{})
+	if err != nil {
+		return err
+	}
+	kafkaOpts, err := s.cfg.Kafka.Opts()
+	if err != nil {
+		return err
+	}
+	s.scorer, err = stream.NewScorer(s.cfg.Stream, stream.Deps{
+		KafkaOpts: kafkaOpts, Decoder: decoder, Outputs: outputs, Model: s.model,
+		Registry: s.registry, Logger: s.logger,
+	})
+	if err != nil {
+		return err
+	}
+	s.listener, err = net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http-addr: %w", err)
+	}
+	return nil
+}
+
+// Addr is the HTTP listener's address (useful with port 0).
+func (s *Service) Addr() string { return s.listener.Addr().String() }
+
+// Metrics gives the service's own Prometheus registry.
+func (s *Service) Metrics() prometheus.Gatherer { return s.registry }
+
+// Run serves until ctx ends or the scorer fails, then drains and commits.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.model.Close()
+	g, ctx := errgroup.WithContext(ctx)
+	server := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second}
+	g.Go(func() error {
+		err := s.scorer.Run(ctx)
+		if err != nil {
+			return fmt.Errorf("scorer: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		if err := server.Serve(s.listener); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return server.Shutdown(shutdownCtx)
+	})
+	return g.Wait()
+}
+
+func (s *Service) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.scorer.Ready() {
+			http.Error(w, "not ready: no partitions assigned yet", http.StatusServiceUnavailable)
+			return
+		}
+		spec := s.model.Spec()
+		fmt.Fprintf(w, "ready: model %s version %s\n", spec.Name, spec.Version)
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
+	return mux
+}
+
+// loadModel reads the model file and its optional spec side file. A model
+// without a version anywhere is named by a hash of its bytes, so outputs
+// always say exactly which model scored them.
+func loadModel(cfg ModelConfig, maxBatch int) (*model.Model, error) {
+	data, err := os.ReadFile(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	opts := model.Options{Version: cfg.Version, MaxBatch: maxBatch, IntraOpThreads: cfg.Threads}
+	if cfg.SpecPath != "" {
+		raw, err := os.ReadFile(cfg.SpecPath)
+		if err != nil {
+			return nil, fmt.Errorf("model spec: %w", err)
+		}
+		spec, err := model.ParseSpec(raw)
+		if err != nil {
+			return nil, fmt.Errorf("model spec %s: %w", cfg.SpecPath, err)
+		}
+		opts.Spec = &spec
+	}
+	m, err := model.Load(data, opts)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", cfg.Path, err)
+	}
+	if m.Spec().Version == "" {
+		m.Close()
+		sum := sha256.Sum256(data)
+		opts.Version = "sha256-" + hex.EncodeToString(sum[:6])
+		return model.Load(data, opts)
+	}
+	return m, nil
+}
+
+// latestGetter is the registry call the startup check needs.
+type latestGetter interface {
+	GetLatestSchema(subject string) (*srclient.Schema, error)
+}
+
+// schemaLookup compiles a schema by id.
+type schemaLookup interface {
+	Lookup(id uint32) (*serde.Schema, error)
+}
+
+// checkInputSchemas refuses to start a model that cannot score the latest
+// schema of an input topic. A topic with no schema yet is only logged: its
+// records are checked one by one as they come.
+func checkInputSchemas(reg latestGetter, lookup schemaLookup, spec model.Spec, topics []string, logger *slog.Logger) error {
+	for _, topic := range topics {
+		subject := topic + "-value"
+		latest, err := reg.GetLatestSchema(subject)
+		if err != nil {
+			logger.Warn("cannot check the model against the input schema; records will be checked as they arrive",
+				"subject", subject, "err", err)
+			continue
+		}
+		schema, err := lookup.Lookup(uint32(latest.ID()))
+		if err != nil {
+			return fmt.Errorf("input schema %s: %w", subject, err)
+		}
+		if err := spec.CheckFields(modelFields(schema.Fields)); err != nil {
+			return fmt.Errorf("model %s against %s version %d: %w", spec.Name, subject, latest.Version(), err)
+		}
+		logger.Info("model fits the input schema", "subject", subject, "version", latest.Version(), "schema_id", latest.ID())
+	}
+	return nil
+}
+
+func modelFields(fields []serde.Field) []model.Field {
+	out := make([]model.Field, len(fields))
+	for i, f := range fields {
+		out[i] = model.Field(f)
+	}
+	return out
+}
+

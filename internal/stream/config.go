@@ -1,0 +1,125 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Config tunes the scoring loop. Kafka connection settings live with the
+// caller, which builds the kgo options; this is what the loop itself needs.
+type Config struct {
+	// Topics are the input topics, consumed as one group.
+	Topics []string `yaml:"topics"`
+	// Group is the consumer group id; scorers sharing it share the work.
+	Group string `yaml:"group"`
+	// OutputTopic names each input's output topic; "{topic}" stands for the
+	// input topic. Default "{topic}.scored".
+	OutputTopic string `yaml:"output_topic"`
+	// DeadLetterTopic receives every record that cannot be scored.
+	DeadLetterTopic string `yaml:"dlq_topic"`
+
+	// MaxBatch is the most records one model run takes.
+	MaxBatch int `yaml:"batch_max_rows"`
+	// MaxWait is how long a partial batch waits for more records before it
+	// is scored anyway; zero scores whatever one poll returns.
+	MaxWait time.Duration `yaml:"batch_max_wait"`
+	// MaxRecordBytes bounds an input value; larger ones are dead-lettered
+	// as oversize before any decoding.
+	MaxRecordBytes int `yaml:"max_record_bytes"`
+
+	// DrainTimeout bounds how long shutdown and rebalances wait for
+	// in-flight records to be acknowledged before committing.
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// RegistryBackoff is the first and MaxRegistryBackoff the longest wait
+	// between retries while the schema registry is unreachable.
+	RegistryBackoff    time.Duration `yaml:"registry_backoff"`
+	MaxRegistryBackoff time.Duration `yaml:"max_registry_backoff"`
+}
+
+// Defaults for a zero Config.
+const (
+	DefaultOutputTopic = "{topic}.scored"
+	DefaultMaxBatch    = 128
+	DefaultMaxWait     = time.Millisecond
+	// DefaultMaxRecordBytes leaves room under Kafka's default 1 MiB message
+	// limit for the prediction the scorer appends.
+	DefaultMaxRecordBytes = 1<<20 - 4<<10
+)
+
+// ErrBadConfig marks a configuration the loop cannot run with.
+var ErrBadConfig = errors.New("invalid scorer configuration")
+
+// WithDefaults fills the zero fields.
+func (c Config) WithDefaults() Config {
+	if c.OutputTopic == "" {
+		c.OutputTopic = DefaultOutputTopic
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.MaxWait == 0 {
+		c.MaxWait = DefaultMaxWait
+	}
+	if c.MaxRecordBytes == 0 {
+		c.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = 30 * time.Second
+	}
+	if c.RegistryBackoff == 0 {
+		c.RegistryBackoff = 100 * time.Millisecond
+	}
+	if c.MaxRegistryBackoff == 0 {
+		c.MaxRegistryBackoff = 5 * time.Second
+	}
+	return c
+}
+
+// Validate reports every problem at once, each naming its setting.
+func (c Config) Validate() error {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if len(c.Topics) == 0 {
+		add("topics: at least one input topic is required")
+	}
+	for _, t := range c.Topics {
+		if t == "" {
+			add("topics: empty topic name")
+		}
+		if out := c.OutputFor(t); out == t {
+			add("output-topic: %q would write back into its own input", out)
+		}
+		if t == c.DeadLetterTopic {
+			add("dlq-topic: %q is also an input topic", t)
+		}
+	}
+	if c.Group == "" {
+		add("group: a consumer group id is required")
+	}
+	if c.DeadLetterTopic == "" {
+		add("dlq-topic: a dead-letter topic is required")
+	}
+	if c.MaxBatch < 1 || c.MaxBatch > 65536 {
+		add("batch-max-rows: %d is outside 1..65536", c.MaxBatch)
+	}
+	if c.MaxWait < 0 {
+		add("batch-max-wait: %v is negative", c.MaxWait)
+	}
+	if c.MaxRecordBytes < 5 {
+		add("max-record-bytes: %d cannot hold a framed record", c.MaxRecordBytes)
+	}
+	if c.DrainTimeout < 0 || c.RegistryBackoff < 0 || c.MaxRegistryBackoff < c.RegistryBackoff {
+		add("timeouts: drain and backoff must be positive, max backoff at least the first")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrBadConfig, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// OutputFor returns the output topic of an input topic.
+func (c Config) OutputFor(input string) string {
+	return strings.ReplaceAll(c.OutputTopic, "{topic}", input)
+}

@@ -1,0 +1,74 @@
+package stream
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the scorer's Prometheus series, registered on the registerer
+// the caller passes in (never the global one, so tests stay isolated).
+type metrics struct {
+	recordsIn       *prometheus.CounterVec
+	recordsOut      *prometheus.CounterVec
+	deadLettered    *prometheus.CounterVec
+	registryRetries prometheus.Counter
+	batchRows       prometheus.Histogram
+	inference       prometheus.Histogram
+	endToEnd        prometheus.Histogram
+	lag             *prometheus.GaugeVec
+	assigned        prometheus.Gauge
+	modelInfo       *prometheus.GaugeVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m := &metrics{
+		recordsIn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "streamscore_records_in_total",
+			Help: "Records consumed from input topics.",
+		}, []string{"topic"}),
+		recordsOut: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "streamscore_records_out_total",
+			Help: "Scored records acknowledged by the output topic.",
+		}, []string{"topic"}),
+		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "streamscore_records_dead_lettered_total",
+			Help: "Records acknowledged by the dead-letter topic, by error class.",
+		}, []string{"reason"}),
+		registryRetries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "streamscore_registry_retries_total",
+			Help: "Schema lookups retried because the registry was unreachable.",
+		}),
+		batchRows: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "streamscore_batch_rows",
+			Help:    "Rows per model run.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 12),
+		}),
+		inference: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "streamscore_inference_seconds",
+			Help:    "Duration of one model run.",
+			Buckets: prometheus.ExponentialBuckets(10e-6, 2.5, 12),
+		}),
+		endToEnd: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "streamscore_end_to_end_seconds",
+			Help:    "From the input record's timestamp to its result's acknowledgement.",
+			Buckets: prometheus.ExponentialBuckets(0.5e-3, 2, 16),
+		}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "streamscore_consumer_lag_records",
+			Help: "Records between the last consumed offset and the high watermark.",
+		}, []string{"topic", "partition"}),
+		assigned: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "streamscore_assigned_partitions",
+			Help: "Input partitions this scorer owns.",
+		}),
+		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "streamscore_model_info",
+			Help: "The model serving, as labels; the value is always 1.",
+		}, []string{"name", "version"}),
+	}
+	reg.MustRegister(m.recordsIn, m.recordsOut, m.deadLettered, m.registryRetries,
+		m.batchRows, m.inference, m.endToEnd, m.lag, m.assigned, m.modelInfo)
+	return m
+}

@@ -1,0 +1,65 @@
+package stream
+
+import (
+	"errors"
+
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/serde"
+)
+
+// Dead-letter reasons: the error classes a dead letter's
+// streamscore.error.class header and the dead-letter metric carry.
+const (
+	ReasonOversize        = "oversize"
+	ReasonBadMagic        = "bad_magic"
+	ReasonTruncated       = "truncated"
+	ReasonUnknownSchema   = "unknown_schema"
+	ReasonUnsupported     = "unsupported_schema"
+	ReasonNotRecord       = "not_a_record"
+	ReasonCorruptAvro     = "corrupt_avro"
+	ReasonMissingFeature  = "missing_feature"
+	ReasonWrongType       = "wrong_type"
+	ReasonNonFinite       = "non_finite"
+	ReasonOutputSchema    = "output_schema_rejected"
+	ReasonInferenceFailed = "inference_failed"
+)
+
+// reasonOf maps an error to its class. Order matters only in that each
+// error wraps one class; the table is the single place the mapping lives.
+func reasonOf(err error) string {
+	for _, c := range []struct {
+		err    error
+		reason string
+	}{
+		{serde.ErrBadMagic, ReasonBadMagic},
+		{serde.ErrTruncated, ReasonTruncated},
+		{serde.ErrUnknownSchema, ReasonUnknownSchema},
+		{serde.ErrUnsupportedSchema, ReasonUnsupported},
+		{serde.ErrNotRecord, ReasonNotRecord},
+		{serde.ErrCorruptAvro, ReasonCorruptAvro},
+		{serde.ErrOutputSchema, ReasonOutputSchema},
+		{model.ErrMissingFeature, ReasonMissingFeature},
+		{model.ErrWrongType, ReasonWrongType},
+		{model.ErrNonFinite, ReasonNonFinite},
+		{model.ErrOversize, ReasonOversize},
+		{errOversizeRecord, ReasonOversize},
+	} {
+		if errors.Is(err, c.err) {
+			return c.reason
+		}
+	}
+	return ReasonInferenceFailed
+}
+
+var errOversizeRecord = errors.New("record too large")
+
+// Header keys the scorer writes. Outputs carry the source coordinates and
+// the model version; dead letters also carry the error class and reason.
+const (
+	HeaderSourceTopic     = "streamscore.source.topic"
+	HeaderSourcePartition = "streamscore.source.partition"
+	HeaderSourceOffset    = "streamscore.source.offset"
+	HeaderModel           = "streamscore.model"
+	HeaderErrorClass      = "streamscore.error.class"
+	HeaderErrorReason     = "streamscore.error.reason"
+)

@@ -1,0 +1,247 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/model"
+)
+
+// Scorer consumes the input topics as a group member, scores every record
+// and produces its output or dead letter, at least once: an input offset is
+// committed only after its result is acknowledged by Kafka.
+type Scorer struct {
+	cfg     Config
+	client  *kgo.Client
+	proc    *processor
+	tracker *tracker
+	metrics *metrics
+	logger  *slog.Logger
+
+	assigned atomic.Int64
+	failure  atomic.Pointer[error] // first produce failure; ends the run
+}
+
+// Deps are what a Scorer is built from. Kafka connection and security
+// options go in KafkaOpts; the Scorer adds its own consumer-group ones.
+type Deps struct {
+	KafkaOpts []kgo.Opt
+	Decoder   Decoder
+	Outputs   OutputSchemas
+	Model     *model.Model
+	Registry  prometheus.Registerer
+	Logger    *slog.Logger
+}
+
+// NewScorer validates the configuration and connects. Run starts consuming.
+func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Decoder == nil || deps.Outputs == nil || deps.Model == nil {
+		return nil, fmt.Errorf("%w: a decoder, output schemas and a model are required", ErrBadConfig)
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Scorer{cfg: cfg, metrics: newMetrics(deps.Registry), logger: logger.With("component", "scorer")}
+	s.proc = newProcessor(cfg, deps.Decoder, deps.Outputs, deps.Model, s.metrics, s.logger)
+	spec := deps.Model.Spec()
+	s.metrics.modelInfo.WithLabelValues(spec.Name, spec.Version).Set(1)
+
+	opts := append([]kgo.Opt{
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.ConsumeTopics(cfg.Topics...),
+		kgo.AutoCommitMarks(), // commits only what the tracker marked
+		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsAssigned(s.onAssigned),
+		kgo.OnPartitionsRevoked(s.onRevoked),
+		kgo.OnPartitionsLost(s.onLost),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(0),
+	}, deps.KafkaOpts...)
+	client, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka client: %w", err)
+	}
+	s.client = client
+	s.tracker = newTracker(client.MarkCommitRecords)
+	return s, nil
+}
+
+// Ready reports whether the scorer owns partitions and has a model.
+func (s *Scorer) Ready() bool { return s.assigned.Load() > 0 }
+
+// Run consumes until ctx ends or a result cannot be produced, then drains
+// in-flight results, commits what is done and leaves the group.
+func (s *Scorer) Run(ctx context.Context) error {
+	defer s.proc.close()
+	err := s.loop(ctx)
+	if shutdownErr := s.shutdown(); err == nil {
+		err = shutdownErr
+	}
+	return err
+}
+
+func (s *Scorer) loop(ctx context.Context) error {
+	pollSize := 4 * s.cfg.MaxBatch
+	for {
+		if err := s.failed(); err != nil {
+			return err
+		}
+		fetches := s.client.PollRecords(ctx, pollSize)
+		if ctx.Err() != nil {
+			s.client.AllowRebalance()
+			return nil
+		}
+		fetches.EachError(func(topic string, partition int32, err error) {
+			s.logger.Warn("fetch error", "topic", topic, "partition", partition, "err", err)
+		})
+		records := fetches.Records()
+		if len(records) < s.cfg.MaxBatch && s.cfg.MaxWait > 0 && len(records) > 0 {
+			records = s.topUp(ctx, records)
+		}
+		s.observeLag(fetches)
+		if err := s.handle(ctx, records); err != nil {
+			s.client.AllowRebalance()
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		s.client.AllowRebalance()
+	}
+}
+
+// topUp waits up to MaxWait for more records, so that a trickle is scored
+// in batches rather than one ONNX Runtime call per record.
+func (s *Scorer) topUp(ctx context.Context, records []*kgo.Record) []*kgo.Record {
+	waitCtx, cancel := context.WithTimeout(ctx, s.cfg.MaxWait)
+	defer cancel()
+	more := s.client.PollRecords(waitCtx, s.cfg.MaxBatch-len(records))
+	return append(records, more.Records()...)
+}
+
+// handle scores one poll and hands every result to the producer.
+func (s *Scorer) handle(ctx context.Context, records []*kgo.Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	for _, r := range records {
+		s.metrics.recordsIn.WithLabelValues(r.Topic).Inc()
+	}
+	ticket := s.tracker.open(records)
+	return s.proc.process(ctx, records, func(res result) {
+		s.client.Produce(context.Background(), res.out, func(_ *kgo.Record, err error) {
+			s.acknowledged(ticket, res, err)
+		})
+	})
+}
+
+// acknowledged runs on the producer's goroutine for every result.
+func (s *Scorer) acknowledged(ticket *pollTicket, res result, err error) {
+	if err != nil {
+		// Nothing of this poll, nor of any later one, will be marked: the
+		// records are consumed again after a restart. Stopping beats
+		// silently skipping a record whose result is not in Kafka.
+		err = fmt.Errorf("produce to %s for %s/%d@%d: %w", res.out.Topic, res.source.Topic, res.source.Partition, res.source.Offset, err)
+		s.failure.CompareAndSwap(nil, &err)
+		return
+	}
+	if res.reason == "" {
+		s.metrics.recordsOut.WithLabelValues(res.source.Topic).Inc()
+	} else {
+		s.metrics.deadLettered.WithLabelValues(res.reason).Inc()
+	}
+	s.metrics.endToEnd.Observe(time.Since(res.source.Timestamp).Seconds())
+	s.tracker.ack(ticket)
+}
+
+func (s *Scorer) failed() error {
+	if p := s.failure.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (s *Scorer) observeLag(fetches kgo.Fetches) {
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) == 0 {
+			return
+		}
+		last := p.Records[len(p.Records)-1].Offset
+		s.metrics.lag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(p.HighWatermark - last - 1))
+	})
+}
+
+// drain waits until every produced result is acknowledged, then commits the
+// marked offsets. It runs at shutdown and before partitions are revoked.
+func (s *Scorer) drain(ctx context.Context, cl *kgo.Client) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.DrainTimeout)
+	defer cancel()
+	if err := cl.Flush(ctx); err != nil {
+		s.logger.Error("results not acknowledged before the drain timeout; they will be consumed again", "err", err)
+	}
+	if err := cl.CommitMarkedOffsets(ctx); err != nil {
+		s.logger.Error("commit failed; the records since the last commit will be consumed again", "err", err)
+	}
+}
+
+func (s *Scorer) shutdown() error {
+	s.drain(context.Background(), s.client)
+	s.client.Close()
+	return s.failed()
+}
+
+func (s *Scorer) onAssigned(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	s.assigned.Add(int64(count(assigned)))
+	s.metrics.assigned.Set(float64(s.assigned.Load()))
+	s.logger.Info("partitions assigned", "partitions", assigned)
+}
+
+func (s *Scorer) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	s.drain(ctx, cl)
+	s.forget(revoked)
+	s.logger.Info("partitions revoked", "partitions", revoked)
+}
+
+// onLost runs when the group kicked this member out: another member may
+// already own the partitions, so nothing is committed and unfinished polls
+// are forgotten; their records will be scored again by the new owner.
+func (s *Scorer) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	s.tracker.reset()
+	s.forget(lost)
+	s.logger.Warn("partitions lost", "partitions", lost)
+}
+
+func (s *Scorer) forget(partitions map[string][]int32) {
+	s.assigned.Add(-int64(count(partitions)))
+	s.metrics.assigned.Set(float64(s.assigned.Load()))
+	for topic, ps := range partitions {
+		for _, p := range ps {
+			s.metrics.lag.DeleteLabelValues(topic, strconv.Itoa(int(p)))
+		}
+	}
+}
+
+func count(m map[string][]int32) int {
+	n := 0
+	for _, ps := range m {
+		n += len(ps)
+	}
+	return n
+}
+
+var _ = errors.Is
+var _ sync.Mutex

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# setup.sh installs what streamscore's tests, demo and benchmark need and is
+# safe to run again: each step checks before it installs.
+#
+#   - Debian packages: kcat and the Python clients the interop tests and the
+#     benchmark's reference consumer use (run with /usr/bin/python3).
+#   - ONNX Runtime 1.24.1, the version onnxruntime_go v1.27.0 binds, taken
+#     from the onnxruntime-node npm tarball. The tarball is only unpacked:
+#     `npm install` would run its postinstall, which downloads.
+#   - Go modules.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+ort_version=1.24.1
+ort_dir="$root/.cache/onnxruntime"
+ort_lib="$ort_dir/libonnxruntime.so.1"
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+need_apt=()
+command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+for mod in confluent_kafka avro onnx sklearn requests; do
+	if ! /usr/bin/python3 -c "import $mod" >/dev/null 2>&1; then
+		case $mod in
+		confluent_kafka) need_apt+=(python3-confluent-kafka) ;;
+		*) need_apt+=("python3-$mod") ;;
+		esac
+	fi
+done
+if ((${#need_apt[@]})); then
+	log "installing Debian packages: ${need_apt[*]}"
+	if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -f "$ort_lib" ]; then
+	log "fetching ONNX Runtime $ort_version from the onnxruntime-node npm package"
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	(cd "$tmp" && npm pack --silent "onnxruntime-node@$ort_version" >/dev/null)
+	tar -xzf "$tmp/onnxruntime-node-$ort_version.tgz" -C "$tmp" package/bin/napi-v6/linux/x64/libonnxruntime.so.1
+	mkdir -p "$ort_dir"
+	mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$ort_lib"
+fi
+
+(cd "$root" && go mod download)
+log "ready; ONNX Runtime at $ort_lib"
