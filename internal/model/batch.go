@@ -104,7 +104,7 @@ func (b *Batch) Add(record map[string]any) error {
 			b.texts[i] = append(b.texts[i], s)
 			continue
 		}
-		row, err := in.appendNumbers(b.numbers[i], record, spec.AllowNonFinite)
+		row, err := in.AppendNumbers(b.numbers[i], record, spec.AllowNonFinite)
 		if err != nil {
 			b.truncate(i)
 			return err
@@ -115,7 +115,18 @@ func (b *Batch) Add(record map[string]any) error {
 	return nil
 }
 
-// truncate drops the partial row that inputs before the failing one added.
+// RemoveLast takes back the row the last successful Add put in, for a
+// record that turned out unscorable for a reason found after its features.
+func (b *Batch) RemoveLast() {
+	if b.rows == 0 {
+		return
+	}
+	b.rows--
+	b.truncate(len(b.model.inputs))
+}
+
+// truncate cuts the inputs before the failing one back to b.rows rows,
+// dropping the partial row they hold.
 func (b *Batch) truncate(failed int) {
 	for i := 0; i < failed; i++ {
 		if b.texts[i] != nil {

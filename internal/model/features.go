@@ -115,9 +115,11 @@ func textValue(v any) (string, bool, error) {
 	}
 }
 
-// appendNumbers appends one row of an input's float columns to dst. On error
+// AppendNumbers appends one row of a float input's columns to dst. On error
 // dst is returned unchanged, so a bad record never leaves half a row behind.
-func (in Input) appendNumbers(dst []float32, rec map[string]any, allowNonFinite bool) ([]float32, error) {
+// The scorer's batches and the trainer's data sets both map records through
+// it, so a model is trained on exactly the features it is served.
+func (in Input) AppendNumbers(dst []float32, rec map[string]any, allowNonFinite bool) ([]float32, error) {
 	start := len(dst)
 	for _, col := range in.Fields {
 		raw, present := rec[col.Field]

@@ -26,6 +26,9 @@ type Config struct {
 	Stream   stream.Config    `yaml:"stream"`
 	Model    ModelConfig      `yaml:"model"`
 
+	// CreateTopics creates missing output and dead-letter topics at start.
+	CreateTopics bool `yaml:"create_topics"`
+
 	HTTPAddr  string `yaml:"http_addr"`
 	LogLevel  string `yaml:"log_level"`
 	LogFormat string `yaml:"log_format"`
@@ -51,10 +54,11 @@ var ErrBadConfig = errors.New("bad configuration")
 // DefaultConfig is the configuration before any file, variable or flag.
 func DefaultConfig() Config {
 	return Config{
-		Kafka:    connect.Kafka{ClientID: "streamscore-scorer"},
-		Stream:   stream.Config{Group: "streamscore-scorer", DeadLetterTopic: "streamscore.dlq"}.WithDefaults(),
-		Model:    ModelConfig{Threads: 1},
-		HTTPAddr: ":8080", LogLevel: "info", LogFormat: "text",
+		Kafka:        connect.Kafka{ClientID: "streamscore-scorer"},
+		Stream:       stream.Config{Group: "streamscore-scorer", DeadLetterTopic: "streamscore.dlq"}.WithDefaults(),
+		Model:        ModelConfig{Threads: 1},
+		CreateTopics: true,
+		HTTPAddr:     ":8080", LogLevel: "info", LogFormat: "text",
 	}
 }
 
@@ -196,6 +200,7 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.StringVar(&cfg.Model.Library, "ort-library", cfg.Model.Library, "ONNX Runtime shared library (env ONNXRUNTIME_SHARED_LIBRARY_PATH)")
 	fs.IntVar(&cfg.Model.Threads, "ort-threads", cfg.Model.Threads, "ONNX Runtime intra-op threads")
 
+	fs.BoolVar(&cfg.CreateTopics, "create-topics", cfg.CreateTopics, "create missing output and dead-letter topics at start")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of /healthz, /readyz and /metrics")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
@@ -216,4 +221,3 @@ func (l *listValue) Set(s string) error {
 	}
 	return nil
 }
-

@@ -84,6 +84,13 @@ func (s *Service) build() error {
 	if err != nil {
 		return err
 	}
+	if s.cfg.CreateTopics {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := ensureTopics(ctx, kafkaOpts, s.cfg.Stream.WithDefaults(), s.logger); err != nil {
+			return err
+		}
+	}
 	s.scorer, err = stream.NewScorer(s.cfg.Stream, stream.Deps{
 		KafkaOpts: kafkaOpts, Decoder: decoder, Outputs: outputs, Model: s.model,
 		Registry: s.registry, Logger: s.logger,
@@ -222,4 +229,3 @@ func modelFields(fields []serde.Field) []model.Field {
 	}
 	return out
 }
-

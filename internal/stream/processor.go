@@ -109,14 +109,17 @@ func (p *processor) add(ctx context.Context, rec *kgo.Record) error {
 	if err != nil {
 		return p.deadLetterOr(ctx, rec, err)
 	}
-	outTopic := p.cfg.OutputFor(rec.Topic)
-	outID, err := retryRegistry(ctx, p, func() (uint32, error) { return p.schemas.OutputID(outTopic, decoded.Schema) })
-	if err != nil {
-		return p.deadLetterOr(ctx, rec, err)
-	}
 	if err := p.batch.Add(decoded.Record); err != nil {
 		p.deadLetter(rec, err)
 		return nil
+	}
+	// The output schema comes second so that a record with a bad feature is
+	// reported for its feature, the more specific reason.
+	outTopic := p.cfg.OutputFor(rec.Topic)
+	outID, err := retryRegistry(ctx, p, func() (uint32, error) { return p.schemas.OutputID(outTopic, decoded.Schema) })
+	if err != nil {
+		p.batch.RemoveLast()
+		return p.deadLetterOr(ctx, rec, err)
 	}
 	p.rows = append(p.rows, row{source: rec, decoded: decoded, outTopic: outTopic, outID: outID})
 	return nil

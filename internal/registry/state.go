@@ -1,0 +1,236 @@
+package registry
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hamba/avro/v2"
+)
+
+// state is everything the registry knows. Writers never change a published
+// state: they clone it, change the clone, persist it and then swap it in
+// (see Registry.update), so a failed write leaves nothing half-applied.
+type state struct {
+	// nextID is the id the next new schema gets. It only grows, so an id is
+	// never handed out twice, even after hard deletes.
+	nextID int
+	// global is the registry-wide level set with PUT /config; "" means the
+	// configured default.
+	global   Compatibility
+	schemas  map[int]*storedSchema
+	byKey    map[string]int
+	subjects map[string]*subjectState
+}
+
+// storedSchema is one schema id. It is immutable once created and shared
+// between state clones. Ids stay resolvable after every version using them
+// is deleted: records already written with the id must stay decodable.
+type storedSchema struct {
+	id     int
+	text   string
+	key    string
+	schema avro.Schema
+}
+
+// subjectState is a subject's version history and its own level.
+type subjectState struct {
+	// compatibility is the subject-level override; "" means inherit.
+	compatibility Compatibility
+	// versions is ordered by version number, soft-deleted ones included.
+	versions []versionState
+}
+
+type versionState struct {
+	version int
+	id      int
+	deleted bool
+}
+
+func newState() *state {
+	return &state{
+		nextID:   1,
+		schemas:  make(map[int]*storedSchema),
+		byKey:    make(map[string]int),
+		subjects: make(map[string]*subjectState),
+	}
+}
+
+// clone copies everything a write may change; storedSchema values are
+// immutable and shared.
+func (s *state) clone() *state {
+	c := &state{
+		nextID:   s.nextID,
+		global:   s.global,
+		schemas:  maps.Clone(s.schemas),
+		byKey:    maps.Clone(s.byKey),
+		subjects: make(map[string]*subjectState, len(s.subjects)),
+	}
+	for name, sub := range s.subjects {
+		c.subjects[name] = &subjectState{
+			compatibility: sub.compatibility,
+			versions:      slices.Clone(sub.versions),
+		}
+	}
+	return c
+}
+
+// visible returns a subject's versions, optionally with soft-deleted ones,
+// oldest first. A nil result means the subject does not exist for the
+// caller.
+func (s *state) visible(subject string, includeDeleted bool) []versionState {
+	sub := s.subjects[subject]
+	if sub == nil {
+		return nil
+	}
+	if includeDeleted {
+		return sub.versions
+	}
+	var live []versionState
+	for _, v := range sub.versions {
+		if !v.deleted {
+			live = append(live, v)
+		}
+	}
+	return live
+}
+
+// subjectNames lists subjects with at least one visible version, sorted.
+func (s *state) subjectNames(includeDeleted bool, prefix string) []string {
+	names := []string{}
+	for name := range s.subjects {
+		if strings.HasPrefix(name, prefix) && len(s.visible(name, includeDeleted)) > 0 {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// resolve finds one version of a subject.
+func (s *state) resolve(subject string, ref versionRef, includeDeleted bool) (versionState, error) {
+	versions := s.visible(subject, includeDeleted)
+	if len(versions) == 0 {
+		return versionState{}, errSubjectNotFound(subject)
+	}
+	if ref.latest {
+		return versions[len(versions)-1], nil
+	}
+	for _, v := range versions {
+		if v.version == ref.number {
+			return v, nil
+		}
+	}
+	return versionState{}, errVersionNotFound(ref.number)
+}
+
+// history is the parsed schemas of a subject's live versions, oldest first,
+// as compatibility checks want them.
+func (s *state) history(subject string) []priorSchema {
+	var out []priorSchema
+	for _, v := range s.visible(subject, false) {
+		out = append(out, priorSchema{version: v.version, schema: s.schemas[v.id].schema})
+	}
+	return out
+}
+
+// versionWithKey finds the newest version of subject holding the schema
+// with identity key.
+func (s *state) versionWithKey(subject, key string, includeDeleted bool) (versionState, bool) {
+	id, ok := s.byKey[key]
+	if !ok {
+		return versionState{}, false
+	}
+	versions := s.visible(subject, includeDeleted)
+	for i := len(versions) - 1; i >= 0; i-- {
+		if versions[i].id == id {
+			return versions[i], true
+		}
+	}
+	return versionState{}, false
+}
+
+// compatibilityFor is the level that governs subject.
+func (s *state) compatibilityFor(subject string, def Compatibility) Compatibility {
+	if sub := s.subjects[subject]; sub != nil && sub.compatibility != "" {
+		return sub.compatibility
+	}
+	return s.globalCompatibility(def)
+}
+
+func (s *state) globalCompatibility(def Compatibility) Compatibility {
+	if s.global != "" {
+		return s.global
+	}
+	return def
+}
+
+// addVersion appends c to subject as a new version, reusing the id of an
+// identical schema registered anywhere before, and returns the id.
+func (s *state) addVersion(subject string, c *candidate) (id, version int) {
+	id, ok := s.byKey[c.key]
+	if !ok {
+		id = s.nextID
+		s.nextID++
+		s.schemas[id] = &storedSchema{id: id, text: c.text, key: c.key, schema: c.schema}
+		s.byKey[c.key] = id
+	}
+	sub := s.subjects[subject]
+	if sub == nil {
+		sub = &subjectState{}
+		s.subjects[subject] = sub
+	}
+	version = 1
+	if n := len(sub.versions); n > 0 {
+		version = sub.versions[n-1].version + 1
+	}
+	sub.versions = append(sub.versions, versionState{version: version, id: id})
+	return id, version
+}
+
+// dropSubjectIfEmpty forgets a subject that has neither versions nor a
+// subject-level setting.
+func (s *state) dropSubjectIfEmpty(subject string) {
+	if sub := s.subjects[subject]; sub != nil && len(sub.versions) == 0 && sub.compatibility == "" {
+		delete(s.subjects, subject)
+	}
+}
+
+// subjectVersionsOf lists where schema id is used, ordered by subject then
+// version.
+func (s *state) subjectVersionsOf(id int, includeDeleted bool) []subjectVersion {
+	out := []subjectVersion{}
+	for _, name := range s.subjectNames(includeDeleted, "") {
+		for _, v := range s.visible(name, includeDeleted) {
+			if v.id == id {
+				out = append(out, subjectVersion{Subject: name, Version: v.version})
+			}
+		}
+	}
+	return out
+}
+
+// subjectVersion is one entry of GET /schemas/ids/{id}/versions.
+type subjectVersion struct {
+	Subject string `json:"subject"`
+	Version int    `json:"version"`
+}
+
+// versionRef is a {version} path segment: a number, or the latest live
+// version ("latest" or -1).
+type versionRef struct {
+	latest bool
+	number int
+}
+
+func parseVersionRef(raw string) (versionRef, error) {
+	if raw == "latest" || raw == "-1" {
+		return versionRef{latest: true}, nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 32)
+	if err != nil || n < 1 {
+		return versionRef{}, errInvalidVersion(raw)
+	}
+	return versionRef{number: int(n)}, nil
+}

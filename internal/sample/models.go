@@ -1,0 +1,74 @@
+package sample
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/train"
+)
+
+// MainsVolts is what a model reads for battery_volts on mains-powered
+// devices, whose readings carry null there.
+const MainsVolts = 3.3
+
+// SensorSpec is the feature mapping of the sensor anomaly model.
+func SensorSpec(name, version string) model.Spec {
+	cols := make([]model.Feature, len(SensorFeatures))
+	for i, f := range SensorFeatures {
+		cols[i] = model.Feature{Field: f}
+	}
+	volts := MainsVolts
+	cols[len(cols)-1].Default = &volts // battery_volts is nullable
+	return model.Spec{
+		Name:    name,
+		Version: version,
+		Task:    model.Classification,
+		Labels:  []string{"normal", "anomaly"},
+		Inputs:  []model.Input{{Name: train.InputFeatures, Type: model.FloatInput, Fields: cols}},
+		Outputs: model.Outputs{Scores: train.OutputProbabilities},
+	}
+}
+
+// SensorData generates rows labelled readings and maps them to features
+// through the spec, exactly as the scorer will.
+func SensorData(spec model.Spec, seed uint64, rows int) (*train.Dataset, error) {
+	gen := NewSensors(seed, 100, 0.05)
+	in := spec.Inputs[0]
+	features := make([]float32, 0, rows*len(in.Fields))
+	labels := make([]float64, rows)
+	for i := range rows {
+		rec, anomaly := gen.Next()
+		var err error
+		if features, err = in.AppendNumbers(features, rec, spec.AllowNonFinite); err != nil {
+			return nil, fmt.Errorf("sample reading %d: %w", i, err)
+		}
+		if anomaly {
+			labels[i] = 1
+		}
+	}
+	return train.NewDataset(features, len(in.Fields), labels)
+}
+
+// SensorModel trains the demo's sensor anomaly model, a gradient-boosted
+// tree ensemble, on generated readings and returns it as ONNX bytes with its
+// spec in the metadata.
+func SensorModel(ctx context.Context, spec model.Spec, cfg train.Config, rows int) ([]byte, error) {
+	data, err := SensorData(spec, 1, rows)
+	if err != nil {
+		return nil, err
+	}
+	ens, err := train.Fit(ctx, cfg, data)
+	if err != nil {
+		return nil, fmt.Errorf("train sensor model: %w", err)
+	}
+	meta, err := spec.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	m, err := ens.ONNX(map[string]string{model.SpecMetadataKey: meta})
+	if err != nil {
+		return nil, err
+	}
+	return m.Marshal()
+}

@@ -1,0 +1,210 @@
+package scorer_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/linkedin/goavro/v2"
+	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/embedded"
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/scorer"
+	"github.com/streamscore/streamscore/internal/stream"
+	"github.com/streamscore/streamscore/internal/train"
+	"github.com/streamscore/streamscore/schemas"
+)
+
+func TestMain(m *testing.M) {
+	if err := model.Init(model.LibraryPath("")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// env is one test's embedded stack, registry client and model file.
+type env struct {
+	t         *testing.T
+	stack     *embedded.Stack
+	registry  *srclient.SchemaRegistryClient
+	modelPath string
+	client    *kgo.Client
+}
+
+// newEnv starts a broker and registry in memory, registers the sensor
+// schema under topic's subject and trains a small sensor model.
+func newEnv(t *testing.T, topic string) *env {
+	t.Helper()
+	stack, err := embedded.Start(embedded.Config{Partitions: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stack.Close() })
+	e := &env{t: t, stack: stack, registry: srclient.NewSchemaRegistryClient(stack.RegistryURL())}
+	e.registry.CodecCreationEnabled(false)
+	cfg := train.DefaultConfig()
+	cfg.NumTrees, cfg.MaxDepth = 20, 4
+	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec("sensor-anomaly", "7"), cfg, 4000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.modelPath = filepath.Join(t.TempDir(), "sensor.onnx")
+	if err := os.WriteFile(e.modelPath, onnxBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.client, err = kgo.NewClient(kgo.SeedBrokers(stack.Brokers()...), kgo.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.client.Close)
+	return e
+}
+
+// register registers schema text under subject and returns its id and codec.
+func (e *env) register(subject, text string) (uint32, *goavro.Codec) {
+	e.t.Helper()
+	s, err := e.registry.CreateSchema(subject, text, srclient.Avro)
+	if err != nil {
+		e.t.Fatalf("register %s: %v", subject, err)
+	}
+	codec, err := goavro.NewCodec(text)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return uint32(s.ID()), codec
+}
+
+// frame encodes a native record in the Confluent wire format.
+func frame(t *testing.T, id uint32, codec *goavro.Codec, native map[string]any) []byte {
+	t.Helper()
+	b := []byte{0, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(b[1:], id)
+	b, err := codec.BinaryFromNative(b, native)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// produce writes records synchronously and returns them with their offsets.
+func (e *env) produce(records ...*kgo.Record) []*kgo.Record {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.client.ProduceSync(ctx, records...).FirstErr(); err != nil {
+		e.t.Fatalf("produce: %v", err)
+	}
+	return records
+}
+
+// config is a scorer configuration pointed at the test's stack.
+func (e *env) config(topic string) scorer.Config {
+	cfg := scorer.DefaultConfig()
+	cfg.Kafka.Brokers = e.stack.Brokers()
+	cfg.Registry.URL = e.stack.RegistryURL()
+	cfg.Stream.Topics = []string{topic}
+	cfg.Stream.Group = "scorer-" + topic
+	cfg.Stream.DeadLetterTopic = topic + ".dlq"
+	cfg.Model.Path = e.modelPath
+	cfg.HTTPAddr = "127.0.0.1:0"
+	return cfg
+}
+
+// start runs a scorer until the test ends; the returned function stops it
+// and returns Run's error.
+func (e *env) start(cfg scorer.Config) (*scorer.Service, func() error) {
+	e.t.Helper()
+	svc, err := scorer.New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		e.t.Fatalf("scorer.New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	stopped := false
+	var runErr error
+	stop := func() error {
+		if !stopped {
+			cancel()
+			runErr, stopped = <-done, true
+		}
+		return runErr
+	}
+	e.t.Cleanup(func() { stop() })
+	return svc, stop
+}
+
+// consumeUntil reads topics from the start until want records arrived or
+// the deadline passes.
+func (e *env) consumeUntil(want int, topics ...string) []*kgo.Record {
+	e.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.stack.Brokers()...), kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var got []*kgo.Record
+	for len(got) < want {
+		fetches := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			e.t.Fatalf("consumed %d of %d records from %v before the deadline", len(got), want, topics)
+		}
+		got = append(got, fetches.Records()...)
+	}
+	return got
+}
+
+// header returns a record header's value.
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// sourceOf returns the input coordinates a result names.
+func sourceOf(r *kgo.Record) string {
+	return header(r, stream.HeaderSourceTopic) + "/" + header(r, stream.HeaderSourcePartition) + "@" + header(r, stream.HeaderSourceOffset)
+}
+
+func coordinates(r *kgo.Record) string {
+	return r.Topic + "/" + strconv.Itoa(int(r.Partition)) + "@" + strconv.FormatInt(r.Offset, 10)
+}
+
+// sensorSchema is the sensor reading schema.
+var sensorSchema = schemas.SensorReading
+
+// endOffsets returns each partition's high watermark.
+func (e *env) endOffsets(topic string) map[int32]int64 {
+	e.t.Helper()
+	adm := kadm.NewClient(e.client)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil {
+			out[o.Partition] = o.Offset
+		}
+	})
+	return out
+}

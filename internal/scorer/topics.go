@@ -1,0 +1,75 @@
+package scorer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/stream"
+)
+
+// ensureTopics creates missing output and dead-letter topics. An output
+// topic gets its input's partition count, so with the same key partitioner
+// an input partition's records land in one output partition. Clusters that
+// forbid topic creation answer with an authorization error; topics that
+// exist already are left alone.
+func ensureTopics(ctx context.Context, opts []kgo.Opt, cfg stream.Config, logger *slog.Logger) error {
+	client, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("kafka client: %w", err)
+	}
+	defer client.Close()
+	adm := kadm.NewClient(client)
+
+	inputs, err := adm.ListTopics(ctx, cfg.Topics...)
+	if err != nil {
+		return fmt.Errorf("list input topics: %w", err)
+	}
+	want := map[string]int32{}
+	var most int32 = 1
+	for _, topic := range cfg.Topics {
+		detail, ok := inputs[topic]
+		if !ok || detail.Err != nil {
+			return fmt.Errorf("input topic %s: %w", topic, errors.Join(detail.Err, errIfMissing(ok)))
+		}
+		n := int32(len(detail.Partitions))
+		want[cfg.OutputFor(topic)] = n
+		most = max(most, n)
+	}
+	want[cfg.DeadLetterTopic] = max(want[cfg.DeadLetterTopic], most)
+
+	names := make([]string, 0, len(want))
+	for name := range want {
+		names = append(names, name)
+	}
+	existing, err := adm.ListTopics(ctx, names...)
+	if err != nil {
+		return fmt.Errorf("list output topics: %w", err)
+	}
+	for name, partitions := range want {
+		if existing.Has(name) {
+			continue
+		}
+		resp, err := adm.CreateTopic(ctx, partitions, -1, nil, name)
+		if err == nil {
+			err = resp.Err
+		}
+		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("create topic %s: %w", name, err)
+		}
+		logger.Info("created topic", "topic", name, "partitions", partitions)
+	}
+	return nil
+}
+
+func errIfMissing(ok bool) error {
+	if ok {
+		return nil
+	}
+	return errors.New("does not exist")
+}

@@ -1,0 +1,236 @@
+package serde
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linkedin/goavro/v2"
+	"github.com/riferrei/srclient"
+	"golang.org/x/sync/singleflight"
+)
+
+// PredictionSchema is the Prediction record of schemas/prediction.avsc,
+// kept here so the package needs no file at run time; a test holds the two
+// equal.
+const PredictionSchema = `{
+  "type": "record",
+  "name": "Prediction",
+  "namespace": "io.streamscore",
+  "doc": "What the scorer adds to every input record. The output schema of a topic is the input record with one more field, ` + "`prediction`" + `, of this type, appended last; so the output's Avro body is the input's body followed by this record.",
+  "fields": [
+    {"name": "model_name", "type": "string", "doc": "Name of the model that scored the record."},
+    {"name": "model_version", "type": "string", "doc": "Version of that model; every output names the exact version."},
+    {"name": "label", "type": ["null", "string"], "default": null, "doc": "Predicted class, for classifiers; null for regressors."},
+    {"name": "value", "type": ["null", "double"], "default": null, "doc": "Predicted value, for regressors; for binary classifiers the score of the positive (last) class."},
+    {"name": "scores", "type": {"type": "map", "values": "double"}, "doc": "Score of every class by label, for classifiers; empty for regressors."},
+    {"name": "scored_at", "type": {"type": "long", "logicalType": "timestamp-millis"}, "doc": "When the scorer produced this prediction (UTC)."}
+  ]
+}`
+
+// PredictionField is the name of the field appended to every output record.
+const PredictionField = "prediction"
+
+// predictionFullName is the full name of the Prediction record.
+const predictionFullName = "io.streamscore.Prediction"
+
+// scoredSuffix is appended to the input record's name to name the output
+// record.
+const scoredSuffix = "Scored"
+
+// OutputSchema derives the output schema from an input record schema: the
+// same record, renamed <Name>Scored in the same namespace, with the field
+// prediction (of type PredictionSchema) appended last. Everything else of
+// the record is kept (doc, fields, other attributes) except aliases, which
+// name the input record and not this one. The result is compact JSON, and
+// one input always gives the same text, so the registry sees one schema. It fails with ErrOutputSchema when the input is
+// not a record, already has a field named prediction, or the result does not
+// compile. It also refuses an input that defines a type named
+// io.streamscore.Prediction or <Name>Scored itself, which Avro forbids
+// defining twice even though goavro accepts it.
+func OutputSchema(inputSchemaJSON string) (string, error) {
+	var rec map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(inputSchemaJSON), &rec); err != nil {
+		return "", fmt.Errorf("%w: input schema is not a JSON object: %w", ErrOutputSchema, err)
+	}
+	var typ, name string
+	if err := json.Unmarshal(rec["type"], &typ); err != nil || typ != "record" {
+		return "", fmt.Errorf("%w: input schema is not a record (type %s)", ErrOutputSchema, rec["type"])
+	}
+	if err := json.Unmarshal(rec["name"], &name); err != nil || name == "" {
+		return "", fmt.Errorf("%w: input record has no name", ErrOutputSchema)
+	}
+	var fields []json.RawMessage
+	if err := json.Unmarshal(rec["fields"], &fields); err != nil {
+		return "", fmt.Errorf("%w: input record's fields are not a list: %w", ErrOutputSchema, err)
+	}
+	for _, raw := range fields {
+		var f struct {
+			Name string `json:"name"`
+		}
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return "", fmt.Errorf("%w: input field is not an object: %w", ErrOutputSchema, err)
+		}
+		if f.Name == PredictionField {
+			return "", fmt.Errorf("%w: input record %s already has a field named %q", ErrOutputSchema, name, PredictionField)
+		}
+	}
+	// Avro allows one definition per full name, and goavro does not check:
+	// refuse inputs that define the names the output adds.
+	var tree any
+	if err := json.Unmarshal([]byte(inputSchemaJSON), &tree); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrOutputSchema, err)
+	}
+	defined := make(map[string]string)
+	collectNames(tree, "", defined)
+	full, _ := fullName(tree.(map[string]any), "")
+	for _, added := range []string{predictionFullName, full + scoredSuffix} {
+		if _, ok := defined[added]; ok {
+			return "", fmt.Errorf("%w: input record %s already defines the type %s", ErrOutputSchema, name, added)
+		}
+	}
+	fields = append(fields, json.RawMessage(`{"name":"`+PredictionField+`","type":`+PredictionSchema+`}`))
+
+	delete(rec, "aliases")
+	var err error
+	if rec["name"], err = json.Marshal(name + scoredSuffix); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrOutputSchema, err)
+	}
+	if rec["fields"], err = json.Marshal(fields); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrOutputSchema, err)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(rec); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrOutputSchema, err)
+	}
+	out := strings.TrimSuffix(buf.String(), "\n")
+	if _, err := goavro.NewCodec(out); err != nil {
+		return "", fmt.Errorf("%w: derived schema of %s does not compile: %w", ErrOutputSchema, name, err)
+	}
+	return out, nil
+}
+
+// SchemaCreator registers a schema under a subject and returns it with its
+// id; registering a schema the subject already has returns the existing id.
+// *srclient.SchemaRegistryClient satisfies it.
+type SchemaCreator interface {
+	CreateSchema(subject string, schema string, schemaType srclient.SchemaType, references ...srclient.Reference) (*srclient.Schema, error)
+}
+
+// Registry error codes that refuse a schema for good.
+const (
+	errCodeIncompatible  = 409
+	errCodeInvalidSchema = 42201
+)
+
+// DefaultRefusalTTL is how long an OutputEncoder remembers that an output
+// schema was refused when OutputEncoderConfig.RefusalTTL is zero.
+const DefaultRefusalTTL = 30 * time.Second
+
+// OutputEncoderConfig tunes an OutputEncoder. The zero value is ready to use.
+type OutputEncoderConfig struct {
+	// RefusalTTL is how long an ErrOutputSchema for a (topic, input schema)
+	// is answered without deriving and registering again. Zero means
+	// DefaultRefusalTTL; it must not be negative.
+	RefusalTTL time.Duration
+	// Now is the clock for RefusalTTL; nil means time.Now.
+	Now func() time.Time
+}
+
+// Validate reports a config that NewOutputEncoder would refuse.
+func (c OutputEncoderConfig) Validate() error {
+	if c.RefusalTTL < 0 {
+		return fmt.Errorf("RefusalTTL %v must not be negative", c.RefusalTTL)
+	}
+	return nil
+}
+
+// OutputEncoder registers the output schema of each (output topic, input
+// schema) pair under the topic's value subject (TopicNameStrategy:
+// "<topic>-value") and remembers the id. It is safe for concurrent use; the
+// hit path takes no lock. Like the Decoder it never retries: a registry
+// failure is ErrRegistryUnavailable, not remembered, for the caller to retry.
+type OutputEncoder struct {
+	reg     SchemaCreator
+	now     func() time.Time
+	known   cowMap[outputKey, uint32]
+	refused *negativeCache[outputKey]
+	flight  singleflight.Group
+}
+
+type outputKey struct {
+	topic   string
+	inputID uint32
+}
+
+// NewOutputEncoder returns an OutputEncoder that registers with reg.
+func NewOutputEncoder(reg SchemaCreator, cfg OutputEncoderConfig) (*OutputEncoder, error) {
+	if reg == nil {
+		return nil, errors.New("new output encoder: nil schema creator")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new output encoder: %w", err)
+	}
+	if cfg.RefusalTTL == 0 {
+		cfg.RefusalTTL = DefaultRefusalTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &OutputEncoder{reg: reg, now: cfg.Now, refused: newNegativeCache[outputKey](cfg.RefusalTTL)}, nil
+}
+
+// OutputID returns the id of the output schema for records of schema in
+// written to topic, deriving and registering it on first use. Errors wrap
+// ErrOutputSchema (dead-letter the record) or ErrRegistryUnavailable (retry).
+func (e *OutputEncoder) OutputID(topic string, in *Schema) (uint32, error) {
+	k := outputKey{topic: topic, inputID: in.ID}
+	if id, ok := e.known.load(k); ok {
+		return id, nil
+	}
+	v, err, _ := e.flight.Do(topic+"\x00"+strconv.FormatUint(uint64(in.ID), 10), func() (any, error) {
+		if id, ok := e.known.load(k); ok {
+			return id, nil
+		}
+		if err := e.refused.get(k, e.now()); err != nil {
+			return uint32(0), err
+		}
+		id, err := e.register(topic, in)
+		switch {
+		case err == nil:
+			e.known.store(k, id)
+		case errors.Is(err, ErrOutputSchema):
+			e.refused.put(k, err, e.now())
+		}
+		return id, err
+	})
+	id, _ := v.(uint32)
+	return id, err
+}
+
+// register derives the output schema of in and registers it for topic.
+func (e *OutputEncoder) register(topic string, in *Schema) (uint32, error) {
+	subject := topic + "-value"
+	out, err := OutputSchema(in.Text)
+	if err != nil {
+		return 0, fmt.Errorf("subject %s, input schema id %d: %w", subject, in.ID, err)
+	}
+	rs, err := e.reg.CreateSchema(subject, out, srclient.Avro)
+	if err != nil {
+		var srErr srclient.Error
+		if errors.As(err, &srErr) && (srErr.Code == errCodeIncompatible || srErr.Code == errCodeInvalidSchema) {
+			return 0, fmt.Errorf("subject %s, input schema id %d: %w: registry refused it: %s", subject, in.ID, ErrOutputSchema, srErr.Message)
+		}
+		return 0, fmt.Errorf("subject %s, input schema id %d: %w: %w", subject, in.ID, ErrRegistryUnavailable, err)
+	}
+	if rs == nil || rs.ID() <= 0 || int64(rs.ID()) > int64(^uint32(0)) {
+		return 0, fmt.Errorf("subject %s, input schema id %d: %w: registry returned no usable id", subject, in.ID, ErrRegistryUnavailable)
+	}
+	return uint32(rs.ID()), nil
+}

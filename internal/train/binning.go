@@ -1,0 +1,132 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// binSampleSize caps the rows that bin edges are computed from, as
+// scikit-learn's subsample parameter does; quantiles of 200k values are
+// precise enough for 255 bins.
+const binSampleSize = 200_000
+
+// binMapper maps feature values to bins. For feature f, bin b holds the
+// values x with edges[f][b-1] < x <= edges[f][b]; values above the last
+// edge fall in bin len(edges[f]), and NaN falls in missingBin, which is
+// above every finite bin of every feature.
+type binMapper struct {
+	edges      [][]float32
+	missingBin uint8
+}
+
+func fitBinMapper(d *Dataset, maxBins int, seed uint64) *binMapper {
+	rows := sampleRows(d.NumRows(), binSampleSize, seed)
+	edges := make([][]float32, d.numFeatures)
+	values := make([]float32, 0, len(rows))
+	for f := range edges {
+		values = values[:0]
+		for _, i := range rows {
+			if v := d.value(i, f); !isNaN(v) {
+				values = append(values, v)
+			}
+		}
+		slices.Sort(values)
+		edges[f] = quantileEdges(values, maxBins)
+	}
+	return &binMapper{edges: edges, missingBin: uint8(maxBins)}
+}
+
+// sampleRows returns up to size distinct row indexes in increasing order.
+func sampleRows(numRows, size int, seed uint64) []int {
+	if numRows <= size {
+		rows := make([]int, numRows)
+		for i := range rows {
+			rows[i] = i
+		}
+		return rows
+	}
+	rng := rand.New(rand.NewPCG(seed, seed))
+	rows := rng.Perm(numRows)[:size]
+	slices.Sort(rows)
+	return rows
+}
+
+// quantileEdges returns at most maxBins-1 increasing edges that split the
+// sorted values into bins of about equal count. An edge lies midway between
+// the largest value of one bin and the smallest of the next, so unseen values
+// go to the nearer bin.
+func quantileEdges(sorted []float32, maxBins int) []float32 {
+	distinct := slices.Compact(slices.Clone(sorted))
+	if len(distinct) < 2 {
+		return nil
+	}
+	if len(distinct) <= maxBins {
+		edges := make([]float32, len(distinct)-1)
+		for i := range edges {
+			edges[i] = midpoint(distinct[i], distinct[i+1])
+		}
+		return edges
+	}
+	edges := make([]float32, 0, maxBins-1)
+	for q := 1; q < maxBins; q++ {
+		upper := sorted[q*len(sorted)/maxBins-1]
+		i, _ := slices.BinarySearch(distinct, upper)
+		if i+1 == len(distinct) {
+			break // the remaining quantiles all fall on the maximum
+		}
+		edge := midpoint(upper, distinct[i+1])
+		if len(edges) == 0 || edge > edges[len(edges)-1] {
+			edges = append(edges, edge)
+		}
+	}
+	return edges
+}
+
+// midpoint returns a float32 edge e with a <= e < b, so that a goes left of
+// it and b right, preferring the value halfway between them.
+func midpoint(a, b float32) float32 {
+	m := float32((float64(a) + float64(b)) / 2)
+	if m > a && m < b {
+		return m
+	}
+	return a // a and b are adjacent float32 values, or infinite
+}
+
+// bin returns the bin of value v of feature f.
+func (m *binMapper) bin(f int, v float32) uint8 {
+	if isNaN(v) {
+		return m.missingBin
+	}
+	b, _ := slices.BinarySearch(m.edges[f], v) // first edge >= v
+	return uint8(b)
+}
+
+// numFiniteBins returns how many bins feature f's non-missing values use.
+func (m *binMapper) numFiniteBins(f int) int { return len(m.edges[f]) + 1 }
+
+// threshold returns the split threshold that sends bins 0..b of feature f
+// left. Splitting after the last finite bin separates missing values, which
+// only a threshold of +Inf does.
+func (m *binMapper) threshold(f, b int) float32 {
+	if b < len(m.edges[f]) {
+		return m.edges[f][b]
+	}
+	return float32(math.Inf(1))
+}
+
+// transform bins every value of d, column-major (feature by feature), the
+// layout histogram building reads.
+func (m *binMapper) transform(d *Dataset) []uint8 {
+	n := d.NumRows()
+	bins := make([]uint8, n*d.numFeatures)
+	for f := range d.numFeatures {
+		col := bins[f*n : (f+1)*n]
+		for i := range col {
+			col[i] = m.bin(f, d.value(i, f))
+		}
+	}
+	return bins
+}
+
+func isNaN(v float32) bool { return v != v }

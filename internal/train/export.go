@@ -1,0 +1,170 @@
+package train
+
+import (
+	"fmt"
+	"maps"
+
+	"github.com/streamscore/streamscore/internal/onnx"
+)
+
+// Names of the exported model's inputs and outputs.
+const (
+	InputFeatures       = "features"      // float32 [N, NumFeatures]
+	OutputLabel         = "label"         // int64 [N], classifiers
+	OutputProbabilities = "probabilities" // float32 [N, NumClasses], classifiers
+	OutputVariable      = "variable"      // float32 [N, 1], regressors
+)
+
+// batchDim names the batch dimension, whose size is chosen at run time.
+const batchDim = "N"
+
+// ONNX returns the ensemble as an ONNX model whose outputs equal Predict and
+// PredictProbaBatch within float32 rounding of the sigmoid. The trees become
+// one ai.onnx.ml TreeEnsembleRegressor computing the raw score; a classifier
+// adds Sigmoid, Concat and a Greater/Cast for the label, which keeps the
+// probability arithmetic explicit instead of relying on how runtimes treat a
+// binary TreeEnsembleClassifier. meta becomes the model's metadata_props.
+func (e *Ensemble) ONNX(meta map[string]string) (*onnx.Model, error) {
+	var graph onnx.Graph
+	switch e.Objective {
+	case BinaryLogLoss:
+		graph = e.classifierGraph()
+	case SquaredError:
+		graph = e.regressorGraph()
+	default:
+		return nil, fmt.Errorf("export ONNX: %w: unknown objective %v", ErrInvalidConfig, e.Objective)
+	}
+	return &onnx.Model{
+		IRVersion:       onnx.IRVersion,
+		ProducerName:    "streamscore",
+		ProducerVersion: "1",
+		Doc:             fmt.Sprintf("gradient-boosted trees: %d trees, %v, %d features", len(e.Trees), e.Objective, e.NumFeatures),
+		Opsets: []onnx.Opset{
+			{Domain: onnx.DomainDefault, Version: onnx.OpsetVersion},
+			{Domain: onnx.DomainML, Version: onnx.OpsetMLVersion},
+		},
+		Metadata: maps.Clone(meta),
+		Graph:    graph,
+	}, nil
+}
+
+func (e *Ensemble) featuresInput() onnx.ValueInfo {
+	return onnx.TensorInfo(InputFeatures, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(int64(e.NumFeatures)))
+}
+
+func (e *Ensemble) regressorGraph() onnx.Graph {
+	return onnx.Graph{
+		Name:   "gbdt_regressor",
+		Inputs: []onnx.ValueInfo{e.featuresInput()},
+		Nodes:  []onnx.Node{e.treeEnsembleNode(OutputVariable)},
+		Outputs: []onnx.ValueInfo{
+			onnx.TensorInfo(OutputVariable, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(1)),
+		},
+	}
+}
+
+// classifierGraph computes, from the raw score (the logit):
+//
+//	probabilities = concat(1 - sigmoid(logit), sigmoid(logit))
+//	label         = int64(logit > 0)
+func (e *Ensemble) classifierGraph() onnx.Graph {
+	node := func(op string, inputs []string, output string, attrs ...onnx.Attribute) onnx.Node {
+		return onnx.Node{OpType: op, Name: output, Inputs: inputs, Outputs: []string{output}, Attributes: attrs}
+	}
+	return onnx.Graph{
+		Name:   "gbdt_binary_classifier",
+		Inputs: []onnx.ValueInfo{e.featuresInput()},
+		Initializers: []onnx.Tensor{
+			onnx.FloatTensor("one", nil, []float32{1}),
+			onnx.FloatTensor("zero", nil, []float32{0}),
+			onnx.Int64Tensor("class_axis", []int64{1}, []int64{1}),
+		},
+		Nodes: []onnx.Node{
+			e.treeEnsembleNode("logit"),
+			node("Sigmoid", []string{"logit"}, "probability_1"),
+			node("Sub", []string{"one", "probability_1"}, "probability_0"),
+			node("Concat", []string{"probability_0", "probability_1"}, OutputProbabilities, onnx.Int("axis", 1)),
+			node("Greater", []string{"logit", "zero"}, "is_class_1"),
+			node("Cast", []string{"is_class_1"}, "label_column", onnx.Int("to", int64(onnx.TypeInt64))),
+			node("Squeeze", []string{"label_column", "class_axis"}, OutputLabel),
+		},
+		Outputs: []onnx.ValueInfo{
+			onnx.TensorInfo(OutputLabel, onnx.TypeInt64, onnx.DimParam(batchDim)),
+			onnx.TensorInfo(OutputProbabilities, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(2)),
+		},
+	}
+}
+
+// treeEnsembleNode returns a TreeEnsembleRegressor that writes the raw
+// scores, one column per output, to output.
+func (e *Ensemble) treeEnsembleNode(output string) onnx.Node {
+	var a treeAttributes
+	for i := range e.Trees {
+		a.addTree(int64(i), int64(i%e.NumOutputs()), &e.Trees[i])
+	}
+	attrs := append(a.list(),
+		onnx.Int("n_targets", int64(e.NumOutputs())),
+		onnx.String("aggregate_function", "SUM"),
+		onnx.String("post_transform", "NONE"),
+		onnx.Floats("base_values", e.BaseScores...),
+	)
+	return onnx.Node{
+		OpType:     "TreeEnsembleRegressor",
+		Domain:     onnx.DomainML,
+		Name:       "trees",
+		Inputs:     []string{InputFeatures},
+		Outputs:    []string{output},
+		Attributes: attrs,
+	}
+}
+
+// treeAttributes accumulates the parallel nodes_* and target_* lists in
+// which TreeEnsembleRegressor describes its trees. Node ids are indexes
+// into Tree.Nodes.
+type treeAttributes struct {
+	treeIDs, nodeIDs, featureIDs, trueIDs, falseIDs []int64
+	values                                          []float32
+	modes                                           []string
+	targetTreeIDs, targetNodeIDs, targetIDs         []int64
+	targetWeights                                   []float32
+}
+
+func (a *treeAttributes) addTree(treeID, target int64, t *Tree) {
+	for i, n := range t.Nodes {
+		a.treeIDs = append(a.treeIDs, treeID)
+		a.nodeIDs = append(a.nodeIDs, int64(i))
+		if n.Leaf {
+			a.modes = append(a.modes, "LEAF")
+			a.featureIDs = append(a.featureIDs, 0)
+			a.values = append(a.values, 0)
+			a.trueIDs = append(a.trueIDs, 0)
+			a.falseIDs = append(a.falseIDs, 0)
+			a.targetTreeIDs = append(a.targetTreeIDs, treeID)
+			a.targetNodeIDs = append(a.targetNodeIDs, int64(i))
+			a.targetIDs = append(a.targetIDs, target)
+			a.targetWeights = append(a.targetWeights, n.Value)
+			continue
+		}
+		a.modes = append(a.modes, "BRANCH_LEQ") // true branch when x <= value; NaN is false
+		a.featureIDs = append(a.featureIDs, int64(n.Feature))
+		a.values = append(a.values, n.Threshold)
+		a.trueIDs = append(a.trueIDs, int64(n.Left))
+		a.falseIDs = append(a.falseIDs, int64(n.Right))
+	}
+}
+
+func (a *treeAttributes) list() []onnx.Attribute {
+	return []onnx.Attribute{
+		onnx.Ints("nodes_treeids", a.treeIDs...),
+		onnx.Ints("nodes_nodeids", a.nodeIDs...),
+		onnx.Ints("nodes_featureids", a.featureIDs...),
+		onnx.Floats("nodes_values", a.values...),
+		onnx.Strings("nodes_modes", a.modes...),
+		onnx.Ints("nodes_truenodeids", a.trueIDs...),
+		onnx.Ints("nodes_falsenodeids", a.falseIDs...),
+		onnx.Ints("target_treeids", a.targetTreeIDs...),
+		onnx.Ints("target_nodeids", a.targetNodeIDs...),
+		onnx.Ints("target_ids", a.targetIDs...),
+		onnx.Floats("target_weights", a.targetWeights...),
+	}
+}

@@ -1,0 +1,173 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/streamscore/streamscore/internal/onnx/onnxtest"
+)
+
+// scoreTolerance bounds |ONNX Runtime - Go| per score. Leaf sums are
+// computed identically; only the sigmoid's float32 rounding may differ.
+const scoreTolerance = 1e-5
+
+func TestONNXMatchesGoPredictions(t *testing.T) {
+	const batch, numBatches = 256, 16
+	for _, obj := range []Objective{BinaryLogLoss, SquaredError} {
+		t.Run(obj.String(), func(t *testing.T) {
+			ens := fitForTest(t, configFor(obj, 100), syntheticData(t, obj, 5000, 11))
+			m := newORTModel(t, ens, batch)
+			rows, atThreshold := probeRows(t, ens, batch*numBatches, 12)
+			if atThreshold < len(rows)/20 {
+				t.Fatalf("only %d probe values sit exactly on a threshold", atThreshold)
+			}
+			for b := range numBatches {
+				chunk := rows[b*batch*ens.NumFeatures : (b+1)*batch*ens.NumFeatures]
+				m.run(t, chunk)
+				if obj == BinaryLogLoss {
+					compareClassifier(t, ens, m, chunk)
+				} else {
+					compareRegressor(t, ens, m, chunk)
+				}
+			}
+		})
+	}
+}
+
+func compareClassifier(t *testing.T, ens *Ensemble, m *ortModel, rows []float32) {
+	t.Helper()
+	labels := make([]float32, len(m.labels()))
+	if err := ens.PredictBatch(rows, labels); err != nil {
+		t.Fatal(err)
+	}
+	proba := make([]float32, len(m.probabilities()))
+	if err := ens.PredictProbaBatch(rows, proba); err != nil {
+		t.Fatal(err)
+	}
+	for i, got := range m.labels() {
+		if got != int64(labels[i]) {
+			t.Fatalf("row %v: ONNX Runtime label %d, Go %v", ens.row(rows, i), got, labels[i])
+		}
+	}
+	for i, got := range m.probabilities() {
+		if diff := math.Abs(float64(got - proba[i])); !(diff <= scoreTolerance) {
+			t.Fatalf("row %v class %d: ONNX Runtime probability %v, Go %v", ens.row(rows, i/2), i%2, got, proba[i])
+		}
+	}
+}
+
+func compareRegressor(t *testing.T, ens *Ensemble, m *ortModel, rows []float32) {
+	t.Helper()
+	values := make([]float32, len(m.variable()))
+	if err := ens.PredictBatch(rows, values); err != nil {
+		t.Fatal(err)
+	}
+	for i, got := range m.variable() {
+		if diff := math.Abs(float64(got - values[i])); !(diff <= scoreTolerance) {
+			t.Fatalf("row %v: ONNX Runtime value %v, Go %v", ens.row(rows, i), got, values[i])
+		}
+	}
+}
+
+// probeRows returns rows that stress the split rule: about a third of the
+// values sit exactly on, or one float32 step either side of, a threshold the
+// ensemble uses for that feature, and some are NaN or infinite. It also
+// returns how many values equal a threshold exactly.
+func probeRows(t *testing.T, ens *Ensemble, n int, seed uint64) (rows []float32, atThreshold int) {
+	t.Helper()
+	thresholds := make([][]float32, ens.NumFeatures)
+	for _, tree := range ens.Trees {
+		for _, node := range tree.Nodes {
+			if !node.Leaf {
+				thresholds[node.Feature] = append(thresholds[node.Feature], node.Threshold)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, 0))
+	rows = slices.Clone(syntheticData(t, ens.Objective, n, seed).features)
+	for i := range rows {
+		candidates := thresholds[i%ens.NumFeatures]
+		switch u := rng.Float64(); {
+		case u < 0.30 && len(candidates) > 0:
+			rows[i] = candidates[rng.IntN(len(candidates))]
+			atThreshold++
+		case u < 0.35 && len(candidates) > 0:
+			rows[i] = math.Nextafter32(candidates[rng.IntN(len(candidates))], float32(math.Inf(2*rng.IntN(2)-1)))
+		case u < 0.40:
+			rows[i] = float32(math.NaN())
+		case u < 0.41:
+			rows[i] = float32(math.Inf(2*rng.IntN(2) - 1))
+		}
+	}
+	return rows, atThreshold
+}
+
+func TestONNXPassesChecker(t *testing.T) {
+	for _, obj := range []Objective{BinaryLogLoss, SquaredError} {
+		t.Run(obj.String(), func(t *testing.T) {
+			ens := fitForTest(t, configFor(obj, 5), syntheticData(t, obj, 1000, 13))
+			model, err := ens.ONNX(map[string]string{"name": "checker-test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := model.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			onnxtest.Check(t, b)
+		})
+	}
+}
+
+// TestONNXDeclaresInterface checks the names, shapes and metadata that
+// ONNX Runtime reads from the exported models.
+func TestONNXDeclaresInterface(t *testing.T) {
+	requireORT(t)
+	tests := []struct {
+		obj     Objective
+		outputs map[string]ort.Shape
+	}{
+		{BinaryLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, 2}}},
+		{SquaredError, map[string]ort.Shape{OutputVariable: {-1, 1}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.obj.String(), func(t *testing.T) {
+			ens := fitForTest(t, configFor(tt.obj, 2), syntheticData(t, tt.obj, 500, 14))
+			model, err := ens.ONNX(map[string]string{"model_name": "sensor-anomaly"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := model.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs, outputs, err := ort.GetInputOutputInfoWithONNXData(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(inputs) != 1 || inputs[0].Name != InputFeatures || !inputs[0].Dimensions.Equals(ort.Shape{-1, syntheticFeatures}) {
+				t.Errorf("inputs = %v, want %s [-1 %d]", inputs, InputFeatures, syntheticFeatures)
+			}
+			if len(outputs) != len(tt.outputs) {
+				t.Errorf("got %d outputs, want %d", len(outputs), len(tt.outputs))
+			}
+			for _, out := range outputs {
+				if want, ok := tt.outputs[out.Name]; !ok || !out.Dimensions.Equals(want) {
+					t.Errorf("output %s %v, want one of %v", out.Name, out.Dimensions, tt.outputs)
+				}
+			}
+			meta, err := ort.GetModelMetadataWithONNXData(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer meta.Destroy()
+			if v, ok, err := meta.LookupCustomMetadataMap("model_name"); err != nil || !ok || v != "sensor-anomaly" {
+				t.Errorf("metadata model_name = %q, %v, %v; want sensor-anomaly", v, ok, err)
+			}
+		})
+	}
+}

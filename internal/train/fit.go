@@ -1,0 +1,63 @@
+package train
+
+import (
+	"context"
+	"fmt"
+)
+
+// Fit trains an ensemble on data. It checks ctx between boosting rounds and
+// returns ctx's error if it is cancelled.
+func Fit(ctx context.Context, cfg Config, data *Dataset) (*Ensemble, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	obj, err := newObjective(cfg.Objective)
+	if err != nil {
+		return nil, err
+	}
+	if err := obj.checkLabels(data.labels); err != nil {
+		return nil, err
+	}
+
+	mapper := fitBinMapper(data, cfg.MaxBins, cfg.Seed)
+	g := newGrower(cfg, mapper, mapper.transform(data), data.NumRows())
+	ens := &Ensemble{Objective: cfg.Objective, NumFeatures: data.numFeatures}
+	raw := newMatrix(obj.numOutputs(), data.NumRows())
+	for k, base := range obj.baseScores(data.labels) {
+		ens.BaseScores = append(ens.BaseScores, float32(base))
+		fill(raw[k], float64(float32(base))) // start where prediction starts
+	}
+	grad := newMatrix(obj.numOutputs(), data.NumRows())
+	hess := newMatrix(obj.numOutputs(), data.NumRows())
+
+	for round := range cfg.NumTrees {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("fit stopped after %d of %d rounds: %w", round, cfg.NumTrees, err)
+		}
+		obj.gradients(data.labels, raw, grad, hess)
+		for k := range raw {
+			tree, leaves := g.growTree(grad[k], hess[k])
+			ens.Trees = append(ens.Trees, tree)
+			for _, leaf := range leaves {
+				for _, r := range leaf.rows {
+					raw[k][r] += float64(leaf.value)
+				}
+			}
+		}
+	}
+	return ens, nil
+}
+
+func newMatrix(rows, cols int) [][]float64 {
+	m := make([][]float64, rows)
+	for i := range m {
+		m[i] = make([]float64, cols)
+	}
+	return m
+}
+
+func fill(s []float64, v float64) {
+	for i := range s {
+		s[i] = v
+	}
+}

@@ -1,0 +1,144 @@
+package train
+
+// leafDenominatorFloor keeps a leaf value finite when its rows' hessians sum
+// to zero.
+const leafDenominatorFloor = 1e-15
+
+// node is a tree node while it grows: the rows it holds, as the range
+// rows[start:end] of the grower, their summed statistics, and their
+// histogram, nil once the node is known to be a leaf.
+type node struct {
+	start, end int
+	depth      int
+	total      binStats
+	hist       histogram
+}
+
+// leafRows records which rows a finished leaf holds, so that fitting can
+// update their scores without walking the tree.
+type leafRows struct {
+	rows  []int32
+	value float32
+}
+
+// grower grows one tree at a time over the same binned data.
+type grower struct {
+	cfg      Config
+	mapper   *binMapper
+	hists    *histogramBuilder
+	splits   splitFinder
+	rows     []int32 // row indexes, partitioned so each node's are contiguous
+	rightBuf []int32
+	grad     []float64
+	hess     []float64
+	nodes    []Node
+	leaves   []leafRows
+}
+
+func newGrower(cfg Config, mapper *binMapper, bins []uint8, numRows int) *grower {
+	stride := int(mapper.missingBin) + 1
+	return &grower{
+		cfg:      cfg,
+		mapper:   mapper,
+		hists:    newHistogramBuilder(bins, numRows, len(mapper.edges), stride),
+		splits:   splitFinder{mapper: mapper, stride: stride, l2: cfg.L2, minSamplesLeaf: cfg.MinSamplesLeaf},
+		rows:     make([]int32, numRows),
+		rightBuf: make([]int32, 0, numRows),
+	}
+}
+
+// growTree fits one tree to the gradients and hessians. The returned leaves
+// alias the grower's row buffer and are valid until the next call.
+func (g *grower) growTree(grad, hess []float64) (Tree, []leafRows) {
+	g.grad, g.hess = grad, hess
+	g.nodes, g.leaves = nil, g.leaves[:0]
+	for i := range g.rows {
+		g.rows[i] = int32(i)
+	}
+	root := node{start: 0, end: len(g.rows)}
+	for _, r := range g.rows {
+		root.total = root.total.plus(binStats{grad[r], hess[r], 1})
+	}
+	if g.canSplit(root) {
+		root.hist = g.hists.build(g.rows, grad, hess)
+	}
+	g.grow(root)
+	return Tree{Nodes: g.nodes}, g.leaves
+}
+
+// grow adds n and its subtree to g.nodes in depth-first order and returns
+// n's index.
+func (g *grower) grow(n node) int32 {
+	index := int32(len(g.nodes))
+	g.nodes = append(g.nodes, Node{})
+	s, ok := g.findSplit(n)
+	if !ok {
+		g.hists.release(n.hist)
+		g.nodes[index] = g.leaf(n)
+		return index
+	}
+	left, right := g.split(n, s)
+	g.nodes[index] = Node{Feature: int32(s.feature), Threshold: g.mapper.threshold(s.feature, s.bin)}
+	g.nodes[index].Left = g.grow(left)
+	g.nodes[index].Right = g.grow(right)
+	return index
+}
+
+// canSplit reports whether n is shallow and large enough to try splitting.
+func (g *grower) canSplit(n node) bool {
+	return n.depth < g.cfg.MaxDepth && n.total.count >= 2*g.cfg.MinSamplesLeaf
+}
+
+func (g *grower) findSplit(n node) (split, bool) {
+	if n.hist == nil {
+		return split{}, false
+	}
+	return g.splits.best(n.hist, n.total)
+}
+
+func (g *grower) leaf(n node) Node {
+	value := -g.cfg.LearningRate * n.total.grad / (n.total.hess + g.cfg.L2 + leafDenominatorFloor)
+	g.leaves = append(g.leaves, leafRows{rows: g.rows[n.start:n.end], value: float32(value)})
+	return Node{Leaf: true, Value: float32(value)}
+}
+
+// split partitions n's rows and gives each child that may split further a
+// histogram. Only the smaller child is built from its rows; the larger
+// child's histogram is the parent's minus the smaller one's.
+func (g *grower) split(n node, s split) (left, right node) {
+	mid := g.partition(n.start, n.end, s)
+	left = node{start: n.start, end: mid, depth: n.depth + 1, total: s.left}
+	right = node{start: mid, end: n.end, depth: n.depth + 1, total: s.right}
+	if !g.canSplit(left) && !g.canSplit(right) {
+		g.hists.release(n.hist)
+		return left, right
+	}
+	small, large := &left, &right
+	if left.total.count > right.total.count {
+		small, large = &right, &left
+	}
+	small.hist = g.hists.build(g.rows[small.start:small.end], g.grad, g.hess)
+	n.hist.subtract(small.hist)
+	large.hist = n.hist
+	return left, right
+}
+
+// partition reorders rows[start:end] so that the rows going left come first,
+// keeping each side in increasing order for cache-friendly reads, and
+// returns where the right side begins.
+func (g *grower) partition(start, end int, s split) int {
+	col := g.hists.bins[s.feature*g.hists.numRows : (s.feature+1)*g.hists.numRows]
+	rows := g.rows[start:end]
+	right := g.rightBuf[:0]
+	n := 0
+	for _, r := range rows {
+		if int(col[r]) <= s.bin {
+			rows[n] = r
+			n++
+		} else {
+			right = append(right, r)
+		}
+	}
+	copy(rows[n:], right)
+	return start + n
+}

@@ -1,0 +1,89 @@
+package train
+
+import (
+	"testing"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// ortModel runs an exported ensemble in ONNX Runtime on one thread, with
+// output tensors sized for a fixed batch.
+type ortModel struct {
+	session *ort.DynamicAdvancedSession
+	input   *ort.Tensor[float32]
+	outputs []ort.Value
+}
+
+func newORTModel(t testing.TB, ens *Ensemble, batch int) *ortModel {
+	t.Helper()
+	requireORT(t)
+	model, err := ens.ONNX(nil)
+	if err != nil {
+		t.Fatalf("ONNX: %v", err)
+	}
+	b, err := model.Marshal()
+	if err != nil {
+		t.Fatalf("Marshal: %v", err)
+	}
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opts.Destroy()
+	if err := opts.SetIntraOpNumThreads(1); err != nil {
+		t.Fatal(err)
+	}
+	if err := opts.SetInterOpNumThreads(1); err != nil {
+		t.Fatal(err)
+	}
+
+	n, f := int64(batch), int64(ens.NumFeatures)
+	m := &ortModel{input: newTensor[float32](t, n, f)}
+	var names []string
+	if ens.NumClasses() > 0 {
+		names = []string{OutputLabel, OutputProbabilities}
+		m.outputs = []ort.Value{newTensor[int64](t, n), newTensor[float32](t, n, 2)}
+	} else {
+		names = []string{OutputVariable}
+		m.outputs = []ort.Value{newTensor[float32](t, n, 1)}
+	}
+	t.Cleanup(m.destroy)
+	m.session, err = ort.NewDynamicAdvancedSessionWithONNXData(b, []string{InputFeatures}, names, opts)
+	if err != nil {
+		t.Fatalf("ONNX Runtime session: %v", err)
+	}
+	return m
+}
+
+func newTensor[T ort.TensorData](t testing.TB, dims ...int64) *ort.Tensor[T] {
+	t.Helper()
+	tensor, err := ort.NewEmptyTensor[T](ort.NewShape(dims...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tensor
+}
+
+// run scores a full batch of rows; the results are in m.outputs.
+func (m *ortModel) run(t testing.TB, rows []float32) {
+	copy(m.input.GetData(), rows)
+	if err := m.session.Run([]ort.Value{m.input}, m.outputs); err != nil {
+		t.Fatalf("ONNX Runtime: %v", err)
+	}
+}
+
+func (m *ortModel) labels() []int64 { return m.outputs[0].(*ort.Tensor[int64]).GetData() }
+
+func (m *ortModel) probabilities() []float32 { return m.outputs[1].(*ort.Tensor[float32]).GetData() }
+
+func (m *ortModel) variable() []float32 { return m.outputs[0].(*ort.Tensor[float32]).GetData() }
+
+func (m *ortModel) destroy() {
+	if m.session != nil {
+		m.session.Destroy()
+	}
+	m.input.Destroy()
+	for _, v := range m.outputs {
+		v.Destroy()
+	}
+}

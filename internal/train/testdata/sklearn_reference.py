@@ -1,0 +1,54 @@
+#!/usr/bin/python3
+"""Score scikit-learn's HistGradientBoosting against the Go ensemble.
+
+Usage: sklearn_reference.py {classification|regression} TRAIN_CSV TEST_CSV
+
+TestQualityMatchesScikitLearn (quality_test.go) writes both files: a header,
+the feature columns, then "label"; the test file has one more column,
+"go_score", holding the Go model's prediction (probability of class 1, or
+the regressed value). This script fits scikit-learn on the same training
+rows with the same hyperparameters and prints one JSON object,
+{"sklearn": metric, "go": metric}, where both metrics come from scikit-learn:
+ROC AUC for classification, R^2 for regression.
+
+Early stopping is off so that both libraries grow exactly max_iter rounds.
+"""
+import json
+import sys
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.metrics import r2_score, roc_auc_score
+
+PARAMS = dict(max_iter=100, max_depth=6, learning_rate=0.1, early_stopping=False, random_state=0)
+
+
+def load(path):
+    with open(path) as f:
+        header = f.readline().strip().split(",")
+    data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    return {name: data[:, i] for i, name in enumerate(header)}, [n for n in header if n.startswith("f")]
+
+
+def main(task, train_path, test_path):
+    train, features = load(train_path)
+    test, _ = load(test_path)
+    x_train = np.column_stack([train[f] for f in features])
+    x_test = np.column_stack([test[f] for f in features])
+    if task == "classification":
+        model = HistGradientBoostingClassifier(**PARAMS).fit(x_train, train["label"])
+        ours = roc_auc_score(test["label"], model.predict_proba(x_test)[:, 1])
+        theirs = roc_auc_score(test["label"], test["go_score"])
+    elif task == "regression":
+        model = HistGradientBoostingRegressor(**PARAMS).fit(x_train, train["label"])
+        ours = r2_score(test["label"], model.predict(x_test))
+        theirs = r2_score(test["label"], test["go_score"])
+    else:
+        sys.exit(f"unknown task {task!r}")
+    print(json.dumps({"sklearn": ours, "go": theirs}))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    main(*sys.argv[1:])

@@ -1,0 +1,17 @@
+// Package schemas embeds the Avro schemas in this directory, so the demo,
+// the tests and the benchmark register exactly the files users read.
+package schemas
+
+import _ "embed"
+
+var (
+	// SensorReading is sensor_reading.avsc.
+	//go:embed sensor_reading.avsc
+	SensorReading string
+	// TextMessage is text_message.avsc.
+	//go:embed text_message.avsc
+	TextMessage string
+	// Prediction is prediction.avsc, the field the scorer appends.
+	//go:embed prediction.avsc
+	Prediction string
+)
