@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"slices"
 	"strconv"
 )
 
@@ -22,6 +23,17 @@ type registered struct {
 // subject's compatibility level, and returns the schema id.
 func (r *Registry) register(subject string, c *candidate) (int, error) {
 	id, version := 0, 0
+	// Most calls re-register a schema the subject already has (producers do
+	// at every start); answer those under the read lock.
+	_ = r.view(func(st *state) error {
+		if v, ok := st.versionWithKey(subject, c.key, false); ok {
+			id = v.id
+		}
+		return nil
+	})
+	if id != 0 {
+		return id, nil
+	}
 	err := r.update(func(st *state) (bool, error) {
 		if v, ok := st.versionWithKey(subject, c.key, false); ok {
 			id = v.id
@@ -162,16 +174,21 @@ func (r *Registry) deleteSubject(subject string, permanent bool) ([]int, error) 
 		case permanent && live > 0:
 			return false, errSubjectNotSoftDeleted(subject)
 		}
-		for i := range sub.versions {
-			if permanent || !sub.versions[i].deleted {
-				deleted = append(deleted, sub.versions[i].version)
-			}
-			sub.versions[i].deleted = true
-		}
-		sub.compatibility = ""
 		if permanent {
+			for _, v := range sub.versions {
+				deleted = append(deleted, v.version)
+			}
 			delete(st.subjects, subject)
+			return true, nil
 		}
+		edit := st.editSubject(subject)
+		for i := range edit.versions {
+			if !edit.versions[i].deleted {
+				deleted = append(deleted, edit.versions[i].version)
+				edit.versions[i].deleted = true
+			}
+		}
+		edit.compatibility = ""
 		return true, nil
 	})
 	if err != nil {
@@ -205,13 +222,13 @@ func (r *Registry) deleteVersion(subject, rawVersion string, permanent bool) (in
 			return false, errVersionNotSoftDeleted(subject, v.version)
 		}
 		number = v.version
-		sub := st.subjects[subject]
+		sub := st.editSubject(subject)
 		for i := range sub.versions {
 			if sub.versions[i].version != number {
 				continue
 			}
 			if permanent {
-				sub.versions = append(sub.versions[:i], sub.versions[i+1:]...)
+				sub.versions = slices.Delete(sub.versions, i, i+1)
 			} else {
 				sub.versions[i].deleted = true
 			}
@@ -276,25 +293,16 @@ func (r *Registry) subjectCompatibility(subject string, defaultToGlobal bool) (C
 func (r *Registry) setSubjectCompatibility(subject string, level Compatibility) (Compatibility, error) {
 	var before Compatibility
 	err := r.update(func(st *state) (bool, error) {
-		sub := st.subjects[subject]
-		if sub != nil {
+		if sub := st.subjects[subject]; sub != nil {
 			before = sub.compatibility
 		}
-		if level == "" {
-			if before == "" {
-				return false, errSubjectConfigNotFound(subject)
-			}
-			sub.compatibility = ""
-			st.dropSubjectIfEmpty(subject)
-			return true, nil
+		if level == "" && before == "" {
+			return false, errSubjectConfigNotFound(subject)
 		}
-		if sub == nil {
-			// Confluent lets a subject's level be set before its first
-			// schema, so producers can pin it up front.
-			sub = &subjectState{}
-			st.subjects[subject] = sub
-		}
-		sub.compatibility = level
+		// Setting creates the subject if needed: Confluent lets a level be
+		// set before the first schema, so producers can pin it up front.
+		st.editSubject(subject).compatibility = level
+		st.dropSubjectIfEmpty(subject)
 		return true, nil
 	})
 	if err != nil {

@@ -81,6 +81,10 @@ func TestPersistFailureLeavesStateUnchanged(t *testing.T) {
 			body: map[string]string{"schema": userV2Default}, wantStatus: 500, wantCode: 50001},
 		{name: "no new version", method: "GET", path: "/subjects/s/versions", wantStatus: 200, wantJSON: `[1]`},
 		{name: "no new id", method: "GET", path: "/schemas/ids/2", wantStatus: 404, wantCode: 40403},
+		{name: "delete fails", method: "DELETE", path: "/subjects/s/versions/1", wantStatus: 500, wantCode: 50001},
+		{name: "version still live", method: "GET", path: "/subjects/s/versions", wantStatus: 200, wantJSON: `[1]`},
+		{name: "level change fails", method: "PUT", path: "/config/s", body: map[string]string{"compatibility": "NONE"}, wantStatus: 500, wantCode: 50001},
+		{name: "no level", method: "GET", path: "/config/s", wantStatus: 404, wantCode: 40408},
 	})
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,25 @@
 // SchemaRegistryClient) talk to it over HTTP. Unlike a memory-only fake it
 // enforces Avro compatibility levels for real and keeps ids, versions and
 // settings across restarts when given a directory.
+//
+// Routes (Confluent's; errors are {"error_code", "message"} bodies):
+//
+//	GET    /                                         {}
+//	GET    /schemas/types                            ["AVRO"]
+//	GET    /schemas/ids/{id}[/schema|/versions|/subjects]
+//	GET    /subjects[?deleted=true&subjectPrefix=]
+//	POST   /subjects/{subject}                       lookup a schema
+//	DELETE /subjects/{subject}[?permanent=true]
+//	GET    /subjects/{subject}/versions[?deleted=true]
+//	POST   /subjects/{subject}/versions              register
+//	GET    /subjects/{subject}/versions/{v|latest|-1}[/schema|/referencedby]
+//	DELETE /subjects/{subject}/versions/{v|latest}[?permanent=true]
+//	GET|PUT|DELETE /config, /config/{subject}[?defaultToGlobal=true]
+//	POST   /compatibility/subjects/{subject}/versions[/{v|latest}][?verbose=true]
+//	GET    /mode                                     {"mode":"READWRITE"}
+//
+// Only Avro is stored: other schema types and schema references are
+// refused with 42201.
 package registry
 
 import (

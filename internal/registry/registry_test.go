@@ -54,6 +54,41 @@ func TestConcurrentRegistrationsAgreeOnIDs(t *testing.T) {
 	}
 }
 
+// TestConcurrentDeletesAndReads runs one writer cycling a subject through
+// register, soft delete and hard delete while readers list its versions.
+// Under -race it catches a write that changes state readers can see; every
+// answer must be a version list or "subject not found".
+func TestConcurrentDeletesAndReads(t *testing.T) {
+	srv, _ := newServer(t, Config{})
+	const rounds = 30
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range rounds {
+			register(t, srv, "s", userV1)
+			call(t, srv, http.MethodDelete, "/subjects/s/versions/1", nil)
+			call(t, srv, http.MethodDelete, "/subjects/s/versions/1?permanent=true", nil)
+		}
+	})
+	for range 2 {
+		wg.Go(func() {
+			for range rounds * 3 {
+				resp := call(t, srv, http.MethodGet, "/subjects/s/versions?deleted=true", nil)
+				switch {
+				case resp.status == http.StatusOK:
+					var versions []int
+					decode(t, resp, &versions)
+					if len(versions) != 1 || versions[0] != 1 {
+						t.Errorf("versions %v, want [1]", versions)
+					}
+				case resp.status != http.StatusNotFound || errorCode(t, resp) != codeSubjectNotFound:
+					t.Errorf("read: %d %s", resp.status, resp.body)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func TestServeStopsWithContext(t *testing.T) {
 	reg, err := New(Config{})
 	if err != nil {

@@ -42,6 +42,7 @@ type subjectState struct {
 	versions []versionState
 }
 
+// versionState is one version of a subject and the schema id it holds.
 type versionState struct {
 	version int
 	id      int
@@ -57,23 +58,32 @@ func newState() *state {
 	}
 }
 
-// clone copies everything a write may change; storedSchema values are
-// immutable and shared.
+// clone returns a state that a write may change without touching s. The
+// maps are copied; the values they point to are shared: storedSchema is
+// immutable, and a subjectState is copied on its first change through
+// editSubject, so a write costs O(number of subjects) map copying rather
+// than a deep copy of every history.
 func (s *state) clone() *state {
-	c := &state{
+	return &state{
 		nextID:   s.nextID,
 		global:   s.global,
 		schemas:  maps.Clone(s.schemas),
 		byKey:    maps.Clone(s.byKey),
-		subjects: make(map[string]*subjectState, len(s.subjects)),
+		subjects: maps.Clone(s.subjects),
 	}
-	for name, sub := range s.subjects {
-		c.subjects[name] = &subjectState{
-			compatibility: sub.compatibility,
-			versions:      slices.Clone(sub.versions),
-		}
+}
+
+// editSubject returns a copy of subject's state that the caller may change,
+// creating the subject if needed. Every change to a subject goes through
+// it: the subjectState in a cloned map is still the published state's.
+func (s *state) editSubject(subject string) *subjectState {
+	edit := &subjectState{}
+	if sub := s.subjects[subject]; sub != nil {
+		edit.compatibility = sub.compatibility
+		edit.versions = slices.Clone(sub.versions)
 	}
-	return c
+	s.subjects[subject] = edit
+	return edit
 }
 
 // visible returns a subject's versions, optionally with soft-deleted ones,
@@ -176,11 +186,7 @@ func (s *state) addVersion(subject string, c *candidate) (id, version int) {
 		s.schemas[id] = &storedSchema{id: id, text: c.text, key: c.key, schema: c.schema}
 		s.byKey[c.key] = id
 	}
-	sub := s.subjects[subject]
-	if sub == nil {
-		sub = &subjectState{}
-		s.subjects[subject] = sub
-	}
+	sub := s.editSubject(subject)
 	version = 1
 	if n := len(sub.versions); n > 0 {
 		version = sub.versions[n-1].version + 1

@@ -30,18 +30,23 @@ func ensureTopics(ctx context.Context, opts []kgo.Opt, cfg stream.Config, logger
 	if err != nil {
 		return fmt.Errorf("list input topics: %w", err)
 	}
+	// -1 partitions asks the broker for its default, for an input that
+	// does not exist yet.
 	want := map[string]int32{}
-	var most int32 = 1
+	var most int32 = -1
 	for _, topic := range cfg.Topics {
-		detail, ok := inputs[topic]
-		if !ok || detail.Err != nil {
-			return fmt.Errorf("input topic %s: %w", topic, errors.Join(detail.Err, errIfMissing(ok)))
+		n := int32(-1)
+		if detail, ok := inputs[topic]; ok && detail.Err == nil {
+			n = int32(len(detail.Partitions))
+		} else {
+			logger.Warn("input topic does not exist yet; its output topic gets the broker's default partition count", "topic", topic)
 		}
-		n := int32(len(detail.Partitions))
 		want[cfg.OutputFor(topic)] = n
 		most = max(most, n)
 	}
-	want[cfg.DeadLetterTopic] = max(want[cfg.DeadLetterTopic], most)
+	if n, ok := want[cfg.DeadLetterTopic]; !ok || n < most {
+		want[cfg.DeadLetterTopic] = most
+	}
 
 	names := make([]string, 0, len(want))
 	for name := range want {
@@ -65,11 +70,4 @@ func ensureTopics(ctx context.Context, opts []kgo.Opt, cfg stream.Config, logger
 		logger.Info("created topic", "topic", name, "partitions", partitions)
 	}
 	return nil
-}
-
-func errIfMissing(ok bool) error {
-	if ok {
-		return nil
-	}
-	return errors.New("does not exist")
 }

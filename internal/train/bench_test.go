@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"syscall"
-	"time"
 	"testing"
+	"time"
 )
 
 // BenchmarkFit fits the default configuration (100 trees of depth 6) on

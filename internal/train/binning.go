@@ -115,18 +115,29 @@ func (m *binMapper) threshold(f, b int) float32 {
 	return float32(math.Inf(1))
 }
 
-// transform bins every value of d, column-major (feature by feature), the
-// layout histogram building reads.
-func (m *binMapper) transform(d *Dataset) []uint8 {
-	n := d.NumRows()
-	bins := make([]uint8, n*d.numFeatures)
+// binnedData holds the bin of every training value, column-major: feature
+// by feature, the order in which histograms are built.
+type binnedData struct {
+	bins        []uint8
+	numRows     int
+	numFeatures int
+}
+
+// column returns the bins of feature f, indexed by row.
+func (b binnedData) column(f int) []uint8 {
+	return b.bins[f*b.numRows : (f+1)*b.numRows]
+}
+
+// transform bins every value of d.
+func (m *binMapper) transform(d *Dataset) binnedData {
+	b := binnedData{make([]uint8, d.NumRows()*d.numFeatures), d.NumRows(), d.numFeatures}
 	for f := range d.numFeatures {
-		col := bins[f*n : (f+1)*n]
+		col := b.column(f)
 		for i := range col {
 			col[i] = m.bin(f, d.value(i, f))
 		}
 	}
-	return bins
+	return b
 }
 
 func isNaN(v float32) bool { return v != v }

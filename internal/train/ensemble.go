@@ -6,11 +6,17 @@ import (
 	"math"
 )
 
-// ErrNotClassifier is returned when class probabilities are asked of an
-// ensemble that is not a classifier.
-var ErrNotClassifier = errors.New("ensemble is not a classifier")
+var (
+	// ErrNotClassifier is returned when class probabilities are asked of an
+	// ensemble that is not a classifier.
+	ErrNotClassifier = errors.New("ensemble is not a classifier")
+	// ErrInvalidEnsemble is wrapped by the errors of Ensemble.Validate.
+	ErrInvalidEnsemble = errors.New("invalid ensemble")
+)
 
-// Ensemble is a fitted gradient-boosted tree model.
+// Ensemble is a fitted gradient-boosted tree model. Its fields are exported
+// so it can be inspected and stored; the prediction methods assume it is
+// valid, as Fit's result is (see Validate).
 type Ensemble struct {
 	Objective   Objective
 	NumFeatures int
@@ -35,121 +41,55 @@ type Node struct {
 	Value       float32 // a leaf's contribution to the raw score
 }
 
-// leafValue returns the value of the leaf that row reaches.
-func (t *Tree) leafValue(row []float32) float32 {
-	n := &t.Nodes[0]
-	for !n.Leaf {
-		if row[n.Feature] <= n.Threshold {
-			n = &t.Nodes[n.Left]
-		} else {
-			n = &t.Nodes[n.Right]
-		}
+// Validate checks that the ensemble is well formed: a known objective, one
+// base score per output, and trees whose split nodes read existing features
+// and point forward to existing nodes, which rules out cycles. Fit always
+// returns a valid ensemble; ONNX checks anyway, since an Ensemble can also be
+// built or edited by hand.
+func (e *Ensemble) Validate() error {
+	obj, err := newObjective(e.Objective)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidEnsemble, err)
 	}
-	return n.Value
-}
-
-// NumOutputs returns the number of raw scores the ensemble computes per row.
-func (e *Ensemble) NumOutputs() int { return len(e.BaseScores) }
-
-// NumClasses returns the number of classes of a classifier, 0 for a
-// regressor.
-func (e *Ensemble) NumClasses() int {
-	if e.Objective == BinaryLogLoss {
-		return 2
+	if e.NumFeatures < 1 {
+		return fmt.Errorf("%w: NumFeatures %d must be at least 1", ErrInvalidEnsemble, e.NumFeatures)
 	}
-	return 0
-}
-
-// Predict returns the prediction for one row: the predicted class (0 or 1)
-// of a binary classifier, or the value of a regressor.
-func (e *Ensemble) Predict(row []float32) (float32, error) {
-	if err := e.checkRows(row, 1); err != nil {
-		return 0, err
+	if len(e.BaseScores) != obj.numOutputs() {
+		return fmt.Errorf("%w: %d base scores, %v needs %d", ErrInvalidEnsemble, len(e.BaseScores), e.Objective, obj.numOutputs())
 	}
-	raw := make([]float32, e.NumOutputs())
-	e.rawScores(row, raw)
-	return e.prediction(raw), nil
-}
-
-// PredictBatch writes the prediction of each row of rows, a row-major
-// matrix, into dst, which must have one element per row.
-func (e *Ensemble) PredictBatch(rows, dst []float32) error {
-	if err := e.checkRows(rows, len(dst)); err != nil {
-		return err
-	}
-	raw := make([]float32, e.NumOutputs())
-	for i := range dst {
-		e.rawScores(e.row(rows, i), raw)
-		dst[i] = e.prediction(raw)
-	}
-	return nil
-}
-
-// PredictProba writes the class probabilities of one row into dst, which
-// must have NumClasses elements: for a binary classifier, the probability of
-// class 0, then of class 1.
-func (e *Ensemble) PredictProba(row, dst []float32) error {
-	return e.PredictProbaBatch(row, dst)
-}
-
-// PredictProbaBatch writes the class probabilities of each row of rows, a
-// row-major matrix, into dst, row-major with NumClasses columns: the layout
-// of the ONNX model's "probabilities" output.
-func (e *Ensemble) PredictProbaBatch(rows, dst []float32) error {
-	k := e.NumClasses()
-	if k == 0 {
-		return fmt.Errorf("%w: objective is %v", ErrNotClassifier, e.Objective)
-	}
-	if len(dst)%k != 0 {
-		return fmt.Errorf("%w: %d probabilities is not a whole number of rows of %d classes", ErrInvalidData, len(dst), k)
-	}
-	if err := e.checkRows(rows, len(dst)/k); err != nil {
-		return err
-	}
-	raw := make([]float32, e.NumOutputs())
-	for i := range len(dst) / k {
-		e.rawScores(e.row(rows, i), raw)
-		p := sigmoid(raw[0])
-		dst[i*k], dst[i*k+1] = 1-p, p
-	}
-	return nil
-}
-
-// rawScores writes the raw score of each output for one row into out. It
-// adds float32 leaf values in tree order and then the base score, the
-// arithmetic of ONNX Runtime's TreeEnsembleRegressor.
-func (e *Ensemble) rawScores(row, out []float32) {
-	clear(out)
 	for i := range e.Trees {
-		out[i%len(out)] += e.Trees[i].leafValue(row)
-	}
-	for k := range out {
-		out[k] += e.BaseScores[k]
-	}
-}
-
-// prediction turns raw scores into what Predict reports.
-func (e *Ensemble) prediction(raw []float32) float32 {
-	if e.Objective == BinaryLogLoss {
-		if raw[0] > 0 {
-			return 1
+		if err := e.Trees[i].validate(e.NumFeatures); err != nil {
+			return fmt.Errorf("%w: tree %d: %w", ErrInvalidEnsemble, i, err)
 		}
-		return 0
-	}
-	return raw[0]
-}
-
-func (e *Ensemble) row(rows []float32, i int) []float32 {
-	return rows[i*e.NumFeatures : (i+1)*e.NumFeatures]
-}
-
-func (e *Ensemble) checkRows(rows []float32, numRows int) error {
-	if len(rows) != numRows*e.NumFeatures {
-		return fmt.Errorf("%w: %d feature values for %d rows of %d features", ErrInvalidData, len(rows), numRows, e.NumFeatures)
 	}
 	return nil
 }
 
-func sigmoid(x float32) float32 {
-	return float32(1 / (1 + math.Exp(-float64(x))))
+func (t *Tree) validate(numFeatures int) error {
+	if len(t.Nodes) == 0 {
+		return errors.New("no nodes")
+	}
+	for i, n := range t.Nodes {
+		if n.Leaf {
+			if math.IsNaN(float64(n.Value)) {
+				return fmt.Errorf("leaf %d has value NaN", i)
+			}
+			continue
+		}
+		switch {
+		case n.Feature < 0 || int(n.Feature) >= numFeatures:
+			return fmt.Errorf("node %d reads feature %d of %d", i, n.Feature, numFeatures)
+		case math.IsNaN(float64(n.Threshold)):
+			return fmt.Errorf("node %d has threshold NaN", i)
+		case !t.isChild(i, n.Left) || !t.isChild(i, n.Right):
+			return fmt.Errorf("node %d has children %d and %d; want indexes after it", i, n.Left, n.Right)
+		}
+	}
+	return nil
+}
+
+// isChild reports whether child can be a child of node parent: it must come
+// later in Nodes.
+func (t *Tree) isChild(parent int, child int32) bool {
+	return int(child) > parent && int(child) < len(t.Nodes)
 }

@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -103,6 +104,45 @@ func TestPredictRejectsBadShapes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := tt.call(); !errors.Is(err, tt.want) {
 				t.Errorf("error = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnsembleValidate(t *testing.T) {
+	tests := []struct {
+		name        string
+		mutate      func(e *Ensemble)
+		errContains string // empty: valid
+	}{
+		{"stump", func(*Ensemble) {}, ""},
+		{"no trees", func(e *Ensemble) { e.Trees = nil }, ""},
+		{"unknown objective", func(e *Ensemble) { e.Objective = 9 }, "unknown objective Objective(9)"},
+		{"no features", func(e *Ensemble) { e.NumFeatures = 0 }, "NumFeatures 0"},
+		{"missing base score", func(e *Ensemble) { e.BaseScores = nil }, "0 base scores, binary_log_loss needs 1"},
+		{"empty tree", func(e *Ensemble) { e.Trees[0].Nodes = nil }, "tree 0: no nodes"},
+		{"feature out of range", func(e *Ensemble) { e.Trees[0].Nodes[0].Feature = 1 }, "node 0 reads feature 1 of 1"},
+		{"NaN threshold", func(e *Ensemble) { e.Trees[0].Nodes[0].Threshold = float32(math.NaN()) }, "threshold NaN"},
+		{"NaN leaf", func(e *Ensemble) { e.Trees[0].Nodes[2].Value = float32(math.NaN()) }, "leaf 2 has value NaN"},
+		{"child out of range", func(e *Ensemble) { e.Trees[0].Nodes[0].Right = 3 }, "node 0 has children 1 and 3"},
+		{"cycle back to the root", func(e *Ensemble) { e.Trees[0].Nodes[0].Left = 0 }, "node 0 has children 0 and 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := stump(0)
+			tt.mutate(e)
+			err := e.Validate()
+			if tt.errContains == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidEnsemble) || !strings.Contains(err.Error(), tt.errContains) {
+				t.Errorf("Validate = %v, want ErrInvalidEnsemble containing %q", err, tt.errContains)
+			}
+			if _, err := e.ONNX(nil); !errors.Is(err, ErrInvalidEnsemble) {
+				t.Errorf("ONNX = %v, want ErrInvalidEnsemble", err)
 			}
 		})
 	}

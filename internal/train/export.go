@@ -18,13 +18,22 @@ const (
 // batchDim names the batch dimension, whose size is chosen at run time.
 const batchDim = "N"
 
-// ONNX returns the ensemble as an ONNX model whose outputs equal Predict and
-// PredictProbaBatch within float32 rounding of the sigmoid. The trees become
-// one ai.onnx.ml TreeEnsembleRegressor computing the raw score; a classifier
-// adds Sigmoid, Concat and a Greater/Cast for the label, which keeps the
-// probability arithmetic explicit instead of relying on how runtimes treat a
-// binary TreeEnsembleClassifier. meta becomes the model's metadata_props.
+// ONNX returns the ensemble as an ONNX model. Its input InputFeatures is
+// float32 [N, NumFeatures]. A binary classifier outputs OutputLabel (int64
+// [N]) and OutputProbabilities (float32 [N, 2], class 0 then class 1); a
+// regressor outputs OutputVariable (float32 [N, 1]). ONNX Runtime reproduces
+// Predict exactly and PredictProbaBatch within the float32 rounding of the
+// sigmoid.
+//
+// The trees become one ai.onnx.ml TreeEnsembleRegressor that computes the
+// raw score. A classifier adds Sigmoid, Sub and Concat for the probabilities
+// and Greater, Cast and Squeeze for the label: explicit arithmetic, rather
+// than relying on how each runtime treats a binary TreeEnsembleClassifier.
+// meta becomes the model's metadata_props.
 func (e *Ensemble) ONNX(meta map[string]string) (*onnx.Model, error) {
+	if err := e.Validate(); err != nil {
+		return nil, fmt.Errorf("export ONNX: %w", err)
+	}
 	var graph onnx.Graph
 	switch e.Objective {
 	case BinaryLogLoss:
@@ -32,13 +41,12 @@ func (e *Ensemble) ONNX(meta map[string]string) (*onnx.Model, error) {
 	case SquaredError:
 		graph = e.regressorGraph()
 	default:
-		return nil, fmt.Errorf("export ONNX: %w: unknown objective %v", ErrInvalidConfig, e.Objective)
+		return nil, fmt.Errorf("export ONNX: no graph for objective %v", e.Objective)
 	}
 	return &onnx.Model{
-		IRVersion:       onnx.IRVersion,
-		ProducerName:    "streamscore",
-		ProducerVersion: "1",
-		Doc:             fmt.Sprintf("gradient-boosted trees: %d trees, %v, %d features", len(e.Trees), e.Objective, e.NumFeatures),
+		IRVersion:    onnx.IRVersion,
+		ProducerName: "streamscore",
+		Doc:          fmt.Sprintf("gradient-boosted trees: %d trees, %v, %d features", len(e.Trees), e.Objective, e.NumFeatures),
 		Opsets: []onnx.Opset{
 			{Domain: onnx.DomainDefault, Version: onnx.OpsetVersion},
 			{Domain: onnx.DomainML, Version: onnx.OpsetMLVersion},

@@ -20,7 +20,7 @@ func Fit(ctx context.Context, cfg Config, data *Dataset) (*Ensemble, error) {
 	}
 
 	mapper := fitBinMapper(data, cfg.MaxBins, cfg.Seed)
-	g := newGrower(cfg, mapper, mapper.transform(data), data.NumRows())
+	g := newGrower(cfg, mapper, mapper.transform(data))
 	ens := &Ensemble{Objective: cfg.Objective, NumFeatures: data.numFeatures}
 	raw := newMatrix(obj.numOutputs(), data.NumRows())
 	for k, base := range obj.baseScores(data.labels) {

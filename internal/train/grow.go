@@ -25,6 +25,7 @@ type leafRows struct {
 type grower struct {
 	cfg      Config
 	mapper   *binMapper
+	data     binnedData
 	hists    *histogramBuilder
 	splits   splitFinder
 	rows     []int32 // row indexes, partitioned so each node's are contiguous
@@ -35,15 +36,16 @@ type grower struct {
 	leaves   []leafRows
 }
 
-func newGrower(cfg Config, mapper *binMapper, bins []uint8, numRows int) *grower {
+func newGrower(cfg Config, mapper *binMapper, data binnedData) *grower {
 	stride := int(mapper.missingBin) + 1
 	return &grower{
 		cfg:      cfg,
 		mapper:   mapper,
-		hists:    newHistogramBuilder(bins, numRows, len(mapper.edges), stride),
+		data:     data,
+		hists:    newHistogramBuilder(data, stride),
 		splits:   splitFinder{mapper: mapper, stride: stride, l2: cfg.L2, minSamplesLeaf: cfg.MinSamplesLeaf},
-		rows:     make([]int32, numRows),
-		rightBuf: make([]int32, 0, numRows),
+		rows:     make([]int32, data.numRows),
+		rightBuf: make([]int32, 0, data.numRows),
 	}
 }
 
@@ -127,7 +129,7 @@ func (g *grower) split(n node, s split) (left, right node) {
 // keeping each side in increasing order for cache-friendly reads, and
 // returns where the right side begins.
 func (g *grower) partition(start, end int, s split) int {
-	col := g.hists.bins[s.feature*g.hists.numRows : (s.feature+1)*g.hists.numRows]
+	col := g.data.column(s.feature)
 	rows := g.rows[start:end]
 	right := g.rightBuf[:0]
 	n := 0

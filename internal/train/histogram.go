@@ -31,23 +31,19 @@ func (h histogram) subtract(child histogram) {
 // gradients into contiguous buffers first, so the per-feature passes read
 // them sequentially.
 type histogramBuilder struct {
-	bins        []uint8 // column-major, numRows per feature
-	numRows     int
-	numFeatures int
-	stride      int
-	gradBuf     []float64
-	hessBuf     []float64
-	free        []histogram // histograms released for reuse
+	data    binnedData
+	stride  int
+	gradBuf []float64
+	hessBuf []float64
+	free    []histogram // histograms released for reuse
 }
 
-func newHistogramBuilder(bins []uint8, numRows, numFeatures, stride int) *histogramBuilder {
+func newHistogramBuilder(data binnedData, stride int) *histogramBuilder {
 	return &histogramBuilder{
-		bins:        bins,
-		numRows:     numRows,
-		numFeatures: numFeatures,
-		stride:      stride,
-		gradBuf:     make([]float64, numRows),
-		hessBuf:     make([]float64, numRows),
+		data:    data,
+		stride:  stride,
+		gradBuf: make([]float64, data.numRows),
+		hessBuf: make([]float64, data.numRows),
 	}
 }
 
@@ -58,8 +54,8 @@ func (b *histogramBuilder) build(rows []int32, grad, hess []float64) histogram {
 	for i, r := range rows {
 		g[i], hs[i] = grad[r], hess[r]
 	}
-	for f := range b.numFeatures {
-		col := b.bins[f*b.numRows : (f+1)*b.numRows]
+	for f := range b.data.numFeatures {
+		col := b.data.column(f)
 		fh := h[f*b.stride : (f+1)*b.stride]
 		for i, r := range rows {
 			s := &fh[col[r]]
@@ -79,7 +75,7 @@ func (b *histogramBuilder) alloc() histogram {
 		clear(h)
 		return h
 	}
-	return make(histogram, b.numFeatures*b.stride)
+	return make(histogram, b.data.numFeatures*b.stride)
 }
 
 // release hands h back for reuse.

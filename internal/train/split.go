@@ -24,8 +24,7 @@ type splitFinder struct {
 // best returns the split of the node with the largest positive gain, if any
 // split leaves both children with enough rows and hessian.
 func (s *splitFinder) best(h histogram, total binStats) (split, bool) {
-	best := split{gain: 0}
-	found := false
+	var best split
 	parentScore := s.score(total)
 	for f := range s.mapper.edges {
 		fh := h[f*s.stride : (f+1)*s.stride]
@@ -42,11 +41,10 @@ func (s *splitFinder) best(h histogram, total binStats) (split, bool) {
 			gain := s.score(left) + s.score(right) - parentScore
 			if gain > best.gain {
 				best = split{feature: f, bin: b, gain: gain, left: left, right: right}
-				found = true
 			}
 		}
 	}
-	return best, found
+	return best, best.gain > 0
 }
 
 // score is the loss reduction a leaf over these rows achieves, up to a

@@ -1,0 +1,46 @@
+// Command demo runs streamscore end to end on this machine, with nothing to
+// install: an embedded Kafka broker and schema registry, a model trained on
+// the spot, a stream of sample sensor readings with some bad records mixed
+// in, and the scorer, with a live view. Ctrl-C stops it cleanly.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/streamscore/streamscore/internal/demo"
+)
+
+func main() {
+	cfg := demo.Config{Out: os.Stdout}
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.StringVar(&cfg.Dir, "dir", "demo-data", "where topics, offsets, schemas and the model are kept between runs")
+	fs.IntVar(&cfg.KafkaPort, "kafka-port", 9092, "broker port on 127.0.0.1")
+	fs.StringVar(&cfg.RegistryAddr, "registry-addr", "127.0.0.1:8081", "schema registry address")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "scorer's /metrics, /healthz and /readyz")
+	fs.IntVar(&cfg.Rate, "rate", 2000, "records per second to produce")
+	fs.IntVar(&cfg.BadEvery, "bad-every", 500, "make every Nth record a bad one (0: none)")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "stop after this long (0: run until Ctrl-C)")
+	logLevel := fs.String("log-level", "warn", "log level of the components")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintln(os.Stderr, "demo: -log-level:", err)
+		os.Exit(2)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := demo.Run(ctx, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}

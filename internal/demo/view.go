@@ -1,0 +1,197 @@
+package demo
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/linkedin/goavro/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/stream"
+)
+
+// view consumes the scorer's outputs and dead letters and prints a line of
+// progress a second and, now and then, an enriched record.
+type view struct {
+	client   *kgo.Client
+	registry *srclient.SchemaRegistryClient
+	output   string
+	out      io.Writer
+
+	// counts come from the scorer's own metrics, which are exact; the
+	// consumer above only samples records and measures latency.
+	metrics prometheus.Gatherer
+
+	start     time.Time
+	latencies []time.Duration // since the last progress line
+	lastIn    float64
+	explained map[string]bool
+}
+
+func newView(brokers []string, reg *srclient.SchemaRegistryClient, metrics prometheus.Gatherer, output, dlq string, out io.Writer) (*view, error) {
+	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(output, dlq),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))
+	if err != nil {
+		return nil, fmt.Errorf("view: %w", err)
+	}
+	return &view{client: client, registry: reg, metrics: metrics, output: output, out: out,
+		explained: map[string]bool{}}, nil
+}
+
+func (v *view) run(ctx context.Context) error {
+	v.start = time.Now()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	showNext := true
+	for {
+		pollCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		fetches := v.client.PollFetches(pollCtx)
+		cancel()
+		now := time.Now()
+		fetches.EachRecord(func(r *kgo.Record) {
+			v.latencies = append(v.latencies, now.Sub(r.Timestamp))
+			if r.Topic == v.output {
+				if showNext {
+					v.show(r)
+					showNext = false
+				}
+				return
+			}
+			class := header(r, stream.HeaderErrorClass)
+			if !v.explained[class] {
+				v.explained[class] = true
+				fmt.Fprintf(v.out, "  dead letter  %-14s %s\n", class, header(r, stream.HeaderErrorReason))
+			}
+		})
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			v.progress()
+			showNext = int(time.Since(v.start).Seconds())%5 == 0
+		default:
+		}
+	}
+}
+
+// progress prints one line: records in and out, the rate, dead letters and
+// end-to-end latency over the last second.
+func (v *view) progress() {
+	c := v.counts()
+	rate := c.in - v.lastIn
+	v.lastIn = c.in
+	p50, p99 := percentile(v.latencies, 0.50), percentile(v.latencies, 0.99)
+	v.latencies = v.latencies[:0]
+	fmt.Fprintf(v.out, "%5.0fs  in %8.0f (%5.0f/s)  out %8.0f  dlq %5.0f  latency p50 %6s p99 %6s\n",
+		time.Since(v.start).Seconds(), c.in, rate, c.out, c.deadLetters,
+		p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond))
+}
+
+// counts are the scorer's totals.
+type counts struct {
+	in, out, deadLetters float64
+	byReason             map[string]float64
+}
+
+func (v *view) counts() counts {
+	c := counts{byReason: map[string]float64{}}
+	families, err := v.metrics.Gather()
+	if err != nil {
+		return c
+	}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			value := m.GetCounter().GetValue()
+			switch f.GetName() {
+			case "streamscore_records_in_total":
+				c.in += value
+			case "streamscore_records_out_total":
+				c.out += value
+			case "streamscore_records_dead_lettered_total":
+				c.deadLetters += value
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "reason" {
+						c.byReason[l.GetValue()] += value
+					}
+				}
+			}
+		}
+	}
+	return c
+}
+
+// show prints one enriched record: a few input fields and the prediction.
+func (v *view) show(r *kgo.Record) {
+	native, err := v.decode(r.Value)
+	if err != nil {
+		fmt.Fprintf(v.out, "  (cannot decode an output: %v)\n", err)
+		return
+	}
+	pred := native["prediction"].(map[string]any)
+	label := pred["label"].(map[string]any)["string"]
+	scores := pred["scores"].(map[string]any)
+	fmt.Fprintf(v.out, "  scored  %s temperature=%.1f humidity=%.1f vibration=%.2f -> %v (anomaly %.3f) by %v@%v, from %s\n",
+		native["device_id"], native["temperature"], native["humidity"], native["vibration"],
+		label, scores["anomaly"], pred["model_name"], pred["model_version"],
+		header(r, stream.HeaderSourceTopic)+"/"+header(r, stream.HeaderSourcePartition)+"@"+header(r, stream.HeaderSourceOffset))
+}
+
+func (v *view) decode(value []byte) (map[string]any, error) {
+	if len(value) < 5 {
+		return nil, fmt.Errorf("short value")
+	}
+	s, err := v.registry.GetSchema(int(binary.BigEndian.Uint32(value[1:5])))
+	if err != nil {
+		return nil, err
+	}
+	codec, err := goavro.NewCodec(s.Schema())
+	if err != nil {
+		return nil, err
+	}
+	native, _, err := codec.NativeFromBinary(value[5:])
+	if err != nil {
+		return nil, err
+	}
+	return native.(map[string]any), nil
+}
+
+func (v *view) summary(prod *producer) {
+	c := v.counts()
+	classes := slices.Sorted(maps.Keys(c.byReason))
+	parts := make([]string, len(classes))
+	for i, class := range classes {
+		parts[i] = fmt.Sprintf("%s %.0f", class, c.byReason[class])
+	}
+	fmt.Fprintf(v.out, "\nstopped: produced %d; the scorer consumed %.0f, scored %.0f, dead-lettered %.0f (%s).\n"+
+		"Offsets are committed and the data kept: the next run resumes where this one stopped.\n",
+		prod.acked.Load(), c.in, c.out, c.deadLetters, strings.Join(parts, ", "))
+}
+
+func (v *view) close() { v.client.Close() }
+
+func percentile(d []time.Duration, q float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
