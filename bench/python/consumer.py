@@ -384,6 +384,22 @@ class Scorer:
         for m, (ws, _), (p0, p1) in zip(msgs, decoded, proba):
             self.produce(m.key(), self.encode(ws, m.value(), p0, p1), ticket, m.timestamp()[1])
 
+    def take(self, most, timeout):
+        """Returns the records already fetched, up to most, waiting up to
+        timeout only when there are none. consume(n, timeout) alone would
+        wait for n records or the timeout, holding a batch back while a slow
+        stream fills it; this returns what is there, as franz-go's
+        PollRecords does for the Go scorer."""
+        msgs = self.consumer.consume(num_messages=most, timeout=0)
+        if msgs:
+            return msgs
+        first = self.consumer.poll(timeout)
+        if first is None:
+            return []
+        if most == 1:
+            return [first]
+        return [first] + self.consumer.consume(num_messages=most - 1, timeout=0)
+
     def check_delivery(self):
         if self.delivery_errors:
             raise BenchError(f"{len(self.delivery_errors)} outputs failed delivery; "
@@ -401,8 +417,7 @@ class Scorer:
             if left <= 0:
                 raise BenchError(f"timed out after {args.timeout:g}s with {consumed} of "
                                  f"{args.count} records consumed from {args.topic}")
-            msgs = self.consumer.consume(num_messages=min(args.batch_size, args.count - consumed),
-                                         timeout=min(left, 1.0))
+            msgs = self.take(min(args.batch_size, args.count - consumed), min(left, 1.0))
             if not msgs:
                 self.producer.poll(0)
                 continue

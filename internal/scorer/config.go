@@ -29,7 +29,9 @@ type Config struct {
 	// CreateTopics creates missing output and dead-letter topics at start.
 	CreateTopics bool `yaml:"create_topics"`
 
-	HTTPAddr  string `yaml:"http_addr"`
+	HTTPAddr string `yaml:"http_addr"`
+	// Pprof serves Go's profiler under /debug/pprof on the HTTP address.
+	Pprof     bool   `yaml:"pprof"`
 	LogLevel  string `yaml:"log_level"`
 	LogFormat string `yaml:"log_format"`
 }
@@ -202,6 +204,7 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 
 	fs.BoolVar(&cfg.CreateTopics, "create-topics", cfg.CreateTopics, "create missing output and dead-letter topics at start")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of /healthz, /readyz and /metrics")
+	fs.BoolVar(&cfg.Pprof, "pprof", cfg.Pprof, "serve Go's profiler under /debug/pprof")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
 }

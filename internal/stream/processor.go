@@ -34,7 +34,7 @@ type result struct {
 	reason string // empty for a scored output
 }
 
-// row is an input record that is in the model batch, waiting for its score.
+// row is an input record that is in a model batch, waiting for its score.
 type row struct {
 	source   *kgo.Record
 	decoded  serde.Decoded
@@ -42,75 +42,111 @@ type row struct {
 	outID    uint32
 }
 
-// processor turns polled records into results: decode, map features, score
-// in batches, encode. It is the part of the scorer that knows nothing of
-// consumer groups or commits, so the at-least-once and the transactional
-// loops can share it. One goroutine owns a processor.
+// job is a full (or final) batch on its way from the decoding stage to the
+// scoring stage, with the callback that hands its results to the producer.
+type job struct {
+	batch *model.Batch
+	rows  []row
+	emit  func(result)
+}
+
+// processor turns polled records into results in two stages that run on
+// two goroutines, so decoding the next batch overlaps scoring this one:
+//
+//   - decode (the polling goroutine): frame, schema, Avro and features, into
+//     a model batch; records that cannot be scored are dead-lettered here;
+//   - score (its own goroutine): one ONNX Runtime run per batch, then the
+//     outputs, in batch order, so per-partition order is kept.
+//
+// A fixed set of batches circulates between the stages; when all are being
+// scored, decoding waits, which bounds memory and pushes back on polling.
+// The processor knows nothing of consumer groups or commits, so the
+// at-least-once and the transactional loops can share it.
 type processor struct {
 	cfg     Config
 	decoder Decoder
 	schemas OutputSchemas
 	model   *model.Model
-	batch   *model.Batch
 	metrics *metrics
 	logger  *slog.Logger
 	now     func() time.Time
 
-	rows   []row
-	scores []serde.ClassScore
-	slab   []byte // backing store for the output values of one poll
-	emit   func(result)
+	free chan *model.Batch // batches ready to fill
+	jobs chan job          // filled batches, in order
+	size int               // batches in circulation
+
+	// decoding stage state
+	batch *model.Batch
+	rows  []row
+
+	// scoring stage state
+	scores      []serde.ClassScore
+	modelHeader []byte
 }
+
+// pipelineDepth is how many batches circulate: one being filled, one being
+// scored, one waiting between them.
+const pipelineDepth = 3
 
 func newProcessor(cfg Config, dec Decoder, schemas OutputSchemas, m *model.Model, met *metrics, logger *slog.Logger) *processor {
-	return &processor{
-		cfg: cfg, decoder: dec, schemas: schemas, model: m, batch: m.NewBatch(),
-		metrics: met, logger: logger, now: time.Now,
-		rows: make([]row, 0, cfg.MaxBatch),
+	p := &processor{
+		cfg: cfg, decoder: dec, schemas: schemas, model: m, metrics: met, logger: logger, now: time.Now,
+		free: make(chan *model.Batch, pipelineDepth), jobs: make(chan job, pipelineDepth), size: pipelineDepth,
 	}
+	for range pipelineDepth {
+		p.free <- m.NewBatch()
+	}
+	spec := m.Spec()
+	p.modelHeader = []byte(spec.Name + "@" + spec.Version)
+	return p
 }
 
-// process handles one poll's records in offset order, calling emit exactly
-// once per record. It returns early only when ctx ends (while it waits for
-// an unreachable registry); the records it has not emitted are then left
-// for whoever consumes the partition next.
+// process decodes one poll's records in offset order and queues their
+// batches for scoring; emit is called exactly once per record, from either
+// stage. It returns early only when ctx ends (while it waits for an
+// unreachable registry or a free batch); the records it has not emitted are
+// left for whoever consumes the partition next.
 func (p *processor) process(ctx context.Context, records []*kgo.Record, emit func(result)) error {
-	p.emit = emit
-	p.slab = make([]byte, 0, p.slabSize(records))
 	for _, rec := range records {
-		if err := p.add(ctx, rec); err != nil {
+		if p.batch == nil {
+			select {
+			case p.batch = <-p.free:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if err := p.add(ctx, rec, emit); err != nil {
 			return err
 		}
 		if p.batch.Full() {
-			p.score()
+			p.enqueue(emit)
 		}
 	}
-	p.score()
+	if p.batch != nil {
+		p.enqueue(emit)
+	}
 	return nil
 }
 
-// slabSize estimates the output bytes of a poll so that one allocation holds
-// them all: each output is its input plus a frame, a prediction and headers.
-func (p *processor) slabSize(records []*kgo.Record) int {
-	n := 0
-	for _, r := range records {
-		n += len(r.Value) + 160
-	}
-	return n
+// enqueue hands the batch being filled to the scoring stage. The jobs
+// channel holds as many jobs as there are batches, so this never blocks.
+func (p *processor) enqueue(emit func(result)) {
+	p.jobs <- job{batch: p.batch, rows: p.rows, emit: emit}
+	p.batch, p.rows = nil, make([]row, 0, p.cfg.MaxBatch)
 }
 
 // add decodes one record into the batch, or dead-letters it.
-func (p *processor) add(ctx context.Context, rec *kgo.Record) error {
+func (p *processor) add(ctx context.Context, rec *kgo.Record, emit func(result)) error {
 	if len(rec.Value) > p.cfg.MaxRecordBytes {
-		p.deadLetter(rec, fmt.Errorf("%w: value is %d bytes, over the %d-byte limit", errOversizeRecord, len(rec.Value), p.cfg.MaxRecordBytes))
+		emit(deadLetter(p.cfg.DeadLetterTopic, rec, fmt.Errorf("%w: value is %d bytes, over the %d-byte limit", errOversizeRecord, len(rec.Value), p.cfg.MaxRecordBytes)))
 		return nil
 	}
 	decoded, err := retryRegistry(ctx, p, func() (serde.Decoded, error) { return p.decoder.Decode(rec.Value) })
 	if err != nil {
-		return p.deadLetterOr(ctx, rec, err)
+		return p.deadLetterOr(ctx, rec, err, emit)
 	}
 	if err := p.batch.Add(decoded.Record); err != nil {
-		p.deadLetter(rec, err)
+		emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
 		return nil
 	}
 	// The output schema comes second so that a record with a bad feature is
@@ -119,18 +155,18 @@ func (p *processor) add(ctx context.Context, rec *kgo.Record) error {
 	outID, err := retryRegistry(ctx, p, func() (uint32, error) { return p.schemas.OutputID(outTopic, decoded.Schema) })
 	if err != nil {
 		p.batch.RemoveLast()
-		return p.deadLetterOr(ctx, rec, err)
+		return p.deadLetterOr(ctx, rec, err, emit)
 	}
 	p.rows = append(p.rows, row{source: rec, decoded: decoded, outTopic: outTopic, outID: outID})
 	return nil
 }
 
 // deadLetterOr dead-letters a record, unless err is the context ending.
-func (p *processor) deadLetterOr(ctx context.Context, rec *kgo.Record, err error) error {
+func (p *processor) deadLetterOr(ctx context.Context, rec *kgo.Record, err error, emit func(result)) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	p.deadLetter(rec, err)
+	emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
 	return nil
 }
 
@@ -159,124 +195,149 @@ func retryRegistry[T any](ctx context.Context, p *processor, f func() (T, error)
 	}
 }
 
-// score runs the model on the batch and emits an output per row. If the
+// scoreJobs is the scoring stage: it runs until the jobs channel closes.
+func (p *processor) scoreJobs() {
+	for j := range p.jobs {
+		p.score(j)
+		j.batch.Reset()
+		p.free <- j.batch
+	}
+}
+
+// idle waits until no batch is queued or being scored, so that every
+// record handed to process has been emitted. It is called between polls,
+// when no batch is being filled.
+func (p *processor) idle(ctx context.Context) error {
+	held := make([]*model.Batch, 0, p.size)
+	defer func() {
+		for _, b := range held {
+			p.free <- b
+		}
+	}()
+	for len(held) < p.size {
+		select {
+		case b := <-p.free:
+			held = append(held, b)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// close stops the scoring stage once it has scored what was queued, and
+// frees the batches.
+func (p *processor) close() {
+	close(p.jobs)
+	for range p.size {
+		(<-p.free).Close()
+	}
+}
+
+// score runs the model on a job's batch and emits an output per row. If the
 // batch as a whole fails, each row is tried alone, so one poisonous record
 // is dead-lettered instead of taking its batch down with it.
-func (p *processor) score() {
-	if len(p.rows) == 0 {
+func (p *processor) score(j job) {
+	if len(j.rows) == 0 {
 		return
 	}
-	defer func() {
-		p.batch.Reset()
-		clear(p.rows)
-		p.rows = p.rows[:0]
-	}()
 	start := p.now()
-	results, err := p.model.Run(p.batch)
+	results, err := p.model.Run(j.batch)
 	p.metrics.inference.Observe(p.now().Sub(start).Seconds())
-	p.metrics.batchRows.Observe(float64(len(p.rows)))
+	p.metrics.batchRows.Observe(float64(len(j.rows)))
 	if err == nil {
-		scoredAt := p.now()
-		for i, r := range p.rows {
-			p.emitOutput(r, results[i], scoredAt)
-		}
+		p.emitOutputs(j, results, p.now())
 		return
 	}
-	p.logger.Warn("batch failed; scoring its rows one by one", "rows", len(p.rows), "err", err)
-	for _, r := range p.rows {
-		p.batch.Reset()
+	p.logger.Warn("batch failed; scoring its rows one by one", "rows", len(j.rows), "err", err)
+	for i, r := range j.rows {
+		j.batch.Reset()
 		var results []model.Result
-		err := p.batch.Add(r.decoded.Record)
+		err := j.batch.Add(r.decoded.Record)
 		if err == nil {
-			results, err = p.model.Run(p.batch)
+			results, err = p.model.Run(j.batch)
 		}
 		if err != nil {
-			p.deadLetter(r.source, fmt.Errorf("model %s: %w", p.model.Spec().Name, err))
+			j.emit(deadLetter(p.cfg.DeadLetterTopic, r.source, fmt.Errorf("model %s: %w", p.model.Spec().Name, err)))
 			continue
 		}
-		p.emitOutput(r, results[0], p.now())
+		p.emitOutputs(job{rows: j.rows[i : i+1], emit: j.emit}, results, p.now())
 	}
 }
 
-// emitOutput encodes a scored row: the input body, untouched, followed by
-// the prediction, under the output schema; same key, timestamp and headers
-// as the input, plus the source coordinates and the model.
-func (p *processor) emitOutput(r row, res model.Result, scoredAt time.Time) {
+// emitOutputs encodes scored rows: each input body, untouched, followed by
+// its prediction, under the output schema; same key, timestamp and headers
+// as the input, plus the source coordinates and the model. One slab holds
+// the values and header bytes of the whole batch: one allocation, not one
+// per record.
+func (p *processor) emitOutputs(j job, results []model.Result, scoredAt time.Time) {
 	spec := p.model.Spec()
-	pred := serde.Prediction{
-		ModelName:    spec.Name,
-		ModelVersion: spec.Version,
-		ScoredAt:     scoredAt,
+	size := 0
+	for _, r := range j.rows {
+		size += len(r.decoded.Body) + 96 + 16*len(spec.Labels)
 	}
-	if spec.Task == model.Classification {
-		pred.Label = &res.Label
-	}
-	if res.HasValue {
-		pred.Value = &res.Value
-	}
-	p.scores = p.scores[:0]
-	for i, s := range res.Scores {
-		p.scores = append(p.scores, serde.ClassScore{Label: spec.Labels[i], Score: float64(s)})
-	}
-	pred.Scores = p.scores
+	slab := make([]byte, 0, size)
+	for i, r := range j.rows {
+		res := &results[i]
+		pred := serde.Prediction{ModelName: spec.Name, ModelVersion: spec.Version, ScoredAt: scoredAt}
+		if spec.Task == model.Classification {
+			pred.Label = &res.Label
+		}
+		if res.HasValue {
+			pred.Value = &res.Value
+		}
+		p.scores = p.scores[:0]
+		for c, s := range res.Scores {
+			p.scores = append(p.scores, serde.ClassScore{Label: spec.Labels[c], Score: float64(s)})
+		}
+		pred.Scores = p.scores
 
-	start := len(p.slab)
-	p.slab = serde.AppendOutput(p.slab, r.outID, r.decoded.Body, &pred)
-	value := p.slab[start:len(p.slab):len(p.slab)]
-
-	headers := p.sourceHeaders(r.source, 1)
-	headers = append(headers, kgo.RecordHeader{Key: HeaderModel, Value: p.bytes(spec.Name + "@" + spec.Version)})
-	p.emit(result{source: r.source, out: &kgo.Record{
-		Topic:     r.outTopic,
-		Key:       r.source.Key,
-		Value:     value,
-		Headers:   headers,
-		Timestamp: r.source.Timestamp,
-	}})
+		start := len(slab)
+		slab = serde.AppendOutput(slab, r.outID, r.decoded.Body, &pred)
+		value := slab[start:len(slab):len(slab)]
+		headers := sourceHeaders(r.source, 1)
+		headers = append(headers, kgo.RecordHeader{Key: HeaderModel, Value: p.modelHeader})
+		j.emit(result{source: r.source, out: &kgo.Record{
+			Topic:     r.outTopic,
+			Key:       r.source.Key,
+			Value:     value,
+			Headers:   headers,
+			Timestamp: r.source.Timestamp,
+		}})
+	}
 }
 
-// deadLetter emits the record unchanged to the dead-letter topic, with
-// headers naming the error class, the reason and the source coordinates.
-func (p *processor) deadLetter(rec *kgo.Record, err error) {
+// deadLetter returns the record unchanged, bound for the dead-letter topic,
+// with headers naming the error class, the reason and the source.
+func deadLetter(topic string, rec *kgo.Record, err error) result {
 	reason := reasonOf(err)
-	headers := p.sourceHeaders(rec, 2)
+	headers := sourceHeaders(rec, 2)
 	headers = append(headers,
-		kgo.RecordHeader{Key: HeaderErrorClass, Value: p.bytes(reason)},
-		kgo.RecordHeader{Key: HeaderErrorReason, Value: p.bytes(err.Error())},
+		kgo.RecordHeader{Key: HeaderErrorClass, Value: []byte(reason)},
+		kgo.RecordHeader{Key: HeaderErrorReason, Value: []byte(err.Error())},
 	)
-	p.emit(result{source: rec, reason: reason, out: &kgo.Record{
-		Topic:     p.cfg.DeadLetterTopic,
+	return result{source: rec, reason: reason, out: &kgo.Record{
+		Topic:     topic,
 		Key:       rec.Key,
 		Value:     rec.Value,
 		Headers:   headers,
 		Timestamp: rec.Timestamp,
-	}})
+	}}
 }
 
 // sourceHeaders copies the input's headers and adds its coordinates, with
 // room for extra more.
-func (p *processor) sourceHeaders(rec *kgo.Record, extra int) []kgo.RecordHeader {
+func sourceHeaders(rec *kgo.Record, extra int) []kgo.RecordHeader {
 	headers := make([]kgo.RecordHeader, 0, len(rec.Headers)+3+extra)
 	headers = append(headers, rec.Headers...)
-	start := len(p.slab)
-	p.slab = strconv.AppendInt(p.slab, int64(rec.Partition), 10)
-	partition := p.slab[start:len(p.slab):len(p.slab)]
-	start = len(p.slab)
-	p.slab = strconv.AppendInt(p.slab, rec.Offset, 10)
-	offset := p.slab[start:len(p.slab):len(p.slab)]
+	var buf [40]byte
+	coords := strconv.AppendInt(buf[:0], int64(rec.Partition), 10)
+	split := len(coords)
+	coords = strconv.AppendInt(coords, rec.Offset, 10)
+	owned := append([]byte(nil), coords...)
 	return append(headers,
-		kgo.RecordHeader{Key: HeaderSourceTopic, Value: p.bytes(rec.Topic)},
-		kgo.RecordHeader{Key: HeaderSourcePartition, Value: partition},
-		kgo.RecordHeader{Key: HeaderSourceOffset, Value: offset},
+		kgo.RecordHeader{Key: HeaderSourceTopic, Value: []byte(rec.Topic)},
+		kgo.RecordHeader{Key: HeaderSourcePartition, Value: owned[:split:split]},
+		kgo.RecordHeader{Key: HeaderSourceOffset, Value: owned[split:]},
 	)
 }
-
-// bytes copies s into the slab.
-func (p *processor) bytes(s string) []byte {
-	start := len(p.slab)
-	p.slab = append(p.slab, s...)
-	return p.slab[start:len(p.slab):len(p.slab)]
-}
-
-// close releases the batch's tensors.
-func (p *processor) close() { p.batch.Close() }

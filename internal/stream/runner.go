@@ -2,11 +2,9 @@ package stream
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -86,6 +84,7 @@ func (s *Scorer) Ready() bool { return s.assigned.Load() > 0 }
 // Run consumes until ctx ends or a result cannot be produced, then drains
 // in-flight results, commits what is done and leaves the group.
 func (s *Scorer) Run(ctx context.Context) error {
+	go s.proc.scoreJobs()
 	defer s.proc.close()
 	err := s.loop(ctx)
 	if shutdownErr := s.shutdown(); err == nil {
@@ -190,6 +189,9 @@ func (s *Scorer) observeLag(fetches kgo.Fetches) {
 func (s *Scorer) drain(ctx context.Context, cl *kgo.Client) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.DrainTimeout)
 	defer cancel()
+	if err := s.proc.idle(ctx); err != nil {
+		s.logger.Error("batches still scoring at the drain timeout; their records will be consumed again", "err", err)
+	}
 	if err := cl.Flush(ctx); err != nil {
 		s.logger.Error("results not acknowledged before the drain timeout; they will be consumed again", "err", err)
 	}
@@ -242,6 +244,3 @@ func count(m map[string][]int32) int {
 	}
 	return n
 }
-
-var _ = errors.Is
-var _ sync.Mutex

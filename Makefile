@@ -1,0 +1,52 @@
+# streamscore. `make demo` and `make test` install what they need first.
+GO      ?= go
+ORT_LIB := $(CURDIR)/.cache/onnxruntime/libonnxruntime.so.1
+export ONNXRUNTIME_SHARED_LIBRARY_PATH ?= $(ORT_LIB)
+
+.PHONY: setup demo test test-short bench fuzz lint tidy-check build clean
+
+## setup: install ONNX Runtime, kcat, the Python reference clients and Go modules (idempotent)
+setup:
+	@scripts/setup.sh
+
+## demo: run the scorer end to end on an embedded broker and registry (Ctrl-C stops it)
+demo: setup
+	$(GO) run ./cmd/demo
+
+## test: vet, check formatting and tidiness, and run every test (the CI entry point)
+test: setup lint tidy-check
+	$(GO) test -count=1 -timeout 20m ./...
+
+## test-short: the same without the slow end-to-end suites
+test-short: setup
+	$(GO) test -short -count=1 ./...
+
+## bench: scorer beside a Python consumer on the same data, in one run
+bench: setup
+	$(GO) run ./bench/cmd/scorebench $(BENCH_ARGS)
+
+## fuzz: a short run of every fuzz target
+fuzz: setup
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./internal/serde/
+	$(GO) test -run '^$$' -fuzz FuzzRegisterBody -fuzztime 30s ./internal/registry/
+
+## lint: gofmt and go vet
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## tidy-check: go.mod and go.sum are what `go mod tidy` makes
+tidy-check:
+	@cp go.mod /tmp/streamscore-go.mod.bak && cp go.sum /tmp/streamscore-go.sum.bak
+	@$(GO) mod tidy
+	@if ! cmp -s go.mod /tmp/streamscore-go.mod.bak || ! cmp -s go.sum /tmp/streamscore-go.sum.bak; then \
+		echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit"; \
+		cp /tmp/streamscore-go.mod.bak go.mod; cp /tmp/streamscore-go.sum.bak go.sum; exit 1; fi
+
+## build: the scorer, the stack and the demo into bin/
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+clean:
+	rm -rf bin demo-data

@@ -1,0 +1,59 @@
+// Command scorebench measures the streamscore scorer beside a Python
+// consumer (confluent-kafka, avro, scikit-learn) on the same records, in one
+// run, on this machine: `make bench`.
+//
+// The broker and registry run in their own process (cmd/stack), the scorer
+// in its own (cmd/scorer), the Python consumer in its own. Each full-speed
+// measurement drains a preloaded backlog with a new consumer group and is
+// repeated; the table shows medians. Each fixed-rate measurement offers
+// records at a steady rate and measures end-to-end latency, from a record's
+// creation to its output being readable by a consumer, with one consumer in
+// this process for every implementation.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	records       int
+	pythonRecords int
+	runs          int
+	rate          int
+	rateFor       time.Duration
+	partitions    int
+	skipPython    bool
+	keep          bool
+	profile       string
+	profilePhase  string
+}
+
+func main() {
+	var o options
+	fs := flag.NewFlagSet("scorebench", flag.ContinueOnError)
+	fs.IntVar(&o.records, "records", 500_000, "backlog drained by the Go scorer at full speed")
+	fs.IntVar(&o.pythonRecords, "python-records", 50_000, "backlog drained by each Python run (it is slower)")
+	fs.IntVar(&o.runs, "runs", 3, "repetitions of each full-speed measurement; medians are shown")
+	fs.IntVar(&o.rate, "rate", 1000, "offered records per second in the fixed-rate measurement")
+	fs.DurationVar(&o.rateFor, "rate-for", 15*time.Second, "how long records are offered at that rate")
+	fs.IntVar(&o.partitions, "partitions", 3, "partitions of every topic")
+	fs.BoolVar(&o.skipPython, "skip-python", false, "measure the Go scorer only")
+	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
+	fs.StringVar(&o.profile, "profile", "", "write a CPU profile of the busy scorer to this file")
+	fs.StringVar(&o.profilePhase, "profile-phase", "go-full", "profile the scorer of this phase: go-full or go-live")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "scorebench:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// measurement is one run: records seen on the output topic over a window,
+// the wall time and the implementation's CPU time over that window, and,
+// for fixed-rate runs, each record's end-to-end latency.
+type measurement struct {
+	records   int
+	wall      time.Duration
+	cpu       time.Duration
+	brokerCPU time.Duration
+	latencies []time.Duration
+}
+
+func (m measurement) rate() float64 { return float64(m.records) / m.wall.Seconds() }
+
+func (m measurement) cpuPerRecord() float64 {
+	return float64(m.cpu.Microseconds()) / float64(m.records)
+}
+
+func (m measurement) percentile(q float64) time.Duration {
+	if len(m.latencies) == 0 {
+		return 0
+	}
+	s := slices.Clone(m.latencies)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// median returns the run with the median throughput.
+func median(runs []measurement) measurement {
+	s := slices.Clone(runs)
+	sort.Slice(s, func(i, j int) bool { return s[i].rate() < s[j].rate() })
+	return s[len(s)/2]
+}
+
+// watch waits until want records are on an output topic. The window opens
+// when the first output appears (so start-up and group joins are not
+// counted) and the CPU times are the processes' over the same window. For
+// throughput it only lists end offsets, every 20 ms, so that measuring costs
+// next to nothing on a machine the scorer and the broker already share;
+// for latency it consumes the outputs.
+func (b *bench) watch(ctx context.Context, topic string, want int, proc *process, withLatency bool) (measurement, error) {
+	// The topic exists before anything writes to it, so a consumer does
+	// not wait out a metadata refresh to find it and then get a burst.
+	resp, err := b.admin.CreateTopic(ctx, int32(b.o.partitions), -1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return measurement{}, fmt.Errorf("create %s: %w", topic, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	if withLatency {
+		return b.consumeLatencies(ctx, topic, want, proc)
+	}
+	var m measurement
+	var first time.Time
+	var firstCPU, firstBrokerCPU time.Duration
+	firstCount := 0
+	for {
+		ends, err := b.admin.ListEndOffsets(ctx, topic)
+		if err != nil {
+			return m, fmt.Errorf("%s: %w", topic, err)
+		}
+		now, seen := time.Now(), 0
+		ends.Each(func(o kadm.ListedOffset) { seen += int(o.Offset) })
+		if seen > 0 && first.IsZero() {
+			first, firstCPU, firstBrokerCPU, firstCount = now, proc.cpu(), b.stack.cpu(), seen
+		}
+		if seen >= want {
+			m.wall, m.records = now.Sub(first), seen-firstCount
+			m.cpu, m.brokerCPU = proc.cpu()-firstCPU, b.stack.cpu()-firstBrokerCPU
+			return m, nil
+		}
+		select {
+		case <-ctx.Done():
+			return m, fmt.Errorf("%s: %d of %d records before the deadline", topic, seen, want)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// consumeLatencies reads want outputs, recording for each the time from
+// its input's creation (outputs keep the input's timestamp) to now.
+func (b *bench) consumeLatencies(ctx context.Context, topic string, want int, proc *process) (measurement, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		return measurement{}, err
+	}
+	defer cl.Close()
+	var m measurement
+	var first time.Time
+	var firstCPU, firstBrokerCPU time.Duration
+	for len(m.latencies) < want {
+		fetches := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return m, fmt.Errorf("%s: %d of %d records before the deadline", topic, len(m.latencies), want)
+		}
+		now := time.Now()
+		if first.IsZero() && fetches.NumRecords() > 0 {
+			first, firstCPU, firstBrokerCPU = now, proc.cpu(), b.stack.cpu()
+		}
+		fetches.EachRecord(func(r *kgo.Record) { m.latencies = append(m.latencies, now.Sub(r.Timestamp)) })
+	}
+	m.wall, m.records = time.Since(first), len(m.latencies)
+	m.cpu, m.brokerCPU = proc.cpu()-firstCPU, b.stack.cpu()-firstBrokerCPU
+	return m, nil
+}
+
+// scorer starts the Go scorer on a topic.
+func (b *bench) scorer(ctx context.Context, topic, group, output, logName string) (*process, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	p, _, err := start(ctx, filepath.Join(b.dir, logName), b.scorerBin,
+		"-brokers", b.brokers[0], "-registry-url", b.registryURL,
+		"-topics", topic, "-group", group, "-output-topic", output, "-dlq-topic", "bench.dlq",
+		"-model", b.modelPath, "-http-addr", addr, "-log-level", "warn", "-pprof="+strconv.FormatBool(b.o.profile != ""))
+	if err == nil && b.o.profile != "" && strings.HasPrefix(group, b.o.profilePhase) && !b.profiled {
+		b.profiled = true
+		go b.captureProfile(addr)
+	}
+	return p, err
+}
+
+// captureProfile saves a CPU profile of the scorer once it is busy.
+func (b *bench) captureProfile(addr string) {
+	time.Sleep(2 * time.Second) // let it get past start-up; only for -profile
+	resp, err := http.Get("http://" + addr + "/debug/pprof/profile?seconds=3")
+	if err != nil {
+		progress("profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(b.o.profile)
+	if err != nil {
+		progress("profile: %v", err)
+		return
+	}
+	defer f.Close()
+	io.Copy(f, resp.Body)
+	progress("CPU profile written to %s", b.o.profile)
+}
+
+func (b *bench) goBacklog(ctx context.Context, i int) (measurement, error) {
+	output := "bench.go.full." + strconv.Itoa(i)
+	p, err := b.scorer(ctx, backlogTopic, "go-full-"+strconv.Itoa(i), output, "scorer-full-"+strconv.Itoa(i)+".log")
+	if err != nil {
+		return measurement{}, err
+	}
+	defer p.stop()
+	return b.watch(ctx, output, b.o.records, p, false)
+}
+
+func (b *bench) goFixedRate(ctx context.Context) (measurement, error) {
+	const topic, group, output = "bench.live.go", "go-live", "bench.live.go.scored"
+	id, err := b.topic(ctx, topic)
+	if err != nil {
+		return measurement{}, err
+	}
+	p, err := b.scorer(ctx, topic, group, output, "scorer-rate.log")
+	if err != nil {
+		return measurement{}, err
+	}
+	defer p.stop()
+	return b.fixedRate(ctx, topic, id, group, output, p)
+}
+
+// fixedRate offers records to topic once the group is stable and measures
+// their latency through to output.
+func (b *bench) fixedRate(ctx context.Context, topic string, id uint32, group, output string, p *process) (measurement, error) {
+	if err := b.waitStable(ctx, group, p); err != nil {
+		return measurement{}, err
+	}
+	want := int(float64(b.o.rate) * b.o.rateFor.Seconds())
+	result := make(chan error, 1)
+	var m measurement
+	go func() {
+		var err error
+		m, err = b.watch(ctx, output, want, p, true)
+		result <- err
+	}()
+	if _, err := b.offer(ctx, topic, id); err != nil {
+		return measurement{}, err
+	}
+	return m, <-result
+}
+
+func (b *bench) python(ctx context.Context, topic, group, output, mode string, count int, logName string) (*process, error) {
+	p, _, err := start(ctx, filepath.Join(b.dir, logName), "/usr/bin/python3", "bench/python/consumer.py",
+		"--bootstrap", b.brokers[0], "--registry", b.registryURL, "--topic", topic, "--output-topic", output,
+		"--group", group, "--count", strconv.Itoa(count), "--mode", mode, "--batch-size", "128",
+		"--train-csv", b.csvPath)
+	return p, err
+}
+
+func (b *bench) pythonBacklog(ctx context.Context, mode string, i int) (measurement, error) {
+	suffix := mode + "." + strconv.Itoa(i)
+	output := "bench.py.full." + suffix
+	p, err := b.python(ctx, backlogTopic, "py-full-"+suffix, output, mode, b.o.pythonRecords, "python-full-"+suffix+".log")
+	if err != nil {
+		return measurement{}, err
+	}
+	defer p.stop()
+	return b.watch(ctx, output, b.o.pythonRecords, p, false)
+}
+
+func (b *bench) pythonFixedRate(ctx context.Context, mode string) (measurement, error) {
+	topic, group, output := "bench.live.py."+mode, "py-live-"+mode, "bench.live.py."+mode+".scored"
+	id, err := b.topic(ctx, topic)
+	if err != nil {
+		return measurement{}, err
+	}
+	want := int(float64(b.o.rate) * b.o.rateFor.Seconds())
+	p, err := b.python(ctx, topic, group, output, mode, want, "python-rate-"+mode+".log")
+	if err != nil {
+		return measurement{}, err
+	}
+	defer p.stop()
+	return b.fixedRate(ctx, topic, id, group, output, p)
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+)
+
+// report is what the benchmark prints.
+type report struct {
+	records, pythonRecords, runs, rate int
+	rateFor                            time.Duration
+	goFull, goRate                     measurement
+	pyFull, pyRate                     []measurement // single, then batch
+}
+
+var pythonNames = []string{"Python, one record at a time", "Python, batches of 128"}
+
+func (r report) print(w io.Writer) {
+	fmt.Fprintf(w, "\nstreamscore benchmark: io.streamscore.sensors.SensorReading records, 100-tree depth-6 GBDT, %d CPUs\n", runtime.NumCPU())
+	fmt.Fprintf(w, "Python: confluent-kafka + avro + scikit-learn HistGradientBoostingClassifier of the same shape\n\n")
+	fmt.Fprintf(w, "Full speed: drain a backlog, median of %d runs (Go %d records, Python %d)\n", r.runs, r.records, r.pythonRecords)
+	fmt.Fprintf(w, "  %-34s %12s %16s %10s\n", "implementation", "records/s", "CPU us/record", "vs Go")
+	row := func(name string, m measurement) {
+		fmt.Fprintf(w, "  %-34s %12.0f %16.1f %9.1fx\n", name, m.rate(), m.cpuPerRecord(), r.goFull.rate()/m.rate())
+	}
+	row("streamscore (Go, ONNX Runtime)", r.goFull)
+	for i, m := range r.pyFull {
+		row(pythonNames[i], m)
+	}
+	fmt.Fprintf(w, "\nFixed rate: %d records/s offered for %v; latency from record creation to output readable\n", r.rate, r.rateFor)
+	fmt.Fprintf(w, "  %-34s %12s %16s %10s %10s\n", "implementation", "records", "CPU us/record", "p50 ms", "p99 ms")
+	latency := func(name string, m measurement) {
+		fmt.Fprintf(w, "  %-34s %12d %16.1f %10.2f %10.2f\n", name, m.records, m.cpuPerRecord(),
+			ms(m.percentile(0.50)), ms(m.percentile(0.99)))
+	}
+	latency("streamscore (Go, ONNX Runtime)", r.goRate)
+	for i, m := range r.pyRate {
+		latency(pythonNames[i], m)
+	}
+	fmt.Fprintln(w)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/linkedin/goavro/v2"
+	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/train"
+	"github.com/streamscore/streamscore/schemas"
+)
+
+// bench holds one benchmark run's shared state.
+type bench struct {
+	o           options
+	dir         string
+	scorerBin   string
+	stack       *process
+	brokers     []string
+	registryURL string
+	client      *kgo.Client
+	admin       *kadm.Client
+	registry    *srclient.SchemaRegistryClient
+	codec       *goavro.Codec
+	modelPath   string
+	csvPath     string
+	profiled    bool
+}
+
+const (
+	backlogTopic = "bench.sensors"
+	trainRows    = 50_000
+)
+
+func run(ctx context.Context, o options) error {
+	dir, err := os.MkdirTemp("", "scorebench-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Fprintln(os.Stderr, "work directory:", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	b := &bench{o: o, dir: dir}
+	if err := b.build(ctx); err != nil {
+		return err
+	}
+	if err := b.startStack(ctx); err != nil {
+		return err
+	}
+	defer b.stack.stop()
+	defer b.client.Close()
+	if err := b.prepare(ctx); err != nil {
+		return err
+	}
+
+	var rep report
+	rep.records, rep.pythonRecords, rep.runs, rep.rate, rep.rateFor = o.records, o.pythonRecords, o.runs, o.rate, o.rateFor
+	progress("full speed: streamscore, %d runs of %d records", o.runs, o.records)
+	if rep.goFull, err = b.repeat(ctx, func(i int) (measurement, error) { return b.goBacklog(ctx, i) }); err != nil {
+		return err
+	}
+	progress("fixed rate: streamscore at %d records/s for %v", o.rate, o.rateFor)
+	if rep.goRate, err = b.goFixedRate(ctx); err != nil {
+		return err
+	}
+	if !o.skipPython {
+		for _, mode := range []string{"single", "batch"} {
+			progress("full speed: Python %s, %d runs of %d records", mode, o.runs, o.pythonRecords)
+			m, err := b.repeat(ctx, func(i int) (measurement, error) { return b.pythonBacklog(ctx, mode, i) })
+			if err != nil {
+				return err
+			}
+			rep.pyFull = append(rep.pyFull, m)
+			progress("fixed rate: Python %s at %d records/s for %v", mode, o.rate, o.rateFor)
+			r, err := b.pythonFixedRate(ctx, mode)
+			if err != nil {
+				return err
+			}
+			rep.pyRate = append(rep.pyRate, r)
+		}
+	}
+	rep.print(os.Stdout)
+	return nil
+}
+
+// repeat runs a measurement o.runs times and returns the median one.
+func (b *bench) repeat(ctx context.Context, f func(int) (measurement, error)) (measurement, error) {
+	var all []measurement
+	for i := range b.o.runs {
+		if ctx.Err() != nil {
+			return measurement{}, ctx.Err()
+		}
+		m, err := f(i)
+		if err != nil {
+			return measurement{}, err
+		}
+		progress("  run %d: %.0f records/s, %.1f us CPU per record (broker: %.1f us)", i+1, m.rate(), m.cpuPerRecord(),
+			float64(m.brokerCPU.Microseconds())/float64(m.records))
+		all = append(all, m)
+	}
+	return median(all), nil
+}
+
+// prepare registers the schema, creates the backlog topic, trains the
+// model both implementations use a twin of, writes its training data for
+// the Python side and preloads the backlog.
+func (b *bench) prepare(ctx context.Context) error {
+	b.registry = srclient.NewSchemaRegistryClient(b.registryURL)
+	var err error
+	if b.codec, err = goavro.NewCodec(schemas.SensorReading); err != nil {
+		return err
+	}
+	progress("training the model: 100 trees of depth 6 on %d rows", trainRows)
+	spec := sample.SensorSpec("sensor-anomaly", "bench")
+	onnxBytes, err := sample.SensorModel(ctx, spec, train.DefaultConfig(), trainRows)
+	if err != nil {
+		return err
+	}
+	b.modelPath = filepath.Join(b.dir, "sensor.onnx")
+	if err := os.WriteFile(b.modelPath, onnxBytes, 0o644); err != nil {
+		return err
+	}
+	data, err := sample.SensorData(spec, 1, trainRows)
+	if err != nil {
+		return err
+	}
+	if err := b.writeCSV(data); err != nil {
+		return err
+	}
+	total := max(b.o.records, b.o.pythonRecords)
+	progress("preloading %d records into %s", total, backlogTopic)
+	return b.produceBacklog(ctx, backlogTopic, total)
+}
+
+// writeCSV writes the training rows with the features in model order.
+func (b *bench) writeCSV(data *train.Dataset) error {
+	b.csvPath = filepath.Join(b.dir, "train.csv")
+	f, err := os.Create(b.csvPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := csv.NewWriter(f)
+	w.Write(append(append([]string{}, sample.SensorFeatures...), "label"))
+	row := make([]string, data.NumFeatures()+1)
+	for i := range data.NumRows() {
+		for j, v := range data.Row(i) {
+			row[j] = strconv.FormatFloat(float64(v), 'g', -1, 32)
+		}
+		row[len(row)-1] = strconv.Itoa(int(data.Label(i)))
+		w.Write(row)
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// topic creates a topic and registers the sensor schema under its subject.
+func (b *bench) topic(ctx context.Context, name string) (uint32, error) {
+	if _, err := b.admin.CreateTopic(ctx, int32(b.o.partitions), -1, nil, name); err != nil {
+		return 0, fmt.Errorf("create %s: %w", name, err)
+	}
+	s, err := b.registry.CreateSchema(name+"-value", schemas.SensorReading, srclient.Avro)
+	if err != nil {
+		return 0, fmt.Errorf("register %s: %w", name, err)
+	}
+	return uint32(s.ID()), nil
+}
+
+// frame encodes one generated reading.
+func (b *bench) frame(id uint32, gen *sample.Sensors) (key, value []byte) {
+	rec, _ := gen.Next()
+	value = binary.BigEndian.AppendUint32([]byte{0}, id)
+	value, err := b.codec.BinaryFromNative(value, rec)
+	if err != nil {
+		panic(err) // generated records always fit their schema
+	}
+	return []byte(rec["device_id"].(string)), value
+}
+
+// produceBacklog fills a topic as fast as the broker takes it.
+func (b *bench) produceBacklog(ctx context.Context, topic string, n int) error {
+	id, err := b.topic(ctx, topic)
+	if err != nil {
+		return err
+	}
+	gen := sample.NewSensors(99, 200, 0.05)
+	errs := make(chan error, 1)
+	for range n {
+		key, value := b.frame(id, gen)
+		b.client.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: value}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+			}
+		})
+	}
+	if err := b.client.Flush(ctx); err != nil {
+		return err
+	}
+	select {
+	case err := <-errs:
+		return fmt.Errorf("preload: %w", err)
+	default:
+		return nil
+	}
+}
+
+// offer produces records at a steady rate for a while, each stamped with
+// the time it was created, and returns how many it sent.
+func (b *bench) offer(ctx context.Context, topic string, id uint32) (int, error) {
+	gen := sample.NewSensors(7, 200, 0.05)
+	ticker := time.NewTicker(time.Millisecond)
+	defer ticker.Stop()
+	start := time.Now()
+	want := int(float64(b.o.rate) * b.o.rateFor.Seconds())
+	sent := 0
+	for sent < want {
+		select {
+		case <-ctx.Done():
+			return sent, ctx.Err()
+		case now := <-ticker.C:
+			due := min(want, int(now.Sub(start).Seconds()*float64(b.o.rate)))
+			for ; sent < due; sent++ {
+				key, value := b.frame(id, gen)
+				b.client.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: value, Timestamp: time.Now()}, nil)
+			}
+		}
+	}
+	return sent, b.client.Flush(ctx)
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "scorebench: "+format+"\n", args...)
+}
