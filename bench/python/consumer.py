@@ -485,6 +485,9 @@ def main(argv=None):
         consumer = Consumer({"bootstrap.servers": args.bootstrap, "group.id": args.group,
                              "error_cb": on_kafka_error, **CONSUMER_CONFIG})
         try:
+            # Connect the producer and learn the output topic's leaders now,
+            # so the first output does not pay for them inside the window.
+            producer.list_topics(topic=args.output_topic, timeout=min(args.timeout, 30))
             consumer.subscribe([args.topic])
             # HistGradientBoosting predicts in an OpenMP parallel region per
             # call, sized to every core by default. For the few rows a stream

@@ -112,7 +112,7 @@ func (c Config) Validate() error {
 	if err := c.Registry.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := c.Stream.WithDefaults().Validate(); err != nil {
+	if err := c.Stream.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Model.Path == "" {

@@ -23,7 +23,8 @@ type Config struct {
 	// MaxBatch is the most records one model run takes.
 	MaxBatch int `yaml:"batch_max_rows"`
 	// MaxWait is how long a partial batch waits for more records before it
-	// is scored anyway; zero scores whatever one poll returns.
+	// is scored anyway; zero scores whatever one poll returns. The scorer's
+	// default is DefaultMaxWait.
 	MaxWait time.Duration `yaml:"batch_max_wait"`
 	// MaxRecordBytes bounds an input value; larger ones are dead-lettered
 	// as oversize before any decoding.
@@ -58,9 +59,6 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxBatch == 0 {
 		c.MaxBatch = DefaultMaxBatch
-	}
-	if c.MaxWait == 0 {
-		c.MaxWait = DefaultMaxWait
 	}
 	if c.MaxRecordBytes == 0 {
 		c.MaxRecordBytes = DefaultMaxRecordBytes

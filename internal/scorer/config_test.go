@@ -1,0 +1,124 @@
+package scorer_test
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamscore/streamscore/internal/scorer"
+)
+
+// minimal are the settings without which no configuration is valid.
+var minimal = []string{"-brokers", "k:9092", "-registry-url", "http://r:8081", "-topics", "in", "-model", "m.onnx"}
+
+func TestParseConfigRejectsBadSettings(t *testing.T) {
+	cases := []struct {
+		name        string
+		args        []string
+		env         map[string]string
+		errContains []string
+	}{
+		{"nothing given", nil, nil, []string{"brokers: at least one", "registry-url: required", "topics: at least one", "model: the path"}},
+		{"unknown flag", append(minimal, "-nope"), nil, []string{"flag provided but not defined: -nope"}},
+		{"stray argument", append(minimal, "extra"), nil, []string{`unexpected arguments ["extra"]`}},
+		{"registry URL without scheme", append(minimal, "-registry-url", "r:8081"), nil, []string{`registry-url: "r:8081" is not an http(s) URL`}},
+		{"unknown SASL mechanism", append(minimal, "-sasl-mechanism", "GSSAPI"), nil, []string{`sasl-mechanism: "GSSAPI"`}},
+		{"SASL without user", append(minimal, "-sasl-mechanism", "SCRAM-SHA-256"), nil, []string{"sasl-username: required"}},
+		{"half a client certificate", append(minimal, "-tls-cert-file", "c.pem"), nil, []string{"give both or neither"}},
+		{"output back into input", append(minimal, "-output-topic", "{topic}"), nil, []string{"would write back into its own input"}},
+		{"dead letters into input", append(minimal, "-dlq-topic", "in"), nil, []string{`dlq-topic: "in" is also an input topic`}},
+		{"batch too large", append(minimal, "-batch-max-rows", "0"), nil, []string{"batch-max-rows: 0 is outside"}},
+		{"bad duration", append(minimal, "-batch-max-wait", "soon"), nil, []string{`invalid value "soon" for flag -batch-max-wait`}},
+		{"bad log level", append(minimal, "-log-level", "loud"), nil, []string{`log-level: "loud"`}},
+		{"bad log format", append(minimal, "-log-format", "xml"), nil, []string{`log-format: "xml"`}},
+		{"no threads", append(minimal, "-ort-threads", "0"), nil, []string{"ort-threads: 0"}},
+		{"bad environment value", minimal, map[string]string{"STREAMSCORE_BATCH_MAX_ROWS": "many"}, []string{"STREAMSCORE_BATCH_MAX_ROWS"}},
+		{"missing config file", append(minimal, "-config", "/no/such/file.yaml"), nil, []string{"config file"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := scorer.ParseConfig(c.args, mapEnv(c.env))
+			if !errors.Is(err, scorer.ErrBadConfig) {
+				t.Fatalf("err = %v, want ErrBadConfig", err)
+			}
+			for _, want := range c.errContains {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestParseConfigPrecedence checks defaults < file < environment < flags.
+func TestParseConfigPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "scorer.yaml")
+	yaml := `
+kafka:
+  brokers: [file:9092]
+  sasl: {mechanism: SCRAM-SHA-512, username: file-user, password: file-secret}
+registry: {url: "http://file:8081"}
+stream:
+  topics: [a, b]
+  group: file-group
+  batch_max_rows: 64
+  batch_max_wait: 5ms
+model: {path: file.onnx}
+`
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := mapEnv(map[string]string{
+		"STREAMSCORE_CONFIG":        file,
+		"STREAMSCORE_GROUP":         "env-group",
+		"STREAMSCORE_SASL_PASSWORD": "env-secret",
+		"STREAMSCORE_BROKERS":       "env1:9092,env2:9092",
+	})
+	cfg, err := scorer.ParseConfig([]string{"-brokers", "flag:9092", "-batch-max-rows", "32"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"brokers from the flag", cfg.Kafka.Brokers, []string{"flag:9092"}},
+		{"group from the environment", cfg.Stream.Group, "env-group"},
+		{"password from the environment", cfg.Kafka.SASL.Password, "env-secret"},
+		{"user from the file", cfg.Kafka.SASL.Username, "file-user"},
+		{"topics from the file", cfg.Stream.Topics, []string{"a", "b"}},
+		{"batch rows from the flag", cfg.Stream.MaxBatch, 32},
+		{"batch wait from the file", cfg.Stream.MaxWait, 5 * time.Millisecond},
+		{"dead-letter topic by default", cfg.Stream.DeadLetterTopic, "streamscore.dlq"},
+		{"output topic by default", cfg.Stream.OutputFor("a"), "a.scored"},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestParseConfigRejectsUnknownYAMLKeys(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "scorer.yaml")
+	os.WriteFile(file, []byte("stream: {topcs: [a]}\n"), 0o600)
+	_, err := scorer.ParseConfig(append(minimal, "-config", file), mapEnv(nil))
+	if !errors.Is(err, scorer.ErrBadConfig) || !strings.Contains(err.Error(), "topcs") {
+		t.Fatalf("err = %v, want one naming the unknown key", err)
+	}
+}
+
+func TestParseConfigHelp(t *testing.T) {
+	if _, err := scorer.ParseConfig([]string{"-h"}, mapEnv(nil)); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v, want flag.ErrHelp", err)
+	}
+}
+
+func mapEnv(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
