@@ -45,6 +45,7 @@ import json
 import os
 import struct
 import sys
+import threading
 import time
 
 import avro.io
@@ -265,19 +266,116 @@ class Ticket:
         self.waiting = waiting
 
 
+class Deliveries:
+    """Serves the producer's delivery reports on a thread of their own and
+    turns them into stored offsets, as the Go scorer's tracker turns franz-go
+    acknowledgements into commit marks: the offsets of a consume() call are
+    stored once every output of it, and of every earlier call, is
+    acknowledged, so a commit never passes a record whose output is not in
+    Kafka. Serving reports on their own thread also times each one when it
+    arrives, not when the scoring loop next gets round to poll()."""
+
+    def __init__(self, producer, consumer):
+        self.producer = producer
+        self.consumer = consumer
+        self.lock = threading.Lock()
+        self.pending = []       # tickets not yet stored, oldest first
+        self.stored = {}        # (topic, partition) -> next offset stored for commit
+        self.latencies_ms = []  # per record: delivery confirmed - input timestamp
+        self.errors = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, name="deliveries", daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join()
+
+    def _serve(self):
+        while not self.stopping.is_set():
+            try:
+                self.producer.poll(0.1)  # blocks without the GIL
+            except Exception as e:  # raised by a callback; report, go on
+                with self.lock:
+                    self.errors.append(e)
+
+    def open(self, msgs):
+        """Registers the records of one consume() call; each of their
+        outputs is to be produced with callback(ticket, timestamp)."""
+        offsets = {}
+        for m in msgs:
+            offsets[(m.topic(), m.partition())] = m.offset() + 1
+        t = Ticket(offsets, len(msgs))
+        with self.lock:
+            self.pending.append(t)
+        return t
+
+    def callback(self, ticket, ts_ms):
+        return functools.partial(self._delivered, ticket, ts_ms)
+
+    def _delivered(self, ticket, ts_ms, err, _msg):
+        now_ms = time.time() * 1000.0
+        with self.lock:
+            if err is not None:
+                self.errors.append(err)
+                return
+            self.latencies_ms.append(now_ms - ts_ms)
+            ticket.waiting -= 1
+            if ticket.waiting == 0:
+                self._store_completed()
+
+    def _store_completed(self):
+        done = 0
+        offsets = {}
+        for t in self.pending:
+            if t.waiting:
+                break
+            offsets.update(t.offsets)
+            done += 1
+        if not done:
+            return
+        del self.pending[:done]
+        self.consumer.store_offsets(
+            offsets=[TopicPartition(tp[0], tp[1], o) for tp, o in offsets.items()])
+        self.stored.update(offsets)
+
+    def check(self):
+        with self.lock:
+            if self.errors:
+                raise BenchError(f"{len(self.errors)} outputs failed delivery; "
+                                 f"first: {self.errors[0]}")
+
+    def finish(self, timeout):
+        """Waits for every output, then commits the stored offsets. The
+        serving thread is told to stop but not waited for: flush() serves
+        the last reports here, and joining could add up to one poll timeout
+        to the measured window."""
+        self.stopping.set()
+        unsent = self.producer.flush(timeout)
+        if unsent:
+            raise BenchError(f"timed out with {unsent} outputs not yet delivered")
+        self.check()
+        if self.pending:
+            raise BenchError(f"{len(self.pending)} batches still unacknowledged after flush")
+        self.consumer.commit(offsets=[TopicPartition(tp[0], tp[1], o)
+                                      for tp, o in self.stored.items()],
+                             asynchronous=False)
+
+
 class Scorer:
+    """Consumes, scores and produces; Deliveries does the rest."""
+
     def __init__(self, args, model, schemas, consumer, producer):
         self.args = args
         self.model = model
         self.schemas = schemas
         self.consumer = consumer
         self.producer = producer
+        self.deliveries = Deliveries(producer, consumer)
         with open(PREDICTION_SCHEMA_PATH) as f:
             self.prediction_writer = avro.io.DatumWriter(avro.schema.parse(f.read()))
-        self.pending = []       # tickets not yet stored, oldest first
-        self.stored = {}        # (topic, partition) -> next offset stored for commit
-        self.latencies_ms = []  # per record: delivery confirmed - input timestamp
-        self.delivery_errors = []
 
     # -- decoding and encoding -------------------------------------------
 
@@ -319,52 +417,18 @@ class Scorer:
         }, avro.io.BinaryEncoder(buf))
         return buf.getvalue()
 
-    # -- producing and offsets -------------------------------------------
+    # -- producing --------------------------------------------------------
 
     def produce(self, key, value, ticket, ts_ms):
-        on_delivery = functools.partial(self.delivered, ticket, ts_ms)
+        on_delivery = self.deliveries.callback(ticket, ts_ms)
         while True:
             try:
                 self.producer.produce(self.args.output_topic, value=value, key=key,
                                       on_delivery=on_delivery)
                 return
             except BufferError:
-                # The local queue is full: serve acknowledgements, then retry.
-                self.producer.poll(0.05)
-
-    def delivered(self, ticket, ts_ms, err, _msg):
-        if err is not None:
-            self.delivery_errors.append(err)
-            return
-        self.latencies_ms.append(time.time() * 1000.0 - ts_ms)
-        ticket.waiting -= 1
-        if ticket.waiting == 0:
-            self.store_completed()
-
-    def store_completed(self):
-        """Stores for commit the offsets of every leading ticket whose outputs
-        are all acknowledged, keeping commits in consume order."""
-        done = 0
-        offsets = {}
-        for t in self.pending:
-            if t.waiting:
-                break
-            offsets.update(t.offsets)
-            done += 1
-        if not done:
-            return
-        del self.pending[:done]
-        self.consumer.store_offsets(
-            offsets=[TopicPartition(tp[0], tp[1], o) for tp, o in offsets.items()])
-        self.stored.update(offsets)
-
-    def open_ticket(self, msgs):
-        offsets = {}
-        for m in msgs:
-            offsets[(m.topic(), m.partition())] = m.offset() + 1
-        t = Ticket(offsets, len(msgs))
-        self.pending.append(t)
-        return t
+                # The local queue is full: wait for acknowledgements to free it.
+                time.sleep(0.01)
 
     # -- scoring ---------------------------------------------------------
 
@@ -400,13 +464,15 @@ class Scorer:
             return [first]
         return [first] + self.consumer.consume(num_messages=most - 1, timeout=0)
 
-    def check_delivery(self):
-        if self.delivery_errors:
-            raise BenchError(f"{len(self.delivery_errors)} outputs failed delivery; "
-                             f"first: {self.delivery_errors[0]}")
-
     def run(self):
         """Scores --count records; returns the measurements."""
+        self.deliveries.start()
+        try:
+            return self._run()
+        finally:
+            self.deliveries.stop()
+
+    def _run(self):
         args = self.args
         score = self.score_single if args.mode == "single" else self.score_batch
         deadline = time.monotonic() + args.timeout
@@ -419,7 +485,6 @@ class Scorer:
                                  f"{args.count} records consumed from {args.topic}")
             msgs = self.take(min(args.batch_size, args.count - consumed), min(left, 1.0))
             if not msgs:
-                self.producer.poll(0)
                 continue
             if t0 is None:
                 t0, c0 = time.perf_counter(), time.process_time()
@@ -435,25 +500,15 @@ class Scorer:
                     # the deadline.
                     log(f"consume: {err}")
             if good:
-                score(good, self.open_ticket(good))
+                score(good, self.deliveries.open(good))
                 consumed += len(good)
-            self.producer.poll(0)
-            self.check_delivery()
+            self.deliveries.check()
 
-        left = deadline - time.monotonic()
-        unsent = self.producer.flush(max(left, 0))
-        if unsent:
-            raise BenchError(f"timed out with {unsent} outputs not yet delivered")
-        self.check_delivery()
-        if self.pending:
-            raise BenchError(f"{len(self.pending)} batches still unacknowledged after flush")
-        self.consumer.commit(offsets=[TopicPartition(tp[0], tp[1], o)
-                                      for tp, o in self.stored.items()],
-                             asynchronous=False)
+        self.deliveries.finish(max(deadline - time.monotonic(), 0))
         seconds = time.perf_counter() - t0
         cpu = time.process_time() - c0
 
-        lat = np.asarray(self.latencies_ms)
+        lat = np.asarray(self.deliveries.latencies_ms)
         p50, p99 = np.percentile(lat, [50, 99])
         return {
             "impl": IMPL,

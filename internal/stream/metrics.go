@@ -19,6 +19,24 @@ type metrics struct {
 	modelInfo       *prometheus.GaugeVec
 }
 
+// topicCounters are one counter per input topic, resolved once: the label
+// lookup is too slow for every record, and the topics never change.
+type topicCounters map[string]prometheus.Counter
+
+func (v topicCounters) add(topic string, n int) {
+	if c, ok := v[topic]; ok {
+		c.Add(float64(n))
+	}
+}
+
+func newTopicCounters(vec *prometheus.CounterVec, topics []string) topicCounters {
+	m := make(topicCounters, len(topics))
+	for _, t := range topics {
+		m[t] = vec.WithLabelValues(t)
+	}
+	return m
+}
+
 func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg == nil {
 		reg = prometheus.NewRegistry()

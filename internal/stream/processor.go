@@ -272,11 +272,13 @@ func (p *processor) score(j job) {
 // per record.
 func (p *processor) emitOutputs(j job, results []model.Result, scoredAt time.Time) {
 	spec := p.model.Spec()
-	size := 0
+	size, headerCount := 0, 0
 	for _, r := range j.rows {
-		size += len(r.decoded.Body) + 96 + 16*len(spec.Labels)
+		size += len(r.decoded.Body) + 128 + 16*len(spec.Labels)
+		headerCount += len(r.source.Headers) + 4
 	}
 	slab := make([]byte, 0, size)
+	headerSlab := make([]kgo.RecordHeader, 0, headerCount)
 	for i, r := range j.rows {
 		res := &results[i]
 		pred := serde.Prediction{ModelName: spec.Name, ModelVersion: spec.Version, ScoredAt: scoredAt}
@@ -295,13 +297,15 @@ func (p *processor) emitOutputs(j job, results []model.Result, scoredAt time.Tim
 		start := len(slab)
 		slab = serde.AppendOutput(slab, r.outID, r.decoded.Body, &pred)
 		value := slab[start:len(slab):len(slab)]
-		headers := sourceHeaders(r.source, 1)
-		headers = append(headers, kgo.RecordHeader{Key: HeaderModel, Value: p.modelHeader})
+
+		first := len(headerSlab)
+		headerSlab, slab = appendSourceHeaders(headerSlab, slab, r.source)
+		headerSlab = append(headerSlab, kgo.RecordHeader{Key: HeaderModel, Value: p.modelHeader})
 		j.emit(result{source: r.source, out: &kgo.Record{
 			Topic:     r.outTopic,
 			Key:       r.source.Key,
 			Value:     value,
-			Headers:   headers,
+			Headers:   headerSlab[first:len(headerSlab):len(headerSlab)],
 			Timestamp: r.source.Timestamp,
 		}})
 	}
@@ -311,7 +315,7 @@ func (p *processor) emitOutputs(j job, results []model.Result, scoredAt time.Tim
 // with headers naming the error class, the reason and the source.
 func deadLetter(topic string, rec *kgo.Record, err error) result {
 	reason := reasonOf(err)
-	headers := sourceHeaders(rec, 2)
+	headers, _ := appendSourceHeaders(make([]kgo.RecordHeader, 0, len(rec.Headers)+5), nil, rec)
 	headers = append(headers,
 		kgo.RecordHeader{Key: HeaderErrorClass, Value: []byte(reason)},
 		kgo.RecordHeader{Key: HeaderErrorReason, Value: []byte(err.Error())},
@@ -325,19 +329,22 @@ func deadLetter(topic string, rec *kgo.Record, err error) result {
 	}}
 }
 
-// sourceHeaders copies the input's headers and adds its coordinates, with
-// room for extra more.
-func sourceHeaders(rec *kgo.Record, extra int) []kgo.RecordHeader {
-	headers := make([]kgo.RecordHeader, 0, len(rec.Headers)+3+extra)
+// appendSourceHeaders appends the input's own headers and its coordinates
+// to headers, writing the coordinates' bytes into buf, and returns both.
+func appendSourceHeaders(headers []kgo.RecordHeader, buf []byte, rec *kgo.Record) ([]kgo.RecordHeader, []byte) {
 	headers = append(headers, rec.Headers...)
-	var buf [40]byte
-	coords := strconv.AppendInt(buf[:0], int64(rec.Partition), 10)
-	split := len(coords)
-	coords = strconv.AppendInt(coords, rec.Offset, 10)
-	owned := append([]byte(nil), coords...)
+	start := len(buf)
+	buf = append(buf, rec.Topic...)
+	topic := buf[start:len(buf):len(buf)]
+	start = len(buf)
+	buf = strconv.AppendInt(buf, int64(rec.Partition), 10)
+	partition := buf[start:len(buf):len(buf)]
+	start = len(buf)
+	buf = strconv.AppendInt(buf, rec.Offset, 10)
+	offset := buf[start:len(buf):len(buf)]
 	return append(headers,
-		kgo.RecordHeader{Key: HeaderSourceTopic, Value: []byte(rec.Topic)},
-		kgo.RecordHeader{Key: HeaderSourcePartition, Value: owned[:split:split]},
-		kgo.RecordHeader{Key: HeaderSourceOffset, Value: owned[split:]},
-	)
+		kgo.RecordHeader{Key: HeaderSourceTopic, Value: topic},
+		kgo.RecordHeader{Key: HeaderSourcePartition, Value: partition},
+		kgo.RecordHeader{Key: HeaderSourceOffset, Value: offset},
+	), buf
 }

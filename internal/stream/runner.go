@@ -25,6 +25,8 @@ type Scorer struct {
 	metrics *metrics
 	logger  *slog.Logger
 
+	in, out topicCounters // per-topic series of metrics.recordsIn and recordsOut
+
 	assigned atomic.Int64
 	failure  atomic.Pointer[error] // first produce failure; ends the run
 }
@@ -54,6 +56,8 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Scorer{cfg: cfg, metrics: newMetrics(deps.Registry), logger: logger.With("component", "scorer")}
+	s.in = newTopicCounters(s.metrics.recordsIn, cfg.Topics)
+	s.out = newTopicCounters(s.metrics.recordsOut, cfg.Topics)
 	s.proc = newProcessor(cfg, deps.Decoder, deps.Outputs, deps.Model, s.metrics, s.logger)
 	spec := deps.Model.Spec()
 	s.metrics.modelInfo.WithLabelValues(spec.Name, spec.Version).Set(1)
@@ -137,8 +141,13 @@ func (s *Scorer) handle(ctx context.Context, records []*kgo.Record) error {
 	if len(records) == 0 {
 		return nil
 	}
-	for _, r := range records {
-		s.metrics.recordsIn.WithLabelValues(r.Topic).Inc()
+	for i := 0; i < len(records); {
+		j := i + 1
+		for j < len(records) && records[j].Topic == records[i].Topic {
+			j++
+		}
+		s.in.add(records[i].Topic, j-i)
+		i = j
 	}
 	ticket := s.tracker.open(records)
 	return s.proc.process(ctx, records, func(res result) {
@@ -159,7 +168,7 @@ func (s *Scorer) acknowledged(ticket *pollTicket, res result, err error) {
 		return
 	}
 	if res.reason == "" {
-		s.metrics.recordsOut.WithLabelValues(res.source.Topic).Inc()
+		s.out.add(res.source.Topic, 1)
 	} else {
 		s.metrics.deadLettered.WithLabelValues(res.reason).Inc()
 	}
