@@ -20,8 +20,9 @@ import (
 
 // process is a child process whose CPU time can be read while it runs.
 type process struct {
-	cmd  *exec.Cmd
-	done chan error
+	cmd      *exec.Cmd
+	done     chan error
+	httpAddr string // the scorer's metrics endpoint
 }
 
 func start(ctx context.Context, logPath string, name string, args ...string) (*process, *bufio.Scanner, error) {

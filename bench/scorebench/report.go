@@ -21,14 +21,19 @@ func (r report) print(w io.Writer) {
 	fmt.Fprintf(w, "\nstreamscore benchmark: io.streamscore.sensors.SensorReading records, 100-tree depth-6 GBDT, %d CPUs\n", runtime.NumCPU())
 	fmt.Fprintf(w, "Python: confluent-kafka + avro + scikit-learn HistGradientBoostingClassifier of the same shape\n\n")
 	fmt.Fprintf(w, "Full speed: drain a backlog, median of %d runs (Go %d records, Python %d)\n", r.runs, r.records, r.pythonRecords)
-	fmt.Fprintf(w, "  %-34s %12s %16s %10s\n", "implementation", "records/s", "CPU us/record", "vs Go")
+	fmt.Fprintf(w, "  %-34s %12s %16s %10s %22s\n", "implementation", "records/s", "CPU us/record", "Go is", "poll-to-ack p50/p99 ms")
 	row := func(name string, m measurement) {
-		fmt.Fprintf(w, "  %-34s %12.0f %16.1f %9.1fx\n", name, m.rate(), m.cpuPerRecord(), r.goFull.rate()/m.rate())
+		processing := "-"
+		if m.processing[1] > 0 {
+			processing = fmt.Sprintf("%.2f / %.2f", ms(m.processing[0]), ms(m.processing[1]))
+		}
+		fmt.Fprintf(w, "  %-34s %12.0f %16.1f %9.1fx %22s\n", name, m.rate(), m.cpuPerRecord(), r.goFull.rate()/m.rate(), processing)
 	}
 	row("streamscore (Go, ONNX Runtime)", r.goFull)
 	for i, m := range r.pyFull {
 		row(pythonNames[i], m)
 	}
+	fmt.Fprintf(w, "  (a backlog's end-to-end latency is its time in the queue; poll-to-ack is the scorer's own share)\n")
 	fmt.Fprintf(w, "\nFixed rate: %d records/s offered for %v; latency from record creation to output readable\n", r.rate, r.rateFor)
 	fmt.Fprintf(w, "  %-34s %12s %16s %10s %10s\n", "implementation", "records", "CPU us/record", "p50 ms", "p99 ms")
 	latency := func(name string, m measurement) {

@@ -14,6 +14,7 @@ type metrics struct {
 	batchRows       prometheus.Histogram
 	inference       prometheus.Histogram
 	endToEnd        prometheus.Histogram
+	processing      prometheus.Histogram
 	lag             *prometheus.GaugeVec
 	assigned        prometheus.Gauge
 	modelInfo       *prometheus.GaugeVec
@@ -73,6 +74,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "From the input record's timestamp to its result's acknowledgement.",
 			Buckets: prometheus.ExponentialBuckets(0.5e-3, 2, 16),
 		}),
+		processing: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "streamscore_processing_seconds",
+			Help:    "From the poll that returned a record to its result's acknowledgement: the scorer's own latency, without time spent waiting in the topic.",
+			Buckets: prometheus.ExponentialBuckets(0.25e-3, 2, 16),
+		}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "streamscore_consumer_lag_records",
 			Help: "Records between the last consumed offset and the high watermark.",
@@ -87,6 +93,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"name", "version"}),
 	}
 	reg.MustRegister(m.recordsIn, m.recordsOut, m.deadLettered, m.registryRetries,
-		m.batchRows, m.inference, m.endToEnd, m.lag, m.assigned, m.modelInfo)
+		m.batchRows, m.inference, m.endToEnd, m.processing, m.lag, m.assigned, m.modelInfo)
 	return m
 }

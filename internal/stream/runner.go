@@ -172,7 +172,9 @@ func (s *Scorer) acknowledged(ticket *pollTicket, res result, err error) {
 	} else {
 		s.metrics.deadLettered.WithLabelValues(res.reason).Inc()
 	}
-	s.metrics.endToEnd.Observe(time.Since(res.source.Timestamp).Seconds())
+	now := time.Now()
+	s.metrics.endToEnd.Observe(now.Sub(res.source.Timestamp).Seconds())
+	s.metrics.processing.Observe(now.Sub(ticket.polledAt).Seconds())
 	s.tracker.ack(ticket)
 }
 

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -20,8 +21,9 @@ type tracker struct {
 
 // pollTicket is one poll's records and how many results are unacknowledged.
 type pollTicket struct {
-	records []*kgo.Record
-	waiting int
+	records  []*kgo.Record
+	waiting  int
+	polledAt time.Time
 }
 
 func newTracker(mark func(...*kgo.Record)) *tracker {
@@ -31,7 +33,7 @@ func newTracker(mark func(...*kgo.Record)) *tracker {
 // open registers a poll whose records will each be acknowledged once through
 // the returned ticket. A poll of no records needs no ticket.
 func (t *tracker) open(records []*kgo.Record) *pollTicket {
-	p := &pollTicket{records: records, waiting: len(records)}
+	p := &pollTicket{records: records, waiting: len(records), polledAt: time.Now()}
 	t.mu.Lock()
 	t.pending = append(t.pending, p)
 	t.mu.Unlock()
