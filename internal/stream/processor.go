@@ -103,20 +103,22 @@ func newProcessor(cfg Config, dec Decoder, schemas OutputSchemas, m *model.Model
 
 // process decodes one poll's records in offset order and queues their
 // batches for scoring; emit is called exactly once per record, from either
-// stage. It returns early only when ctx ends (while it waits for an
-// unreachable registry or a free batch); the records it has not emitted are
-// left for whoever consumes the partition next.
-func (p *processor) process(ctx context.Context, records []*kgo.Record, emit func(result)) error {
-	for _, rec := range records {
+// stage. It stops early only when ctx ends (while it waits for an
+// unreachable registry or a free batch) and then returns how many leading
+// records it did hand on: those are emitted, the rest are not and are left
+// for whoever consumes the partition next.
+func (p *processor) process(ctx context.Context, records []*kgo.Record, emit func(result)) (int, error) {
+	for i, rec := range records {
 		if p.batch == nil {
 			select {
 			case p.batch = <-p.free:
 			case <-ctx.Done():
-				return ctx.Err()
+				return i, ctx.Err()
 			}
 		}
 		if err := p.add(ctx, rec, emit); err != nil {
-			return err
+			p.enqueue(emit) // the records before this one are scored
+			return i, err
 		}
 		if p.batch.Full() {
 			p.enqueue(emit)
@@ -125,7 +127,7 @@ func (p *processor) process(ctx context.Context, records []*kgo.Record, emit fun
 	if p.batch != nil {
 		p.enqueue(emit)
 	}
-	return nil
+	return len(records), nil
 }
 
 // enqueue hands the batch being filled to the scoring stage. The jobs

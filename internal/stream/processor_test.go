@@ -45,7 +45,7 @@ func BenchmarkProcess(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i += len(records) {
 		n := min(len(records), b.N-i)
-		if err := p.process(ctx, records[:n], emit); err != nil {
+		if _, err := p.process(ctx, records[:n], emit); err != nil {
 			b.Fatal(err)
 		}
 	}

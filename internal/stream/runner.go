@@ -29,6 +29,7 @@ type Scorer struct {
 
 	assigned atomic.Int64
 	failure  atomic.Pointer[error] // first produce failure; ends the run
+	stop     context.CancelFunc    // wakes the loop when a produce fails
 }
 
 // Deps are what a Scorer is built from. Kafka connection and security
@@ -88,6 +89,8 @@ func (s *Scorer) Ready() bool { return s.assigned.Load() > 0 }
 // Run consumes until ctx ends or a result cannot be produced, then drains
 // in-flight results, commits what is done and leaves the group.
 func (s *Scorer) Run(ctx context.Context) error {
+	ctx, s.stop = context.WithCancel(ctx)
+	defer s.stop()
 	go s.proc.scoreJobs()
 	defer s.proc.close()
 	err := s.loop(ctx)
@@ -106,7 +109,7 @@ func (s *Scorer) loop(ctx context.Context) error {
 		fetches := s.client.PollRecords(ctx, pollSize)
 		if ctx.Err() != nil {
 			s.client.AllowRebalance()
-			return nil
+			return s.failed()
 		}
 		fetches.EachError(func(topic string, partition int32, err error) {
 			s.logger.Warn("fetch error", "topic", topic, "partition", partition, "err", err)
@@ -119,7 +122,7 @@ func (s *Scorer) loop(ctx context.Context) error {
 		if err := s.handle(ctx, records); err != nil {
 			s.client.AllowRebalance()
 			if ctx.Err() != nil {
-				return nil
+				return s.failed()
 			}
 			return err
 		}
@@ -150,11 +153,15 @@ func (s *Scorer) handle(ctx context.Context, records []*kgo.Record) error {
 		i = j
 	}
 	ticket := s.tracker.open(records)
-	return s.proc.process(ctx, records, func(res result) {
+	handed, err := s.proc.process(ctx, records, func(res result) {
 		s.client.Produce(context.Background(), res.out, func(_ *kgo.Record, err error) {
 			s.acknowledged(ticket, res, err)
 		})
 	})
+	if handed < len(records) {
+		s.tracker.shrink(ticket, handed)
+	}
+	return err
 }
 
 // acknowledged runs on the producer's goroutine for every result.
@@ -164,7 +171,9 @@ func (s *Scorer) acknowledged(ticket *pollTicket, res result, err error) {
 		// records are consumed again after a restart. Stopping beats
 		// silently skipping a record whose result is not in Kafka.
 		err = fmt.Errorf("produce to %s for %s/%d@%d: %w", res.out.Topic, res.source.Topic, res.source.Partition, res.source.Offset, err)
-		s.failure.CompareAndSwap(nil, &err)
+		if s.failure.CompareAndSwap(nil, &err) {
+			s.stop()
+		}
 		return
 	}
 	if res.reason == "" {

@@ -46,10 +46,28 @@ func (t *tracker) ack(p *pollTicket) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p.waiting--
-	// Marking under the lock keeps marks in poll order even when two
-	// acknowledgements complete two polls at once.
+	t.markComplete()
+}
+
+// shrink limits a poll to its first n records, when processing stopped
+// before the rest were handed on: they will not be acknowledged, and must
+// not be marked.
+func (t *tracker) shrink(p *pollTicket, n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p.waiting -= len(p.records) - n
+	p.records = p.records[:n]
+	t.markComplete()
+}
+
+// markComplete marks and forgets the leading complete polls. Marking under
+// the lock keeps marks in poll order even when two acknowledgements
+// complete two polls at once.
+func (t *tracker) markComplete() {
 	for len(t.pending) > 0 && t.pending[0].waiting == 0 {
-		t.mark(t.pending[0].records...)
+		if len(t.pending[0].records) > 0 {
+			t.mark(t.pending[0].records...)
+		}
 		t.pending[0] = nil
 		t.pending = t.pending[1:]
 	}

@@ -69,6 +69,27 @@ func TestTrackerResetForgetsUnfinishedPolls(t *testing.T) {
 	}
 }
 
+// TestTrackerShrinkMarksOnlyTheHandedPrefix checks a poll cut short: only
+// the records handed on are marked, once they are acknowledged.
+func TestTrackerShrinkMarksOnlyTheHandedPrefix(t *testing.T) {
+	var marked []int64
+	tr := newTracker(func(rs ...*kgo.Record) {
+		for _, r := range rs {
+			marked = append(marked, r.Offset)
+		}
+	})
+	p := tr.open([]*kgo.Record{{Offset: 0}, {Offset: 1}, {Offset: 2}, {Offset: 3}})
+	tr.ack(p)
+	tr.shrink(p, 2)
+	if len(marked) != 0 {
+		t.Fatalf("marked %v before the second handed record was acknowledged", marked)
+	}
+	tr.ack(p)
+	if !reflect.DeepEqual(marked, []int64{0, 1}) {
+		t.Fatalf("marked %v, want [0 1]", marked)
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	valid := Config{Topics: []string{"in"}, Group: "g", DeadLetterTopic: "dlq"}.WithDefaults()
 	cases := []struct {
