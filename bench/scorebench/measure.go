@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -221,24 +223,41 @@ func (b *bench) fixedRate(ctx context.Context, topic string, id uint32, group, o
 	return m, <-result
 }
 
-func (b *bench) python(ctx context.Context, topic, group, output, mode string, count int, logName string) (*process, error) {
-	p, _, err := start(ctx, filepath.Join(b.dir, logName), "/usr/bin/python3", "bench/python/consumer.py",
+func (b *bench) python(ctx context.Context, topic, group, output, mode string, count int, logName string) (*process, *bufio.Scanner, error) {
+	return start(ctx, filepath.Join(b.dir, logName), "/usr/bin/python3", "bench/python/consumer.py",
 		"--bootstrap", b.brokers[0], "--registry", b.registryURL, "--topic", topic, "--output-topic", output,
 		"--group", group, "--count", strconv.Itoa(count), "--mode", mode, "--batch-size", "128",
 		"--train-csv", b.csvPath)
-	return p, err
 }
 
 func (b *bench) pythonBacklog(ctx context.Context, mode string, i int) (measurement, error) {
 	suffix := mode + "." + strconv.Itoa(i)
 	output := "bench.py.full." + suffix
-	p, err := b.python(ctx, backlogTopic, "py-full-"+suffix, output, mode, b.o.pythonRecords, "python-full-"+suffix+".log")
+	p, stdout, err := b.python(ctx, backlogTopic, "py-full-"+suffix, output, mode, b.o.pythonRecords, "python-full-"+suffix+".log")
 	if err != nil {
 		return measurement{}, err
 	}
 	defer p.stop()
-	return b.watch(ctx, output, b.o.pythonRecords, p, false)
+	m, err := b.watch(ctx, output, b.o.pythonRecords, p, false)
+	if err != nil {
+		return m, err
+	}
+	// The consumer prints one JSON line when it is done, with the
+	// poll-to-ack latency it measured itself.
+	var summary struct {
+		P50 float64 `json:"processing_p50_ms"`
+		P99 float64 `json:"processing_p99_ms"`
+	}
+	for stdout.Scan() {
+		if err := json.Unmarshal(stdout.Bytes(), &summary); err == nil {
+			break
+		}
+	}
+	m.processing = [2]time.Duration{msDuration(summary.P50), msDuration(summary.P99)}
+	return m, nil
 }
+
+func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
 
 func (b *bench) pythonFixedRate(ctx context.Context, mode string) (measurement, error) {
 	topic, group, output := "bench.live.py."+mode, "py-live-"+mode, "bench.live.py."+mode+".scored"
@@ -247,7 +266,7 @@ func (b *bench) pythonFixedRate(ctx context.Context, mode string) (measurement, 
 		return measurement{}, err
 	}
 	want := int(float64(b.o.rate) * b.o.rateFor.Seconds())
-	p, err := b.python(ctx, topic, group, output, mode, want, "python-rate-"+mode+".log")
+	p, _, err := b.python(ctx, topic, group, output, mode, want, "python-rate-"+mode+".log")
 	if err != nil {
 		return measurement{}, err
 	}

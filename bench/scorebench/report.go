@@ -19,7 +19,7 @@ var pythonNames = []string{"Python, one record at a time", "Python, batches of 1
 
 func (r report) print(w io.Writer) {
 	fmt.Fprintf(w, "\nstreamscore benchmark: io.streamscore.sensors.SensorReading records, 100-tree depth-6 GBDT, %d CPUs\n", runtime.NumCPU())
-	fmt.Fprintf(w, "Python: confluent-kafka + avro + scikit-learn HistGradientBoostingClassifier of the same shape\n\n")
+	fmt.Fprintf(w, "Python: confluent-kafka + avro + scikit-learn GradientBoostingClassifier of the same shape\n\n")
 	fmt.Fprintf(w, "Full speed: drain a backlog, median of %d runs (Go %d records, Python %d)\n", r.runs, r.records, r.pythonRecords)
 	fmt.Fprintf(w, "  %-34s %12s %16s %10s %22s\n", "implementation", "records/s", "CPU us/record", "Go is", "poll-to-ack p50/p99 ms")
 	row := func(name string, m measurement) {
