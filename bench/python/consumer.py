@@ -86,7 +86,7 @@ LABEL = "label"
 # readings carry null there (internal/sample.MainsVolts).
 MAINS_VOLTS = 3.3
 
-MODEL_NAME = "sklearn-hgb"
+MODEL_NAME = "sklearn"
 MODEL_VERSION = "1"
 # Class 0 is normal, class 1 an anomaly; the score of the positive class is
 # the prediction's value.
