@@ -19,6 +19,9 @@ type Options struct {
 	Spec *Spec
 	// Version overrides the Spec's version (the model registry sets it).
 	Version string
+	// DefaultVersion is the version when neither Version nor the Spec
+	// gives one, so that every output can name what scored it.
+	DefaultVersion string
 	// MaxBatch is the most rows one Run takes (default 128).
 	MaxBatch int
 	// IntraOpThreads is ONNX Runtime's per-session thread count (default 1:
@@ -143,6 +146,9 @@ func resolveSpec(onnxData []byte, opts Options) (Spec, error) {
 	}
 	if opts.Version != "" {
 		spec.Version = opts.Version
+	}
+	if spec.Version == "" {
+		spec.Version = opts.DefaultVersion
 	}
 	if err := spec.Validate(); err != nil {
 		return Spec{}, fmt.Errorf("%w: %w", ErrBadModel, err)

@@ -169,7 +169,13 @@ func loadModel(cfg ModelConfig, maxBatch int) (*model.Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	opts := model.Options{Version: cfg.Version, MaxBatch: maxBatch, IntraOpThreads: cfg.Threads}
+	sum := sha256.Sum256(data)
+	opts := model.Options{
+		Version:        cfg.Version,
+		DefaultVersion: "sha256-" + hex.EncodeToString(sum[:6]),
+		MaxBatch:       maxBatch,
+		IntraOpThreads: cfg.Threads,
+	}
 	if cfg.SpecPath != "" {
 		raw, err := os.ReadFile(cfg.SpecPath)
 		if err != nil {
@@ -184,12 +190,6 @@ func loadModel(cfg ModelConfig, maxBatch int) (*model.Model, error) {
 	m, err := model.Load(data, opts)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", cfg.Path, err)
-	}
-	if m.Spec().Version == "" {
-		m.Close()
-		sum := sha256.Sum256(data)
-		opts.Version = "sha256-" + hex.EncodeToString(sum[:6])
-		return model.Load(data, opts)
 	}
 	return m, nil
 }
