@@ -251,7 +251,7 @@ func (b *Batch) inputValues() ([]ort.Value, error) {
 			}
 			values[i], err = ort.NewStringTensor(shape)
 		} else {
-			buf := b.numbers[i][:b.rows*in.width : cap(b.numbers[i])]
+			buf := b.numbers[i][: b.rows*in.width : cap(b.numbers[i])]
 			values[i], err = ort.NewTensor(ort.NewShape(int64(b.rows), int64(in.width)), buf)
 		}
 		if err != nil {
