@@ -1,6 +1,7 @@
 // Package demo runs streamscore end to end on one machine: the embedded
-// broker and registry, a trained model, a producer of sample readings (with
-// a few bad records mixed in), the scorer, and a live view of what it does.
+// broker and registry, two trained models, a producer of sample sensor
+// readings and text messages (with a few bad records mixed in), a scorer for
+// each stream, and a live view of what they do.
 package demo
 
 import (
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/streamscore/streamscore/internal/embedded"
+	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/scorer"
 	"github.com/streamscore/streamscore/internal/train"
@@ -29,12 +31,14 @@ import (
 // Config sets up the demo.
 type Config struct {
 	// Dir keeps the broker's topics and offsets, the registry's schemas and
-	// the trained model across runs.
+	// the trained models across runs.
 	Dir          string
 	KafkaPort    int
 	RegistryAddr string
-	HTTPAddr     string
-	// Rate is the records per second the producer offers.
+	// HTTPAddrs are the sensor and the text scorers' HTTP addresses.
+	HTTPAddrs [2]string
+	// Rate is the sensor readings per second the producer offers; messages
+	// come at a quarter of it.
 	Rate int
 	// BadEvery makes every BadEvery-th record a bad one, of each kind in
 	// turn; zero sends only good records.
@@ -47,11 +51,37 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// The demo's topics.
-const (
-	SensorTopic = "sensors"
-	modelName   = "sensor-anomaly"
-)
+// pipeline is one scored stream of the demo: its topic, schema and model.
+type pipeline struct {
+	topic  string
+	schema string
+	model  string
+	train  func(ctx context.Context) ([]byte, error)
+	about  string
+
+	schemaID uint32
+	service  *scorer.Service
+	output   string
+}
+
+func pipelines() []*pipeline {
+	return []*pipeline{
+		{
+			topic: sensorTopic, schema: schemas.SensorReading, model: "sensor-anomaly",
+			about: "100 gradient-boosted trees of depth 6 over 10 sensor fields",
+			train: func(ctx context.Context) ([]byte, error) {
+				return sample.SensorModel(ctx, sample.SensorSpec("sensor-anomaly", "1"), train.DefaultConfig(), 50_000)
+			},
+		},
+		{
+			topic: messageTopic, schema: schemas.TextMessage, model: "spam",
+			about: "TF-IDF over word 1-2-grams and logistic regression; tokenizes raw text inside the graph",
+			train: func(ctx context.Context) ([]byte, error) {
+				return sample.TextModel(ctx, sample.TextSpec("spam", "1"), 20_000)
+			},
+		},
+	}
+}
 
 // Run runs the demo until ctx ends or Duration passes.
 func Run(ctx context.Context, cfg Config) error {
@@ -70,45 +100,35 @@ func Run(ctx context.Context, cfg Config) error {
 	defer stack.Close()
 	fmt.Fprintf(cfg.Out, "kafka     %s\nregistry  %s\n", stack.Brokers()[0], stack.RegistryURL())
 
-	if err := createTopic(ctx, stack.Brokers(), SensorTopic, 3); err != nil {
+	if err := model.Init(model.LibraryPath("")); err != nil {
 		return err
 	}
 	reg := srclient.NewSchemaRegistryClient(stack.RegistryURL())
-	sensorSchema, err := reg.CreateSchema(SensorTopic+"-value", schemas.SensorReading, srclient.Avro)
-	if err != nil {
-		return fmt.Errorf("register %s schema: %w", SensorTopic, err)
+	streams := pipelines()
+	var gatherers []gatherer
+	for i, p := range streams {
+		if err := p.start(ctx, cfg, stack, reg, cfg.HTTPAddrs[i]); err != nil {
+			return err
+		}
+		gatherers = append(gatherers, p.service.Metrics())
 	}
-	modelPath, err := ensureModel(ctx, cfg)
-	if err != nil {
-		return err
-	}
+	fmt.Fprintln(cfg.Out)
 
-	sc := scorer.DefaultConfig()
-	sc.Kafka.Brokers = stack.Brokers()
-	sc.Registry.URL = stack.RegistryURL()
-	sc.Stream.Topics = []string{SensorTopic}
-	sc.Model.Path = modelPath
-	sc.HTTPAddr = cfg.HTTPAddr
-	svc, err := scorer.New(sc, cfg.Logger)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(cfg.Out, "scorer    http://%s/metrics  (also /healthz, /readyz)\n", svc.Addr())
-	fmt.Fprintf(cfg.Out, "topics    %s -> %s, dead letters -> %s\n\n", SensorTopic, sc.Stream.OutputFor(SensorTopic), sc.Stream.DeadLetterTopic)
-
-	prod, err := newProducer(stack.Brokers(), uint32(sensorSchema.ID()), cfg.Rate, cfg.BadEvery)
+	prod, err := newProducer(stack.Brokers(), streams[0].schemaID, streams[1].schemaID, cfg.Rate, cfg.BadEvery)
 	if err != nil {
 		return err
 	}
 	defer prod.close()
-	view, err := newView(stack.Brokers(), reg, svc.Metrics(), sc.Stream.OutputFor(SensorTopic), sc.Stream.DeadLetterTopic, cfg.Out)
+	view, err := newView(stack.Brokers(), reg, gatherers, []string{streams[0].output, streams[1].output}, "streamscore.dlq", cfg.Out)
 	if err != nil {
 		return err
 	}
 	defer view.close()
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return svc.Run(gctx) })
+	for _, p := range streams {
+		g.Go(func() error { return p.service.Run(gctx) })
+	}
 	g.Go(func() error { return prod.run(gctx) })
 	g.Go(func() error { return view.run(gctx) })
 	err = g.Wait()
@@ -119,17 +139,47 @@ func Run(ctx context.Context, cfg Config) error {
 	return err
 }
 
-// ensureModel trains the sensor model on first use and keeps it in Dir, so
-// later runs start at once and score with the same version.
-func ensureModel(ctx context.Context, cfg Config) (string, error) {
-	path := filepath.Join(cfg.Dir, "models", modelName+".onnx")
+// start creates the pipeline's topic, registers its schema, trains its
+// model if no earlier run did, and builds its scorer.
+func (p *pipeline) start(ctx context.Context, cfg Config, stack *embedded.Stack, reg *srclient.SchemaRegistryClient, httpAddr string) error {
+	if err := createTopic(ctx, stack.Brokers(), p.topic, 3); err != nil {
+		return err
+	}
+	s, err := reg.CreateSchema(p.topic+"-value", p.schema, srclient.Avro)
+	if err != nil {
+		return fmt.Errorf("register %s schema: %w", p.topic, err)
+	}
+	p.schemaID = uint32(s.ID())
+	modelPath, err := p.ensureModel(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	sc := scorer.DefaultConfig()
+	sc.Kafka.Brokers = stack.Brokers()
+	sc.Registry.URL = stack.RegistryURL()
+	sc.Stream.Topics = []string{p.topic}
+	sc.Stream.Group = "streamscore-" + p.topic
+	sc.Model.Path = modelPath
+	sc.HTTPAddr = httpAddr
+	if p.service, err = scorer.New(sc, cfg.Logger); err != nil {
+		return err
+	}
+	p.output = sc.Stream.OutputFor(p.topic)
+	fmt.Fprintf(cfg.Out, "scorer    %s -> %s (dead letters -> %s), http://%s/metrics\n",
+		p.topic, p.output, sc.Stream.DeadLetterTopic, p.service.Addr())
+	return nil
+}
+
+// ensureModel trains the model on first use and keeps it in Dir, so later
+// runs start at once and score with the same version.
+func (p *pipeline) ensureModel(ctx context.Context, cfg Config) (string, error) {
+	path := filepath.Join(cfg.Dir, "models", p.model+".onnx")
 	if _, err := os.Stat(path); err == nil {
 		fmt.Fprintf(cfg.Out, "model     %s (trained on an earlier run)\n", path)
 		return path, nil
 	}
 	start := time.Now()
-	spec := sample.SensorSpec(modelName, "1")
-	onnxBytes, err := sample.SensorModel(ctx, spec, train.DefaultConfig(), 50_000)
+	onnxBytes, err := p.train(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -139,12 +189,11 @@ func ensureModel(ctx context.Context, cfg Config) (string, error) {
 	if err := os.WriteFile(path, onnxBytes, 0o644); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(cfg.Out, "model     %s: 100 gradient-boosted trees of depth 6 on %d features, trained in %v\n",
-		path, len(spec.Inputs[0].Fields), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(cfg.Out, "model     %s: %s, trained in %v\n", path, p.about, time.Since(start).Round(time.Millisecond))
 	return path, nil
 }
 
-// createTopic creates the input topic unless an earlier run did.
+// createTopic creates an input topic unless an earlier run did.
 func createTopic(ctx context.Context, brokers []string, topic string, partitions int32) error {
 	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/linkedin/goavro/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -24,12 +25,12 @@ import (
 type view struct {
 	client   *kgo.Client
 	registry *srclient.SchemaRegistryClient
-	output   string
+	outputs  []string
 	out      io.Writer
 
 	// counts come from the scorer's own metrics, which are exact; the
 	// consumer above only samples records and measures latency.
-	metrics prometheus.Gatherer
+	metrics []gatherer
 
 	start     time.Time
 	latencies []time.Duration // since the last progress line
@@ -37,13 +38,16 @@ type view struct {
 	explained map[string]bool
 }
 
-func newView(brokers []string, reg *srclient.SchemaRegistryClient, metrics prometheus.Gatherer, output, dlq string, out io.Writer) (*view, error) {
-	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(output, dlq),
+// gatherer is where the view reads a scorer's counts.
+type gatherer = prometheus.Gatherer
+
+func newView(brokers []string, reg *srclient.SchemaRegistryClient, metrics []gatherer, outputs []string, dlq string, out io.Writer) (*view, error) {
+	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(append(outputs, dlq)...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))
 	if err != nil {
 		return nil, fmt.Errorf("view: %w", err)
 	}
-	return &view{client: client, registry: reg, metrics: metrics, output: output, out: out,
+	return &view{client: client, registry: reg, metrics: metrics, outputs: outputs, out: out,
 		explained: map[string]bool{}}, nil
 }
 
@@ -59,7 +63,7 @@ func (v *view) run(ctx context.Context) error {
 		now := time.Now()
 		fetches.EachRecord(func(r *kgo.Record) {
 			v.latencies = append(v.latencies, now.Sub(r.Timestamp))
-			if r.Topic == v.output {
+			if slices.Contains(v.outputs, r.Topic) {
 				if showNext {
 					v.show(r)
 					showNext = false
@@ -77,7 +81,7 @@ func (v *view) run(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 			v.progress()
-			showNext = int(time.Since(v.start).Seconds())%5 == 0
+			showNext = int(time.Since(v.start).Seconds())%3 == 0
 		default:
 		}
 	}
@@ -104,10 +108,17 @@ type counts struct {
 
 func (v *view) counts() counts {
 	c := counts{byReason: map[string]float64{}}
-	families, err := v.metrics.Gather()
-	if err != nil {
-		return c
+	for _, g := range v.metrics {
+		families, err := g.Gather()
+		if err != nil {
+			continue
+		}
+		c.add(families)
 	}
+	return c
+}
+
+func (c *counts) add(families []*dto.MetricFamily) {
 	for _, f := range families {
 		for _, m := range f.GetMetric() {
 			value := m.GetCounter().GetValue()
@@ -126,7 +137,6 @@ func (v *view) counts() counts {
 			}
 		}
 	}
-	return c
 }
 
 // show prints one enriched record: a few input fields and the prediction.
@@ -139,10 +149,18 @@ func (v *view) show(r *kgo.Record) {
 	pred := native["prediction"].(map[string]any)
 	label := pred["label"].(map[string]any)["string"]
 	scores := pred["scores"].(map[string]any)
+	source := header(r, stream.HeaderSourceTopic) + "/" + header(r, stream.HeaderSourcePartition) + "@" + header(r, stream.HeaderSourceOffset)
+	if text, ok := native["text"].(string); ok {
+		if len(text) > 48 {
+			text = text[:45] + "..."
+		}
+		fmt.Fprintf(v.out, "  scored  %s %q -> %v (spam %.3f) by %v@%v, from %s\n",
+			native["id"], text, label, scores["spam"], pred["model_name"], pred["model_version"], source)
+		return
+	}
 	fmt.Fprintf(v.out, "  scored  %s temperature=%.1f humidity=%.1f vibration=%.2f -> %v (anomaly %.3f) by %v@%v, from %s\n",
 		native["device_id"], native["temperature"], native["humidity"], native["vibration"],
-		label, scores["anomaly"], pred["model_name"], pred["model_version"],
-		header(r, stream.HeaderSourceTopic)+"/"+header(r, stream.HeaderSourcePartition)+"@"+header(r, stream.HeaderSourceOffset))
+		label, scores["anomaly"], pred["model_name"], pred["model_version"], source)
 }
 
 func (v *view) decode(value []byte) (map[string]any, error) {
@@ -171,7 +189,7 @@ func (v *view) summary(prod *producer) {
 	for i, class := range classes {
 		parts[i] = fmt.Sprintf("%s %.0f", class, c.byReason[class])
 	}
-	fmt.Fprintf(v.out, "\nstopped: produced %d; the scorer consumed %.0f, scored %.0f, dead-lettered %.0f (%s).\n"+
+	fmt.Fprintf(v.out, "\nstopped: produced %d; the scorers consumed %.0f, scored %.0f, dead-lettered %.0f (%s).\n"+
 		"Offsets are committed and the data kept: the next run resumes where this one stopped.\n",
 		prod.acked.Load(), c.in, c.out, c.deadLetters, strings.Join(parts, ", "))
 }

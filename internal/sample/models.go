@@ -72,3 +72,46 @@ func SensorModel(ctx context.Context, spec model.Spec, cfg train.Config, rows in
 	}
 	return m.Marshal()
 }
+
+// TextSpec is the feature mapping of the spam classifier: the message text,
+// whole, into the model's string input.
+func TextSpec(name, version string) model.Spec {
+	return model.Spec{
+		Name:    name,
+		Version: version,
+		Task:    model.Classification,
+		Labels:  []string{"ham", "spam"},
+		Inputs:  []model.Input{{Name: train.InputText, Type: model.StringInput, Fields: []model.Feature{{Field: "text"}}}},
+		Outputs: model.Outputs{Scores: train.OutputProbabilities},
+	}
+}
+
+// TextModel trains the demo's spam classifier (TF-IDF over word n-grams and
+// logistic regression) on generated messages and returns it as ONNX bytes
+// with its spec in the metadata. The model tokenizes inside the graph, so
+// the scorer feeds it the raw text.
+func TextModel(ctx context.Context, spec model.Spec, rows int) ([]byte, error) {
+	gen := NewTexts(1, 0.3)
+	texts := make([]string, rows)
+	labels := make([]float64, rows)
+	for i := range rows {
+		rec, spam := gen.Next()
+		texts[i] = rec["text"].(string)
+		if spam {
+			labels[i] = 1
+		}
+	}
+	m, err := train.FitText(ctx, train.DefaultTextConfig(), texts, labels)
+	if err != nil {
+		return nil, fmt.Errorf("train text model: %w", err)
+	}
+	meta, err := spec.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	om, err := m.ONNX(map[string]string{model.SpecMetadataKey: meta})
+	if err != nil {
+		return nil, err
+	}
+	return om.Marshal()
+}

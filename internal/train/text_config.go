@@ -1,0 +1,120 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Limits checked by TextConfig.Validate.
+const (
+	maxTextNGram       = 5          // longer word n-grams are too sparse to help
+	maxTextFeatures    = 10_000_000 // keeps ngram_indexes and the weights in int32/float32 range
+	maxTextIterations  = 100_000
+	maxTextTokenLength = 1_000 // mincharnum beyond any real word
+)
+
+// Lowercase chooses how texts are lowercased before they are split into
+// words.
+type Lowercase int
+
+const (
+	// LowercaseUnicode lowercases every cased letter with the simple Unicode
+	// case mapping, as scikit-learn's str.lower does but for the few letters
+	// that lowercase to two (İ). The exported StringNormalizer works in the
+	// C.UTF-8 locale, which ONNX Runtime loads anew on every run: about
+	// 0.6 ms per batch, whatever its size.
+	LowercaseUnicode Lowercase = iota + 1
+	// LowercaseASCII lowercases A to Z only, so "ÜBER" becomes "Über". Its
+	// StringNormalizer works in the C locale, which costs nothing to load,
+	// and the result does not depend on the C library's Unicode tables.
+	LowercaseASCII
+)
+
+// String returns the mode's name.
+func (l Lowercase) String() string {
+	switch l {
+	case LowercaseUnicode:
+		return "unicode"
+	case LowercaseASCII:
+		return "ascii"
+	}
+	return fmt.Sprintf("Lowercase(%d)", int(l))
+}
+
+// TextConfig holds the parameters of FitText: how texts become TF-IDF
+// vectors, and how the logistic regression on them is fitted. Start from
+// DefaultTextConfig.
+type TextConfig struct {
+	// Lowercase chooses how texts are lowercased.
+	Lowercase Lowercase
+	// MinNGram and MaxNGram bound the length, in words, of the n-grams the
+	// vocabulary holds: 1 and 2 mean unigrams and bigrams.
+	MinNGram, MaxNGram int
+	// MinTokenChars drops words shorter than this many characters (Unicode
+	// code points) before n-grams are formed. 2, like scikit-learn's default
+	// token pattern, drops "a" and "I".
+	MinTokenChars int
+	// MinDF keeps only n-grams that appear in at least this many training
+	// texts.
+	MinDF int
+	// MaxFeatures caps the vocabulary: the n-grams that occur most often in
+	// the training texts are kept, ties broken alphabetically.
+	MaxFeatures int
+	// SublinearTF replaces a term count c by 1 + ln(c).
+	SublinearTF bool
+	// L2Normalize scales each text's TF-IDF vector to unit Euclidean length.
+	L2Normalize bool
+	// C is the inverse L2 regularisation strength of the logistic regression:
+	// the fit minimises (sum of log losses) + ‖w‖²/(2C), the objective of
+	// scikit-learn's LogisticRegression with its lbfgs solver. The intercept
+	// is not penalised.
+	C float64
+	// MaxIterations caps the L-BFGS iterations.
+	MaxIterations int
+	// Tolerance stops L-BFGS once no component of the gradient of the
+	// objective exceeds it in absolute value.
+	Tolerance float64
+}
+
+// DefaultTextConfig returns the defaults: Unicode lowercasing, unigrams and
+// bigrams of words of
+// at least two characters seen in two or more texts, at most 20,000 of them,
+// sublinear TF and L2-normalised rows, and scikit-learn's LogisticRegression
+// defaults (C 1, 100 iterations, tolerance 1e-4).
+func DefaultTextConfig() TextConfig {
+	return TextConfig{
+		Lowercase:     LowercaseUnicode,
+		MinNGram:      1,
+		MaxNGram:      2,
+		MinTokenChars: 2,
+		MinDF:         2,
+		MaxFeatures:   20_000,
+		SublinearTF:   true,
+		L2Normalize:   true,
+		C:             1,
+		MaxIterations: 100,
+		Tolerance:     1e-4,
+	}
+}
+
+// Validate reports every parameter that is out of range, joined into one
+// error that wraps ErrInvalidConfig.
+func (c TextConfig) Validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...)))
+		}
+	}
+	check(c.Lowercase == LowercaseUnicode || c.Lowercase == LowercaseASCII, "unknown lowercase mode %v", c.Lowercase)
+	check(c.MinNGram >= 1 && c.MinNGram <= maxTextNGram, "MinNGram %d not in [1, %d]", c.MinNGram, maxTextNGram)
+	check(c.MaxNGram >= c.MinNGram && c.MaxNGram <= maxTextNGram, "MaxNGram %d not in [MinNGram, %d]", c.MaxNGram, maxTextNGram)
+	check(c.MinTokenChars >= 1 && c.MinTokenChars <= maxTextTokenLength, "MinTokenChars %d not in [1, %d]", c.MinTokenChars, maxTextTokenLength)
+	check(c.MinDF >= 1, "MinDF %d must be at least 1", c.MinDF)
+	check(c.MaxFeatures >= 1 && c.MaxFeatures <= maxTextFeatures, "MaxFeatures %d not in [1, %d]", c.MaxFeatures, maxTextFeatures)
+	check(c.C > 0 && !math.IsInf(c.C, 1), "C %v must be finite and > 0", c.C)
+	check(c.MaxIterations >= 1 && c.MaxIterations <= maxTextIterations, "MaxIterations %d not in [1, %d]", c.MaxIterations, maxTextIterations)
+	check(c.Tolerance > 0 && !math.IsInf(c.Tolerance, 1), "Tolerance %v must be finite and > 0", c.Tolerance)
+	return errors.Join(errs...)
+}

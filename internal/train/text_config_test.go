@@ -1,0 +1,77 @@
+package train
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestTextConfigValidate(t *testing.T) {
+	tests := []struct {
+		name        string
+		mutate      func(*TextConfig)
+		errContains string // empty: valid
+	}{
+		{"defaults", func(*TextConfig) {}, ""},
+		{"smallest values", func(c *TextConfig) {
+			c.MinNGram, c.MaxNGram, c.MinTokenChars, c.MinDF, c.MaxFeatures, c.MaxIterations = 1, 1, 1, 1, 1, 1
+			c.C, c.Tolerance = 1e-9, 1e-12
+		}, ""},
+		{"largest values", func(c *TextConfig) {
+			c.MinNGram, c.MaxNGram, c.MinTokenChars, c.MaxFeatures, c.MaxIterations = 5, 5, 1000, 10_000_000, 100_000
+			c.C, c.MinDF = 1e9, 1_000_000
+		}, ""},
+		{"raw counts, no normalisation", func(c *TextConfig) { c.SublinearTF, c.L2Normalize = false, false }, ""},
+		{"ASCII lowercase", func(c *TextConfig) { c.Lowercase = LowercaseASCII }, ""},
+		{"zero lowercase mode", func(c *TextConfig) { c.Lowercase = 0 }, "unknown lowercase mode Lowercase(0)"},
+		{"unknown lowercase mode", func(c *TextConfig) { c.Lowercase = 3 }, "unknown lowercase mode Lowercase(3)"},
+		{"zero min n-gram", func(c *TextConfig) { c.MinNGram = 0 }, "MinNGram 0 not in [1, 5]"},
+		{"max n-gram below min", func(c *TextConfig) { c.MinNGram, c.MaxNGram = 2, 1 }, "MaxNGram 1 not in [MinNGram, 5]"},
+		{"n-grams too long", func(c *TextConfig) { c.MaxNGram = 6 }, "MaxNGram 6"},
+		{"zero token chars", func(c *TextConfig) { c.MinTokenChars = 0 }, "MinTokenChars 0 not in [1, 1000]"},
+		{"too many token chars", func(c *TextConfig) { c.MinTokenChars = 1001 }, "MinTokenChars 1001"},
+		{"zero min df", func(c *TextConfig) { c.MinDF = 0 }, "MinDF 0 must be at least 1"},
+		{"zero features", func(c *TextConfig) { c.MaxFeatures = 0 }, "MaxFeatures 0 not in [1, 10000000]"},
+		{"too many features", func(c *TextConfig) { c.MaxFeatures = 10_000_001 }, "MaxFeatures 10000001"},
+		{"zero C", func(c *TextConfig) { c.C = 0 }, "C 0 must be finite and > 0"},
+		{"negative C", func(c *TextConfig) { c.C = -1 }, "C -1"},
+		{"infinite C", func(c *TextConfig) { c.C = math.Inf(1) }, "C +Inf"},
+		{"NaN C", func(c *TextConfig) { c.C = math.NaN() }, "C NaN"},
+		{"zero iterations", func(c *TextConfig) { c.MaxIterations = 0 }, "MaxIterations 0 not in [1, 100000]"},
+		{"too many iterations", func(c *TextConfig) { c.MaxIterations = 100_001 }, "MaxIterations 100001"},
+		{"zero tolerance", func(c *TextConfig) { c.Tolerance = 0 }, "Tolerance 0 must be finite and > 0"},
+		{"NaN tolerance", func(c *TextConfig) { c.Tolerance = math.NaN() }, "Tolerance NaN"},
+		{"every problem is reported", func(c *TextConfig) { c.MinDF, c.C = 0, 0 },
+			"MinDF 0 must be at least 1\n" + ErrInvalidConfig.Error() + ": C 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultTextConfig()
+			tt.mutate(&cfg)
+			err := cfg.Validate()
+			if tt.errContains == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("Validate = %v, want an error wrapping ErrInvalidConfig", err)
+			}
+			if !strings.Contains(err.Error(), tt.errContains) {
+				t.Errorf("error %q does not contain %q", err, tt.errContains)
+			}
+		})
+	}
+}
+
+func TestDefaultTextConfig(t *testing.T) {
+	want := TextConfig{
+		Lowercase: LowercaseUnicode, MinNGram: 1, MaxNGram: 2, MinTokenChars: 2, MinDF: 2, MaxFeatures: 20_000,
+		SublinearTF: true, L2Normalize: true, C: 1, MaxIterations: 100, Tolerance: 1e-4,
+	}
+	if got := DefaultTextConfig(); got != want {
+		t.Errorf("DefaultTextConfig() = %+v, want %+v", got, want)
+	}
+}

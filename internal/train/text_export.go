@@ -1,0 +1,227 @@
+package train
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/streamscore/streamscore/internal/onnx"
+)
+
+// InputText names the exported text classifier's input: string [N, 1].
+const InputText = "text"
+
+// ONNX Runtime's contrib operator set, home of the Tokenizer operator.
+const (
+	domainMicrosoft       = "com.microsoft"
+	opsetMicrosoftVersion = 1
+)
+
+// Text graph settings that Go's tokenizer and vectorizer mirror.
+const (
+	// textPad fills the Tokenizer's rows of fewer words than the longest.
+	// It is not a word, so no vocabulary n-gram contains it and padding
+	// never counts.
+	textPad = "#"
+	// normFloor stands in for a zero norm, whose row is all zeros: the
+	// division then gives 0, as scikit-learn leaves a zero row unscaled.
+	normFloor = 1e-30
+)
+
+// ONNX returns the classifier as an ONNX model whose input InputText is the
+// raw text, string [N, 1], and whose outputs are OutputProbabilities (float32
+// [N, 2], class 0 then class 1) and OutputLabel (int64 [N], 1 when the logit
+// is positive, that is when the probability of class 1 exceeds one half).
+// ONNX Runtime reproduces PredictProba within float32 rounding.
+//
+// The graph is:
+//
+//	Reshape [N, 1] → [N]
+//	StringNormalizer (LOWER, locale C.UTF-8 or C)
+//	com.microsoft Tokenizer (tokenexp wordPattern(), mincharnum MinTokenChars)
+//	TfIdfVectorizer (mode TF: raw n-gram counts over the vocabulary)
+//	Max, Log, Min, Add: 1 + ln(count) where count ≥ 1   (if SublinearTF)
+//	Mul by the idf weights
+//	MatMul by the coefficients; ReduceL2, Max, Div      (if L2Normalize)
+//	Add the intercept: the logit
+//	Sigmoid, Sub, Concat; Greater, Cast, Squeeze
+//
+// Normalising the dot product rather than the vector is exact, since
+// (x/‖x‖)·w = (x·w)/‖x‖, and saves a pass over the [N, vocabulary] matrix.
+// meta becomes the model's metadata_props.
+//
+// ONNX Runtime rejects a batch with a text that is not UTF-8, as
+// PredictProba rejects the text. onnxruntime_go hands strings to it as C
+// strings, so it sees a text only up to its first NUL byte.
+func (m *TextModel) ONNX(meta map[string]string) (*onnx.Model, error) {
+	if m.vec == nil {
+		return nil, fmt.Errorf("export ONNX: %w", errNotFitted)
+	}
+	v := m.vec
+	return &onnx.Model{
+		IRVersion:    onnx.IRVersion,
+		ProducerName: "streamscore",
+		Doc: fmt.Sprintf("text classifier: TF-IDF of word %d..%d-grams (%d features), logistic regression",
+			v.minN, v.maxN, len(v.vocab)),
+		Opsets: []onnx.Opset{
+			{Domain: onnx.DomainDefault, Version: onnx.OpsetVersion},
+			{Domain: domainMicrosoft, Version: opsetMicrosoftVersion},
+		},
+		Metadata: maps.Clone(meta),
+		Graph:    m.graph(),
+	}, nil
+}
+
+func (m *TextModel) graph() onnx.Graph {
+	v := m.vec
+	numFeatures := int64(len(v.vocab))
+	node := func(op string, inputs []string, output string, attrs ...onnx.Attribute) onnx.Node {
+		return onnx.Node{OpType: op, Name: output, Inputs: inputs, Outputs: []string{output}, Attributes: attrs}
+	}
+	coef := make([]float32, len(m.coef))
+	for j, c := range m.coef {
+		coef[j] = float32(c)
+	}
+	idf := make([]float32, len(v.idf))
+	for j, w := range v.idf {
+		idf[j] = float32(w)
+	}
+
+	g := onnx.Graph{
+		Name:   "tfidf_logistic_regression",
+		Inputs: []onnx.ValueInfo{onnx.TensorInfo(InputText, onnx.TypeString, onnx.DimParam(batchDim), onnx.DimValue(1))},
+		Initializers: []onnx.Tensor{
+			onnx.Int64Tensor("flat_shape", []int64{1}, []int64{-1}),
+			onnx.FloatTensor("idf", []int64{numFeatures}, idf),
+			onnx.FloatTensor("coef", []int64{numFeatures, 1}, coef),
+			onnx.FloatTensor("intercept", nil, []float32{float32(m.intercept)}),
+			onnx.FloatTensor("one", nil, []float32{1}),
+			onnx.FloatTensor("zero", nil, []float32{0}),
+			onnx.Int64Tensor("class_axis", []int64{1}, []int64{1}),
+		},
+		Nodes: []onnx.Node{
+			node("Reshape", []string{InputText, "flat_shape"}, "texts"),
+			v.tokenizer.lowercaseNode("texts", "lowercase"),
+			v.tokenizer.tokenizerNode("lowercase", "words"),
+			v.tfIdfVectorizerNode("words", "counts"),
+		},
+	}
+	tf := "counts"
+	if v.sublinear {
+		g.Nodes = append(g.Nodes,
+			node("Max", []string{"counts", "one"}, "counts_or_1"),
+			node("Log", []string{"counts_or_1"}, "log_counts"),
+			node("Min", []string{"counts", "one"}, "present"),
+			node("Add", []string{"log_counts", "present"}, "sublinear_tf"),
+		)
+		tf = "sublinear_tf"
+	}
+	g.Nodes = append(g.Nodes,
+		node("Mul", []string{tf, "idf"}, "tfidf"),
+		node("MatMul", []string{"tfidf", "coef"}, "dot"),
+	)
+	dot := "dot"
+	if v.l2 {
+		g.Initializers = append(g.Initializers, onnx.FloatTensor("norm_floor", nil, []float32{normFloor}))
+		g.Nodes = append(g.Nodes,
+			node("ReduceL2", []string{"tfidf"}, "norm", onnx.Ints("axes", 1), onnx.Int("keepdims", 1)),
+			node("Max", []string{"norm", "norm_floor"}, "safe_norm"),
+			node("Div", []string{"dot", "safe_norm"}, "normalized_dot"),
+		)
+		dot = "normalized_dot"
+	}
+	g.Nodes = append(g.Nodes,
+		node("Add", []string{dot, "intercept"}, "logit"),
+		node("Sigmoid", []string{"logit"}, "probability_1"),
+		node("Sub", []string{"one", "probability_1"}, "probability_0"),
+		node("Concat", []string{"probability_0", "probability_1"}, OutputProbabilities, onnx.Int("axis", 1)),
+		node("Greater", []string{"logit", "zero"}, "is_class_1"),
+		node("Cast", []string{"is_class_1"}, "label_column", onnx.Int("to", int64(onnx.TypeInt64))),
+		node("Squeeze", []string{"label_column", "class_axis"}, OutputLabel),
+	)
+	g.Outputs = []onnx.ValueInfo{
+		onnx.TensorInfo(OutputLabel, onnx.TypeInt64, onnx.DimParam(batchDim)),
+		onnx.TensorInfo(OutputProbabilities, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(2)),
+	}
+	return g
+}
+
+// lowercaseNode returns a StringNormalizer that lowercases a string tensor
+// of shape [C] (or [1, C]: it accepts no other) as t.lower does. It names
+// its locale, as the default, en_US.UTF-8, is missing from minimal Linux
+// images, where the session would fail to load: C.UTF-8 comes with glibc
+// 2.35 and later (and with Debian's libc-bin before), and C with every C
+// library.
+func (t textTokenizer) lowercaseNode(input, output string) onnx.Node {
+	locale := "C.UTF-8"
+	if t.lowercase == LowercaseASCII {
+		locale = "C"
+	}
+	return onnx.Node{
+		OpType:  "StringNormalizer",
+		Name:    output,
+		Inputs:  []string{input},
+		Outputs: []string{output},
+		Attributes: []onnx.Attribute{
+			onnx.String("case_change_action", "LOWER"),
+			onnx.Int("is_case_sensitive", 1),
+			onnx.String("locale", locale),
+		},
+	}
+}
+
+// tokenizerNode returns a com.microsoft Tokenizer that splits each string
+// of a [N] tensor into its words, giving [N, T] where T is the most words of
+// any string (0 if none has any) and shorter rows end in textPad.
+func (t textTokenizer) tokenizerNode(input, output string) onnx.Node {
+	return onnx.Node{
+		OpType:  "Tokenizer",
+		Domain:  domainMicrosoft,
+		Name:    output,
+		Inputs:  []string{input},
+		Outputs: []string{output},
+		Attributes: []onnx.Attribute{
+			onnx.Int("mark", 0),
+			onnx.String("pad_value", textPad),
+			onnx.String("tokenexp", wordPattern()),
+			onnx.Int("mincharnum", int64(t.minChars)),
+		},
+	}
+}
+
+// tfIdfVectorizerNode returns a TfIdfVectorizer that counts the vocabulary
+// n-grams of each row of words, output column j counting v.vocab[j].
+//
+// pool_strings lists the words of every n-gram, vocabulary order, which
+// groups n-grams by length; ngram_counts gives the pool position where the
+// n-grams of each length 1..maxN start. TfIdfVectorizer slides over each row
+// and counts every run of consecutive words that is in the pool, which is
+// what forEachNGram enumerates.
+func (v *textVectorizer) tfIdfVectorizerNode(input, output string) onnx.Node {
+	var pool []string
+	ngramCounts := make([]int64, v.maxN)
+	indexes := make([]int64, len(v.vocab))
+	j := 0
+	for n := 1; n <= v.maxN; n++ {
+		ngramCounts[n-1] = int64(len(pool))
+		for ; j < len(v.vocab) && ngramLength(v.vocab[j]) == n; j++ {
+			pool = append(pool, strings.Split(v.vocab[j], ngramSeparator)...)
+			indexes[j] = int64(j)
+		}
+	}
+	return onnx.Node{
+		OpType:  "TfIdfVectorizer",
+		Name:    output,
+		Inputs:  []string{input},
+		Outputs: []string{output},
+		Attributes: []onnx.Attribute{
+			onnx.String("mode", "TF"),
+			onnx.Int("min_gram_length", int64(v.minN)),
+			onnx.Int("max_gram_length", int64(v.maxN)),
+			onnx.Int("max_skip_count", 0),
+			onnx.Ints("ngram_counts", ngramCounts...),
+			onnx.Ints("ngram_indexes", indexes...),
+			onnx.Strings("pool_strings", pool...),
+		},
+	}
+}
