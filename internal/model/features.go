@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Classes of per-record feature errors. The scorer dead-letters a record
@@ -161,6 +162,14 @@ func (in Input) text(rec map[string]any, maxBytes int) (string, error) {
 	}
 	if len(s) > maxBytes {
 		return "", fmt.Errorf("%w: field %q is %d bytes, over the %d-byte limit", ErrOversize, col.Field, len(s), maxBytes)
+	}
+	// ONNX Runtime takes strings as C strings: invalid UTF-8 fails the
+	// whole batch, and a NUL byte silently cuts the text short.
+	if !utf8.ValidString(s) {
+		return "", fmt.Errorf("%w: field %q is not valid UTF-8", ErrWrongType, col.Field)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return "", fmt.Errorf("%w: field %q holds a NUL byte, which a model's string input cannot carry", ErrWrongType, col.Field)
 	}
 	return s, nil
 }
