@@ -23,7 +23,7 @@ test-short: setup
 
 ## bench: scorer beside a Python consumer on the same data, in one run
 bench: setup
-	$(GO) run ./bench/cmd/scorebench $(BENCH_ARGS)
+	$(GO) run ./bench/scorebench $(BENCH_ARGS)
 
 ## fuzz: a short run of every fuzz target
 fuzz: setup
