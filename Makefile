@@ -13,9 +13,13 @@ setup:
 demo: setup
 	$(GO) run ./cmd/demo
 
-## test: vet, check formatting and tidiness, and run every test (the CI entry point)
+# Packages whose tests exercise goroutines, run again under the race detector.
+RACE_PKGS := ./internal/stream/... ./internal/scorer/... ./internal/serde/... ./internal/registry/... ./internal/embedded/...
+
+## test: vet, check formatting and tidiness, run every test, and the concurrent ones under -race (the CI entry point)
 test: setup lint tidy-check
 	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 
 ## test-short: the same without the slow end-to-end suites
 test-short: setup
