@@ -36,8 +36,9 @@ var numericTypes = map[string]bool{"int": true, "long": true, "float": true, "do
 
 // CheckFields reports, all at once, every way in which records of a schema
 // with these fields could never be scored by this Spec: a mapped field that
-// is missing, or that has a type the column cannot take. Nullable fields
-// without a default are allowed: a null is refused per record.
+// is missing and has no default, or that has a type the column cannot take.
+// Nullable fields without a default are allowed: a null is refused per
+// record.
 func (s Spec) CheckFields(fields []Field) error {
 	byName := make(map[string]Field, len(fields))
 	for _, f := range fields {
@@ -48,6 +49,7 @@ func (s Spec) CheckFields(fields []Field) error {
 		for _, col := range in.Fields {
 			f, ok := byName[col.Field]
 			switch {
+			case !ok && col.Default != nil: // read as the default
 			case !ok:
 				problems = append(problems, fmt.Sprintf("input %q needs field %q, which the schema lacks", in.Name, col.Field))
 			case in.isText() && f.Type != "string":
@@ -89,6 +91,10 @@ func numericValue(v any) (float64, bool, error) {
 		return 0, true, nil
 	case time.Time:
 		return float64(x.UnixMilli()), true, nil
+	case time.Duration:
+		// goavro decodes time-millis and time-micros to a Duration; like a
+		// timestamp, it becomes milliseconds.
+		return float64(x) / float64(time.Millisecond), true, nil
 	case map[string]any:
 		for _, inner := range x {
 			return numericValue(inner)
@@ -123,17 +129,17 @@ func textValue(v any) (string, bool, error) {
 func (in Input) AppendNumbers(dst []float32, rec map[string]any, allowNonFinite bool) ([]float32, error) {
 	start := len(dst)
 	for _, col := range in.Fields {
-		raw, present := rec[col.Field]
-		if !present {
-			return dst[:start], fmt.Errorf("%w: field %q is absent", ErrMissingFeature, col.Field)
-		}
+		// A field the record's schema lacks reads like a null: records
+		// written before a nullable field was added still score with the
+		// column's default.
+		raw := rec[col.Field]
 		v, ok, err := numericValue(raw)
 		if err != nil {
 			return dst[:start], fmt.Errorf("field %q: %w", col.Field, err)
 		}
 		if !ok {
 			if col.Default == nil {
-				return dst[:start], fmt.Errorf("%w: field %q is null and has no default", ErrMissingFeature, col.Field)
+				return dst[:start], fmt.Errorf("%w: field %q is %s and has no default", ErrMissingFeature, col.Field, nullOrAbsent(rec, col.Field))
 			}
 			v = *col.Default
 		}
@@ -144,6 +150,13 @@ func (in Input) AppendNumbers(dst []float32, rec map[string]any, allowNonFinite 
 		dst = append(dst, f)
 	}
 	return dst, nil
+}
+
+func nullOrAbsent(rec map[string]any, field string) string {
+	if _, present := rec[field]; present {
+		return "null"
+	}
+	return "absent"
 }
 
 // text reads an input's single string column.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // SpecMetadataKey is the ONNX metadata_props key under which a model carries
@@ -63,8 +64,9 @@ const (
 
 func (in Input) isText() bool { return in.Type == StringInput }
 
-// Feature is one column: an Avro field, and what to use when a nullable field
-// is null. Without a Default a null value makes the record unscorable.
+// Feature is one column: an Avro field, and what to use when the field is
+// null or absent from the record's schema (an older schema version).
+// Without a Default such a record is unscorable.
 type Feature struct {
 	Field   string   `json:"field"`
 	Default *float64 `json:"default,omitempty"`
@@ -91,6 +93,11 @@ func ParseSpec(data []byte) (Spec, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return Spec{}, fmt.Errorf("%w: %w", ErrBadSpec, err)
+	}
+	// Decode stops after one value; a second one (two specs pasted into
+	// one file) would otherwise be ignored without a word.
+	if _, err := dec.Token(); err != io.EOF {
+		return Spec{}, fmt.Errorf("%w: unexpected data after the spec", ErrBadSpec)
 	}
 	return s, s.Validate()
 }
