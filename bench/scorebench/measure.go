@@ -29,6 +29,7 @@ type measurement struct {
 	wall      time.Duration
 	cpu       time.Duration
 	brokerCPU time.Duration
+	peakRSS   int64 // bytes, of the implementation's process
 	latencies []time.Duration
 	// processing holds p50 and p99 of the time from a record being polled
 	// to its result being acknowledged, as the implementation measured it:
@@ -96,6 +97,7 @@ func (b *bench) watch(ctx context.Context, topic string, want int, proc *process
 		if seen >= want {
 			m.wall, m.records = now.Sub(first), seen-firstCount
 			m.cpu, m.brokerCPU = proc.cpu()-firstCPU, b.stack.cpu()-firstBrokerCPU
+			m.peakRSS = proc.peakRSS()
 			return m, nil
 		}
 		select {
@@ -131,6 +133,7 @@ func (b *bench) consumeLatencies(ctx context.Context, topic string, want int, pr
 	}
 	m.wall, m.records = time.Since(first), len(m.latencies)
 	m.cpu, m.brokerCPU = proc.cpu()-firstCPU, b.stack.cpu()-firstBrokerCPU
+	m.peakRSS = proc.peakRSS()
 	return m, nil
 }
 

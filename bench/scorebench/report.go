@@ -21,13 +21,13 @@ func (r report) print(w io.Writer) {
 	fmt.Fprintf(w, "\nstreamscore benchmark: io.streamscore.sensors.SensorReading records, 100-tree depth-6 GBDT, %d CPUs\n", runtime.NumCPU())
 	fmt.Fprintf(w, "Python: confluent-kafka + avro + scikit-learn GradientBoostingClassifier of the same shape\n\n")
 	fmt.Fprintf(w, "Full speed: drain a backlog, median of %d runs (Go %d records, Python %d)\n", r.runs, r.records, r.pythonRecords)
-	fmt.Fprintf(w, "  %-34s %12s %16s %10s %22s\n", "implementation", "records/s", "CPU us/record", "Go is", "poll-to-ack p50/p99 ms")
+	fmt.Fprintf(w, "  %-34s %12s %16s %10s %22s %12s\n", "implementation", "records/s", "CPU us/record", "Go is", "poll-to-ack p50/p99 ms", "peak RSS MB")
 	row := func(name string, m measurement) {
 		processing := "-"
 		if m.processing[1] > 0 {
 			processing = fmt.Sprintf("%.2f / %.2f", ms(m.processing[0]), ms(m.processing[1]))
 		}
-		fmt.Fprintf(w, "  %-34s %12.0f %16.1f %9.1fx %22s\n", name, m.rate(), m.cpuPerRecord(), r.goFull.rate()/m.rate(), processing)
+		fmt.Fprintf(w, "  %-34s %12.0f %16.1f %9.1fx %22s %12.0f\n", name, m.rate(), m.cpuPerRecord(), r.goFull.rate()/m.rate(), processing, float64(m.peakRSS)/(1<<20))
 	}
 	row("streamscore (Go, ONNX Runtime)", r.goFull)
 	for i, m := range r.pyFull {
@@ -35,10 +35,10 @@ func (r report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  (a backlog's end-to-end latency is its time in the queue; poll-to-ack is the scorer's own share)\n")
 	fmt.Fprintf(w, "\nFixed rate: %d records/s offered for %v; latency from record creation to output readable\n", r.rate, r.rateFor)
-	fmt.Fprintf(w, "  %-34s %12s %16s %10s %10s\n", "implementation", "records", "CPU us/record", "p50 ms", "p99 ms")
+	fmt.Fprintf(w, "  %-34s %12s %16s %10s %10s %12s\n", "implementation", "records", "CPU us/record", "p50 ms", "p99 ms", "peak RSS MB")
 	latency := func(name string, m measurement) {
-		fmt.Fprintf(w, "  %-34s %12d %16.1f %10.2f %10.2f\n", name, m.records, m.cpuPerRecord(),
-			ms(m.percentile(0.50)), ms(m.percentile(0.99)))
+		fmt.Fprintf(w, "  %-34s %12d %16.1f %10.2f %10.2f %12.0f\n", name, m.records, m.cpuPerRecord(),
+			ms(m.percentile(0.50)), ms(m.percentile(0.99)), float64(m.peakRSS)/(1<<20))
 	}
 	latency("streamscore (Go, ONNX Runtime)", r.goRate)
 	for i, m := range r.pyRate {
