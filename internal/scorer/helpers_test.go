@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
@@ -207,4 +208,33 @@ func (e *env) endOffsets(topic string) map[int32]int64 {
 		}
 	})
 	return out
+}
+
+func mustCodec(t *testing.T, schema string) *goavro.Codec {
+	t.Helper()
+	codec, err := goavro.NewCodec(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return codec
+}
+
+// trainSmallModel writes a small sensor model to a temporary file.
+func trainSmallModel(t *testing.T) string {
+	t.Helper()
+	cfg := train.DefaultConfig()
+	cfg.NumTrees, cfg.MaxDepth = 10, 3
+	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec("sensor-anomaly", "7"), cfg, 2000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sensor.onnx")
+	if err := os.WriteFile(path, onnxBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func connectSASL(mechanism, user, pass string) connect.SASL {
+	return connect.SASL{Mechanism: mechanism, Username: user, Password: pass}
 }

@@ -85,9 +85,12 @@ func (s *Service) build() error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.cfg.Kafka.Ping(ctx); err != nil {
+		return err
+	}
 	if s.cfg.CreateTopics {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
 		if err := ensureTopics(ctx, kafkaOpts, s.cfg.Stream.WithDefaults(), s.logger); err != nil {
 			return err
 		}
