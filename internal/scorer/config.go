@@ -184,7 +184,7 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.StringVar(&cfg.Kafka.ClientID, "client-id", cfg.Kafka.ClientID, "Kafka client id")
 	fs.StringVar(&cfg.Kafka.SASL.Mechanism, "sasl-mechanism", cfg.Kafka.SASL.Mechanism, "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
 	fs.StringVar(&cfg.Kafka.SASL.Username, "sasl-username", cfg.Kafka.SASL.Username, "SASL user")
-	fs.StringVar(&cfg.Kafka.SASL.Password, "sasl-password", cfg.Kafka.SASL.Password, "SASL password (prefer the environment variable)")
+	fs.Var((*secretValue)(&cfg.Kafka.SASL.Password), "sasl-password", "SASL password (prefer the environment variable)")
 	fs.BoolVar(&cfg.Kafka.TLS.Enabled, "tls", cfg.Kafka.TLS.Enabled, "connect to Kafka over TLS")
 	fs.StringVar(&cfg.Kafka.TLS.CAFile, "tls-ca-file", cfg.Kafka.TLS.CAFile, "PEM file of CAs to trust")
 	fs.StringVar(&cfg.Kafka.TLS.CertFile, "tls-cert-file", cfg.Kafka.TLS.CertFile, "PEM client certificate")
@@ -193,7 +193,7 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 
 	fs.StringVar(&cfg.Registry.URL, "registry-url", cfg.Registry.URL, "schema registry URL")
 	fs.StringVar(&cfg.Registry.Username, "registry-username", cfg.Registry.Username, "schema registry basic-auth user")
-	fs.StringVar(&cfg.Registry.Password, "registry-password", cfg.Registry.Password, "schema registry basic-auth password")
+	fs.Var((*secretValue)(&cfg.Registry.Password), "registry-password", "schema registry basic-auth password (prefer the environment variable)")
 	fs.DurationVar(&cfg.Registry.Timeout, "registry-timeout", cfg.Registry.Timeout, "schema registry request timeout")
 
 	s := &cfg.Stream
@@ -219,6 +219,13 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
 }
+
+// secretValue is a string flag that never shows its value: usage text
+// prints flag defaults, which here come from the file and the environment.
+type secretValue string
+
+func (s *secretValue) String() string     { return "" }
+func (s *secretValue) Set(v string) error { *s = secretValue(v); return nil }
 
 // listValue is a comma-separated flag that replaces, not appends to, the
 // list it was given, so a flag overrides the file instead of adding to it.

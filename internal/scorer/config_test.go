@@ -3,6 +3,7 @@ package scorer_test
 import (
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -110,6 +111,29 @@ func TestParseConfigRejectsUnknownYAMLKeys(t *testing.T) {
 	_, err := scorer.ParseConfig(append(minimal, "-config", file), mapEnv(nil))
 	if !errors.Is(err, scorer.ErrBadConfig) || !strings.Contains(err.Error(), "topcs") {
 		t.Fatalf("err = %v, want one naming the unknown key", err)
+	}
+}
+
+// TestUsageHidesSecrets checks that -h, whose text shows every flag's
+// default, does not print a password loaded from the environment.
+func TestUsageHidesSecrets(t *testing.T) {
+	stderr := os.Stderr
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stderr = w
+	_, parseErr := scorer.ParseConfig([]string{"-h"}, mapEnv(map[string]string{
+		"STREAMSCORE_SASL_PASSWORD": "hunter2-kafka", "STREAMSCORE_REGISTRY_PASSWORD": "hunter2-registry",
+	}))
+	w.Close()
+	os.Stderr = stderr
+	usage, _ := io.ReadAll(r)
+	if !errors.Is(parseErr, flag.ErrHelp) || !strings.Contains(string(usage), "-sasl-password") {
+		t.Fatalf("no usage text (err %v): %s", parseErr, usage)
+	}
+	if strings.Contains(string(usage), "hunter2") {
+		t.Fatalf("usage text shows a password:\n%s", usage)
 	}
 }
 

@@ -23,8 +23,9 @@ type Config struct {
 	// MaxBatch is the most records one model run takes.
 	MaxBatch int `yaml:"batch_max_rows"`
 	// MaxWait is how long a partial batch waits for more records before it
-	// is scored anyway; zero scores whatever one poll returns. The scorer's
-	// default is DefaultMaxWait.
+	// is scored anyway. Zero, the default, scores whatever one poll returns:
+	// under load polls return full batches anyway, and at low rates waiting
+	// only adds latency; a wait helps models whose per-run cost dominates.
 	MaxWait time.Duration `yaml:"batch_max_wait"`
 	// MaxRecordBytes bounds an input value; larger ones are dead-lettered
 	// as oversize before any decoding.
@@ -43,10 +44,13 @@ type Config struct {
 const (
 	DefaultOutputTopic = "{topic}.scored"
 	DefaultMaxBatch    = 128
-	DefaultMaxWait     = time.Millisecond
-	// DefaultMaxRecordBytes leaves room under Kafka's default 1 MiB message
-	// limit for the prediction the scorer appends.
-	DefaultMaxRecordBytes = 1<<20 - 4<<10
+	// MaxProduceBytes is the largest record batch the scorer produces:
+	// franz-go's default, which fits Kafka's default message.max.bytes.
+	MaxProduceBytes = 1_000_012
+	// DefaultMaxRecordBytes leaves room under MaxProduceBytes for the
+	// prediction and headers the scorer adds, so a record that passes the
+	// check always fits its output.
+	DefaultMaxRecordBytes = MaxProduceBytes - 16<<10
 )
 
 // ErrBadConfig marks a configuration the loop cannot run with.
@@ -105,8 +109,8 @@ func (c Config) Validate() error {
 	if c.MaxWait < 0 {
 		add("batch-max-wait: %v is negative", c.MaxWait)
 	}
-	if c.MaxRecordBytes < 5 {
-		add("max-record-bytes: %d cannot hold a framed record", c.MaxRecordBytes)
+	if c.MaxRecordBytes < 5 || c.MaxRecordBytes > DefaultMaxRecordBytes {
+		add("max-record-bytes: %d is outside 5..%d (outputs must fit a %d-byte produce)", c.MaxRecordBytes, DefaultMaxRecordBytes, MaxProduceBytes)
 	}
 	if c.DrainTimeout < 0 || c.RegistryBackoff < 0 || c.MaxRegistryBackoff < c.RegistryBackoff {
 		add("timeouts: drain and backoff must be positive, max backoff at least the first")

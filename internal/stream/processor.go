@@ -314,18 +314,25 @@ func (p *processor) emitOutputs(j job, results []model.Result, scoredAt time.Tim
 }
 
 // deadLetter returns the record unchanged, bound for the dead-letter topic,
-// with headers naming the error class, the reason and the source.
+// with headers naming the error class, the reason and the source. A value
+// too large to produce again (only an oversize record can be) is left out,
+// and its size noted, so the dead letter itself cannot fail.
 func deadLetter(topic string, rec *kgo.Record, err error) result {
 	reason := reasonOf(err)
-	headers, _ := appendSourceHeaders(make([]kgo.RecordHeader, 0, len(rec.Headers)+5), nil, rec)
+	headers, _ := appendSourceHeaders(make([]kgo.RecordHeader, 0, len(rec.Headers)+6), nil, rec)
 	headers = append(headers,
 		kgo.RecordHeader{Key: HeaderErrorClass, Value: []byte(reason)},
 		kgo.RecordHeader{Key: HeaderErrorReason, Value: []byte(err.Error())},
 	)
+	value := rec.Value
+	if len(value) > DefaultMaxRecordBytes {
+		headers = append(headers, kgo.RecordHeader{Key: HeaderValueDropped, Value: []byte(strconv.Itoa(len(value)))})
+		value = nil
+	}
 	return result{source: rec, reason: reason, out: &kgo.Record{
 		Topic:     topic,
 		Key:       rec.Key,
-		Value:     rec.Value,
+		Value:     value,
 		Headers:   headers,
 		Timestamp: rec.Timestamp,
 	}}

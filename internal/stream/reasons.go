@@ -3,6 +3,8 @@ package stream
 import (
 	"errors"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
 )
@@ -22,6 +24,9 @@ const (
 	ReasonNonFinite       = "non_finite"
 	ReasonOutputSchema    = "output_schema_rejected"
 	ReasonInferenceFailed = "inference_failed"
+	// ReasonTooLarge: the output or dead letter was too large for Kafka;
+	// the dead letter then carries the source coordinates without the value.
+	ReasonTooLarge = "too_large_to_produce"
 )
 
 // reasonOf maps an error to its class. Order matters only in that each
@@ -43,6 +48,7 @@ func reasonOf(err error) string {
 		{model.ErrNonFinite, ReasonNonFinite},
 		{model.ErrOversize, ReasonOversize},
 		{errOversizeRecord, ReasonOversize},
+		{kerr.MessageTooLarge, ReasonTooLarge},
 	} {
 		if errors.Is(err, c.err) {
 			return c.reason
@@ -62,4 +68,7 @@ const (
 	HeaderModel           = "streamscore.model"
 	HeaderErrorClass      = "streamscore.error.class"
 	HeaderErrorReason     = "streamscore.error.reason"
+	// HeaderValueDropped holds the size of a value left out of a dead letter
+	// because it was too large to produce.
+	HeaderValueDropped = "streamscore.error.value_dropped_bytes"
 )

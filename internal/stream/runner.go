@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/model"
@@ -73,6 +75,7 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 		kgo.OnPartitionsLost(s.onLost),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0),
+		kgo.ProducerBatchMaxBytes(MaxProduceBytes),
 	}, deps.KafkaOpts...)
 	client, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -166,6 +169,18 @@ func (s *Scorer) handle(ctx context.Context, records []*kgo.Record) error {
 
 // acknowledged runs on the producer's goroutine for every result.
 func (s *Scorer) acknowledged(ticket *pollTicket, res result, err error) {
+	if errors.Is(err, kerr.MessageTooLarge) && res.out.Value != nil {
+		// The topic takes smaller records than the producer sends (its
+		// max.message.bytes is lower): dead-letter the source without its
+		// value, which always fits. TryProduce, because this runs on the
+		// producer's own goroutine, where waiting for buffer space could
+		// wait for itself.
+		dl := deadLetter(s.cfg.DeadLetterTopic, res.source, fmt.Errorf("%s: %w", res.out.Topic, err))
+		dl.out.Value = nil
+		dl.out.Headers = append(dl.out.Headers, kgo.RecordHeader{Key: HeaderValueDropped, Value: []byte(strconv.Itoa(len(res.source.Value)))})
+		s.client.TryProduce(context.Background(), dl.out, func(_ *kgo.Record, err error) { s.acknowledged(ticket, dl, err) })
+		return
+	}
 	if err != nil {
 		// Nothing of this poll, nor of any later one, will be marked: the
 		// records are consumed again after a restart. Stopping beats
