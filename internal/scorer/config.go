@@ -204,7 +204,8 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.IntVar(&s.MaxBatch, "batch-max-rows", s.MaxBatch, "most records per model run")
 	fs.DurationVar(&s.MaxWait, "batch-max-wait", s.MaxWait, "how long a partial batch waits for more records")
 	fs.IntVar(&s.MaxRecordBytes, "max-record-bytes", s.MaxRecordBytes, "largest input value scored; larger ones are dead-lettered")
-	fs.DurationVar(&s.DrainTimeout, "drain-timeout", s.DrainTimeout, "how long shutdown waits for in-flight results")
+	fs.DurationVar(&s.DrainTimeout, "drain-timeout", s.DrainTimeout, "how long shutdown and rebalances wait for in-flight results")
+	fs.DurationVar(&s.DeliveryTimeout, "delivery-timeout", s.DeliveryTimeout, "how long a result may wait to be produced before the scorer stops, uncommitted")
 
 	fs.StringVar(&cfg.Model.Path, "model", cfg.Model.Path, "ONNX model file")
 	fs.StringVar(&cfg.Model.SpecPath, "model-spec", cfg.Model.SpecPath, "JSON feature mapping, for models without streamscore.spec metadata")

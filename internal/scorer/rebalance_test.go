@@ -14,7 +14,9 @@ import (
 // committed offsets. Every input must have an output, and since each
 // hand-over drains and commits, none may have two.
 func TestRebalanceAndRestartLoseNothing(t *testing.T) {
-	const topic, perWave = "handover", 4000
+	// Waves are large enough that the first scorer is still scoring when
+	// the second joins, so the revocation finds results in flight.
+	const topic, perWave = "handover", 20000
 	e := newEnv(t, topic)
 	id, codec := e.register(topic+"-value", sensorSchema)
 	gen := sample.NewSensors(11, 40, 0.05)

@@ -109,6 +109,9 @@ func (s *Service) build() error {
 	return nil
 }
 
+// Ready reports whether the scorer owns partitions (and so serves a model).
+func (s *Service) Ready() bool { return s.scorer.Ready() }
+
 // Addr is the HTTP listener's address (useful with port 0).
 func (s *Service) Addr() string { return s.listener.Addr().String() }
 

@@ -34,6 +34,10 @@ type Config struct {
 	// DrainTimeout bounds how long shutdown and rebalances wait for
 	// in-flight records to be acknowledged before committing.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// DeliveryTimeout bounds how long a result may wait to be produced;
+	// past it the scorer stops, uncommitted, and its records are consumed
+	// again after a restart.
+	DeliveryTimeout time.Duration `yaml:"delivery_timeout"`
 	// RegistryBackoff is the first and MaxRegistryBackoff the longest wait
 	// between retries while the schema registry is unreachable.
 	RegistryBackoff    time.Duration `yaml:"registry_backoff"`
@@ -69,6 +73,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.DrainTimeout == 0 {
 		c.DrainTimeout = 30 * time.Second
+	}
+	if c.DeliveryTimeout == 0 {
+		c.DeliveryTimeout = 2 * time.Minute
 	}
 	if c.RegistryBackoff == 0 {
 		c.RegistryBackoff = 100 * time.Millisecond
@@ -112,8 +119,8 @@ func (c Config) Validate() error {
 	if c.MaxRecordBytes < 5 || c.MaxRecordBytes > DefaultMaxRecordBytes {
 		add("max-record-bytes: %d is outside 5..%d (outputs must fit a %d-byte produce)", c.MaxRecordBytes, DefaultMaxRecordBytes, MaxProduceBytes)
 	}
-	if c.DrainTimeout < 0 || c.RegistryBackoff < 0 || c.MaxRegistryBackoff < c.RegistryBackoff {
-		add("timeouts: drain and backoff must be positive, max backoff at least the first")
+	if c.DrainTimeout <= 0 || c.DeliveryTimeout <= 0 || c.RegistryBackoff <= 0 || c.MaxRegistryBackoff < c.RegistryBackoff {
+		add("timeouts: drain, delivery and registry backoff must be positive, the longest backoff at least the first")
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrBadConfig, strings.Join(problems, "; "))

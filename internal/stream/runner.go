@@ -16,6 +16,9 @@ import (
 	"github.com/streamscore/streamscore/internal/model"
 )
 
+// maxBufferedBytes bounds the results waiting for acknowledgement.
+const maxBufferedBytes = 256 << 20
+
 // Scorer consumes the input topics as a group member, scores every record
 // and produces its output or dead letter, at least once: an input offset is
 // committed only after its result is acknowledged by Kafka.
@@ -76,6 +79,14 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0),
 		kgo.ProducerBatchMaxBytes(MaxProduceBytes),
+		// Bound what waits for acknowledgement, in bytes as well as
+		// records: when the output is slow, Produce blocks, the pipeline
+		// fills and polling stops.
+		kgo.MaxBufferedBytes(maxBufferedBytes),
+		// A result that cannot be delivered for this long fails, which
+		// stops the scorer without committing it, rather than retrying
+		// forever and hanging shutdown.
+		kgo.RecordDeliveryTimeout(cfg.DeliveryTimeout),
 	}, deps.KafkaOpts...)
 	client, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -225,18 +236,26 @@ func (s *Scorer) drain(ctx context.Context, cl *kgo.Client) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.DrainTimeout)
 	defer cancel()
 	if err := s.proc.idle(ctx); err != nil {
-		s.logger.Error("batches still scoring at the drain timeout; their records will be consumed again", "err", err)
-	}
-	if err := cl.Flush(ctx); err != nil {
-		s.logger.Error("results not acknowledged before the drain timeout; they will be consumed again", "err", err)
+		s.abandonInFlight("batches still scoring at the drain timeout", err)
+	} else if err := cl.Flush(ctx); err != nil {
+		s.abandonInFlight("results not acknowledged before the drain timeout", err)
 	}
 	if err := cl.CommitMarkedOffsets(ctx); err != nil {
 		s.logger.Error("commit failed; the records since the last commit will be consumed again", "err", err)
 	}
 }
 
+// abandonInFlight forgets the polls still waiting for results: once the
+// partitions move, a late acknowledgement must not mark an offset of a
+// partition another member owns. Their records will be consumed again.
+func (s *Scorer) abandonInFlight(why string, err error) {
+	s.tracker.reset()
+	s.logger.Error(why+"; their records will be consumed again", "err", err)
+}
+
+// shutdown leaves the group. Leaving revokes every partition, and
+// onRevoked drains and commits: one drain, bounded by DrainTimeout.
 func (s *Scorer) shutdown() error {
-	s.drain(context.Background(), s.client)
 	s.client.Close()
 	return s.failed()
 }

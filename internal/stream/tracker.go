@@ -73,15 +73,8 @@ func (t *tracker) markComplete() {
 	}
 }
 
-// inFlight reports how many polls still wait for acknowledgements.
-func (t *tracker) inFlight() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.pending)
-}
-
 // reset forgets every unfinished poll, after partitions are lost or a
-// produce failed: their records will be consumed again.
+// drain timed out: their records will be consumed again.
 func (t *tracker) reset() {
 	t.mu.Lock()
 	t.pending = nil

@@ -46,7 +46,7 @@ func TestTrackerMarksOnlyCompletePollsInOrder(t *testing.T) {
 			t.Fatalf("after %s: marked %v, want %v", s.name, marked, s.marked)
 		}
 	}
-	if n := tr.inFlight(); n != 0 {
+	if n := len(tr.pending); n != 0 {
 		t.Fatalf("%d polls still in flight", n)
 	}
 }
@@ -106,7 +106,8 @@ func TestConfigValidate(t *testing.T) {
 		{"huge batch", func(c *Config) { c.MaxBatch = 1 << 20 }, "batch-max-rows"},
 		{"negative wait", func(c *Config) { c.MaxWait = -1 }, "batch-max-wait"},
 		{"tiny records", func(c *Config) { c.MaxRecordBytes = 4 }, "max-record-bytes"},
-		{"backoff upside down", func(c *Config) { c.MaxRegistryBackoff = c.RegistryBackoff / 2 }, "max backoff"},
+		{"backoff upside down", func(c *Config) { c.MaxRegistryBackoff = c.RegistryBackoff / 2 }, "the longest backoff at least the first"},
+		{"no delivery timeout", func(c *Config) { c.DeliveryTimeout = -1 }, "delivery"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
