@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/scorer"
 	"github.com/streamscore/streamscore/internal/stream"
 )
 
@@ -118,4 +119,25 @@ func counterValue(t *testing.T, g prometheus.Gatherer, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// TestRefusesToStartWhenTheRegistryRefusesIt checks that a registry that
+// answers 401 (wrong credentials) stops the scorer at start, naming the
+// registry, instead of a scorer that retries every record forever.
+func TestRefusesToStartWhenTheRegistryRefusesIt(t *testing.T) {
+	const topic = "unauthorized"
+	e := newEnv(t, topic)
+	e.register(topic+"-value", sensorSchema)
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error_code":401,"message":"Unauthorized"}`))
+	}))
+	defer refusing.Close()
+	cfg := e.config(topic)
+	cfg.Registry.URL = refusing.URL
+	_, err := scorer.New(cfg, nil)
+	if err == nil || !strings.Contains(err.Error(), "schema registry") || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("scorer.New = %v; want a registry error with the 401", err)
+	}
 }

@@ -95,16 +95,19 @@ func (s *Service) build() error {
 			return err
 		}
 	}
+	// Listen before joining the group: the scorer becomes a group member as
+	// soon as it exists, and nothing after it may fail.
+	s.listener, err = net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http-addr: %w", err)
+	}
 	s.scorer, err = stream.NewScorer(s.cfg.Stream, stream.Deps{
 		KafkaOpts: kafkaOpts, Decoder: decoder, Outputs: outputs, Model: s.model,
 		Registry: s.registry, Logger: s.logger,
 	})
 	if err != nil {
+		s.listener.Close()
 		return err
-	}
-	s.listener, err = net.Listen("tcp", s.cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("http-addr: %w", err)
 	}
 	return nil
 }
@@ -217,10 +220,15 @@ func checkInputSchemas(reg latestGetter, lookup schemaLookup, spec model.Spec, t
 	for _, topic := range topics {
 		subject := topic + "-value"
 		latest, err := reg.GetLatestSchema(subject)
-		if err != nil {
-			logger.Warn("cannot check the model against the input schema; records will be checked as they arrive",
-				"subject", subject, "err", err)
+		var srErr srclient.Error
+		if errors.As(err, &srErr) && srErr.Code == errCodeSubjectNotFound {
+			logger.Warn("no schema registered for the input topic yet; records will be checked as they arrive", "subject", subject)
 			continue
+		}
+		if err != nil {
+			// Wrong credentials or URL would otherwise start a scorer that
+			// retries every record forever while reporting ready.
+			return fmt.Errorf("schema registry: latest schema of %s: %w", subject, err)
 		}
 		schema, err := lookup.Lookup(uint32(latest.ID()))
 		if err != nil {
@@ -233,6 +241,9 @@ func checkInputSchemas(reg latestGetter, lookup schemaLookup, spec model.Spec, t
 	}
 	return nil
 }
+
+// errCodeSubjectNotFound is the registry's error code for an unknown subject.
+const errCodeSubjectNotFound = 40401
 
 func modelFields(fields []serde.Field) []model.Field {
 	out := make([]model.Field, len(fields))

@@ -88,16 +88,18 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 		// forever and hanging shutdown.
 		kgo.RecordDeliveryTimeout(cfg.DeliveryTimeout),
 	}, deps.KafkaOpts...)
+	// The tracker exists before the client, whose group callbacks use it
+	// from the moment it joins.
+	s.tracker = newTracker(func(rs ...*kgo.Record) { s.client.MarkCommitRecords(rs...) })
 	client, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
 	s.client = client
-	s.tracker = newTracker(client.MarkCommitRecords)
 	return s, nil
 }
 
-// Ready reports whether the scorer owns partitions and has a model.
+// Ready reports whether the scorer owns partitions.
 func (s *Scorer) Ready() bool { return s.assigned.Load() > 0 }
 
 // Run consumes until ctx ends or a result cannot be produced, then drains
