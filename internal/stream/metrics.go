@@ -17,6 +17,7 @@ type metrics struct {
 	processing      prometheus.Histogram
 	lag             *prometheus.GaugeVec
 	assigned        prometheus.Gauge
+	heldBack        prometheus.Gauge
 	modelInfo       *prometheus.GaugeVec
 }
 
@@ -57,7 +58,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"reason"}),
 		registryRetries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "streamscore_registry_retries_total",
-			Help: "Schema lookups retried because the registry was unreachable.",
+			Help: "Schema lookups that failed because the registry was unreachable, and will be retried.",
 		}),
 		batchRows: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "streamscore_batch_rows",
@@ -87,12 +88,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "streamscore_assigned_partitions",
 			Help: "Input partitions this scorer owns.",
 		}),
+		heldBack: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "streamscore_held_back_partitions",
+			Help: "Partitions paused because a record's schema could not be fetched from the unreachable registry.",
+		}),
 		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "streamscore_model_info",
 			Help: "The model serving, as labels; the value is always 1.",
 		}, []string{"name", "version"}),
 	}
 	reg.MustRegister(m.recordsIn, m.recordsOut, m.deadLettered, m.registryRetries,
-		m.batchRows, m.inference, m.endToEnd, m.processing, m.lag, m.assigned, m.modelInfo)
+		m.batchRows, m.inference, m.endToEnd, m.processing, m.lag, m.assigned, m.heldBack, m.modelInfo)
 	return m
 }

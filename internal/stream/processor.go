@@ -40,14 +40,14 @@ type row struct {
 	decoded  serde.Decoded
 	outTopic string
 	outID    uint32
+	emit     func(result) // hands the row's result on
 }
 
-// job is a full (or final) batch on its way from the decoding stage to the
-// scoring stage, with the callback that hands its results to the producer.
+// job is a full (or flushed) batch on its way from the decoding stage to
+// the scoring stage.
 type job struct {
 	batch *model.Batch
 	rows  []row
-	emit  func(result)
 }
 
 // processor turns polled records into results in two stages that run on
@@ -59,9 +59,8 @@ type job struct {
 //     outputs, in batch order, so per-partition order is kept.
 //
 // A fixed set of batches circulates between the stages; when all are being
-// scored, decoding waits, which bounds memory and pushes back on polling.
-// The processor knows nothing of consumer groups or commits, so the
-// at-least-once and the transactional loops can share it.
+// scored, decoding waits, which pushes back on polling. The processor knows
+// nothing of consumer groups or commits.
 type processor struct {
 	cfg     Config
 	decoder Decoder
@@ -101,51 +100,55 @@ func newProcessor(cfg Config, dec Decoder, schemas OutputSchemas, m *model.Model
 	return p
 }
 
-// process decodes one poll's records in offset order and queues their
-// batches for scoring; emit is called exactly once per record, from either
-// stage. It stops early only when ctx ends (while it waits for an
-// unreachable registry or a free batch) and then returns how many leading
-// records it did hand on: those are emitted, the rest are not and are left
-// for whoever consumes the partition next.
-func (p *processor) process(ctx context.Context, records []*kgo.Record, emit func(result)) (int, error) {
-	for i, rec := range records {
-		if p.batch == nil {
-			select {
-			case p.batch = <-p.free:
-			case <-ctx.Done():
-				return i, ctx.Err()
-			}
-		}
-		if err := p.add(ctx, rec, emit); err != nil {
-			p.enqueue(emit) // the records before this one are scored
-			return i, err
-		}
-		if p.batch.Full() {
-			p.enqueue(emit)
+// add decodes one record into the batch being filled, or dead-letters it,
+// and queues the batch for scoring once it is full. emit is called exactly
+// once for a record that add accepts, from either stage. add fails, having
+// done nothing with the record, in two cases:
+//
+//   - the schema registry cannot be reached (serde.ErrRegistryUnavailable):
+//     that says nothing about the record, so dead-lettering it would lose a
+//     good record; the caller holds it back and tries again later;
+//   - ctx ends while add waits for a free batch.
+func (p *processor) add(ctx context.Context, rec *kgo.Record, emit func(result)) error {
+	if p.batch == nil {
+		select {
+		case p.batch = <-p.free:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
-	if p.batch != nil {
-		p.enqueue(emit)
+	if err := p.decode(rec, emit); err != nil {
+		return err
 	}
-	return len(records), nil
+	if p.batch.Full() {
+		p.flush()
+	}
+	return nil
 }
 
-// enqueue hands the batch being filled to the scoring stage. The jobs
+// flush queues the batch being filled, full or not, for scoring. The jobs
 // channel holds as many jobs as there are batches, so this never blocks.
-func (p *processor) enqueue(emit func(result)) {
-	p.jobs <- job{batch: p.batch, rows: p.rows, emit: emit}
+func (p *processor) flush() {
+	if p.batch == nil {
+		return
+	}
+	p.jobs <- job{batch: p.batch, rows: p.rows}
 	p.batch, p.rows = nil, make([]row, 0, p.cfg.MaxBatch)
 }
 
-// add decodes one record into the batch, or dead-letters it.
-func (p *processor) add(ctx context.Context, rec *kgo.Record, emit func(result)) error {
+// decode adds one record to the batch, or dead-letters it.
+func (p *processor) decode(rec *kgo.Record, emit func(result)) error {
 	if len(rec.Value) > p.cfg.MaxRecordBytes {
 		emit(deadLetter(p.cfg.DeadLetterTopic, rec, fmt.Errorf("%w: value is %d bytes, over the %d-byte limit", errOversizeRecord, len(rec.Value), p.cfg.MaxRecordBytes)))
 		return nil
 	}
-	decoded, err := retryRegistry(ctx, p, func() (serde.Decoded, error) { return p.decoder.Decode(rec.Value) })
+	decoded, err := p.decoder.Decode(rec.Value)
+	if errors.Is(err, serde.ErrRegistryUnavailable) {
+		return err
+	}
 	if err != nil {
-		return p.deadLetterOr(ctx, rec, err, emit)
+		emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
+		return nil
 	}
 	if err := p.batch.Add(decoded.Record); err != nil {
 		emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
@@ -154,47 +157,17 @@ func (p *processor) add(ctx context.Context, rec *kgo.Record, emit func(result))
 	// The output schema comes second so that a record with a bad feature is
 	// reported for its feature, the more specific reason.
 	outTopic := p.cfg.OutputFor(rec.Topic)
-	outID, err := retryRegistry(ctx, p, func() (uint32, error) { return p.schemas.OutputID(outTopic, decoded.Schema) })
+	outID, err := p.schemas.OutputID(outTopic, decoded.Schema)
 	if err != nil {
 		p.batch.RemoveLast()
-		return p.deadLetterOr(ctx, rec, err, emit)
+		if errors.Is(err, serde.ErrRegistryUnavailable) {
+			return err
+		}
+		emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
+		return nil
 	}
-	p.rows = append(p.rows, row{source: rec, decoded: decoded, outTopic: outTopic, outID: outID})
+	p.rows = append(p.rows, row{source: rec, decoded: decoded, outTopic: outTopic, outID: outID, emit: emit})
 	return nil
-}
-
-// deadLetterOr dead-letters a record, unless err is the context ending.
-func (p *processor) deadLetterOr(ctx context.Context, rec *kgo.Record, err error, emit func(result)) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
-	return nil
-}
-
-// retryRegistry calls f until it returns anything but
-// serde.ErrRegistryUnavailable, backing off exponentially. An unreachable
-// registry says nothing about the record, so dead-lettering it would lose a
-// good record; waiting keeps order and loses nothing.
-func retryRegistry[T any](ctx context.Context, p *processor, f func() (T, error)) (T, error) {
-	wait := p.cfg.RegistryBackoff
-	for attempt := 0; ; attempt++ {
-		v, err := f()
-		if !errors.Is(err, serde.ErrRegistryUnavailable) {
-			return v, err
-		}
-		p.metrics.registryRetries.Inc()
-		if attempt == 0 {
-			p.logger.Warn("schema registry unreachable; retrying", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			var zero T
-			return zero, ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, p.cfg.MaxRegistryBackoff)
-	}
 }
 
 // scoreJobs is the scoring stage: it runs until the jobs channel closes.
@@ -207,7 +180,7 @@ func (p *processor) scoreJobs() {
 }
 
 // idle waits until no batch is queued or being scored, so that every
-// record handed to process has been emitted. It is called between polls,
+// record handed to add has been emitted. It is called between polls,
 // when no batch is being filled.
 func (p *processor) idle(ctx context.Context) error {
 	held := make([]*model.Batch, 0, p.size)
@@ -260,10 +233,10 @@ func (p *processor) score(j job) {
 			results, err = p.model.Run(j.batch)
 		}
 		if err != nil {
-			j.emit(deadLetter(p.cfg.DeadLetterTopic, r.source, fmt.Errorf("model %s: %w", p.model.Spec().Name, err)))
+			r.emit(deadLetter(p.cfg.DeadLetterTopic, r.source, fmt.Errorf("model %s: %w", p.model.Spec().Name, err)))
 			continue
 		}
-		p.emitOutputs(job{rows: j.rows[i : i+1], emit: j.emit}, results, p.now())
+		p.emitOutputs(job{rows: j.rows[i : i+1]}, results, p.now())
 	}
 }
 
@@ -303,7 +276,7 @@ func (p *processor) emitOutputs(j job, results []model.Result, scoredAt time.Tim
 		first := len(headerSlab)
 		headerSlab, slab = appendSourceHeaders(headerSlab, slab, r.source)
 		headerSlab = append(headerSlab, kgo.RecordHeader{Key: HeaderModel, Value: p.modelHeader})
-		j.emit(result{source: r.source, out: &kgo.Record{
+		r.emit(result{source: r.source, out: &kgo.Record{
 			Topic:     r.outTopic,
 			Key:       r.source.Key,
 			Value:     value,

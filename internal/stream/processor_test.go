@@ -43,12 +43,12 @@ func BenchmarkProcess(b *testing.B) {
 	defer p.close()
 	b.ReportAllocs()
 	b.ResetTimer()
-	for i := 0; i < b.N; i += len(records) {
-		n := min(len(records), b.N-i)
-		if _, err := p.process(ctx, records[:n], emit); err != nil {
+	for i := range b.N {
+		if err := p.add(ctx, records[i%len(records)], emit); err != nil {
 			b.Fatal(err)
 		}
 	}
+	p.flush()
 	if err := p.idle(ctx); err != nil {
 		b.Fatal(err)
 	}

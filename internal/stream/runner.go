@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/serde"
 )
 
 // maxBufferedBytes bounds the results waiting for acknowledgement.
@@ -35,6 +37,23 @@ type Scorer struct {
 	assigned atomic.Int64
 	failure  atomic.Pointer[error] // first produce failure; ends the run
 	stop     context.CancelFunc    // wakes the loop when a produce fails
+
+	// heldBack are the partitions whose next record waits for the schema
+	// registry, with that record and the ones after it. Only the polling
+	// goroutine between a poll and AllowRebalance, and the group callbacks,
+	// which kgo runs outside that window, touch it.
+	heldBack map[partition]*heldPartition
+}
+
+// heldPartition is a partition paused because the schema of its next
+// record could not be fetched: the registry is unreachable. Its records
+// wait, in order, and are tried again with exponential backoff, while the
+// other partitions go on.
+type heldPartition struct {
+	records  []*kgo.Record
+	polledAt time.Time
+	backoff  time.Duration
+	retryAt  time.Time
 }
 
 // Deps are what a Scorer is built from. Kafka connection and security
@@ -61,7 +80,12 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Scorer{cfg: cfg, metrics: newMetrics(deps.Registry), logger: logger.With("component", "scorer")}
+	s := &Scorer{
+		cfg:      cfg,
+		metrics:  newMetrics(deps.Registry),
+		logger:   logger.With("component", "scorer"),
+		heldBack: map[partition]*heldPartition{},
+	}
 	s.in = newTopicCounters(s.metrics.recordsIn, cfg.Topics)
 	s.out = newTopicCounters(s.metrics.recordsOut, cfg.Topics)
 	s.proc = newProcessor(cfg, deps.Decoder, deps.Outputs, deps.Model, s.metrics, s.logger)
@@ -76,6 +100,11 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 		kgo.OnPartitionsAssigned(s.onAssigned),
 		kgo.OnPartitionsRevoked(s.onRevoked),
 		kgo.OnPartitionsLost(s.onLost),
+		// Kafka's own default rather than kgo's 5 s: a fetch that is
+		// waiting at the broker is not interrupted when a held-back
+		// partition resumes, so this bounds how long that partition's
+		// next records wait after the registry comes back.
+		kgo.FetchMaxWait(500 * time.Millisecond),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0),
 		kgo.ProducerBatchMaxBytes(MaxProduceBytes),
@@ -122,28 +151,51 @@ func (s *Scorer) loop(ctx context.Context) error {
 		if err := s.failed(); err != nil {
 			return err
 		}
-		fetches := s.client.PollRecords(ctx, pollSize)
+		fetches := s.poll(ctx, pollSize)
 		if ctx.Err() != nil {
 			s.client.AllowRebalance()
 			return s.failed()
 		}
 		fetches.EachError(func(topic string, partition int32, err error) {
-			s.logger.Warn("fetch error", "topic", topic, "partition", partition, "err", err)
+			if !errors.Is(err, context.DeadlineExceeded) { // a poll cut short to retry held partitions
+				s.logger.Warn("fetch error", "topic", topic, "partition", partition, "err", err)
+			}
 		})
+		polledAt := time.Now()
 		records := fetches.Records()
 		if len(records) < s.cfg.MaxBatch && s.cfg.MaxWait > 0 && len(records) > 0 {
 			records = s.topUp(ctx, records)
 		}
 		s.observeLag(fetches)
-		if err := s.handle(ctx, records); err != nil {
-			s.client.AllowRebalance()
+		err := s.retryHeld(ctx, polledAt)
+		if err == nil {
+			err = s.handle(ctx, records, polledAt)
+		}
+		s.client.AllowRebalance()
+		if err != nil {
 			if ctx.Err() != nil {
 				return s.failed()
 			}
 			return err
 		}
-		s.client.AllowRebalance()
 	}
+}
+
+// poll waits for records; while partitions are held back, no longer than
+// until the first of them is due to be retried.
+func (s *Scorer) poll(ctx context.Context, n int) kgo.Fetches {
+	if len(s.heldBack) > 0 {
+		due := time.Time{}
+		for _, h := range s.heldBack {
+			if due.IsZero() || h.retryAt.Before(due) {
+				due = h.retryAt
+			}
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, due)
+		defer cancel()
+	}
+	return s.client.PollRecords(ctx, n)
 }
 
 // topUp waits up to MaxWait for more records, so that a trickle is scored
@@ -155,33 +207,113 @@ func (s *Scorer) topUp(ctx context.Context, records []*kgo.Record) []*kgo.Record
 	return append(records, more.Records()...)
 }
 
-// handle scores one poll and hands every result to the producer.
-func (s *Scorer) handle(ctx context.Context, records []*kgo.Record) error {
-	if len(records) == 0 {
-		return nil
-	}
+// handle scores one poll and hands every result to the producer, one run
+// of consecutive records of a partition at a time. It fails only when ctx
+// ends.
+func (s *Scorer) handle(ctx context.Context, records []*kgo.Record, polledAt time.Time) error {
+	defer s.proc.flush()
 	for i := 0; i < len(records); {
 		j := i + 1
-		for j < len(records) && records[j].Topic == records[i].Topic {
+		for j < len(records) && partitionOf(records[j]) == partitionOf(records[i]) {
 			j++
 		}
-		s.in.add(records[i].Topic, j-i)
+		run := records[i:j]
 		i = j
+		s.in.add(run[0].Topic, len(run))
+		if h := s.heldBack[partitionOf(run[0])]; h != nil {
+			// Fetched before the partition was paused: wait behind it.
+			h.records = append(h.records, run...)
+			continue
+		}
+		held, err := s.submit(ctx, run, polledAt)
+		if len(held) > 0 {
+			s.holdBack(held, polledAt, err)
+		} else if err != nil {
+			return err
+		}
 	}
-	ticket := s.tracker.open(records)
-	handed, err := s.proc.process(ctx, records, func(res result) {
+	return nil
+}
+
+// submit hands a run of consecutive records of one partition to the
+// processor. When the registry cannot be reached for one of them, it
+// returns that record and the rest of the run, not handed on, with the
+// registry's error; when ctx ends, only ctx's error.
+func (s *Scorer) submit(ctx context.Context, run []*kgo.Record, polledAt time.Time) ([]*kgo.Record, error) {
+	seg := s.tracker.open(run, polledAt)
+	emit := func(res result) {
 		s.client.Produce(context.Background(), res.out, func(_ *kgo.Record, err error) {
-			s.acknowledged(ticket, res, err)
+			s.acknowledged(seg, res, err)
 		})
-	})
-	if handed < len(records) {
-		s.tracker.shrink(ticket, handed)
 	}
-	return err
+	for i, rec := range run {
+		err := s.proc.add(ctx, rec, emit)
+		if err == nil {
+			continue
+		}
+		s.tracker.truncate(seg, i)
+		if errors.Is(err, serde.ErrRegistryUnavailable) {
+			s.metrics.registryRetries.Inc()
+			// Copied: the run shares its array with the rest of the poll.
+			return slices.Clone(run[i:]), err
+		}
+		return nil, err
+	}
+	return nil, nil
+}
+
+// holdBack pauses a partition whose next record's schema cannot be
+// fetched, keeping that record and the ones after it, to be retried.
+func (s *Scorer) holdBack(records []*kgo.Record, polledAt time.Time, cause error) {
+	first := records[0]
+	p := partitionOf(first)
+	s.heldBack[p] = &heldPartition{
+		records:  records,
+		polledAt: polledAt,
+		backoff:  s.cfg.RegistryBackoff,
+		retryAt:  time.Now().Add(s.cfg.RegistryBackoff),
+	}
+	s.client.PauseFetchPartitions(map[string][]int32{p.topic: {p.id}})
+	s.metrics.heldBack.Set(float64(len(s.heldBack)))
+	s.logger.Warn("schema registry unreachable; holding the partition back, the others go on",
+		"topic", p.topic, "partition", p.id, "offset", first.Offset, "err", cause)
+}
+
+// retryHeld tries the held-back partitions that are due again, in order,
+// and resumes fetching each one whose records all went through.
+func (s *Scorer) retryHeld(ctx context.Context, now time.Time) error {
+	for p, h := range s.heldBack {
+		if now.Before(h.retryAt) {
+			continue
+		}
+		held, err := s.submit(ctx, h.records, h.polledAt)
+		if len(held) > 0 {
+			h.records = held
+			h.backoff = min(2*h.backoff, s.cfg.MaxRegistryBackoff)
+			h.retryAt = now.Add(h.backoff)
+			s.logger.Debug("schema registry still unreachable", "topic", p.topic, "partition", p.id, "retry_in", h.backoff, "err", err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		s.release(p)
+		s.logger.Info("schema registry reachable again; partition resumed", "topic", p.topic, "partition", p.id)
+	}
+	return nil
+}
+
+// release forgets a held-back partition and resumes fetching it. Pauses
+// outlive rebalances, so a revoked partition is released too, or it would
+// stay paused when it comes back.
+func (s *Scorer) release(p partition) {
+	delete(s.heldBack, p)
+	s.client.ResumeFetchPartitions(map[string][]int32{p.topic: {p.id}})
+	s.metrics.heldBack.Set(float64(len(s.heldBack)))
 }
 
 // acknowledged runs on the producer's goroutine for every result.
-func (s *Scorer) acknowledged(ticket *pollTicket, res result, err error) {
+func (s *Scorer) acknowledged(seg *segment, res result, err error) {
 	if errors.Is(err, kerr.MessageTooLarge) && res.out.Value != nil {
 		// The topic takes smaller records than the producer sends (its
 		// max.message.bytes is lower): dead-letter the source without its
@@ -191,7 +323,7 @@ func (s *Scorer) acknowledged(ticket *pollTicket, res result, err error) {
 		dl := deadLetter(s.cfg.DeadLetterTopic, res.source, fmt.Errorf("%s: %w", res.out.Topic, err))
 		dl.out.Value = nil
 		dl.out.Headers = append(dl.out.Headers, kgo.RecordHeader{Key: HeaderValueDropped, Value: []byte(strconv.Itoa(len(res.source.Value)))})
-		s.client.TryProduce(context.Background(), dl.out, func(_ *kgo.Record, err error) { s.acknowledged(ticket, dl, err) })
+		s.client.TryProduce(context.Background(), dl.out, func(_ *kgo.Record, err error) { s.acknowledged(seg, dl, err) })
 		return
 	}
 	if err != nil {
@@ -211,8 +343,8 @@ func (s *Scorer) acknowledged(ticket *pollTicket, res result, err error) {
 	}
 	now := time.Now()
 	s.metrics.endToEnd.Observe(now.Sub(res.source.Timestamp).Seconds())
-	s.metrics.processing.Observe(now.Sub(ticket.polledAt).Seconds())
-	s.tracker.ack(ticket)
+	s.metrics.processing.Observe(now.Sub(seg.polledAt).Seconds())
+	s.tracker.ack(seg)
 }
 
 func (s *Scorer) failed() error {
@@ -247,7 +379,7 @@ func (s *Scorer) drain(ctx context.Context, cl *kgo.Client) {
 	}
 }
 
-// abandonInFlight forgets the polls still waiting for results: once the
+// abandonInFlight forgets the records still waiting for results: once the
 // partitions move, a late acknowledgement must not mark an offset of a
 // partition another member owns. Their records will be consumed again.
 func (s *Scorer) abandonInFlight(why string, err error) {
@@ -269,6 +401,7 @@ func (s *Scorer) onAssigned(_ context.Context, _ *kgo.Client, assigned map[strin
 }
 
 func (s *Scorer) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	s.releaseHeld(revoked)
 	s.drain(ctx, cl)
 	s.forget(revoked)
 	s.logger.Info("partitions revoked", "partitions", revoked)
@@ -278,9 +411,23 @@ func (s *Scorer) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[stri
 // already own the partitions, so nothing is committed and unfinished polls
 // are forgotten; their records will be scored again by the new owner.
 func (s *Scorer) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	s.releaseHeld(lost)
 	s.tracker.reset()
 	s.forget(lost)
 	s.logger.Warn("partitions lost", "partitions", lost)
+}
+
+// releaseHeld lets go of the held-back records of partitions that are
+// leaving: they were never handed on, so nothing of them is marked, and
+// the partition's next owner consumes them.
+func (s *Scorer) releaseHeld(partitions map[string][]int32) {
+	for topic, ps := range partitions {
+		for _, id := range ps {
+			if p := (partition{topic, id}); s.heldBack[p] != nil {
+				s.release(p)
+			}
+		}
+	}
 }
 
 func (s *Scorer) forget(partitions map[string][]int32) {

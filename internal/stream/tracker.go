@@ -8,75 +8,100 @@ import (
 )
 
 // tracker turns produce acknowledgements, which arrive in any order across
-// output partitions, into commit marks that respect input order: the records
-// of a poll are marked only once every record of that poll and of every
-// earlier poll has its output or dead letter acknowledged. So a committed
-// offset never passes a record whose result is not safely in Kafka.
+// output partitions, into commit marks that respect input order: a
+// partition's offset is marked only up to the end of its oldest run of
+// records whose results are all acknowledged. So a committed offset never
+// passes a record whose result is not safely in Kafka.
+//
+// Partitions are tracked apart, so one partition held back (its schema
+// cannot be fetched while the registry is down) does not hold back the
+// commits, or the memory, of the others.
 type tracker struct {
 	mark func(...*kgo.Record)
 
 	mu      sync.Mutex
-	pending []*pollTicket // oldest first
+	pending map[partition][]*segment // per partition, oldest first
 }
 
-// pollTicket is one poll's records and how many results are unacknowledged.
-type pollTicket struct {
+// segment is a run of consecutive records of one partition, handed on
+// together, and how many of their results are unacknowledged.
+type segment struct {
+	part     partition
 	records  []*kgo.Record
 	waiting  int
 	polledAt time.Time
 }
 
+// partition identifies a topic partition.
+type partition struct {
+	topic string
+	id    int32
+}
+
+func partitionOf(r *kgo.Record) partition { return partition{r.Topic, r.Partition} }
+
 func newTracker(mark func(...*kgo.Record)) *tracker {
-	return &tracker{mark: mark}
+	return &tracker{mark: mark, pending: map[partition][]*segment{}}
 }
 
-// open registers a poll whose records will each be acknowledged once through
-// the returned ticket. A poll of no records needs no ticket.
-func (t *tracker) open(records []*kgo.Record) *pollTicket {
-	p := &pollTicket{records: records, waiting: len(records), polledAt: time.Now()}
+// open registers a run of consecutive records of one partition, each of
+// which will be acknowledged once through the returned segment.
+func (t *tracker) open(records []*kgo.Record, polledAt time.Time) *segment {
+	s := &segment{part: partitionOf(records[0]), records: records, waiting: len(records), polledAt: polledAt}
 	t.mu.Lock()
-	t.pending = append(t.pending, p)
+	t.pending[s.part] = append(t.pending[s.part], s)
 	t.mu.Unlock()
-	return p
+	return s
 }
 
-// ack records that one result of the poll is safely in Kafka, and marks
-// every leading poll that is now complete.
-func (t *tracker) ack(p *pollTicket) {
+// ack records that one result of the segment is safely in Kafka.
+func (t *tracker) ack(s *segment) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	p.waiting--
-	t.markComplete()
-}
-
-// shrink limits a poll to its first n records, when processing stopped
-// before the rest were handed on: they will not be acknowledged, and must
-// not be marked.
-func (t *tracker) shrink(p *pollTicket, n int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	p.waiting -= len(p.records) - n
-	p.records = p.records[:n]
-	t.markComplete()
-}
-
-// markComplete marks and forgets the leading complete polls. Marking under
-// the lock keeps marks in poll order even when two acknowledgements
-// complete two polls at once.
-func (t *tracker) markComplete() {
-	for len(t.pending) > 0 && t.pending[0].waiting == 0 {
-		if len(t.pending[0].records) > 0 {
-			t.mark(t.pending[0].records...)
-		}
-		t.pending[0] = nil
-		t.pending = t.pending[1:]
+	s.waiting--
+	if s.waiting == 0 {
+		t.markComplete(s.part)
 	}
 }
 
-// reset forgets every unfinished poll, after partitions are lost or a
-// drain timed out: their records will be consumed again.
+// truncate keeps only the first n records of a segment, when the rest
+// were not handed on (shutdown, or the registry went away): they will not
+// be acknowledged, and must not be marked.
+func (t *tracker) truncate(s *segment, n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s.waiting -= len(s.records) - n
+	s.records = s.records[:n]
+	t.markComplete(s.part)
+}
+
+// markComplete forgets a partition's leading complete segments and marks
+// the last record among them, which commits all of them.
+func (t *tracker) markComplete(p partition) {
+	queue := t.pending[p]
+	var last *kgo.Record
+	for len(queue) > 0 && queue[0].waiting == 0 {
+		if n := len(queue[0].records); n > 0 {
+			last = queue[0].records[n-1]
+		}
+		queue[0] = nil
+		queue = queue[1:]
+	}
+	if last != nil {
+		t.mark(last)
+	}
+	if len(queue) == 0 {
+		delete(t.pending, p)
+	} else {
+		t.pending[p] = queue
+	}
+}
+
+// reset forgets every unfinished segment, after partitions are lost or a
+// drain timed out: their records will be consumed again, and a late
+// acknowledgement must not mark an offset of a partition that moved.
 func (t *tracker) reset() {
 	t.mu.Lock()
-	t.pending = nil
+	clear(t.pending)
 	t.mu.Unlock()
 }

@@ -1,92 +1,122 @@
 package stream
 
 import (
-	"reflect"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// TestTrackerMarksOnlyCompletePollsInOrder acknowledges results out of
-// order and checks that a poll is marked only once it and every earlier
-// poll are complete.
-func TestTrackerMarksOnlyCompletePollsInOrder(t *testing.T) {
-	recs := func(offsets ...int64) []*kgo.Record {
-		out := make([]*kgo.Record, len(offsets))
-		for i, o := range offsets {
-			out[i] = &kgo.Record{Offset: o}
-		}
-		return out
+// records returns records of one partition at the given offsets.
+func records(topic string, part int32, offsets ...int64) []*kgo.Record {
+	out := make([]*kgo.Record, len(offsets))
+	for i, o := range offsets {
+		out[i] = &kgo.Record{Topic: topic, Partition: part, Offset: o}
 	}
-	var marked []int64
-	tr := newTracker(func(rs ...*kgo.Record) {
-		for _, r := range rs {
-			marked = append(marked, r.Offset)
-		}
-	})
-	first := tr.open(recs(0, 1))
-	second := tr.open(recs(2))
-	third := tr.open(recs(3, 4))
+	return out
+}
+
+// marks collects what a tracker marks, as "topic/partition@offset".
+type marks []string
+
+func (m *marks) mark(rs ...*kgo.Record) {
+	for _, r := range rs {
+		*m = append(*m, fmt.Sprintf("%s/%d@%d", r.Topic, r.Partition, r.Offset))
+	}
+}
+
+// TestTrackerMarksOnlyCompleteSegmentsInOrder acknowledges results out of
+// order and checks that a partition is marked only to the end of its
+// leading complete segments, whatever other partitions do.
+func TestTrackerMarksOnlyCompleteSegmentsInOrder(t *testing.T) {
+	var got marks
+	tr := newTracker(got.mark)
+	now := time.Now()
+	first := tr.open(records("t", 0, 0, 1), now)
+	second := tr.open(records("t", 0, 2), now)
+	third := tr.open(records("t", 0, 3, 4), now)
+	other := tr.open(records("t", 1, 0), now)
 
 	steps := []struct {
 		name   string
-		ack    *pollTicket
-		marked []int64
+		ack    *segment
+		marked marks
 	}{
-		{"second poll done, first not", second, nil},
+		{"second segment done, first not", second, nil},
 		{"half of the first", first, nil},
-		{"first done: first and second marked", first, []int64{0, 1, 2}},
-		{"half of the third", third, []int64{0, 1, 2}},
-		{"third done", third, []int64{0, 1, 2, 3, 4}},
+		{"another partition is not held up by the first", other, marks{"t/1@0"}},
+		{"first done: first and second marked", first, marks{"t/1@0", "t/0@2"}},
+		{"half of the third", third, marks{"t/1@0", "t/0@2"}},
+		{"third done", third, marks{"t/1@0", "t/0@2", "t/0@4"}},
 	}
 	for _, s := range steps {
 		tr.ack(s.ack)
-		if !reflect.DeepEqual(marked, s.marked) {
-			t.Fatalf("after %s: marked %v, want %v", s.name, marked, s.marked)
+		if !slices.Equal(got, s.marked) {
+			t.Fatalf("after %s: marked %v, want %v", s.name, got, s.marked)
 		}
 	}
 	if n := len(tr.pending); n != 0 {
-		t.Fatalf("%d polls still in flight", n)
+		t.Fatalf("%d partitions still pending", n)
 	}
 }
 
-// TestTrackerResetForgetsUnfinishedPolls checks that after partitions are
-// lost, late acknowledgements of old polls mark nothing.
-func TestTrackerResetForgetsUnfinishedPolls(t *testing.T) {
-	var marks int
-	tr := newTracker(func(rs ...*kgo.Record) { marks += len(rs) })
-	old := tr.open([]*kgo.Record{{Offset: 7}})
+// TestTrackerResetForgetsUnfinishedSegments checks that after partitions
+// are lost, late acknowledgements of old segments mark nothing.
+func TestTrackerResetForgetsUnfinishedSegments(t *testing.T) {
+	var got marks
+	tr := newTracker(got.mark)
+	old := tr.open(records("t", 0, 7, 8), time.Now())
+	tr.ack(old)
 	tr.reset()
 	tr.ack(old)
-	if marks != 0 {
-		t.Fatalf("a poll forgotten by reset was marked")
+	if len(got) != 0 {
+		t.Fatalf("a segment forgotten by reset was marked: %v", got)
 	}
-	fresh := tr.open([]*kgo.Record{{Offset: 8}})
+	fresh := tr.open(records("t", 0, 9), time.Now())
 	tr.ack(fresh)
-	if marks != 1 {
-		t.Fatalf("a poll after reset was not marked")
+	if !slices.Equal(got, marks{"t/0@9"}) {
+		t.Fatalf("after reset, marked %v, want [t/0@9]", got)
 	}
 }
 
-// TestTrackerShrinkMarksOnlyTheHandedPrefix checks a poll cut short: only
-// the records handed on are marked, once they are acknowledged.
-func TestTrackerShrinkMarksOnlyTheHandedPrefix(t *testing.T) {
-	var marked []int64
-	tr := newTracker(func(rs ...*kgo.Record) {
-		for _, r := range rs {
-			marked = append(marked, r.Offset)
-		}
-	})
-	p := tr.open([]*kgo.Record{{Offset: 0}, {Offset: 1}, {Offset: 2}, {Offset: 3}})
-	tr.ack(p)
-	tr.shrink(p, 2)
-	if len(marked) != 0 {
-		t.Fatalf("marked %v before the second handed record was acknowledged", marked)
+// TestTrackerTruncateMarksOnlyHandedRecords checks a segment cut short:
+// only the records handed on are marked, once they are acknowledged, and
+// a later segment of the partition is not held up by the rest.
+func TestTrackerTruncateMarksOnlyHandedRecords(t *testing.T) {
+	var got marks
+	tr := newTracker(got.mark)
+	seg := tr.open(records("t", 0, 0, 1, 2, 3), time.Now())
+	tr.ack(seg)
+	tr.truncate(seg, 2)
+	if len(got) != 0 {
+		t.Fatalf("marked %v before the second handed record was acknowledged", got)
 	}
-	tr.ack(p)
-	if !reflect.DeepEqual(marked, []int64{0, 1}) {
-		t.Fatalf("marked %v, want [0 1]", marked)
+	tr.ack(seg)
+	if !slices.Equal(got, marks{"t/0@1"}) {
+		t.Fatalf("marked %v, want [t/0@1]", got)
+	}
+	retried := tr.open(records("t", 0, 2, 3), time.Now())
+	tr.ack(retried)
+	tr.ack(retried)
+	if !slices.Equal(got, marks{"t/0@1", "t/0@3"}) {
+		t.Fatalf("marked %v, want [t/0@1 t/0@3]", got)
+	}
+}
+
+// TestTrackerTruncateToNothing checks that a segment of which nothing was
+// handed on marks nothing and does not hold up the next one.
+func TestTrackerTruncateToNothing(t *testing.T) {
+	var got marks
+	tr := newTracker(got.mark)
+	seg := tr.open(records("t", 0, 5), time.Now())
+	next := tr.open(records("t", 0, 6), time.Now())
+	tr.truncate(seg, 0)
+	tr.ack(next)
+	if !slices.Equal(got, marks{"t/0@6"}) {
+		t.Fatalf("marked %v, want [t/0@6]", got)
 	}
 }
 
