@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/linkedin/goavro/v2"
@@ -196,27 +197,38 @@ func (b *bench) produceBacklog(ctx context.Context, topic string, n int) error {
 		return err
 	}
 	gen := sample.NewSensors(99, 200, 0.05)
-	errs := make(chan error, 1)
+	var failed firstError
 	for range n {
 		key, value := b.frame(id, gen)
-		b.client.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: value}, func(_ *kgo.Record, err error) {
-			if err != nil {
-				select {
-				case errs <- err:
-				default:
-				}
-			}
-		})
+		b.client.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: value}, failed.promise)
 	}
 	if err := b.client.Flush(ctx); err != nil {
 		return err
 	}
-	select {
-	case err := <-errs:
+	if err := failed.get(); err != nil {
 		return fmt.Errorf("preload: %w", err)
-	default:
-		return nil
 	}
+	return nil
+}
+
+// firstError keeps the first error of many produce promises.
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstError) promise(_ *kgo.Record, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = err
+	}
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 // offer produces records at a steady rate for a while, each stamped with
@@ -228,6 +240,7 @@ func (b *bench) offer(ctx context.Context, topic string, id uint32) (int, error)
 	start := time.Now()
 	want := int(float64(b.o.rate) * b.o.rateFor.Seconds())
 	sent := 0
+	var failed firstError
 	for sent < want {
 		select {
 		case <-ctx.Done():
@@ -236,11 +249,17 @@ func (b *bench) offer(ctx context.Context, topic string, id uint32) (int, error)
 			due := min(want, int(now.Sub(start).Seconds()*float64(b.o.rate)))
 			for ; sent < due; sent++ {
 				key, value := b.frame(id, gen)
-				b.client.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: value, Timestamp: time.Now()}, nil)
+				b.client.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: value, Timestamp: time.Now()}, failed.promise)
 			}
 		}
 	}
-	return sent, b.client.Flush(ctx)
+	if err := b.client.Flush(ctx); err != nil {
+		return sent, err
+	}
+	if err := failed.get(); err != nil {
+		return sent, fmt.Errorf("offer: %w", err)
+	}
+	return sent, nil
 }
 
 func progress(format string, args ...any) {

@@ -146,9 +146,12 @@ func (v *view) show(r *kgo.Record) {
 		fmt.Fprintf(v.out, "  (cannot decode an output: %v)\n", err)
 		return
 	}
-	pred := native["prediction"].(map[string]any)
-	label := pred["label"].(map[string]any)["string"]
-	scores := pred["scores"].(map[string]any)
+	// Read with checks: the demo's models are classifiers, but a model
+	// swapped in by hand may not be, and the view must not panic on it.
+	pred, _ := native["prediction"].(map[string]any)
+	nullableLabel, _ := pred["label"].(map[string]any)
+	label := nullableLabel["string"]
+	scores, _ := pred["scores"].(map[string]any)
 	source := header(r, stream.HeaderSourceTopic) + "/" + header(r, stream.HeaderSourcePartition) + "@" + header(r, stream.HeaderSourceOffset)
 	if text, ok := native["text"].(string); ok {
 		if len(text) > 48 {
@@ -179,7 +182,11 @@ func (v *view) decode(value []byte) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return native.(map[string]any), nil
+	rec, ok := native.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("output is a %T, not a record", native)
+	}
+	return rec, nil
 }
 
 func (v *view) summary(prod *producer) {

@@ -192,6 +192,9 @@ func TestFailedAddLeavesBatchUnchanged(t *testing.T) {
 		{"float column non-finite", map[string]any{"x": 1.0, "y": math.Inf(1), "body": "spam"}, model.ErrNonFinite},
 		{"text null", map[string]any{"x": 1.0, "y": 1.0, "body": nil}, model.ErrMissingFeature},
 		{"text wrong type", map[string]any{"x": 1.0, "y": 1.0, "body": 5.0}, model.ErrWrongType},
+		{"float column an Avro map", map[string]any{"x": map[string]any{"a": 1.0, "b": 2.0}, "y": 1.0, "body": "spam"}, model.ErrWrongType},
+		{"float column an empty Avro map", map[string]any{"x": map[string]any{}, "y": 1.0, "body": "spam"}, model.ErrWrongType},
+		{"text an Avro map", map[string]any{"x": 1.0, "y": 1.0, "body": map[string]any{"a": "x", "b": "y"}}, model.ErrWrongType},
 	}
 	for _, textFirst := range []bool{false, true} {
 		t.Run(fmt.Sprintf("text first %v", textFirst), func(t *testing.T) {

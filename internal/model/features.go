@@ -96,10 +96,10 @@ func numericValue(v any) (float64, bool, error) {
 		// timestamp, it becomes milliseconds.
 		return float64(x) / float64(time.Millisecond), true, nil
 	case map[string]any:
-		for _, inner := range x {
+		if inner, ok := unionBranch(x); ok {
 			return numericValue(inner)
 		}
-		return 0, false, nil
+		return 0, false, fmt.Errorf("%w: an Avro map is not a number", ErrWrongType)
 	default:
 		return 0, false, fmt.Errorf("%w: %T is not a number", ErrWrongType, v)
 	}
@@ -113,13 +113,26 @@ func textValue(v any) (string, bool, error) {
 	case string:
 		return x, true, nil
 	case map[string]any:
-		for _, inner := range x {
+		if inner, ok := unionBranch(x); ok {
 			return textValue(inner)
 		}
-		return "", false, nil
+		return "", false, fmt.Errorf("%w: an Avro map is not text", ErrWrongType)
 	default:
 		return "", false, fmt.Errorf("%w: %T is not text", ErrWrongType, v)
 	}
+}
+
+// unionBranch returns the value of a non-null union branch, which goavro
+// decodes as a map of the branch's type name to its value. A map of any
+// other size is an Avro map field, not a union.
+func unionBranch(m map[string]any) (any, bool) {
+	if len(m) != 1 {
+		return nil, false
+	}
+	for _, v := range m {
+		return v, true
+	}
+	return nil, false
 }
 
 // AppendNumbers appends one row of a float input's columns to dst. On error

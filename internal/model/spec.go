@@ -146,6 +146,10 @@ func (s Spec) Validate() error {
 			if len(in.Fields) != 1 {
 				return bad("string input %q takes exactly one field, got %d", in.Name, len(in.Fields))
 			}
+			if in.Fields[0].Default != nil {
+				// A default is a number; a text field has no numeric stand-in.
+				return bad("string input %q: field %q cannot have a numeric default", in.Name, in.Fields[0].Field)
+			}
 		default:
 			return bad("input %q has type %q; want %q or %q", in.Name, in.Type, FloatInput, StringInput)
 		}

@@ -51,6 +51,10 @@ func TestValidate(t *testing.T) {
 		{"string input with two fields", func(s *model.Spec) {
 			s.Inputs[1].Fields = columns("note", "subject")
 		}, `string input "text" takes exactly one field, got 2`},
+		{"string input with a default", func(s *model.Spec) {
+			zero := 0.0
+			s.Inputs[1].Fields[0].Default = &zero
+		}, `string input "text": field "note" cannot have a numeric default`},
 		{"unknown input type", func(s *model.Spec) { s.Inputs[0].Type = "double" }, `input "features" has type "double"; want "float" or "string"`},
 		{"column without field", func(s *model.Spec) { s.Inputs[0].Fields[1].Field = "" }, `input "features" column 1 has no field name`},
 		{"negative max_text_bytes", func(s *model.Spec) { s.MaxTextBytes = -1 }, "max_text_bytes is negative"},

@@ -3,6 +3,7 @@ package stream
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -97,8 +98,13 @@ func (c Config) Validate() error {
 		if t == "" {
 			add("topics: empty topic name")
 		}
-		if out := c.OutputFor(t); out == t {
+		switch out := c.OutputFor(t); {
+		case out == t:
 			add("output-topic: %q would write back into its own input", out)
+		case slices.Contains(c.Topics, out):
+			add("output-topic: %q, the output of %q, is also an input topic", out, t)
+		case out == c.DeadLetterTopic:
+			add("output-topic: %q, the output of %q, is also the dead-letter topic", out, t)
 		}
 		if t == c.DeadLetterTopic {
 			add("dlq-topic: %q is also an input topic", t)

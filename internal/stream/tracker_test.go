@@ -133,6 +133,8 @@ func TestConfigValidate(t *testing.T) {
 		{"no group", func(c *Config) { c.Group = "" }, "group: a consumer group id"},
 		{"no dead-letter topic", func(c *Config) { c.DeadLetterTopic = "" }, "dlq-topic: a dead-letter topic"},
 		{"output into input", func(c *Config) { c.OutputTopic = "in" }, "would write back into its own input"},
+		{"output into another input", func(c *Config) { c.Topics = []string{"a", "b"}; c.OutputTopic = "b" }, `"b", the output of "a", is also an input topic`},
+		{"output into dead letters", func(c *Config) { c.OutputTopic = "dlq" }, "is also the dead-letter topic"},
 		{"huge batch", func(c *Config) { c.MaxBatch = 1 << 20 }, "batch-max-rows"},
 		{"negative wait", func(c *Config) { c.MaxWait = -1 }, "batch-max-wait"},
 		{"tiny records", func(c *Config) { c.MaxRecordBytes = 4 }, "max-record-bytes"},
