@@ -9,9 +9,11 @@ export ONNXRUNTIME_SHARED_LIBRARY_PATH ?= $(ORT_LIB)
 setup:
 	@scripts/setup.sh
 
-## demo: run the scorer end to end on an embedded broker and registry (Ctrl-C stops it)
+## demo: run the scorer end to end on an embedded broker and registry (Ctrl-C stops it;
+## built, not `go run`, so that a clean stop exits 0)
 demo: setup
-	$(GO) run ./cmd/demo
+	$(GO) build -o bin/demo ./cmd/demo
+	./bin/demo
 
 # Packages whose tests exercise goroutines, run again under the race detector.
 RACE_PKGS := ./internal/stream/... ./internal/scorer/... ./internal/serde/... ./internal/registry/... ./internal/embedded/...
