@@ -21,22 +21,6 @@ func newORTModel(t testing.TB, ens *Ensemble, batch int) *ortModel {
 	if err != nil {
 		t.Fatalf("ONNX: %v", err)
 	}
-	b, err := model.Marshal()
-	if err != nil {
-		t.Fatalf("Marshal: %v", err)
-	}
-	opts, err := ort.NewSessionOptions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer opts.Destroy()
-	if err := opts.SetIntraOpNumThreads(1); err != nil {
-		t.Fatal(err)
-	}
-	if err := opts.SetInterOpNumThreads(1); err != nil {
-		t.Fatal(err)
-	}
-
 	n, f := int64(batch), int64(ens.NumFeatures)
 	m := &ortModel{input: newTensor[float32](t, n, f)}
 	var names []string
@@ -48,10 +32,7 @@ func newORTModel(t testing.TB, ens *Ensemble, batch int) *ortModel {
 		m.outputs = []ort.Value{newTensor[float32](t, n, 1)}
 	}
 	t.Cleanup(m.destroy)
-	m.session, err = ort.NewDynamicAdvancedSessionWithONNXData(b, []string{InputFeatures}, names, opts)
-	if err != nil {
-		t.Fatalf("ONNX Runtime session: %v", err)
-	}
+	m.session = newORTSession(t, model, []string{InputFeatures}, names)
 	return m
 }
 
@@ -78,10 +59,8 @@ func (m *ortModel) probabilities() []float32 { return m.outputs[1].(*ort.Tensor[
 
 func (m *ortModel) variable() []float32 { return m.outputs[0].(*ort.Tensor[float32]).GetData() }
 
+// destroy frees the tensors; newORTSession frees the session.
 func (m *ortModel) destroy() {
-	if m.session != nil {
-		m.session.Destroy()
-	}
 	m.input.Destroy()
 	for _, v := range m.outputs {
 		v.Destroy()
