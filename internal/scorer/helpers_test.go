@@ -150,8 +150,20 @@ func (e *env) start(cfg scorer.Config) (*scorer.Service, func() error) {
 // the deadline passes.
 func (e *env) consumeUntil(want int, topics ...string) []*kgo.Record {
 	e.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.stack.Brokers()...), kgo.ConsumeTopics(topics...),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	return e.consumeUntilWith(nil, want, topics...)
+}
+
+// consumeCommitted is consumeUntil for a read_committed consumer: it sees
+// only results of committed transactions.
+func (e *env) consumeCommitted(want int, topics ...string) []*kgo.Record {
+	e.t.Helper()
+	return e.consumeUntilWith([]kgo.Opt{kgo.FetchIsolationLevel(kgo.ReadCommitted())}, want, topics...)
+}
+
+func (e *env) consumeUntilWith(opts []kgo.Opt, want int, topics ...string) []*kgo.Record {
+	e.t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...), kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}, opts...)...)
 	if err != nil {
 		e.t.Fatal(err)
 	}

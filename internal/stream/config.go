@@ -3,6 +3,7 @@ package stream
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -43,6 +44,21 @@ type Config struct {
 	// between retries while the schema registry is unreachable.
 	RegistryBackoff    time.Duration `yaml:"registry_backoff"`
 	MaxRegistryBackoff time.Duration `yaml:"max_registry_backoff"`
+
+	// ExactlyOnce consumes, scores and produces inside Kafka transactions:
+	// a poll's outputs, dead letters and input offsets commit together or
+	// not at all, so read_committed consumers see each input's result once.
+	ExactlyOnce bool `yaml:"exactly_once"`
+	// TransactionalID names this scorer's transactions. It must differ
+	// between scorers of a group and stay the same across a scorer's
+	// restarts, so a restarted scorer aborts its predecessor's open
+	// transaction at once instead of waiting for it to time out. Default:
+	// the group and the host name.
+	TransactionalID string `yaml:"transactional_id"`
+	// CommitInterval is how long a transaction gathers polls before it is
+	// committed: longer means fewer commits (faster), shorter means outputs
+	// visible to read_committed consumers sooner.
+	CommitInterval time.Duration `yaml:"commit_interval"`
 }
 
 // Defaults for a zero Config.
@@ -83,6 +99,13 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxRegistryBackoff == 0 {
 		c.MaxRegistryBackoff = 5 * time.Second
+	}
+	if c.ExactlyOnce && c.TransactionalID == "" {
+		host, _ := os.Hostname()
+		c.TransactionalID = c.Group + "-" + host
+	}
+	if c.CommitInterval == 0 {
+		c.CommitInterval = 100 * time.Millisecond
 	}
 	return c
 }
@@ -127,6 +150,9 @@ func (c Config) Validate() error {
 	}
 	if c.DrainTimeout <= 0 || c.DeliveryTimeout <= 0 || c.RegistryBackoff <= 0 || c.MaxRegistryBackoff < c.RegistryBackoff {
 		add("timeouts: drain, delivery and registry backoff must be positive, the longest backoff at least the first")
+	}
+	if c.CommitInterval <= 0 {
+		add("commit-interval: %v is not positive", c.CommitInterval)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrBadConfig, strings.Join(problems, "; "))

@@ -18,6 +18,7 @@ type metrics struct {
 	lag             *prometheus.GaugeVec
 	assigned        prometheus.Gauge
 	heldBack        prometheus.Gauge
+	transactions    *prometheus.CounterVec
 	modelInfo       *prometheus.GaugeVec
 }
 
@@ -92,12 +93,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "streamscore_held_back_partitions",
 			Help: "Partitions paused because a record's schema could not be fetched from the unreachable registry.",
 		}),
+		transactions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "streamscore_transactions_total",
+			Help: "Exactly-once transactions ended, by result: committed or aborted.",
+		}, []string{"result"}),
 		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "streamscore_model_info",
 			Help: "The model serving, as labels; the value is always 1.",
 		}, []string{"name", "version"}),
 	}
 	reg.MustRegister(m.recordsIn, m.recordsOut, m.deadLettered, m.registryRetries,
-		m.batchRows, m.inference, m.endToEnd, m.processing, m.lag, m.assigned, m.heldBack, m.modelInfo)
+		m.batchRows, m.inference, m.endToEnd, m.processing, m.lag, m.assigned, m.heldBack, m.transactions, m.modelInfo)
 	return m
 }

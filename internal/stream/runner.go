@@ -43,12 +43,23 @@ type Scorer struct {
 	// goroutine between a poll and AllowRebalance, and the group callbacks,
 	// which kgo runs outside that window, touch it.
 	heldBack map[partition]*heldPartition
+
+	// Exactly-once mode only: the transaction session (client is its
+	// client), what the open transaction has produced, counted into the
+	// metrics only when it commits, and whether it must abort.
+	txn      *kgo.GroupTransactSession
+	txnCount *txnCounts
+	abortTxn bool
+	backoff  time.Duration // the registry backoff of the last hold
+	lastHold time.Time
 }
 
 // heldPartition is a partition paused because the schema of its next
 // record could not be fetched: the registry is unreachable. Its records
 // wait, in order, and are tried again with exponential backoff, while the
-// other partitions go on.
+// other partitions go on. In exactly-once mode the records are not kept:
+// the transaction aborts, which rewinds the partition, and they are
+// fetched again when it resumes.
 type heldPartition struct {
 	records  []*kgo.Record
 	polledAt time.Time
@@ -92,10 +103,9 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 	spec := deps.Model.Spec()
 	s.metrics.modelInfo.WithLabelValues(spec.Name, spec.Version).Set(1)
 
-	opts := append([]kgo.Opt{
+	opts := []kgo.Opt{
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(cfg.Topics...),
-		kgo.AutoCommitMarks(), // commits only what the tracker marked
 		kgo.BlockRebalanceOnPoll(),
 		kgo.OnPartitionsAssigned(s.onAssigned),
 		kgo.OnPartitionsRevoked(s.onRevoked),
@@ -116,10 +126,31 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 		// stops the scorer without committing it, rather than retrying
 		// forever and hanging shutdown.
 		kgo.RecordDeliveryTimeout(cfg.DeliveryTimeout),
-	}, deps.KafkaOpts...)
+	}
+	if cfg.ExactlyOnce {
+		opts = append(opts,
+			kgo.TransactionalID(cfg.TransactionalID),
+			// Offsets are committed only inside transactions.
+			kgo.DisableAutoCommit(),
+			// Aborted input, from a transactional producer upstream, is
+			// not scored.
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		)
+	} else {
+		opts = append(opts, kgo.AutoCommitMarks()) // commits only what the tracker marked
+	}
+	opts = append(opts, deps.KafkaOpts...)
 	// The tracker exists before the client, whose group callbacks use it
 	// from the moment it joins.
 	s.tracker = newTracker(func(rs ...*kgo.Record) { s.client.MarkCommitRecords(rs...) })
+	if cfg.ExactlyOnce {
+		txn, err := kgo.NewGroupTransactSession(opts...)
+		if err != nil {
+			return nil, fmt.Errorf("kafka client: %w", err)
+		}
+		s.txn, s.client, s.txnCount = txn, txn.Client(), &txnCounts{}
+		return s, nil
+	}
 	client, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
@@ -138,7 +169,11 @@ func (s *Scorer) Run(ctx context.Context) error {
 	defer s.stop()
 	go s.proc.scoreJobs()
 	defer s.proc.close()
-	err := s.loop(ctx)
+	loop := s.loop
+	if s.txn != nil {
+		loop = s.loopTransactional
+	}
+	err := loop(ctx)
 	if shutdownErr := s.shutdown(); err == nil {
 		err = shutdownErr
 	}
@@ -156,11 +191,7 @@ func (s *Scorer) loop(ctx context.Context) error {
 			s.client.AllowRebalance()
 			return s.failed()
 		}
-		fetches.EachError(func(topic string, partition int32, err error) {
-			if !errors.Is(err, context.DeadlineExceeded) { // a poll cut short to retry held partitions
-				s.logger.Warn("fetch error", "topic", topic, "partition", partition, "err", err)
-			}
-		})
+		s.logFetchErrors(fetches)
 		polledAt := time.Now()
 		records := fetches.Records()
 		if len(records) < s.cfg.MaxBatch && s.cfg.MaxWait > 0 && len(records) > 0 {
@@ -222,12 +253,19 @@ func (s *Scorer) handle(ctx context.Context, records []*kgo.Record, polledAt tim
 		s.in.add(run[0].Topic, len(run))
 		if h := s.heldBack[partitionOf(run[0])]; h != nil {
 			// Fetched before the partition was paused: wait behind it.
+			if s.txn != nil {
+				s.abortTxn = true // rewinds the partition to its commit
+				return errAbort
+			}
 			h.records = append(h.records, run...)
 			continue
 		}
 		held, err := s.submit(ctx, run, polledAt)
 		if len(held) > 0 {
 			s.holdBack(held, polledAt, err)
+			if s.txn != nil {
+				return errAbort
+			}
 		} else if err != nil {
 			return err
 		}
@@ -267,12 +305,25 @@ func (s *Scorer) submit(ctx context.Context, run []*kgo.Record, polledAt time.Ti
 func (s *Scorer) holdBack(records []*kgo.Record, polledAt time.Time, cause error) {
 	first := records[0]
 	p := partitionOf(first)
-	s.heldBack[p] = &heldPartition{
+	h := &heldPartition{
 		records:  records,
 		polledAt: polledAt,
 		backoff:  s.cfg.RegistryBackoff,
 		retryAt:  time.Now().Add(s.cfg.RegistryBackoff),
 	}
+	if s.txn != nil {
+		// The records are fetched again after the abort; the backoff
+		// carries over from the last hold while the registry stays down,
+		// since the partition was released to find out.
+		h.records = nil
+		if time.Since(s.lastHold) < 2*s.backoff+time.Second {
+			h.backoff = min(2*s.backoff, s.cfg.MaxRegistryBackoff)
+			h.retryAt = time.Now().Add(h.backoff)
+		}
+		s.backoff, s.lastHold = h.backoff, time.Now()
+		s.abortTxn = true
+	}
+	s.heldBack[p] = h
 	s.client.PauseFetchPartitions(map[string][]int32{p.topic: {p.id}})
 	s.metrics.heldBack.Set(float64(len(s.heldBack)))
 	s.logger.Warn("schema registry unreachable; holding the partition back, the others go on",
@@ -284,6 +335,10 @@ func (s *Scorer) holdBack(records []*kgo.Record, polledAt time.Time, cause error
 func (s *Scorer) retryHeld(ctx context.Context, now time.Time) error {
 	for p, h := range s.heldBack {
 		if now.Before(h.retryAt) {
+			continue
+		}
+		if s.txn != nil {
+			s.release(p) // its records come again from the broker
 			continue
 		}
 		held, err := s.submit(ctx, h.records, h.polledAt)
@@ -336,9 +391,12 @@ func (s *Scorer) acknowledged(seg *segment, res result, err error) {
 		}
 		return
 	}
-	if res.reason == "" {
+	switch {
+	case s.txnCount != nil:
+		s.txnCount.add(res) // counted if the transaction commits
+	case res.reason == "":
 		s.out.add(res.source.Topic, 1)
-	} else {
+	default:
 		s.metrics.deadLettered.WithLabelValues(res.reason).Inc()
 	}
 	now := time.Now()
@@ -390,7 +448,11 @@ func (s *Scorer) abandonInFlight(why string, err error) {
 // shutdown leaves the group. Leaving revokes every partition, and
 // onRevoked drains and commits: one drain, bounded by DrainTimeout.
 func (s *Scorer) shutdown() error {
-	s.client.Close()
+	if s.txn != nil {
+		s.txn.Close()
+	} else {
+		s.client.Close()
+	}
 	return s.failed()
 }
 
@@ -402,7 +464,12 @@ func (s *Scorer) onAssigned(_ context.Context, _ *kgo.Client, assigned map[strin
 
 func (s *Scorer) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
 	s.releaseHeld(revoked)
-	s.drain(ctx, cl)
+	// A transaction never spans a rebalance (it ends before the loop
+	// allows one), so in exactly-once mode there is nothing to drain and
+	// no offset to commit outside a transaction.
+	if s.txn == nil {
+		s.drain(ctx, cl)
+	}
 	s.forget(revoked)
 	s.logger.Info("partitions revoked", "partitions", revoked)
 }
