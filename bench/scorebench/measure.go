@@ -108,6 +108,38 @@ func (b *bench) watch(ctx context.Context, topic string, want int, proc *process
 	}
 }
 
+// watchCommitted is watch for an exactly-once scorer: it polls the
+// scorer's committed-output count every 20 ms.
+func (b *bench) watchCommitted(ctx context.Context, want int, proc *process) (measurement, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	var m measurement
+	var first time.Time
+	var firstCPU, firstBrokerCPU time.Duration
+	firstCount := 0
+	for {
+		seen, err := scrapeOutputs(proc.httpAddr)
+		if err != nil && !first.IsZero() {
+			return m, err
+		}
+		now := time.Now()
+		if seen > 0 && first.IsZero() {
+			first, firstCPU, firstBrokerCPU, firstCount = now, proc.cpu(), b.stack.cpu(), seen
+		}
+		if seen >= want {
+			m.wall, m.records = now.Sub(first), seen-firstCount
+			m.cpu, m.brokerCPU = proc.cpu()-firstCPU, b.stack.cpu()-firstBrokerCPU
+			m.peakRSS = proc.peakRSS()
+			return m, nil
+		}
+		select {
+		case <-ctx.Done():
+			return m, fmt.Errorf("exactly-once scorer: %d of %d records committed before the deadline", seen, want)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // consumeLatencies reads want outputs, recording for each the time from
 // its input's creation (outputs keep the input's timestamp) to now.
 func (b *bench) consumeLatencies(ctx context.Context, topic string, want int, proc *process) (measurement, error) {
@@ -138,16 +170,18 @@ func (b *bench) consumeLatencies(ctx context.Context, topic string, want int, pr
 }
 
 // scorer starts the Go scorer on a topic.
-func (b *bench) scorer(ctx context.Context, topic, group, output, logName string) (*process, error) {
+func (b *bench) scorer(ctx context.Context, topic, group, output, logName string, extra ...string) (*process, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	p, _, err := start(ctx, filepath.Join(b.dir, logName), b.scorerBin,
+	args := append([]string{
 		"-brokers", b.brokers[0], "-registry-url", b.registryURL,
 		"-topics", topic, "-group", group, "-output-topic", output, "-dlq-topic", "bench.dlq",
-		"-model", b.modelPath, "-http-addr", addr, "-log-level", "warn", "-pprof="+strconv.FormatBool(b.o.profile != ""))
+		"-model", b.modelPath, "-http-addr", addr, "-log-level", "warn", "-pprof=" + strconv.FormatBool(b.o.profile != ""),
+	}, extra...)
+	p, _, err := start(ctx, filepath.Join(b.dir, logName), b.scorerBin, args...)
 	if p != nil {
 		p.httpAddr = addr
 	}
@@ -185,6 +219,26 @@ func (b *bench) goBacklog(ctx context.Context, i int) (measurement, error) {
 	}
 	defer p.stop()
 	m, err := b.watch(ctx, output, b.o.records, p, false)
+	if err != nil {
+		return m, err
+	}
+	m.processing, err = scrapeProcessing(p.httpAddr)
+	return m, err
+}
+
+// goExactlyOnce drains the backlog with the scorer in exactly-once mode.
+// Its output topic's end offset counts records of open transactions and
+// transaction markers, so progress is read from the scorer's own count of
+// committed outputs instead.
+func (b *bench) goExactlyOnce(ctx context.Context, i int) (measurement, error) {
+	n := strconv.Itoa(i)
+	p, err := b.scorer(ctx, backlogTopic, "go-eos-"+n, "bench.go.eos."+n, "scorer-eos-"+n+".log",
+		"-exactly-once", "-transactional-id", "bench-eos-"+n)
+	if err != nil {
+		return measurement{}, err
+	}
+	defer p.stop()
+	m, err := b.watchCommitted(ctx, b.o.records, p)
 	if err != nil {
 		return m, err
 	}

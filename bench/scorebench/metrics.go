@@ -13,15 +13,9 @@ import (
 // scrapeProcessing reads the scorer's streamscore_processing_seconds
 // histogram and estimates its p50 and p99.
 func scrapeProcessing(addr string) ([2]time.Duration, error) {
-	resp, err := http.Get("http://" + addr + "/metrics")
+	families, err := scrape(addr)
 	if err != nil {
-		return [2]time.Duration{}, fmt.Errorf("scrape scorer metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return [2]time.Duration{}, fmt.Errorf("parse scorer metrics: %w", err)
+		return [2]time.Duration{}, err
 	}
 	f, ok := families["streamscore_processing_seconds"]
 	if !ok || len(f.GetMetric()) == 0 {
@@ -29,6 +23,34 @@ func scrapeProcessing(addr string) ([2]time.Duration, error) {
 	}
 	h := f.GetMetric()[0].GetHistogram()
 	return [2]time.Duration{quantile(h, 0.50), quantile(h, 0.99)}, nil
+}
+
+// scrapeOutputs reads the scorer's streamscore_records_out_total, summed
+// over topics. In exactly-once mode it counts committed outputs only.
+func scrapeOutputs(addr string) (int, error) {
+	families, err := scrape(addr)
+	if err != nil {
+		return 0, err
+	}
+	total := 0.0
+	for _, m := range families["streamscore_records_out_total"].GetMetric() {
+		total += m.GetCounter().GetValue()
+	}
+	return int(total), nil
+}
+
+func scrape(addr string) (map[string]*dto.MetricFamily, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, fmt.Errorf("scrape scorer metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("parse scorer metrics: %w", err)
+	}
+	return families, nil
 }
 
 // quantile interpolates linearly inside the bucket that holds the q-th

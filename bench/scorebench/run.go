@@ -72,6 +72,10 @@ func run(ctx context.Context, o options) error {
 	if rep.goFull, err = b.repeat(ctx, func(i int) (measurement, error) { return b.goBacklog(ctx, i) }); err != nil {
 		return err
 	}
+	progress("full speed: streamscore exactly-once, %d runs of %d records", o.runs, o.records)
+	if rep.goEOS, err = b.repeat(ctx, func(i int) (measurement, error) { return b.goExactlyOnce(ctx, i) }); err != nil {
+		return err
+	}
 	progress("fixed rate: streamscore at %d records/s for %v", o.rate, o.rateFor)
 	if rep.goRate, err = b.goFixedRate(ctx); err != nil {
 		return err
