@@ -47,16 +47,22 @@ type env struct {
 // schema under topic's subject and trains a small sensor model.
 func newEnv(t *testing.T, topic string) *env {
 	t.Helper()
-	stack, err := embedded.Start(embedded.Config{Partitions: 3})
+	return newEnvWith(t, embedded.Config{Partitions: 3})
+}
+
+// newEnvWith is newEnv on a stack configured by cfg.
+func newEnvWith(t *testing.T, cfg embedded.Config) *env {
+	t.Helper()
+	stack, err := embedded.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stack.Close() })
 	e := &env{t: t, stack: stack, registry: srclient.NewSchemaRegistryClient(stack.RegistryURL())}
 	e.registry.CodecCreationEnabled(false)
-	cfg := train.DefaultConfig()
-	cfg.NumTrees, cfg.MaxDepth = 20, 4
-	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec("sensor-anomaly", "7"), cfg, 4000)
+	trainCfg := train.DefaultConfig()
+	trainCfg.NumTrees, trainCfg.MaxDepth = 20, 4
+	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec("sensor-anomaly", "7"), trainCfg, 4000)
 	if err != nil {
 		t.Fatal(err)
 	}

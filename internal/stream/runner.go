@@ -115,6 +115,11 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 		// partition resumes, so this bounds how long that partition's
 		// next records wait after the registry comes back.
 		kgo.FetchMaxWait(500 * time.Millisecond),
+		// After a broker fault (a moved leader or coordinator), franz-go
+		// refreshes metadata at most this often; its 5 s default made each
+		// fault cost 5-20 s of stalled scoring in TestBrokerFaultsAndRebalancesLoseNothing,
+		// 1 s costs 1-4 s.
+		kgo.MetadataMinAge(time.Second),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0),
 		kgo.ProducerBatchMaxBytes(MaxProduceBytes),
