@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -281,11 +283,38 @@ func newResultCounter(t *testing.T, e *env, readCommitted bool, topics ...string
 // waitDistinct waits until n inputs have a result.
 func (rc *resultCounter) waitDistinct(n int, after string) {
 	rc.t.Helper()
-	waitFor(rc.t, fmt.Sprintf("%d inputs have results after: %s", n, after), func() bool {
+	rc.waitFor(func(sources map[string]bool) bool { return len(sources) >= n },
+		fmt.Sprintf("%d inputs have results after: %s", n, after))
+}
+
+// waitFor waits until cond holds of the inputs that have results.
+func (rc *resultCounter) waitFor(cond func(sources map[string]bool) bool, what string) {
+	rc.t.Helper()
+	waitFor(rc.t, what, func() bool {
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
-		return len(rc.sources) >= n
+		return cond(rc.sources)
 	})
+}
+
+// snapshot copies the inputs that have results.
+func (rc *resultCounter) snapshot() map[string]bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return maps.Clone(rc.sources)
+}
+
+// countPartitions counts the inputs of the given partitions of topic.
+func countPartitions(sources map[string]bool, topic string, partitions ...int32) int {
+	n := 0
+	for src := range sources {
+		for _, p := range partitions {
+			if strings.HasPrefix(src, fmt.Sprintf("%s/%d@", topic, p)) {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // report logs one line of the fault table, and appends it to the file

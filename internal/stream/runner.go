@@ -316,12 +316,13 @@ func (s *Scorer) holdBack(records []*kgo.Record, polledAt time.Time, cause error
 		backoff:  s.cfg.RegistryBackoff,
 		retryAt:  time.Now().Add(s.cfg.RegistryBackoff),
 	}
+	stillDown := false
 	if s.txn != nil {
 		// The records are fetched again after the abort; the backoff
 		// carries over from the last hold while the registry stays down,
 		// since the partition was released to find out.
 		h.records = nil
-		if time.Since(s.lastHold) < 2*s.backoff+time.Second {
+		if stillDown = time.Since(s.lastHold) < 2*s.backoff+time.Second; stillDown {
 			h.backoff = min(2*s.backoff, s.cfg.MaxRegistryBackoff)
 			h.retryAt = time.Now().Add(h.backoff)
 		}
@@ -331,8 +332,12 @@ func (s *Scorer) holdBack(records []*kgo.Record, polledAt time.Time, cause error
 	s.heldBack[p] = h
 	s.client.PauseFetchPartitions(map[string][]int32{p.topic: {p.id}})
 	s.metrics.heldBack.Set(float64(len(s.heldBack)))
-	s.logger.Warn("schema registry unreachable; holding the partition back, the others go on",
-		"topic", p.topic, "partition", p.id, "offset", first.Offset, "err", cause)
+	log := s.logger.Warn
+	if stillDown {
+		log = s.logger.Debug
+	}
+	log("schema registry unreachable; holding the partition back, the others go on",
+		"topic", p.topic, "partition", p.id, "offset", first.Offset, "retry_in", h.backoff, "err", cause)
 }
 
 // retryHeld tries the held-back partitions that are due again, in order,
