@@ -34,6 +34,11 @@ type Config struct {
 	// live heap is small and its allocation rate high, so Go's default of
 	// 100 collects so often that it costs about 15% of the CPU.
 	GCPercent int `yaml:"gc_percent"`
+	// MemoryLimitMB is Go's soft memory limit (GOMEMLIMIT), applied by
+	// cmd/scorer unless GOMEMLIMIT is set; 0 means none. Near the limit the
+	// collector runs as often as it must, whatever GCPercent says: set it
+	// below the container's limit.
+	MemoryLimitMB int `yaml:"memory_limit_mb"`
 
 	HTTPAddr string `yaml:"http_addr"`
 	// Pprof serves Go's profiler under /debug/pprof on the HTTP address.
@@ -128,6 +133,9 @@ func (c Config) Validate() error {
 	if c.Model.Threads < 1 {
 		errs = append(errs, fmt.Errorf("ort-threads: %d is not a positive count", c.Model.Threads))
 	}
+	if c.MemoryLimitMB < 0 {
+		errs = append(errs, fmt.Errorf("memory-limit-mb: %d is negative", c.MemoryLimitMB))
+	}
 	if c.GCPercent < 0 {
 		errs = append(errs, fmt.Errorf("gc-percent: %d is negative", c.GCPercent))
 	}
@@ -219,6 +227,7 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.BoolVar(&cfg.CreateTopics, "create-topics", cfg.CreateTopics, "create missing output and dead-letter topics at start")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of /healthz, /readyz and /metrics")
 	fs.IntVar(&cfg.GCPercent, "gc-percent", cfg.GCPercent, "Go GC target percentage, unless GOGC is set")
+	fs.IntVar(&cfg.MemoryLimitMB, "memory-limit-mb", cfg.MemoryLimitMB, "Go soft memory limit in MiB, unless GOMEMLIMIT is set (0: none); set it below the container's limit")
 	fs.BoolVar(&cfg.Pprof, "pprof", cfg.Pprof, "serve Go's profiler under /debug/pprof")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")

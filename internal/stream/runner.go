@@ -18,8 +18,10 @@ import (
 	"github.com/streamscore/streamscore/internal/serde"
 )
 
-// maxBufferedBytes bounds the results waiting for acknowledgement.
-const maxBufferedBytes = 256 << 20
+// maxBufferedBytes bounds the results waiting for acknowledgement: more
+// than a second of output at full speed, little enough that a burst of
+// large records cannot grow the heap far (TestSlowModelUnderBurstStaysBounded).
+const maxBufferedBytes = 64 << 20
 
 // Scorer consumes the input topics as a group member, scores every record
 // and produces its output or dead letter, at least once: an input offset is
