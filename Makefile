@@ -36,6 +36,15 @@ fuzz: setup
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./internal/serde/
 	$(GO) test -run '^$$' -fuzz FuzzRegisterBody -fuzztime 30s ./internal/registry/
 
+## chaos: fault-injection tests, each checked offset by offset, about 6 minutes: the scorer
+## killed with SIGKILL and the broker restarted (real processes), the registry down for 30 s,
+## a slow model under a burst. CHAOS_REPORT=FILE appends the outcomes, CHAOS_SEED replays a
+## fault schedule (see internal/chaos/doc.go). The kfake fault tests run in `make test`.
+.PHONY: chaos
+chaos: setup
+	$(GO) test -tags chaos -count=1 -timeout 25m -v ./internal/chaos/
+	$(GO) test -tags chaos -count=1 -timeout 10m -v -run 'TestRegistryDownThirtySeconds|TestSlowModelUnderBurstStaysBounded' ./internal/scorer/
+
 ## lint: gofmt and go vet
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -213,10 +213,9 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.DurationVar(&s.MaxWait, "batch-max-wait", s.MaxWait, "how long a partial batch waits for more records")
 	fs.IntVar(&s.MaxRecordBytes, "max-record-bytes", s.MaxRecordBytes, "largest input value scored; larger ones are dead-lettered")
 	fs.DurationVar(&s.DrainTimeout, "drain-timeout", s.DrainTimeout, "how long shutdown and rebalances wait for in-flight results")
-	fs.DurationVar(&s.DeliveryTimeout, "delivery-timeout", s.DeliveryTimeout, "how long a result may wait to be produced before the scorer stops, uncommitted")
 	fs.BoolVar(&s.ExactlyOnce, "exactly-once", s.ExactlyOnce, "score inside Kafka transactions: results and input offsets commit together")
 	fs.StringVar(&s.TransactionalID, "transactional-id", s.TransactionalID, "exactly-once: this scorer's transactional id, unique in the group and stable across its restarts (default: group-hostname)")
-	fs.DurationVar(&s.CommitInterval, "commit-interval", s.CommitInterval, "exactly-once: how long one transaction gathers records before it commits")
+	fs.DurationVar(&s.CommitInterval, "commit-interval", s.CommitInterval, "how often offsets commit; exactly-once: how long a transaction gathers records (0: 100ms exactly-once, 1s at least once)")
 
 	fs.StringVar(&cfg.Model.Path, "model", cfg.Model.Path, "ONNX model file")
 	fs.StringVar(&cfg.Model.SpecPath, "model-spec", cfg.Model.SpecPath, "JSON feature mapping, for models without streamscore.spec metadata")

@@ -320,7 +320,8 @@ func countPartitions(sources map[string]bool, topic string, partitions ...int32)
 // report logs one line of the fault table, and appends it to the file
 // named by CHAOS_REPORT, for docs/reliability.md.
 func report(t *testing.T, fault, mode string, in, out, dlq, duplicated, lost int) {
-	line := fmt.Sprintf("| %s | %s | %d | %d | %d | %d | %d |", fault, mode, in, out, dlq, duplicated, lost)
+	// The format of internal/chaos's report, so that one file collects both.
+	line := fmt.Sprintf("%s | %s | %d | %d | %d | %d | %d", fault, mode, in, out, dlq, duplicated, lost)
 	t.Log(line)
 	if path := os.Getenv("CHAOS_REPORT"); path != "" {
 		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linkedin/goavro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -304,5 +305,31 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestScoresAnOldBacklog scores records stamped hours ago, as a backlog
+// left by an outage is: franz-go's delivery timeout counts from a record's
+// timestamp, which outputs keep, so a scorer with one set failed every
+// such result before sending it (found by the kill -9 chaos test).
+func TestScoresAnOldBacklog(t *testing.T) {
+	const topic, n = "old", 500
+	e := newEnv(t, topic)
+	id, codec := e.register(topic+"-value", sensorSchema)
+	gen := sample.NewSensors(8, 20, 0.05)
+	stamped := time.Now().Add(-3 * time.Hour)
+	var records []*kgo.Record
+	for range n {
+		rec, _ := gen.Next()
+		records = append(records, &kgo.Record{Topic: topic, Value: frame(t, id, codec, rec), Timestamp: stamped})
+	}
+	e.produce(records...)
+	_, stop := e.start(e.config(topic))
+	outputs := e.consumeUntil(n, topic+".scored")
+	if err := stop(); err != nil {
+		t.Fatalf("scorer run: %v", err)
+	}
+	if got := outputs[0].Timestamp; !got.Equal(stamped.Truncate(time.Millisecond)) {
+		t.Errorf("output timestamp %v, want the input's %v", got, stamped)
 	}
 }

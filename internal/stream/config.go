@@ -36,10 +36,6 @@ type Config struct {
 	// DrainTimeout bounds how long shutdown and rebalances wait for
 	// in-flight records to be acknowledged before committing.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
-	// DeliveryTimeout bounds how long a result may wait to be produced;
-	// past it the scorer stops, uncommitted, and its records are consumed
-	// again after a restart.
-	DeliveryTimeout time.Duration `yaml:"delivery_timeout"`
 	// RegistryBackoff is the first and MaxRegistryBackoff the longest wait
 	// between retries while the schema registry is unreachable.
 	RegistryBackoff    time.Duration `yaml:"registry_backoff"`
@@ -55,9 +51,12 @@ type Config struct {
 	// transaction at once instead of waiting for it to time out. Default:
 	// the group and the host name.
 	TransactionalID string `yaml:"transactional_id"`
-	// CommitInterval is how long a transaction gathers polls before it is
-	// committed: longer means fewer commits (faster), shorter means outputs
-	// visible to read_committed consumers sooner.
+	// CommitInterval is, exactly once, how long a transaction gathers
+	// polls before it commits: longer means fewer commits (faster), shorter
+	// means outputs visible to read_committed consumers sooner. At least
+	// once, it is how often the acknowledged offsets are committed: what a
+	// crash makes the scorer repeat. Zero means 100 ms exactly once, 1 s at
+	// least once.
 	CommitInterval time.Duration `yaml:"commit_interval"`
 }
 
@@ -91,9 +90,6 @@ func (c Config) WithDefaults() Config {
 	if c.DrainTimeout == 0 {
 		c.DrainTimeout = 30 * time.Second
 	}
-	if c.DeliveryTimeout == 0 {
-		c.DeliveryTimeout = 2 * time.Minute
-	}
 	if c.RegistryBackoff == 0 {
 		c.RegistryBackoff = 100 * time.Millisecond
 	}
@@ -104,10 +100,19 @@ func (c Config) WithDefaults() Config {
 		host, _ := os.Hostname()
 		c.TransactionalID = c.Group + "-" + host
 	}
-	if c.CommitInterval == 0 {
-		c.CommitInterval = 100 * time.Millisecond
-	}
 	return c
+}
+
+// commitInterval is CommitInterval or its default for the mode.
+func (c Config) commitInterval() time.Duration {
+	switch {
+	case c.CommitInterval > 0:
+		return c.CommitInterval
+	case c.ExactlyOnce:
+		return 100 * time.Millisecond
+	default:
+		return time.Second
+	}
 }
 
 // Validate reports every problem at once, each naming its setting.
@@ -148,11 +153,11 @@ func (c Config) Validate() error {
 	if c.MaxRecordBytes < 5 || c.MaxRecordBytes > DefaultMaxRecordBytes {
 		add("max-record-bytes: %d is outside 5..%d (outputs must fit a %d-byte produce)", c.MaxRecordBytes, DefaultMaxRecordBytes, MaxProduceBytes)
 	}
-	if c.DrainTimeout <= 0 || c.DeliveryTimeout <= 0 || c.RegistryBackoff <= 0 || c.MaxRegistryBackoff < c.RegistryBackoff {
-		add("timeouts: drain, delivery and registry backoff must be positive, the longest backoff at least the first")
+	if c.DrainTimeout <= 0 || c.RegistryBackoff <= 0 || c.MaxRegistryBackoff < c.RegistryBackoff {
+		add("timeouts: drain and registry backoff must be positive, the longest backoff at least the first")
 	}
-	if c.CommitInterval <= 0 {
-		add("commit-interval: %v is not positive", c.CommitInterval)
+	if c.CommitInterval < 0 {
+		add("commit-interval: %v is negative", c.CommitInterval)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrBadConfig, strings.Join(problems, "; "))

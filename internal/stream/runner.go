@@ -129,10 +129,12 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 		// records: when the output is slow, Produce blocks, the pipeline
 		// fills and polling stops.
 		kgo.MaxBufferedBytes(maxBufferedBytes),
-		// A result that cannot be delivered for this long fails, which
-		// stops the scorer without committing it, rather than retrying
-		// forever and hanging shutdown.
-		kgo.RecordDeliveryTimeout(cfg.DeliveryTimeout),
+		// No kgo.RecordDeliveryTimeout: franz-go measures it from the
+		// record's timestamp, and outputs keep their input's, so every
+		// result of an input older than the timeout would fail at once
+		// (a backlog after an outage would stop the scorer for good).
+		// Retriable errors are retried until they pass; shutdown is
+		// bounded by the drain timeout instead.
 	}
 	if cfg.ExactlyOnce {
 		opts = append(opts,
@@ -144,7 +146,13 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		)
 	} else {
-		opts = append(opts, kgo.AutoCommitMarks()) // commits only what the tracker marked
+		opts = append(opts,
+			kgo.AutoCommitMarks(), // commits only what the tracker marked
+			// kgo's 5 s default made a scorer killed within seconds of
+			// starting repeat all it had done; 1 s bounds that for one
+			// commit request a second.
+			kgo.AutoCommitInterval(cfg.commitInterval()),
+		)
 	}
 	opts = append(opts, deps.KafkaOpts...)
 	// The tracker exists before the client, whose group callbacks use it

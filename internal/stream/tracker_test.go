@@ -139,7 +139,7 @@ func TestConfigValidate(t *testing.T) {
 		{"negative wait", func(c *Config) { c.MaxWait = -1 }, "batch-max-wait"},
 		{"tiny records", func(c *Config) { c.MaxRecordBytes = 4 }, "max-record-bytes"},
 		{"backoff upside down", func(c *Config) { c.MaxRegistryBackoff = c.RegistryBackoff / 2 }, "the longest backoff at least the first"},
-		{"no delivery timeout", func(c *Config) { c.DeliveryTimeout = -1 }, "delivery"},
+		{"no drain timeout", func(c *Config) { c.DrainTimeout = -1 }, "drain"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -62,7 +62,7 @@ func (s *Scorer) loopTransactional(ctx context.Context) error {
 // fillTransaction hands the first poll's records on, then keeps polling
 // until CommitInterval has passed since the transaction began.
 func (s *Scorer) fillTransaction(ctx context.Context, fetches kgo.Fetches) error {
-	deadline := time.Now().Add(s.cfg.CommitInterval)
+	deadline := time.Now().Add(s.cfg.commitInterval())
 	for {
 		s.observeLag(fetches)
 		if err := s.handle(ctx, fetches.Records(), time.Now()); err != nil {
