@@ -80,46 +80,27 @@ func (b *bench) watch(ctx context.Context, topic string, want int, proc *process
 	if withLatency {
 		return b.consumeLatencies(ctx, topic, want, proc)
 	}
-	var m measurement
-	var first time.Time
-	var firstCPU, firstBrokerCPU time.Duration
-	firstCount := 0
-	for {
+	return b.watchCount(ctx, want, proc, func() (int, error) {
 		ends, err := b.admin.ListEndOffsets(ctx, topic)
 		if err != nil {
-			return m, fmt.Errorf("%s: %w", topic, err)
+			return 0, fmt.Errorf("%s: %w", topic, err)
 		}
-		now, seen := time.Now(), 0
+		seen := 0
 		ends.Each(func(o kadm.ListedOffset) { seen += int(o.Offset) })
-		if seen > 0 && first.IsZero() {
-			first, firstCPU, firstBrokerCPU, firstCount = now, proc.cpu(), b.stack.cpu(), seen
-		}
-		if seen >= want {
-			m.wall, m.records = now.Sub(first), seen-firstCount
-			m.cpu, m.brokerCPU = proc.cpu()-firstCPU, b.stack.cpu()-firstBrokerCPU
-			m.peakRSS = proc.peakRSS()
-			return m, nil
-		}
-		select {
-		case <-ctx.Done():
-			return m, fmt.Errorf("%s: %d of %d records before the deadline", topic, seen, want)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+		return seen, nil
+	})
 }
 
-// watchCommitted is watch for an exactly-once scorer: it polls the
-// scorer's committed-output count every 20 ms.
-func (b *bench) watchCommitted(ctx context.Context, want int, proc *process) (measurement, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancel()
+// watchCount polls count every 20 ms until it reaches want. The window
+// opens at the first nonzero count.
+func (b *bench) watchCount(ctx context.Context, want int, proc *process, count func() (int, error)) (measurement, error) {
 	var m measurement
 	var first time.Time
 	var firstCPU, firstBrokerCPU time.Duration
 	firstCount := 0
 	for {
-		seen, err := scrapeOutputs(proc.httpAddr)
-		if err != nil && !first.IsZero() {
+		seen, err := count()
+		if err != nil {
 			return m, err
 		}
 		now := time.Now()
@@ -134,10 +115,26 @@ func (b *bench) watchCommitted(ctx context.Context, want int, proc *process) (me
 		}
 		select {
 		case <-ctx.Done():
-			return m, fmt.Errorf("exactly-once scorer: %d of %d records committed before the deadline", seen, want)
+			return m, fmt.Errorf("%d of %d records before the deadline", seen, want)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// watchCommitted is watch for an exactly-once scorer: it polls the
+// scorer's count of committed outputs.
+func (b *bench) watchCommitted(ctx context.Context, want int, proc *process) (measurement, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	reached := false
+	return b.watchCount(ctx, want, proc, func() (int, error) {
+		n, err := scrapeOutputs(proc.httpAddr)
+		if err != nil && !reached {
+			return 0, nil // not listening yet: nothing committed
+		}
+		reached = true
+		return n, err
+	})
 }
 
 // consumeLatencies reads want outputs, recording for each the time from

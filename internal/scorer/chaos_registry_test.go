@@ -3,7 +3,6 @@
 package scorer_test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 )
@@ -67,18 +66,7 @@ func TestRegistryDownThirtySeconds(t *testing.T) {
 			}
 
 			outputs, dlq := o.readAllCommitted(results[0]), o.readAllCommitted(results[1])
-			seen := bySource(outputs, dlq)
-			lost, duplicated := 0, 0
-			for p, end := range o.endOffsets(o.topic) {
-				for off := range end {
-					switch c := seen[fmt.Sprintf("%s/%d@%d", o.topic, p, off)]; {
-					case c == 0:
-						lost++
-					case c > 1:
-						duplicated += c - 1
-					}
-				}
-			}
+			lost, duplicated := o.tally(o.topic, outputs, dlq)
 			report(t, "registry down 30 s (unknown id in partition 0)", mode, in, len(outputs), len(dlq), duplicated, lost)
 			if lost > 0 || len(dlq) > 0 {
 				t.Fatalf("%d inputs lost, %d dead-lettered", lost, len(dlq))

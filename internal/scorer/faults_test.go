@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,14 +70,14 @@ func runFaults(t *testing.T, exactlyOnce bool) {
 	// Each step produces a chunk, injects one fault while the chunk is
 	// being scored, and waits until every input so far has a result.
 	first := startScorer()
-	var second func() error
+	var second, third func() error
 	var failedProduces, droppedFetches atomic.Int32
 	steps := []struct {
 		fault string
 		do    func()
 	}{
 		{"failed produces (NOT_LEADER_FOR_PARTITION on every 3rd produce of results)", func() { failProduces(cluster, e.topicIDs(results), 3, 30, &failedProduces) }},
-		{"fetch connections dropped", func() { dropFetches(cluster, 2, 10, &droppedFetches) }},
+		{"fetch connections dropped", func() { dropFetches(cluster, e.topicIDs([]string{topic}), 2, 10, &droppedFetches) }},
 		{"group and transaction coordinators moved", cluster.RehashCoordinators},
 		{"a second scorer joins", func() { second = startScorer() }},
 		{"leaders of the result partitions moved", func() { moveLeaders(t, cluster, results) }},
@@ -89,7 +90,7 @@ func runFaults(t *testing.T, exactlyOnce bool) {
 			cluster.RehashCoordinators()
 			failProduces(cluster, e.topicIDs(results), 2, 20, &failedProduces)
 		}},
-		{"a third scorer joins", func() { startScorer() }},
+		{"a third scorer joins", func() { third = startScorer() }},
 	}
 	for _, s := range steps {
 		start := time.Now()
@@ -98,32 +99,21 @@ func runFaults(t *testing.T, exactlyOnce bool) {
 		progress.waitDistinct(produced, s.fault)
 		t.Logf("%-70s scored in %v", s.fault, time.Since(start).Round(time.Millisecond))
 	}
-	if err := second(); err != nil {
-		t.Errorf("second scorer: %v", err)
+	for i, stop := range []func() error{second, third} {
+		if err := stop(); err != nil {
+			t.Errorf("scorer %d: %v", i+2, err)
+		}
 	}
 	if failedProduces.Load() == 0 || droppedFetches.Load() == 0 {
 		t.Fatalf("faults not injected: %d produces failed, %d fetches dropped", failedProduces.Load(), droppedFetches.Load())
 	}
 	t.Logf("injected: %d failed produces, %d dropped fetch connections", failedProduces.Load(), droppedFetches.Load())
 
-	// Every scorer still running is stopped by the test's cleanup; the
-	// count below only needs what was committed, behind the fences.
 	var all [][]*kgo.Record
 	for _, topic := range results {
 		all = append(all, e.readAllCommitted(topic))
 	}
-	seen := bySource(all...)
-	lost, duplicated := 0, 0
-	for p, end := range e.endOffsets(topic) {
-		for o := range end {
-			switch c := seen[fmt.Sprintf("%s/%d@%d", topic, p, o)]; {
-			case c == 0:
-				lost++
-			case c > 1:
-				duplicated += c - 1
-			}
-		}
-	}
+	lost, duplicated := e.tally(topic, all...)
 	mode := "at-least-once"
 	if exactlyOnce {
 		mode = "exactly-once"
@@ -175,14 +165,23 @@ func failProduces(c *kfake.Cluster, topics map[string][16]byte, nth, count int, 
 // writesTo reports whether a produce request writes to one of the topics,
 // named (before produce v13) or by id.
 func writesTo(req *kmsg.ProduceRequest, topics map[string][16]byte) bool {
-	for _, t := range req.Topics {
-		for name, id := range topics {
-			if t.Topic == name || t.TopicID == id {
-				return true
-			}
+	return slices.ContainsFunc(req.Topics, func(t kmsg.ProduceRequestTopic) bool { return isOneOf(t.Topic, t.TopicID, topics) })
+}
+
+// isOneOf reports whether a request's topic, named (older versions) or by
+// id, is one of topics.
+func isOneOf(name string, id [16]byte, topics map[string][16]byte) bool {
+	for n, i := range topics {
+		if name == n || id == i {
+			return true
 		}
 	}
 	return false
+}
+
+// fetchesFrom reports whether a fetch request reads one of the topics.
+func fetchesFrom(req *kmsg.FetchRequest, topics map[string][16]byte) bool {
+	return slices.ContainsFunc(req.Topics, func(t kmsg.FetchRequestTopic) bool { return isOneOf(t.Topic, t.TopicID, topics) })
 }
 
 // topicIDs returns the ids of existing topics.
@@ -204,12 +203,16 @@ func (e *env) topicIDs(topics []string) map[string][16]byte {
 	return ids
 }
 
-// dropFetches closes the connection of every nth fetch request, for the
-// next count fetch requests, counting them in injected.
-func dropFetches(c *kfake.Cluster, nth, count int, injected *atomic.Int32) {
+// dropFetches closes the connection of every nth fetch request of the
+// topics (the scorers' fetches, not the test's readers'), for the next
+// count such requests, counting them in injected.
+func dropFetches(c *kfake.Cluster, topics map[string][16]byte, nth, count int, injected *atomic.Int32) {
 	var seen atomic.Int32
-	c.ControlKey(int16(kmsg.Fetch), func(kmsg.Request) (kmsg.Response, error, bool) {
+	c.ControlKey(int16(kmsg.Fetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
+		if !fetchesFrom(req.(*kmsg.FetchRequest), topics) {
+			return nil, nil, false
+		}
 		n := seen.Add(1)
 		if int(n) >= count {
 			c.DropControl()

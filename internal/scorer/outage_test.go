@@ -216,20 +216,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // metricValue sums the samples of a counter or gauge family.
 func metricValue(t *testing.T, g prometheus.Gatherer, name string) float64 {
 	t.Helper()
-	families, err := g.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
-		}
-	}
-	return sum
+	return labeledValue(t, g, name, "", "")
 }
 
 // TestRefusesToStartWhenTheRegistryRefusesIt checks that a registry that

@@ -73,6 +73,9 @@ const (
 	DefaultMaxRecordBytes = MaxProduceBytes - 16<<10
 )
 
+// maxCommitInterval bounds a transaction's length in exactly-once mode.
+const maxCommitInterval = 10 * time.Second
+
 // ErrBadConfig marks a configuration the loop cannot run with.
 var ErrBadConfig = errors.New("invalid scorer configuration")
 
@@ -96,11 +99,21 @@ func (c Config) WithDefaults() Config {
 	if c.MaxRegistryBackoff == 0 {
 		c.MaxRegistryBackoff = 5 * time.Second
 	}
-	if c.ExactlyOnce && c.TransactionalID == "" {
-		host, _ := os.Hostname()
-		c.TransactionalID = c.Group + "-" + host
-	}
 	return c
+}
+
+// transactionalID is TransactionalID or its default, the group and the
+// host name. Without a host name there is no default: one shared by every
+// scorer of the group would have them fence each other.
+func (c Config) transactionalID() string {
+	if c.TransactionalID != "" {
+		return c.TransactionalID
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return ""
+	}
+	return c.Group + "-" + host
 }
 
 // commitInterval is CommitInterval or its default for the mode.
@@ -158,6 +171,16 @@ func (c Config) Validate() error {
 	}
 	if c.CommitInterval < 0 {
 		add("commit-interval: %v is negative", c.CommitInterval)
+	}
+	if c.ExactlyOnce {
+		if c.transactionalID() == "" {
+			add("transactional-id: required in exactly-once mode (the host name is unknown)")
+		}
+		// A transaction must end well inside franz-go's 40 s transaction
+		// timeout, or the coordinator aborts every one.
+		if c.CommitInterval > maxCommitInterval {
+			add("commit-interval: %v is over %v, too close to the 40 s transaction timeout", c.CommitInterval, maxCommitInterval)
+		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrBadConfig, strings.Join(problems, "; "))

@@ -24,8 +24,11 @@ import (
 const maxBufferedBytes = 64 << 20
 
 // Scorer consumes the input topics as a group member, scores every record
-// and produces its output or dead letter, at least once: an input offset is
-// committed only after its result is acknowledged by Kafka.
+// and produces its output or dead letter. At least once (the default), an
+// input offset is committed only after its result is acknowledged by Kafka,
+// through the tracker. Exactly once, results and offsets commit together in
+// Kafka transactions (transactions.go); the tracker then only reports
+// acknowledgements, its marks have no effect without AutoCommitMarks.
 type Scorer struct {
 	cfg     Config
 	client  *kgo.Client
@@ -47,11 +50,10 @@ type Scorer struct {
 	heldBack map[partition]*heldPartition
 
 	// Exactly-once mode only: the transaction session (client is its
-	// client), what the open transaction has produced, counted into the
-	// metrics only when it commits, and whether it must abort.
+	// client), and what the open transaction has consumed and produced,
+	// counted into the metrics only when it commits.
 	txn      *kgo.GroupTransactSession
 	txnCount *txnCounts
-	abortTxn bool
 	backoff  time.Duration // the registry backoff of the last hold
 	lastHold time.Time
 }
@@ -138,7 +140,7 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 	}
 	if cfg.ExactlyOnce {
 		opts = append(opts,
-			kgo.TransactionalID(cfg.TransactionalID),
+			kgo.TransactionalID(cfg.transactionalID()),
 			// Offsets are committed only inside transactions.
 			kgo.DisableAutoCommit(),
 			// Aborted input, from a transactional producer upstream, is
@@ -197,11 +199,12 @@ func (s *Scorer) Run(ctx context.Context) error {
 
 func (s *Scorer) loop(ctx context.Context) error {
 	pollSize := 4 * s.cfg.MaxBatch
+	var retryAt time.Time // the first held-back partition's retry, if any
 	for {
 		if err := s.failed(); err != nil {
 			return err
 		}
-		fetches := s.poll(ctx, pollSize)
+		fetches := s.poll(ctx, pollSize, retryAt)
 		if ctx.Err() != nil {
 			s.client.AllowRebalance()
 			return s.failed()
@@ -217,6 +220,9 @@ func (s *Scorer) loop(ctx context.Context) error {
 		if err == nil {
 			err = s.handle(ctx, records, polledAt)
 		}
+		// Read before AllowRebalance: from then on the group callbacks may
+		// change heldBack, until the next poll returns.
+		retryAt = s.firstRetry()
 		s.client.AllowRebalance()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -227,21 +233,35 @@ func (s *Scorer) loop(ctx context.Context) error {
 	}
 }
 
-// poll waits for records; while partitions are held back, no longer than
-// until the first of them is due to be retried.
-func (s *Scorer) poll(ctx context.Context, n int) kgo.Fetches {
-	if len(s.heldBack) > 0 {
-		due := time.Time{}
-		for _, h := range s.heldBack {
-			if due.IsZero() || h.retryAt.Before(due) {
-				due = h.retryAt
-			}
-		}
+// poll waits for records; when partitions are held back, no longer than
+// until retryAt, when the first of them is due to be retried.
+func (s *Scorer) poll(ctx context.Context, n int, retryAt time.Time) kgo.Fetches {
+	if !retryAt.IsZero() {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, due)
+		ctx, cancel = context.WithDeadline(ctx, retryAt)
 		defer cancel()
 	}
 	return s.client.PollRecords(ctx, n)
+}
+
+// firstRetry returns when the first held-back partition is due, or the zero
+// time if none is held back.
+func (s *Scorer) firstRetry() time.Time {
+	var first time.Time
+	for _, h := range s.heldBack {
+		if first.IsZero() || h.retryAt.Before(first) {
+			first = h.retryAt
+		}
+	}
+	return first
+}
+
+func (s *Scorer) logFetchErrors(fetches kgo.Fetches) {
+	fetches.EachError(func(topic string, partition int32, err error) {
+		if !errors.Is(err, context.DeadlineExceeded) { // a poll cut short on purpose
+			s.logger.Warn("fetch error", "topic", topic, "partition", partition, "err", err)
+		}
+	})
 }
 
 // topUp waits up to MaxWait for more records, so that a trickle is scored
@@ -265,12 +285,15 @@ func (s *Scorer) handle(ctx context.Context, records []*kgo.Record, polledAt tim
 		}
 		run := records[i:j]
 		i = j
-		s.in.add(run[0].Topic, len(run))
+		if s.txnCount != nil {
+			s.txnCount.consumed(run[0].Topic, len(run)) // counted if it commits
+		} else {
+			s.in.add(run[0].Topic, len(run))
+		}
 		if h := s.heldBack[partitionOf(run[0])]; h != nil {
 			// Fetched before the partition was paused: wait behind it.
 			if s.txn != nil {
-				s.abortTxn = true // rewinds the partition to its commit
-				return errAbort
+				return errAbort // the abort rewinds the partition to its commit
 			}
 			h.records = append(h.records, run...)
 			continue
@@ -291,8 +314,9 @@ func (s *Scorer) handle(ctx context.Context, records []*kgo.Record, polledAt tim
 // submit hands a run of consecutive records of one partition to the
 // processor. When the registry cannot be reached for one of them, it
 // returns that record and the rest of the run, not handed on, with the
-// registry's error; when ctx ends, only ctx's error.
-func (s *Scorer) submit(ctx context.Context, run []*kgo.Record, polledAt time.Time) ([]*kgo.Record, error) {
+// registry's error; when ctx ends, no records and ctx's error. Otherwise
+// it returns neither: everything was handed on.
+func (s *Scorer) submit(ctx context.Context, run []*kgo.Record, polledAt time.Time) (held []*kgo.Record, err error) {
 	seg := s.tracker.open(run, polledAt)
 	emit := func(res result) {
 		s.client.Produce(context.Background(), res.out, func(_ *kgo.Record, err error) {
@@ -312,7 +336,7 @@ func (s *Scorer) submit(ctx context.Context, run []*kgo.Record, polledAt time.Ti
 		}
 		return nil, err
 	}
-	return nil, nil
+	return held, nil
 }
 
 // holdBack pauses a partition whose next record's schema cannot be
@@ -337,7 +361,6 @@ func (s *Scorer) holdBack(records []*kgo.Record, polledAt time.Time, cause error
 			h.retryAt = time.Now().Add(h.backoff)
 		}
 		s.backoff, s.lastHold = h.backoff, time.Now()
-		s.abortTxn = true
 	}
 	s.heldBack[p] = h
 	s.client.PauseFetchPartitions(map[string][]int32{p.topic: {p.id}})
@@ -355,10 +378,6 @@ func (s *Scorer) holdBack(records []*kgo.Record, polledAt time.Time, cause error
 func (s *Scorer) retryHeld(ctx context.Context, now time.Time) error {
 	for p, h := range s.heldBack {
 		if now.Before(h.retryAt) {
-			continue
-		}
-		if s.txn != nil {
-			s.release(p) // its records come again from the broker
 			continue
 		}
 		held, err := s.submit(ctx, h.records, h.polledAt)

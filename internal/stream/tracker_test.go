@@ -3,7 +3,6 @@ package stream
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -117,44 +116,5 @@ func TestTrackerTruncateToNothing(t *testing.T) {
 	tr.ack(next)
 	if !slices.Equal(got, marks{"t/0@6"}) {
 		t.Fatalf("marked %v, want [t/0@6]", got)
-	}
-}
-
-func TestConfigValidate(t *testing.T) {
-	valid := Config{Topics: []string{"in"}, Group: "g", DeadLetterTopic: "dlq"}.WithDefaults()
-	cases := []struct {
-		name   string
-		change func(*Config)
-		want   string
-	}{
-		{"valid", func(*Config) {}, ""},
-		{"no topics", func(c *Config) { c.Topics = nil }, "topics: at least one"},
-		{"empty topic", func(c *Config) { c.Topics = []string{""} }, "topics: empty topic name"},
-		{"no group", func(c *Config) { c.Group = "" }, "group: a consumer group id"},
-		{"no dead-letter topic", func(c *Config) { c.DeadLetterTopic = "" }, "dlq-topic: a dead-letter topic"},
-		{"output into input", func(c *Config) { c.OutputTopic = "in" }, "would write back into its own input"},
-		{"output into another input", func(c *Config) { c.Topics = []string{"a", "b"}; c.OutputTopic = "b" }, `"b", the output of "a", is also an input topic`},
-		{"output into dead letters", func(c *Config) { c.OutputTopic = "dlq" }, "is also the dead-letter topic"},
-		{"huge batch", func(c *Config) { c.MaxBatch = 1 << 20 }, "batch-max-rows"},
-		{"negative wait", func(c *Config) { c.MaxWait = -1 }, "batch-max-wait"},
-		{"tiny records", func(c *Config) { c.MaxRecordBytes = 4 }, "max-record-bytes"},
-		{"backoff upside down", func(c *Config) { c.MaxRegistryBackoff = c.RegistryBackoff / 2 }, "the longest backoff at least the first"},
-		{"no drain timeout", func(c *Config) { c.DrainTimeout = -1 }, "drain"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := valid
-			c.change(&cfg)
-			err := cfg.Validate()
-			if c.want == "" {
-				if err != nil {
-					t.Fatalf("Validate() = %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("Validate() = %v, want an error containing %q", err, c.want)
-			}
-		})
 	}
 }

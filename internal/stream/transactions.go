@@ -19,18 +19,22 @@ var errAbort = errors.New("transaction must abort")
 // polls for up to CommitInterval, waits until every result is in the
 // producer, and ends with franz-go's GroupTransactSession, which flushes,
 // commits the polled offsets within the transaction and ends it: the
-// results and the offsets become visible together, or not at all.
+// results and the offsets become visible together, or not at all. An
+// aborted transaction rewinds every partition to its committed offset; its
+// records are consumed again.
 //
-// Rebalances are held off from the first poll until the transaction ends,
-// so a transaction never spans one. An aborted transaction rewinds every
-// partition to its committed offset; its records are consumed again.
+// Rebalances are held off while a transaction fills, and let through just
+// before it ends: a member kicked out of the group then learns it at once
+// (the session's lost callback) and aborts, where waiting for the end would
+// stall it. The session aborts a transaction that a rebalance overlapped.
 func (s *Scorer) loopTransactional(ctx context.Context) error {
 	pollSize := 4 * s.cfg.MaxBatch
+	var retryAt time.Time // the first held-back partition's retry, if any
 	for {
 		if err := s.failed(); err != nil {
 			return err
 		}
-		fetches := s.poll(ctx, pollSize)
+		fetches := s.poll(ctx, pollSize, retryAt)
 		if ctx.Err() != nil {
 			s.client.AllowRebalance()
 			return s.failed()
@@ -38,6 +42,7 @@ func (s *Scorer) loopTransactional(ctx context.Context) error {
 		s.logFetchErrors(fetches)
 		s.releaseDue(time.Now())
 		if fetches.Empty() {
+			retryAt = s.firstRetry()
 			s.client.AllowRebalance() // nothing to commit: no transaction
 			continue
 		}
@@ -46,11 +51,14 @@ func (s *Scorer) loopTransactional(ctx context.Context) error {
 			return fmt.Errorf("begin transaction: %w", err)
 		}
 		fillErr := s.fillTransaction(ctx, fetches)
-		endErr := s.endTransaction(fillErr == nil && !s.abortTxn)
+		settled := s.settle() // aborting or not: see settle
+		commit := fillErr == nil && settled
+		retryAt = s.firstRetry()
 		s.client.AllowRebalance()
+		if err := s.endTransaction(commit); err != nil {
+			return err
+		}
 		switch {
-		case endErr != nil:
-			return endErr
 		case ctx.Err() != nil:
 			return s.failed()
 		case fillErr != nil && !errors.Is(fillErr, errAbort):
@@ -81,25 +89,32 @@ func (s *Scorer) fillTransaction(ctx context.Context, fetches kgo.Fetches) error
 	}
 }
 
-// endTransaction waits until every result of the transaction is produced
-// and ends it, committing if commit is set and the group allows. A failed
-// end is returned: franz-go documents that none is retryable.
-func (s *Scorer) endTransaction(commit bool) error {
-	defer func() { s.abortTxn = false }()
+// settle waits until every result of the transaction is produced and
+// acknowledged, and reports whether it was. An abort with results still
+// buffered would fail their promises, which reads as a produce failure.
+func (s *Scorer) settle() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
 	defer cancel()
 	s.proc.flush()
 	if err := s.proc.idle(ctx); err != nil {
-		commit = false
+		s.logger.Error("batches still scoring at the drain timeout; aborting the transaction", "err", err)
+		return false
 	}
-	// Every result is acknowledged before the transaction ends, aborted
-	// or not: an abort with results still buffered would fail their
-	// promises, which reads as a produce failure.
 	if err := s.client.Flush(ctx); err != nil {
-		commit = false
+		s.logger.Error("results not acknowledged before the drain timeout; aborting the transaction", "err", err)
+		return false
 	}
+	return s.failed() == nil
+}
+
+// endTransaction ends the open transaction, committing if commit is set
+// and the group allows. A failed end is returned: franz-go documents that
+// none is retryable.
+func (s *Scorer) endTransaction(commit bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
+	defer cancel()
 	how := kgo.TryAbort
-	if commit && s.failed() == nil {
+	if commit {
 		how = kgo.TryCommit
 	}
 	committed, err := s.txn.End(ctx, how)
@@ -113,6 +128,9 @@ func (s *Scorer) endTransaction(commit bool) error {
 		return nil
 	}
 	s.metrics.transactions.WithLabelValues("committed").Inc()
+	for topic, n := range counts.in {
+		s.in.add(topic, n)
+	}
 	for topic, n := range counts.out {
 		s.out.add(topic, n)
 	}
@@ -132,25 +150,29 @@ func (s *Scorer) releaseDue(now time.Time) {
 	}
 }
 
-func (s *Scorer) logFetchErrors(fetches kgo.Fetches) {
-	fetches.EachError(func(topic string, partition int32, err error) {
-		if !errors.Is(err, context.DeadlineExceeded) { // a poll cut short on purpose
-			s.logger.Warn("fetch error", "topic", topic, "partition", partition, "err", err)
-		}
-	})
-}
-
-// txnCounts are the results of the open transaction, per output kind;
-// they reach the metrics only if it commits, so the metrics count what
-// read_committed consumers see.
+// txnCounts are the records the open transaction consumed and the results
+// it produced; they reach the metrics only if it commits, so the metrics
+// count what read_committed consumers see, and a record consumed again
+// after an abort is not counted twice.
 type txnCounts struct {
 	mu sync.Mutex
 	txnCountsSnapshot
 }
 
 type txnCountsSnapshot struct {
+	in           map[string]int // by input topic
 	out          map[string]int // by input topic
 	deadLettered map[string]int // by reason
+}
+
+// consumed runs on the polling goroutine.
+func (c *txnCounts) consumed(topic string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.in == nil {
+		c.in = map[string]int{}
+	}
+	c.in[topic] += n
 }
 
 // add runs on the producer's goroutine.
