@@ -131,21 +131,9 @@ func runFaults(t *testing.T, exactlyOnce bool) {
 // NOT_LEADER_FOR_PARTITION, a retriable error, for the next count
 // produce requests of results, counting them in injected.
 func failProduces(c *kfake.Cluster, topics map[string][16]byte, nth, count int, injected *atomic.Int32) {
-	var seen atomic.Int32
-	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
+	match := func(req kmsg.Request) bool { return writesTo(req.(*kmsg.ProduceRequest), topics) }
+	injectEvery(c, kmsg.Produce, match, nth, count, injected, func(req kmsg.Request) (kmsg.Response, error) {
 		produce := req.(*kmsg.ProduceRequest)
-		if !writesTo(produce, topics) {
-			return nil, nil, false
-		}
-		n := seen.Add(1)
-		if int(n) >= count {
-			c.DropControl()
-		}
-		if int(n)%nth != 0 {
-			return nil, nil, false
-		}
-		injected.Add(1)
 		resp := produce.ResponseKind().(*kmsg.ProduceResponse)
 		for _, rt := range produce.Topics {
 			st := kmsg.NewProduceResponseTopic()
@@ -158,7 +146,40 @@ func failProduces(c *kfake.Cluster, topics map[string][16]byte, nth, count int, 
 			}
 			resp.Topics = append(resp.Topics, st)
 		}
-		return resp, nil, true
+		return resp, nil
+	})
+}
+
+// dropFetches closes the connection of every nth fetch request of the
+// topics (the scorers' fetches, not the test's readers'), for the next
+// count such requests, counting them in injected.
+func dropFetches(c *kfake.Cluster, topics map[string][16]byte, nth, count int, injected *atomic.Int32) {
+	match := func(req kmsg.Request) bool { return fetchesFrom(req.(*kmsg.FetchRequest), topics) }
+	injectEvery(c, kmsg.Fetch, match, nth, count, injected, func(kmsg.Request) (kmsg.Response, error) {
+		return nil, errors.New("fetch connection dropped by the test")
+	})
+}
+
+// injectEvery answers every nth request of key that match accepts with
+// answer (an error closes the connection), for the next count such
+// requests, counting the answered ones in injected; kfake handles the rest.
+func injectEvery(c *kfake.Cluster, key kmsg.Key, match func(kmsg.Request) bool, nth, count int, injected *atomic.Int32, answer func(kmsg.Request) (kmsg.Response, error)) {
+	var seen atomic.Int32
+	c.ControlKey(int16(key), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if !match(req) {
+			return nil, nil, false
+		}
+		n := seen.Add(1)
+		if int(n) >= count {
+			c.DropControl()
+		}
+		if int(n)%nth != 0 {
+			return nil, nil, false
+		}
+		injected.Add(1)
+		resp, err := answer(req)
+		return resp, err, true
 	})
 }
 
@@ -201,28 +222,6 @@ func (e *env) topicIDs(topics []string) map[string][16]byte {
 		ids[name] = d.ID
 	}
 	return ids
-}
-
-// dropFetches closes the connection of every nth fetch request of the
-// topics (the scorers' fetches, not the test's readers'), for the next
-// count such requests, counting them in injected.
-func dropFetches(c *kfake.Cluster, topics map[string][16]byte, nth, count int, injected *atomic.Int32) {
-	var seen atomic.Int32
-	c.ControlKey(int16(kmsg.Fetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		if !fetchesFrom(req.(*kmsg.FetchRequest), topics) {
-			return nil, nil, false
-		}
-		n := seen.Add(1)
-		if int(n) >= count {
-			c.DropControl()
-		}
-		if int(n)%nth != 0 {
-			return nil, nil, false
-		}
-		injected.Add(1)
-		return nil, errors.New("fetch connection dropped by the test"), true
-	})
 }
 
 // moveLeaders moves every partition of the topics to the next broker.
