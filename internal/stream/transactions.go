@@ -41,7 +41,7 @@ func (s *Scorer) loopTransactional(ctx context.Context) error {
 		}
 		s.logFetchErrors(fetches)
 		s.releaseDue(time.Now())
-		if fetches.Empty() {
+		if fetches.NumRecords() == 0 {
 			retryAt = s.firstRetry()
 			s.client.AllowRebalance() // nothing to commit: no transaction
 			continue
