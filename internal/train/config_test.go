@@ -41,19 +41,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultConfig()
 			tt.mutate(&cfg)
-			err := cfg.Validate()
-			if tt.errContains == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if !errors.Is(err, ErrInvalidConfig) {
-				t.Fatalf("Validate = %v, want an error wrapping ErrInvalidConfig", err)
-			}
-			if !strings.Contains(err.Error(), tt.errContains) {
-				t.Errorf("error %q does not contain %q", err, tt.errContains)
-			}
+			checkValidateError(t, cfg.Validate(), tt.errContains)
 		})
 	}
 }
@@ -62,5 +50,23 @@ func TestDefaultConfig(t *testing.T) {
 	want := Config{Objective: BinaryLogLoss, NumTrees: 100, MaxDepth: 6, LearningRate: 0.1, MaxBins: 255, MinSamplesLeaf: 20}
 	if got := DefaultConfig(); got != want {
 		t.Errorf("DefaultConfig() = %+v, want %+v", got, want)
+	}
+}
+
+// checkValidateError checks what a config's Validate returned: nil when
+// errContains is empty, else an ErrInvalidConfig containing it.
+func checkValidateError(t *testing.T, err error, errContains string) {
+	t.Helper()
+	if errContains == "" {
+		if err != nil {
+			t.Fatalf("Validate: %v", err)
+		}
+		return
+	}
+	if !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("Validate = %v, want an error wrapping ErrInvalidConfig", err)
+	}
+	if !strings.Contains(err.Error(), errContains) {
+		t.Errorf("error %q does not contain %q", err, errContains)
 	}
 }

@@ -71,36 +71,48 @@ func (e *Ensemble) regressorGraph() onnx.Graph {
 	}
 }
 
-// classifierGraph computes, from the raw score (the logit):
+// classifierGraph is the ensemble's raw score (the logit) under the binary
+// classifier head.
+func (e *Ensemble) classifierGraph() onnx.Graph {
+	g := onnx.Graph{
+		Name:   "gbdt_binary_classifier",
+		Inputs: []onnx.ValueInfo{e.featuresInput()},
+		Nodes:  []onnx.Node{e.treeEnsembleNode("logit")},
+	}
+	addBinaryHead(&g, "logit")
+	return g
+}
+
+// addBinaryHead completes a graph that computes a logit [N, 1] into a
+// binary classifier, the same for every model family:
 //
 //	probabilities = concat(1 - sigmoid(logit), sigmoid(logit))
 //	label         = int64(logit > 0)
-func (e *Ensemble) classifierGraph() onnx.Graph {
-	node := func(op string, inputs []string, output string, attrs ...onnx.Attribute) onnx.Node {
-		return onnx.Node{OpType: op, Name: output, Inputs: inputs, Outputs: []string{output}, Attributes: attrs}
+//
+// It adds the constants "one" and "zero", which the graph may use too.
+func addBinaryHead(g *onnx.Graph, logit string) {
+	g.Initializers = append(g.Initializers,
+		onnx.FloatTensor("one", nil, []float32{1}),
+		onnx.FloatTensor("zero", nil, []float32{0}),
+		onnx.Int64Tensor("class_axis", []int64{1}, []int64{1}),
+	)
+	g.Nodes = append(g.Nodes,
+		opNode("Sigmoid", []string{logit}, "probability_1"),
+		opNode("Sub", []string{"one", "probability_1"}, "probability_0"),
+		opNode("Concat", []string{"probability_0", "probability_1"}, OutputProbabilities, onnx.Int("axis", 1)),
+		opNode("Greater", []string{logit, "zero"}, "is_class_1"),
+		opNode("Cast", []string{"is_class_1"}, "label_column", onnx.Int("to", int64(onnx.TypeInt64))),
+		opNode("Squeeze", []string{"label_column", "class_axis"}, OutputLabel),
+	)
+	g.Outputs = []onnx.ValueInfo{
+		onnx.TensorInfo(OutputLabel, onnx.TypeInt64, onnx.DimParam(batchDim)),
+		onnx.TensorInfo(OutputProbabilities, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(2)),
 	}
-	return onnx.Graph{
-		Name:   "gbdt_binary_classifier",
-		Inputs: []onnx.ValueInfo{e.featuresInput()},
-		Initializers: []onnx.Tensor{
-			onnx.FloatTensor("one", nil, []float32{1}),
-			onnx.FloatTensor("zero", nil, []float32{0}),
-			onnx.Int64Tensor("class_axis", []int64{1}, []int64{1}),
-		},
-		Nodes: []onnx.Node{
-			e.treeEnsembleNode("logit"),
-			node("Sigmoid", []string{"logit"}, "probability_1"),
-			node("Sub", []string{"one", "probability_1"}, "probability_0"),
-			node("Concat", []string{"probability_0", "probability_1"}, OutputProbabilities, onnx.Int("axis", 1)),
-			node("Greater", []string{"logit", "zero"}, "is_class_1"),
-			node("Cast", []string{"is_class_1"}, "label_column", onnx.Int("to", int64(onnx.TypeInt64))),
-			node("Squeeze", []string{"label_column", "class_axis"}, OutputLabel),
-		},
-		Outputs: []onnx.ValueInfo{
-			onnx.TensorInfo(OutputLabel, onnx.TypeInt64, onnx.DimParam(batchDim)),
-			onnx.TensorInfo(OutputProbabilities, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(2)),
-		},
-	}
+}
+
+// opNode is a one-output operator named for its output.
+func opNode(op string, inputs []string, output string, attrs ...onnx.Attribute) onnx.Node {
+	return onnx.Node{OpType: op, Name: output, Inputs: inputs, Outputs: []string{output}, Attributes: attrs}
 }
 
 // treeEnsembleNode returns a TreeEnsembleRegressor that writes the raw

@@ -3,10 +3,11 @@ package train
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/streamscore/streamscore/internal/model"
 )
 
 // ortInitErr records why ONNX Runtime could not start; tests that need it
@@ -24,16 +25,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// initORT starts ONNX Runtime the way the scorer does, from the library
+// the flag, the environment or `make setup` names.
 func initORT() error {
-	path := os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH")
-	if path == "" {
-		path = filepath.Join("..", "..", ".cache", "onnxruntime", "libonnxruntime.so.1")
-	}
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("ONNX Runtime library: %w", err)
-	}
-	ort.SetSharedLibraryPath(path)
-	return ort.InitializeEnvironment()
+	return model.Init(model.LibraryPath(""))
 }
 
 func requireORT(t testing.TB) {

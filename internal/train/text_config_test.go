@@ -1,9 +1,7 @@
 package train
 
 import (
-	"errors"
 	"math"
-	"strings"
 	"testing"
 )
 
@@ -49,19 +47,7 @@ func TestTextConfigValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultTextConfig()
 			tt.mutate(&cfg)
-			err := cfg.Validate()
-			if tt.errContains == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if !errors.Is(err, ErrInvalidConfig) {
-				t.Fatalf("Validate = %v, want an error wrapping ErrInvalidConfig", err)
-			}
-			if !strings.Contains(err.Error(), tt.errContains) {
-				t.Errorf("error %q does not contain %q", err, tt.errContains)
-			}
+			checkValidateError(t, cfg.Validate(), tt.errContains)
 		})
 	}
 }

@@ -75,9 +75,6 @@ func (m *TextModel) ONNX(meta map[string]string) (*onnx.Model, error) {
 func (m *TextModel) graph() onnx.Graph {
 	v := m.vec
 	numFeatures := int64(len(v.vocab))
-	node := func(op string, inputs []string, output string, attrs ...onnx.Attribute) onnx.Node {
-		return onnx.Node{OpType: op, Name: output, Inputs: inputs, Outputs: []string{output}, Attributes: attrs}
-	}
 	coef := make([]float32, len(m.coef))
 	for j, c := range m.coef {
 		coef[j] = float32(c)
@@ -95,12 +92,9 @@ func (m *TextModel) graph() onnx.Graph {
 			onnx.FloatTensor("idf", []int64{numFeatures}, idf),
 			onnx.FloatTensor("coef", []int64{numFeatures, 1}, coef),
 			onnx.FloatTensor("intercept", nil, []float32{float32(m.intercept)}),
-			onnx.FloatTensor("one", nil, []float32{1}),
-			onnx.FloatTensor("zero", nil, []float32{0}),
-			onnx.Int64Tensor("class_axis", []int64{1}, []int64{1}),
 		},
 		Nodes: []onnx.Node{
-			node("Reshape", []string{InputText, "flat_shape"}, "texts"),
+			opNode("Reshape", []string{InputText, "flat_shape"}, "texts"),
 			v.tokenizer.lowercaseNode("texts", "lowercase"),
 			v.tokenizer.tokenizerNode("lowercase", "words"),
 			v.tfIdfVectorizerNode("words", "counts"),
@@ -109,40 +103,29 @@ func (m *TextModel) graph() onnx.Graph {
 	tf := "counts"
 	if v.sublinear {
 		g.Nodes = append(g.Nodes,
-			node("Max", []string{"counts", "one"}, "counts_or_1"),
-			node("Log", []string{"counts_or_1"}, "log_counts"),
-			node("Min", []string{"counts", "one"}, "present"),
-			node("Add", []string{"log_counts", "present"}, "sublinear_tf"),
+			opNode("Max", []string{"counts", "one"}, "counts_or_1"),
+			opNode("Log", []string{"counts_or_1"}, "log_counts"),
+			opNode("Min", []string{"counts", "one"}, "present"),
+			opNode("Add", []string{"log_counts", "present"}, "sublinear_tf"),
 		)
 		tf = "sublinear_tf"
 	}
 	g.Nodes = append(g.Nodes,
-		node("Mul", []string{tf, "idf"}, "tfidf"),
-		node("MatMul", []string{"tfidf", "coef"}, "dot"),
+		opNode("Mul", []string{tf, "idf"}, "tfidf"),
+		opNode("MatMul", []string{"tfidf", "coef"}, "dot"),
 	)
 	dot := "dot"
 	if v.l2 {
 		g.Initializers = append(g.Initializers, onnx.FloatTensor("norm_floor", nil, []float32{normFloor}))
 		g.Nodes = append(g.Nodes,
-			node("ReduceL2", []string{"tfidf"}, "norm", onnx.Ints("axes", 1), onnx.Int("keepdims", 1)),
-			node("Max", []string{"norm", "norm_floor"}, "safe_norm"),
-			node("Div", []string{"dot", "safe_norm"}, "normalized_dot"),
+			opNode("ReduceL2", []string{"tfidf"}, "norm", onnx.Ints("axes", 1), onnx.Int("keepdims", 1)),
+			opNode("Max", []string{"norm", "norm_floor"}, "safe_norm"),
+			opNode("Div", []string{"dot", "safe_norm"}, "normalized_dot"),
 		)
 		dot = "normalized_dot"
 	}
-	g.Nodes = append(g.Nodes,
-		node("Add", []string{dot, "intercept"}, "logit"),
-		node("Sigmoid", []string{"logit"}, "probability_1"),
-		node("Sub", []string{"one", "probability_1"}, "probability_0"),
-		node("Concat", []string{"probability_0", "probability_1"}, OutputProbabilities, onnx.Int("axis", 1)),
-		node("Greater", []string{"logit", "zero"}, "is_class_1"),
-		node("Cast", []string{"is_class_1"}, "label_column", onnx.Int("to", int64(onnx.TypeInt64))),
-		node("Squeeze", []string{"label_column", "class_axis"}, OutputLabel),
-	)
-	g.Outputs = []onnx.ValueInfo{
-		onnx.TensorInfo(OutputLabel, onnx.TypeInt64, onnx.DimParam(batchDim)),
-		onnx.TensorInfo(OutputProbabilities, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(2)),
-	}
+	g.Nodes = append(g.Nodes, opNode("Add", []string{dot, "intercept"}, "logit"))
+	addBinaryHead(&g, "logit") // also defines "one", used above
 	return g
 }
 
