@@ -38,6 +38,9 @@ func TestParseConfigRejectsBadSettings(t *testing.T) {
 		{"bad log level", append(minimal, "-log-level", "loud"), nil, []string{`log-level: "loud"`}},
 		{"bad log format", append(minimal, "-log-format", "xml"), nil, []string{`log-format: "xml"`}},
 		{"no threads", append(minimal, "-ort-threads", "0"), nil, []string{"ort-threads: 0"}},
+		{"negative memory limit", append(minimal, "-memory-limit-mb", "-1"), nil, []string{"memory-limit-mb: -1 is negative"}},
+		{"negative commit interval", append(minimal, "-commit-interval", "-1s"), nil, []string{"commit-interval: -1s is negative"}},
+		{"transactions too long", append(minimal, "-exactly-once", "-commit-interval", "30s"), nil, []string{"too close to the 40 s transaction timeout"}},
 		{"bad environment value", minimal, map[string]string{"STREAMSCORE_BATCH_MAX_ROWS": "many"}, []string{"STREAMSCORE_BATCH_MAX_ROWS"}},
 		{"missing config file", append(minimal, "-config", "/no/such/file.yaml"), nil, []string{"config file"}},
 	}
