@@ -96,7 +96,7 @@ func (b *Batch) Add(record map[string]any) error {
 	spec := b.model.spec
 	for i, in := range b.model.inputs {
 		if in.isText() {
-			s, err := in.text(record, spec.maxTextBytes())
+			s, err := in.Text(record, spec.MaxText())
 			if err != nil {
 				b.truncate(i)
 				return err

@@ -172,8 +172,10 @@ func nullOrAbsent(rec map[string]any, field string) string {
 	return "absent"
 }
 
-// text reads an input's single string column.
-func (in Input) text(rec map[string]any, maxBytes int) (string, error) {
+// Text reads a text input's single string column from a record, refusing
+// what a model's string input cannot take. Like AppendNumbers, the scorer's
+// batches and the trainer's data sets both read texts through it.
+func (in Input) Text(rec map[string]any, maxBytes int) (string, error) {
 	col := in.Fields[0]
 	raw, present := rec[col.Field]
 	if !present {

@@ -165,7 +165,8 @@ func (s Spec) Validate() error {
 	return nil
 }
 
-func (s Spec) maxTextBytes() int {
+// MaxText is the text feature limit in bytes: MaxTextBytes, or its default.
+func (s Spec) MaxText() int {
 	if s.MaxTextBytes == 0 {
 		return DefaultMaxTextBytes
 	}
