@@ -50,6 +50,10 @@ type Config struct {
 	// Seed drives the row sample that bin edges are computed from; with the
 	// same seed and data, Fit returns the same ensemble.
 	Seed uint64
+	// Progress, if not nil, is called after each boosting round with the
+	// rounds done and NumTrees, from the goroutine that called Fit. It is
+	// not checked by Validate.
+	Progress func(done, total int)
 }
 
 // DefaultConfig returns the defaults, which follow scikit-learn's

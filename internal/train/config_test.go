@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -48,7 +49,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestDefaultConfig(t *testing.T) {
 	want := Config{Objective: BinaryLogLoss, NumTrees: 100, MaxDepth: 6, LearningRate: 0.1, MaxBins: 255, MinSamplesLeaf: 20}
-	if got := DefaultConfig(); got != want {
+	if got := DefaultConfig(); !reflect.DeepEqual(got, want) {
 		t.Errorf("DefaultConfig() = %+v, want %+v", got, want)
 	}
 }

@@ -44,6 +44,9 @@ func Fit(ctx context.Context, cfg Config, data *Dataset) (*Ensemble, error) {
 				}
 			}
 		}
+		if cfg.Progress != nil {
+			cfg.Progress(round+1, cfg.NumTrees)
+		}
 	}
 	return ens, nil
 }

@@ -75,6 +75,11 @@ type TextConfig struct {
 	// Tolerance stops L-BFGS once no component of the gradient of the
 	// objective exceeds it in absolute value.
 	Tolerance float64
+	// Progress, if not nil, is called after each L-BFGS iteration with the
+	// iterations done and MaxIterations, from the goroutine that called
+	// FitText. A fit that converges early stops reporting before done
+	// reaches total. It is not checked by Validate.
+	Progress func(done, total int)
 }
 
 // DefaultTextConfig returns the defaults: Unicode lowercasing, unigrams and

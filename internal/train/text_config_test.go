@@ -2,6 +2,7 @@ package train
 
 import (
 	"math"
+	"reflect"
 	"testing"
 )
 
@@ -57,7 +58,7 @@ func TestDefaultTextConfig(t *testing.T) {
 		Lowercase: LowercaseUnicode, MinNGram: 1, MaxNGram: 2, MinTokenChars: 2, MinDF: 2, MaxFeatures: 20_000,
 		SublinearTF: true, L2Normalize: true, C: 1, MaxIterations: 100, Tolerance: 1e-4,
 	}
-	if got := DefaultTextConfig(); got != want {
+	if got := DefaultTextConfig(); !reflect.DeepEqual(got, want) {
 		t.Errorf("DefaultTextConfig() = %+v, want %+v", got, want)
 	}
 }

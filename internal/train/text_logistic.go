@@ -123,6 +123,10 @@ func fitLogistic(ctx context.Context, x *csrMatrix, y []float64, cfg TextConfig)
 		// of 1e-13.
 		Converger: &optimize.FunctionConverge{Relative: 1e-13, Iterations: 5},
 	}
+	progress := &progressRecorder{report: cfg.Progress, total: cfg.MaxIterations}
+	if cfg.Progress != nil {
+		settings.Recorder = progress
+	}
 	// Memory of 10 pairs and a More-Thuente line search, like scipy's
 	// L-BFGS-B, which scikit-learn uses.
 	method := &optimize.LBFGS{Store: 10, Linesearcher: &optimize.MoreThuente{}}
@@ -139,6 +143,10 @@ func fitLogistic(ctx context.Context, x *csrMatrix, y []float64, cfg TextConfig)
 	case stalled && math.IsInf(result.Location.F, 1):
 		return nil, 0, stats, fmt.Errorf("fit logistic regression: stalled before its first iteration: %w", err)
 	}
+	if cfg.Progress != nil {
+		// The optimizer does not record the iteration that ends the fit.
+		progress.reportUpTo(result.Stats.MajorIterations)
+	}
 	params := result.Location.X
 	stats = TextFitStats{
 		Iterations: result.Stats.MajorIterations,
@@ -146,6 +154,32 @@ func fitLogistic(ctx context.Context, x *csrMatrix, y []float64, cfg TextConfig)
 		Loss:       result.Location.F,
 	}
 	return params[:x.numCols], params[x.numCols], stats, nil
+}
+
+// progressRecorder is an optimize.Recorder that reports every major
+// iteration to a progress hook, once each.
+type progressRecorder struct {
+	report func(done, total int)
+	total  int
+	done   int // iterations reported so far
+}
+
+func (r *progressRecorder) Init() error { return nil }
+
+func (r *progressRecorder) Record(_ *optimize.Location, op optimize.Operation, stats *optimize.Stats) error {
+	if op == optimize.MajorIteration {
+		r.reportUpTo(stats.MajorIterations)
+	}
+	return nil
+}
+
+// reportUpTo reports the iterations after the last one reported, up to
+// iterations.
+func (r *progressRecorder) reportUpTo(iterations int) {
+	for r.done < iterations {
+		r.done++
+		r.report(r.done, r.total)
+	}
 }
 
 // log1pExp returns log(1 + exp(z)) without overflow.
