@@ -29,9 +29,10 @@ const (
 	ReasonTooLarge = "too_large_to_produce"
 )
 
-// reasonOf maps an error to its class. Order matters only in that each
+// ReasonOf maps an error to its dead-letter class, the value of the
+// streamscore.error.class header; the trainer counts skipped rows by it too. Order matters only in that each
 // error wraps one class; the table is the single place the mapping lives.
-func reasonOf(err error) string {
+func ReasonOf(err error) string {
 	for _, c := range []struct {
 		err    error
 		reason string
