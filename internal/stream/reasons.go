@@ -30,8 +30,9 @@ const (
 )
 
 // ReasonOf maps an error to its dead-letter class, the value of the
-// streamscore.error.class header; the trainer counts skipped rows by it too. Order matters only in that each
-// error wraps one class; the table is the single place the mapping lives.
+// streamscore.error.class header; the trainer counts skipped rows by it
+// too. Order matters only in that each error wraps one class; the table is
+// the single place the mapping lives.
 func ReasonOf(err error) string {
 	for _, c := range []struct {
 		err    error
