@@ -17,6 +17,10 @@ const (
 	BinaryLogLoss Objective = iota + 1
 	// SquaredError fits a regressor.
 	SquaredError
+	// MulticlassLogLoss fits a classifier of Config.NumClasses classes,
+	// labelled 0 to NumClasses-1, minimising the softmax cross-entropy. Each
+	// boosting round grows one tree per class.
+	MulticlassLogLoss
 )
 
 // String returns the objective's name.
@@ -26,6 +30,8 @@ func (o Objective) String() string {
 		return "binary_log_loss"
 	case SquaredError:
 		return "squared_error"
+	case MulticlassLogLoss:
+		return "multiclass_log_loss"
 	}
 	return fmt.Sprintf("Objective(%d)", int(o))
 }
@@ -36,6 +42,8 @@ const (
 	maxDepth = 20  // 2^20 leaves per tree is far beyond useful
 	maxBins  = 255 // bin indexes fit in a byte, with one more for NaN
 	minBins  = 2
+	// maxClasses bounds NumClasses: every class adds a tree per round.
+	maxClasses = 1000
 )
 
 // Config holds the training parameters. Start from DefaultConfig.
@@ -47,6 +55,9 @@ type Config struct {
 	MaxBins        int     // bins per feature, not counting the NaN bin
 	MinSamplesLeaf int     // fewest training rows a leaf may hold
 	L2             float64 // L2 regularisation of leaf values
+	// NumClasses is the number of classes of MulticlassLogLoss, at least 3;
+	// the other objectives ignore it.
+	NumClasses int
 	// Seed drives the row sample that bin edges are computed from; with the
 	// same seed and data, Fit returns the same ensemble.
 	Seed uint64
@@ -79,7 +90,10 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...)))
 		}
 	}
-	check(c.Objective == BinaryLogLoss || c.Objective == SquaredError, "unknown objective %v", c.Objective)
+	check(c.Objective == BinaryLogLoss || c.Objective == SquaredError || c.Objective == MulticlassLogLoss, "unknown objective %v", c.Objective)
+	if c.Objective == MulticlassLogLoss {
+		check(c.NumClasses >= 3 && c.NumClasses <= maxClasses, "NumClasses %d not in [3, %d] for %v", c.NumClasses, maxClasses, c.Objective)
+	}
 	check(c.NumTrees >= 1 && c.NumTrees <= maxTrees, "NumTrees %d not in [1, %d]", c.NumTrees, maxTrees)
 	check(c.MaxDepth >= 1 && c.MaxDepth <= maxDepth, "MaxDepth %d not in [1, %d]", c.MaxDepth, maxDepth)
 	check(c.LearningRate > 0 && c.LearningRate <= 1, "LearningRate %v not in (0, 1]", c.LearningRate)

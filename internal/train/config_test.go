@@ -22,6 +22,12 @@ func TestConfigValidate(t *testing.T) {
 		{"largest values", func(c *Config) {
 			c.NumTrees, c.MaxDepth, c.MaxBins, c.LearningRate, c.L2 = 100_000, 20, 255, 1, 1e6
 		}, ""},
+		{"multiclass", func(c *Config) { c.Objective, c.NumClasses = MulticlassLogLoss, 3 }, ""},
+		{"most classes", func(c *Config) { c.Objective, c.NumClasses = MulticlassLogLoss, 1000 }, ""},
+		{"binary ignores NumClasses", func(c *Config) { c.NumClasses = -1 }, ""},
+		{"multiclass of two classes", func(c *Config) { c.Objective, c.NumClasses = MulticlassLogLoss, 2 }, "NumClasses 2 not in [3, 1000] for multiclass_log_loss"},
+		{"multiclass without NumClasses", func(c *Config) { c.Objective = MulticlassLogLoss }, "NumClasses 0 not in [3, 1000]"},
+		{"too many classes", func(c *Config) { c.Objective, c.NumClasses = MulticlassLogLoss, 1001 }, "NumClasses 1001"},
 		{"zero objective", func(c *Config) { c.Objective = 0 }, "unknown objective Objective(0)"},
 		{"zero trees", func(c *Config) { c.NumTrees = 0 }, "NumTrees 0 not in [1, 100000]"},
 		{"too many trees", func(c *Config) { c.NumTrees = 100_001 }, "NumTrees 100001"},

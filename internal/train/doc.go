@@ -22,4 +22,11 @@
 // sum of its trees' leaf values, added in tree order as ONNX Runtime does.
 // Binary classification turns the raw score (a logit) into a probability with
 // the sigmoid and predicts class 1 when the logit is positive.
+//
+// Multiclass classification (MulticlassLogLoss) keeps one raw score per
+// class and, as scikit-learn's HistGradientBoostingClassifier does, grows
+// one tree per class each round from the gradients of the softmax
+// cross-entropy; tree i adds to class i % NumClasses. Probabilities are the
+// softmax of the scores, and the predicted class is the first with the
+// highest score, the rule of ONNX's ArgMax.
 package train

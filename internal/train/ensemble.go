@@ -47,7 +47,7 @@ type Node struct {
 // returns a valid ensemble; ONNX checks anyway, since an Ensemble can also be
 // built or edited by hand.
 func (e *Ensemble) Validate() error {
-	obj, err := newObjective(e.Objective)
+	obj, err := newObjective(e.Objective, len(e.BaseScores))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidEnsemble, err)
 	}

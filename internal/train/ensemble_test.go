@@ -61,8 +61,64 @@ func TestPredictProbaIsSigmoidOfRawScore(t *testing.T) {
 	}
 }
 
+// threeClassStump returns a one-split classifier of three classes over one
+// feature: scores base+(2, 0, 0) when x[0] <= 0, base+(0, 2, 2) otherwise.
+func threeClassStump(base []float32) *Ensemble {
+	split := func(left, right float32) Tree {
+		return Tree{Nodes: []Node{
+			{Feature: 0, Threshold: 0, Left: 1, Right: 2},
+			{Leaf: true, Value: left},
+			{Leaf: true, Value: right},
+		}}
+	}
+	return &Ensemble{
+		Objective:   MulticlassLogLoss,
+		NumFeatures: 1,
+		BaseScores:  base,
+		Trees:       []Tree{split(2, 0), split(0, 2), split(0, 2)},
+	}
+}
+
+func TestMulticlassPredictIsArgmaxOfSoftmax(t *testing.T) {
+	e2 := math.Exp(2)
+	tests := []struct {
+		name      string
+		base      []float32
+		x         float32
+		wantLabel float32
+		wantProba []float64
+	}{
+		{"left favours class 0", []float32{0, 0, 0}, -1, 0, []float64{e2 / (e2 + 2), 1 / (e2 + 2), 1 / (e2 + 2)}},
+		{"right ties classes 1 and 2: the first wins", []float32{0, 0, 0}, 1, 1, []float64{1 / (1 + 2*e2), e2 / (1 + 2*e2), e2 / (1 + 2*e2)}},
+		{"base score breaks the tie", []float32{0, 0, 1}, 1, 2, []float64{1 / (1 + e2 + e2*math.E), e2 / (1 + e2 + e2*math.E), e2 * math.E / (1 + e2 + e2*math.E)}},
+		{"NaN goes right", []float32{0, 0, 0}, float32(math.NaN()), 1, []float64{1 / (1 + 2*e2), e2 / (1 + 2*e2), e2 / (1 + 2*e2)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := threeClassStump(tt.base)
+			got, err := e.Predict([]float32{tt.x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.wantLabel {
+				t.Errorf("Predict(%v) = %v, want %v", tt.x, got, tt.wantLabel)
+			}
+			proba := make([]float32, 3)
+			if err := e.PredictProba([]float32{tt.x}, proba); err != nil {
+				t.Fatal(err)
+			}
+			for k, want := range tt.wantProba {
+				if math.Abs(float64(proba[k])-want) > 1e-7 {
+					t.Errorf("PredictProba(%v) = %v, want %v", tt.x, proba, tt.wantProba)
+					break
+				}
+			}
+		})
+	}
+}
+
 func TestPredictBatchMatchesSingleRows(t *testing.T) {
-	for _, obj := range []Objective{BinaryLogLoss, SquaredError} {
+	for _, obj := range []Objective{BinaryLogLoss, SquaredError, MulticlassLogLoss} {
 		t.Run(obj.String(), func(t *testing.T) {
 			data := syntheticData(t, obj, 500, 6)
 			ens := fitForTest(t, configFor(obj, 10), data)
@@ -99,6 +155,9 @@ func TestPredictRejectsBadShapes(t *testing.T) {
 		{"probabilities of a regressor", func() error {
 			return regressor.PredictProba([]float32{1}, make([]float32, 2))
 		}, ErrNotClassifier},
+		{"two probabilities of three classes", func() error {
+			return threeClassStump([]float32{0, 0, 0}).PredictProba([]float32{1}, make([]float32, 2))
+		}, ErrInvalidData},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,6 +179,8 @@ func TestEnsembleValidate(t *testing.T) {
 		{"unknown objective", func(e *Ensemble) { e.Objective = 9 }, "unknown objective Objective(9)"},
 		{"no features", func(e *Ensemble) { e.NumFeatures = 0 }, "NumFeatures 0"},
 		{"missing base score", func(e *Ensemble) { e.BaseScores = nil }, "0 base scores, binary_log_loss needs 1"},
+		{"multiclass of two classes", func(e *Ensemble) { e.Objective, e.BaseScores = MulticlassLogLoss, []float32{0, 0} }, "needs between 3 and 1000 classes, not 2"},
+		{"multiclass of three classes", func(e *Ensemble) { e.Objective, e.BaseScores = MulticlassLogLoss, []float32{0, 0, 0} }, ""},
 		{"empty tree", func(e *Ensemble) { e.Trees[0].Nodes = nil }, "tree 0: no nodes"},
 		{"feature out of range", func(e *Ensemble) { e.Trees[0].Nodes[0].Feature = 1 }, "node 0 reads feature 1 of 1"},
 		{"NaN threshold", func(e *Ensemble) { e.Trees[0].Nodes[0].Threshold = float32(math.NaN()) }, "threshold NaN"},

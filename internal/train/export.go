@@ -19,17 +19,18 @@ const (
 const batchDim = "N"
 
 // ONNX returns the ensemble as an ONNX model. Its input InputFeatures is
-// float32 [N, NumFeatures]. A binary classifier outputs OutputLabel (int64
-// [N]) and OutputProbabilities (float32 [N, 2], class 0 then class 1); a
-// regressor outputs OutputVariable (float32 [N, 1]). ONNX Runtime reproduces
-// Predict exactly and PredictProbaBatch within the float32 rounding of the
-// sigmoid.
+// float32 [N, NumFeatures]. A classifier outputs OutputLabel (int64 [N])
+// and OutputProbabilities (float32 [N, NumClasses], in class order: class 0
+// then class 1 for a binary one); a regressor outputs OutputVariable
+// (float32 [N, 1]). ONNX Runtime reproduces Predict exactly and
+// PredictProbaBatch within the float32 rounding of the sigmoid or softmax.
 //
 // The trees become one ai.onnx.ml TreeEnsembleRegressor that computes the
-// raw score. A classifier adds Sigmoid, Sub and Concat for the probabilities
-// and Greater, Cast and Squeeze for the label: explicit arithmetic, rather
-// than relying on how each runtime treats a binary TreeEnsembleClassifier.
-// meta becomes the model's metadata_props.
+// raw scores, one column per output. A binary classifier adds Sigmoid, Sub
+// and Concat for the probabilities and Greater, Cast and Squeeze for the
+// label; a multiclass one adds Softmax and ArgMax: explicit arithmetic,
+// rather than relying on how each runtime post-transforms a
+// TreeEnsembleClassifier. meta becomes the model's metadata_props.
 func (e *Ensemble) ONNX(meta map[string]string) (*onnx.Model, error) {
 	if err := e.Validate(); err != nil {
 		return nil, fmt.Errorf("export ONNX: %w", err)
@@ -40,6 +41,8 @@ func (e *Ensemble) ONNX(meta map[string]string) (*onnx.Model, error) {
 		graph = e.classifierGraph()
 	case SquaredError:
 		graph = e.regressorGraph()
+	case MulticlassLogLoss:
+		graph = e.multiclassGraph()
 	default:
 		return nil, fmt.Errorf("export ONNX: no graph for objective %v", e.Objective)
 	}
@@ -81,6 +84,34 @@ func (e *Ensemble) classifierGraph() onnx.Graph {
 	}
 	addBinaryHead(&g, "logit")
 	return g
+}
+
+// multiclassGraph is the ensemble's class scores under the multiclass
+// classifier head.
+func (e *Ensemble) multiclassGraph() onnx.Graph {
+	g := onnx.Graph{
+		Name:   "gbdt_multiclass_classifier",
+		Inputs: []onnx.ValueInfo{e.featuresInput()},
+		Nodes:  []onnx.Node{e.treeEnsembleNode("class_scores")},
+	}
+	addMulticlassHead(&g, "class_scores", e.NumClasses())
+	return g
+}
+
+// addMulticlassHead completes a graph that computes class scores [N, K]
+// into a classifier of K classes, the same for every model family:
+//
+//	probabilities = softmax(scores)
+//	label         = argmax(scores), the first class on a tie
+func addMulticlassHead(g *onnx.Graph, scores string, numClasses int) {
+	g.Nodes = append(g.Nodes,
+		opNode("Softmax", []string{scores}, OutputProbabilities, onnx.Int("axis", 1)),
+		opNode("ArgMax", []string{scores}, OutputLabel, onnx.Int("axis", 1), onnx.Int("keepdims", 0)),
+	)
+	g.Outputs = []onnx.ValueInfo{
+		onnx.TensorInfo(OutputLabel, onnx.TypeInt64, onnx.DimParam(batchDim)),
+		onnx.TensorInfo(OutputProbabilities, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(int64(numClasses))),
+	}
 }
 
 // addBinaryHead completes a graph that computes a logit [N, 1] into a

@@ -17,7 +17,7 @@ const scoreTolerance = 1e-5
 
 func TestONNXMatchesGoPredictions(t *testing.T) {
 	const batch, numBatches = 256, 16
-	for _, obj := range []Objective{BinaryLogLoss, SquaredError} {
+	for _, obj := range []Objective{BinaryLogLoss, SquaredError, MulticlassLogLoss} {
 		t.Run(obj.String(), func(t *testing.T) {
 			ens := fitForTest(t, configFor(obj, 100), syntheticData(t, obj, 5000, 11))
 			m := newORTModel(t, ens, batch)
@@ -28,7 +28,7 @@ func TestONNXMatchesGoPredictions(t *testing.T) {
 			for b := range numBatches {
 				chunk := rows[b*batch*ens.NumFeatures : (b+1)*batch*ens.NumFeatures]
 				m.run(t, chunk)
-				if obj == BinaryLogLoss {
+				if ens.NumClasses() > 0 {
 					compareClassifier(t, ens, m, chunk)
 				} else {
 					compareRegressor(t, ens, m, chunk)
@@ -53,9 +53,10 @@ func compareClassifier(t *testing.T, ens *Ensemble, m *ortModel, rows []float32)
 			t.Fatalf("row %v: ONNX Runtime label %d, Go %v", ens.row(rows, i), got, labels[i])
 		}
 	}
+	k := ens.NumClasses()
 	for i, got := range m.probabilities() {
 		if diff := math.Abs(float64(got - proba[i])); !(diff <= scoreTolerance) {
-			t.Fatalf("row %v class %d: ONNX Runtime probability %v, Go %v", ens.row(rows, i/2), i%2, got, proba[i])
+			t.Fatalf("row %v class %d: ONNX Runtime probability %v, Go %v", ens.row(rows, i/k), i%k, got, proba[i])
 		}
 	}
 }
@@ -107,7 +108,7 @@ func probeRows(t *testing.T, ens *Ensemble, n int, seed uint64) (rows []float32,
 }
 
 func TestONNXPassesChecker(t *testing.T) {
-	for _, obj := range []Objective{BinaryLogLoss, SquaredError} {
+	for _, obj := range []Objective{BinaryLogLoss, SquaredError, MulticlassLogLoss} {
 		t.Run(obj.String(), func(t *testing.T) {
 			ens := fitForTest(t, configFor(obj, 5), syntheticData(t, obj, 1000, 13))
 			model, err := ens.ONNX(map[string]string{"name": "checker-test"})
@@ -133,6 +134,7 @@ func TestONNXDeclaresInterface(t *testing.T) {
 	}{
 		{BinaryLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, 2}}},
 		{SquaredError, map[string]ort.Shape{OutputVariable: {-1, 1}}},
+		{MulticlassLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, syntheticClasses}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.obj.String(), func(t *testing.T) {

@@ -11,7 +11,7 @@ func Fit(ctx context.Context, cfg Config, data *Dataset) (*Ensemble, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	obj, err := newObjective(cfg.Objective)
+	obj, err := newObjective(cfg.Objective, cfg.NumClasses)
 	if err != nil {
 		return nil, err
 	}

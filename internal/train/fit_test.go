@@ -67,6 +67,7 @@ func TestFitReducesLoss(t *testing.T) {
 	}{
 		{BinaryLogLoss, meanLogLoss},
 		{SquaredError, meanSquaredError},
+		{MulticlassLogLoss, meanLogLoss},
 	}
 	for _, tt := range tests {
 		t.Run(tt.obj.String(), func(t *testing.T) {
@@ -84,7 +85,7 @@ func TestFitReducesLoss(t *testing.T) {
 
 func meanLogLoss(ens *Ensemble, data *Dataset) float64 {
 	var sum float64
-	proba := make([]float32, 2)
+	proba := make([]float32, ens.NumClasses())
 	for i := range data.NumRows() {
 		if err := ens.PredictProba(data.Row(i), proba); err != nil {
 			panic(err)
@@ -143,6 +144,13 @@ func TestFitRejectsInvalidInput(t *testing.T) {
 	regressionData := syntheticData(t, SquaredError, 100, 4)
 	badConfig := DefaultConfig()
 	badConfig.MaxDepth = 0
+	labelled := func(labels ...float64) *Dataset {
+		d, err := NewDataset(make([]float32, len(labels)), 1, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
 
 	tests := []struct {
 		name string
@@ -152,6 +160,9 @@ func TestFitRejectsInvalidInput(t *testing.T) {
 	}{
 		{"invalid config", badConfig, binaryData, ErrInvalidConfig},
 		{"non-binary labels", configFor(BinaryLogLoss, 1), regressionData, ErrInvalidData},
+		{"class label too large", configFor(MulticlassLogLoss, 1), labelled(0, 1, 2, 3), ErrInvalidData},
+		{"negative class label", configFor(MulticlassLogLoss, 1), labelled(0, 1, -1), ErrInvalidData},
+		{"fractional class label", configFor(MulticlassLogLoss, 1), labelled(0, 1, 1.5), ErrInvalidData},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,5 +179,54 @@ func TestFitStopsWhenContextIsCancelled(t *testing.T) {
 	_, err := Fit(ctx, configFor(BinaryLogLoss, 10), syntheticData(t, BinaryLogLoss, 100, 5))
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Fit error = %v, want context.Canceled", err)
+	}
+}
+
+// TestMulticlassBaseScoresAreCentredLogPriors checks the starting scores:
+// the log of each class's frequency, shifted to sum to zero, so that their
+// softmax is the class frequencies.
+func TestMulticlassBaseScoresAreCentredLogPriors(t *testing.T) {
+	labels := []float64{0, 1, 1, 2, 2, 2, 2, 2, 2, 2}
+	data, err := NewDataset(make([]float32, len(labels)), 1, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ens := fitForTest(t, configFor(MulticlassLogLoss, 1), data)
+	var sum float64
+	for _, b := range ens.BaseScores {
+		sum += float64(b)
+	}
+	if math.Abs(sum) > 1e-6 {
+		t.Errorf("base scores %v sum to %v, want 0", ens.BaseScores, sum)
+	}
+	proba := make([]float32, 3)
+	softmax(ens.BaseScores, proba)
+	for k, want := range []float64{0.1, 0.2, 0.7} {
+		if math.Abs(float64(proba[k])-want) > 1e-6 {
+			t.Errorf("softmax(base scores) = %v, want [0.1 0.2 0.7]", proba)
+		}
+	}
+}
+
+// TestMulticlassGrowsOneTreePerClassPerRound checks the layout of a
+// multiclass ensemble: NumTrees rounds of NumClasses trees, tree i for
+// class i % NumClasses.
+func TestMulticlassGrowsOneTreePerClassPerRound(t *testing.T) {
+	cfg := configFor(MulticlassLogLoss, 7)
+	cfg.NumClasses = 4
+	data := syntheticData(t, MulticlassLogLoss, 1000, 7) // classes 0..2: class 3 is never seen
+	ens := fitForTest(t, cfg, data)
+	if len(ens.Trees) != 7*4 || ens.NumOutputs() != 4 || ens.NumClasses() != 4 {
+		t.Fatalf("%d trees, %d outputs, %d classes; want 28, 4, 4", len(ens.Trees), ens.NumOutputs(), ens.NumClasses())
+	}
+	// The unseen class's probability only shrinks from its floor of 1e-7.
+	proba := make([]float32, 4*data.NumRows())
+	if err := ens.PredictProbaBatch(data.features, proba); err != nil {
+		t.Fatal(err)
+	}
+	for i := 3; i < len(proba); i += 4 {
+		if proba[i] > 1e-7 {
+			t.Fatalf("row %d: probability %v of the unseen class 3", i/4, proba[i])
+		}
 	}
 }

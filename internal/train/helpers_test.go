@@ -7,7 +7,10 @@ import (
 	"testing"
 )
 
-const syntheticFeatures = 10
+const (
+	syntheticFeatures = 10
+	syntheticClasses  = 3 // of MulticlassLogLoss data
+)
 
 // syntheticData returns n rows of a deterministic, mildly nonlinear problem:
 // interactions, a periodic term, a small integer feature, pure-noise
@@ -30,6 +33,8 @@ func syntheticData(t testing.TB, obj Objective, n int, seed uint64) *Dataset {
 			}
 		case SquaredError:
 			labels[i] = s + 0.5*rng.NormFloat64()
+		case MulticlassLogLoss:
+			labels[i] = drawClass(rng, []float64{0, s, syntheticSecondSignal(x)})
 		}
 	}
 	d, err := NewDataset(features, syntheticFeatures, labels)
@@ -71,6 +76,28 @@ func syntheticSignal(x []float32) float64 {
 	return s
 }
 
+// syntheticSecondSignal is the score of the third class of multiclass data,
+// built on other interactions than syntheticSignal.
+func syntheticSecondSignal(x []float32) float64 {
+	v := func(f int) float64 { return float64(x[f]) }
+	return 1.2*v(1) + 0.8*v(3)*v(0) - 0.6*math.Abs(v(5)) + 0.4*v(6) + math.Cos(3*v(4)) - 0.3
+}
+
+// drawClass draws a class from the softmax of scores.
+func drawClass(rng *rand.Rand, scores []float64) float64 {
+	var sum float64
+	for _, s := range scores {
+		sum += math.Exp(s)
+	}
+	u := rng.Float64() * sum
+	for k, s := range scores {
+		if u -= math.Exp(s); u < 0 {
+			return float64(k)
+		}
+	}
+	return float64(len(scores) - 1)
+}
+
 func fitForTest(t testing.TB, cfg Config, data *Dataset) *Ensemble {
 	t.Helper()
 	ens, err := Fit(context.Background(), cfg, data)
@@ -84,5 +111,8 @@ func configFor(obj Objective, numTrees int) Config {
 	cfg := DefaultConfig()
 	cfg.Objective = obj
 	cfg.NumTrees = numTrees
+	if obj == MulticlassLogLoss {
+		cfg.NumClasses = syntheticClasses
+	}
 	return cfg
 }

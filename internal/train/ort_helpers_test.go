@@ -24,9 +24,9 @@ func newORTModel(t testing.TB, ens *Ensemble, batch int) *ortModel {
 	n, f := int64(batch), int64(ens.NumFeatures)
 	m := &ortModel{input: newTensor[float32](t, n, f)}
 	var names []string
-	if ens.NumClasses() > 0 {
+	if k := int64(ens.NumClasses()); k > 0 {
 		names = []string{OutputLabel, OutputProbabilities}
-		m.outputs = []ort.Value{newTensor[int64](t, n), newTensor[float32](t, n, 2)}
+		m.outputs = []ort.Value{newTensor[int64](t, n), newTensor[float32](t, n, k)}
 	} else {
 		names = []string{OutputVariable}
 		m.outputs = []ort.Value{newTensor[float32](t, n, 1)}

@@ -24,14 +24,19 @@ func (e *Ensemble) NumOutputs() int { return len(e.BaseScores) }
 // NumClasses returns the number of classes of a classifier, 0 for a
 // regressor.
 func (e *Ensemble) NumClasses() int {
-	if e.Objective == BinaryLogLoss {
+	switch e.Objective {
+	case BinaryLogLoss:
 		return 2
+	case MulticlassLogLoss:
+		return len(e.BaseScores)
 	}
 	return 0
 }
 
-// Predict returns the prediction for one row: the predicted class (0 or 1)
-// of a binary classifier, or the value of a regressor.
+// Predict returns the prediction for one row: the predicted class of a
+// classifier (0 or 1 for a binary one; for a multiclass one the class with
+// the highest score, the lowest such class on a tie), or the value of a
+// regressor.
 func (e *Ensemble) Predict(row []float32) (float32, error) {
 	if err := e.checkRows(row, 1); err != nil {
 		return 0, err
@@ -56,8 +61,8 @@ func (e *Ensemble) PredictBatch(rows, dst []float32) error {
 }
 
 // PredictProba writes the class probabilities of one row into dst, which
-// must have NumClasses elements: for a binary classifier, the probability of
-// class 0, then of class 1.
+// must have NumClasses elements, in class order: for a binary classifier,
+// the probability of class 0, then of class 1.
 func (e *Ensemble) PredictProba(row, dst []float32) error {
 	return e.PredictProbaBatch(row, dst)
 }
@@ -98,20 +103,28 @@ func (e *Ensemble) rawScores(row, out []float32) {
 }
 
 // probabilities turns a classifier's raw scores into class probabilities.
-// The float32 arithmetic mirrors the exported graph: p1 = sigmoid(logit),
-// p0 = 1 - p1.
+// The float32 arithmetic mirrors the exported graph: for a binary
+// classifier p1 = sigmoid(logit), p0 = 1 - p1; for a multiclass one the
+// softmax of the class scores.
 func (e *Ensemble) probabilities(raw, dst []float32) {
+	if e.Objective == MulticlassLogLoss {
+		softmax(raw, dst)
+		return
+	}
 	p := sigmoid(raw[0])
 	dst[0], dst[1] = 1-p, p
 }
 
 // prediction turns raw scores into what Predict reports.
 func (e *Ensemble) prediction(raw []float32) float32 {
-	if e.Objective == BinaryLogLoss {
+	switch e.Objective {
+	case BinaryLogLoss:
 		if raw[0] > 0 {
 			return 1
 		}
 		return 0
+	case MulticlassLogLoss:
+		return float32(argmax(raw))
 	}
 	return raw[0]
 }
@@ -129,4 +142,31 @@ func (e *Ensemble) checkRows(rows []float32, numRows int) error {
 
 func sigmoid(x float32) float32 {
 	return float32(1 / (1 + math.Exp(-float64(x))))
+}
+
+// softmax writes the softmax of scores into dst, shifting by the largest
+// score first as ONNX Runtime's Softmax does.
+func softmax(scores, dst []float32) {
+	m := scores[argmax(scores)]
+	var sum float64
+	for k, s := range scores {
+		e := math.Exp(float64(s - m))
+		dst[k] = float32(e)
+		sum += e
+	}
+	for k := range dst {
+		dst[k] = float32(float64(dst[k]) / sum)
+	}
+}
+
+// argmax returns the index of the largest score, the first one on a tie, as
+// ONNX's ArgMax does.
+func argmax(scores []float32) int {
+	best := 0
+	for k, s := range scores {
+		if s > scores[best] {
+			best = k
+		}
+	}
+	return best
 }

@@ -37,6 +37,7 @@ func TestFitReportsProgressEveryRound(t *testing.T) {
 	}{
 		{BinaryLogLoss, 7},
 		{SquaredError, 1},
+		{MulticlassLogLoss, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.obj.String(), func(t *testing.T) {

@@ -19,8 +19,8 @@ const qualityTolerance = 0.01
 // TestQualityMatchesScikitLearn fits the Go ensemble and scikit-learn's
 // HistGradientBoosting (through testdata/sklearn_reference.py) with the same
 // hyperparameters on the same synthetic training set, and checks that their
-// held-out ROC AUC (classification) or R² (regression) differ by at most
-// qualityTolerance.
+// held-out ROC AUC (classification), R² (regression) or log loss and
+// accuracy (multiclass) differ by at most qualityTolerance.
 func TestQualityMatchesScikitLearn(t *testing.T) {
 	requirePythonModules(t, "sklearn", "numpy")
 	tests := []struct {
@@ -30,53 +30,79 @@ func TestQualityMatchesScikitLearn(t *testing.T) {
 	}{
 		{BinaryLogLoss, "classification", "ROC AUC"},
 		{SquaredError, "regression", "R²"},
+		{MulticlassLogLoss, "multiclass", "log loss"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.task, func(t *testing.T) {
 			train := syntheticData(t, tt.obj, 20_000, 21)
 			test := syntheticData(t, tt.obj, 10_000, 22)
 			ens := fitForTest(t, configFor(tt.obj, 100), train)
-			scores := goScores(t, ens, test)
+			scores, columns := goScores(t, ens, test)
 
 			dir := t.TempDir()
 			trainPath, testPath := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv")
-			writeCSV(t, trainPath, train, nil)
-			writeCSV(t, testPath, test, scores)
+			writeCSV(t, trainPath, train, nil, nil)
+			writeCSV(t, testPath, test, scores, columns)
 			got := runReference(t, tt.task, trainPath, testPath)
 
-			t.Logf("%s on held-out rows: go %.4f, scikit-learn %.4f", tt.metric, got.Go, got.Sklearn)
-			if math.Abs(got.Go-got.Sklearn) > qualityTolerance {
-				t.Errorf("%s: go %.4f, scikit-learn %.4f; want within %v", tt.metric, got.Go, got.Sklearn, qualityTolerance)
+			checkQuality(t, tt.metric, got.Go, got.Sklearn)
+			if tt.obj == MulticlassLogLoss {
+				if got.GoAccuracy == nil || got.SklearnAccuracy == nil {
+					t.Fatalf("sklearn_reference.py reported no accuracy: %+v", got)
+				}
+				checkQuality(t, "accuracy", *got.GoAccuracy, *got.SklearnAccuracy)
 			}
 		})
 	}
 }
 
-// goScores returns the probability of class 1, or the regressed value, of
-// every row.
-func goScores(t *testing.T, ens *Ensemble, data *Dataset) []float32 {
+func checkQuality(t *testing.T, metric string, goValue, sklearnValue float64) {
 	t.Helper()
-	n := data.NumRows()
-	if ens.NumClasses() == 0 {
-		values := make([]float32, n)
-		if err := ens.PredictBatch(data.features, values); err != nil {
-			t.Fatal(err)
-		}
-		return values
+	t.Logf("%s on held-out rows: go %.4f, scikit-learn %.4f", metric, goValue, sklearnValue)
+	if math.Abs(goValue-sklearnValue) > qualityTolerance {
+		t.Errorf("%s: go %.4f, scikit-learn %.4f; want within %v", metric, goValue, sklearnValue, qualityTolerance)
 	}
-	proba := make([]float32, 2*n)
-	if err := ens.PredictProbaBatch(data.features, proba); err != nil {
-		t.Fatal(err)
-	}
-	scores := make([]float32, n)
-	for i := range scores {
-		scores[i] = proba[2*i+1]
-	}
-	return scores
 }
 
-// writeCSV writes features f0..fN, label and, if scores is not nil, go_score.
-func writeCSV(t *testing.T, path string, data *Dataset, scores []float32) {
+// goScores returns the Go model's predictions of every row, row-major, and
+// the names of their columns in the reference script's test file: the
+// probability of class 1 or the regressed value (go_score), or the
+// probability of each class of a multiclass model (go_p0, go_p1, ...).
+func goScores(t *testing.T, ens *Ensemble, data *Dataset) (scores []float32, columns []string) {
+	t.Helper()
+	n := data.NumRows()
+	switch k := ens.NumClasses(); k {
+	case 0:
+		scores = make([]float32, n)
+		if err := ens.PredictBatch(data.features, scores); err != nil {
+			t.Fatal(err)
+		}
+		return scores, []string{"go_score"}
+	case 2:
+		proba := make([]float32, 2*n)
+		if err := ens.PredictProbaBatch(data.features, proba); err != nil {
+			t.Fatal(err)
+		}
+		scores = make([]float32, n)
+		for i := range scores {
+			scores[i] = proba[2*i+1]
+		}
+		return scores, []string{"go_score"}
+	default:
+		scores = make([]float32, k*n)
+		if err := ens.PredictProbaBatch(data.features, scores); err != nil {
+			t.Fatal(err)
+		}
+		for c := range k {
+			columns = append(columns, fmt.Sprintf("go_p%d", c))
+		}
+		return scores, columns
+	}
+}
+
+// writeCSV writes features f0..fN, label and, if there are columns, the
+// row-major scores under those names.
+func writeCSV(t *testing.T, path string, data *Dataset, scores []float32, columns []string) {
 	t.Helper()
 	file, err := os.Create(path)
 	if err != nil {
@@ -87,8 +113,8 @@ func writeCSV(t *testing.T, path string, data *Dataset, scores []float32) {
 		fmt.Fprintf(w, "f%d,", f)
 	}
 	w.WriteString("label")
-	if scores != nil {
-		w.WriteString(",go_score")
+	for _, c := range columns {
+		w.WriteString("," + c)
 	}
 	w.WriteString("\n")
 	for i := range data.NumRows() {
@@ -96,8 +122,8 @@ func writeCSV(t *testing.T, path string, data *Dataset, scores []float32) {
 			w.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32) + ",")
 		}
 		w.WriteString(strconv.FormatFloat(data.Label(i), 'g', -1, 64))
-		if scores != nil {
-			w.WriteString("," + strconv.FormatFloat(float64(scores[i]), 'g', -1, 32))
+		for _, v := range scores[i*len(columns) : (i+1)*len(columns)] {
+			w.WriteString("," + strconv.FormatFloat(float64(v), 'g', -1, 32))
 		}
 		w.WriteString("\n")
 	}
@@ -112,6 +138,9 @@ func writeCSV(t *testing.T, path string, data *Dataset, scores []float32) {
 type referenceResult struct {
 	Sklearn float64 `json:"sklearn"`
 	Go      float64 `json:"go"`
+	// Multiclass only.
+	SklearnAccuracy *float64 `json:"sklearn_accuracy"`
+	GoAccuracy      *float64 `json:"go_accuracy"`
 }
 
 func runReference(t *testing.T, task, trainPath, testPath string) referenceResult {
