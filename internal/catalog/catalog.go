@@ -1,0 +1,273 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/model"
+)
+
+// DefaultTopic is the catalog's topic unless configured otherwise.
+const DefaultTopic = "_streamscore_models"
+
+// DefaultChunkSize is the most artifact bytes one record carries.
+const DefaultChunkSize = 512 << 10
+
+// recordOverhead is what a record holds besides its chunk: key, headers and
+// batch framing. Metadata records must fit in chunk size plus this.
+const recordOverhead = 64 << 10
+
+// Errors callers act on; every error the catalog returns for these classes
+// wraps one of them.
+var (
+	// ErrNotFound: no such model, version or alias.
+	ErrNotFound = errors.New("not found")
+	// ErrCorrupt: an artifact whose chunks are missing, or whose size or
+	// SHA-256 does not match its metadata.
+	ErrCorrupt = errors.New("corrupt artifact")
+	// ErrConflict: another process published the same version number first.
+	ErrConflict = errors.New("version already taken")
+	// ErrInvalid: bad metadata, name or alias.
+	ErrInvalid = errors.New("invalid")
+	// ErrUsage: a CLI command line that cannot be run; callers exit 2.
+	ErrUsage = errors.New("usage")
+	// ErrClosed: the Catalog was closed.
+	ErrClosed = errors.New("catalog closed")
+)
+
+// Version is one published model version: its metadata, and the size and
+// digest of its ONNX artifact.
+type Version struct {
+	Name      string             `json:"name"`
+	Version   int                `json:"version"` // 1, 2, ... per name, assigned by Publish
+	Family    string             `json:"family"`  // "gbdt", "linear", "text", "imported"
+	Spec      model.Spec         `json:"spec"`    // feature mapping and label names
+	Metrics   map[string]float64 `json:"metrics,omitempty"`
+	Source    Source             `json:"source"`
+	Parent    int                `json:"parent,omitempty"` // the champion it was trained to replace
+	CreatedAt time.Time          `json:"created_at"`
+	Params    json.RawMessage    `json:"params,omitempty"` // trainer parameters
+	SHA256    string             `json:"sha256"`           // of the ONNX artifact, hex
+	Size      int                `json:"size"`
+	Chunks    int                `json:"chunks"`
+}
+
+// Source says what a version was trained on.
+type Source struct {
+	Topic       string        `json:"topic,omitempty"`
+	Ranges      []OffsetRange `json:"ranges,omitempty"`
+	From        time.Time     `json:"from,omitzero"`
+	To          time.Time     `json:"to,omitzero"`
+	Description string        `json:"description,omitempty"`
+}
+
+// OffsetRange is a span of one partition's offsets; End is exclusive.
+type OffsetRange struct {
+	Partition int32 `json:"partition"`
+	Start     int64 `json:"start"`
+	End       int64 `json:"end"`
+}
+
+// AliasChange is one move of an alias, as kept in the history.
+type AliasChange struct {
+	Name     string    `json:"name"`
+	Alias    string    `json:"alias"`
+	Version  int       `json:"version"`
+	Previous int       `json:"previous,omitempty"` // 0: the alias was new
+	At       time.Time `json:"at"`
+	Reason   string    `json:"reason,omitempty"`
+	Forced   bool      `json:"forced,omitempty"`
+	// Rollback marks a change made by Rollback; a later Rollback skips it
+	// and the change it undid, so repeated rollbacks walk back in time.
+	Rollback bool `json:"rollback,omitempty"`
+}
+
+// Option tunes a Catalog.
+type Option func(*Catalog)
+
+// WithChunkSize sets the most artifact bytes per record (DefaultChunkSize
+// unless set); tests use small chunks to exercise chunking.
+func WithChunkSize(n int) Option {
+	return func(c *Catalog) {
+		if n > 0 {
+			c.chunkSize = n
+		}
+	}
+}
+
+// Catalog is a live view of the catalog topic, and the way to write to it.
+// It owns a Kafka client that tails the topic from the start for as long as
+// the Catalog is open. It is safe for concurrent use.
+type Catalog struct {
+	topic     string
+	chunkSize int
+	logger    *slog.Logger
+	baseOpts  []kgo.Opt
+	client    *kgo.Client
+
+	stop    context.CancelFunc
+	tailing chan struct{} // closed when the tail goroutine ends
+	closed  chan struct{} // closed by Close
+	once    sync.Once
+
+	ensureMu sync.Mutex
+	ensured  bool
+
+	mu    sync.RWMutex
+	state *state
+}
+
+// New connects to Kafka with opts (seed brokers, SASL, TLS: see
+// connect.Kafka.Opts) and starts reading topic (DefaultTopic if empty) from
+// the start in the background. The topic need not exist yet. A nil logger
+// discards logs. Close releases the client.
+func New(opts []kgo.Opt, topic string, logger *slog.Logger, options ...Option) (*Catalog, error) {
+	if topic == "" {
+		topic = DefaultTopic
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	c := &Catalog{
+		topic:     topic,
+		chunkSize: DefaultChunkSize,
+		logger:    logger.With("component", "catalog", "topic", topic),
+		baseOpts:  append([]kgo.Opt(nil), opts...),
+		tailing:   make(chan struct{}),
+		closed:    make(chan struct{}),
+	}
+	for _, o := range options {
+		o(c)
+	}
+	c.state = newState(c.logger)
+	client, err := kgo.NewClient(c.clientOpts(0)...)
+	if err != nil {
+		return nil, fmt.Errorf("catalog client: %w", err)
+	}
+	c.client = client
+	ctx, stop := context.WithCancel(context.Background())
+	c.stop = stop
+	go c.tail(ctx)
+	return c, nil
+}
+
+// clientOpts are the caller's connection options plus what the catalog
+// needs: partition 0 of the topic from offset from, records as large as a
+// chunk, and produce to partition 0.
+func (c *Catalog) clientOpts(from int64) []kgo.Opt {
+	maxBytes := c.maxRecordBytes()
+	return append(append([]kgo.Opt(nil), c.baseOpts...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: {0: kgo.NewOffset().At(from)}}),
+		kgo.FetchMaxWait(500*time.Millisecond),
+		kgo.FetchMaxPartitionBytes(int32(2*maxBytes)),
+		kgo.FetchMaxBytes(int32(4*maxBytes)),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchMaxBytes(int32(maxBytes)),
+	)
+}
+
+// maxRecordBytes is the topic's max.message.bytes and the producer's batch
+// limit: a chunk and room for its key and framing, and at least 1 MiB.
+func (c *Catalog) maxRecordBytes() int {
+	return max(c.chunkSize+recordOverhead, 1<<20)
+}
+
+// Topic is the catalog's topic.
+func (c *Catalog) Topic() string { return c.topic }
+
+// Close stops tailing the topic and releases the Kafka client. Follow calls
+// return ErrClosed.
+func (c *Catalog) Close() {
+	c.once.Do(func() {
+		close(c.closed)
+		c.stop()
+		<-c.tailing
+		c.client.Close()
+	})
+}
+
+// Models lists the names with at least one version or alias, sorted.
+func (c *Catalog) Models() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.state.modelNames()
+}
+
+// Versions lists a model's versions, oldest first; nil if there are none.
+func (c *Catalog) Versions(name string) []Version {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.state.versions(name)
+}
+
+// Get returns one version's metadata, or ErrNotFound.
+func (c *Catalog) Get(name string, version int) (Version, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, err := c.state.entry(name, version)
+	return e.v, err
+}
+
+// Aliases maps a model's aliases to the versions they point at.
+func (c *Catalog) Aliases(name string) map[string]int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.state.aliases(name)
+}
+
+// Resolve returns the version an alias points at, or ErrNotFound.
+func (c *Catalog) Resolve(name, alias string) (Version, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.state.resolve(name, alias)
+}
+
+// History lists a model's alias changes, every alias, oldest first.
+func (c *Catalog) History(name string) []AliasChange {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.state.history(name)
+}
+
+// Lookup reads ref as a version number or an alias of name.
+func (c *Catalog) Lookup(name, ref string) (Version, error) {
+	if n, err := strconv.Atoi(ref); err == nil {
+		return c.Get(name, n)
+	}
+	return c.Resolve(name, ref)
+}
+
+// validName matches model names and aliases: what is safe in a record key,
+// a file name and a metric label.
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// ValidName reports whether s can name a model: 1 to 128 letters, digits,
+// '.', '_' or '-', starting with a letter or digit (so never a '/').
+func ValidName(s string) error {
+	if !validName.MatchString(s) {
+		return fmt.Errorf("%w: name %q: want 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit", ErrInvalid, s)
+	}
+	return nil
+}
+
+// ValidAlias reports whether s can name an alias: as ValidName, and not all
+// digits, so that "3" always means version 3.
+func ValidAlias(s string) error {
+	if !validName.MatchString(s) {
+		return fmt.Errorf("%w: alias %q: want 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit", ErrInvalid, s)
+	}
+	if _, err := strconv.Atoi(s); err == nil {
+		return fmt.Errorf("%w: alias %q is a number, which would read as a version", ErrInvalid, s)
+	}
+	return nil
+}

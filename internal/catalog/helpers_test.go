@@ -1,0 +1,155 @@
+package catalog_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/sample"
+)
+
+// runtimeErr says why ONNX Runtime could not start; set once by TestMain
+// and only read afterwards. Only the import tests need the runtime.
+var runtimeErr error
+
+func TestMain(m *testing.M) {
+	runtimeErr = model.Init(model.LibraryPath(""))
+	if runtimeErr != nil {
+		fmt.Fprintln(os.Stderr, "catalog tests:", runtimeErr)
+	}
+	os.Exit(m.Run())
+}
+
+func requireRuntime(t *testing.T) {
+	t.Helper()
+	if runtimeErr != nil {
+		t.Fatalf("ONNX Runtime unavailable (run `make setup`): %v", runtimeErr)
+	}
+}
+
+// broker is a kfake cluster reached over TCP.
+type broker struct {
+	cluster *kfake.Cluster
+	opts    []kgo.Opt
+}
+
+func newBroker(t *testing.T) *broker {
+	t.Helper()
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	return &broker{cluster: cluster, opts: []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}}
+}
+
+// logBuffer collects a Catalog's logs, safely across goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// catalog opens a Catalog on the broker's test topic, closed at cleanup.
+func (b *broker) catalog(t *testing.T, options ...catalog.Option) *catalog.Catalog {
+	t.Helper()
+	c, _ := b.catalogWithLogs(t, options...)
+	return c
+}
+
+func (b *broker) catalogWithLogs(t *testing.T, options ...catalog.Option) (*catalog.Catalog, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := catalog.New(b.opts, "models", logger, options...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c, logs
+}
+
+// produce writes raw records to the catalog topic, as a hostile or broken
+// writer would.
+func (b *broker) produce(t *testing.T, records ...*kgo.Record) {
+	t.Helper()
+	client, err := kgo.NewClient(append(b.opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	for _, r := range records {
+		r.Topic, r.Partition = "models", 0
+	}
+	if err := client.ProduceSync(testContext(t), records...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testContext ends with the test, or after a minute.
+func testContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// sensorVersion is metadata for a sensor model version.
+func sensorVersion(name string) catalog.Version {
+	return catalog.Version{
+		Name:    name,
+		Family:  "gbdt",
+		Spec:    sample.SensorSpec(name, ""),
+		Metrics: map[string]float64{"auc": 0.93, "logloss": 0.21},
+		Source: catalog.Source{
+			Topic:  "sensors",
+			Ranges: []catalog.OffsetRange{{Partition: 0, Start: 0, End: 5000}, {Partition: 1, Start: 10, End: 4990}},
+			From:   time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+			To:     time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC),
+		},
+		Params: []byte(`{"num_trees":20,"max_depth":4}`),
+	}
+}
+
+// randomBytes is n deterministic pseudo-random bytes.
+func randomBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// publish publishes a version of name with a random artifact of size bytes.
+func publish(t *testing.T, c *catalog.Catalog, name string, size int) (catalog.Version, []byte) {
+	t.Helper()
+	artifact := randomBytes(uint64(size), size)
+	v, err := c.Publish(testContext(t), sensorVersion(name), artifact)
+	if err != nil {
+		t.Fatalf("publish %s: %v", name, err)
+	}
+	return v, artifact
+}
