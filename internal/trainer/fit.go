@@ -1,0 +1,329 @@
+package trainer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/onnx"
+	"github.com/streamscore/streamscore/internal/train"
+)
+
+// Errors of a training that could not produce a model.
+var (
+	// ErrNotEnoughData means too few usable rows, or a single class.
+	ErrNotEnoughData = errors.New("not enough training data")
+	// ErrDivergence means ONNX Runtime's scores of the exported model differ
+	// from the Go model's own by more than ParityTolerance: the export is
+	// wrong, and the model is not published.
+	ErrDivergence = errors.New("exported model disagrees with the trained one")
+)
+
+// ParityTolerance is the largest difference allowed between a trained
+// model's scores in Go and in ONNX Runtime, on every holdout row.
+const ParityTolerance = 1e-5
+
+// Progress is told how far a training is: done of total steps (boosting
+// rounds, optimiser iterations). It is called from the training goroutine.
+type Progress func(done, total int)
+
+// Result is a trained, exported and evaluated model.
+type Result struct {
+	// ONNX is the model, with its Spec in the metadata; the catalog gives it
+	// a version when it is published.
+	ONNX []byte
+	Spec model.Spec
+	// Evaluation is ONNX Runtime's score of the exported model on the
+	// holdout: the last Options.Holdout of the rows, in the order given.
+	Evaluation Evaluation
+	// Holdout are the rows evaluated on, kept so that the champion can be
+	// judged on the very same ones before the new model may replace it.
+	Holdout   []map[string]any
+	TrainRows int
+	// Skipped counts training rows left out, by reason.
+	Skipped map[string]int
+	// Params are the parameters the model was trained with, defaults
+	// included, as they are stored with the version.
+	Params json.RawMessage
+	// Divergence is the largest difference between the Go model's scores
+	// and ONNX Runtime's on the holdout (at most ParityTolerance).
+	Divergence float64
+	Duration   time.Duration
+}
+
+// Split divides rows, in time order, into training rows and the holdout:
+// the last fraction, rounded up, so that a model is judged on records newer
+// than any it learnt from.
+func Split(rows []map[string]any, holdout float64) (trainRows, holdoutRows []map[string]any) {
+	n := int(math.Ceil(float64(len(rows)) * holdout))
+	return rows[:len(rows)-n], rows[len(rows)-n:]
+}
+
+// Fit trains a model named name on rows (oldest first), exports it to ONNX,
+// checks ONNX Runtime agrees with it, and evaluates it on the holdout. Rows
+// whose label or features cannot be read are skipped and counted; training
+// fails only when too few remain.
+func Fit(ctx context.Context, name string, opts Options, rows []map[string]any, progress Progress) (*Result, error) {
+	start := time.Now()
+	opts = opts.WithDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	params, err := opts.params()
+	if err != nil {
+		return nil, err
+	}
+	trainRows, holdout := Split(rows, opts.Holdout)
+	if len(trainRows) < 2 || len(holdout) < 1 {
+		return nil, fmt.Errorf("%w: %d rows leave %d to train on and %d to evaluate", ErrNotEnoughData, len(rows), len(trainRows), len(holdout))
+	}
+
+	data, err := extract(opts, trainRows)
+	if err != nil {
+		return nil, err
+	}
+	spec := opts.Spec(name, data.classes)
+	fitted, err := fitFamily(ctx, opts, params, data, progress)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := spec.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	graph, err := fitted.onnx(map[string]string{model.SpecMetadataKey: meta})
+	if err != nil {
+		return nil, fmt.Errorf("export %s: %w", name, err)
+	}
+	artifact, err := graph.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("export %s: %w", name, err)
+	}
+
+	loaded, err := model.Load(artifact, model.Options{DefaultVersion: "candidate"})
+	if err != nil {
+		return nil, fmt.Errorf("load the exported %s: %w", name, err)
+	}
+	defer loaded.Close()
+	ev, err := Evaluate(loaded, holdout, opts.Label)
+	if err != nil {
+		return nil, err
+	}
+	divergence, err := parity(loaded, fitted, opts, holdout)
+	if err != nil {
+		return nil, err
+	}
+	effective, err := json.Marshal(effectiveParams(params))
+	if err != nil {
+		return nil, err
+	}
+	return &Result{
+		ONNX: artifact, Spec: spec, Evaluation: ev, Holdout: holdout,
+		TrainRows: data.rows, Skipped: data.skipped, Params: effective,
+		Divergence: divergence, Duration: time.Since(start),
+	}, nil
+}
+
+// dataset is training rows mapped to what the algorithms take.
+type dataset struct {
+	features []float32 // row-major, for numeric families
+	width    int
+	texts    []string  // for the text family
+	targets  []float64 // class index or value
+	classes  []string  // class names in index order, for classifiers
+	rows     int
+	skipped  map[string]int
+}
+
+// extract maps rows through the model's own feature mapping, the one the
+// scorer will use, so training and serving read a record the same way.
+func extract(opts Options, rows []map[string]any) (*dataset, error) {
+	d := &dataset{skipped: map[string]int{}}
+	input := opts.Spec("", nil).Inputs[0]
+	var classNames []string
+	for _, rec := range rows {
+		var target float64
+		if opts.Task == model.Regression {
+			v, err := valueOf(rec, opts.Label)
+			if err != nil {
+				d.skipped[skipBadLabel]++
+				continue
+			}
+			target = v
+		} else {
+			c, err := classOf(rec, opts.Label)
+			if err != nil {
+				d.skipped[skipBadLabel]++
+				continue
+			}
+			classNames = append(classNames, c)
+		}
+		if opts.Family == Text {
+			s, err := input.Text(rec, model.DefaultMaxTextBytes)
+			if err != nil {
+				d.skipped[reasonOf(err)]++
+				if opts.Task != model.Regression {
+					classNames = classNames[:len(classNames)-1]
+				}
+				continue
+			}
+			d.texts = append(d.texts, s)
+		} else {
+			var err error
+			if d.features, err = input.AppendNumbers(d.features, rec, false); err != nil {
+				d.skipped[reasonOf(err)]++
+				if opts.Task != model.Regression {
+					classNames = classNames[:len(classNames)-1]
+				}
+				continue
+			}
+		}
+		d.targets = append(d.targets, target)
+		d.rows++
+	}
+	d.width = len(input.Fields)
+	if d.rows < 2 {
+		return nil, fmt.Errorf("%w: %d of %d training rows are usable (skipped: %v)", ErrNotEnoughData, d.rows, len(rows), d.skipped)
+	}
+	if opts.Task == model.Classification {
+		d.classes = distinct(classNames)
+		if len(d.classes) < 2 {
+			return nil, fmt.Errorf("%w: label %q has a single class (%q) in the training rows", ErrNotEnoughData, opts.Label, d.classes[0])
+		}
+		index := make(map[string]float64, len(d.classes))
+		for i, c := range d.classes {
+			index[c] = float64(i)
+		}
+		for i, c := range classNames {
+			d.targets[i] = index[c]
+		}
+	}
+	return d, nil
+}
+
+func distinct(names []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	sortClasses(out)
+	return out
+}
+
+// fittedModel is a trained model of any family: it exports itself, and
+// scores one row in Go for the parity check.
+type fittedModel interface {
+	onnx(meta map[string]string) (*onnx.Model, error)
+	// score writes a classifier's class scores or a regressor's value (one
+	// element) for one row into dst.
+	score(features []float32, text string, dst []float32) error
+}
+
+func fitFamily(ctx context.Context, opts Options, params any, d *dataset, progress Progress) (fittedModel, error) {
+	switch opts.Family {
+	case GBDT:
+		cfg := params.(train.Config)
+		if opts.Task == model.Classification && len(d.classes) > 2 {
+			cfg.Objective = train.MulticlassLogLoss
+			cfg.NumClasses = len(d.classes)
+		}
+		cfg.Progress = progress
+		data, err := train.NewDataset(d.features, d.width, d.targets)
+		if err != nil {
+			return nil, err
+		}
+		e, err := train.Fit(ctx, cfg, data)
+		if err != nil {
+			return nil, fmt.Errorf("train gbdt: %w", err)
+		}
+		return ensemble{e, opts.Task}, nil
+	case Text:
+		if len(d.classes) != 2 {
+			return nil, fmt.Errorf("%w: label: a text model is binary, and the training rows hold %d classes", ErrInvalidOptions, len(d.classes))
+		}
+		cfg := params.(train.TextConfig)
+		cfg.Progress = progress
+		m, err := train.FitText(ctx, cfg, d.texts, d.targets)
+		if err != nil {
+			return nil, fmt.Errorf("train text: %w", err)
+		}
+		return textModel{m}, nil
+	case Linear:
+		return fitLinear(ctx, opts, params, d, progress)
+	}
+	return nil, fmt.Errorf("%w: family %q", ErrInvalidOptions, opts.Family)
+}
+
+type ensemble struct {
+	*train.Ensemble
+	task model.Task
+}
+
+func (e ensemble) onnx(meta map[string]string) (*onnx.Model, error) { return e.ONNX(meta) }
+
+func (e ensemble) score(features []float32, _ string, dst []float32) error {
+	if e.task == model.Regression {
+		v, err := e.Predict(features)
+		dst[0] = v
+		return err
+	}
+	return e.PredictProba(features, dst)
+}
+
+type textModel struct{ *train.TextModel }
+
+func (m textModel) onnx(meta map[string]string) (*onnx.Model, error) { return m.ONNX(meta) }
+
+func (m textModel) score(_ []float32, text string, dst []float32) error {
+	p, err := m.PredictProba(text)
+	dst[0], dst[1] = float32(1-p), float32(p)
+	return err
+}
+
+// parity scores the holdout with the Go model and with ONNX Runtime and
+// returns the largest difference; over ParityTolerance is an error.
+func parity(loaded *model.Model, fitted fittedModel, opts Options, holdout []map[string]any) (float64, error) {
+	scored, _, err := scoreRows(loaded, holdout, opts.Label)
+	if err != nil {
+		return 0, err
+	}
+	spec := loaded.Spec()
+	input := spec.Inputs[0]
+	width := max(len(spec.Labels), 1)
+	goScores := make([]float32, width)
+	var features []float32
+	worst := 0.0
+	for _, s := range scored {
+		rec := holdout[s.index]
+		var text string
+		if input.Type == model.StringInput {
+			if text, err = input.Text(rec, spec.MaxText()); err != nil {
+				return 0, err
+			}
+		} else if features, err = input.AppendNumbers(features[:0], rec, spec.AllowNonFinite); err != nil {
+			return 0, err
+		}
+		if err := fitted.score(features, text, goScores); err != nil {
+			return 0, err
+		}
+		ort := s.scores
+		if spec.Task == model.Regression {
+			ort = []float32{float32(s.prediction)}
+		}
+		for i, v := range ort {
+			worst = math.Max(worst, math.Abs(float64(v)-float64(goScores[i])))
+		}
+	}
+	if worst > ParityTolerance {
+		return worst, fmt.Errorf("%w: scores differ by up to %g (limit %g)", ErrDivergence, worst, ParityTolerance)
+	}
+	return worst, nil
+}

@@ -1,0 +1,249 @@
+package trainer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/model"
+)
+
+// Aliases the trainer maintains: every new version becomes the challenger;
+// the champion, which scorers serve by default, moves only to a version
+// that beats it.
+const (
+	AliasChampion   = "champion"
+	AliasChallenger = "challenger"
+)
+
+// Promotion policies of a job.
+const (
+	// PromoteIfBetter moves the champion to a new version only if it beats
+	// the champion on the same holdout (the default).
+	PromoteIfBetter = "if_better"
+	// PromoteAlways moves the champion to every new version (forced).
+	PromoteAlways = "always"
+	// PromoteNever only publishes, as the challenger; a person promotes.
+	PromoteNever = "never"
+)
+
+// Job is one model's retraining from a topic.
+type Job struct {
+	// Name is the model's name in the catalog.
+	Name   string `yaml:"name" json:"name"`
+	Source Source `yaml:"source" json:"source"`
+	// Window, when set, trains on the records of the last Window only (it
+	// sets Source.From at each run); a retrain then follows the stream.
+	Window  time.Duration `yaml:"window" json:"window,omitempty"`
+	Options Options       `yaml:"options" json:"options"`
+	// Promote is PromoteIfBetter (default), PromoteAlways or PromoteNever.
+	Promote string `yaml:"promote" json:"promote,omitempty"`
+	// Schedule retrains every so often; zero means no schedule.
+	Schedule time.Duration `yaml:"schedule" json:"schedule,omitempty"`
+	// EveryRecords retrains once this many records have arrived on the
+	// source topic since the last training; zero means never.
+	EveryRecords int64 `yaml:"every_records" json:"every_records,omitempty"`
+}
+
+// Validate checks a job without connecting anywhere.
+func (j Job) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: job %q: %s: %s", ErrInvalidOptions, j.Name, field, fmt.Sprintf(format, args...)))
+	}
+	if err := catalog.ValidName(j.Name); err != nil {
+		bad("name", "%s", err)
+	}
+	if j.Source.Topic == "" {
+		bad("source.topic", "is required")
+	}
+	if j.Window < 0 || j.Schedule < 0 || j.EveryRecords < 0 {
+		bad("window, schedule, every_records", "must not be negative")
+	}
+	switch j.Promote {
+	case "", PromoteIfBetter, PromoteAlways, PromoteNever:
+	default:
+		bad("promote", "%q is not one of %s, %s, %s", j.Promote, PromoteIfBetter, PromoteAlways, PromoteNever)
+	}
+	if err := j.Options.WithDefaults().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("job %q: options: %w", j.Name, err))
+	}
+	return errors.Join(errs...)
+}
+
+// Catalog is what a training needs of the model registry.
+type Catalog interface {
+	Resolve(name, alias string) (catalog.Version, error)
+	Artifact(ctx context.Context, name string, version int) ([]byte, error)
+	Publish(ctx context.Context, v catalog.Version, artifact []byte) (catalog.Version, error)
+	SetAlias(ctx context.Context, name, alias string, version int, reason string, forced bool) (catalog.AliasChange, error)
+}
+
+// Outcome is what one run of a job did.
+type Outcome struct {
+	Version  catalog.Version
+	Result   *Result
+	Records  int
+	Champion *Evaluation // the previous champion on the same holdout, if any
+	Promoted bool
+	Reason   string // why the champion moved or stayed
+}
+
+// Runner trains jobs: it reads their history, fits, compares with the
+// champion and publishes.
+type Runner struct {
+	KafkaOpts []kgo.Opt
+	Decoder   Decoder
+	Catalog   Catalog
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Run trains one job once. force promotes the new version whatever its
+// metrics (PromoteAlways does too).
+func (r *Runner) Run(ctx context.Context, job Job, force bool, progress Progress) (*Outcome, error) {
+	src := job.Source
+	if job.Window > 0 {
+		src.From = r.now().Add(-job.Window)
+	}
+	history, err := Read(ctx, r.KafkaOpts, r.Decoder, src)
+	if err != nil {
+		return nil, fmt.Errorf("train %s: %w", job.Name, err)
+	}
+	r.logger().Info("training data read", "model", job.Name, "topic", src.Topic, "records", history.Records, "rows", len(history.Rows), "skipped", history.Skipped)
+	res, err := Fit(ctx, job.Name, job.Options, history.Rows, progress)
+	if err != nil {
+		return nil, fmt.Errorf("train %s: %w", job.Name, err)
+	}
+	source := catalog.Source{Topic: src.Topic, Ranges: catalogRanges(history.Ranges), From: src.From, To: src.To}
+	out, err := r.Publish(ctx, job.Name, job.Options, res, source, promotion(job.Promote, force))
+	if err != nil {
+		return nil, err
+	}
+	out.Records = history.Records
+	return out, nil
+}
+
+// promotion is the policy of one run: forced when asked for.
+func promotion(policy string, force bool) string {
+	if force {
+		return PromoteAlways
+	}
+	if policy == "" {
+		return PromoteIfBetter
+	}
+	return policy
+}
+
+// Publish publishes a trained model as a new version of name, makes it the
+// challenger, and makes it the champion as the policy says: PromoteIfBetter
+// when it beats the champion on the same holdout (or there is none),
+// PromoteAlways in any case, PromoteNever not at all. Jobs and the REST API
+// both publish through it.
+func (r *Runner) Publish(ctx context.Context, name string, opts Options, res *Result, source catalog.Source, policy string) (*Outcome, error) {
+	logger := r.logger().With("model", name)
+	opts = opts.WithDefaults()
+	out := &Outcome{Result: res}
+	parent := 0
+	champion, err := r.Catalog.Resolve(name, AliasChampion)
+	switch {
+	case errors.Is(err, catalog.ErrNotFound):
+		out.Promoted, out.Reason = true, "first version"
+	case err != nil:
+		return nil, err
+	default:
+		parent = champion.Version
+		ev, err := r.evaluateVersion(ctx, champion, res.Holdout, opts.Label)
+		if err != nil {
+			// A champion that can no longer be evaluated (its features are
+			// gone from the data) loses to one that can.
+			logger.Warn("champion cannot be evaluated on the new holdout", "version", champion.Version, "err", err)
+			out.Promoted, out.Reason = true, fmt.Sprintf("champion v%d cannot be evaluated: %v", champion.Version, err)
+			break
+		}
+		out.Champion = &ev
+		out.Promoted, out.Reason = decide(opts.Metric, res.Evaluation.Metrics, ev.Metrics, champion.Version)
+	}
+	forced := policy == PromoteAlways
+	switch {
+	case forced:
+		out.Promoted, out.Reason = true, "forced: "+out.Reason
+	case policy == PromoteNever:
+		out.Promoted, out.Reason = false, "promotion is manual: "+out.Reason
+	}
+
+	v, err := r.Catalog.Publish(ctx, catalog.Version{
+		Name: name, Family: string(opts.Family), Spec: res.Spec,
+		Metrics: res.Evaluation.Metrics, Parent: parent, Params: res.Params, Source: source,
+	}, res.ONNX)
+	if err != nil {
+		return nil, fmt.Errorf("publish %s: %w", name, err)
+	}
+	out.Version = v
+	if _, err := r.Catalog.SetAlias(ctx, name, AliasChallenger, v.Version, "newest version", false); err != nil {
+		return nil, err
+	}
+	if out.Promoted {
+		if _, err := r.Catalog.SetAlias(ctx, name, AliasChampion, v.Version, out.Reason, forced); err != nil {
+			return nil, err
+		}
+	}
+	logger.Info("model version published", "version", v.Version, "metrics", res.Evaluation.Metrics,
+		"promoted", out.Promoted, "reason", out.Reason, "duration", res.Duration.Round(time.Millisecond))
+	return out, nil
+}
+
+// decide compares a candidate with the champion on the metric.
+func decide(metric string, candidate, champion Metrics, championVersion int) (bool, string) {
+	better, err := Beats(metric, candidate, champion)
+	if err != nil {
+		return false, err.Error()
+	}
+	verdict := "does not beat"
+	if better {
+		verdict = "beats"
+	}
+	return better, fmt.Sprintf("%s %.4f %s champion v%d's %.4f on the same holdout", metric, candidate[metric], verdict, championVersion, champion[metric])
+}
+
+// evaluateVersion loads a published version and scores it on rows.
+func (r *Runner) evaluateVersion(ctx context.Context, v catalog.Version, rows []map[string]any, label string) (Evaluation, error) {
+	artifact, err := r.Catalog.Artifact(ctx, v.Name, v.Version)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	spec := v.Spec
+	m, err := model.Load(artifact, model.Options{Spec: &spec, Version: fmt.Sprint(v.Version)})
+	if err != nil {
+		return Evaluation{}, err
+	}
+	defer m.Close()
+	return Evaluate(m, rows, label)
+}
+
+func catalogRanges(rs []OffsetRange) []catalog.OffsetRange {
+	out := make([]catalog.OffsetRange, len(rs))
+	for i, r := range rs {
+		out[i] = catalog.OffsetRange{Partition: r.Partition, Start: r.Start, End: r.End}
+	}
+	return out
+}
+
+func (r *Runner) logger() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Logger
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
+}

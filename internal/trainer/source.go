@@ -1,0 +1,238 @@
+package trainer
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/stream"
+)
+
+// Decoder decodes a framed Avro value through the schema registry;
+// *serde.Decoder is the one in use, as in the scorer.
+type Decoder interface {
+	Decode(value []byte) (serde.Decoded, error)
+}
+
+// Source says which records of a topic to train on: all of it, the records
+// of a time window, or offset ranges. A window and ranges combine.
+type Source struct {
+	Topic string `yaml:"topic" json:"topic"`
+	// From and To bound the records' timestamps: From inclusive, To
+	// exclusive; a zero time leaves that side open.
+	From time.Time `yaml:"from" json:"from,omitzero"`
+	To   time.Time `yaml:"to" json:"to,omitzero"`
+	// Ranges restrict reading to these offsets; partitions not listed are
+	// not read. Empty means every partition, start to end.
+	Ranges []OffsetRange `yaml:"ranges" json:"ranges,omitempty"`
+}
+
+// OffsetRange is a span of one partition's offsets, End exclusive.
+type OffsetRange struct {
+	Partition int32 `yaml:"partition" json:"partition"`
+	Start     int64 `yaml:"start" json:"start"`
+	End       int64 `yaml:"end" json:"end"`
+}
+
+// History is what was read from a topic.
+type History struct {
+	// Rows are the decoded records, oldest first (by record timestamp, then
+	// partition and offset), so the last ones make a time-ordered holdout.
+	Rows []map[string]any
+	// Ranges are the offsets that were read, per partition, to store with
+	// the version trained on them.
+	Ranges []OffsetRange
+	// Records counts the records read; Skipped those that could not be
+	// decoded, by dead-letter class, as the scorer would name them.
+	Records int
+	Skipped map[string]int
+}
+
+// Read reads a bounded slice of a topic: every record from the start
+// offsets to the end offsets as they are when Read begins, so a topic that
+// keeps growing still gives a finite history. Committed records only: a
+// transaction still open is waited for, an aborted one is left out.
+func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*History, error) {
+	if src.Topic == "" {
+		return nil, fmt.Errorf("%w: source.topic: is required", ErrInvalidOptions)
+	}
+	admin, err := kgo.NewClient(kafkaOpts...)
+	if err != nil {
+		return nil, err
+	}
+	bounds, err := readBounds(ctx, kadm.NewClient(admin), src)
+	admin.Close()
+	if err != nil {
+		return nil, err
+	}
+	h := &History{Skipped: map[string]int{}}
+	offsets := map[int32]kgo.Offset{}
+	pending := map[int32]int64{} // partition -> end offset still to reach
+	for _, r := range bounds {
+		if r.End > r.Start {
+			offsets[r.Partition] = kgo.NewOffset().At(r.Start)
+			pending[r.Partition] = r.End
+			h.Ranges = append(h.Ranges, r)
+		}
+	}
+	if len(pending) == 0 {
+		return h, nil
+	}
+
+	opts := append(slices.Clone(kafkaOpts),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{src.Topic: offsets}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// Control records mark transactions' ends; keeping them lets a
+		// partition whose last offset is a marker be seen to be finished.
+		kgo.KeepControlRecords(),
+	)
+	client, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+
+	type read struct {
+		row       map[string]any
+		ts        time.Time
+		partition int32
+		offset    int64
+	}
+	var rows []read
+	for len(pending) > 0 {
+		fetches := client.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := fetchError(fetches); err != nil {
+			return nil, fmt.Errorf("read %s: %w", src.Topic, err)
+		}
+		for rec := range fetches.RecordsAll() {
+			end, wanted := pending[rec.Partition]
+			if !wanted || rec.Offset >= end {
+				continue
+			}
+			if rec.Offset+1 >= end {
+				delete(pending, rec.Partition)
+			}
+			if rec.Attrs.IsControl() || !inWindow(rec.Timestamp, src) {
+				continue
+			}
+			h.Records++
+			decoded, err := dec.Decode(rec.Value)
+			if errors.Is(err, serde.ErrRegistryUnavailable) {
+				return nil, fmt.Errorf("read %s: %w", src.Topic, err)
+			}
+			if err != nil {
+				h.Skipped[stream.ReasonOf(err)]++
+				continue
+			}
+			rows = append(rows, read{decoded.Record, rec.Timestamp, rec.Partition, rec.Offset})
+		}
+	}
+	slices.SortFunc(rows, func(a, b read) int {
+		return cmp.Or(a.ts.Compare(b.ts), cmp.Compare(a.partition, b.partition), cmp.Compare(a.offset, b.offset))
+	})
+	h.Rows = make([]map[string]any, len(rows))
+	for i, r := range rows {
+		h.Rows[i] = r.row
+	}
+	return h, nil
+}
+
+func inWindow(ts time.Time, src Source) bool {
+	return (src.From.IsZero() || !ts.Before(src.From)) && (src.To.IsZero() || ts.Before(src.To))
+}
+
+// fetchError returns the first fetch error that is not a passing state.
+func fetchError(fetches kgo.Fetches) error {
+	var first error
+	fetches.EachError(func(_ string, _ int32, err error) {
+		if first == nil && !errors.Is(err, context.Canceled) {
+			first = err
+		}
+	})
+	return first
+}
+
+// readBounds turns a Source into the offset range to read per partition:
+// the committed log's start and end, narrowed by the time window (the first
+// offsets at or after From and To) and by explicit ranges.
+func readBounds(ctx context.Context, admin *kadm.Client, src Source) ([]OffsetRange, error) {
+	starts, err := admin.ListStartOffsets(ctx, src.Topic)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list offsets of %s: %w", src.Topic, err)
+	}
+	ends, err := admin.ListCommittedOffsets(ctx, src.Topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list offsets of %s: %w", src.Topic, err)
+	}
+	if len(starts[src.Topic]) == 0 {
+		return nil, fmt.Errorf("%w: source.topic: %q does not exist", ErrInvalidOptions, src.Topic)
+	}
+	after := func(t time.Time) (kadm.ListedOffsets, error) {
+		if t.IsZero() {
+			return nil, nil
+		}
+		listed, err := admin.ListOffsetsAfterMilli(ctx, t.UnixMilli(), src.Topic)
+		if err == nil {
+			err = listed.Error()
+		}
+		return listed, err
+	}
+	fromOffsets, err := after(src.From)
+	if err != nil {
+		return nil, fmt.Errorf("list offsets of %s after %s: %w", src.Topic, src.From, err)
+	}
+	toOffsets, err := after(src.To)
+	if err != nil {
+		return nil, fmt.Errorf("list offsets of %s after %s: %w", src.Topic, src.To, err)
+	}
+
+	var out []OffsetRange
+	for p, start := range starts[src.Topic] {
+		r := OffsetRange{Partition: p, Start: start.Offset, End: ends[src.Topic][p].Offset}
+		// A time past the last record lists as -1: nothing after it.
+		if o, ok := fromOffsets.Lookup(src.Topic, p); ok {
+			r.Start = max(r.Start, orEnd(o.Offset, r.End))
+		}
+		if o, ok := toOffsets.Lookup(src.Topic, p); ok {
+			r.End = min(r.End, orEnd(o.Offset, r.End))
+		}
+		if len(src.Ranges) > 0 {
+			i := slices.IndexFunc(src.Ranges, func(x OffsetRange) bool { return x.Partition == p })
+			if i < 0 {
+				continue
+			}
+			r.Start, r.End = max(r.Start, src.Ranges[i].Start), min(r.End, src.Ranges[i].End)
+		}
+		out = append(out, r)
+	}
+	for _, want := range src.Ranges {
+		if _, ok := starts[src.Topic][want.Partition]; !ok {
+			return nil, fmt.Errorf("%w: source.ranges: %s has no partition %d", ErrInvalidOptions, src.Topic, want.Partition)
+		}
+	}
+	slices.SortFunc(out, func(a, b OffsetRange) int { return cmp.Compare(a.Partition, b.Partition) })
+	return out, nil
+}
+
+func orEnd(offset, end int64) int64 {
+	if offset < 0 {
+		return end
+	}
+	return offset
+}
