@@ -1,0 +1,175 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/streamscore/streamscore/internal/trainer"
+)
+
+// putModel creates a model from options JSON, or keeps or replaces it.
+func (a *API) putModel(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if err := checkName(name); err != nil {
+		return err
+	}
+	body, err := a.readBody(r)
+	if err != nil {
+		return err
+	}
+	opts, err := trainer.ParseOptions(body)
+	if err != nil {
+		return optionsError(err)
+	}
+	created, err := a.models.put(name, opts)
+	if err != nil {
+		return err
+	}
+	e, err := a.models.get(name)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		w.Header().Set("Location", "/models/"+name)
+		a.logger.Info("model created", "model", name, "family", opts.Family)
+	}
+	writeJSON(w, a.logger, status, e.info())
+	return nil
+}
+
+func (a *API) getModel(w http.ResponseWriter, r *http.Request) error {
+	e, err := a.models.get(r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, a.logger, http.StatusOK, e.info())
+	return nil
+}
+
+// ModelList is GET /models.
+type ModelList struct {
+	Models []ModelInfo `json:"models"`
+}
+
+func (a *API) listModels(w http.ResponseWriter, _ *http.Request) error {
+	entries := a.models.all()
+	list := ModelList{Models: make([]ModelInfo, len(entries))}
+	for i, e := range entries {
+		list.Models[i] = e.info()
+	}
+	writeJSON(w, a.logger, http.StatusOK, list)
+	return nil
+}
+
+// deleteModel forgets a model, cancels its training and closes its session.
+func (a *API) deleteModel(w http.ResponseWriter, r *http.Request) error {
+	e, err := a.models.remove(r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.deleted = true
+	e.gen++
+	e.rows = nil
+	if e.cancel != nil {
+		e.cancel()
+	}
+	e.serve(nil)
+	e.mu.Unlock()
+	a.logger.Info("model deleted", "model", e.name)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// RowsResult is the answer to an uploaded slice.
+type RowsResult struct {
+	Model string `json:"model"`
+	// Added rows in this slice; Rows held for the model in all.
+	Added int `json:"added"`
+	Rows  int `json:"rows"`
+}
+
+// putRows appends a slice of training rows. Every row is checked against
+// the model's options before any is kept: one bad row refuses the slice.
+func (a *API) putRows(w http.ResponseWriter, r *http.Request) error {
+	e, err := a.models.get(r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	if err := checkJSON(r); err != nil {
+		return err
+	}
+	if r.ContentLength > a.cfg.MaxBodyBytes {
+		return &http.MaxBytesError{Limit: a.cfg.MaxBodyBytes}
+	}
+	_, held, schema, gen := e.snapshot()
+	limit := a.cfg.MaxRowsPerModel
+	var rows []map[string]any
+	err = decodeRecords(r.Body, "rows", func(i int, rec map[string]any) error {
+		if len(held)+i+1 > limit {
+			return tooManyRows(e.name, len(held), i+1, limit)
+		}
+		row, ferr := schema.row(rec, true)
+		if ferr != nil {
+			return ferr.at("rows[" + strconv.Itoa(i) + "]")
+		}
+		rows = append(rows, row)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return badRequest("rows", "rows: the slice is empty")
+	}
+	total, err := e.appendRows(rows, gen, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, a.logger, http.StatusOK, RowsResult{Model: e.name, Added: len(rows), Rows: total})
+	return nil
+}
+
+// deleteRows drops the rows held for a model; its trained version stays.
+func (a *API) deleteRows(w http.ResponseWriter, r *http.Request) error {
+	e, err := a.models.get(r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.rows = nil
+	e.mu.Unlock()
+	writeJSON(w, a.logger, http.StatusOK, RowsResult{Model: e.name})
+	return nil
+}
+
+// getONNX serves the latest trained version's ONNX file; its spec is in
+// the metadata, so the scorer can serve it as it is.
+func (a *API) getONNX(w http.ResponseWriter, r *http.Request) error {
+	e, err := a.models.get(r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	latest := e.latest
+	e.mu.Unlock()
+	if latest == nil {
+		return newError(http.StatusConflict, "", "model %q is not trained yet", e.name)
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+e.name+`.onnx"`)
+	w.Header().Set("X-Model-Version", strconv.Itoa(latest.result.Version))
+	_, _ = w.Write(latest.onnx)
+	return nil
+}
+
+func (a *API) getTask(w http.ResponseWriter, r *http.Request) error {
+	t, err := a.tasks.get(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, a.logger, http.StatusOK, t.info())
+	return nil
+}

@@ -1,0 +1,252 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/trainer"
+)
+
+// validName is what a model may be called: safe in a URL, a file name and a
+// Kafka record key.
+var validName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+
+// entry is one model: its options, the rows uploaded for it, its training
+// and the latest version it was trained to. Each entry has its own locks, so
+// one model's upload, training or prediction never waits for another's.
+type entry struct {
+	name string
+
+	mu      sync.Mutex // guards the fields below
+	opts    trainer.Options
+	optsKey string // canonical options JSON, to tell a repeated PUT from a change
+	schema  rowSchema
+	gen     int // bumped when the options are replaced or the model deleted
+	rows    []map[string]any
+	deleted bool
+	task    *task              // the running training, or nil
+	cancel  context.CancelFunc // cancels the running training
+	version int                // the latest version trained (0: none)
+	latest  *version
+
+	serveMu sync.Mutex // serialises ONNX Runtime runs of served, and its swaps
+	served  *model.Model
+}
+
+// version is a trained version as GET /models/{name} shows it.
+type version struct {
+	result    TrainResult
+	onnx      []byte
+	trainedAt time.Time
+}
+
+// store holds the models by name, at most max of them.
+type store struct {
+	mu     sync.RWMutex
+	models map[string]*entry
+	max    int
+}
+
+func newStore(max int) *store {
+	return &store{models: map[string]*entry{}, max: max}
+}
+
+func checkName(name string) error {
+	if !validName.MatchString(name) {
+		return badRequest("name", "name: %q is not 1 to 128 letters, digits, '.', '_' or '-'", name)
+	}
+	return nil
+}
+
+// get returns the named model, or a 404.
+func (s *store) get(name string) (*entry, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	e := s.models[name]
+	s.mu.RUnlock()
+	if e == nil {
+		return nil, newError(http.StatusNotFound, "name", "model %q does not exist; create it with PUT /models/%s", name, name)
+	}
+	return e, nil
+}
+
+// put creates a model or, when it exists, keeps it (same options) or
+// replaces its options (only while it holds no rows and is not training,
+// which drops its trained version).
+// It reports whether the model was created.
+func (s *store) put(name string, opts trainer.Options) (bool, error) {
+	key, err := canonicalOptions(opts)
+	if err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.models[name]
+	if e == nil {
+		if len(s.models) >= s.max {
+			return false, newError(http.StatusConflict, "name", "the trainer holds %d models, its limit; delete one first", len(s.models))
+		}
+		s.models[name] = &entry{name: name, opts: opts, optsKey: key, schema: newRowSchema(opts)}
+		return true, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.optsKey == key:
+		return false, nil
+	case len(e.rows) > 0:
+		return false, newError(http.StatusConflict, "", "model %q holds %d rows uploaded under other options; DELETE /models/%s/data/train or the model first", name, len(e.rows), name)
+	case e.task != nil:
+		return false, &Error{Status: http.StatusConflict, Msg: fmt.Sprintf("model %q is training under its current options", name), TaskID: e.task.id}
+	}
+	// The trained version was trained under the old options: it goes too,
+	// and the version numbers go on from it.
+	e.opts, e.optsKey, e.schema = opts, key, newRowSchema(opts)
+	e.gen++
+	e.latest = nil
+	e.serve(nil)
+	return false, nil
+}
+
+// remove forgets a model and returns it, so the caller can cancel its
+// training and close its session.
+func (s *store) remove(name string) (*entry, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	e := s.models[name]
+	delete(s.models, name)
+	s.mu.Unlock()
+	if e == nil {
+		return nil, newError(http.StatusNotFound, "name", "model %q does not exist", name)
+	}
+	return e, nil
+}
+
+func (s *store) all() []*entry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*entry, 0, len(s.models))
+	for _, e := range s.models {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b *entry) int {
+		switch {
+		case a.name < b.name:
+			return -1
+		case a.name > b.name:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// canonicalOptions is the options' JSON with params re-encoded, so that
+// key order and spacing inside params do not count as a change.
+func canonicalOptions(opts trainer.Options) (string, error) {
+	if len(bytes.TrimSpace(opts.Params)) > 0 {
+		var params any
+		if err := json.Unmarshal(opts.Params, &params); err != nil {
+			return "", badRequest("params", "params: %s", err)
+		}
+		canonical, err := json.Marshal(params)
+		if err != nil {
+			return "", fmt.Errorf("encode params: %w", err)
+		}
+		opts.Params = canonical
+	}
+	key, err := json.Marshal(opts)
+	if err != nil {
+		return "", fmt.Errorf("encode options: %w", err)
+	}
+	return string(key), nil
+}
+
+// ModelInfo is GET /models/{name}, and one element of GET /models.
+type ModelInfo struct {
+	Name    string          `json:"name"`
+	Options trainer.Options `json:"options"`
+	Rows    int             `json:"rows"`
+	// Version is the latest trained version, 0 before the first training.
+	Version   int          `json:"version"`
+	TrainedAt *time.Time   `json:"trained_at,omitempty"`
+	Latest    *TrainResult `json:"latest,omitempty"`
+	// TaskID is the running training, if any.
+	TaskID string `json:"task_id,omitempty"`
+}
+
+func (e *entry) info() ModelInfo {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	info := ModelInfo{Name: e.name, Options: e.opts, Rows: len(e.rows), Version: e.version}
+	if e.latest != nil {
+		r := e.latest.result
+		at := e.latest.trainedAt
+		info.Latest, info.TrainedAt = &r, &at
+	}
+	if e.task != nil {
+		info.TaskID = e.task.id
+	}
+	return info
+}
+
+// appendRows adds a checked slice, unless the options changed or the model
+// was deleted since it was checked against them (gen), or the slice would
+// take the model over max rows.
+func (e *entry) appendRows(rows []map[string]any, gen, max int) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.deleted {
+		return 0, newError(http.StatusNotFound, "name", "model %q was deleted during the upload", e.name)
+	}
+	if e.gen != gen {
+		return 0, newError(http.StatusConflict, "", "the options of model %q changed during the upload; send the slice again", e.name)
+	}
+	if len(e.rows)+len(rows) > max {
+		return 0, tooManyRows(e.name, len(e.rows), len(rows), max)
+	}
+	e.rows = append(e.rows, rows...)
+	return len(e.rows), nil
+}
+
+// tooManyRows is 413 for a slice that could never fit, 409 for one that
+// does not fit beside the rows already held.
+func tooManyRows(name string, held, adding, max int) *Error {
+	if adding > max {
+		return newError(http.StatusRequestEntityTooLarge, "rows", "rows: the slice holds over %d rows, the most a model keeps", max)
+	}
+	return newError(http.StatusConflict, "rows", "rows: model %q holds %d rows; %d more would pass its limit of %d", name, held, adding, max)
+}
+
+// snapshot returns what a training reads.
+func (e *entry) snapshot() (trainer.Options, []map[string]any, rowSchema, int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	// Full slice expression: later appends never write into what a
+	// training reads.
+	return e.opts, e.rows[:len(e.rows):len(e.rows)], e.schema, e.gen
+}
+
+// serve swaps in a newly trained model (nil: none), closing the one it
+// replaces once no prediction uses it. The caller holds e.mu.
+func (e *entry) serve(m *model.Model) {
+	e.serveMu.Lock()
+	old := e.served
+	e.served = m
+	e.serveMu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
+}
