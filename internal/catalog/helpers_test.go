@@ -3,6 +3,10 @@ package catalog_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -11,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -100,6 +106,12 @@ func (b *broker) produce(t *testing.T, records ...*kgo.Record) {
 		t.Fatal(err)
 	}
 	defer client.Close()
+	// The topic as EnsureTopic makes it, unless it exists.
+	compact := "compact"
+	_, err = kadm.NewClient(client).CreateTopic(testContext(t), 1, -1, map[string]*string{"cleanup.policy": &compact}, "models")
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		t.Fatal(err)
+	}
 	for _, r := range records {
 		r.Topic, r.Partition = "models", 0
 	}
@@ -152,4 +164,58 @@ func publish(t *testing.T, c *catalog.Catalog, name string, size int) (catalog.V
 		t.Fatalf("publish %s: %v", name, err)
 	}
 	return v, artifact
+}
+
+// rawVersion writes a version by hand, as another writer would: chunks
+// under id, then metadata from meta (the catalog's rules not applied).
+func (b *broker) rawVersion(t *testing.T, meta catalog.Version, id string, chunks ...[]byte) {
+	t.Helper()
+	var records []*kgo.Record
+	for i, c := range chunks {
+		records = append(records, &kgo.Record{Key: fmt.Appendf(nil, "%s/v/%d/%s/chunk/%d", meta.Name, meta.Version, id, i), Value: c})
+	}
+	value, err := json.Marshal(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records = append(records, &kgo.Record{Key: fmt.Appendf(nil, "%s/v/%d/%s", meta.Name, meta.Version, id), Value: value})
+	b.produce(t, records...)
+}
+
+// artifactMeta is metadata for version n of name whose artifact is data,
+// split into chunks chunks.
+func artifactMeta(name string, n int, data []byte, chunks int) catalog.Version {
+	v := sensorVersion(name)
+	sum := sha256.Sum256(data)
+	v.Version, v.SHA256, v.Size, v.Chunks = n, hex.EncodeToString(sum[:]), len(data), chunks
+	v.CreatedAt = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	return v
+}
+
+// keys lists the keys of the catalog topic, in order.
+func (b *broker) keys(t *testing.T) []string {
+	t.Helper()
+	client, err := kgo.NewClient(append(b.opts, kgo.ConsumeTopics("models"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctx := testContext(t)
+	end, err := kadm.NewClient(client).ListEndOffsets(ctx, "models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := end.Lookup("models", 0)
+	var keys []string
+	for next := int64(0); next < o.Offset; {
+		fetches := client.PollFetches(ctx)
+		if err := fetches.Err(); err != nil {
+			t.Fatal(err)
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			keys = append(keys, string(r.Key))
+			next = r.Offset + 1
+		})
+	}
+	return keys
 }
