@@ -340,6 +340,8 @@ func describeJSONError(err error) error {
 		return fmt.Errorf("%s: unknown field", name)
 	case errors.Is(err, io.EOF):
 		return errors.New("the body is empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("malformed JSON: it ends early")
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/serde"
@@ -163,12 +164,15 @@ func fetchError(fetches kgo.Fetches) error {
 }
 
 // readBounds turns a Source into the offset range to read per partition:
-// the committed log's start and end, narrowed by the time window (the first
-// offsets at or after From and To) and by explicit ranges.
+// the committed log's start and end, narrowed by the start of the time
+// window and by explicit ranges.
 func readBounds(ctx context.Context, admin *kadm.Client, src Source) ([]OffsetRange, error) {
 	starts, err := admin.ListStartOffsets(ctx, src.Topic)
 	if err == nil {
 		err = starts.Error()
+	}
+	if errors.Is(err, kerr.UnknownTopicOrPartition) {
+		return nil, fmt.Errorf("%w: source.topic: %q does not exist", ErrInvalidOptions, src.Topic)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list offsets of %s: %w", src.Topic, err)
@@ -183,23 +187,19 @@ func readBounds(ctx context.Context, admin *kadm.Client, src Source) ([]OffsetRa
 	if len(starts[src.Topic]) == 0 {
 		return nil, fmt.Errorf("%w: source.topic: %q does not exist", ErrInvalidOptions, src.Topic)
 	}
-	after := func(t time.Time) (kadm.ListedOffsets, error) {
-		if t.IsZero() {
-			return nil, nil
-		}
-		listed, err := admin.ListOffsetsAfterMilli(ctx, t.UnixMilli(), src.Topic)
+	// The first offset at or after From bounds the start exactly: no record
+	// before it is that recent. There is no such bound for To, since
+	// producers may write timestamps out of order: the window's end is
+	// applied to each record instead.
+	var fromOffsets kadm.ListedOffsets
+	if !src.From.IsZero() {
+		fromOffsets, err = admin.ListOffsetsAfterMilli(ctx, src.From.UnixMilli(), src.Topic)
 		if err == nil {
-			err = listed.Error()
+			err = fromOffsets.Error()
 		}
-		return listed, err
-	}
-	fromOffsets, err := after(src.From)
-	if err != nil {
-		return nil, fmt.Errorf("list offsets of %s after %s: %w", src.Topic, src.From, err)
-	}
-	toOffsets, err := after(src.To)
-	if err != nil {
-		return nil, fmt.Errorf("list offsets of %s after %s: %w", src.Topic, src.To, err)
+		if err != nil {
+			return nil, fmt.Errorf("list offsets of %s after %s: %w", src.Topic, src.From, err)
+		}
 	}
 
 	var out []OffsetRange
@@ -208,9 +208,6 @@ func readBounds(ctx context.Context, admin *kadm.Client, src Source) ([]OffsetRa
 		// A time past the last record lists as -1: nothing after it.
 		if o, ok := fromOffsets.Lookup(src.Topic, p); ok {
 			r.Start = max(r.Start, orEnd(o.Offset, r.End))
-		}
-		if o, ok := toOffsets.Lookup(src.Topic, p); ok {
-			r.End = min(r.End, orEnd(o.Offset, r.End))
 		}
 		if len(src.Ranges) > 0 {
 			i := slices.IndexFunc(src.Ranges, func(x OffsetRange) bool { return x.Partition == p })

@@ -1,0 +1,142 @@
+package trainer_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamscore/streamscore/internal/trainer"
+)
+
+func TestServiceTriggers(t *testing.T) {
+	s := newStack(t)
+	s.produce("history", sensorRows(1, 1000))
+	cat := s.catalog()
+	reg := prometheus.NewRegistry()
+	svc, err := trainer.NewService([]trainer.Job{
+		{Name: "on-demand", Source: trainer.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 5}`)},
+		{Name: "by-volume", Source: trainer.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 5}`), EveryRecords: 500},
+	}, trainer.ServiceDeps{Runner: s.runner(cat), Registry: reg, PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	if err := svc.Trigger("nope", false); !errors.Is(err, trainer.ErrUnknownJob) {
+		t.Errorf("Trigger of an unknown job: %v, want ErrUnknownJob", err)
+	}
+
+	// On demand: one trigger, one version.
+	if err := svc.Trigger("on-demand", false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the on-demand training", func() bool { return len(cat.Versions("on-demand")) == 1 })
+
+	// By volume: nothing happens until 500 records arrive after start...
+	if n := len(cat.Versions("by-volume")); n != 0 {
+		t.Fatalf("by-volume trained %d times before any new record", n)
+	}
+	s.produce("history", sensorRows(2, 600))
+	waitFor(t, "the training after 500 new records", func() bool { return len(cat.Versions("by-volume")) == 1 })
+
+	waitFor(t, "the trainings to be counted", func() bool {
+		return trainings(t, reg, "on-demand") == 1 && trainings(t, reg, "by-volume") == 1
+	})
+	for _, st := range svc.Status() {
+		if st.Version != 1 || st.LastError != "" || st.Running {
+			t.Errorf("status %+v, want version 1, no error, idle", st)
+		}
+	}
+}
+
+func TestServiceSerializesTrainingsOfAModel(t *testing.T) {
+	s := newStack(t)
+	s.produce("history", sensorRows(1, 1000))
+	cat := s.catalog()
+	svc, err := trainer.NewService([]trainer.Job{
+		{Name: "busy", Source: trainer.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 5}`)},
+	}, trainer.ServiceDeps{Runner: s.runner(cat)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Triggers before Run: the first is queued, the rest merge into it.
+	for range 5 {
+		if err := svc.Trigger("busy", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	waitFor(t, "the training", func() bool { return len(cat.Versions("busy")) == 1 })
+	cancel()
+	<-done
+	if n := len(cat.Versions("busy")); n != 1 {
+		t.Errorf("5 merged triggers trained %d times, want 1", n)
+	}
+}
+
+func TestServiceRefusesBadJobs(t *testing.T) {
+	good := trainer.Job{Name: "a", Source: trainer.Source{Topic: "t"}, Options: gbdtOptions(t, "")}
+	tests := []struct {
+		name string
+		jobs []trainer.Job
+		want string
+	}{
+		{"twice the same name", []trainer.Job{good, good}, `job "a" is defined twice`},
+		{"no topic", []trainer.Job{{Name: "a", Options: good.Options}}, "source.topic: is required"},
+		{"bad name", []trainer.Job{{Name: "a/b", Source: good.Source, Options: good.Options}}, "name:"},
+		{"bad policy", []trainer.Job{{Name: "a", Source: good.Source, Options: good.Options, Promote: "sometimes"}}, "promote:"},
+		{"bad options", []trainer.Job{{Name: "a", Source: good.Source}}, "family: is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := trainer.NewService(tt.jobs, trainer.ServiceDeps{Runner: &trainer.Runner{}})
+			if !errors.Is(err, trainer.ErrInvalidOptions) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want ErrInvalidOptions naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// trainings sums streamscore_trainings_total of a model over results.
+func trainings(t *testing.T, reg *prometheus.Registry, model string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != "streamscore_trainings_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "model" && l.GetValue() == model {
+					sum += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return sum
+}
+
+// waitFor polls an observed condition until it holds or 30 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,109 @@
+package trainer_test
+
+import (
+	"context"
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/linkedin/goavro/v2"
+	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/embedded"
+	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/trainer"
+)
+
+// stack is a test's embedded broker and registry, with a topic of
+// labelled sensor readings.
+type stack struct {
+	t       *testing.T
+	s       *embedded.Stack
+	client  *kgo.Client
+	schema  uint32
+	codec   *goavro.Codec
+	decoder *serde.Decoder
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	s, err := embedded.Start(embedded.Config{Partitions: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	registry := srclient.NewSchemaRegistryClient(s.RegistryURL())
+	registry.CodecCreationEnabled(false)
+	text := labelledSensorSchema(t)
+	sch, err := registry.CreateSchema("history-value", text, srclient.Avro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := goavro.NewCodec(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := serde.NewDecoder(registry, serde.DecoderConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.AllowAutoTopicCreation(), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	return &stack{t: t, s: s, client: client, schema: uint32(sch.ID()), codec: codec, decoder: dec}
+}
+
+func (s *stack) kafkaOpts() []kgo.Opt { return []kgo.Opt{kgo.SeedBrokers(s.s.Brokers()...)} }
+
+// produce writes rows to topic, each with the timestamp of its "ts" field,
+// spread over the partitions; a nil row is written as a value that is not
+// Confluent-framed.
+func (s *stack) produce(topic string, rows []map[string]any) {
+	s.t.Helper()
+	records := make([]*kgo.Record, len(rows))
+	for i, row := range rows {
+		value := []byte("not avro")
+		ts := time.Now()
+		if row != nil {
+			value = binary.BigEndian.AppendUint32([]byte{0}, s.schema)
+			var err error
+			if value, err = s.codec.BinaryFromNative(value, row); err != nil {
+				s.t.Fatal(err)
+			}
+			ts = row["ts"].(time.Time)
+		}
+		records[i] = &kgo.Record{Topic: topic, Value: value, Timestamp: ts}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.client.ProduceSync(ctx, records...).FirstErr(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// catalog opens the model catalog on the stack.
+func (s *stack) catalog() *catalog.Catalog {
+	s.t.Helper()
+	c, err := catalog.New(s.kafkaOpts(), "", nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(c.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.EnsureTopic(ctx); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := c.Sync(ctx); err != nil {
+		s.t.Fatal(err)
+	}
+	return c
+}
+
+func (s *stack) runner(c *catalog.Catalog) *trainer.Runner {
+	return &trainer.Runner{KafkaOpts: s.kafkaOpts(), Decoder: s.decoder, Catalog: c}
+}
