@@ -21,6 +21,10 @@ type Config struct {
 	OutputTopic string `yaml:"output_topic"`
 	// DeadLetterTopic receives every record that cannot be scored.
 	DeadLetterTopic string `yaml:"dlq_topic"`
+	// ShadowTopic names each input's shadow topic, where a shadow model's
+	// results go; "{topic}" stands for the input topic. Empty, the
+	// default, turns shadow scoring off.
+	ShadowTopic string `yaml:"shadow_topic"`
 
 	// MaxBatch is the most records one model run takes.
 	MaxBatch int `yaml:"batch_max_rows"`
@@ -63,6 +67,7 @@ type Config struct {
 // Defaults for a zero Config.
 const (
 	DefaultOutputTopic = "{topic}.scored"
+	DefaultShadowTopic = "{topic}.shadow"
 	DefaultMaxBatch    = 128
 	// MaxProduceBytes is the largest record batch the scorer produces:
 	// franz-go's default, which fits Kafka's default message.max.bytes.
@@ -150,6 +155,17 @@ func (c Config) Validate() error {
 		if t == c.DeadLetterTopic {
 			add("dlq-topic: %q is also an input topic", t)
 		}
+		if c.ShadowTopic == "" {
+			continue
+		}
+		switch sh := c.ShadowFor(t); {
+		case slices.Contains(c.Topics, sh):
+			add("shadow-topic: %q, the shadow of %q, is also an input topic", sh, t)
+		case sh == c.DeadLetterTopic:
+			add("shadow-topic: %q, the shadow of %q, is also the dead-letter topic", sh, t)
+		case slices.ContainsFunc(c.Topics, func(in string) bool { return c.OutputFor(in) == sh }):
+			add("shadow-topic: %q, the shadow of %q, is also an output topic", sh, t)
+		}
 	}
 	if c.Group == "" {
 		add("group: a consumer group id is required")
@@ -186,6 +202,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: %s", ErrBadConfig, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// ShadowFor returns the shadow topic of an input topic ("" when shadow
+// scoring is off).
+func (c Config) ShadowFor(input string) string {
+	return strings.ReplaceAll(c.ShadowTopic, "{topic}", input)
 }
 
 // OutputFor returns the output topic of an input topic.

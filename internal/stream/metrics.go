@@ -20,6 +20,10 @@ type metrics struct {
 	heldBack        prometheus.Gauge
 	transactions    *prometheus.CounterVec
 	modelInfo       *prometheus.GaugeVec
+	modelSwaps      prometheus.Counter
+	shadowOut       prometheus.Counter
+	shadowFailures  *prometheus.CounterVec
+	shadowModelInfo *prometheus.GaugeVec
 }
 
 // topicCounters are one counter per input topic, resolved once: the label
@@ -99,10 +103,27 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"result"}),
 		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "streamscore_model_info",
-			Help: "The model serving, as labels; the value is always 1.",
+			Help: "The model scoring new batches, as labels; the value is always 1.",
+		}, []string{"name", "version"}),
+		modelSwaps: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "streamscore_model_swaps_total",
+			Help: "Models swapped in between batches while running.",
+		}),
+		shadowOut: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "streamscore_shadow_records_out_total",
+			Help: "Shadow results acknowledged by the shadow topics.",
+		}),
+		shadowFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "streamscore_shadow_failures_total",
+			Help: "Records scored by the serving model that got no shadow result, by reason.",
+		}, []string{"reason"}),
+		shadowModelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "streamscore_shadow_model_info",
+			Help: "The shadow model, as labels; the value is always 1.",
 		}, []string{"name", "version"}),
 	}
 	reg.MustRegister(m.recordsIn, m.recordsOut, m.deadLettered, m.registryRetries,
-		m.batchRows, m.inference, m.endToEnd, m.processing, m.lag, m.assigned, m.heldBack, m.transactions, m.modelInfo)
+		m.batchRows, m.inference, m.endToEnd, m.processing, m.lag, m.assigned, m.heldBack, m.transactions, m.modelInfo,
+		m.modelSwaps, m.shadowOut, m.shadowFailures, m.shadowModelInfo)
 	return m
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -43,11 +45,36 @@ type row struct {
 	emit     func(result) // hands the row's result on
 }
 
+// generation is one model from the moment it starts serving until the last
+// batch it made is back: what the outputs it scores are named after.
+type generation struct {
+	model  *model.Model
+	spec   model.Spec
+	header []byte // the streamscore.model header: name@version
+	// batches counts this model's batches in circulation. Only the side
+	// that takes batches from the free channel (the decoding stage, idle
+	// and close, never concurrently) touches it.
+	batches int
+}
+
+func newGeneration(m *model.Model) *generation {
+	spec := m.Spec()
+	return &generation{model: m, spec: spec, header: []byte(spec.Name + "@" + spec.Version)}
+}
+
+// slot is one batch in circulation and the generation whose model made it.
+// A batch is filled, scored and named by that model only, so a batch never
+// mixes two models.
+type slot struct {
+	batch *model.Batch
+	gen   *generation
+}
+
 // job is a full (or flushed) batch on its way from the decoding stage to
 // the scoring stage.
 type job struct {
-	batch *model.Batch
-	rows  []row
+	slot *slot
+	rows []row
 }
 
 // processor turns polled records into results in two stages that run on
@@ -61,26 +88,46 @@ type job struct {
 // A fixed set of batches circulates between the stages; when all are being
 // scored, decoding waits, which pushes back on polling. The processor knows
 // nothing of consumer groups or commits.
+//
+// Models are swapped between batches. swap hands a model over from any
+// goroutine; the decoding stage adopts it when it next starts a batch, so
+// every batch begun after swap returns is filled and scored by the new
+// model, and every batch begun before it by the old one. Batches of the old
+// model still queued or being scored finish with it; as each comes back it
+// is closed and replaced by one of the new model, and the old model is
+// closed when its last batch is back, never while a batch of it is in
+// flight. The processor owns every model it is given and closes each.
+//
+// With a shadow stage (shadow.go), every batch the serving model scored is
+// also offered, after its outputs are emitted, to a second model.
 type processor struct {
 	cfg     Config
 	decoder Decoder
 	schemas OutputSchemas
-	model   *model.Model
 	metrics *metrics
 	logger  *slog.Logger
 	now     func() time.Time
+	// closeModel closes a model that no longer serves (tests watch it).
+	closeModel func(*model.Model)
 
-	free chan *model.Batch // batches ready to fill
-	jobs chan job          // filled batches, in order
-	size int               // batches in circulation
+	free chan *slot // batches ready to fill
+	jobs chan job   // filled batches, in order
+	size int        // batches in circulation
+
+	next    handover                   // a model waiting to be adopted
+	serving atomic.Pointer[model.Spec] // the adopted model's spec, for any goroutine
 
 	// decoding stage state
-	batch *model.Batch
-	rows  []row
+	cur  *generation // the model new batches are taken from
+	slot *slot       // the batch being filled, if any
+	rows []row
 
 	// scoring stage state
-	scores      []serde.ClassScore
-	modelHeader []byte
+	enc      encoder
+	recentMu sync.Mutex
+	recent   []row // the rows of the last batch scored, for smoke tests
+
+	shadow *shadowStage // nil when shadow scoring is off
 }
 
 // pipelineDepth is how many batches circulate: one being filled, one being
@@ -89,15 +136,27 @@ const pipelineDepth = 3
 
 func newProcessor(cfg Config, dec Decoder, schemas OutputSchemas, m *model.Model, met *metrics, logger *slog.Logger) *processor {
 	p := &processor{
-		cfg: cfg, decoder: dec, schemas: schemas, model: m, metrics: met, logger: logger, now: time.Now,
-		free: make(chan *model.Batch, pipelineDepth), jobs: make(chan job, pipelineDepth), size: pipelineDepth,
+		cfg: cfg, decoder: dec, schemas: schemas, metrics: met, logger: logger, now: time.Now,
+		closeModel: func(m *model.Model) { m.Close() },
+		free:       make(chan *slot, pipelineDepth), jobs: make(chan job, pipelineDepth), size: pipelineDepth,
+		cur: newGeneration(m),
 	}
 	for range pipelineDepth {
-		p.free <- m.NewBatch()
+		p.free <- &slot{batch: m.NewBatch(), gen: p.cur}
 	}
-	spec := m.Spec()
-	p.modelHeader = []byte(spec.Name + "@" + spec.Version)
+	p.cur.batches = pipelineDepth
+	p.serving.Store(&p.cur.spec)
+	met.modelInfo.WithLabelValues(p.cur.spec.Name, p.cur.spec.Version).Set(1)
 	return p
+}
+
+// swap hands m over to serve every batch begun from now on. It is safe
+// from any goroutine. A model handed over earlier and not adopted yet is
+// closed unused; after close, m itself is.
+func (p *processor) swap(m *model.Model) {
+	if discard := p.next.offer(m); discard != nil {
+		p.closeModel(discard)
+	}
 }
 
 // add decodes one record into the batch being filled, or dead-letters it,
@@ -110,30 +169,86 @@ func newProcessor(cfg Config, dec Decoder, schemas OutputSchemas, m *model.Model
 //     good record; the caller holds it back and tries again later;
 //   - ctx ends while add waits for a free batch.
 func (p *processor) add(ctx context.Context, rec *kgo.Record, emit func(result)) error {
-	if p.batch == nil {
-		select {
-		case p.batch = <-p.free:
-		case <-ctx.Done():
-			return ctx.Err()
+	if p.slot == nil {
+		if err := p.take(ctx); err != nil {
+			return err
 		}
 	}
 	if err := p.decode(rec, emit); err != nil {
 		return err
 	}
-	if p.batch.Full() {
+	if p.slot.batch.Full() {
 		p.flush()
 	}
 	return nil
 }
 
+// take starts a batch: it adopts a model handed over by swap, if any, then
+// takes a free batch, made anew if an older model made it.
+func (p *processor) take(ctx context.Context) error {
+	if m := p.next.take(); m != nil {
+		p.adopt(m)
+	}
+	select {
+	case s := <-p.free:
+		p.renew(s)
+		p.slot = s
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// adopt makes m the model of every batch from now on. The batches waiting
+// in the free channel are renewed at once, so an idle pipeline lets go of
+// the old model without waiting for more records.
+func (p *processor) adopt(m *model.Model) {
+	old := p.cur
+	p.cur = newGeneration(m)
+	p.serving.Store(&p.cur.spec)
+	p.metrics.modelInfo.DeleteLabelValues(old.spec.Name, old.spec.Version)
+	p.metrics.modelInfo.WithLabelValues(p.cur.spec.Name, p.cur.spec.Version).Set(1)
+	p.metrics.modelSwaps.Inc()
+	p.logger.Info("model swapped; batches from now on are scored by the new version",
+		"name", p.cur.spec.Name, "version", p.cur.spec.Version, "previous", string(old.header))
+	for range len(p.free) {
+		s := <-p.free
+		p.renew(s)
+		p.free <- s // never blocks: it holds as many batches as circulate
+	}
+}
+
+// renew replaces a batch made by a model that no longer serves with one of
+// the serving model.
+func (p *processor) renew(s *slot) {
+	if s.gen == p.cur {
+		return
+	}
+	old := s.gen
+	s.batch.Close()
+	s.gen, s.batch = p.cur, p.cur.model.NewBatch()
+	p.cur.batches++
+	p.release(old)
+}
+
+// release counts a batch of g back; the last one back closes g's model,
+// unless it still serves.
+func (p *processor) release(g *generation) {
+	g.batches--
+	if g.batches == 0 && g != p.cur {
+		p.closeModel(g.model)
+		p.logger.Info("previous model closed; its last batch is back", "name", g.spec.Name, "version", g.spec.Version)
+	}
+}
+
 // flush queues the batch being filled, full or not, for scoring. The jobs
 // channel holds as many jobs as there are batches, so this never blocks.
 func (p *processor) flush() {
-	if p.batch == nil {
+	if p.slot == nil {
 		return
 	}
-	p.jobs <- job{batch: p.batch, rows: p.rows}
-	p.batch, p.rows = nil, make([]row, 0, p.cfg.MaxBatch)
+	p.jobs <- job{slot: p.slot, rows: p.rows}
+	p.slot, p.rows = nil, make([]row, 0, p.cfg.MaxBatch)
 }
 
 // decode adds one record to the batch, or dead-letters it.
@@ -150,7 +265,8 @@ func (p *processor) decode(rec *kgo.Record, emit func(result)) error {
 		emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
 		return nil
 	}
-	if err := p.batch.Add(decoded.Record); err != nil {
+	batch := p.slot.batch
+	if err := batch.Add(decoded.Record); err != nil {
 		emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
 		return nil
 	}
@@ -159,7 +275,7 @@ func (p *processor) decode(rec *kgo.Record, emit func(result)) error {
 	outTopic := p.cfg.OutputFor(rec.Topic)
 	outID, err := p.schemas.OutputID(outTopic, decoded.Schema)
 	if err != nil {
-		p.batch.RemoveLast()
+		batch.RemoveLast()
 		if errors.Is(err, serde.ErrRegistryUnavailable) {
 			return err
 		}
@@ -174,25 +290,27 @@ func (p *processor) decode(rec *kgo.Record, emit func(result)) error {
 func (p *processor) scoreJobs() {
 	for j := range p.jobs {
 		p.score(j)
-		j.batch.Reset()
-		p.free <- j.batch
+		j.slot.batch.Reset()
+		p.free <- j.slot
 	}
 }
 
 // idle waits until no batch is queued or being scored, so that every
 // record handed to add has been emitted. It is called between polls,
-// when no batch is being filled.
+// when no batch is being filled. Batches of a model swapped out are
+// renewed on the way, so after idle no old model is left open.
 func (p *processor) idle(ctx context.Context) error {
-	held := make([]*model.Batch, 0, p.size)
+	held := make([]*slot, 0, p.size)
 	defer func() {
-		for _, b := range held {
-			p.free <- b
+		for _, s := range held {
+			p.renew(s)
+			p.free <- s
 		}
 	}()
 	for len(held) < p.size {
 		select {
-		case b := <-p.free:
-			held = append(held, b)
+		case s := <-p.free:
+			held = append(held, s)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -200,61 +318,112 @@ func (p *processor) idle(ctx context.Context) error {
 	return nil
 }
 
-// close stops the scoring stage once it has scored what was queued, and
-// frees the batches.
+// close stops the scoring stage once it has scored what was queued, then
+// the shadow stage, and closes the batches and every model.
 func (p *processor) close() {
+	p.flush()
 	close(p.jobs)
 	for range p.size {
-		(<-p.free).Close()
+		s := <-p.free
+		s.batch.Close()
+		if s.gen != p.cur {
+			p.release(s.gen)
+		}
+	}
+	p.closeModel(p.cur.model)
+	if m := p.next.close(); m != nil {
+		p.closeModel(m)
+	}
+	p.shadow.close()
+}
+
+// closeBatches frees the batches of a processor that never ran; the
+// models stay open (their owner closes them).
+func (p *processor) closeBatches() {
+	for range p.size {
+		(<-p.free).batch.Close()
 	}
 }
 
 // score runs the model on a job's batch and emits an output per row. If the
 // batch as a whole fails, each row is tried alone, so one poisonous record
-// is dead-lettered instead of taking its batch down with it.
+// is dead-lettered instead of taking its batch down with it. The rows
+// scored are then offered to the shadow stage.
 func (p *processor) score(j job) {
 	if len(j.rows) == 0 {
 		return
 	}
+	g := j.slot.gen
 	start := p.now()
-	results, err := p.model.Run(j.batch)
+	results, err := g.model.Run(j.slot.batch)
 	p.metrics.inference.Observe(p.now().Sub(start).Seconds())
 	p.metrics.batchRows.Observe(float64(len(j.rows)))
 	if err == nil {
-		p.emitOutputs(j, results, p.now())
+		p.enc.emitOutputs(g, j.rows, results, p.now())
+		p.remember(j.rows)
+		p.shadow.offer(j.rows)
 		return
 	}
-	p.logger.Warn("batch failed; scoring its rows one by one", "rows", len(j.rows), "err", err)
+	p.logger.Warn("batch failed; scoring its rows one by one", "rows", len(j.rows), "version", g.spec.Version, "err", err)
+	scored := make([]row, 0, len(j.rows))
 	for i, r := range j.rows {
-		j.batch.Reset()
+		j.slot.batch.Reset()
 		var results []model.Result
-		err := j.batch.Add(r.decoded.Record)
+		err := j.slot.batch.Add(r.decoded.Record)
 		if err == nil {
-			results, err = p.model.Run(j.batch)
+			results, err = g.model.Run(j.slot.batch)
 		}
 		if err != nil {
-			r.emit(deadLetter(p.cfg.DeadLetterTopic, r.source, fmt.Errorf("model %s: %w", p.model.Spec().Name, err)))
+			r.emit(deadLetter(p.cfg.DeadLetterTopic, r.source, fmt.Errorf("model %s version %s: %w", g.spec.Name, g.spec.Version, err)))
 			continue
 		}
-		p.emitOutputs(job{rows: j.rows[i : i+1]}, results, p.now())
+		p.enc.emitOutputs(g, j.rows[i:i+1], results, p.now())
+		scored = append(scored, r)
 	}
+	p.shadow.offer(scored)
+}
+
+// remember keeps the rows of the last batch scored: real records a model
+// about to be swapped in can be tried on.
+func (p *processor) remember(rows []row) {
+	p.recentMu.Lock()
+	p.recent = rows
+	p.recentMu.Unlock()
+}
+
+// recentRecords returns the decoded records of the last batch scored, or
+// none before the first. They are shared: read them, never modify them.
+func (p *processor) recentRecords() []map[string]any {
+	p.recentMu.Lock()
+	defer p.recentMu.Unlock()
+	out := make([]map[string]any, len(p.recent))
+	for i, r := range p.recent {
+		out[i] = r.decoded.Record
+	}
+	return out
+}
+
+// encoder writes scored rows as output records; each stage that scores has
+// its own, for its scratch space.
+type encoder struct {
+	scores []serde.ClassScore
 }
 
 // emitOutputs encodes scored rows: each input body, untouched, followed by
-// its prediction, under the output schema; same key, timestamp and headers
-// as the input, plus the source coordinates and the model. One slab holds
-// the values and header bytes of the whole batch: one allocation, not one
-// per record.
-func (p *processor) emitOutputs(j job, results []model.Result, scoredAt time.Time) {
-	spec := p.model.Spec()
+// its prediction by g's model, under the row's output schema; same key,
+// timestamp and headers as the input, plus the source coordinates and the
+// model. One slab holds the values and header bytes of the whole batch:
+// one allocation, not one per record.
+func (e *encoder) emitOutputs(g *generation, rows []row, results []model.Result, scoredAt time.Time) {
+	spec := &g.spec
 	size, headerCount := 0, 0
-	for _, r := range j.rows {
+	for _, r := range rows {
 		size += len(r.decoded.Body) + 128 + 16*len(spec.Labels)
 		headerCount += len(r.source.Headers) + 4
 	}
 	slab := make([]byte, 0, size)
 	headerSlab := make([]kgo.RecordHeader, 0, headerCount)
-	for i, r := range j.rows {
+	for i, r := range rows {
 		res := &results[i]
 		pred := serde.Prediction{ModelName: spec.Name, ModelVersion: spec.Version, ScoredAt: scoredAt}
 		if spec.Task == model.Classification {
@@ -263,11 +432,11 @@ func (p *processor) emitOutputs(j job, results []model.Result, scoredAt time.Tim
 		if res.HasValue {
 			pred.Value = &res.Value
 		}
-		p.scores = p.scores[:0]
+		e.scores = e.scores[:0]
 		for c, s := range res.Scores {
-			p.scores = append(p.scores, serde.ClassScore{Label: spec.Labels[c], Score: float64(s)})
+			e.scores = append(e.scores, serde.ClassScore{Label: spec.Labels[c], Score: float64(s)})
 		}
-		pred.Scores = p.scores
+		pred.Scores = e.scores
 
 		start := len(slab)
 		slab = serde.AppendOutput(slab, r.outID, r.decoded.Body, &pred)
@@ -275,7 +444,7 @@ func (p *processor) emitOutputs(j job, results []model.Result, scoredAt time.Tim
 
 		first := len(headerSlab)
 		headerSlab, slab = appendSourceHeaders(headerSlab, slab, r.source)
-		headerSlab = append(headerSlab, kgo.RecordHeader{Key: HeaderModel, Value: p.modelHeader})
+		headerSlab = append(headerSlab, kgo.RecordHeader{Key: HeaderModel, Value: g.header})
 		r.emit(result{source: r.source, out: &kgo.Record{
 			Topic:     r.outTopic,
 			Key:       r.source.Key,
@@ -286,12 +455,58 @@ func (p *processor) emitOutputs(j job, results []model.Result, scoredAt time.Tim
 	}
 }
 
+// handover passes a model from any goroutine to the stage that adopts it.
+// Only the latest model offered is kept; the stage polls it cheaply.
+type handover struct {
+	waiting atomic.Bool // a model is pending: take need not lock otherwise
+	mu      sync.Mutex
+	pending *model.Model
+	closed  bool
+}
+
+// offer makes m the pending model and returns what must be closed unused:
+// the model it replaces, if any, or m itself once the handover is closed.
+func (h *handover) offer(m *model.Model) (discard *model.Model) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return m
+	}
+	discard, h.pending = h.pending, m
+	h.waiting.Store(true)
+	return discard
+}
+
+// take returns the pending model, if any, and clears it.
+func (h *handover) take() *model.Model {
+	if !h.waiting.Load() {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := h.pending
+	h.pending = nil
+	h.waiting.Store(false)
+	return m
+}
+
+// close refuses later offers and returns the pending model, if any.
+func (h *handover) close() *model.Model {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	m := h.pending
+	h.pending = nil
+	h.waiting.Store(false)
+	return m
+}
+
 // deadLetter returns the record unchanged, bound for the dead-letter topic,
 // with headers naming the error class, the reason and the source. A value
 // too large to produce again (only an oversize record can be) is left out,
 // and its size noted, so the dead letter itself cannot fail.
 func deadLetter(topic string, rec *kgo.Record, err error) result {
-	reason := reasonOf(err)
+	reason := ReasonOf(err)
 	headers, _ := appendSourceHeaders(make([]kgo.RecordHeader, 0, len(rec.Headers)+6), nil, rec)
 	headers = append(headers,
 		kgo.RecordHeader{Key: HeaderErrorClass, Value: []byte(reason)},

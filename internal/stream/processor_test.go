@@ -63,6 +63,24 @@ func BenchmarkProcess(b *testing.B) {
 // over HTTP) and a trained sensor model, and frames n sample readings.
 func benchProcessor(tb testing.TB, n int) (*processor, []*kgo.Record) {
 	tb.Helper()
+	f := newFixture(tb, n)
+	m := f.model(tb, "1", train.DefaultConfig(), 5000)
+	return f.processor(Config{}, m), f.records
+}
+
+// fixture is a registry served over HTTP with the sensor schema, a decoder
+// and output encoder over it, and framed sample readings.
+type fixture struct {
+	dec     *serde.Decoder
+	outputs *serde.OutputEncoder
+	records []*kgo.Record
+	metrics *metrics
+}
+
+// newFixture registers the sensor schema and frames n readings, spread
+// over three partitions of topic "bench".
+func newFixture(tb testing.TB, n int) *fixture {
+	tb.Helper()
 	reg, err := registry.New(registry.Config{})
 	if err != nil {
 		tb.Fatal(err)
@@ -74,7 +92,35 @@ func benchProcessor(tb testing.TB, n int) (*processor, []*kgo.Record) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec("bench", "1"), train.DefaultConfig(), 5000)
+	f := &fixture{metrics: newMetrics(prometheus.NewRegistry())}
+	if f.dec, err = serde.NewDecoder(client, serde.DecoderConfig{}); err != nil {
+		tb.Fatal(err)
+	}
+	if f.outputs, err = serde.NewOutputEncoder(client, serde.OutputEncoderConfig{}); err != nil {
+		tb.Fatal(err)
+	}
+	codec, err := goavro.NewCodec(schemas.SensorReading)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	gen := sample.NewSensors(1, 100, 0.05)
+	f.records = make([]*kgo.Record, n)
+	for i := range f.records {
+		rec, _ := gen.Next()
+		value := binary.BigEndian.AppendUint32([]byte{0}, uint32(schema.ID()))
+		if value, err = codec.BinaryFromNative(value, rec); err != nil {
+			tb.Fatal(err)
+		}
+		f.records[i] = &kgo.Record{Topic: "bench", Partition: int32(i % 3), Offset: int64(i / 3), Value: value}
+	}
+	return f
+}
+
+// model trains a sensor model of the given version and loads it; the
+// test closes it at the end if the processor has not.
+func (f *fixture) model(tb testing.TB, version string, cfg train.Config, rows int) *model.Model {
+	tb.Helper()
+	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec("bench", version), cfg, rows)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -83,30 +129,12 @@ func benchProcessor(tb testing.TB, n int) (*processor, []*kgo.Record) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { m.Close() })
-	dec, err := serde.NewDecoder(client, serde.DecoderConfig{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	outputs, err := serde.NewOutputEncoder(client, serde.OutputEncoderConfig{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg := Config{Topics: []string{"bench"}, Group: "g", DeadLetterTopic: "dlq"}.WithDefaults()
-	p := newProcessor(cfg, dec, outputs, m, newMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
+	return m
+}
 
-	codec, err := goavro.NewCodec(schemas.SensorReading)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	gen := sample.NewSensors(1, 100, 0.05)
-	records := make([]*kgo.Record, n)
-	for i := range records {
-		rec, _ := gen.Next()
-		value := binary.BigEndian.AppendUint32([]byte{0}, uint32(schema.ID()))
-		if value, err = codec.BinaryFromNative(value, rec); err != nil {
-			tb.Fatal(err)
-		}
-		records[i] = &kgo.Record{Topic: "bench", Partition: int32(i % 3), Offset: int64(i), Value: value}
-	}
-	return p, records
+// processor builds a processor over the fixture; cfg's zero fields take
+// the test defaults (topic "bench", dead letters to "dlq").
+func (f *fixture) processor(cfg Config, m *model.Model) *processor {
+	cfg.Topics, cfg.Group, cfg.DeadLetterTopic = []string{"bench"}, "g", "dlq"
+	return newProcessor(cfg.WithDefaults(), f.dec, f.outputs, m, f.metrics, slog.New(slog.DiscardHandler))
 }

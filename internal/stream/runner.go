@@ -23,15 +23,27 @@ import (
 // large records cannot grow the heap far (TestSlowModelUnderBurstStaysBounded).
 const maxBufferedBytes = 64 << 20
 
+// ErrShadowOff is returned by SwapShadow when the Scorer has no shadow
+// topic configured.
+var ErrShadowOff = errors.New("shadow scoring is off")
+
 // Scorer consumes the input topics as a group member, scores every record
 // and produces its output or dead letter. At least once (the default), an
 // input offset is committed only after its result is acknowledged by Kafka,
 // through the tracker. Exactly once, results and offsets commit together in
 // Kafka transactions (transactions.go); the tracker then only reports
 // acknowledgements, its marks have no effect without AutoCommitMarks.
+//
+// The model can be swapped while the Scorer runs (Swap): between batches,
+// so no record is dropped, repeated or scored by a model not fully loaded,
+// and every output names the version that scored it. With a shadow topic,
+// a second model scores the same batches too (SwapShadow); its results go
+// to the shadow topics through a producer of their own, best effort, never
+// holding up or failing the primary outputs (see shadowStage).
 type Scorer struct {
 	cfg     Config
 	client  *kgo.Client
+	shadow  *kgo.Client // the shadow results' producer; nil when shadow scoring is off
 	proc    *processor
 	tracker *tracker
 	metrics *metrics
@@ -42,6 +54,9 @@ type Scorer struct {
 	assigned atomic.Int64
 	failure  atomic.Pointer[error] // first produce failure; ends the run
 	stop     context.CancelFunc    // wakes the loop when a produce fails
+
+	shadowAck      func(*kgo.Record, error) // the shadow producer's promise, bound once
+	shadowLastWarn atomic.Int64             // unix nanos of the last shadow failure logged
 
 	// heldBack are the partitions whose next record waits for the schema
 	// registry, with that record and the ones after it. Only the polling
@@ -73,13 +88,21 @@ type heldPartition struct {
 
 // Deps are what a Scorer is built from. Kafka connection and security
 // options go in KafkaOpts; the Scorer adds its own consumer-group ones.
+//
+// The Scorer takes ownership of Model and ShadowModel when NewScorer
+// succeeds, as of every model later passed to Swap and SwapShadow: it
+// closes each once it no longer serves, and the serving ones when Run
+// returns. If NewScorer fails they remain the caller's.
 type Deps struct {
 	KafkaOpts []kgo.Opt
 	Decoder   Decoder
 	Outputs   OutputSchemas
 	Model     *model.Model
-	Registry  prometheus.Registerer
-	Logger    *slog.Logger
+	// ShadowModel is the first shadow model, optional; it needs
+	// Config.ShadowTopic.
+	ShadowModel *model.Model
+	Registry    prometheus.Registerer
+	Logger      *slog.Logger
 }
 
 // NewScorer validates the configuration and connects. Run starts consuming.
@@ -90,6 +113,9 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 	}
 	if deps.Decoder == nil || deps.Outputs == nil || deps.Model == nil {
 		return nil, fmt.Errorf("%w: a decoder, output schemas and a model are required", ErrBadConfig)
+	}
+	if deps.ShadowModel != nil && cfg.ShadowTopic == "" {
+		return nil, fmt.Errorf("%w: a shadow model needs a shadow topic", ErrBadConfig)
 	}
 	logger := deps.Logger
 	if logger == nil {
@@ -103,9 +129,17 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 	}
 	s.in = newTopicCounters(s.metrics.recordsIn, cfg.Topics)
 	s.out = newTopicCounters(s.metrics.recordsOut, cfg.Topics)
+	if cfg.ShadowTopic != "" {
+		shadow, err := kgo.NewClient(append(shadowProducerOpts(), deps.KafkaOpts...)...)
+		if err != nil {
+			return nil, fmt.Errorf("kafka shadow producer: %w", err)
+		}
+		s.shadow, s.shadowAck = shadow, s.shadowAcknowledged
+	}
 	s.proc = newProcessor(cfg, deps.Decoder, deps.Outputs, deps.Model, s.metrics, s.logger)
-	spec := deps.Model.Spec()
-	s.metrics.modelInfo.WithLabelValues(spec.Name, spec.Version).Set(1)
+	if s.shadow != nil {
+		s.proc.shadow = newShadowStage(cfg, deps.Outputs, s.emitShadow, s.metrics, s.logger)
+	}
 
 	opts := []kgo.Opt{
 		kgo.ConsumerGroup(cfg.Group),
@@ -160,32 +194,92 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 	// The tracker exists before the client, whose group callbacks use it
 	// from the moment it joins.
 	s.tracker = newTracker(func(rs ...*kgo.Record) { s.client.MarkCommitRecords(rs...) })
+	var err error
 	if cfg.ExactlyOnce {
-		txn, err := kgo.NewGroupTransactSession(opts...)
-		if err != nil {
-			return nil, fmt.Errorf("kafka client: %w", err)
+		var txn *kgo.GroupTransactSession
+		if txn, err = kgo.NewGroupTransactSession(opts...); err == nil {
+			s.txn, s.client, s.txnCount = txn, txn.Client(), &txnCounts{}
 		}
-		s.txn, s.client, s.txnCount = txn, txn.Client(), &txnCounts{}
-		return s, nil
+	} else {
+		s.client, err = kgo.NewClient(opts...)
 	}
-	client, err := kgo.NewClient(opts...)
 	if err != nil {
+		s.proc.closeBatches()
+		if s.shadow != nil {
+			s.shadow.Close()
+		}
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
-	s.client = client
+	if deps.ShadowModel != nil {
+		s.proc.shadow.swap(deps.ShadowModel)
+	}
 	return s, nil
+}
+
+// shadowProducerOpts are the shadow producer's own options: no group, no
+// transactions, a smaller buffer than the primary producer's, since shadow
+// results are dropped (and counted) rather than waited for when it is full.
+func shadowProducerOpts() []kgo.Opt {
+	return []kgo.Opt{
+		kgo.MetadataMinAge(time.Second),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerBatchMaxBytes(MaxProduceBytes),
+		kgo.MaxBufferedBytes(maxBufferedBytes / 4),
+	}
 }
 
 // Ready reports whether the scorer owns partitions.
 func (s *Scorer) Ready() bool { return s.assigned.Load() > 0 }
 
+// Swap makes m the model of every batch begun after Swap returns; batches
+// begun before are scored by the model they began with. It is safe from
+// any goroutine and does not wait: the swap happens when the decoding
+// stage next starts a batch, and the old model is closed once its last
+// batch is scored. m must be loaded and validated; the Scorer owns it.
+func (s *Scorer) Swap(m *model.Model) { s.proc.swap(m) }
+
+// SwapShadow makes m the shadow model of every batch scored from now on
+// (see Swap). Without a shadow topic it closes m and returns ErrShadowOff.
+func (s *Scorer) SwapShadow(m *model.Model) error {
+	if s.proc.shadow == nil {
+		m.Close()
+		return ErrShadowOff
+	}
+	s.proc.shadow.swap(m)
+	return nil
+}
+
+// Serving returns the spec of the model scoring new batches: the one
+// given at start or last swapped in (a swap counts once a batch began).
+func (s *Scorer) Serving() model.Spec { return *s.proc.serving.Load() }
+
+// ShadowServing returns the spec of the shadow model, if one serves.
+func (s *Scorer) ShadowServing() (model.Spec, bool) {
+	if s.proc.shadow == nil {
+		return model.Spec{}, false
+	}
+	spec := s.proc.shadow.serving.Load()
+	if spec == nil {
+		return model.Spec{}, false
+	}
+	return *spec, true
+}
+
+// RecentRecords returns the decoded input records of the last batch
+// scored (none before the first): real traffic to try a model on before
+// swapping it in. The records are shared: read them, never modify them.
+func (s *Scorer) RecentRecords() []map[string]any { return s.proc.recentRecords() }
+
 // Run consumes until ctx ends or a result cannot be produced, then drains
-// in-flight results, commits what is done and leaves the group.
+// in-flight results, commits what is done, leaves the group and closes the
+// models. It must be called once.
 func (s *Scorer) Run(ctx context.Context) error {
 	ctx, s.stop = context.WithCancel(ctx)
 	defer s.stop()
 	go s.proc.scoreJobs()
-	defer s.proc.close()
+	if s.proc.shadow != nil {
+		go s.proc.shadow.run()
+	}
 	loop := s.loop
 	if s.txn != nil {
 		loop = s.loopTransactional
@@ -194,7 +288,45 @@ func (s *Scorer) Run(ctx context.Context) error {
 	if shutdownErr := s.shutdown(); err == nil {
 		err = shutdownErr
 	}
+	s.proc.close()
+	s.closeShadow()
 	return err
+}
+
+// emitShadow hands a shadow result to the shadow producer without waiting:
+// a full buffer fails it at once, counted, rather than hold up the shadow
+// stage.
+func (s *Scorer) emitShadow(res result) {
+	s.shadow.TryProduce(context.Background(), res.out, s.shadowAck)
+}
+
+// shadowAcknowledged runs on the shadow producer's goroutine for every
+// shadow result. A failure is counted and logged at most every 10 s: the
+// primary stream goes on regardless.
+func (s *Scorer) shadowAcknowledged(rec *kgo.Record, err error) {
+	if err == nil {
+		s.metrics.shadowOut.Inc()
+		return
+	}
+	s.metrics.shadowFailures.WithLabelValues(ShadowProduce).Inc()
+	now := time.Now().UnixNano()
+	if last := s.shadowLastWarn.Load(); now-last > int64(10*time.Second) && s.shadowLastWarn.CompareAndSwap(last, now) {
+		s.logger.Warn("shadow result not produced; the primary stream goes on", "topic", rec.Topic, "err", err)
+	}
+}
+
+// closeShadow waits, up to the drain timeout, for the shadow results in
+// flight and closes the shadow producer.
+func (s *Scorer) closeShadow() {
+	if s.shadow == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
+	defer cancel()
+	if err := s.shadow.Flush(ctx); err != nil {
+		s.logger.Warn("shadow results not acknowledged before the drain timeout", "err", err)
+	}
+	s.shadow.Close()
 }
 
 func (s *Scorer) loop(ctx context.Context) error {
