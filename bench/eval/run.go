@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/linkedin/goavro/v2"
+	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/datasets"
+	"github.com/streamscore/streamscore/internal/embedded"
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/trainer"
+)
+
+// errTolerance means a metric differs from scikit-learn's by more than
+// the tolerance.
+var errTolerance = errors.New("streamscore differs from scikit-learn by more than the tolerance")
+
+const partitions = 3
+
+// env is one run's broker, registry and clients.
+type env struct {
+	o        options
+	dir      string
+	logger   *slog.Logger
+	stack    *embedded.Stack
+	client   *kgo.Client
+	admin    *kadm.Client
+	registry *srclient.SchemaRegistryClient
+	decoder  *serde.Decoder
+}
+
+func run(ctx context.Context, o options, logger *slog.Logger, out io.Writer) error {
+	if datasets.MaxTextBytes > model.DefaultMaxTextBytes {
+		return fmt.Errorf("datasets.MaxTextBytes %d is over the model's text limit %d", datasets.MaxTextBytes, model.DefaultMaxTextBytes)
+	}
+	if err := model.Init(model.LibraryPath("")); err != nil {
+		return fmt.Errorf("ONNX Runtime (run `make setup`): %w", err)
+	}
+	dir, err := os.MkdirTemp("", "streamscore-eval-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		logger.Info("work directory kept", "dir", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	stack, err := embedded.Start(embedded.Config{Dir: filepath.Join(dir, "stack"), Partitions: partitions})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	client, err := kgo.NewClient(kgo.SeedBrokers(stack.Brokers()...))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	registry := srclient.NewSchemaRegistryClient(stack.RegistryURL())
+	registry.CodecCreationEnabled(false)
+	decoder, err := serde.NewDecoder(registry, serde.DecoderConfig{})
+	if err != nil {
+		return err
+	}
+	e := &env{o: o, dir: dir, logger: logger, stack: stack, client: client, admin: kadm.NewClient(client), registry: registry, decoder: decoder}
+
+	var results []result
+	for _, name := range o.sets {
+		r, err := e.evaluate(ctx, dataSets[name])
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		results = append(results, r)
+	}
+	return report(out, results, o.tolerance)
+}
+
+// result is one data set's outcome on both sides.
+type result struct {
+	set                         dataSet
+	rows, trainRows, holdRows   int
+	trainPositive, holdPositive int
+	holdout                     float64
+	ours, theirs                side
+	params                      json.RawMessage
+}
+
+// side is one implementation's metrics and time.
+type side struct {
+	auc, f1  float64
+	hasAUC   bool
+	duration time.Duration
+}
+
+func (e *env) evaluate(ctx context.Context, set dataSet) (result, error) {
+	log := e.logger.With("set", set.name)
+	recs, err := set.load(filepath.Join(e.o.data, set.dir))
+	if err != nil {
+		return result{}, fmt.Errorf("load (run scripts/datasets.sh): %w", err)
+	}
+	log.Info("loaded", "records", len(recs))
+	if err := e.produce(ctx, set, recs); err != nil {
+		return result{}, err
+	}
+	history, err := trainer.Read(ctx, []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, e.decoder, trainer.Source{Topic: set.topic})
+	if err != nil {
+		return result{}, fmt.Errorf("read %s: %w", set.topic, err)
+	}
+	if len(history.Rows) != len(recs) {
+		return result{}, fmt.Errorf("read %d rows of the %d produced (skipped: %v)", len(history.Rows), len(recs), history.Skipped)
+	}
+	log.Info("read back through the trainer", "topic", set.topic, "rows", len(history.Rows))
+
+	opts, err := set.options(history.Rows)
+	if err != nil {
+		return result{}, err
+	}
+	trainRows, holdRows := trainer.Split(history.Rows, opts.Holdout)
+	log.Info("training", "family", opts.Family, "train", len(trainRows), "holdout", len(holdRows))
+	fitted, err := trainer.Fit(ctx, set.name, opts, history.Rows, nil)
+	if err != nil {
+		return result{}, fmt.Errorf("train: %w", err)
+	}
+	// Both sides must see the same rows: a row the trainer left out would
+	// make the comparison unequal.
+	if fitted.TrainRows != len(trainRows) || fitted.Evaluation.Rows != len(holdRows) {
+		return result{}, fmt.Errorf("the trainer used %d of %d training rows and %d of %d holdout rows (skipped: %v, %v)",
+			fitted.TrainRows, len(trainRows), fitted.Evaluation.Rows, len(holdRows), fitted.Skipped, fitted.Evaluation.Skipped)
+	}
+	r := result{
+		set: set, rows: len(history.Rows), trainRows: len(trainRows), holdRows: len(holdRows), holdout: opts.Holdout,
+		params: fitted.Params, ours: side{duration: fitted.Duration, f1: fitted.Evaluation.Metrics[trainer.MetricF1]},
+	}
+	r.ours.auc, r.ours.hasAUC = fitted.Evaluation.Metrics[trainer.MetricAUC]
+
+	path := filepath.Join(e.dir, set.name+".jsonl")
+	if r.trainPositive, r.holdPositive, err = writeRows(path, set, trainRows, holdRows); err != nil {
+		return result{}, err
+	}
+	if r.theirs, err = e.reference(ctx, set, path, fitted.Params); err != nil {
+		return result{}, err
+	}
+	log.Info("done", "auc", r.ours.auc, "sklearn_auc", r.theirs.auc, "f1", r.ours.f1, "sklearn_f1", r.theirs.f1)
+	return r, nil
+}
+
+// produce creates the topic, registers the schema under <topic>-value and
+// writes the records in time order, each framed the Confluent way and
+// stamped with its event time.
+func (e *env) produce(ctx context.Context, set dataSet, recs []datasets.Record) error {
+	text, err := os.ReadFile(filepath.Join(e.o.schemas, set.schema))
+	if err != nil {
+		return err
+	}
+	codec, err := goavro.NewCodec(string(text))
+	if err != nil {
+		return fmt.Errorf("%s: %w", set.schema, err)
+	}
+	if _, err := e.admin.CreateTopic(ctx, partitions, -1, nil, set.topic); err != nil {
+		return fmt.Errorf("create %s: %w", set.topic, err)
+	}
+	schema, err := e.registry.CreateSchema(set.topic+"-value", string(text), srclient.Avro)
+	if err != nil {
+		return fmt.Errorf("register %s: %w", set.schema, err)
+	}
+	recs = slices.Clone(recs)
+	slices.SortStableFunc(recs, func(a, b datasets.Record) int { return a.Time.Compare(b.Time) })
+	var (
+		mu    sync.Mutex
+		first error
+	)
+	promise := func(_ *kgo.Record, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == nil {
+			first = err
+		}
+	}
+	for _, rec := range recs {
+		value := binary.BigEndian.AppendUint32([]byte{0}, uint32(schema.ID()))
+		if value, err = codec.BinaryFromNative(value, rec.Value); err != nil {
+			return fmt.Errorf("encode %s: %w", rec.Key, err)
+		}
+		e.client.Produce(ctx, &kgo.Record{Topic: set.topic, Key: []byte(rec.Key), Value: value, Timestamp: rec.Time}, promise)
+	}
+	if err := e.client.Flush(ctx); err != nil {
+		return err
+	}
+	if first != nil {
+		return fmt.Errorf("produce to %s: %w", set.topic, first)
+	}
+	e.logger.Info("produced", "set", set.name, "topic", set.topic, "records", len(recs), "schema_id", schema.ID())
+	return nil
+}
+
+// writeRows writes the rows for reference.py, training rows first, each in
+// the trainer's order, and counts the positives of each split.
+func writeRows(path string, set dataSet, trainRows, holdRows []map[string]any) (trainPositive, holdPositive int, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	write := func(split string, rows []map[string]any) (int, error) {
+		positive := 0
+		for i, row := range rows {
+			line, err := set.python(row)
+			if err != nil {
+				return 0, fmt.Errorf("%s row %d: %w", split, i, err)
+			}
+			line["split"] = split
+			positive += line["y"].(int)
+			if err := enc.Encode(line); err != nil {
+				return 0, err
+			}
+		}
+		return positive, nil
+	}
+	if trainPositive, err = write("train", trainRows); err != nil {
+		return 0, 0, err
+	}
+	if holdPositive, err = write("holdout", holdRows); err != nil {
+		return 0, 0, err
+	}
+	if err := w.Flush(); err != nil {
+		return 0, 0, err
+	}
+	return trainPositive, holdPositive, f.Close()
+}
+
+// reference runs reference.py on the rows and reads its one line of JSON.
+func (e *env) reference(ctx context.Context, set dataSet, path string, params json.RawMessage) (side, error) {
+	cmd := exec.CommandContext(ctx, e.o.python, e.o.reference, "--model", set.model, "--data", path, "--params", string(params))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	e.logger.Info("scikit-learn fitting", "set", set.name)
+	if err := cmd.Run(); err != nil {
+		return side{}, fmt.Errorf("%s %s: %w: %s", e.o.python, e.o.reference, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	if stderr.Len() > 0 {
+		e.logger.Info("scikit-learn said", "set", set.name, "stderr", string(bytes.TrimSpace(stderr.Bytes())))
+	}
+	var got struct {
+		AUC         *float64 `json:"auc"`
+		F1          float64  `json:"f1"`
+		FitSeconds  float64  `json:"fit_seconds"`
+		TrainRows   int      `json:"train_rows"`
+		HoldoutRows int      `json:"holdout_rows"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		return side{}, fmt.Errorf("reference.py printed %q: %w", stdout.String(), err)
+	}
+	s := side{f1: got.F1, duration: time.Duration(got.FitSeconds * float64(time.Second))}
+	if got.AUC != nil {
+		s.auc, s.hasAUC = *got.AUC, true
+	}
+	return s, nil
+}
