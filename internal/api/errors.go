@@ -41,9 +41,18 @@ type errorBody struct {
 	TaskID string `json:"task_id,omitempty"`
 }
 
+// newError builds an Error; a message about a field starts with the
+// field's name, so it reads on its own.
 func newError(status int, field, format string, args ...any) *Error {
-	return &Error{Status: status, Field: field, Msg: fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	if field != "" && !strings.HasPrefix(msg, field+": ") {
+		msg = field + ": " + msg
+	}
+	return &Error{Status: status, Field: field, Msg: msg}
 }
+
+// maxProblems bounds the problems one error message lists.
+const maxProblems = 10
 
 func badRequest(field, format string, args ...any) *Error {
 	return newError(http.StatusBadRequest, field, format, args...)
@@ -62,26 +71,33 @@ func optionsError(err error) *Error {
 	field := ""
 	for _, line := range lines {
 		line = strings.TrimPrefix(line, trainer.ErrInvalidOptions.Error()+": ")
+		path, problem := splitField(line)
+		if path != "" {
+			line = path + ": " + problem
+		}
 		problems = append(problems, line)
 		if field == "" {
-			field = leadingField(line)
+			field = path
 		}
+	}
+	if len(problems) > maxProblems {
+		problems = append(problems[:maxProblems], fmt.Sprintf("and %d more", len(problems)-maxProblems))
 	}
 	return &Error{Status: http.StatusBadRequest, Field: field, Msg: strings.Join(problems, "; "), Err: err}
 }
 
-// leadingField reads the path of "a: b: problem" as "a.b", stopping at the
-// first segment that is not a field name; the last segment is the problem.
-func leadingField(msg string) string {
+// splitField reads "a: b: problem" as the path "a.b" and the problem,
+// the path ending at the first segment that is not a field name.
+func splitField(msg string) (path, problem string) {
 	parts := strings.Split(msg, ": ")
-	var path []string
+	var fields []string
 	for _, p := range parts[:len(parts)-1] {
 		if !fieldPath.MatchString(p) {
 			break
 		}
-		path = append(path, p)
+		fields = append(fields, p)
 	}
-	return strings.Join(path, ".")
+	return strings.Join(fields, "."), strings.Join(parts[len(fields):], ": ")
 }
 
 // trainingError classes a failed training: the user's data (422), a
@@ -93,8 +109,9 @@ func trainingError(err error) *Error {
 		return apiErr
 	case errors.Is(err, trainer.ErrNotEnoughData), errors.Is(err, trainer.ErrInvalidOptions):
 		e := &Error{Status: http.StatusUnprocessableEntity, Msg: strings.ReplaceAll(err.Error(), "\n", "; "), Err: err}
-		if errors.Is(err, trainer.ErrInvalidOptions) {
-			e.Field = leadingField(strings.TrimPrefix(err.Error(), trainer.ErrInvalidOptions.Error()+": "))
+		marker := trainer.ErrInvalidOptions.Error() + ": "
+		if _, rest, ok := strings.Cut(err.Error(), marker); ok {
+			e.Field, _ = splitField(rest)
 		}
 		return e
 	case errors.Is(err, errPublish):

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/streamscore/streamscore/internal/trainer"
 )
@@ -165,10 +167,30 @@ func (a *API) getONNX(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// MaxTaskWait bounds GET /tasks/{id}?wait=.
+const MaxTaskWait = time.Minute
+
+// getTask answers a task's state. With ?wait=<duration> (such as 30s, at
+// most MaxTaskWait) it first waits for the task to finish, so a client
+// long-polls instead of polling.
 func (a *API) getTask(w http.ResponseWriter, r *http.Request) error {
 	t, err := a.tasks.get(r.PathValue("id"))
 	if err != nil {
 		return err
+	}
+	if v := r.URL.Query().Get("wait"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return badRequest("wait", "wait: %q is not a duration such as 30s", v)
+		}
+		timer := time.NewTimer(min(d, MaxTaskWait))
+		defer timer.Stop()
+		select {
+		case <-t.done:
+		case <-timer.C:
+		case <-r.Context().Done():
+			return fmt.Errorf("wait for task %s: %w", t.id, r.Context().Err())
+		}
 	}
 	writeJSON(w, a.logger, http.StatusOK, t.info())
 	return nil

@@ -94,7 +94,7 @@ func (s *store) put(name string, opts trainer.Options) (bool, error) {
 	e := s.models[name]
 	if e == nil {
 		if len(s.models) >= s.max {
-			return false, newError(http.StatusConflict, "name", "the trainer holds %d models, its limit; delete one first", len(s.models))
+			return false, newError(http.StatusConflict, "", "the trainer holds %d models, its limit; delete one first", len(s.models))
 		}
 		s.models[name] = &entry{name: name, opts: opts, optsKey: key, schema: newRowSchema(opts)}
 		return true, nil
