@@ -12,7 +12,7 @@ import (
 // streamscore differs from scikit-learn's by more than tolerance.
 func report(w io.Writer, results []result, tolerance float64) error {
 	fmt.Fprintf(w, "\nstreamscore trainer vs scikit-learn, same rows, same time-ordered split, %d CPUs\n\n", runtime.NumCPU())
-	fmt.Fprintf(w, "%-8s %7s %7s  %-24s %-24s %-20s\n", "", "train", "holdout", "ROC AUC", "F1", "train time")
+	fmt.Fprintf(w, "%-8s %7s %7s  %-24s  %-24s  %s\n", "", "train", "holdout", "ROC AUC", "F1", "train time")
 	fmt.Fprintf(w, "%-8s %7s %7s  %7s %7s %8s  %7s %7s %8s  %9s %9s\n", "data set", "rows", "rows",
 		"ours", "sklearn", "diff", "ours", "sklearn", "diff", "ours", "sklearn")
 	var failed []string
