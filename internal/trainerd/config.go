@@ -1,0 +1,112 @@
+// Package trainerd assembles the trainer service from its configuration:
+// the Kafka and registry clients, the model catalog, the training jobs and
+// their triggers, and the HTTP API. cmd/trainer is a thin main around it.
+package trainerd
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/connect"
+	"github.com/streamscore/streamscore/internal/flagconf"
+	"github.com/streamscore/streamscore/internal/trainer"
+)
+
+// EnvPrefix starts every environment variable the trainer reads.
+const EnvPrefix = "STREAMSCORE_TRAINER_"
+
+// ErrBadConfig marks configuration errors; cmd/trainer exits 2 on them.
+var ErrBadConfig = flagconf.ErrBadConfig
+
+// Config is everything the trainer is told: connection settings and
+// service options as flags, environment or YAML, and the jobs in YAML.
+type Config struct {
+	Kafka    connect.Kafka    `yaml:"kafka"`
+	Registry connect.Registry `yaml:"registry"`
+	// ModelsTopic is the catalog's compacted topic.
+	ModelsTopic string `yaml:"models_topic"`
+	// Jobs are the models retrained from topics.
+	Jobs []trainer.Job `yaml:"jobs"`
+	// PollInterval is how often record-count triggers look at the topics.
+	PollInterval time.Duration `yaml:"poll_interval"`
+
+	HTTPAddr string `yaml:"http_addr"`
+	// APIToken, when set, is the bearer token every API request must carry.
+	APIToken string `yaml:"api_token"`
+	// MaxBodyBytes bounds an API request body.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// ORTLibrary is the ONNX Runtime shared library (see model.LibraryPath).
+	ORTLibrary string `yaml:"ort_library"`
+	LogLevel   string `yaml:"log_level"`
+	LogFormat  string `yaml:"log_format"`
+}
+
+// DefaultConfig is the configuration before any file, variable or flag.
+func DefaultConfig() Config {
+	return Config{
+		Kafka:        connect.Kafka{ClientID: "streamscore-trainer"},
+		ModelsTopic:  catalog.DefaultTopic,
+		PollInterval: trainer.DefaultPollInterval,
+		HTTPAddr:     ":8081",
+		MaxBodyBytes: 32 << 20,
+		LogLevel:     "info", LogFormat: "text",
+	}
+}
+
+// ParseConfig reads the configuration and returns the arguments left after
+// the flags (a subcommand's own). flag.ErrHelp is returned as is; every
+// other error wraps ErrBadConfig and names the setting.
+func ParseConfig(name string, args []string, getenv func(string) string) (Config, []string, error) {
+	cfg := DefaultConfig()
+	rest, err := flagconf.Parse(name, EnvPrefix, args, getenv, &cfg, func(fs *flag.FlagSet) {
+		cfg.Kafka.BindFlags(fs)
+		cfg.Registry.BindFlags(fs)
+		fs.StringVar(&cfg.ModelsTopic, "models-topic", cfg.ModelsTopic, "compacted topic of the model catalog")
+		fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "how often record-count triggers count new records")
+		fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of the REST API, /healthz, /readyz and /metrics")
+		fs.Var((*connect.SecretValue)(&cfg.APIToken), "api-token", "bearer token the API requires (prefer the environment variable)")
+		fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest API request body")
+		fs.StringVar(&cfg.ORTLibrary, "ort-library", cfg.ORTLibrary, "ONNX Runtime shared library (env ONNXRUNTIME_SHARED_LIBRARY_PATH)")
+		fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
+		fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
+	})
+	if err != nil {
+		return Config{}, nil, err
+	}
+	return cfg, rest, cfg.Validate()
+}
+
+// Validate checks every part and reports all problems at once.
+func (c Config) Validate() error {
+	var errs []error
+	if err := c.Kafka.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Registry.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.ModelsTopic == "" {
+		errs = append(errs, errors.New("models-topic: is empty"))
+	}
+	if c.PollInterval <= 0 {
+		errs = append(errs, fmt.Errorf("poll-interval: %s is not positive", c.PollInterval))
+	}
+	if c.MaxBodyBytes < 1 {
+		errs = append(errs, fmt.Errorf("max-body-bytes: %d is not positive", c.MaxBodyBytes))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format: %q is neither text nor json", c.LogFormat))
+	}
+	for _, j := range c.Jobs {
+		if err := j.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrBadConfig, errors.Join(errs...))
+	}
+	return nil
+}
