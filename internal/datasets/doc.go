@@ -30,14 +30,18 @@
 // MailText); headers are left out, so the model cannot learn the corpus's
 // own mail routes.
 //
-// A mail's event time is its Date header when that parses and falls between
-// 1995-01-01 and 2003-03-01; a few spams carry years such as 102, 1980 or
-// 2028. Otherwise it is the receipt time on the mailbox's "From " line, and
-// when neither is usable, the time of the mail before it in its folder
-// (files are numbered in the order they were collected). The field
-// ts_source says which. Spammers forge Date headers too, within the window,
-// and nothing here can tell: spam-2's Date headers lie a median of nine days
-// before their receipt times, against hours for ham.
+// A mail's event time is its Date header when Go's net/mail parses it (RFC
+// 5322, which requires a zone) and it falls between 1995-01-01 and
+// 2003-03-01. That holds for 5,848 of the 6,046 mails; of the others, nearly
+// all spam, 132 have no zone or a malformed date and 66 carry years such as
+// 0102, 1980, 2020 or 2028. Those take the receipt time on the mailbox's
+// "From " line (165 mails), and when there is none, the time of the mail
+// before it in its folder's file order (33): the corpus's own numbering,
+// roughly but not strictly chronological, chosen because it is stable. The
+// field ts_source says which. Spammers forge Date headers within the window
+// too, and nothing here can tell: where both exist, spam-2's Date headers
+// lie a median of nine days before their receipt times, against hours for
+// ham.
 package datasets
 
 import "time"

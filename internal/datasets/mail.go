@@ -92,10 +92,10 @@ func readRawMail(path string) (RawMail, error) {
 	return raw, nil
 }
 
-// ParseMails turns the mails of one corpus folder, in the folder's order,
-// into records. The order matters only to mails whose time is unusable:
-// they take the time of the mail before them (of the first usable one
-// after them, at the start of the folder).
+// ParseMails turns the mails of one corpus folder, in the folder's file
+// order, into records. The order matters only to mails whose time is
+// unusable: they take the time of the mail before them (of the first usable
+// one after them, at the start of the folder).
 func ParseMails(corpus string, raws []RawMail) ([]Record, error) {
 	label, err := corpusLabel(corpus)
 	if err != nil {
