@@ -203,6 +203,8 @@ func (e *env) produce(ctx context.Context, set dataSet, recs []datasets.Record) 
 	if err := e.client.Flush(ctx); err != nil {
 		return err
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if first != nil {
 		return fmt.Errorf("produce to %s: %w", set.topic, first)
 	}
