@@ -129,8 +129,12 @@ type Catalog struct {
 
 // New connects to Kafka with opts (seed brokers, SASL, TLS: see
 // connect.Kafka.Opts) and starts reading topic (DefaultTopic if empty) from
-// the start in the background. The topic need not exist yet. A nil logger
-// discards logs. Close releases the client.
+// the start in the background. opts should only say how to connect: the
+// catalog adds its own consuming and producing options, and a consumer
+// group among opts would clash with them. The topic need not exist yet
+// (a catalog started before its topic existed sees the first records
+// about a second after the topic is created). A nil logger discards logs.
+// Close releases the client.
 func New(opts []kgo.Opt, topic string, logger *slog.Logger, options ...Option) (*Catalog, error) {
 	if topic == "" {
 		topic = DefaultTopic
@@ -169,6 +173,9 @@ func (c *Catalog) clientOpts(from int64) []kgo.Opt {
 	return append(append([]kgo.Opt(nil), c.baseOpts...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: {0: kgo.NewOffset().At(from)}}),
 		kgo.FetchMaxWait(500*time.Millisecond),
+		// One partition: refreshing its metadata is cheap, and a topic
+		// created after the client started is found within this long.
+		kgo.MetadataMinAge(250*time.Millisecond),
 		kgo.FetchMaxPartitionBytes(int32(2*maxBytes)),
 		kgo.FetchMaxBytes(int32(4*maxBytes)),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),

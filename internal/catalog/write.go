@@ -33,6 +33,11 @@ func (c *Catalog) EnsureTopic(ctx context.Context) error {
 	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
 		return fmt.Errorf("create catalog topic %s: %w", c.topic, err)
 	}
+	if err == nil {
+		// The client may have seen the topic missing; look again now
+		// rather than at its next periodic refresh.
+		c.client.ForceMetadataRefresh()
+	}
 	c.ensured = true
 	return nil
 }
