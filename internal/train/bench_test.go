@@ -66,7 +66,7 @@ func BenchmarkORT(b *testing.B) {
 	numRows := len(rows) / ens.NumFeatures
 	for _, batch := range []int{1, 128} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			m := newORTModel(b, ens, batch)
+			m := newORTModel(b, ens, ens.NumFeatures, batch)
 			i := 0
 			cpu := startCPUClock()
 			for b.Loop() {

@@ -1,6 +1,7 @@
 // Package train fits histogram-based gradient-boosted decision trees, in the
-// manner of scikit-learn's HistGradientBoosting estimators, and exports them
-// to ONNX.
+// manner of scikit-learn's HistGradientBoosting estimators (Fit, Ensemble),
+// linear baselines (FitLinear, LinearModel) and TF-IDF text classifiers
+// (FitText, TextModel), and exports them to ONNX.
 //
 // Fitting bins every feature into at most Config.MaxBins quantile bins,
 // then grows each tree depth-wise from per-node gradient and hessian
@@ -29,4 +30,25 @@
 // cross-entropy; tree i adds to class i % NumClasses. Probabilities are the
 // softmax of the scores, and the predicted class is the first with the
 // highest score, the rule of ONNX's ArgMax.
+//
+// # Linear models
+//
+// FitLinear fits, on features imputed with their training means and
+// standardised, a logistic regression (binary, or multinomial with one
+// weight vector per class) by L-BFGS, or a ridge regression from its
+// normal equations: the optima of scikit-learn's SimpleImputer,
+// StandardScaler and LogisticRegression or Ridge. A LinearModel keeps the
+// means and scales beside the coefficients, and its ONNX graph computes
+// them in float32 as Go does.
+//
+// # One interface for the tabular models
+//
+// Ensemble and LinearModel export the same ONNX interface: input
+// InputFeatures, float32 [N, features]; outputs OutputLabel (int64 [N]) and
+// OutputProbabilities (float32 [N, classes]) for a classifier,
+// OutputVariable (float32 [N, 1]) for a regressor. Both reach their outputs
+// through the same head: sigmoid of a logit for two classes, softmax and
+// argmax of class scores for more. Every fit takes an optional progress
+// hook in its config, called after each boosting round or optimizer
+// iteration.
 package train

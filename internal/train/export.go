@@ -46,17 +46,24 @@ func (e *Ensemble) ONNX(meta map[string]string) (*onnx.Model, error) {
 	default:
 		return nil, fmt.Errorf("export ONNX: no graph for objective %v", e.Objective)
 	}
+	doc := fmt.Sprintf("gradient-boosted trees: %d trees, %v, %d features", len(e.Trees), e.Objective, e.NumFeatures)
+	return newMLModel(doc, graph, meta), nil
+}
+
+// newMLModel wraps a graph of default and ai.onnx.ml operators in a model
+// whose metadata_props are a copy of meta.
+func newMLModel(doc string, graph onnx.Graph, meta map[string]string) *onnx.Model {
 	return &onnx.Model{
 		IRVersion:    onnx.IRVersion,
 		ProducerName: "streamscore",
-		Doc:          fmt.Sprintf("gradient-boosted trees: %d trees, %v, %d features", len(e.Trees), e.Objective, e.NumFeatures),
+		Doc:          doc,
 		Opsets: []onnx.Opset{
 			{Domain: onnx.DomainDefault, Version: onnx.OpsetVersion},
 			{Domain: onnx.DomainML, Version: onnx.OpsetMLVersion},
 		},
 		Metadata: maps.Clone(meta),
 		Graph:    graph,
-	}, nil
+	}
 }
 
 func (e *Ensemble) featuresInput() onnx.ValueInfo {

@@ -4,9 +4,20 @@ import (
 	"testing"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/streamscore/streamscore/internal/onnx"
 )
 
-// ortModel runs an exported ensemble in ONNX Runtime on one thread, with
+// tabularModel is what Ensemble and LinearModel share: a model of rows of
+// float32 features, scored in Go and exported to ONNX.
+type tabularModel interface {
+	ONNX(meta map[string]string) (*onnx.Model, error)
+	NumClasses() int
+	PredictBatch(rows, dst []float32) error
+	PredictProbaBatch(rows, dst []float32) error
+}
+
+// ortModel runs an exported model in ONNX Runtime on one thread, with
 // output tensors sized for a fixed batch.
 type ortModel struct {
 	session *ort.DynamicAdvancedSession
@@ -14,17 +25,17 @@ type ortModel struct {
 	outputs []ort.Value
 }
 
-func newORTModel(t testing.TB, ens *Ensemble, batch int) *ortModel {
+func newORTModel(t testing.TB, tm tabularModel, numFeatures, batch int) *ortModel {
 	t.Helper()
 	requireORT(t)
-	model, err := ens.ONNX(nil)
+	model, err := tm.ONNX(nil)
 	if err != nil {
 		t.Fatalf("ONNX: %v", err)
 	}
-	n, f := int64(batch), int64(ens.NumFeatures)
+	n, f := int64(batch), int64(numFeatures)
 	m := &ortModel{input: newTensor[float32](t, n, f)}
 	var names []string
-	if k := int64(ens.NumClasses()); k > 0 {
+	if k := int64(tm.NumClasses()); k > 0 {
 		names = []string{OutputLabel, OutputProbabilities}
 		m.outputs = []ort.Value{newTensor[int64](t, n), newTensor[float32](t, n, k)}
 	} else {

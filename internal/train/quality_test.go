@@ -3,6 +3,7 @@ package train
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -68,7 +69,7 @@ func checkQuality(t *testing.T, metric string, goValue, sklearnValue float64) {
 // the names of their columns in the reference script's test file: the
 // probability of class 1 or the regressed value (go_score), or the
 // probability of each class of a multiclass model (go_p0, go_p1, ...).
-func goScores(t *testing.T, ens *Ensemble, data *Dataset) (scores []float32, columns []string) {
+func goScores(t *testing.T, ens tabularModel, data *Dataset) (scores []float32, columns []string) {
 	t.Helper()
 	n := data.NumRows()
 	switch k := ens.NumClasses(); k {
@@ -145,23 +146,31 @@ type referenceResult struct {
 
 func runReference(t *testing.T, task, trainPath, testPath string) referenceResult {
 	t.Helper()
-	cmd := exec.Command("/usr/bin/python3", filepath.Join("testdata", "sklearn_reference.py"), task, trainPath, testPath)
+	var result referenceResult
+	runPythonJSON(t, "sklearn_reference.py", nil, &result, task, trainPath, testPath)
+	return result
+}
+
+// runPythonJSON runs testdata/script with args under /usr/bin/python3, with
+// env added to the environment, and decodes the JSON it prints into result.
+func runPythonJSON(t *testing.T, script string, env []string, result any, args ...string) {
+	t.Helper()
+	cmd := exec.Command("/usr/bin/python3", append([]string{filepath.Join("testdata", script)}, args...)...)
 	// One OpenMP thread: on a shared machine, OpenMP's spinning workers make
 	// scikit-learn several times slower, and the fit does not depend on it.
-	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1")
+	cmd.Env = append(append(os.Environ(), "OMP_NUM_THREADS=1"), env...)
 	out, err := cmd.Output()
 	if err != nil {
+		var exitErr *exec.ExitError
 		stderr := ""
-		if exitErr, ok := err.(*exec.ExitError); ok {
+		if errors.As(err, &exitErr) {
 			stderr = string(exitErr.Stderr)
 		}
-		t.Fatalf("sklearn_reference.py: %v\n%s", err, stderr)
+		t.Fatalf("%s: %v\n%s", script, err, stderr)
 	}
-	var result referenceResult
-	if err := json.Unmarshal(out, &result); err != nil {
-		t.Fatalf("sklearn_reference.py printed %q: %v", out, err)
+	if err := json.Unmarshal(out, result); err != nil {
+		t.Fatalf("%s printed %q: %v", script, out, err)
 	}
-	return result
 }
 
 func requirePythonModules(t *testing.T, modules ...string) {

@@ -2,12 +2,9 @@ package train
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
-
-	"gonum.org/v1/gonum/optimize"
 )
 
 // csrMatrix is a sparse matrix in compressed sparse row form: row i holds
@@ -105,81 +102,16 @@ func (o *logisticObjective) gradient(grad, params []float64) {
 // say so, as scikit-learn's ConvergenceWarning does.
 func fitLogistic(ctx context.Context, x *csrMatrix, y []float64, cfg TextConfig) (coef []float64, intercept float64, stats TextFitStats, err error) {
 	obj := newLogisticObjective(x, y, cfg.C)
-	problem := optimize.Problem{
-		Func: obj.value,
-		Grad: obj.gradient,
-		Status: func() (optimize.Status, error) {
-			if err := ctx.Err(); err != nil {
-				return optimize.Failure, err
-			}
-			return optimize.NotTerminated, nil
-		},
-	}
-	settings := &optimize.Settings{
-		GradientThreshold: cfg.Tolerance,
-		MajorIterations:   cfg.MaxIterations,
-		// A fallback for when rounding stops progress before the gradient
-		// threshold is reached: five iterations without a relative decrease
-		// of 1e-13.
-		Converger: &optimize.FunctionConverge{Relative: 1e-13, Iterations: 5},
-	}
-	progress := &progressRecorder{report: cfg.Progress, total: cfg.MaxIterations}
-	if cfg.Progress != nil {
-		settings.Recorder = progress
-	}
-	// Memory of 10 pairs and a More-Thuente line search, like scipy's
-	// L-BFGS-B, which scikit-learn uses.
-	method := &optimize.LBFGS{Store: 10, Linesearcher: &optimize.MoreThuente{}}
-	result, err := optimize.Minimize(problem, make([]float64, x.numCols+1), settings, method)
-	// A line search that cannot find a lower point has hit the limit of
-	// floating point: the best point so far is the answer, as scipy returns
-	// it after ABNORMAL_TERMINATION_IN_LNSRCH.
-	stalled := errors.Is(err, optimize.ErrLinesearcherFailure) || errors.Is(err, optimize.ErrNoProgress)
-	switch {
-	case ctx.Err() != nil:
-		return nil, 0, stats, fmt.Errorf("fit logistic regression: %w", ctx.Err())
-	case err != nil && !stalled:
+	res, err := minimizeLBFGS(ctx, obj.value, obj.gradient, x.numCols+1, lbfgsSettings{
+		maxIterations: cfg.MaxIterations,
+		tolerance:     cfg.Tolerance,
+		progress:      cfg.Progress,
+	})
+	if err != nil {
 		return nil, 0, stats, fmt.Errorf("fit logistic regression: %w", err)
-	case stalled && math.IsInf(result.Location.F, 1):
-		return nil, 0, stats, fmt.Errorf("fit logistic regression: stalled before its first iteration: %w", err)
 	}
-	if cfg.Progress != nil {
-		// The optimizer does not record the iteration that ends the fit.
-		progress.reportUpTo(result.Stats.MajorIterations)
-	}
-	params := result.Location.X
-	stats = TextFitStats{
-		Iterations: result.Stats.MajorIterations,
-		Converged:  !stalled && result.Status != optimize.IterationLimit,
-		Loss:       result.Location.F,
-	}
-	return params[:x.numCols], params[x.numCols], stats, nil
-}
-
-// progressRecorder is an optimize.Recorder that reports every major
-// iteration to a progress hook, once each.
-type progressRecorder struct {
-	report func(done, total int)
-	total  int
-	done   int // iterations reported so far
-}
-
-func (r *progressRecorder) Init() error { return nil }
-
-func (r *progressRecorder) Record(_ *optimize.Location, op optimize.Operation, stats *optimize.Stats) error {
-	if op == optimize.MajorIteration {
-		r.reportUpTo(stats.MajorIterations)
-	}
-	return nil
-}
-
-// reportUpTo reports the iterations after the last one reported, up to
-// iterations.
-func (r *progressRecorder) reportUpTo(iterations int) {
-	for r.done < iterations {
-		r.done++
-		r.report(r.done, r.total)
-	}
+	stats = TextFitStats{Iterations: res.iterations, Converged: res.converged, Loss: res.loss}
+	return res.params[:x.numCols], res.params[x.numCols], stats, nil
 }
 
 // log1pExp returns log(1 + exp(z)) without overflow.
