@@ -118,7 +118,7 @@ type API struct {
 	handler   http.Handler
 
 	ctx    context.Context // parent of every training; canceled by Close
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 	lifeMu sync.Mutex // guards closed, and wg.Add against Close's Wait
 	closed bool
 	wg     sync.WaitGroup
@@ -139,7 +139,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	a := &API{
 		cfg: cfg, logger: logger.With("component", "api"), metrics: m, publisher: deps.Publisher,
 		models: newStore(cfg.MaxModels), tasks: newTasks(cfg.MaxTasks),
@@ -158,7 +158,7 @@ func (a *API) Close() error {
 	a.lifeMu.Lock()
 	a.closed = true
 	a.lifeMu.Unlock()
-	a.cancel()
+	a.cancel(errShuttingDown)
 	a.wg.Wait()
 	for _, e := range a.models.all() {
 		e.mu.Lock()

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -114,18 +113,27 @@ func trainingError(err error) *Error {
 			e.Field, _ = splitField(rest)
 		}
 		return e
+	case errors.Is(err, errModelDeleted):
+		return &Error{Status: http.StatusConflict, Msg: err.Error(), Err: err}
+	case errors.Is(err, errShuttingDown):
+		return &Error{Status: http.StatusServiceUnavailable, Msg: err.Error(), Err: err}
+	case errors.Is(err, errTimeout):
+		return &Error{Status: http.StatusGatewayTimeout, Msg: err.Error(), Err: err}
 	case errors.Is(err, errPublish):
 		return &Error{Status: http.StatusBadGateway, Msg: err.Error(), Err: err}
-	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{Status: http.StatusGatewayTimeout, Msg: "training did not finish in time: " + err.Error(), Err: err}
-	case errors.Is(err, context.Canceled):
-		return &Error{Status: http.StatusConflict, Msg: "training canceled: " + err.Error(), Err: err}
 	}
 	return &Error{Status: http.StatusInternalServerError, Msg: err.Error(), Err: err}
 }
 
-// errPublish marks a model trained but refused by the Publisher.
-var errPublish = errors.New("publish")
+// Why a training failed, beyond the trainer's own errors.
+var (
+	// errPublish marks a model trained but refused by the Publisher.
+	errPublish = errors.New("publish")
+	// Causes of a canceled training.
+	errModelDeleted = errors.New("training canceled: the model was deleted")
+	errShuttingDown = errors.New("training canceled: the trainer is shutting down")
+	errTimeout      = errors.New("training canceled: it passed its time limit")
+)
 
 // writeError answers err as JSON. Anything that is not an *Error is a
 // fault of the server: it is logged and answered 500 without details, except

@@ -76,7 +76,7 @@ func (a *API) deleteModel(w http.ResponseWriter, r *http.Request) error {
 	e.gen++
 	e.rows = nil
 	if e.cancel != nil {
-		e.cancel()
+		e.cancel(errModelDeleted)
 	}
 	e.serve(nil)
 	e.mu.Unlock()

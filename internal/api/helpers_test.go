@@ -249,3 +249,25 @@ func (c *client) upload(name string, rows []map[string]any, n int) {
 		}
 	}
 }
+
+// counter reads one series of a counter from the server's registry.
+func counter(t testing.TB, c *client, name, label, value string) float64 {
+	t.Helper()
+	families, err := c.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}

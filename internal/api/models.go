@@ -32,9 +32,9 @@ type entry struct {
 	gen     int // bumped when the options are replaced or the model deleted
 	rows    []map[string]any
 	deleted bool
-	task    *task              // the running training, or nil
-	cancel  context.CancelFunc // cancels the running training
-	version int                // the latest version trained (0: none)
+	task    *task                   // the running training, or nil
+	cancel  context.CancelCauseFunc // cancels the running training
+	version int                     // the latest version trained (0: none)
 	latest  *version
 
 	serveMu sync.Mutex // serialises ONNX Runtime runs of served, and its swaps

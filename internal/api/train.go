@@ -104,11 +104,12 @@ func (a *API) startTraining(e *entry) (*task, error) {
 		return nil, &Error{Status: http.StatusConflict, Msg: fmt.Sprintf("model %q is training already (task %s)", e.name, e.task.id), TaskID: e.task.id}
 	}
 	t := a.tasks.add(e.name)
-	ctx, cancel := context.WithTimeout(a.ctx, a.cfg.TrainTimeout)
+	ctx, cancel := context.WithCancelCause(a.ctx)
 	e.task, e.cancel = t, cancel
+	ctx, stop := context.WithTimeoutCause(ctx, a.cfg.TrainTimeout, fmt.Errorf("%w of %s", errTimeout, a.cfg.TrainTimeout))
 	job := trainingJob{entry: e, task: t, opts: e.opts, rows: e.rows[:len(e.rows):len(e.rows)], gen: e.gen}
 	a.wg.Add(1)
-	go a.runTraining(ctx, cancel, job)
+	go a.runTraining(ctx, func() { stop(); cancel(nil) }, job)
 	return t, nil
 }
 
@@ -124,7 +125,7 @@ type trainingJob struct {
 // runTraining fits, publishes and loads a model, then serves it. Whatever
 // happens, panics included, ends in the task's result or error and frees
 // the model for its next training; no other model is touched.
-func (a *API) runTraining(ctx context.Context, cancel context.CancelFunc, job trainingJob) {
+func (a *API) runTraining(ctx context.Context, cancel func(), job trainingJob) {
 	e, t := job.entry, job.task
 	log := a.logger.With("model", e.name, "task", t.id)
 	start := time.Now()
@@ -158,6 +159,11 @@ func (a *API) runTraining(ctx context.Context, cancel context.CancelFunc, job tr
 	log.Info("training", "rows", len(job.rows), "family", job.opts.Family)
 	var err error
 	if res, err = a.fit(ctx, job); err != nil {
+		if ctx.Err() != nil {
+			// Why it was canceled (deleted, shutting down, too long)
+			// matters more than where.
+			err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+		}
 		res, failed = nil, trainingError(err)
 	}
 }
