@@ -12,7 +12,7 @@
 //	PUT    /models/{name}/train       train and wait; ?async=true answers 202 with a task id
 //	POST   /models/{name}/predict     score records with the latest version
 //	GET    /models/{name}/onnx        the latest version's ONNX file, spec in its metadata
-//	GET    /tasks/{id}                a training task's state, progress, result or error
+//	GET    /tasks/{id}                a training task's state, progress, result or error; ?wait=30s long-polls
 //	GET    /healthz                   liveness, never behind the token
 //
 // Everything is held in memory and bounded (Config). Models are independent:
