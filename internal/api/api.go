@@ -104,6 +104,8 @@ type Deps struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Publisher  Publisher
+	// Jobs, when set, are served under /jobs.
+	Jobs Jobs
 }
 
 // API serves the trainer's REST API. Close it to cancel running trainings
@@ -113,6 +115,7 @@ type API struct {
 	logger    *slog.Logger
 	metrics   *metrics
 	publisher Publisher
+	jobs      Jobs
 	models    *store
 	tasks     *tasks
 	handler   http.Handler
@@ -141,7 +144,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	a := &API{
-		cfg: cfg, logger: logger.With("component", "api"), metrics: m, publisher: deps.Publisher,
+		cfg: cfg, logger: logger.With("component", "api"), metrics: m, publisher: deps.Publisher, jobs: deps.Jobs,
 		models: newStore(cfg.MaxModels), tasks: newTasks(cfg.MaxTasks),
 		ctx: ctx, cancel: cancel,
 	}
@@ -195,6 +198,8 @@ func (a *API) routes() http.Handler {
 	handle("POST /models/{name}/predict", a.predict)
 	handle("GET /models/{name}/onnx", a.getONNX)
 	handle("GET /tasks/{id}", a.getTask)
+	handle("GET /jobs", a.listJobs)
+	handle("POST /jobs/{name}/train", a.triggerJob)
 
 	// Paths that exist answer other methods with a JSON 405; the rest 404.
 	allowed := map[string]string{
@@ -206,6 +211,8 @@ func (a *API) routes() http.Handler {
 		"/models/{name}/predict":    "POST",
 		"/models/{name}/onnx":       "GET",
 		"/tasks/{id}":               "GET",
+		"/jobs":                     "GET",
+		"/jobs/{name}/train":        "POST",
 	}
 	for path, methods := range allowed {
 		handle(path, func(w http.ResponseWriter, r *http.Request) error {

@@ -70,7 +70,7 @@ func (s *Service) build(ctx context.Context) error {
 	}
 	s.api, err = api.New(api.Config{MaxBodyBytes: s.cfg.MaxBodyBytes, Token: s.cfg.APIToken}, api.Deps{
 		Logger: s.logger.With("component", "api"), Registerer: s.registry,
-		Publisher: publisher{runner},
+		Publisher: publisher{runner}, Jobs: s.jobs,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadConfig, err)

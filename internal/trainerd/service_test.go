@@ -1,0 +1,196 @@
+package trainerd_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linkedin/goavro/v2"
+	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/embedded"
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/trainer"
+	"github.com/streamscore/streamscore/internal/trainerd"
+	"github.com/streamscore/streamscore/schemas"
+)
+
+func TestMain(m *testing.M) {
+	if err := model.Init(model.LibraryPath("")); err != nil {
+		fmt.Fprintln(os.Stderr, "ONNX Runtime unavailable (run `make setup`):", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// TestTrainerServesJobsAndTheAPI runs the trainer service on the embedded
+// stack: a job trains from a topic on demand over HTTP, and a model built
+// over the REST API is published to the same catalog.
+func TestTrainerServesJobsAndTheAPI(t *testing.T) {
+	stack, err := embedded.Start(embedded.Config{Partitions: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stack.Close() })
+	produceHistory(t, stack, "sensors.history", 2000)
+
+	cfg := trainerd.DefaultConfig()
+	cfg.Kafka.Brokers = stack.Brokers()
+	cfg.Registry.URL = stack.RegistryURL()
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.APIToken = "s3cret"
+	var opts trainer.Options
+	if err := json.Unmarshal([]byte(`{"family": "gbdt", "features": ["temperature", "humidity", "vibration", "rssi", "sound"], "label": "anomaly", "params": {"num_trees": 20}}`), &opts); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Jobs = []trainer.Job{{Name: "sensors", Source: trainer.Source{Topic: "sensors.history"}, Options: opts}}
+	svc, err := trainerd.New(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	base := "http://" + svc.Addr()
+	call := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer s3cret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	// A job, triggered over HTTP, trains from the topic.
+	if code, body := call("POST", "/jobs/sensors/train", ""); code != http.StatusAccepted {
+		t.Fatalf("trigger: %d %s", code, body)
+	}
+	waitFor(t, "the job's first version", func() bool { return len(svc.Catalog().Versions("sensors")) == 1 })
+	if v, err := svc.Catalog().Resolve("sensors", "champion"); err != nil || v.Version != 1 || v.Source.Topic != "sensors.history" {
+		t.Fatalf("champion %+v, %v", v, err)
+	}
+	if code, body := call("POST", "/jobs/nope/train", ""); code != http.StatusNotFound || !strings.Contains(body, "nope") {
+		t.Errorf("unknown job: %d %s", code, body)
+	}
+
+	// A model built over the REST API lands in the catalog as well.
+	if code, body := call("PUT", "/models/api-model", `{"family": "gbdt", "features": ["temperature", "vibration"], "label": "anomaly", "params": {"num_trees": 10}}`); code >= 300 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	rows := make([]map[string]any, 1000)
+	gen := sample.NewSensors(5, 20, 0.1)
+	for i := range rows {
+		rec, anomaly := gen.Next()
+		rows[i] = map[string]any{"temperature": rec["temperature"], "vibration": rec["vibration"], "anomaly": anomaly}
+	}
+	body, _ := json.Marshal(rows)
+	if code, resp := call("PUT", "/models/api-model/data/train", string(body)); code >= 300 {
+		t.Fatalf("rows: %d %s", code, resp)
+	}
+	code, resp := call("PUT", "/models/api-model/train", "")
+	if code != http.StatusOK {
+		t.Fatalf("train: %d %s", code, resp)
+	}
+	var trained struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal([]byte(resp), &trained); err != nil || trained.Version != 1 {
+		t.Fatalf("train answered %s", resp)
+	}
+	if v, err := svc.Catalog().Resolve("api-model", "champion"); err != nil || v.Version != 1 {
+		t.Fatalf("the API's model is not the champion in the catalog: %+v, %v", v, err)
+	}
+
+	// Metrics are served, and without the token nothing is.
+	if code, body := call("GET", "/metrics", ""); code != http.StatusOK || !strings.Contains(body, `streamscore_trainings_total{model="sensors",result="promoted"} 1`) {
+		t.Errorf("metrics: %d, no promoted training counted", code)
+	}
+	resp2, err := http.Post(base+"/jobs/sensors/train", "application/json", bytes.NewReader(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if resp2.StatusCode != http.StatusUnauthorized {
+		t.Errorf("trigger without the token: %d, want 401", resp2.StatusCode)
+	}
+}
+
+// produceHistory writes n labelled sensor readings to topic.
+func produceHistory(t *testing.T, stack *embedded.Stack, topic string, n int) {
+	t.Helper()
+	var s map[string]any
+	if err := json.Unmarshal([]byte(schemas.SensorReading), &s); err != nil {
+		t.Fatal(err)
+	}
+	s["fields"] = append(s["fields"].([]any), map[string]any{"name": "anomaly", "type": "boolean", "default": false})
+	text, _ := json.Marshal(s)
+	registry := srclient.NewSchemaRegistryClient(stack.RegistryURL())
+	registry.CodecCreationEnabled(false)
+	sch, err := registry.CreateSchema(topic+"-value", string(text), srclient.Avro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := goavro.NewCodec(string(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := kgo.NewClient(kgo.SeedBrokers(stack.Brokers()...), kgo.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	gen := sample.NewSensors(1, 50, 0.1)
+	records := make([]*kgo.Record, n)
+	for i := range records {
+		rec, anomaly := gen.Next()
+		rec["anomaly"] = anomaly
+		value, err := codec.BinaryFromNative(binary.BigEndian.AppendUint32([]byte{0}, uint32(sch.ID())), rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records[i] = &kgo.Record{Topic: topic, Value: value, Timestamp: rec["ts"].(time.Time)}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := client.ProduceSync(ctx, records...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls an observed condition until it holds or 30 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
