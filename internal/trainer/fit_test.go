@@ -48,6 +48,21 @@ func TestFitFamilies(t *testing.T) {
 			rows:    sensorRows(2, 3000), metric: trainer.MetricRMSE, atMost: 5,
 		},
 		{
+			name:    "linear binary",
+			options: `{"family": "linear", "features": ["temperature", "humidity", "vibration", "rssi", "sound"], "label": "anomaly"}`,
+			rows:    sensorRows(1, 4000), labels: []string{"false", "true"}, metric: trainer.MetricAUC, atLeast: 0.8,
+		},
+		{
+			name:    "linear multiclass",
+			options: `{"family": "linear", "features": ["temperature", "humidity"], "label": "band"}`,
+			rows:    multiclass, labels: []string{"cold", "hot", "normal"}, metric: trainer.MetricAccuracy, atLeast: 0.6,
+		},
+		{
+			name:    "linear regression",
+			options: `{"family": "linear", "task": "regression", "features": ["humidity", "vibration", "sound"], "label": "temperature", "params": {"alpha": 0.5}}`,
+			rows:    sensorRows(2, 3000), metric: trainer.MetricRMSE, atMost: 5,
+		},
+		{
 			name:    "text",
 			options: `{"family": "text", "text": "text", "label": "label"}`,
 			rows:    textRows(1, 3000), labels: []string{"ham", "spam"}, metric: trainer.MetricAUC, atLeast: 0.95,

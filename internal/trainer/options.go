@@ -288,6 +288,8 @@ func effectiveParams(cfg any) any {
 			NumTrees: c.NumTrees, MaxDepth: c.MaxDepth, LearningRate: c.LearningRate, MaxBins: c.MaxBins,
 			MinSamplesLeaf: c.MinSamplesLeaf, L2: c.L2, Seed: c.Seed,
 		}
+	case train.LinearConfig:
+		return LinearParams{C: c.C, Alpha: c.Alpha, MaxIterations: c.MaxIterations}
 	case train.TextConfig:
 		return TextParams{
 			MinNGram: c.MinNGram, MaxNGram: c.MaxNGram, MinDF: c.MinDF, MaxFeatures: c.MaxFeatures,
