@@ -73,3 +73,10 @@ clean:
 eval: setup
 	@scripts/datasets.sh
 	$(GO) run ./bench/eval $(EVAL_ARGS)
+
+## bench-train: the Go GBDT beside scikit-learn's HistGradientBoostingClassifier on the same
+## 1M rows x 10 features, same settings, same threads, 3 runs each; medians and holdout AUC
+## (TRAINBENCH_ARGS=-help)
+.PHONY: bench-train
+bench-train:
+	$(GO) run ./bench/trainbench $(TRAINBENCH_ARGS)

@@ -20,20 +20,27 @@ type binMapper struct {
 	missingBin uint8
 }
 
-func fitBinMapper(d *Dataset, maxBins int, seed uint64) *binMapper {
+// fitBinMapper computes the bin edges of every feature from a sample of
+// rows, splitting the features between up to workers goroutines.
+func fitBinMapper(d *Dataset, maxBins int, seed uint64, workers int) *binMapper {
 	rows := sampleRows(d.NumRows(), binSampleSize, seed)
 	edges := make([][]float32, d.numFeatures)
-	values := make([]float32, 0, len(rows))
-	for f := range edges {
-		values = values[:0]
-		for _, i := range rows {
-			if v := d.value(i, f); !isNaN(v) {
-				values = append(values, v)
-			}
-		}
-		slices.Sort(values)
-		edges[f] = quantileEdges(values, maxBins)
+	if len(rows) < minParallelRows {
+		workers = 1
 	}
+	parallelFor(workers, d.numFeatures, 1, func(_, lo, hi int) {
+		values := make([]float32, 0, len(rows))
+		for f := lo; f < hi; f++ {
+			values = values[:0]
+			for _, i := range rows {
+				if v := d.value(i, f); !isNaN(v) {
+					values = append(values, v)
+				}
+			}
+			slices.Sort(values)
+			edges[f] = quantileEdges(values, maxBins)
+		}
+	})
 	return &binMapper{edges: edges, missingBin: uint8(maxBins)}
 }
 
@@ -128,15 +135,18 @@ func (b binnedData) column(f int) []uint8 {
 	return b.bins[f*b.numRows : (f+1)*b.numRows]
 }
 
-// transform bins every value of d.
-func (m *binMapper) transform(d *Dataset) binnedData {
+// transform bins every value of d, splitting the rows between up to
+// workers goroutines.
+func (m *binMapper) transform(d *Dataset, workers int) binnedData {
 	b := binnedData{make([]uint8, d.NumRows()*d.numFeatures), d.NumRows(), d.numFeatures}
-	for f := range d.numFeatures {
-		col := b.column(f)
-		for i := range col {
-			col[i] = m.bin(f, d.value(i, f))
+	parallelFor(workers, d.NumRows(), minParallelRows, func(_, lo, hi int) {
+		for f := range d.numFeatures {
+			col := b.column(f)
+			for i := lo; i < hi; i++ {
+				col[i] = m.bin(f, d.value(i, f))
+			}
 		}
-	}
+	})
 	return b
 }
 

@@ -58,6 +58,10 @@ type Config struct {
 	// NumClasses is the number of classes of MulticlassLogLoss, at least 3;
 	// the other objectives ignore it.
 	NumClasses int
+	// Workers bounds the goroutines Fit uses to build histograms, compute
+	// gradients, partition rows and bin features; 0 means GOMAXPROCS. The
+	// fitted ensemble does not depend on it.
+	Workers int
 	// Seed drives the row sample that bin edges are computed from; with the
 	// same seed and data, Fit returns the same ensemble.
 	Seed uint64
@@ -100,5 +104,6 @@ func (c Config) Validate() error {
 	check(c.MaxBins >= minBins && c.MaxBins <= maxBins, "MaxBins %d not in [%d, %d]", c.MaxBins, minBins, maxBins)
 	check(c.MinSamplesLeaf >= 1, "MinSamplesLeaf %d must be at least 1", c.MinSamplesLeaf)
 	check(c.L2 >= 0 && !math.IsInf(c.L2, 1), "L2 %v must be finite and >= 0", c.L2)
+	check(c.Workers >= 0, "Workers %d must be >= 0", c.Workers)
 	return errors.Join(errs...)
 }

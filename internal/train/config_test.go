@@ -42,6 +42,8 @@ func TestConfigValidate(t *testing.T) {
 		{"negative L2", func(c *Config) { c.L2 = -1 }, "L2 -1 must be finite and >= 0"},
 		{"infinite L2", func(c *Config) { c.L2 = math.Inf(1) }, "L2 +Inf"},
 		{"NaN L2", func(c *Config) { c.L2 = math.NaN() }, "L2 NaN"},
+		{"negative workers", func(c *Config) { c.Workers = -1 }, "Workers -1 must be >= 0"},
+		{"one worker", func(c *Config) { c.Workers = 1 }, ""},
 		{"every problem is reported", func(c *Config) { c.NumTrees, c.MaxDepth = 0, 0 }, "NumTrees 0 not in [1, 100000]\n" + ErrInvalidConfig.Error() + ": MaxDepth 0"},
 	}
 	for _, tt := range tests {

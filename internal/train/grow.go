@@ -28,6 +28,7 @@ type grower struct {
 	data     binnedData
 	hists    *histogramBuilder
 	splits   splitFinder
+	workers  int
 	rows     []int32 // row indexes, partitioned so each node's are contiguous
 	rightBuf []int32
 	grad     []float64
@@ -36,16 +37,17 @@ type grower struct {
 	leaves   []leafRows
 }
 
-func newGrower(cfg Config, mapper *binMapper, data binnedData) *grower {
+func newGrower(cfg Config, mapper *binMapper, data binnedData, workers int) *grower {
 	stride := int(mapper.missingBin) + 1
 	return &grower{
 		cfg:      cfg,
 		mapper:   mapper,
 		data:     data,
-		hists:    newHistogramBuilder(data, stride),
+		workers:  workers,
+		hists:    newHistogramBuilder(data, stride, workers),
 		splits:   splitFinder{mapper: mapper, stride: stride, l2: cfg.L2, minSamplesLeaf: cfg.MinSamplesLeaf},
 		rows:     make([]int32, data.numRows),
-		rightBuf: make([]int32, 0, data.numRows),
+		rightBuf: make([]int32, data.numRows),
 	}
 }
 
@@ -127,20 +129,45 @@ func (g *grower) split(n node, s split) (left, right node) {
 
 // partition reorders rows[start:end] so that the rows going left come first,
 // keeping each side in increasing order for cache-friendly reads, and
-// returns where the right side begins.
+// returns where the right side begins. A large node's rows are split into
+// chunks, one per worker, each partitioned alone; the chunks' left parts
+// are then moved together, followed by their right parts, which gives the
+// same order as one pass.
 func (g *grower) partition(start, end int, s split) int {
 	col := g.data.column(s.feature)
 	rows := g.rows[start:end]
-	right := g.rightBuf[:0]
-	n := 0
-	for _, r := range rows {
-		if int(col[r]) <= s.bin {
-			rows[n] = r
-			n++
-		} else {
-			right = append(right, r)
-		}
+	right := g.rightBuf[start:end]
+	type chunk struct{ lo, hi, numLeft int }
+	chunks := make([]chunk, numChunks(g.workers, len(rows), minParallelRows))
+	parallelFor(g.workers, len(rows), minParallelRows, func(c, lo, hi int) {
+		chunks[c] = chunk{lo, hi, partitionChunk(col, s.bin, rows[lo:hi], right[lo:hi])}
+	})
+	left := 0
+	for _, c := range chunks {
+		left += copy(rows[left:], rows[c.lo:c.lo+c.numLeft]) // moves down: copy handles the overlap
 	}
-	copy(rows[n:], right)
-	return start + n
+	next := left
+	for _, c := range chunks {
+		next += copy(rows[next:], right[c.lo:c.lo+(c.hi-c.lo-c.numLeft)])
+	}
+	return start + left
+}
+
+// partitionChunk moves the rows whose bin in col is at most bin to the
+// front of rows, in order, and the others, in order, to the front of right,
+// and returns how many went left. It writes every row to both sides and
+// advances one, which avoids a branch the processor cannot predict.
+func partitionChunk(col []uint8, bin int, rows, right []int32) int {
+	n, m := 0, 0
+	for _, r := range rows {
+		goLeft := 0
+		if int(col[r]) <= bin {
+			goLeft = 1
+		}
+		rows[n] = r
+		right[m] = r
+		n += goLeft
+		m += 1 - goLeft
+	}
+	return n
 }

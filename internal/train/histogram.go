@@ -27,44 +27,72 @@ func (h histogram) subtract(child histogram) {
 	}
 }
 
+// gradPair is one row's gradient and hessian, side by side so that a
+// histogram pass reads them together.
+type gradPair struct{ grad, hess float64 }
+
 // histogramBuilder fills histograms from binned data. It gathers the node's
-// gradients into contiguous buffers first, so the per-feature passes read
-// them sequentially.
+// gradients into a contiguous buffer first, so the per-feature passes read
+// them sequentially, and splits the features between up to workers
+// goroutines: each feature's bins are summed by one goroutine in row
+// order, so the histogram does not depend on the split.
 type histogramBuilder struct {
 	data    binnedData
 	stride  int
-	gradBuf []float64
-	hessBuf []float64
+	workers int
+	pairs   []gradPair
 	free    []histogram // histograms released for reuse
 }
 
-func newHistogramBuilder(data binnedData, stride int) *histogramBuilder {
+func newHistogramBuilder(data binnedData, stride, workers int) *histogramBuilder {
 	return &histogramBuilder{
 		data:    data,
 		stride:  stride,
-		gradBuf: make([]float64, data.numRows),
-		hessBuf: make([]float64, data.numRows),
+		workers: workers,
+		pairs:   make([]gradPair, data.numRows),
 	}
 }
+
+// minParallelHistogramRows is the fewest rows of a node whose histogram is
+// built by several goroutines.
+const minParallelHistogramRows = 4096
 
 // build returns the histogram of rows.
 func (b *histogramBuilder) build(rows []int32, grad, hess []float64) histogram {
 	h := b.alloc()
-	g, hs := b.gradBuf[:len(rows)], b.hessBuf[:len(rows)]
-	for i, r := range rows {
-		g[i], hs[i] = grad[r], hess[r]
-	}
-	for f := range b.data.numFeatures {
-		col := b.data.column(f)
-		fh := h[f*b.stride : (f+1)*b.stride]
-		for i, r := range rows {
-			s := &fh[col[r]]
-			s.grad += g[i]
-			s.hess += hs[i]
-			s.count++
+	pairs := b.pairs[:len(rows)]
+	parallelFor(b.workers, len(rows), minParallelRows, func(_, lo, hi int) {
+		for i, r := range rows[lo:hi] {
+			pairs[lo+i] = gradPair{grad[r], hess[r]}
 		}
+	})
+	workers := b.workers
+	if len(rows) < minParallelHistogramRows {
+		workers = 1
 	}
+	parallelFor(workers, b.data.numFeatures, 1, func(_, lo, hi int) {
+		b.buildFeatures(h, lo, hi, rows, pairs)
+	})
 	return h
+}
+
+// buildFeatures sums the gradient pairs of rows into the bins of features
+// lo..hi-1, one feature at a time.
+func (b *histogramBuilder) buildFeatures(h histogram, lo, hi int, rows []int32, pairs []gradPair) {
+	for f := lo; f < hi; f++ {
+		buildFeature(h[f*b.stride:(f+1)*b.stride], b.data.column(f), rows, pairs)
+	}
+}
+
+// buildFeature sums the gradient pairs of rows into one feature's bins.
+func buildFeature(fh histogram, col []uint8, rows []int32, pairs []gradPair) {
+	pairs = pairs[:len(rows)]
+	for i, r := range rows {
+		s := &fh[col[r]]
+		s.grad += pairs[i].grad
+		s.hess += pairs[i].hess
+		s.count++
+	}
 }
 
 // alloc returns a zeroed histogram, reusing a released one if it can.
