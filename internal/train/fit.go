@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // Fit trains an ensemble on data. It checks ctx between boosting rounds and
@@ -28,22 +29,20 @@ func Fit(ctx context.Context, cfg Config, data *Dataset) (*Ensemble, error) {
 		ens.BaseScores = append(ens.BaseScores, float32(base))
 		fill(raw[k], float64(float32(base))) // start where prediction starts
 	}
-	grad := newMatrix(obj.numOutputs(), data.NumRows())
-	hess := newMatrix(obj.numOutputs(), data.NumRows())
+	pairs := make([][]gradPair, obj.numOutputs())
+	for k := range pairs {
+		pairs[k] = make([]gradPair, data.NumRows())
+	}
 
 	for round := range cfg.NumTrees {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("fit stopped after %d of %d rounds: %w", round, cfg.NumTrees, err)
 		}
-		parallelGradients(obj, data.labels, raw, grad, hess, workers)
+		parallelGradients(obj, data.labels, raw, pairs, workers)
 		for k := range raw {
-			tree, leaves := g.growTree(grad[k], hess[k])
+			tree, leaves := g.growTree(pairs[k])
 			ens.Trees = append(ens.Trees, tree)
-			for _, leaf := range leaves {
-				for _, r := range leaf.rows {
-					raw[k][r] += float64(leaf.value)
-				}
-			}
+			addLeafValues(raw[k], leaves, workers)
 		}
 		if cfg.Progress != nil {
 			cfg.Progress(round+1, cfg.NumTrees)
@@ -56,19 +55,40 @@ func Fit(ctx context.Context, cfg Config, data *Dataset) (*Ensemble, error) {
 // below it, starting them costs more than they save.
 const minParallelRows = 16_384
 
-// parallelGradients computes the gradients and hessians of every row,
-// splitting the rows between up to workers goroutines. Each row's values
-// are computed alone, so the split does not change them.
-func parallelGradients(obj objective, labels []float64, raw, grad, hess [][]float64, workers int) {
+// parallelGradients computes the gradient pairs of every row, splitting
+// the rows between up to workers goroutines. Each row's values are computed
+// alone, so the split does not change them.
+func parallelGradients(obj objective, labels []float64, raw [][]float64, pairs [][]gradPair, workers int) {
 	parallelFor(workers, len(labels), minParallelRows, func(_, lo, hi int) {
-		obj.gradients(labels[lo:hi], columns(raw, lo, hi), columns(grad, lo, hi), columns(hess, lo, hi))
+		obj.gradients(labels[lo:hi], columns(raw, lo, hi), columns(pairs, lo, hi))
+	})
+}
+
+// addLeafValues adds each leaf's value to the raw score of its rows. The
+// leaves tile the grower's row buffer in order, so the positions of that
+// buffer are split between up to workers goroutines; every row is updated
+// once, by one of them.
+func addLeafValues(raw []float64, leaves []leafRows, workers int) {
+	starts := make([]int, len(leaves)+1) // leaf j holds positions starts[j]..starts[j+1]-1
+	for j, leaf := range leaves {
+		starts[j+1] = starts[j] + len(leaf.rows)
+	}
+	parallelFor(workers, starts[len(leaves)], minParallelRows, func(_, lo, hi int) {
+		j, _ := slices.BinarySearch(starts, lo+1) // first leaf ending after lo
+		for j--; j < len(leaves) && starts[j] < hi; j++ {
+			from, to := max(lo, starts[j])-starts[j], min(hi, starts[j+1])-starts[j]
+			v := float64(leaves[j].value)
+			for _, r := range leaves[j].rows[from:to] {
+				raw[r] += v
+			}
+		}
 	})
 }
 
 // columns returns the rows lo..hi of every output of m, an [output][row]
 // matrix.
-func columns(m [][]float64, lo, hi int) [][]float64 {
-	out := make([][]float64, len(m))
+func columns[T any](m [][]T, lo, hi int) [][]T {
+	out := make([][]T, len(m))
 	for k, col := range m {
 		out[k] = col[lo:hi]
 	}

@@ -31,8 +31,7 @@ type grower struct {
 	workers  int
 	rows     []int32 // row indexes, partitioned so each node's are contiguous
 	rightBuf []int32
-	grad     []float64
-	hess     []float64
+	pairs    []gradPair // the gradient pairs of the tree being grown
 	nodes    []Node
 	leaves   []leafRows
 }
@@ -51,20 +50,27 @@ func newGrower(cfg Config, mapper *binMapper, data binnedData, workers int) *gro
 	}
 }
 
-// growTree fits one tree to the gradients and hessians. The returned leaves
-// alias the grower's row buffer and are valid until the next call.
-func (g *grower) growTree(grad, hess []float64) (Tree, []leafRows) {
-	g.grad, g.hess = grad, hess
+// growTree fits one tree to the gradient pairs. The returned leaves alias
+// the grower's row buffer, which they tile in order, and are valid until
+// the next call.
+func (g *grower) growTree(pairs []gradPair) (Tree, []leafRows) {
+	g.pairs = pairs
 	g.nodes, g.leaves = nil, g.leaves[:0]
-	for i := range g.rows {
-		g.rows[i] = int32(i)
-	}
+	parallelFor(g.workers, len(g.rows), minParallelRows, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			g.rows[i] = int32(i)
+		}
+	})
 	root := node{start: 0, end: len(g.rows)}
-	for _, r := range g.rows {
-		root.total = root.total.plus(binStats{grad[r], hess[r], 1})
-	}
+	root.total.count = len(g.rows)
 	if g.canSplit(root) {
-		root.hist = g.hists.build(g.rows, grad, hess)
+		// The root's totals are the sums of any feature's bins.
+		root.hist = g.hists.build(g.rows, pairs)
+		root.total = root.hist.featureTotal(0, g.hists.stride)
+	} else {
+		for _, p := range pairs {
+			root.total = root.total.plus(binStats{p.grad, p.hess, 1})
+		}
 	}
 	g.grow(root)
 	return Tree{Nodes: g.nodes}, g.leaves
@@ -121,7 +127,7 @@ func (g *grower) split(n node, s split) (left, right node) {
 	if left.total.count > right.total.count {
 		small, large = &right, &left
 	}
-	small.hist = g.hists.build(g.rows[small.start:small.end], g.grad, g.hess)
+	small.hist = g.hists.build(g.rows[small.start:small.end], g.pairs)
 	n.hist.subtract(small.hist)
 	large.hist = n.hist
 	return left, right

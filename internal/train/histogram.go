@@ -19,6 +19,16 @@ func (s binStats) minus(o binStats) binStats {
 // feature f's bins are hist[f*stride : (f+1)*stride].
 type histogram []binStats
 
+// featureTotal returns the sum of feature f's bins: the statistics of all
+// the node's rows.
+func (h histogram) featureTotal(f, stride int) binStats {
+	var total binStats
+	for _, s := range h[f*stride : (f+1)*stride] {
+		total = total.plus(s)
+	}
+	return total
+}
+
 // subtract turns h, the histogram of a parent node, into the histogram of
 // one child by removing the other child's.
 func (h histogram) subtract(child histogram) {
@@ -58,12 +68,12 @@ func newHistogramBuilder(data binnedData, stride, workers int) *histogramBuilder
 const minParallelHistogramRows = 4096
 
 // build returns the histogram of rows.
-func (b *histogramBuilder) build(rows []int32, grad, hess []float64) histogram {
+func (b *histogramBuilder) build(rows []int32, all []gradPair) histogram {
 	h := b.alloc()
 	pairs := b.pairs[:len(rows)]
 	parallelFor(b.workers, len(rows), minParallelRows, func(_, lo, hi int) {
 		for i, r := range rows[lo:hi] {
-			pairs[lo+i] = gradPair{grad[r], hess[r]}
+			pairs[lo+i] = all[r]
 		}
 	})
 	workers := b.workers

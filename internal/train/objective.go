@@ -5,16 +5,17 @@ import (
 	"math"
 )
 
-// objective is a differentiable loss. Raw scores, gradients and hessians are
-// kept per output ([output][row]), so a multiclass objective, which grows one
-// tree per class each round, fits the same boosting loop.
+// objective is a differentiable loss. Raw scores and gradient pairs
+// (gradient and hessian) are kept per output ([output][row]), so a
+// multiclass objective, which grows one tree per class each round, fits the
+// same boosting loop.
 type objective interface {
 	numOutputs() int
 	checkLabels(labels []float64) error
 	// baseScores returns the constant raw score per output that minimises
 	// the loss before any tree is added.
 	baseScores(labels []float64) []float64
-	gradients(labels []float64, raw, grad, hess [][]float64)
+	gradients(labels []float64, raw [][]float64, pairs [][]gradPair)
 }
 
 // newObjective returns the loss of o; numClasses is read only by
@@ -53,11 +54,10 @@ func (logLoss) baseScores(labels []float64) []float64 {
 	return []float64{math.Log(p / (1 - p))}
 }
 
-func (logLoss) gradients(labels []float64, raw, grad, hess [][]float64) {
+func (logLoss) gradients(labels []float64, raw [][]float64, pairs [][]gradPair) {
 	for i, y := range labels {
 		p := 1 / (1 + math.Exp(-raw[0][i]))
-		grad[0][i] = p - y
-		hess[0][i] = p * (1 - p)
+		pairs[0][i] = gradPair{p - y, p * (1 - p)}
 	}
 }
 
@@ -72,10 +72,9 @@ func (squaredError) baseScores(labels []float64) []float64 {
 	return []float64{mean(labels)}
 }
 
-func (squaredError) gradients(labels []float64, raw, grad, hess [][]float64) {
+func (squaredError) gradients(labels []float64, raw [][]float64, pairs [][]gradPair) {
 	for i, y := range labels {
-		grad[0][i] = raw[0][i] - y
-		hess[0][i] = 1
+		pairs[0][i] = gradPair{raw[0][i] - y, 1}
 	}
 }
 
@@ -116,15 +115,14 @@ func (l softmaxLoss) baseScores(labels []float64) []float64 {
 
 // gradients sets, for class k, grad = p_k - [y = k] and hess = p_k(1-p_k),
 // where p = softmax(raw) over the classes.
-func (l softmaxLoss) gradients(labels []float64, raw, grad, hess [][]float64) {
+func (l softmaxLoss) gradients(labels []float64, raw [][]float64, pairs [][]gradPair) {
 	p := make([]float64, l.numClasses)
 	for i, y := range labels {
 		softmax64(raw, i, p)
 		for k, pk := range p {
-			grad[k][i] = pk
-			hess[k][i] = pk * (1 - pk)
+			pairs[k][i] = gradPair{pk, pk * (1 - pk)}
 		}
-		grad[int(y)][i] -= 1
+		pairs[int(y)][i].grad -= 1
 	}
 }
 
