@@ -16,7 +16,7 @@ demo: setup
 	./bin/demo
 
 # Packages whose tests exercise goroutines, run again under the race detector.
-RACE_PKGS := ./internal/stream/... ./internal/scorer/... ./internal/serde/... ./internal/registry/... ./internal/embedded/...
+RACE_PKGS := ./internal/stream/... ./internal/scorer/... ./internal/serde/... ./internal/registry/... ./internal/embedded/... ./internal/catalog/... ./internal/trainer/... ./internal/trainerd/... ./internal/api/...
 
 ## test: vet, check formatting and tidiness, run every test, and the concurrent ones under -race (the CI entry point)
 test: setup lint tidy-check
@@ -59,7 +59,7 @@ tidy-check:
 		echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit"; \
 		cp /tmp/streamscore-go.mod.bak go.mod; cp /tmp/streamscore-go.sum.bak go.sum; exit 1; fi
 
-## build: the scorer, the stack and the demo into bin/
+## build: the scorer, the trainer, the stack and the demo into bin/
 build:
 	$(GO) build -o bin/ ./cmd/...
 
