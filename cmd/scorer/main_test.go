@@ -17,6 +17,8 @@ func TestRunExitCodes(t *testing.T) {
 		{"unknown flag", []string{"-no-such-flag"}, 2},
 		{"nothing configured", nil, 2},
 		{"bad setting", append(valid, "-model", "m.onnx", "-batch-max-rows", "-1"), 2},
+		{"model file and catalog model", append(valid, "-model", "m.onnx", "-model-name", "m"), 2},
+		{"shadow without a catalog model", append(valid, "-model", "m.onnx", "-shadow-alias", "challenger"), 2},
 		{"model file missing", append(valid, "-model", "/no/such/model.onnx"), 1},
 	}
 	for _, c := range cases {

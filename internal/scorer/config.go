@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/stream"
 )
@@ -47,7 +48,9 @@ type Config struct {
 	LogFormat string `yaml:"log_format"`
 }
 
-// ModelConfig says which model to serve and how to run it.
+// ModelConfig says which model to serve and how to run it: a file (Path),
+// or the version an alias points at in the model catalog (Name), followed
+// while the scorer runs.
 type ModelConfig struct {
 	// Path is the ONNX file.
 	Path string `yaml:"path"`
@@ -55,6 +58,19 @@ type ModelConfig struct {
 	SpecPath string `yaml:"spec_path"`
 	// Version overrides the version in the model's spec.
 	Version string `yaml:"version"`
+
+	// Name serves the catalog model of this name instead of a file.
+	Name string `yaml:"name"`
+	// Alias is the alias of Name to serve; every move of it swaps the
+	// model while the scorer runs.
+	Alias string `yaml:"alias"`
+	// Topic is the catalog's Kafka topic.
+	Topic string `yaml:"models_topic"`
+	// ShadowAlias, if set, also scores every batch with the version this
+	// alias of Name points at, writing its results to the shadow topics
+	// (stream.Config.ShadowTopic, "{topic}.shadow" unless set).
+	ShadowAlias string `yaml:"shadow_alias"`
+
 	// Library is the ONNX Runtime shared library (see model.LibraryPath).
 	Library string `yaml:"ort_library"`
 	// Threads is ONNX Runtime's intra-op thread count per session.
@@ -69,12 +85,15 @@ func DefaultConfig() Config {
 	return Config{
 		Kafka:        connect.Kafka{ClientID: "streamscore-scorer"},
 		Stream:       stream.Config{Group: "streamscore-scorer", DeadLetterTopic: "streamscore.dlq"}.WithDefaults(),
-		Model:        ModelConfig{Threads: 1},
+		Model:        ModelConfig{Threads: 1, Alias: DefaultAlias, Topic: catalog.DefaultTopic},
 		CreateTopics: true,
 		GCPercent:    400,
 		HTTPAddr:     ":8080", LogLevel: "info", LogFormat: "text",
 	}
 }
+
+// DefaultAlias is the catalog alias a scorer serves unless told otherwise.
+const DefaultAlias = "champion"
 
 // EnvPrefix starts every environment variable the scorer reads.
 const EnvPrefix = "STREAMSCORE_"
@@ -124,12 +143,10 @@ func (c Config) Validate() error {
 	if err := c.Registry.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := c.Stream.Validate(); err != nil {
+	if err := c.streamConfig().Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if c.Model.Path == "" {
-		errs = append(errs, errors.New("model: the path of an ONNX model is required"))
-	}
+	errs = append(errs, c.Model.validate(c.Stream.ShadowTopic)...)
 	if c.Model.Threads < 1 {
 		errs = append(errs, fmt.Errorf("ort-threads: %d is not a positive count", c.Model.Threads))
 	}
@@ -149,6 +166,64 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: %w", ErrBadConfig, errors.Join(errs...))
 	}
 	return nil
+}
+
+// validate checks which model to serve; shadowTopic is the one set, if
+// any.
+func (m ModelConfig) validate(shadowTopic string) []error {
+	var errs []error
+	switch {
+	case m.Path == "" && m.Name == "":
+		errs = append(errs, errors.New("model: the path of an ONNX model (-model) or a catalog model name (-model-name) is required"))
+	case m.Path != "" && m.Name != "":
+		errs = append(errs, errors.New("model-name: give either -model FILE or -model-name NAME, not both"))
+	}
+	if m.Name == "" {
+		if m.ShadowAlias != "" {
+			errs = append(errs, errors.New("shadow-alias: needs -model-name: shadow models come from the catalog"))
+		}
+		if shadowTopic != "" {
+			errs = append(errs, errors.New("shadow-topic: needs -shadow-alias"))
+		}
+		return errs
+	}
+	if m.SpecPath != "" {
+		errs = append(errs, errors.New("model-spec: only with -model FILE: catalog versions carry their spec"))
+	}
+	if m.Version != "" {
+		errs = append(errs, errors.New("model-version: only with -model FILE: catalog versions are numbered by the catalog"))
+	}
+	if err := catalog.ValidName(m.Name); err != nil {
+		errs = append(errs, fmt.Errorf("model-name: %w", err))
+	}
+	if err := catalog.ValidAlias(m.Alias); err != nil {
+		errs = append(errs, fmt.Errorf("model-alias: %w", err))
+	}
+	if m.Topic == "" {
+		errs = append(errs, errors.New("models-topic: the catalog topic is required"))
+	}
+	switch {
+	case m.ShadowAlias == "" && shadowTopic != "":
+		errs = append(errs, errors.New("shadow-topic: needs -shadow-alias"))
+	case m.ShadowAlias == "":
+	case m.ShadowAlias == m.Alias:
+		errs = append(errs, fmt.Errorf("shadow-alias: %q is also the -model-alias: a model cannot shadow itself", m.ShadowAlias))
+	default:
+		if err := catalog.ValidAlias(m.ShadowAlias); err != nil {
+			errs = append(errs, fmt.Errorf("shadow-alias: %w", err))
+		}
+	}
+	return errs
+}
+
+// streamConfig is the loop's configuration, with the default shadow topic
+// when shadow scoring is on and none is set.
+func (c Config) streamConfig() stream.Config {
+	s := c.Stream
+	if c.Model.ShadowAlias != "" && s.ShadowTopic == "" {
+		s.ShadowTopic = stream.DefaultShadowTopic
+	}
+	return s
 }
 
 // configPath finds -config in the arguments or the environment before the
@@ -215,11 +290,16 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.DurationVar(&s.DrainTimeout, "drain-timeout", s.DrainTimeout, "how long shutdown and rebalances wait for in-flight results")
 	fs.BoolVar(&s.ExactlyOnce, "exactly-once", s.ExactlyOnce, "score inside Kafka transactions: results and input offsets commit together")
 	fs.StringVar(&s.TransactionalID, "transactional-id", s.TransactionalID, "exactly-once: this scorer's transactional id, unique in the group and stable across its restarts (default: group-hostname)")
+	fs.StringVar(&s.ShadowTopic, "shadow-topic", s.ShadowTopic, "with -shadow-alias: the shadow results' topic; {topic} stands for the input topic (default "+stream.DefaultShadowTopic+")")
 	fs.DurationVar(&s.CommitInterval, "commit-interval", s.CommitInterval, "how often offsets commit; exactly-once: how long a transaction gathers records (0: 100ms exactly-once, 1s at least once)")
 
 	fs.StringVar(&cfg.Model.Path, "model", cfg.Model.Path, "ONNX model file")
 	fs.StringVar(&cfg.Model.SpecPath, "model-spec", cfg.Model.SpecPath, "JSON feature mapping, for models without streamscore.spec metadata")
 	fs.StringVar(&cfg.Model.Version, "model-version", cfg.Model.Version, "model version to report (default: the spec's, else a hash of the file)")
+	fs.StringVar(&cfg.Model.Name, "model-name", cfg.Model.Name, "serve this model from the catalog instead of -model FILE, following -model-alias")
+	fs.StringVar(&cfg.Model.Alias, "model-alias", cfg.Model.Alias, "with -model-name: the catalog alias to serve; each move of it swaps the model while running")
+	fs.StringVar(&cfg.Model.Topic, "models-topic", cfg.Model.Topic, "with -model-name: the model catalog's topic")
+	fs.StringVar(&cfg.Model.ShadowAlias, "shadow-alias", cfg.Model.ShadowAlias, "with -model-name: also score with this alias's version (e.g. challenger), results to -shadow-topic (default: off)")
 	fs.StringVar(&cfg.Model.Library, "ort-library", cfg.Model.Library, "ONNX Runtime shared library (env ONNXRUNTIME_SHARED_LIBRARY_PATH)")
 	fs.IntVar(&cfg.Model.Threads, "ort-threads", cfg.Model.Threads, "ONNX Runtime intra-op threads")
 

@@ -17,6 +17,9 @@ import (
 // minimal are the settings without which no configuration is valid.
 var minimal = []string{"-brokers", "k:9092", "-registry-url", "http://r:8081", "-topics", "in", "-model", "m.onnx"}
 
+// catalogMinimal is minimal serving a catalog model instead of a file.
+var catalogMinimal = []string{"-brokers", "k:9092", "-registry-url", "http://r:8081", "-topics", "in", "-model-name", "m"}
+
 func TestParseConfigRejectsBadSettings(t *testing.T) {
 	cases := []struct {
 		name        string
@@ -41,6 +44,19 @@ func TestParseConfigRejectsBadSettings(t *testing.T) {
 		{"negative memory limit", append(minimal, "-memory-limit-mb", "-1"), nil, []string{"memory-limit-mb: -1 is negative"}},
 		{"negative commit interval", append(minimal, "-commit-interval", "-1s"), nil, []string{"commit-interval: -1s is negative"}},
 		{"transactions too long", append(minimal, "-exactly-once", "-commit-interval", "30s"), nil, []string{"too close to the 40 s transaction timeout"}},
+		{"model file and catalog name", append(minimal, "-model-name", "m"), nil, []string{"model-name: give either -model FILE or -model-name NAME, not both"}},
+		{"shadow without the catalog", append(minimal, "-shadow-alias", "challenger"), nil, []string{"shadow-alias: needs -model-name"}},
+		{"shadow topic without shadow", append(minimal, "-shadow-topic", "{topic}.sh"), nil, []string{"shadow-topic: needs -shadow-alias"}},
+		{"spec with a catalog model", append(catalogMinimal, "-model-spec", "s.json"), nil, []string{"model-spec: only with -model FILE"}},
+		{"version with a catalog model", append(catalogMinimal, "-model-version", "3"), nil, []string{"model-version: only with -model FILE"}},
+		{"bad model name", []string{"-brokers", "k:9092", "-registry-url", "http://r:8081", "-topics", "in", "-model-name", "a/b"}, nil, []string{`model-name: invalid: name "a/b"`}},
+		{"numeric alias", append(catalogMinimal, "-model-alias", "3"), nil, []string{`model-alias: invalid: alias "3" is a number`}},
+		{"empty alias", append(catalogMinimal, "-model-alias", ""), nil, []string{`model-alias: invalid: alias ""`}},
+		{"no catalog topic", append(catalogMinimal, "-models-topic", ""), nil, []string{"models-topic: the catalog topic is required"}},
+		{"shadow of itself", append(catalogMinimal, "-shadow-alias", "champion"), nil, []string{`shadow-alias: "champion" is also the -model-alias`}},
+		{"bad shadow alias", append(catalogMinimal, "-shadow-alias", "a b"), nil, []string{`shadow-alias: invalid: alias "a b"`}},
+		{"shadow topic on shadow topic", append(catalogMinimal, "-shadow-alias", "challenger", "-shadow-topic", "{topic}.scored"), nil, []string{`shadow-topic: "in.scored", the shadow of "in", is also an output topic`}},
+		{"catalog topic from the environment", catalogMinimal, map[string]string{"STREAMSCORE_MODEL_ALIAS": "7"}, []string{`model-alias: invalid: alias "7"`}},
 		{"bad environment value", minimal, map[string]string{"STREAMSCORE_BATCH_MAX_ROWS": "many"}, []string{"STREAMSCORE_BATCH_MAX_ROWS"}},
 		{"missing config file", append(minimal, "-config", "/no/such/file.yaml"), nil, []string{"config file"}},
 	}
@@ -105,6 +121,52 @@ model: {path: file.onnx}
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
 		}
+	}
+}
+
+// TestParseConfigCatalogModel checks the catalog settings' defaults and
+// that they come from every source, like the others.
+func TestParseConfigCatalogModel(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "scorer.yaml")
+	yaml := `
+model: {name: sensors, shadow_alias: challenger}
+stream: {shadow_topic: "{topic}.compare"}
+`
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want scorer.ModelConfig
+		// shadowTopic is the shadow topic of input "in"; empty: shadow off.
+		shadowTopic string
+	}{
+		{"defaults", catalogMinimal, nil,
+			scorer.ModelConfig{Name: "m", Alias: "champion", Topic: "_streamscore_models", Threads: 1}, ""},
+		{"shadow on, default topic", append(catalogMinimal, "-shadow-alias", "challenger"), nil,
+			scorer.ModelConfig{Name: "m", Alias: "champion", Topic: "_streamscore_models", ShadowAlias: "challenger", Threads: 1}, "in.shadow"},
+		{"flags", append(catalogMinimal, "-model-alias", "stable", "-models-topic", "models", "-shadow-alias", "canary", "-shadow-topic", "{topic}-canary"), nil,
+			scorer.ModelConfig{Name: "m", Alias: "stable", Topic: "models", ShadowAlias: "canary", Threads: 1}, "in-canary"},
+		{"environment", catalogMinimal, map[string]string{"STREAMSCORE_MODEL_ALIAS": "stable", "STREAMSCORE_SHADOW_ALIAS": "canary", "STREAMSCORE_MODELS_TOPIC": "models"},
+			scorer.ModelConfig{Name: "m", Alias: "stable", Topic: "models", ShadowAlias: "canary", Threads: 1}, "in.shadow"},
+		{"file", []string{"-brokers", "k:9092", "-registry-url", "http://r:8081", "-topics", "in", "-config", file}, nil,
+			scorer.ModelConfig{Name: "sensors", Alias: "champion", Topic: "_streamscore_models", ShadowAlias: "challenger", Threads: 1}, "in.compare"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := scorer.ParseConfig(c.args, mapEnv(c.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(cfg.Model, c.want) {
+				t.Errorf("model config %+v, want %+v", cfg.Model, c.want)
+			}
+			if got := scorer.ShadowTopicOf(cfg, "in"); got != c.shadowTopic {
+				t.Errorf("shadow topic of in: %q, want %q", got, c.shadowTopic)
+			}
+		})
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/streamscore/streamscore/internal/model"
@@ -29,14 +30,27 @@ type Service struct {
 	cfg      Config
 	logger   *slog.Logger
 	registry *prometheus.Registry
-	model    *model.Model
 	scorer   *stream.Scorer
 	listener net.Listener
+
+	schemaReg    latestGetter
+	decoder      schemaLookup
+	loadFailures *prometheus.CounterVec
+
+	// Serving from the catalog (-model-name) only: the catalog, what loads
+	// and checks the versions its aliases point at, and the versions New
+	// loaded (or refused for good: no use trying them again).
+	catalog       modelCatalog
+	closeCatalog  func()
+	loader        *loader
+	serving       int
+	shadowServing int
 }
 
-// New loads the model, checks it against the input topics' latest schemas,
-// connects to Kafka and the registry, and binds the HTTP address. Nothing is
-// consumed until Run.
+// New loads the model (from its file, or the version -model-alias points
+// at in the catalog), checks it against the input topics' latest schemas,
+// connects to Kafka and the registry, and binds the HTTP address. Nothing
+// is consumed until Run.
 func New(cfg Config, logger *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -46,20 +60,15 @@ func New(cfg Config, logger *slog.Logger) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.loadFailures = newLoadFailures(s.registry)
 
 	if err := model.Init(model.LibraryPath(cfg.Model.Library)); err != nil {
 		return nil, err
 	}
-	m, err := loadModel(cfg.Model, cfg.Stream.WithDefaults().MaxBatch)
-	if err != nil {
-		return nil, err
-	}
-	s.model = m
-	spec := m.Spec()
-	logger.Info("model loaded", "name", spec.Name, "version", spec.Version, "path", cfg.Model.Path)
-
 	if err := s.build(); err != nil {
-		m.Close()
+		if s.closeCatalog != nil {
+			s.closeCatalog()
+		}
 		return nil, err
 	}
 	return s, nil
@@ -74,24 +83,37 @@ func (s *Service) build() error {
 	if err != nil {
 		return err
 	}
-	if err := checkInputSchemas(client, decoder, s.model.Spec(), s.cfg.Stream.Topics, s.logger); err != nil {
+	s.schemaReg, s.decoder = client, decoder
+	kafkaOpts, err := s.cfg.Kafka.Opts()
+	if err != nil {
 		return err
+	}
+	primary, shadow, err := s.loadModels(kafkaOpts)
+	if err != nil {
+		return err
+	}
+	// From here the models are closed on failure, until the scorer owns them.
+	closeModels := func() {
+		primary.Close()
+		if shadow != nil {
+			shadow.Close()
+		}
 	}
 	outputs, err := serde.NewOutputEncoder(client, serde.OutputEncoderConfig{})
 	if err != nil {
-		return err
-	}
-	kafkaOpts, err := s.cfg.Kafka.Opts()
-	if err != nil {
+		closeModels()
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.cfg.Kafka.Ping(ctx); err != nil {
+		closeModels()
 		return err
 	}
+	streamCfg := s.cfg.streamConfig()
 	if s.cfg.CreateTopics {
-		if err := ensureTopics(ctx, kafkaOpts, s.cfg.Stream.WithDefaults(), s.logger); err != nil {
+		if err := ensureTopics(ctx, kafkaOpts, streamCfg.WithDefaults(), s.logger); err != nil {
+			closeModels()
 			return err
 		}
 	}
@@ -99,17 +121,45 @@ func (s *Service) build() error {
 	// soon as it exists, and nothing after it may fail.
 	s.listener, err = net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
+		closeModels()
 		return fmt.Errorf("http-addr: %w", err)
 	}
-	s.scorer, err = stream.NewScorer(s.cfg.Stream, stream.Deps{
-		KafkaOpts: kafkaOpts, Decoder: decoder, Outputs: outputs, Model: s.model,
+	s.scorer, err = stream.NewScorer(streamCfg, stream.Deps{
+		KafkaOpts: kafkaOpts, Decoder: decoder, Outputs: outputs, Model: primary, ShadowModel: shadow,
 		Registry: s.registry, Logger: s.logger,
 	})
 	if err != nil {
+		closeModels()
 		s.listener.Close()
 		return err
 	}
+	if s.loader != nil {
+		// From now on candidates are tried on the traffic being scored.
+		s.loader.recent = s.scorer.RecentRecords
+	}
 	return nil
+}
+
+// loadModels loads the model to serve and, with -shadow-alias, the shadow
+// model if its alias is set already. A file model is checked against the
+// input schemas here; catalog versions go through the loader, which checks
+// them all the same.
+func (s *Service) loadModels(kafkaOpts []kgo.Opt) (primary, shadow *model.Model, err error) {
+	maxBatch := s.cfg.Stream.WithDefaults().MaxBatch
+	if s.cfg.Model.Name == "" {
+		m, err := loadModel(s.cfg.Model, maxBatch)
+		if err != nil {
+			return nil, nil, err
+		}
+		spec := m.Spec()
+		s.logger.Info("model loaded", "name", spec.Name, "version", spec.Version, "path", s.cfg.Model.Path)
+		if err := checkInputSchemas(s.schemaReg, s.decoder, spec, s.cfg.Stream.Topics, s.logger); err != nil {
+			m.Close()
+			return nil, nil, err
+		}
+		return m, nil, nil
+	}
+	return s.loadFromCatalog(kafkaOpts, maxBatch)
 }
 
 // Ready reports whether the scorer owns partitions (and so serves a model).
@@ -122,8 +172,12 @@ func (s *Service) Addr() string { return s.listener.Addr().String() }
 func (s *Service) Metrics() prometheus.Gatherer { return s.registry }
 
 // Run serves until ctx ends or the scorer fails, then drains and commits.
+// Serving from the catalog, it follows the model's alias (and the shadow
+// alias) meanwhile, swapping in each version that passes the checks.
 func (s *Service) Run(ctx context.Context) error {
-	defer s.model.Close()
+	if s.closeCatalog != nil {
+		defer s.closeCatalog()
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	server := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second}
 	g.Go(func() error {
@@ -133,6 +187,19 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	if s.catalog != nil {
+		g.Go(func() error {
+			return s.follow(ctx, roleModel, s.cfg.Model.Alias, s.serving, func(m *model.Model) error {
+				s.scorer.Swap(m)
+				return nil
+			})
+		})
+		if s.cfg.Model.ShadowAlias != "" {
+			g.Go(func() error {
+				return s.follow(ctx, roleShadow, s.cfg.Model.ShadowAlias, s.shadowServing, s.scorer.SwapShadow)
+			})
+		}
+	}
 	g.Go(func() error {
 		if err := server.Serve(s.listener); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http: %w", err)
@@ -158,8 +225,11 @@ func (s *Service) routes() http.Handler {
 			http.Error(w, "not ready: no partitions assigned yet", http.StatusServiceUnavailable)
 			return
 		}
-		spec := s.model.Spec()
+		spec := s.scorer.Serving()
 		fmt.Fprintf(w, "ready: model %s version %s\n", spec.Name, spec.Version)
+		if shadow, ok := s.scorer.ShadowServing(); ok {
+			fmt.Fprintf(w, "shadow: model %s version %s\n", shadow.Name, shadow.Version)
+		}
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
 	if s.cfg.Pprof {

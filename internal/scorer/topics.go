@@ -13,8 +13,8 @@ import (
 	"github.com/streamscore/streamscore/internal/stream"
 )
 
-// ensureTopics creates missing output and dead-letter topics. An output
-// topic gets its input's partition count, so with the same key partitioner
+// ensureTopics creates missing output, shadow and dead-letter topics. An
+// output (or shadow) topic gets its input's partition count, so with the same key partitioner
 // an input partition's records land in one output partition. Clusters that
 // forbid topic creation answer with an authorization error; topics that
 // exist already are left alone.
@@ -42,6 +42,9 @@ func ensureTopics(ctx context.Context, opts []kgo.Opt, cfg stream.Config, logger
 			logger.Warn("input topic does not exist yet; its output topic gets the broker's default partition count", "topic", topic)
 		}
 		want[cfg.OutputFor(topic)] = n
+		if cfg.ShadowTopic != "" {
+			want[cfg.ShadowFor(topic)] = n
+		}
 		most = max(most, n)
 	}
 	if n, ok := want[cfg.DeadLetterTopic]; !ok || n < most {

@@ -115,7 +115,8 @@ type processor struct {
 	size int        // batches in circulation
 
 	next    handover                   // a model waiting to be adopted
-	serving atomic.Pointer[model.Spec] // the adopted model's spec, for any goroutine
+	swapMu  sync.Mutex                 // orders swaps, and so their metrics
+	serving atomic.Pointer[model.Spec] // the spec of the model new batches take, for any goroutine
 
 	// decoding stage state
 	cur  *generation // the model new batches are taken from
@@ -150,11 +151,27 @@ func newProcessor(cfg Config, dec Decoder, schemas OutputSchemas, m *model.Model
 	return p
 }
 
-// swap hands m over to serve every batch begun from now on. It is safe
+// swap hands m over to serve every batch begun from now on, and says so
+// at once (Serving, the info metric, the swap counter), even though the
+// decoding stage adopts m only when it next starts a batch. It is safe
 // from any goroutine. A model handed over earlier and not adopted yet is
 // closed unused; after close, m itself is.
 func (p *processor) swap(m *model.Model) {
-	if discard := p.next.offer(m); discard != nil {
+	spec := m.Spec()
+	p.swapMu.Lock()
+	discard := p.next.offer(m)
+	if discard != m {
+		old := p.serving.Swap(&spec)
+		if old.Name != spec.Name || old.Version != spec.Version {
+			p.metrics.modelInfo.DeleteLabelValues(old.Name, old.Version)
+		}
+		p.metrics.modelInfo.WithLabelValues(spec.Name, spec.Version).Set(1)
+		p.metrics.modelSwaps.Inc()
+		p.logger.Info("model handed over; batches begun from now on are scored by it",
+			"name", spec.Name, "version", spec.Version, "previous", old.Version)
+	}
+	p.swapMu.Unlock()
+	if discard != nil {
 		p.closeModel(discard)
 	}
 }
@@ -200,16 +217,13 @@ func (p *processor) take(ctx context.Context) error {
 }
 
 // adopt makes m the model of every batch from now on. The batches waiting
-// in the free channel are renewed at once, so an idle pipeline lets go of
-// the old model without waiting for more records.
+// in the free channel are renewed at once, so the old model is closed as
+// soon as the batches in flight are back. (Until a batch begins after a
+// swap, the old model stays open: an idle scorer holds both.)
 func (p *processor) adopt(m *model.Model) {
 	old := p.cur
 	p.cur = newGeneration(m)
-	p.serving.Store(&p.cur.spec)
-	p.metrics.modelInfo.DeleteLabelValues(old.spec.Name, old.spec.Version)
-	p.metrics.modelInfo.WithLabelValues(p.cur.spec.Name, p.cur.spec.Version).Set(1)
-	p.metrics.modelSwaps.Inc()
-	p.logger.Info("model swapped; batches from now on are scored by the new version",
+	p.logger.Debug("model adopted: the first batch of the new version begins",
 		"name", p.cur.spec.Name, "version", p.cur.spec.Version, "previous", string(old.header))
 	for range len(p.free) {
 		s := <-p.free

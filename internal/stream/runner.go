@@ -233,9 +233,10 @@ func (s *Scorer) Ready() bool { return s.assigned.Load() > 0 }
 
 // Swap makes m the model of every batch begun after Swap returns; batches
 // begun before are scored by the model they began with. It is safe from
-// any goroutine and does not wait: the swap happens when the decoding
-// stage next starts a batch, and the old model is closed once its last
-// batch is scored. m must be loaded and validated; the Scorer owns it.
+// any goroutine and does not wait: Serving, streamscore_model_info and
+// streamscore_model_swaps_total show m at once, the decoding stage takes
+// it up when it next starts a batch, and the old model is closed once its
+// last batch is scored. m must be loaded and validated; the Scorer owns it.
 func (s *Scorer) Swap(m *model.Model) { s.proc.swap(m) }
 
 // SwapShadow makes m the shadow model of every batch scored from now on
@@ -249,8 +250,8 @@ func (s *Scorer) SwapShadow(m *model.Model) error {
 	return nil
 }
 
-// Serving returns the spec of the model scoring new batches: the one
-// given at start or last swapped in (a swap counts once a batch began).
+// Serving returns the spec of the model that scores the batches begun
+// from now on: the one given at start or the last one passed to Swap.
 func (s *Scorer) Serving() model.Spec { return *s.proc.serving.Load() }
 
 // ShadowServing returns the spec of the shadow model, if one serves.

@@ -1,0 +1,426 @@
+package scorer_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/scorer"
+	"github.com/streamscore/streamscore/internal/stream"
+	"github.com/streamscore/streamscore/internal/train"
+)
+
+// catalogModel is the catalog name the hot-swap tests serve.
+const catalogModel = "sensor-anomaly"
+
+// models is a test's model catalog on the embedded broker.
+type models struct {
+	t   *testing.T
+	e   *env
+	cat *catalog.Catalog
+}
+
+func (e *env) models() *models {
+	e.t.Helper()
+	cat, err := catalog.New([]kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, catalog.DefaultTopic, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(cat.Close)
+	return &models{t: e.t, e: e, cat: cat}
+}
+
+// sensorONNX trains a sensor model; models of different sizes score
+// differently.
+func sensorONNX(t *testing.T, trees, depth int) []byte {
+	t.Helper()
+	cfg := train.DefaultConfig()
+	cfg.NumTrees, cfg.MaxDepth = trees, depth
+	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec(catalogModel, ""), cfg, 2000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return onnxBytes
+}
+
+// publish stores artifact as the next version of the test model, with
+// spec (the sensor spec if nil), and returns its number.
+func (m *models) publish(artifact []byte, spec *model.Spec) int {
+	m.t.Helper()
+	v := catalog.Version{Name: catalogModel, Family: "gbdt", Spec: sample.SensorSpec(catalogModel, "")}
+	if spec != nil {
+		v.Spec = *spec
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got, err := m.cat.Publish(ctx, v, artifact)
+	if err != nil {
+		m.t.Fatalf("publish: %v", err)
+	}
+	return got.Version
+}
+
+// point moves alias to version.
+func (m *models) point(alias string, version int) {
+	m.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := m.cat.SetAlias(ctx, catalogModel, alias, version, "test", false); err != nil {
+		m.t.Fatalf("set %s to %d: %v", alias, version, err)
+	}
+}
+
+// catalogConfig serves the test model's champion from the catalog.
+func (e *env) catalogConfig(topic string) scorer.Config {
+	cfg := e.config(topic)
+	cfg.Model.Path, cfg.Model.Name = "", catalogModel
+	return cfg
+}
+
+// streamer produces sensor readings to topic, 10 every 2 ms at most (the
+// pace of a live stream, not a backlog), until stopped.
+type streamer struct {
+	stop func() int // stops producing; returns how many records were produced
+}
+
+func (e *env) stream(topic string, id uint32) *streamer {
+	e.t.Helper()
+	codec := mustCodec(e.t, sensorSchema)
+	gen := sample.NewSensors(3, 30, 0.05)
+	ctx, cancel := context.WithCancel(context.Background())
+	var produced int
+	done := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for ctx.Err() == nil {
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return
+			}
+			var records []*kgo.Record
+			for range 10 {
+				rec, _ := gen.Next()
+				value, err := codec.BinaryFromNative([]byte{0, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}, rec)
+				if err != nil {
+					errs <- err
+					return
+				}
+				records = append(records, &kgo.Record{Topic: topic, Key: []byte(rec["device_id"].(string)), Value: value})
+			}
+			// Not ctx: a batch begun is finished, so produced counts it.
+			if err := e.client.ProduceSync(context.Background(), records...).FirstErr(); err != nil {
+				errs <- err
+				return
+			}
+			produced += len(records)
+		}
+	}()
+	s := &streamer{}
+	s.stop = func() int {
+		cancel()
+		<-done
+		select {
+		case err := <-errs:
+			e.t.Fatalf("producing: %v", err)
+		default:
+		}
+		return produced
+	}
+	e.t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// version returns the model version an output names, checking that its
+// header and its prediction agree.
+func version(t *testing.T, e *env, out *kgo.Record) string {
+	t.Helper()
+	pred := decodeFramed(t, e, out.Value)["prediction"].(map[string]any)
+	v := pred["model_version"].(string)
+	if h := header(out, stream.HeaderModel); h != pred["model_name"].(string)+"@"+v {
+		t.Fatalf("%s: header names %s, prediction %s@%s", sourceOf(out), h, pred["model_name"], v)
+	}
+	return v
+}
+
+// TestHotSwapMidStream streams records into a scorer serving the
+// catalog's champion, moves the champion to a new version while records
+// flow, and checks by offsets that every input has exactly one output:
+// none lost or repeated at the swap. Outputs before the move name v1,
+// those produced after the swap was seen name v2, and in each partition
+// the version changes once, from v1 to v2, never back.
+func TestHotSwapMidStream(t *testing.T) {
+	for _, exactlyOnce := range []bool{false, true} {
+		t.Run(map[bool]string{false: "at least once", true: "exactly once"}[exactlyOnce], func(t *testing.T) {
+			const topic = "hotswap"
+			e := newEnv(t, topic)
+			id, _ := e.register(topic+"-value", sensorSchema)
+			m := e.models()
+			v1 := m.publish(sensorONNX(t, 10, 3), nil)
+			m.point("champion", v1)
+			cfg := e.catalogConfig(topic)
+			read := e.consumeUntil
+			if exactlyOnce {
+				cfg.Stream.ExactlyOnce, cfg.Stream.TransactionalID = true, "hotswap-test"
+				read = e.consumeCommitted
+			}
+			svc, stop := e.start(cfg)
+
+			producer := e.stream(topic, id)
+			before := read(200, topic+".scored")
+			v2 := m.publish(sensorONNX(t, 30, 5), nil)
+			m.point("champion", v2)
+			waitFor(t, "the scorer swapped models", func() bool {
+				return metricValue(t, svc.Metrics(), "streamscore_model_swaps_total") == 1
+			})
+			produced := producer.stop()
+			after := e.produceReadings(topic, id, 300) // polled after the swap: in batches begun after it
+			read(produced+len(after), topic+".scored")
+			if err := stop(); err != nil {
+				t.Fatalf("scorer run: %v", err)
+			}
+
+			// Everything there is, duplicates included, now that the scorer
+			// stopped (transaction markers take offsets: read to a fence).
+			var outputs []*kgo.Record
+			if exactlyOnce {
+				outputs = e.readAllCommitted(topic + ".scored")
+			} else {
+				outputs = e.consumeAvailable(topic + ".scored")
+			}
+			if lost, duplicated := e.tally(topic, outputs); lost > 0 || duplicated > 0 || len(outputs) != produced+len(after) {
+				t.Fatalf("%d outputs for %d inputs: %d inputs without one, %d duplicates", len(outputs), produced+len(after), lost, duplicated)
+			}
+			for _, out := range before {
+				if v := version(t, e, out); v != strconv.Itoa(v1) {
+					t.Fatalf("%s, scored before the champion moved, names version %s, want %d", sourceOf(out), v, v1)
+				}
+			}
+			afterSources := map[string]bool{}
+			for _, r := range after {
+				afterSources[coordinates(r)] = true
+			}
+			perPartition := map[string][]*kgo.Record{}
+			for _, out := range outputs {
+				p := header(out, stream.HeaderSourcePartition)
+				perPartition[p] = append(perPartition[p], out)
+			}
+			swapped := 0
+			for p, outs := range perPartition {
+				slices.SortFunc(outs, func(a, b *kgo.Record) int {
+					return compareOffsets(header(a, stream.HeaderSourceOffset), header(b, stream.HeaderSourceOffset))
+				})
+				changes, last := 0, strconv.Itoa(v1)
+				for _, out := range outs {
+					v := version(t, e, out)
+					if afterSources[sourceOf(out)] && v != strconv.Itoa(v2) {
+						t.Fatalf("%s, produced after the swap, names version %s, want %d", sourceOf(out), v, v2)
+					}
+					if v != last {
+						changes++
+						if v != strconv.Itoa(v2) || changes > 1 {
+							t.Fatalf("partition %s: version %s follows %s at offset %s: versions interleave", p, v, last, header(out, stream.HeaderSourceOffset))
+						}
+						last = v
+					}
+				}
+				swapped += changes
+			}
+			if swapped == 0 {
+				t.Fatal("no partition changed version")
+			}
+			if got := metricValue(t, svc.Metrics(), "streamscore_model_load_failures_total"); got != 0 {
+				t.Errorf("%v load failures", got)
+			}
+		})
+	}
+}
+
+func compareOffsets(a, b string) int {
+	x, _ := strconv.ParseInt(a, 10, 64)
+	y, _ := strconv.ParseInt(b, 10, 64)
+	return int(x - y)
+}
+
+// produceReadings produces n sensor readings synchronously and returns them.
+func (e *env) produceReadings(topic string, id uint32, n int) []*kgo.Record {
+	e.t.Helper()
+	codec := mustCodec(e.t, sensorSchema)
+	gen := sample.NewSensors(9, 30, 0.05)
+	records := make([]*kgo.Record, n)
+	for i := range records {
+		rec, _ := gen.Next()
+		records[i] = &kgo.Record{Topic: topic, Key: []byte(rec["device_id"].(string)), Value: frame(e.t, id, codec, rec)}
+	}
+	return e.produce(records...)
+}
+
+// TestCorruptVersionRefused moves the champion to versions that must not
+// serve, one after another: an artifact that is not ONNX, a model whose
+// spec reads a field the input schema lacks, and an artifact altered in the
+// catalog topic after it was published. Each is refused and counted under
+// its reason while v1 keeps serving; a good version after them is taken.
+func TestCorruptVersionRefused(t *testing.T) {
+	const topic = "refuse"
+	e := newEnv(t, topic)
+	id, _ := e.register(topic+"-value", sensorSchema)
+	m := e.models()
+	good := sensorONNX(t, 10, 3)
+	v1 := m.publish(good, nil)
+	m.point("champion", v1)
+	svc, stop := e.start(e.catalogConfig(topic))
+	scored := 0
+	// expectServing produces readings and checks that their outputs name want.
+	expectServing := func(want int, what string) {
+		t.Helper()
+		fresh := map[string]bool{}
+		for _, r := range e.produceReadings(topic, id, 50) {
+			fresh[coordinates(r)] = true
+		}
+		scored += len(fresh)
+		for _, out := range e.consumeUntil(scored, topic+".scored") {
+			if !fresh[sourceOf(out)] {
+				continue
+			}
+			delete(fresh, sourceOf(out))
+			if v := version(t, e, out); v != strconv.Itoa(want) {
+				t.Fatalf("%s: %s names version %s, want %d", what, sourceOf(out), v, want)
+			}
+		}
+		if len(fresh) > 0 {
+			t.Fatalf("%s: %d inputs without an output", what, len(fresh))
+		}
+	}
+	expectServing(v1, "at start")
+
+	misfit := sample.SensorSpec(catalogModel, "")
+	misfit.Inputs[0].Fields[0].Field = "temperature_kelvin" // not in the schema, no default
+	cases := []struct {
+		name    string
+		publish func() int
+		reason  string
+	}{
+		{"artifact is not ONNX", func() int { return m.publish([]byte("this is not an ONNX model"), nil) }, scorer.FailBadModel},
+		{"spec does not fit the input schema", func() int { return m.publish(good, &misfit) }, scorer.FailSchema},
+		{"artifact altered in the catalog", func() int { v := m.publish(good, nil); m.alterChunk(v); return v }, scorer.FailCorrupt},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := c.publish()
+			m.point("champion", v)
+			waitFor(t, "version "+strconv.Itoa(v)+" was refused", func() bool {
+				return labeledValue(t, svc.Metrics(), "streamscore_model_load_failures_total", "reason", c.reason) == 1
+			})
+			expectServing(v1, "after refusing "+c.name)
+		})
+	}
+	if got := metricValue(t, svc.Metrics(), "streamscore_model_load_failures_total"); got != float64(len(cases)) {
+		t.Errorf("%v load failures counted, want %d", got, len(cases))
+	}
+	if got := metricValue(t, svc.Metrics(), "streamscore_model_swaps_total"); got != 0 {
+		t.Errorf("%v swaps while only bad versions came", got)
+	}
+
+	v5 := m.publish(sensorONNX(t, 30, 5), nil)
+	m.point("champion", v5)
+	waitFor(t, "the good version was swapped in", func() bool {
+		return metricValue(t, svc.Metrics(), "streamscore_model_swaps_total") == 1
+	})
+	expectServing(v5, "after a good version")
+	if err := stop(); err != nil {
+		t.Fatalf("scorer run: %v", err)
+	}
+	if lost, duplicated := e.tally(topic, e.consumeUntil(scored, topic+".scored")); lost > 0 || duplicated > 0 {
+		t.Fatalf("%d inputs without an output, %d duplicates", lost, duplicated)
+	}
+}
+
+// alterChunk rewrites the first artifact chunk of version v in the catalog
+// topic with other bytes, as a bad write or a tampering would.
+func (m *models) alterChunk(v int) {
+	m.t.Helper()
+	prefix := fmt.Sprintf("%s/v/%d/", catalogModel, v)
+	var key []byte
+	for _, r := range m.e.consumeAvailable(catalog.DefaultTopic) {
+		if k := string(r.Key); strings.HasPrefix(k, prefix) && strings.HasSuffix(k, "/chunk/0") {
+			key = r.Key
+		}
+	}
+	if key == nil {
+		m.t.Fatalf("no chunk 0 of version %d in the catalog topic", v)
+	}
+	m.e.produce(&kgo.Record{Topic: catalog.DefaultTopic, Partition: 0, Key: key, Value: []byte("altered bytes")})
+}
+
+// TestShadowScoring serves the champion with the challenger as shadow:
+// every input gets a primary output naming the champion and a shadow
+// output, on the shadow topic, naming the challenger.
+func TestShadowScoring(t *testing.T) {
+	const topic, n = "shadowed", 600
+	e := newEnv(t, topic)
+	id, _ := e.register(topic+"-value", sensorSchema)
+	m := e.models()
+	champion := m.publish(sensorONNX(t, 10, 3), nil)
+	challenger := m.publish(sensorONNX(t, 30, 5), nil)
+	m.point("champion", champion)
+	m.point("challenger", challenger)
+	cfg := e.catalogConfig(topic)
+	cfg.Model.ShadowAlias = "challenger"
+	e.produceReadings(topic, id, n)
+	svc, stop := e.start(cfg)
+
+	primary := e.consumeUntil(n, topic+".scored")
+	shadows := e.consumeUntil(n, topic+".shadow")
+	if err := stop(); err != nil {
+		t.Fatalf("scorer run: %v", err)
+	}
+
+	checks := []struct {
+		name    string
+		results []*kgo.Record
+		version int
+	}{{"primary", primary, champion}, {"shadow", shadows, challenger}}
+	for _, c := range checks {
+		if lost, duplicated := e.tally(topic, c.results); lost > 0 || duplicated > 0 {
+			t.Errorf("%s: %d inputs without a result, %d duplicates", c.name, lost, duplicated)
+		}
+		for _, r := range c.results {
+			if v := version(t, e, r); v != strconv.Itoa(c.version) {
+				t.Fatalf("%s result for %s names version %s, want %d", c.name, sourceOf(r), v, c.version)
+			}
+		}
+	}
+	differ := 0
+	shadowOf := map[string]*kgo.Record{}
+	for _, r := range shadows {
+		shadowOf[sourceOf(r)] = r
+	}
+	for _, p := range primary {
+		s := shadowOf[sourceOf(p)]
+		if s != nil && decodeFramed(t, e, p.Value)["prediction"].(map[string]any)["scores"].(map[string]any)["anomaly"] !=
+			decodeFramed(t, e, s.Value)["prediction"].(map[string]any)["scores"].(map[string]any)["anomaly"] {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Error("no shadow score differs from its primary one")
+	}
+	if got := metricValue(t, svc.Metrics(), "streamscore_shadow_failures_total"); got != 0 {
+		t.Errorf("%v shadow failures", got)
+	}
+	if got := metricValue(t, svc.Metrics(), "streamscore_shadow_records_out_total"); got != n {
+		t.Errorf("%v shadow results counted, want %d", got, n)
+	}
+}
