@@ -3,6 +3,8 @@ package scorer_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -185,6 +187,9 @@ func TestHotSwapMidStream(t *testing.T) {
 			waitFor(t, "the scorer swapped models", func() bool {
 				return metricValue(t, svc.Metrics(), "streamscore_model_swaps_total") == 1
 			})
+			if code, body := getReady(t, svc); code != http.StatusOK || !strings.Contains(body, "version "+strconv.Itoa(v2)) {
+				t.Errorf("/readyz after the swap: %d %q, want 200 naming version %d", code, body, v2)
+			}
 			produced := producer.stop()
 			after := e.produceReadings(topic, id, 300) // polled after the swap: in batches begun after it
 			read(produced+len(after), topic+".scored")
@@ -246,6 +251,18 @@ func TestHotSwapMidStream(t *testing.T) {
 			}
 		})
 	}
+}
+
+// getReady asks the scorer's /readyz.
+func getReady(t *testing.T, svc *scorer.Service) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + svc.Addr() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 func compareOffsets(a, b string) int {
