@@ -2,6 +2,7 @@ package scorer_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -439,5 +440,37 @@ func TestShadowScoring(t *testing.T) {
 	}
 	if got := metricValue(t, svc.Metrics(), "streamscore_shadow_records_out_total"); got != n {
 		t.Errorf("%v shadow results counted, want %d", got, n)
+	}
+}
+
+// TestCatalogModelMissingAtStart checks that a scorer told to serve a
+// model or an alias the catalog lacks does not start, and says which.
+func TestCatalogModelMissingAtStart(t *testing.T) {
+	const topic = "missing"
+	e := newEnv(t, topic)
+	e.register(topic+"-value", sensorSchema)
+	m := e.models()
+	m.point("champion", m.publish(sensorONNX(t, 5, 2), nil))
+	cases := []struct {
+		name, model, alias string
+		want               []string
+	}{
+		{"unknown model", "no-such-model", "champion", []string{`model-name "no-such-model"`, `model "no-such-model": not found`}},
+		{"unknown alias", catalogModel, "stable", []string{`model-alias "stable"`, `alias "stable": not found`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := e.catalogConfig(topic)
+			cfg.Model.Name, cfg.Model.Alias = c.model, c.alias
+			_, err := scorer.New(cfg, nil)
+			if !errors.Is(err, catalog.ErrNotFound) {
+				t.Fatalf("scorer.New = %v, want catalog.ErrNotFound", err)
+			}
+			for _, want := range c.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+		})
 	}
 }
