@@ -474,3 +474,77 @@ func TestCatalogModelMissingAtStart(t *testing.T) {
 		})
 	}
 }
+
+// TestVersionRetriedAfterRegistryOutage moves the champion while the
+// schema registry is down: the new version cannot be checked against the
+// input schema, which says nothing about it, so it is counted as
+// unavailable and tried again, and swapped in once the registry is back.
+func TestVersionRetriedAfterRegistryOutage(t *testing.T) {
+	o := newOutage(t, "swap-outage")
+	m := o.models()
+	v1 := m.publish(sensorONNX(t, 10, 3), nil)
+	m.point("champion", v1)
+	cfg := o.config()
+	cfg.Model.Path, cfg.Model.Name = "", catalogModel
+	svc, stop := o.start(cfg)
+	scored := o.topic + ".scored"
+	o.produce(0, 5, o.known)
+	o.consumeUntil(5, scored)
+
+	o.down.Store(true)
+	v2 := m.publish(sensorONNX(t, 30, 5), nil)
+	m.point("champion", v2)
+	waitFor(t, "the new version failed for want of the registry", func() bool {
+		return labeledValue(t, svc.Metrics(), "streamscore_model_load_failures_total", "reason", scorer.FailUnavailable) >= 1
+	})
+	if got := metricValue(t, svc.Metrics(), "streamscore_model_swaps_total"); got != 0 {
+		t.Fatalf("%v swaps while the new version could not be checked", got)
+	}
+	o.produce(0, 5, o.known) // cached schema: scored by v1 meanwhile
+	o.down.Store(false)
+	waitFor(t, "the new version was swapped in after the outage", func() bool {
+		return metricValue(t, svc.Metrics(), "streamscore_model_swaps_total") == 1
+	})
+	o.produce(0, 5, o.known)
+	outputs := o.consumeUntil(15, scored)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	for i, out := range fromPartition(outputs, "0") {
+		want := v1
+		if i >= 10 {
+			want = v2
+		}
+		if v := version(t, o.env, out); v != strconv.Itoa(want) {
+			t.Fatalf("output %d names version %s, want %d", i, v, want)
+		}
+	}
+}
+
+// TestVersionCheckedAgainstTheLatestSchema evolves the input schema after
+// the scorer started, dropping a field, then moves the champion to a
+// version that reads that field: it is checked against the schema latest
+// now, not at start, and refused.
+func TestVersionCheckedAgainstTheLatestSchema(t *testing.T) {
+	const topic = "evolving"
+	e := newEnv(t, topic)
+	id, _ := e.register(topic+"-value", sensorSchema)
+	m := e.models()
+	v1 := m.publish(sensorONNX(t, 10, 3), nil)
+	m.point("champion", v1)
+	svc, stop := e.start(e.catalogConfig(topic))
+	e.produceReadings(topic, id, 5)
+	e.consumeUntil(5, topic+".scored")
+
+	e.register(topic+"-value", strings.Replace(sensorSchema, `{"name": "co2", "type": "double", "doc": "CO2 concentration, ppm."},`, "", 1))
+	m.point("champion", m.publish(sensorONNX(t, 30, 5), nil)) // reads co2
+	waitFor(t, "the version was refused", func() bool {
+		return labeledValue(t, svc.Metrics(), "streamscore_model_load_failures_total", "reason", scorer.FailSchema) == 1
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := metricValue(t, svc.Metrics(), "streamscore_model_swaps_total"); got != 0 {
+		t.Fatalf("%v swaps to a version the latest schema cannot feed", got)
+	}
+}

@@ -83,7 +83,14 @@ func (s *Service) build() error {
 	if err != nil {
 		return err
 	}
-	s.schemaReg, s.decoder = client, decoder
+	// "Latest" must mean latest each time a version is checked, long after
+	// start: srclient would otherwise cache it per subject for good.
+	latest, err := s.cfg.Registry.Client()
+	if err != nil {
+		return err
+	}
+	latest.CachingEnabled(false)
+	s.schemaReg, s.decoder = latest, decoder
 	kafkaOpts, err := s.cfg.Kafka.Opts()
 	if err != nil {
 		return err
