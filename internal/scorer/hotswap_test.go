@@ -384,7 +384,8 @@ func (m *models) alterChunk(v int) {
 
 // TestShadowScoring serves the champion with the challenger as shadow:
 // every input gets a primary output naming the champion and a shadow
-// output, on the shadow topic, naming the challenger.
+// output, on the shadow topic, naming the challenger; when the challenger
+// moves, the records scored after it are shadowed by the new one.
 func TestShadowScoring(t *testing.T) {
 	const topic, n = "shadowed", 600
 	e := newEnv(t, topic)
@@ -399,26 +400,46 @@ func TestShadowScoring(t *testing.T) {
 	e.produceReadings(topic, id, n)
 	svc, stop := e.start(cfg)
 
-	primary := e.consumeUntil(n, topic+".scored")
-	shadows := e.consumeUntil(n, topic+".shadow")
+	e.consumeUntil(n, topic+".scored")
+	e.consumeUntil(n, topic+".shadow")
+
+	// The challenger moves: records scored from then on are shadowed by it.
+	next := m.publish(sensorONNX(t, 20, 4), nil)
+	m.point("challenger", next)
+	waitFor(t, "the new challenger shadows", func() bool {
+		return labeledValue(t, svc.Metrics(), "streamscore_shadow_model_info", "version", strconv.Itoa(next)) == 1
+	})
+	later := map[string]bool{}
+	for _, r := range e.produceReadings(topic, id, 50) {
+		later[coordinates(r)] = true
+	}
+	primary := e.consumeUntil(n+50, topic+".scored")
+	shadows := e.consumeUntil(n+50, topic+".shadow")
 	if err := stop(); err != nil {
 		t.Fatalf("scorer run: %v", err)
 	}
 
 	checks := []struct {
-		name    string
-		results []*kgo.Record
-		version int
-	}{{"primary", primary, champion}, {"shadow", shadows, challenger}}
+		name              string
+		results           []*kgo.Record
+		version, laterVer int
+	}{{"primary", primary, champion, champion}, {"shadow", shadows, challenger, next}}
 	for _, c := range checks {
 		if lost, duplicated := e.tally(topic, c.results); lost > 0 || duplicated > 0 {
 			t.Errorf("%s: %d inputs without a result, %d duplicates", c.name, lost, duplicated)
 		}
 		for _, r := range c.results {
-			if v := version(t, e, r); v != strconv.Itoa(c.version) {
-				t.Fatalf("%s result for %s names version %s, want %d", c.name, sourceOf(r), v, c.version)
+			want := c.version
+			if later[sourceOf(r)] {
+				want = c.laterVer
+			}
+			if v := version(t, e, r); v != strconv.Itoa(want) {
+				t.Fatalf("%s result for %s names version %s, want %d", c.name, sourceOf(r), v, want)
 			}
 		}
+	}
+	if got := labeledValue(t, svc.Metrics(), "streamscore_shadow_model_info", "version", strconv.Itoa(challenger)); got != 0 {
+		t.Errorf("the old challenger is still shown as shadowing")
 	}
 	differ := 0
 	shadowOf := map[string]*kgo.Record{}
@@ -438,8 +459,8 @@ func TestShadowScoring(t *testing.T) {
 	if got := metricValue(t, svc.Metrics(), "streamscore_shadow_failures_total"); got != 0 {
 		t.Errorf("%v shadow failures", got)
 	}
-	if got := metricValue(t, svc.Metrics(), "streamscore_shadow_records_out_total"); got != n {
-		t.Errorf("%v shadow results counted, want %d", got, n)
+	if got := metricValue(t, svc.Metrics(), "streamscore_shadow_records_out_total"); got != n+50 {
+		t.Errorf("%v shadow results counted, want %d", got, n+50)
 	}
 }
 
