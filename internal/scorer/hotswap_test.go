@@ -218,39 +218,47 @@ func TestHotSwapMidStream(t *testing.T) {
 			for _, r := range after {
 				afterSources[coordinates(r)] = true
 			}
-			perPartition := map[string][]*kgo.Record{}
-			for _, out := range outputs {
-				p := header(out, stream.HeaderSourcePartition)
-				perPartition[p] = append(perPartition[p], out)
-			}
-			swapped := 0
-			for p, outs := range perPartition {
-				slices.SortFunc(outs, func(a, b *kgo.Record) int {
-					return compareOffsets(header(a, stream.HeaderSourceOffset), header(b, stream.HeaderSourceOffset))
-				})
-				changes, last := 0, strconv.Itoa(v1)
-				for _, out := range outs {
-					v := version(t, e, out)
-					if afterSources[sourceOf(out)] && v != strconv.Itoa(v2) {
-						t.Fatalf("%s, produced after the swap, names version %s, want %d", sourceOf(out), v, v2)
-					}
-					if v != last {
-						changes++
-						if v != strconv.Itoa(v2) || changes > 1 {
-							t.Fatalf("partition %s: version %s follows %s at offset %s: versions interleave", p, v, last, header(out, stream.HeaderSourceOffset))
-						}
-						last = v
-					}
-				}
-				swapped += changes
-			}
-			if swapped == 0 {
-				t.Fatal("no partition changed version")
-			}
+			switchesOnce(t, e, outputs, v1, v2, afterSources)
 			if got := metricValue(t, svc.Metrics(), "streamscore_model_load_failures_total"); got != 0 {
 				t.Errorf("%v load failures", got)
 			}
 		})
+	}
+}
+
+// switchesOnce checks that in each partition, in offset order, outputs
+// name version v1 and then v2, switching once and never back, that some
+// partition switched, and that the outputs of the inputs in after all name v2.
+func switchesOnce(t *testing.T, e *env, outputs []*kgo.Record, v1, v2 int, after map[string]bool) {
+	t.Helper()
+	perPartition := map[string][]*kgo.Record{}
+	for _, out := range outputs {
+		p := header(out, stream.HeaderSourcePartition)
+		perPartition[p] = append(perPartition[p], out)
+	}
+	swapped := 0
+	for p, outs := range perPartition {
+		slices.SortFunc(outs, func(a, b *kgo.Record) int {
+			return compareOffsets(header(a, stream.HeaderSourceOffset), header(b, stream.HeaderSourceOffset))
+		})
+		changes, last := 0, strconv.Itoa(v1)
+		for _, out := range outs {
+			v := version(t, e, out)
+			if after[sourceOf(out)] && v != strconv.Itoa(v2) {
+				t.Fatalf("%s, produced after the swap, names version %s, want %d", sourceOf(out), v, v2)
+			}
+			if v != last {
+				changes++
+				if v != strconv.Itoa(v2) || changes > 1 {
+					t.Fatalf("partition %s: version %s follows %s at offset %s: versions interleave", p, v, last, header(out, stream.HeaderSourceOffset))
+				}
+				last = v
+			}
+		}
+		swapped += changes
+	}
+	if swapped == 0 {
+		t.Fatal("no partition changed version")
 	}
 }
 
