@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/streamscore/streamscore/internal/flagconf"
 	"github.com/streamscore/streamscore/internal/scorer"
 )
 
@@ -31,7 +32,7 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "scorer:", err)
 		return 2
 	}
-	logger, err := scorer.NewLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	logger, err := flagconf.NewLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scorer:", err)
 		return 2

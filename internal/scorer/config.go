@@ -8,13 +8,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/connect"
+	"github.com/streamscore/streamscore/internal/flagconf"
 	"github.com/streamscore/streamscore/internal/stream"
 )
 
@@ -78,7 +75,7 @@ type ModelConfig struct {
 }
 
 // ErrBadConfig marks configuration errors; cmd/scorer exits 2 on them.
-var ErrBadConfig = errors.New("bad configuration")
+var ErrBadConfig = flagconf.ErrBadConfig
 
 // DefaultConfig is the configuration before any file, variable or flag.
 func DefaultConfig() Config {
@@ -103,33 +100,12 @@ const EnvPrefix = "STREAMSCORE_"
 // ErrBadConfig and names the setting.
 func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	cfg := DefaultConfig()
-	if path := configPath(args, getenv); path != "" {
-		if err := loadYAML(path, &cfg); err != nil {
-			return Config{}, err
-		}
+	rest, err := flagconf.Parse("scorer", EnvPrefix, args, getenv, &cfg, func(fs *flag.FlagSet) { bindFlags(fs, &cfg) })
+	if err != nil {
+		return Config{}, err
 	}
-	fs := flag.NewFlagSet("scorer", flag.ContinueOnError)
-	bindFlags(fs, &cfg)
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := EnvPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(name); v != "" && envErr == nil {
-			if err := fs.Set(f.Name, v); err != nil {
-				envErr = fmt.Errorf("%w: %s: %w", ErrBadConfig, name, err)
-			}
-		}
-	})
-	if envErr != nil {
-		return Config{}, envErr
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return Config{}, err
-		}
-		return Config{}, fmt.Errorf("%w: %w", ErrBadConfig, err)
-	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("%w: unexpected arguments %q", ErrBadConfig, fs.Args())
+	if len(rest) > 0 {
+		return Config{}, fmt.Errorf("%w: unexpected arguments %q", ErrBadConfig, rest)
 	}
 	return cfg, cfg.Validate()
 }
@@ -159,7 +135,7 @@ func (c Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format: %q is neither text nor json", c.LogFormat))
 	}
-	if _, err := parseLevel(c.LogLevel); err != nil {
+	if _, err := flagconf.ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
@@ -226,61 +202,14 @@ func (c Config) streamConfig() stream.Config {
 	return s
 }
 
-// configPath finds -config in the arguments or the environment before the
-// flags are parsed, since the file's values sit under the flags'.
-func configPath(args []string, getenv func(string) string) string {
-	for i, a := range args {
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || name != "config" {
-			continue
-		}
-		if hasValue {
-			return value
-		}
-		if i+1 < len(args) {
-			return args[i+1]
-		}
-	}
-	return getenv(EnvPrefix + "CONFIG")
-}
-
-func loadYAML(path string, cfg *Config) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("%w: config file: %w", ErrBadConfig, err)
-	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
-		return fmt.Errorf("%w: config file %s: %w", ErrBadConfig, path, err)
-	}
-	return nil
-}
-
 // bindFlags defines one flag per setting, writing straight into cfg, with
 // the current values (defaults and the file's) as the flag defaults.
 func bindFlags(fs *flag.FlagSet, cfg *Config) {
-	fs.String("config", "", "YAML configuration file (env "+EnvPrefix+"CONFIG)")
-
-	fs.Var((*listValue)(&cfg.Kafka.Brokers), "brokers", "Kafka seed brokers, comma separated")
-	fs.StringVar(&cfg.Kafka.ClientID, "client-id", cfg.Kafka.ClientID, "Kafka client id")
-	fs.StringVar(&cfg.Kafka.SASL.Mechanism, "sasl-mechanism", cfg.Kafka.SASL.Mechanism, "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
-	fs.StringVar(&cfg.Kafka.SASL.Username, "sasl-username", cfg.Kafka.SASL.Username, "SASL user")
-	fs.Var((*secretValue)(&cfg.Kafka.SASL.Password), "sasl-password", "SASL password (prefer the environment variable)")
-	fs.BoolVar(&cfg.Kafka.TLS.Enabled, "tls", cfg.Kafka.TLS.Enabled, "connect to Kafka over TLS")
-	fs.StringVar(&cfg.Kafka.TLS.CAFile, "tls-ca-file", cfg.Kafka.TLS.CAFile, "PEM file of CAs to trust")
-	fs.StringVar(&cfg.Kafka.TLS.CertFile, "tls-cert-file", cfg.Kafka.TLS.CertFile, "PEM client certificate")
-	fs.StringVar(&cfg.Kafka.TLS.KeyFile, "tls-key-file", cfg.Kafka.TLS.KeyFile, "PEM client key")
-	fs.StringVar(&cfg.Kafka.TLS.ServerName, "tls-server-name", cfg.Kafka.TLS.ServerName, "name to verify in the broker certificate")
-
-	fs.StringVar(&cfg.Registry.URL, "registry-url", cfg.Registry.URL, "schema registry URL")
-	fs.StringVar(&cfg.Registry.Username, "registry-username", cfg.Registry.Username, "schema registry basic-auth user")
-	fs.Var((*secretValue)(&cfg.Registry.Password), "registry-password", "schema registry basic-auth password (prefer the environment variable)")
-	fs.DurationVar(&cfg.Registry.Timeout, "registry-timeout", cfg.Registry.Timeout, "schema registry request timeout")
+	cfg.Kafka.BindFlags(fs)
+	cfg.Registry.BindFlags(fs)
 
 	s := &cfg.Stream
-	fs.Var((*listValue)(&s.Topics), "topics", "input topics, comma separated")
+	fs.Var((*connect.ListValue)(&s.Topics), "topics", "input topics, comma separated")
 	fs.StringVar(&s.Group, "group", s.Group, "consumer group id")
 	fs.StringVar(&s.OutputTopic, "output-topic", s.OutputTopic, "output topic; {topic} stands for the input topic")
 	fs.StringVar(&s.DeadLetterTopic, "dlq-topic", s.DeadLetterTopic, "dead-letter topic")
@@ -310,27 +239,4 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.BoolVar(&cfg.Pprof, "pprof", cfg.Pprof, "serve Go's profiler under /debug/pprof")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
-}
-
-// secretValue is a string flag that never shows its value: usage text
-// prints flag defaults, which here come from the file and the environment.
-type secretValue string
-
-func (s *secretValue) String() string     { return "" }
-func (s *secretValue) Set(v string) error { *s = secretValue(v); return nil }
-
-// listValue is a comma-separated flag that replaces, not appends to, the
-// list it was given, so a flag overrides the file instead of adding to it.
-type listValue []string
-
-func (l *listValue) String() string { return strings.Join(*l, ",") }
-
-func (l *listValue) Set(s string) error {
-	*l = nil
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			*l = append(*l, part)
-		}
-	}
-	return nil
 }
