@@ -85,8 +85,12 @@ func (c Config) Validate() error {
 	if err := c.Kafka.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := c.Registry.Validate(); err != nil {
-		errs = append(errs, err)
+	// Only jobs read Avro topics; the API and the catalog commands need
+	// no schema registry.
+	if len(c.Jobs) > 0 || c.Registry.URL != "" {
+		if err := c.Registry.Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.ModelsTopic == "" {
 		errs = append(errs, errors.New("models-topic: is empty"))

@@ -102,9 +102,6 @@ func (s *Service) connect(ctx context.Context) (*trainer.Runner, error) {
 	}
 	runner := &trainer.Runner{KafkaOpts: kafkaOpts, Catalog: s.catalog, Logger: s.logger}
 	if len(s.cfg.Jobs) > 0 {
-		if s.cfg.Registry.URL == "" {
-			return nil, fmt.Errorf("%w: registry-url: training jobs read Avro topics, which need the schema registry", ErrBadConfig)
-		}
 		client, err := s.cfg.Registry.Client()
 		if err != nil {
 			return nil, err
