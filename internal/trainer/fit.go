@@ -228,54 +228,69 @@ type fittedModel interface {
 }
 
 func fitFamily(ctx context.Context, opts Options, params any, d *dataset, progress Progress) (fittedModel, error) {
-	switch opts.Family {
-	case GBDT:
-		cfg := params.(train.Config)
-		if opts.Task == model.Classification && len(d.classes) > 2 {
-			cfg.Objective = train.MulticlassLogLoss
-			cfg.NumClasses = len(d.classes)
+	multiclass := opts.Task == model.Classification && len(d.classes) > 2
+	switch cfg := params.(type) {
+	case train.Config:
+		if multiclass {
+			cfg.Objective, cfg.NumClasses = train.MulticlassLogLoss, len(d.classes)
 		}
 		cfg.Progress = progress
-		data, err := train.NewDataset(d.features, d.width, d.targets)
-		if err != nil {
-			return nil, err
+		return fitTabular(opts, d, func(data *train.Dataset) (tabularModel, error) { return train.Fit(ctx, cfg, data) })
+	case train.LinearConfig:
+		if multiclass {
+			cfg.Objective, cfg.NumClasses = train.MulticlassLogLoss, len(d.classes)
 		}
-		e, err := train.Fit(ctx, cfg, data)
-		if err != nil {
-			return nil, fmt.Errorf("train gbdt: %w", err)
-		}
-		return ensemble{e, opts.Task}, nil
-	case Text:
+		cfg.Progress = progress
+		return fitTabular(opts, d, func(data *train.Dataset) (tabularModel, error) { return train.FitLinear(ctx, cfg, data) })
+	case train.TextConfig:
 		if len(d.classes) != 2 {
 			return nil, fmt.Errorf("%w: label: a text model is binary, and the training rows hold %d classes", ErrInvalidOptions, len(d.classes))
 		}
-		cfg := params.(train.TextConfig)
 		cfg.Progress = progress
 		m, err := train.FitText(ctx, cfg, d.texts, d.targets)
 		if err != nil {
 			return nil, fmt.Errorf("train text: %w", err)
 		}
 		return textModel{m}, nil
-	case Linear:
-		return fitLinear(ctx, opts, params, d, progress)
 	}
 	return nil, fmt.Errorf("%w: family %q", ErrInvalidOptions, opts.Family)
 }
 
-type ensemble struct {
-	*train.Ensemble
+// tabularModel is what the gbdt and linear families' models have in common.
+type tabularModel interface {
+	ONNX(meta map[string]string) (*onnx.Model, error)
+	Predict(row []float32) (float32, error)
+	PredictProba(row, dst []float32) error
+}
+
+func fitTabular(opts Options, d *dataset, fit func(*train.Dataset) (tabularModel, error)) (fittedModel, error) {
+	data, err := train.NewDataset(d.features, d.width, d.targets)
+	if err != nil {
+		return nil, err
+	}
+	m, err := fit(data)
+	if err != nil {
+		return nil, fmt.Errorf("train %s: %w", opts.Family, err)
+	}
+	return tabular{m, opts.Task}, nil
+}
+
+// tabular is a fitted numeric model: scores of every class for a
+// classifier, the value for a regressor.
+type tabular struct {
+	tabularModel
 	task model.Task
 }
 
-func (e ensemble) onnx(meta map[string]string) (*onnx.Model, error) { return e.ONNX(meta) }
+func (t tabular) onnx(meta map[string]string) (*onnx.Model, error) { return t.ONNX(meta) }
 
-func (e ensemble) score(features []float32, _ string, dst []float32) error {
-	if e.task == model.Regression {
-		v, err := e.Predict(features)
+func (t tabular) score(features []float32, _ string, dst []float32) error {
+	if t.task == model.Regression {
+		v, err := t.Predict(features)
 		dst[0] = v
 		return err
 	}
-	return e.PredictProba(features, dst)
+	return t.PredictProba(features, dst)
 }
 
 type textModel struct{ *train.TextModel }
