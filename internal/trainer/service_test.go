@@ -39,7 +39,9 @@ func TestServiceTriggers(t *testing.T) {
 	}
 	waitFor(t, "the on-demand training", func() bool { return len(cat.Versions("on-demand")) == 1 })
 
-	// By volume: nothing happens until 500 records arrive after start...
+	// By volume: nothing happens until 500 records arrive after the
+	// watcher first counted the topic (it reports a count when it has)...
+	waitFor(t, "the record count to start", func() bool { return gauge(t, reg, "streamscore_training_new_records", "by-volume") == 0 })
 	if n := len(cat.Versions("by-volume")); n != 0 {
 		t.Fatalf("by-volume trained %d times before any new record", n)
 	}
@@ -106,6 +108,28 @@ func TestServiceRefusesBadJobs(t *testing.T) {
 	}
 }
 
+// gauge is the value of a model's gauge, or -1 while it has none.
+func gauge(t *testing.T, reg *prometheus.Registry, name, model string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "model" && l.GetValue() == model {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return -1
+}
+
 // trainings sums streamscore_trainings_total of a model over results.
 func trainings(t *testing.T, reg *prometheus.Registry, model string) float64 {
 	t.Helper()
@@ -139,4 +163,23 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func TestServiceRetrainsOnSchedule(t *testing.T) {
+	s := newStack(t)
+	s.produce("history", sensorRows(1, 500))
+	cat := s.catalog()
+	svc, err := trainer.NewService([]trainer.Job{
+		{Name: "scheduled", Source: trainer.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 3}`), Schedule: 50 * time.Millisecond},
+	}, trainer.ServiceDeps{Runner: s.runner(cat)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	// No trigger at all: the schedule alone trains, again and again.
+	waitFor(t, "two scheduled trainings", func() bool { return len(cat.Versions("scheduled")) >= 2 })
+	cancel()
+	<-done
 }

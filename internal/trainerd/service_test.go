@@ -91,7 +91,11 @@ func TestTrainerServesJobsAndTheAPI(t *testing.T) {
 	if code, body := call("POST", "/jobs/sensors/train", ""); code != http.StatusAccepted {
 		t.Fatalf("trigger: %d %s", code, body)
 	}
-	waitFor(t, "the job's first version", func() bool { return len(svc.Catalog().Versions("sensors")) == 1 })
+	// The champion moves after the version is published: wait for it.
+	waitFor(t, "the job's first version to be the champion", func() bool {
+		_, err := svc.Catalog().Resolve("sensors", "champion")
+		return err == nil
+	})
 	if v, err := svc.Catalog().Resolve("sensors", "champion"); err != nil || v.Version != 1 || v.Source.Topic != "sensors.history" {
 		t.Fatalf("champion %+v, %v", v, err)
 	}
