@@ -135,3 +135,36 @@ func benchmarkTextORT(b *testing.B, model *onnx.Model, texts []string, batch int
 	}
 	reportRowsPerSecond(b, batch, cpu)
 }
+
+// BenchmarkTextAnalyzers compares word, character and combined n-grams on
+// the spam-ham corpus: the Go predictor one text at a time, and ONNX
+// Runtime on one thread in batches of 128.
+func BenchmarkTextAnalyzers(b *testing.B) {
+	for _, analyzer := range []Analyzer{AnalyzerWord, AnalyzerChar, AnalyzerWordChar} {
+		b.Run(analyzer.String(), func(b *testing.B) {
+			train, labels := syntheticTexts(20_000, 32)
+			cfg := DefaultTextConfig()
+			cfg.Analyzer = analyzer
+			m := fitTextForTest(b, cfg, train, labels)
+			texts, _ := syntheticTexts(4096, 33)
+			b.Run("go", func(b *testing.B) {
+				i := 0
+				cpu := startCPUClock()
+				for b.Loop() {
+					if _, err := m.PredictProba(texts[i%len(texts)]); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+				reportRowsPerSecond(b, 1, cpu)
+			})
+			b.Run("ort/batch=128", func(b *testing.B) {
+				model, err := m.ONNX(nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				benchmarkTextORT(b, model, texts, 128)
+			})
+		})
+	}
+}

@@ -12,6 +12,7 @@ const (
 	maxTextFeatures    = 10_000_000 // keeps ngram_indexes and the weights in int32/float32 range
 	maxTextIterations  = 100_000
 	maxTextTokenLength = 1_000 // mincharnum beyond any real word
+	maxTextCharNGram   = 10    // char_wb n-grams longer than this mostly repeat whole words
 )
 
 // Lowercase chooses how texts are lowercased before they are split into
@@ -42,12 +43,71 @@ func (l Lowercase) String() string {
 	return fmt.Sprintf("Lowercase(%d)", int(l))
 }
 
+// Analyzer chooses the n-grams a text model's TF-IDF features count.
+type Analyzer int
+
+const (
+	// AnalyzerWord counts word n-grams (MinNGram to MaxNGram words), as
+	// scikit-learn's TfidfVectorizer(analyzer="word") does. It is the zero
+	// value, so configurations written before character n-grams existed
+	// keep their meaning.
+	AnalyzerWord Analyzer = iota
+	// AnalyzerChar counts character n-grams inside words padded with a
+	// space (CharMinNGram to CharMaxNGram characters), as
+	// TfidfVectorizer(analyzer="char_wb") does; see forEachCharNGram.
+	AnalyzerChar
+	// AnalyzerWordChar concatenates the two blocks, words first, each
+	// TF-IDF weighted and normalised on its own, as scikit-learn's
+	// FeatureUnion of the two vectorizers does.
+	AnalyzerWordChar
+)
+
+// String returns the analyzer's name, as the trainer's options spell it.
+func (a Analyzer) String() string {
+	switch a {
+	case AnalyzerWord:
+		return "word"
+	case AnalyzerChar:
+		return "char"
+	case AnalyzerWordChar:
+		return "word+char"
+	}
+	return fmt.Sprintf("Analyzer(%d)", int(a))
+}
+
+// MarshalText returns the analyzer's name.
+func (a Analyzer) MarshalText() ([]byte, error) {
+	if !a.words() && !a.chars() {
+		return nil, fmt.Errorf("unknown analyzer %v", a)
+	}
+	return []byte(a.String()), nil
+}
+
+// UnmarshalText sets the analyzer from its name: word, char or word+char.
+func (a *Analyzer) UnmarshalText(text []byte) error {
+	for _, known := range []Analyzer{AnalyzerWord, AnalyzerChar, AnalyzerWordChar} {
+		if string(text) == known.String() {
+			*a = known
+			return nil
+		}
+	}
+	return fmt.Errorf("analyzer: %q is not one of word, char, word+char", text)
+}
+
+// words reports whether the analyzer counts word n-grams.
+func (a Analyzer) words() bool { return a == AnalyzerWord || a == AnalyzerWordChar }
+
+// chars reports whether the analyzer counts character n-grams.
+func (a Analyzer) chars() bool { return a == AnalyzerChar || a == AnalyzerWordChar }
+
 // TextConfig holds the parameters of FitText: how texts become TF-IDF
 // vectors, and how the logistic regression on them is fitted. Start from
 // DefaultTextConfig.
 type TextConfig struct {
 	// Lowercase chooses how texts are lowercased.
 	Lowercase Lowercase
+	// Analyzer chooses word n-grams, character n-grams or both.
+	Analyzer Analyzer
 	// MinNGram and MaxNGram bound the length, in words, of the n-grams the
 	// vocabulary holds: 1 and 2 mean unigrams and bigrams.
 	MinNGram, MaxNGram int
@@ -55,11 +115,19 @@ type TextConfig struct {
 	// code points) before n-grams are formed. 2, like scikit-learn's default
 	// token pattern, drops "a" and "I".
 	MinTokenChars int
+	// CharMinNGram and CharMaxNGram bound the length, in characters
+	// (Unicode code points) and counting the padding spaces, of the
+	// character n-grams of AnalyzerChar and AnalyzerWordChar. The minimum
+	// is at least 2: scikit-learn counts the 1-gram " " twice for every
+	// word, where the exported graph sees one space between two words (see
+	// charNodes).
+	CharMinNGram, CharMaxNGram int
 	// MinDF keeps only n-grams that appear in at least this many training
 	// texts.
 	MinDF int
 	// MaxFeatures caps the vocabulary: the n-grams that occur most often in
-	// the training texts are kept, ties broken alphabetically.
+	// the training texts are kept, ties broken alphabetically. With
+	// AnalyzerWordChar, MinDF and MaxFeatures apply to each block.
 	MaxFeatures int
 	// SublinearTF replaces a term count c by 1 + ln(c).
 	SublinearTF bool
@@ -83,16 +151,20 @@ type TextConfig struct {
 }
 
 // DefaultTextConfig returns the defaults: Unicode lowercasing, unigrams and
-// bigrams of words of
-// at least two characters seen in two or more texts, at most 20,000 of them,
+// bigrams of words of at least two characters (character n-grams, when an
+// analyzer asks for them, of 2 to 4 characters) seen in two or more texts,
+// at most 20,000 of them,
 // sublinear TF and L2-normalised rows, and scikit-learn's LogisticRegression
 // defaults (C 1, 100 iterations, tolerance 1e-4).
 func DefaultTextConfig() TextConfig {
 	return TextConfig{
 		Lowercase:     LowercaseUnicode,
+		Analyzer:      AnalyzerWord,
 		MinNGram:      1,
 		MaxNGram:      2,
 		MinTokenChars: 2,
+		CharMinNGram:  2,
+		CharMaxNGram:  4,
 		MinDF:         2,
 		MaxFeatures:   20_000,
 		SublinearTF:   true,
@@ -113,6 +185,11 @@ func (c TextConfig) Validate() error {
 		}
 	}
 	check(c.Lowercase == LowercaseUnicode || c.Lowercase == LowercaseASCII, "unknown lowercase mode %v", c.Lowercase)
+	check(c.Analyzer.words() || c.Analyzer.chars(), "unknown analyzer %v", c.Analyzer)
+	if c.Analyzer.chars() {
+		check(c.CharMinNGram >= 2 && c.CharMinNGram <= maxTextCharNGram, "CharMinNGram %d not in [2, %d]", c.CharMinNGram, maxTextCharNGram)
+		check(c.CharMaxNGram >= c.CharMinNGram && c.CharMaxNGram <= maxTextCharNGram, "CharMaxNGram %d not in [CharMinNGram, %d]", c.CharMaxNGram, maxTextCharNGram)
+	}
 	check(c.MinNGram >= 1 && c.MinNGram <= maxTextNGram, "MinNGram %d not in [1, %d]", c.MinNGram, maxTextNGram)
 	check(c.MaxNGram >= c.MinNGram && c.MaxNGram <= maxTextNGram, "MaxNGram %d not in [MinNGram, %d]", c.MaxNGram, maxTextNGram)
 	check(c.MinTokenChars >= 1 && c.MinTokenChars <= maxTextTokenLength, "MinTokenChars %d not in [1, %d]", c.MinTokenChars, maxTextTokenLength)

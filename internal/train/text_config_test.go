@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -25,6 +26,13 @@ func TestTextConfigValidate(t *testing.T) {
 		{"ASCII lowercase", func(c *TextConfig) { c.Lowercase = LowercaseASCII }, ""},
 		{"zero lowercase mode", func(c *TextConfig) { c.Lowercase = 0 }, "unknown lowercase mode Lowercase(0)"},
 		{"unknown lowercase mode", func(c *TextConfig) { c.Lowercase = 3 }, "unknown lowercase mode Lowercase(3)"},
+		{"character n-grams", func(c *TextConfig) { c.Analyzer, c.CharMinNGram, c.CharMaxNGram = AnalyzerChar, 2, 10 }, ""},
+		{"word and character n-grams", func(c *TextConfig) { c.Analyzer = AnalyzerWordChar }, ""},
+		{"unknown analyzer", func(c *TextConfig) { c.Analyzer = 3 }, "unknown analyzer Analyzer(3)"},
+		{"character 1-grams", func(c *TextConfig) { c.Analyzer, c.CharMinNGram = AnalyzerChar, 1 }, "CharMinNGram 1 not in [2, 10]"},
+		{"character max below min", func(c *TextConfig) { c.Analyzer, c.CharMinNGram, c.CharMaxNGram = AnalyzerWordChar, 4, 3 }, "CharMaxNGram 3 not in [CharMinNGram, 10]"},
+		{"character n-grams too long", func(c *TextConfig) { c.Analyzer, c.CharMaxNGram = AnalyzerChar, 11 }, "CharMaxNGram 11"},
+		{"character lengths unchecked for words", func(c *TextConfig) { c.CharMinNGram, c.CharMaxNGram = 0, 0 }, ""},
 		{"zero min n-gram", func(c *TextConfig) { c.MinNGram = 0 }, "MinNGram 0 not in [1, 5]"},
 		{"max n-gram below min", func(c *TextConfig) { c.MinNGram, c.MaxNGram = 2, 1 }, "MaxNGram 1 not in [MinNGram, 5]"},
 		{"n-grams too long", func(c *TextConfig) { c.MaxNGram = 6 }, "MaxNGram 6"},
@@ -55,10 +63,31 @@ func TestTextConfigValidate(t *testing.T) {
 
 func TestDefaultTextConfig(t *testing.T) {
 	want := TextConfig{
-		Lowercase: LowercaseUnicode, MinNGram: 1, MaxNGram: 2, MinTokenChars: 2, MinDF: 2, MaxFeatures: 20_000,
+		Lowercase: LowercaseUnicode, Analyzer: AnalyzerWord, MinNGram: 1, MaxNGram: 2, MinTokenChars: 2,
+		CharMinNGram: 2, CharMaxNGram: 4, MinDF: 2, MaxFeatures: 20_000,
 		SublinearTF: true, L2Normalize: true, C: 1, MaxIterations: 100, Tolerance: 1e-4,
 	}
 	if got := DefaultTextConfig(); !reflect.DeepEqual(got, want) {
 		t.Errorf("DefaultTextConfig() = %+v, want %+v", got, want)
+	}
+}
+
+func TestAnalyzerText(t *testing.T) {
+	for _, a := range []Analyzer{AnalyzerWord, AnalyzerChar, AnalyzerWordChar} {
+		text, err := a.MarshalText()
+		if err != nil {
+			t.Fatalf("MarshalText(%v): %v", a, err)
+		}
+		var got Analyzer
+		if err := got.UnmarshalText(text); err != nil || got != a {
+			t.Errorf("UnmarshalText(%q) = %v, %v; want %v", text, got, err, a)
+		}
+	}
+	var a Analyzer
+	if err := a.UnmarshalText([]byte("chars")); err == nil || !strings.Contains(err.Error(), `"chars" is not one of word, char, word+char`) {
+		t.Errorf("UnmarshalText(chars): error %v", err)
+	}
+	if _, err := Analyzer(7).MarshalText(); err == nil {
+		t.Error("MarshalText(Analyzer(7)) gave no error")
 	}
 }

@@ -46,6 +46,13 @@ const (
 //	Add the intercept: the logit
 //	Sigmoid, Sub, Concat; Greater, Cast, Squeeze
 //
+// A character block (AnalyzerChar) counts with a Tokenizer into code
+// points, an ai.onnx.ml LabelEncoder and a TfIdfVectorizer over ids (see
+// charNodes); its values are prefixed with "char_". With
+// AnalyzerWordChar both blocks branch from the lowercased texts, each up to
+// its own normalised dot product, and an Add sums the two before the
+// intercept.
+//
 // Normalising the dot product rather than the vector is exact, since
 // (x/‖x‖)·w = (x·w)/‖x‖, and saves a pass over the [N, vocabulary] matrix.
 // meta becomes the model's metadata_props.
@@ -54,79 +61,115 @@ const (
 // PredictProba rejects the text. onnxruntime_go hands strings to it as C
 // strings, so it sees a text only up to its first NUL byte.
 func (m *TextModel) ONNX(meta map[string]string) (*onnx.Model, error) {
-	if m.vec == nil {
+	if m.blocks == nil {
 		return nil, fmt.Errorf("export ONNX: %w", errNotFitted)
 	}
-	v := m.vec
+	var parts []string
+	opsets := []onnx.Opset{
+		{Domain: onnx.DomainDefault, Version: onnx.OpsetVersion},
+		{Domain: domainMicrosoft, Version: opsetMicrosoftVersion},
+	}
+	for _, v := range m.blocks {
+		parts = append(parts, fmt.Sprintf("%s %d..%d-grams (%d features)", v.unit(), v.minN, v.maxN, len(v.vocab)))
+		if v.chars { // its LabelEncoder
+			opsets = append(opsets, onnx.Opset{Domain: onnx.DomainML, Version: onnx.OpsetMLVersion})
+		}
+	}
 	return &onnx.Model{
 		IRVersion:    onnx.IRVersion,
 		ProducerName: "streamscore",
-		Doc: fmt.Sprintf("text classifier: TF-IDF of word %d..%d-grams (%d features), logistic regression",
-			v.minN, v.maxN, len(v.vocab)),
-		Opsets: []onnx.Opset{
-			{Domain: onnx.DomainDefault, Version: onnx.OpsetVersion},
-			{Domain: domainMicrosoft, Version: opsetMicrosoftVersion},
-		},
-		Metadata: maps.Clone(meta),
-		Graph:    m.graph(),
+		Doc:          fmt.Sprintf("text classifier: TF-IDF of %s, logistic regression", strings.Join(parts, " and ")),
+		Opsets:       opsets,
+		Metadata:     maps.Clone(meta),
+		Graph:        m.graph(),
 	}, nil
 }
 
 func (m *TextModel) graph() onnx.Graph {
-	v := m.vec
-	numFeatures := int64(len(v.vocab))
-	coef := make([]float32, len(m.coef))
-	for j, c := range m.coef {
-		coef[j] = float32(c)
-	}
-	idf := make([]float32, len(v.idf))
-	for j, w := range v.idf {
-		idf[j] = float32(w)
-	}
-
 	g := onnx.Graph{
 		Name:   "tfidf_logistic_regression",
 		Inputs: []onnx.ValueInfo{onnx.TensorInfo(InputText, onnx.TypeString, onnx.DimParam(batchDim), onnx.DimValue(1))},
 		Initializers: []onnx.Tensor{
 			onnx.Int64Tensor("flat_shape", []int64{1}, []int64{-1}),
-			onnx.FloatTensor("idf", []int64{numFeatures}, idf),
-			onnx.FloatTensor("coef", []int64{numFeatures, 1}, coef),
-			onnx.FloatTensor("intercept", nil, []float32{float32(m.intercept)}),
 		},
 		Nodes: []onnx.Node{
 			opNode("Reshape", []string{InputText, "flat_shape"}, "texts"),
-			v.tokenizer.lowercaseNode("texts", "lowercase"),
-			v.tokenizer.tokenizerNode("lowercase", "words"),
-			v.tfIdfVectorizerNode("words", "counts"),
+			m.blocks[0].tokenizer.lowercaseNode("texts", "lowercase"),
 		},
 	}
-	tf := "counts"
+	var dots []string
+	offset := 0
+	for _, v := range m.blocks {
+		coef := m.coef[offset : offset+len(v.vocab)]
+		offset += len(v.vocab)
+		dots = append(dots, v.addDot(&g, "lowercase", coef))
+	}
+	logitInputs := dots
+	if len(dots) > 1 {
+		g.Nodes = append(g.Nodes, opNode("Add", dots, "dot_sum"))
+		logitInputs = []string{"dot_sum"}
+	}
+	g.Initializers = append(g.Initializers, onnx.FloatTensor("intercept", nil, []float32{float32(m.intercept)}))
+	g.Nodes = append(g.Nodes, opNode("Add", []string{logitInputs[0], "intercept"}, "logit"))
+	addBinaryHead(&g, "logit") // also defines "one", used by the blocks
+	return g
+}
+
+// addDot adds to g the nodes of the block's part of the logit, its TF-IDF
+// vector of the lowercased texts dotted with coef, and returns the name of
+// that [N, 1] value. Word blocks keep the value names the graph had before
+// character blocks existed; character blocks prefix theirs with "char_".
+func (v *textVectorizer) addDot(g *onnx.Graph, lowercase string, coef []float64) string {
+	prefix := ""
+	if v.chars {
+		prefix = "char_"
+	}
+	name := func(s string) string { return prefix + s }
+	numFeatures := int64(len(v.vocab))
+	coef32 := make([]float32, len(coef))
+	for j, c := range coef {
+		coef32[j] = float32(c)
+	}
+	idf := make([]float32, len(v.idf))
+	for j, w := range v.idf {
+		idf[j] = float32(w)
+	}
+	g.Initializers = append(g.Initializers,
+		onnx.FloatTensor(name("idf"), []int64{numFeatures}, idf),
+		onnx.FloatTensor(name("coef"), []int64{numFeatures, 1}, coef32),
+	)
+	if v.chars {
+		g.Nodes = append(g.Nodes, v.charNodes(lowercase, name("counts"), prefix)...)
+	} else {
+		g.Nodes = append(g.Nodes,
+			v.tokenizer.tokenizerNode(lowercase, "words"),
+			v.tfIdfVectorizerNode("words", "counts"),
+		)
+	}
+	tf := name("counts")
 	if v.sublinear {
 		g.Nodes = append(g.Nodes,
-			opNode("Max", []string{"counts", "one"}, "counts_or_1"),
-			opNode("Log", []string{"counts_or_1"}, "log_counts"),
-			opNode("Min", []string{"counts", "one"}, "present"),
-			opNode("Add", []string{"log_counts", "present"}, "sublinear_tf"),
+			opNode("Max", []string{name("counts"), "one"}, name("counts_or_1")),
+			opNode("Log", []string{name("counts_or_1")}, name("log_counts")),
+			opNode("Min", []string{name("counts"), "one"}, name("present")),
+			opNode("Add", []string{name("log_counts"), name("present")}, name("sublinear_tf")),
 		)
-		tf = "sublinear_tf"
+		tf = name("sublinear_tf")
 	}
 	g.Nodes = append(g.Nodes,
-		opNode("Mul", []string{tf, "idf"}, "tfidf"),
-		opNode("MatMul", []string{"tfidf", "coef"}, "dot"),
+		opNode("Mul", []string{tf, name("idf")}, name("tfidf")),
+		opNode("MatMul", []string{name("tfidf"), name("coef")}, name("dot")),
 	)
-	dot := "dot"
-	if v.l2 {
-		g.Initializers = append(g.Initializers, onnx.FloatTensor("norm_floor", nil, []float32{normFloor}))
-		g.Nodes = append(g.Nodes,
-			opNode("ReduceL2", []string{"tfidf"}, "norm", onnx.Ints("axes", 1), onnx.Int("keepdims", 1)),
-			opNode("Max", []string{"norm", "norm_floor"}, "safe_norm"),
-			opNode("Div", []string{"dot", "safe_norm"}, "normalized_dot"),
-		)
-		dot = "normalized_dot"
+	if !v.l2 {
+		return name("dot")
 	}
-	g.Nodes = append(g.Nodes, opNode("Add", []string{dot, "intercept"}, "logit"))
-	addBinaryHead(&g, "logit") // also defines "one", used above
-	return g
+	g.Initializers = append(g.Initializers, onnx.FloatTensor(name("norm_floor"), nil, []float32{normFloor}))
+	g.Nodes = append(g.Nodes,
+		opNode("ReduceL2", []string{name("tfidf")}, name("norm"), onnx.Ints("axes", 1), onnx.Int("keepdims", 1)),
+		opNode("Max", []string{name("norm"), name("norm_floor")}, name("safe_norm")),
+		opNode("Div", []string{name("dot"), name("safe_norm")}, name("normalized_dot")),
+	)
+	return name("normalized_dot")
 }
 
 // lowercaseNode returns a StringNormalizer that lowercases a string tensor

@@ -27,6 +27,14 @@ var textVariants = []struct {
 	{"bigrams and trigrams only", func(c *TextConfig) { c.MinNGram, c.MaxNGram, c.MinDF = 2, 3, 1 }},
 	{"fifty features", func(c *TextConfig) { c.MaxFeatures = 50 }},
 	{"ASCII lowercase", func(c *TextConfig) { c.Lowercase = LowercaseASCII }},
+	{"character 2..4-grams", func(c *TextConfig) { c.Analyzer = AnalyzerChar }},
+	{"character 4..6-grams, raw counts", func(c *TextConfig) {
+		c.Analyzer, c.CharMinNGram, c.CharMaxNGram, c.SublinearTF, c.L2Normalize = AnalyzerChar, 4, 6, false, false
+	}},
+	{"words and characters", func(c *TextConfig) { c.Analyzer, c.MaxFeatures = AnalyzerWordChar, 3000 }},
+	{"words and characters, ASCII lowercase", func(c *TextConfig) {
+		c.Analyzer, c.Lowercase, c.CharMinNGram, c.CharMaxNGram = AnalyzerWordChar, LowercaseASCII, 3, 5
+	}},
 }
 
 // TestTextONNXMatchesGo fits models of several configurations and checks

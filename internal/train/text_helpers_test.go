@@ -105,6 +105,15 @@ func variedTexts() []string {
 		"free\u2028prize\u2029now",    // line and paragraph separators
 		"meeting#thursday",            // the padding string between words
 		"ＦＲＥＥ ｐｒｉｚｅ",                  // full-width letters
+		// For character n-grams: white space runs, Python's other white
+		// space, the Tokenizer's marks, one-letter and multi-byte words.
+		"free  prize\t\tnow\n\nclaim   your\r\nreward",
+		"  free prize  ",
+		"a b c é 会 x",
+		"\x02free\x03 prize\x02\x03now",
+		"free\x1cprize\x1dnow\x1eclaim\x1freward\vwin\fbig",
+		"free\u3000prize\u00a0now\u2009claim\u0085reward",
+		"félicitations gratuit 免费免费 бесплатно",
 	}
 	long := strings.Repeat("free prize meeting thursday ", 2500)
 	texts = append(texts, long, strings.Repeat("spam ", 10_000), strings.Repeat("x", 50_000))

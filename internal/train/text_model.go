@@ -7,14 +7,15 @@ import (
 )
 
 // TextModel is a binary text classifier, such as spam or ham: TF-IDF
-// features of word n-grams and a logistic regression on them, as
-// scikit-learn's TfidfVectorizer and LogisticRegression compute them.
+// features of word n-grams, character n-grams or both (TextConfig.Analyzer)
+// and a logistic regression on them, as scikit-learn's TfidfVectorizer
+// (FeatureUnion for both) and LogisticRegression compute them.
 // FitText builds one; PredictProba scores a text in Go, and ONNX exports a
 // graph that takes the raw text and gives the same probabilities. A fitted
 // model is read-only, so its methods are safe for concurrent use.
 type TextModel struct {
-	vec       *textVectorizer
-	coef      []float64 // one per vocabulary n-gram
+	blocks    textBlocks
+	coef      []float64 // one per vocabulary n-gram, blocks in order
 	intercept float64
 	stats     TextFitStats
 }
@@ -29,14 +30,14 @@ func FitText(ctx context.Context, cfg TextConfig, texts []string, labels []float
 	if err := checkTextLabels(texts, labels); err != nil {
 		return nil, err
 	}
-	vec, err := fitTextVectorizer(ctx, cfg, texts)
+	blocks, err := fitTextBlocks(ctx, cfg, texts)
 	if err != nil {
 		return nil, fmt.Errorf("fit text vectorizer: %w", err)
 	}
-	x := &csrMatrix{numCols: len(vec.vocab)}
+	x := &csrMatrix{numCols: blocks.numFeatures()}
 	var row sparseVector
 	for i, text := range texts {
-		if row, err = vec.transform(text, row); err != nil {
+		if row, err = blocks.transform(text, row); err != nil {
 			return nil, fmt.Errorf("text %d: %w", i, err)
 		}
 		x.appendRow(row)
@@ -45,7 +46,7 @@ func FitText(ctx context.Context, cfg TextConfig, texts []string, labels []float
 	if err != nil {
 		return nil, err
 	}
-	return &TextModel{vec: vec, coef: coef, intercept: intercept, stats: stats}, nil
+	return &TextModel{blocks: blocks, coef: coef, intercept: intercept, stats: stats}, nil
 }
 
 // errNotFitted is returned by the methods of a TextModel that FitText did
@@ -84,10 +85,10 @@ func (m *TextModel) PredictProba(text string) (float64, error) {
 // logit returns the raw score of text: its TF-IDF vector dotted with the
 // coefficients, plus the intercept.
 func (m *TextModel) logit(text string) (float64, error) {
-	if m.vec == nil {
+	if m.blocks == nil {
 		return 0, errNotFitted
 	}
-	x, err := m.vec.transform(text, sparseVector{})
+	x, err := m.blocks.transform(text, sparseVector{})
 	if err != nil {
 		return 0, err
 	}
@@ -98,13 +99,16 @@ func (m *TextModel) logit(text string) (float64, error) {
 	return z, nil
 }
 
-// Vocabulary returns the model's n-grams, words separated by a space, in
-// feature order.
+// Vocabulary returns the model's n-grams in feature order: word n-grams
+// with their words separated by a space, then character n-grams with a
+// space for the padding at a word's start or end, as scikit-learn spells
+// both.
 func (m *TextModel) Vocabulary() []string {
-	if m.vec == nil {
-		return nil
+	var vocab []string
+	for _, v := range m.blocks {
+		vocab = append(vocab, v.vocab...)
 	}
-	return slices.Clone(m.vec.vocab)
+	return vocab
 }
 
 // Coefficients returns the logistic regression weight of each vocabulary

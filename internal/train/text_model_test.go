@@ -25,13 +25,13 @@ func TestFitTextVocabularyAndWeights(t *testing.T) {
 	idf2, idf1 := math.Log(4.0/3)+1, math.Log(4.0/2)+1 // df 2 and df 1 of n = 3
 	wantIDF := []float64{idf2, idf2, idf1, idf1, idf1, idf1, idf1}
 	for j, want := range wantIDF {
-		if got := m.vec.idf[j]; math.Abs(got-want) > 1e-12 {
+		if got := m.blocks[0].idf[j]; math.Abs(got-want) > 1e-12 {
 			t.Errorf("idf of %q = %v, want %v", wantVocab[j], got, want)
 		}
 	}
 
 	// "free" twice, "prize" and "free prize" once; "free free" is unknown.
-	x, err := m.vec.transform("FREE free, prize!", sparseVector{})
+	x, err := m.blocks.transform("FREE free, prize!", sparseVector{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestFitTextTFOptions(t *testing.T) {
 			cfg := DefaultTextConfig()
 			cfg.MinDF, cfg.MaxNGram, cfg.SublinearTF, cfg.L2Normalize = 1, 1, tt.sublinear, false
 			m := fitTextForTest(t, cfg, texts, []float64{1, 0})
-			x, err := m.vec.transform(texts[0], sparseVector{})
+			x, err := m.blocks.transform(texts[0], sparseVector{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,7 +110,7 @@ func TestFitTextReachesOptimum(t *testing.T) {
 
 	x := &csrMatrix{numCols: len(m.coef)}
 	for _, text := range texts {
-		row, err := m.vec.transform(text, sparseVector{})
+		row, err := m.blocks.transform(text, sparseVector{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +223,7 @@ func TestFitTextStopsWhenCancelledDuringOptimization(t *testing.T) {
 	texts, labels := syntheticTexts(200, 6)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	vec, err := fitTextVectorizer(ctx, DefaultTextConfig(), texts)
+	vec, err := fitTextVectorizer(ctx, DefaultTextConfig(), false, texts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,10 +30,12 @@ const textQualityTolerance = 0.01
 // ROC AUC and F1 on the held-out messages differ by at most
 // textQualityTolerance, and that both learn the same vocabulary. The demo
 // messages are nearly separable; the second corpus, with a few hundred
-// training messages and a sixth of the labels flipped, is not.
+// training messages and a sixth of the labels flipped, is not. Each corpus
+// is fitted with word n-grams, character n-grams (scikit-learn's
+// analyzer="char_wb") and both (a FeatureUnion).
 func TestTextQualityMatchesScikitLearn(t *testing.T) {
 	requirePython(t, "sklearn", "numpy")
-	tests := []struct {
+	corpora := []struct {
 		name              string
 		numTrain, numTest int
 		flipRate          float64
@@ -41,10 +43,40 @@ func TestTextQualityMatchesScikitLearn(t *testing.T) {
 		{"demo messages", 4000, 2000, 0},
 		{"few messages, noisy labels", 400, 2000, 1.0 / 6},
 	}
+	analyzers := []struct {
+		analyzer   train.Analyzer
+		minN, maxN int
+	}{
+		{train.AnalyzerWord, 0, 0},
+		{train.AnalyzerChar, 2, 4},
+		{train.AnalyzerWordChar, 3, 5},
+	}
+	type testCase struct {
+		name              string
+		numTrain, numTest int
+		flipRate          float64
+		mutate            func(*train.TextConfig)
+	}
+	var tests []testCase
+	for _, c := range corpora {
+		for _, a := range analyzers {
+			name := c.name + "/" + a.analyzer.String()
+			if a.analyzer != train.AnalyzerWord {
+				name += fmt.Sprintf(" %d..%d", a.minN, a.maxN)
+			}
+			tests = append(tests, testCase{name, c.numTrain, c.numTest, c.flipRate, func(cfg *train.TextConfig) {
+				cfg.Analyzer = a.analyzer
+				if a.analyzer != train.AnalyzerWord {
+					cfg.CharMinNGram, cfg.CharMaxNGram = a.minN, a.maxN
+				}
+			}})
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			texts, labels := sampleMessages(t, tt.numTrain+tt.numTest, tt.flipRate)
 			cfg := train.DefaultTextConfig()
+			tt.mutate(&cfg)
 			m, err := train.FitText(context.Background(), cfg, texts[:tt.numTrain], labels[:tt.numTrain])
 			if err != nil {
 				t.Fatalf("FitText: %v", err)
@@ -95,6 +127,9 @@ func runTextReference(t *testing.T, cfg train.TextConfig, corpusPath string) tex
 		fmt.Sprintf("MAX_FEATURES=%d", cfg.MaxFeatures),
 		fmt.Sprintf("SUBLINEAR_TF=%d", sublinear),
 		fmt.Sprintf("C=%v", cfg.C),
+		"ANALYZER="+cfg.Analyzer.String(),
+		fmt.Sprintf("CHAR_MIN_NGRAM=%d", cfg.CharMinNGram),
+		fmt.Sprintf("CHAR_MAX_NGRAM=%d", cfg.CharMaxNGram),
 	)
 	out, err := cmd.Output()
 	if err != nil {

@@ -22,30 +22,56 @@ type sparseVector struct {
 //	idf  = ln((1 + n) / (1 + df)) + 1, n training texts, df of them with the n-gram
 //	x    = tf × idf, then divided by ‖x‖₂ if l2 (a zero vector stays zero)
 type textVectorizer struct {
-	tokenizer  textTokenizer
+	tokenizer textTokenizer
+	// chars is true for character n-grams (forEachCharNGram), false for
+	// word n-grams (forEachNGram).
+	chars      bool
 	minN, maxN int
 	sublinear  bool
 	l2         bool
-	// vocab holds the n-gram keys (words joined by ngramSeparator), ordered
-	// by length in words and then bytewise; a key's position is its feature
-	// index.
+	// vocab holds the n-gram keys (words joined by ngramSeparator, or code
+	// points with the padding spaces), ordered by length in tokens and then
+	// bytewise; a key's position is its feature index.
 	vocab []string
 	index map[string]int32
 	idf   []float64
 }
 
-// transform returns text's TF-IDF vector. It reuses dst's storage.
-func (v *textVectorizer) transform(text string, dst sparseVector) (sparseVector, error) {
+// forEachKey calls fn with the key of every n-gram of text, as
+// forEachNGram or forEachCharNGram do.
+func (v *textVectorizer) forEachKey(text string, buf []byte, fn func(key []byte)) ([]byte, error) {
+	if v.chars {
+		words, err := v.tokenizer.charWords(text)
+		if err != nil {
+			return buf, err
+		}
+		return forEachCharNGram(words, v.minN, v.maxN, buf, fn), nil
+	}
 	words, err := v.tokenizer.words(text)
 	if err != nil {
-		return dst, err
+		return buf, err
 	}
+	return forEachNGram(words, v.minN, v.maxN, buf, fn), nil
+}
+
+// keyLength returns the number of tokens, words or code points, of a key.
+func (v *textVectorizer) keyLength(key string) int {
+	if v.chars {
+		return charKeyLength(key)
+	}
+	return ngramLength(key)
+}
+
+// transform returns text's TF-IDF vector. It reuses dst's storage.
+func (v *textVectorizer) transform(text string, dst sparseVector) (sparseVector, error) {
 	hits := dst.idx[:0]
-	forEachNGram(words, v.minN, v.maxN, nil, func(key []byte) {
+	if _, err := v.forEachKey(text, nil, func(key []byte) {
 		if j, ok := v.index[string(key)]; ok { // no allocation: the compiler looks up []byte keys in place
 			hits = append(hits, j)
 		}
-	})
+	}); err != nil {
+		return dst, err
+	}
 	slices.Sort(hits)
 	// Compact the sorted hits in place into (index, value) pairs: pair g is
 	// written only after hit g+1 and earlier have been read.
@@ -78,14 +104,19 @@ type ngramStats struct {
 	df, total int
 }
 
-// fitTextVectorizer learns the vocabulary and the idf weights from texts.
-func fitTextVectorizer(ctx context.Context, cfg TextConfig, texts []string) (*textVectorizer, error) {
+// fitTextVectorizer learns the vocabulary and the idf weights of word
+// n-grams, or of character n-grams if chars, from texts.
+func fitTextVectorizer(ctx context.Context, cfg TextConfig, chars bool, texts []string) (*textVectorizer, error) {
 	v := &textVectorizer{
 		tokenizer: textTokenizer{lowercase: cfg.Lowercase, minChars: cfg.MinTokenChars},
+		chars:     chars,
 		minN:      cfg.MinNGram,
 		maxN:      cfg.MaxNGram,
 		sublinear: cfg.SublinearTF,
 		l2:        cfg.L2Normalize,
+	}
+	if chars {
+		v.minN, v.maxN = cfg.CharMinNGram, cfg.CharMaxNGram
 	}
 	stats := map[string]ngramStats{}
 	inText := map[string]int{}
@@ -96,12 +127,11 @@ func fitTextVectorizer(ctx context.Context, cfg TextConfig, texts []string) (*te
 				return nil, fmt.Errorf("build vocabulary: %w", err)
 			}
 		}
-		words, err := v.tokenizer.words(text)
-		if err != nil {
+		clear(inText)
+		var err error
+		if buf, err = v.forEachKey(text, buf, func(key []byte) { inText[string(key)]++ }); err != nil {
 			return nil, fmt.Errorf("text %d: %w", i, err)
 		}
-		clear(inText)
-		buf = forEachNGram(words, v.minN, v.maxN, buf, func(key []byte) { inText[string(key)]++ })
 		for key, count := range inText {
 			s := stats[key]
 			s.df++
@@ -121,7 +151,7 @@ func fitTextVectorizer(ctx context.Context, cfg TextConfig, texts []string) (*te
 		}
 	}
 	if len(kept) == 0 {
-		return nil, fmt.Errorf("%w: no word n-gram occurs in %d or more of the %d texts", ErrInvalidData, cfg.MinDF, len(texts))
+		return nil, fmt.Errorf("%w: no %s n-gram occurs in %d or more of the %d texts", ErrInvalidData, v.unit(), cfg.MinDF, len(texts))
 	}
 	if len(kept) > cfg.MaxFeatures {
 		// The most frequent, ties broken alphabetically, as scikit-learn's
@@ -132,7 +162,7 @@ func fitTextVectorizer(ctx context.Context, cfg TextConfig, texts []string) (*te
 		kept = kept[:cfg.MaxFeatures]
 	}
 	slices.SortFunc(kept, func(a, b candidate) int {
-		return cmp.Or(cmp.Compare(ngramLength(a.key), ngramLength(b.key)), strings.Compare(a.key, b.key))
+		return cmp.Or(cmp.Compare(v.keyLength(a.key), v.keyLength(b.key)), strings.Compare(a.key, b.key))
 	})
 
 	n := float64(len(texts))
@@ -153,7 +183,67 @@ func (v *textVectorizer) buildIndex() {
 	}
 }
 
+// unit names what the n-grams are made of.
+func (v *textVectorizer) unit() string {
+	if v.chars {
+		return "character"
+	}
+	return "word"
+}
+
 // ngramLength returns the number of words in an n-gram key.
 func ngramLength(key string) int {
 	return strings.Count(key, ngramSeparator) + 1
+}
+
+// textBlocks are the TF-IDF blocks of a text model, their features laid
+// side by side in this order.
+type textBlocks []*textVectorizer
+
+// fitTextBlocks fits the blocks cfg.Analyzer asks for: words, then
+// characters.
+func fitTextBlocks(ctx context.Context, cfg TextConfig, texts []string) (textBlocks, error) {
+	var blocks textBlocks
+	for _, chars := range []bool{false, true} {
+		if (!chars && !cfg.Analyzer.words()) || (chars && !cfg.Analyzer.chars()) {
+			continue
+		}
+		v, err := fitTextVectorizer(ctx, cfg, chars, texts)
+		if err != nil {
+			return nil, err
+		}
+		blocks = append(blocks, v)
+	}
+	return blocks, nil
+}
+
+// numFeatures returns the total vocabulary size.
+func (b textBlocks) numFeatures() int {
+	n := 0
+	for _, v := range b {
+		n += len(v.vocab)
+	}
+	return n
+}
+
+// transform returns text's features: each block's TF-IDF vector, shifted
+// past the blocks before it. It may reuse dst's storage.
+func (b textBlocks) transform(text string, dst sparseVector) (sparseVector, error) {
+	if len(b) == 1 {
+		return b[0].transform(text, dst)
+	}
+	var out sparseVector
+	offset := int32(0)
+	for _, v := range b {
+		var err error
+		if dst, err = v.transform(text, dst); err != nil {
+			return dst, err
+		}
+		for k, j := range dst.idx {
+			out.idx = append(out.idx, offset+j)
+			out.val = append(out.val, dst.val[k])
+		}
+		offset += int32(len(v.vocab))
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/streamscore/streamscore/internal/model"
@@ -31,6 +32,7 @@ func TestFitFamilies(t *testing.T) {
 		metric  string
 		atLeast float64 // the metric on the holdout
 		atMost  float64 // for error metrics
+		params  string  // if set, a part of the effective parameters
 	}{
 		{
 			name:    "gbdt binary",
@@ -67,6 +69,12 @@ func TestFitFamilies(t *testing.T) {
 			options: `{"family": "text", "text": "text", "label": "label"}`,
 			rows:    textRows(1, 3000), labels: []string{"ham", "spam"}, metric: trainer.MetricAUC, atLeast: 0.95,
 		},
+		{
+			name:    "text with char n-grams",
+			options: `{"family": "text", "text": "text", "label": "label", "params": {"analyzer": "word+char", "char_min_ngram": 3, "char_max_ngram": 5}}`,
+			rows:    textRows(1, 3000), labels: []string{"ham", "spam"}, metric: trainer.MetricAUC, atLeast: 0.95,
+			params: `"analyzer":"word+char","char_min_ngram":3,"char_max_ngram":5`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,6 +96,9 @@ func TestFitFamilies(t *testing.T) {
 			wantHoldout := len(tt.rows) / 5
 			if res.Evaluation.Rows != wantHoldout || res.TrainRows != len(tt.rows)-wantHoldout {
 				t.Errorf("trained on %d and evaluated %d rows, want %d and %d", res.TrainRows, res.Evaluation.Rows, len(tt.rows)-wantHoldout, wantHoldout)
+			}
+			if tt.params != "" && !strings.Contains(string(res.Params), tt.params) {
+				t.Errorf("effective params %s, want them to include %s", res.Params, tt.params)
 			}
 			if res.Divergence > trainer.ParityTolerance {
 				t.Errorf("ONNX Runtime differs from Go by %g", res.Divergence)

@@ -216,6 +216,14 @@ type TextParams struct {
 	// ASCIILowercase lowercases only ASCII letters: faster to score, for
 	// texts that are mostly English.
 	ASCIILowercase bool `json:"ascii_lowercase,omitempty"`
+	// Analyzer is "word" (the default), "char" or "word+char": word
+	// n-grams, character n-grams of words padded with spaces (scikit-learn's
+	// char_wb), or both side by side.
+	Analyzer train.Analyzer `json:"analyzer,omitempty"`
+	// CharMinNGram and CharMaxNGram bound the character n-grams' length,
+	// padding included; they apply to the char and word+char analyzers.
+	CharMinNGram int `json:"char_min_ngram,omitempty"`
+	CharMaxNGram int `json:"char_max_ngram,omitempty"`
 }
 
 // params decodes Params for the family into its training configuration.
@@ -276,6 +284,9 @@ func (p TextParams) config() train.TextConfig {
 	if p.ASCIILowercase {
 		cfg.Lowercase = train.LowercaseASCII
 	}
+	cfg.Analyzer = p.Analyzer
+	setIf(&cfg.CharMinNGram, p.CharMinNGram)
+	setIf(&cfg.CharMaxNGram, p.CharMaxNGram)
 	return cfg
 }
 
@@ -291,10 +302,15 @@ func effectiveParams(cfg any) any {
 	case train.LinearConfig:
 		return LinearParams{C: c.C, Alpha: c.Alpha, MaxIterations: c.MaxIterations}
 	case train.TextConfig:
-		return TextParams{
+		p := TextParams{
 			MinNGram: c.MinNGram, MaxNGram: c.MaxNGram, MinDF: c.MinDF, MaxFeatures: c.MaxFeatures,
 			C: c.C, MaxIterations: c.MaxIterations, ASCIILowercase: c.Lowercase == train.LowercaseASCII,
+			Analyzer: c.Analyzer,
 		}
+		if c.Analyzer != train.AnalyzerWord { // a word model's parameters read as before
+			p.CharMinNGram, p.CharMaxNGram = c.CharMinNGram, c.CharMaxNGram
+		}
+		return p
 	}
 	return cfg
 }

@@ -10,12 +10,16 @@ a header, then one row per message with the columns
   text      the message
   go_score  the Go model's probability of spam (test rows only)
 and the Go model's settings as the environment variables MIN_DF,
-MAX_FEATURES, SUBLINEAR_TF (0/1) and C.
+MAX_FEATURES, SUBLINEAR_TF (0/1), C, ANALYZER (word, char or word+char;
+word if unset), CHAR_MIN_NGRAM and CHAR_MAX_NGRAM.
 
-This script fits scikit-learn on the train rows with the same settings: word
-unigrams and bigrams, lowercase, words as maximal runs of two or more
-letters and digits (the Go tokenizer's rule, for the ASCII corpus), smooth
-idf, L2 rows, LogisticRegression(lbfgs). It prints one JSON object with
+This script fits scikit-learn on the train rows with the same settings:
+word unigrams and bigrams, lowercase, words as maximal runs of two or more
+letters and digits (the Go tokenizer's rule, for the ASCII corpus), and/or
+character n-grams of words padded with spaces (analyzer "char_wb"), each
+with smooth idf and L2 rows (a FeatureUnion of the two for word+char, so
+each block is normalised on its own, and MIN_DF and MAX_FEATURES apply to
+each), then LogisticRegression(lbfgs). It prints one JSON object with
 ROC AUC and F1 (threshold 0.5) of both models on the test rows, both
 computed by scikit-learn, the vocabulary size, and the largest difference
 between the two models' probabilities.
@@ -28,6 +32,7 @@ import sys
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
 from sklearn.metrics import f1_score, roc_auc_score
 
 
@@ -38,15 +43,23 @@ def main(corpus_path):
             rows[row["split"]].append(row)
     train, test = rows["train"], rows["test"]
 
-    vectorizer = TfidfVectorizer(
-        ngram_range=(1, 2),
-        token_pattern=r"(?u)[^\W_]{2,}",
+    common = dict(
         min_df=int(os.environ["MIN_DF"]),
         max_features=int(os.environ["MAX_FEATURES"]),
         sublinear_tf=os.environ["SUBLINEAR_TF"] == "1",
         norm="l2",
         smooth_idf=True,
     )
+    blocks = []
+    analyzer = os.environ.get("ANALYZER", "word")
+    if analyzer in ("word", "word+char"):
+        blocks.append(("word", TfidfVectorizer(ngram_range=(1, 2), token_pattern=r"(?u)[^\W_]{2,}", **common)))
+    if analyzer in ("char", "word+char"):
+        char_range = (int(os.environ["CHAR_MIN_NGRAM"]), int(os.environ["CHAR_MAX_NGRAM"]))
+        blocks.append(("char", TfidfVectorizer(analyzer="char_wb", ngram_range=char_range, **common)))
+    if not blocks:
+        sys.exit(f"unknown ANALYZER {analyzer!r}")
+    vectorizer = blocks[0][1] if len(blocks) == 1 else FeatureUnion(blocks)
     x_train = vectorizer.fit_transform([r["text"] for r in train])
     x_test = vectorizer.transform([r["text"] for r in test])
     y_train = np.array([int(r["label"]) for r in train])
@@ -63,7 +76,7 @@ def main(corpus_path):
     print(json.dumps({
         "sklearn": metrics(ours),
         "go": metrics(theirs),
-        "vocabulary": len(vectorizer.vocabulary_),
+        "vocabulary": sum(len(block.vocabulary_) for _, block in blocks),
         "max_probability_difference": float(np.max(np.abs(ours - theirs))),
     }))
 
