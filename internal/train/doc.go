@@ -1,7 +1,9 @@
 // Package train fits histogram-based gradient-boosted decision trees, in the
 // manner of scikit-learn's HistGradientBoosting estimators (Fit, Ensemble),
 // linear baselines (FitLinear, LinearModel) and TF-IDF text classifiers
-// (FitText, TextModel), and exports them to ONNX.
+// over word n-grams, character n-grams within words (scikit-learn's
+// char_wb) or both side by side (FitText, TextModel, TextConfig.Analyzer),
+// and exports them to ONNX.
 //
 // Fitting bins every feature into at most Config.MaxBins quantile bins,
 // then grows each tree depth-wise from per-node gradient and hessian
