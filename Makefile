@@ -78,5 +78,5 @@ eval: setup
 ## 1M rows x 10 features, same settings, same threads, 3 runs each; medians and holdout AUC
 ## (TRAINBENCH_ARGS=-help)
 .PHONY: bench-train
-bench-train:
+bench-train: setup
 	$(GO) run ./bench/trainbench $(TRAINBENCH_ARGS)
