@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/streamscore/streamscore/internal/httpserve"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/stream"
@@ -186,7 +187,6 @@ func (s *Service) Run(ctx context.Context) error {
 		defer s.closeCatalog()
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	server := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second}
 	g.Go(func() error {
 		err := s.scorer.Run(ctx)
 		if err != nil {
@@ -207,18 +207,7 @@ func (s *Service) Run(ctx context.Context) error {
 			})
 		}
 	}
-	g.Go(func() error {
-		if err := server.Serve(s.listener); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("http: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-ctx.Done()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return server.Shutdown(shutdownCtx)
-	})
+	g.Go(func() error { return httpserve.Serve(ctx, s.listener, s.routes(), 5*time.Second) })
 	return g.Wait()
 }
 

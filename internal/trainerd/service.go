@@ -2,7 +2,6 @@ package trainerd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/api"
 	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/httpserve"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/trainer"
@@ -148,21 +148,9 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.Listen(); err != nil {
 		return err
 	}
-	server := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.jobs.Run(ctx) })
-	g.Go(func() error {
-		if err := server.Serve(s.listener); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("http: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-ctx.Done()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return server.Shutdown(shutdownCtx)
-	})
+	g.Go(func() error { return httpserve.Serve(ctx, s.listener, s.routes(), 10*time.Second) })
 	return g.Wait()
 }
 
