@@ -35,6 +35,8 @@ bench: setup
 fuzz: setup
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./internal/serde/
 	$(GO) test -run '^$$' -fuzz FuzzRegisterBody -fuzztime 30s ./internal/registry/
+	$(GO) test -run '^$$' -fuzz FuzzApply -fuzztime 30s ./internal/catalog/
+	$(GO) test -run '^$$' -fuzz FuzzParseOptions -fuzztime 30s ./internal/trainer/
 
 ## chaos: fault-injection tests, each checked offset by offset, about 6 minutes: the scorer
 ## killed with SIGKILL and the broker restarted (real processes), the registry down for 30 s,
