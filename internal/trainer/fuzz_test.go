@@ -1,0 +1,41 @@
+package trainer_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/trainer"
+)
+
+// FuzzParseOptions feeds the options decoder what an API client might
+// send: it must never panic, refuse with ErrInvalidOptions, and give only
+// options that validate and map to a valid spec.
+func FuzzParseOptions(f *testing.F) {
+	f.Add(`{"family": "gbdt", "features": ["a", "b"], "defaults": {"b": 1}, "label": "y", "params": {"num_trees": 3}}`)
+	f.Add(`{"family": "text", "text": "t", "label": "y", "params": {"analyzer": "word+char"}}`)
+	f.Add(`{"family": "linear", "task": "regression", "features": ["a"], "label": "y", "holdout": 0.5, "metric": "mae"}`)
+	f.Add(`{"family": "gbdt", "features": ["a"], "label": "y", "params": null}`)
+	f.Add(`{"family": 1}`)
+	f.Add(`[]`)
+	f.Add(``)
+	f.Fuzz(func(t *testing.T, body string) {
+		opts, err := trainer.ParseOptions([]byte(body))
+		if err != nil {
+			if !errors.Is(err, trainer.ErrInvalidOptions) {
+				t.Fatalf("error %v does not wrap ErrInvalidOptions", err)
+			}
+			return
+		}
+		if err := opts.Validate(); err != nil {
+			t.Fatalf("parsed options do not validate: %v", err)
+		}
+		var labels []string
+		if opts.Task == model.Classification {
+			labels = []string{"no", "yes"}
+		}
+		if err := opts.Spec("m", labels).Validate(); err != nil {
+			t.Fatalf("options %+v give an invalid spec: %v", opts, err)
+		}
+	})
+}
