@@ -1,5 +1,7 @@
 package train
 
+import "sync"
+
 // leafDenominatorFloor keeps a leaf value finite when its rows' hessians sum
 // to zero.
 const leafDenominatorFloor = 1e-15
@@ -21,7 +23,17 @@ type leafRows struct {
 	value float32
 }
 
-// grower grows one tree at a time over the same binned data.
+// subtree is a grown subtree: its nodes in depth-first order, with child
+// indexes counted from its root, nodes[0], and its leaves in row order.
+type subtree struct {
+	nodes  []Node
+	leaves []leafRows
+}
+
+// grower grows one tree at a time over the same binned data. Subtrees
+// whose roots are both split further grow side by side, on up to workers
+// goroutines; each node's rows, histogram and split are computed alone, so
+// the tree does not depend on which goroutine grew what.
 type grower struct {
 	cfg      Config
 	mapper   *binMapper
@@ -29,25 +41,31 @@ type grower struct {
 	hists    *histogramBuilder
 	splits   splitFinder
 	workers  int
-	rows     []int32 // row indexes, partitioned so each node's are contiguous
+	spare    chan struct{} // one token per worker free to grow a subtree
+	rows     []int32       // row indexes, partitioned so each node's are contiguous
 	rightBuf []int32
 	pairs    []gradPair // the gradient pairs of the tree being grown
-	nodes    []Node
-	leaves   []leafRows
+	ordered  []gradPair // ordered[i] is pairs[rows[i]] where a histogram needs it
 }
 
 func newGrower(cfg Config, mapper *binMapper, data binnedData, workers int) *grower {
 	stride := int(mapper.missingBin) + 1
-	return &grower{
+	g := &grower{
 		cfg:      cfg,
 		mapper:   mapper,
 		data:     data,
 		workers:  workers,
 		hists:    newHistogramBuilder(data, stride, workers),
 		splits:   splitFinder{mapper: mapper, stride: stride, l2: cfg.L2, minSamplesLeaf: cfg.MinSamplesLeaf},
+		spare:    make(chan struct{}, workers-1),
 		rows:     make([]int32, data.numRows),
 		rightBuf: make([]int32, data.numRows),
+		ordered:  make([]gradPair, data.numRows),
 	}
+	for range workers - 1 {
+		g.spare <- struct{}{}
+	}
+	return g
 }
 
 // growTree fits one tree to the gradient pairs. The returned leaves alias
@@ -55,7 +73,6 @@ func newGrower(cfg Config, mapper *binMapper, data binnedData, workers int) *gro
 // the next call.
 func (g *grower) growTree(pairs []gradPair) (Tree, []leafRows) {
 	g.pairs = pairs
-	g.nodes, g.leaves = nil, g.leaves[:0]
 	parallelFor(g.workers, len(g.rows), minParallelRows, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			g.rows[i] = int32(i)
@@ -64,7 +81,8 @@ func (g *grower) growTree(pairs []gradPair) (Tree, []leafRows) {
 	root := node{start: 0, end: len(g.rows)}
 	root.total.count = len(g.rows)
 	if g.canSplit(root) {
-		// The root's totals are the sums of any feature's bins.
+		// The root holds every row in order, so its pairs need no
+		// gathering, and its totals are the sums of any feature's bins.
 		root.hist = g.hists.build(g.rows, pairs)
 		root.total = root.hist.featureTotal(0, g.hists.stride)
 	} else {
@@ -72,26 +90,66 @@ func (g *grower) growTree(pairs []gradPair) (Tree, []leafRows) {
 			root.total = root.total.plus(binStats{p.grad, p.hess, 1})
 		}
 	}
-	g.grow(root)
-	return Tree{Nodes: g.nodes}, g.leaves
+	t := g.grow(root)
+	return Tree{Nodes: t.nodes}, t.leaves
 }
 
-// grow adds n and its subtree to g.nodes in depth-first order and returns
-// n's index.
-func (g *grower) grow(n node) int32 {
-	index := int32(len(g.nodes))
-	g.nodes = append(g.nodes, Node{})
+// grow grows n's subtree. When n's children may split further (they have
+// histograms) and a worker is spare, the left child's subtree grows on a
+// goroutine of its own.
+func (g *grower) grow(n node) subtree {
 	s, ok := g.findSplit(n)
 	if !ok {
 		g.hists.release(n.hist)
-		g.nodes[index] = g.leaf(n)
-		return index
+		return g.leaf(n)
 	}
 	left, right := g.split(n, s)
-	g.nodes[index] = Node{Feature: int32(s.feature), Threshold: g.mapper.threshold(s.feature, s.bin)}
-	g.nodes[index].Left = g.grow(left)
-	g.nodes[index].Right = g.grow(right)
-	return index
+	var l, r subtree
+	if left.hist != nil && g.takeSpare() {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l = g.grow(left)
+			g.spare <- struct{}{}
+		}()
+		r = g.grow(right)
+		wg.Wait()
+	} else {
+		l, r = g.grow(left), g.grow(right)
+	}
+	root := Node{Feature: int32(s.feature), Threshold: g.mapper.threshold(s.feature, s.bin)}
+	return join(root, l, r)
+}
+
+// takeSpare reserves a spare worker, if there is one, and reports whether
+// there was.
+func (g *grower) takeSpare() bool {
+	select {
+	case <-g.spare:
+		return true
+	default:
+		return false
+	}
+}
+
+// join returns the subtree made of the split node root, with l and r as its
+// left and right subtrees.
+func join(root Node, l, r subtree) subtree {
+	nodes := make([]Node, 0, 1+len(l.nodes)+len(r.nodes))
+	root.Left, root.Right = 1, int32(1+len(l.nodes))
+	nodes = append(nodes, root)
+	for _, sub := range []subtree{l, r} {
+		offset := int32(len(nodes))
+		for _, n := range sub.nodes {
+			if !n.Leaf {
+				n.Left += offset
+				n.Right += offset
+			}
+			nodes = append(nodes, n)
+		}
+	}
+	return subtree{nodes: nodes, leaves: append(l.leaves, r.leaves...)}
 }
 
 // canSplit reports whether n is shallow and large enough to try splitting.
@@ -106,10 +164,12 @@ func (g *grower) findSplit(n node) (split, bool) {
 	return g.splits.best(n.hist, n.total)
 }
 
-func (g *grower) leaf(n node) Node {
-	value := -g.cfg.LearningRate * n.total.grad / (n.total.hess + g.cfg.L2 + leafDenominatorFloor)
-	g.leaves = append(g.leaves, leafRows{rows: g.rows[n.start:n.end], value: float32(value)})
-	return Node{Leaf: true, Value: float32(value)}
+func (g *grower) leaf(n node) subtree {
+	value := float32(-g.cfg.LearningRate * n.total.grad / (n.total.hess + g.cfg.L2 + leafDenominatorFloor))
+	return subtree{
+		nodes:  []Node{{Leaf: true, Value: value}},
+		leaves: []leafRows{{rows: g.rows[n.start:n.end], value: value}},
+	}
 }
 
 // split partitions n's rows and gives each child that may split further a
@@ -127,7 +187,13 @@ func (g *grower) split(n node, s split) (left, right node) {
 	if left.total.count > right.total.count {
 		small, large = &right, &left
 	}
-	small.hist = g.hists.build(g.rows[small.start:small.end], g.pairs)
+	rows, pairs := g.rows[small.start:small.end], g.ordered[small.start:small.end]
+	parallelFor(g.workers, len(rows), minParallelRows, func(_, lo, hi int) {
+		for i, r := range rows[lo:hi] {
+			pairs[lo+i] = g.pairs[r]
+		}
+	})
+	small.hist = g.hists.build(rows, pairs)
 	n.hist.subtract(small.hist)
 	large.hist = n.hist
 	return left, right

@@ -1,5 +1,7 @@
 package train
 
+import "sync"
+
 // binStats sums the gradients, hessians and row count of a set of rows: the
 // rows in one histogram bin, or all the rows of a node.
 type binStats struct {
@@ -41,41 +43,31 @@ func (h histogram) subtract(child histogram) {
 // histogram pass reads them together.
 type gradPair struct{ grad, hess float64 }
 
-// histogramBuilder fills histograms from binned data. It gathers the node's
-// gradients into a contiguous buffer first, so the per-feature passes read
-// them sequentially, and splits the features between up to workers
-// goroutines: each feature's bins are summed by one goroutine in row
-// order, so the histogram does not depend on the split.
+// histogramBuilder fills histograms from binned data. It splits the
+// features between up to workers goroutines: each feature's bins are
+// summed by one goroutine in row order, so the histogram does not depend on
+// the split. It may be used by several goroutines at once.
 type histogramBuilder struct {
 	data    binnedData
 	stride  int
 	workers int
-	pairs   []gradPair
-	free    []histogram // histograms released for reuse
+
+	mu   sync.Mutex
+	free []histogram // histograms released for reuse
 }
 
 func newHistogramBuilder(data binnedData, stride, workers int) *histogramBuilder {
-	return &histogramBuilder{
-		data:    data,
-		stride:  stride,
-		workers: workers,
-		pairs:   make([]gradPair, data.numRows),
-	}
+	return &histogramBuilder{data: data, stride: stride, workers: workers}
 }
 
 // minParallelHistogramRows is the fewest rows of a node whose histogram is
 // built by several goroutines.
 const minParallelHistogramRows = 4096
 
-// build returns the histogram of rows.
-func (b *histogramBuilder) build(rows []int32, all []gradPair) histogram {
+// build returns the histogram of rows; pairs holds their gradient pairs, in
+// the same order.
+func (b *histogramBuilder) build(rows []int32, pairs []gradPair) histogram {
 	h := b.alloc()
-	pairs := b.pairs[:len(rows)]
-	parallelFor(b.workers, len(rows), minParallelRows, func(_, lo, hi int) {
-		for i, r := range rows[lo:hi] {
-			pairs[lo+i] = all[r]
-		}
-	})
 	workers := b.workers
 	if len(rows) < minParallelHistogramRows {
 		workers = 1
@@ -87,11 +79,21 @@ func (b *histogramBuilder) build(rows []int32, all []gradPair) histogram {
 }
 
 // buildFeatures sums the gradient pairs of rows into the bins of features
-// lo..hi-1, one feature at a time.
+// lo..hi-1, two features at a time: the two features' bin updates do not
+// wait on one another, so the processor overlaps them.
 func (b *histogramBuilder) buildFeatures(h histogram, lo, hi int, rows []int32, pairs []gradPair) {
-	for f := lo; f < hi; f++ {
-		buildFeature(h[f*b.stride:(f+1)*b.stride], b.data.column(f), rows, pairs)
+	f := lo
+	for ; f+2 <= hi; f += 2 {
+		buildFeaturePair(b.bins(h, f), b.bins(h, f+1), b.data.column(f), b.data.column(f+1), rows, pairs)
 	}
+	if f < hi {
+		buildFeature(b.bins(h, f), b.data.column(f), rows, pairs)
+	}
+}
+
+// bins returns feature f's bins of h.
+func (b *histogramBuilder) bins(h histogram, f int) histogram {
+	return h[f*b.stride : (f+1)*b.stride]
 }
 
 // buildFeature sums the gradient pairs of rows into one feature's bins.
@@ -105,20 +107,43 @@ func buildFeature(fh histogram, col []uint8, rows []int32, pairs []gradPair) {
 	}
 }
 
+// buildFeaturePair sums the gradient pairs of rows into the bins of two
+// features in one pass.
+func buildFeaturePair(fh0, fh1 histogram, col0, col1 []uint8, rows []int32, pairs []gradPair) {
+	pairs = pairs[:len(rows)]
+	for i, r := range rows {
+		p := pairs[i]
+		s0, s1 := &fh0[col0[r]], &fh1[col1[r]]
+		s0.grad += p.grad
+		s0.hess += p.hess
+		s0.count++
+		s1.grad += p.grad
+		s1.hess += p.hess
+		s1.count++
+	}
+}
+
 // alloc returns a zeroed histogram, reusing a released one if it can.
 func (b *histogramBuilder) alloc() histogram {
+	b.mu.Lock()
+	var h histogram
 	if n := len(b.free); n > 0 {
-		h := b.free[n-1]
+		h = b.free[n-1]
 		b.free = b.free[:n-1]
-		clear(h)
-		return h
 	}
-	return make(histogram, b.data.numFeatures*b.stride)
+	b.mu.Unlock()
+	if h == nil {
+		return make(histogram, b.data.numFeatures*b.stride)
+	}
+	clear(h)
+	return h
 }
 
 // release hands h back for reuse.
 func (b *histogramBuilder) release(h histogram) {
 	if h != nil {
+		b.mu.Lock()
 		b.free = append(b.free, h)
+		b.mu.Unlock()
 	}
 }
