@@ -187,6 +187,9 @@ func (g *grower) split(n node, s split) (left, right node) {
 	if left.total.count > right.total.count {
 		small, large = &right, &left
 	}
+	// Gather the smaller child's pairs into its own range of g.ordered, so
+	// that the histogram passes read them in sequence; nodes growing side
+	// by side hold disjoint ranges.
 	rows, pairs := g.rows[small.start:small.end], g.ordered[small.start:small.end]
 	parallelFor(g.workers, len(rows), minParallelRows, func(_, lo, hi int) {
 		for i, r := range rows[lo:hi] {
