@@ -320,13 +320,22 @@ func checkJSON(r *http.Request) error {
 	return nil
 }
 
-// readBody reads a whole JSON body within the size limit.
-func (a *API) readBody(r *http.Request) ([]byte, error) {
+// checkBody refuses, before reading it, a body that is not JSON or says
+// it is larger than the limit (the middleware bounds what is read anyway).
+func (a *API) checkBody(r *http.Request) error {
 	if err := checkJSON(r); err != nil {
-		return nil, err
+		return err
 	}
 	if r.ContentLength > a.cfg.MaxBodyBytes {
-		return nil, &http.MaxBytesError{Limit: a.cfg.MaxBodyBytes}
+		return &http.MaxBytesError{Limit: a.cfg.MaxBodyBytes}
+	}
+	return nil
+}
+
+// readBody reads a whole JSON body within the size limit.
+func (a *API) readBody(r *http.Request) ([]byte, error) {
+	if err := a.checkBody(r); err != nil {
+		return nil, err
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {

@@ -100,11 +100,8 @@ func (a *API) putRows(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := checkJSON(r); err != nil {
+	if err := a.checkBody(r); err != nil {
 		return err
-	}
-	if r.ContentLength > a.cfg.MaxBodyBytes {
-		return &http.MaxBytesError{Limit: a.cfg.MaxBodyBytes}
 	}
 	_, held, schema, gen := e.snapshot()
 	limit := a.cfg.MaxRowsPerModel

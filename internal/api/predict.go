@@ -37,11 +37,8 @@ func (a *API) predict(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := checkJSON(r); err != nil {
+	if err := a.checkBody(r); err != nil {
 		return err
-	}
-	if r.ContentLength > a.cfg.MaxBodyBytes {
-		return &http.MaxBytesError{Limit: a.cfg.MaxBodyBytes}
 	}
 	var records []map[string]any
 	err = decodeRecords(r.Body, "records", func(_ int, rec map[string]any) error {
