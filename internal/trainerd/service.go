@@ -11,10 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riferrei/srclient"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/streamscore/streamscore/internal/api"
 	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/httpserve"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
@@ -106,11 +108,23 @@ func (s *Service) connect(ctx context.Context) (*trainer.Runner, error) {
 		if err != nil {
 			return nil, err
 		}
-		if runner.Decoder, err = serde.NewDecoder(client, serde.DecoderConfig{}); err != nil {
+		if runner.Decoder, err = serde.NewDecoder(explainedRegistry{client, s.cfg.Registry}, serde.DecoderConfig{}); err != nil {
 			return nil, err
 		}
 	}
 	return runner, nil
+}
+
+// explainedRegistry names the settings to check when the registry refuses
+// the credentials, which the decoder alone reports as unavailable.
+type explainedRegistry struct {
+	serde.SchemaGetter
+	settings connect.Registry
+}
+
+func (r explainedRegistry) GetSchema(id int) (*srclient.Schema, error) {
+	schema, err := r.SchemaGetter.GetSchema(id)
+	return schema, r.settings.Explain(err)
 }
 
 // Catalog is the service's view of the model catalog.
