@@ -131,7 +131,8 @@ func TestTrainerServesJobsAndTheAPI(t *testing.T) {
 		t.Fatalf("the API's model is not the champion in the catalog: %+v, %v", v, err)
 	}
 
-	// Metrics are served, and without the token nothing is.
+	// Metrics are served (open, like the scorer's, for Prometheus), and
+	// without the token the API refuses a trigger.
 	if code, body := call("GET", "/metrics", ""); code != http.StatusOK || !strings.Contains(body, `streamscore_trainings_total{model="sensors",result="promoted"} 1`) {
 		t.Errorf("metrics: %d, no promoted training counted", code)
 	}
