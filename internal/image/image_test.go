@@ -301,7 +301,7 @@ func TestImageScript(t *testing.T) {
 	root := repoRoot(t)
 	lib := model.LibraryPath("")
 	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("ONNX Runtime not installed (make setup): %v", err)
+		t.Fatalf("ONNX Runtime not installed (run make setup): %v", err)
 	}
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
