@@ -8,6 +8,7 @@
 #     from the onnxruntime-node npm tarball. The tarball is only unpacked:
 #     `npm install` would run its postinstall, which downloads.
 #   - Go modules.
+#   - helm, for the chart tests in helm/.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,4 +46,13 @@ if [ ! -f "$ort_lib" ]; then
 fi
 
 (cd "$root" && go mod download)
+
+# helm, for the chart's tests (helm/): built once into GOPATH/bin, about 3
+# minutes, then found there.
+helm_version=v3.19.0
+helm_bin="$(go env GOPATH | cut -d: -f1)/bin/helm"
+if ! command -v helm >/dev/null 2>&1 && ! "$helm_bin" version --short 2>/dev/null | grep -q "^$helm_version"; then
+	log "installing helm $helm_version into $(dirname "$helm_bin") (about 3 minutes)"
+	GOFLAGS= go install "helm.sh/helm/v3/cmd/helm@$helm_version"
+fi
 log "ready; ONNX Runtime at $ort_lib"
