@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -394,6 +395,9 @@ func checkPod(t *testing.T, m *manifests, name string, pod corev1.PodTemplateSpe
 			t.Fatalf("%s: the scorer refuses its configuration: %v\nargs %q", name, err, c.Args)
 		}
 		checkScorer(t, m, name, cfg, env)
+		checkEnvEffect(t, name, scorer.EnvPrefix, env, cfg, func(getenv func(string) string) (any, error) {
+			return scorer.ParseConfig(args, getenv)
+		})
 		checkFiles(t, name, mounts, cfg.Kafka.TLS.CAFile, cfg.Kafka.TLS.CertFile, cfg.Kafka.TLS.KeyFile)
 	case "trainer":
 		if !slices.Equal(c.Command, []string{"trainer"}) || len(args) == 0 || args[0] != "serve" {
@@ -404,9 +408,34 @@ func checkPod(t *testing.T, m *manifests, name string, pod corev1.PodTemplateSpe
 			t.Fatalf("%s: the trainer refuses its configuration: %v (rest %q)", name, err, rest)
 		}
 		checkTrainer(t, m, name, cfg, env)
+		checkEnvEffect(t, name, trainerd.EnvPrefix, env, cfg, func(getenv func(string) string) (any, error) {
+			cfg, _, err := trainerd.ParseConfig("trainer serve", args[1:], getenv)
+			return cfg, err
+		})
 		checkFiles(t, name, mounts, cfg.Kafka.TLS.CAFile, cfg.Kafka.TLS.CertFile, cfg.Kafka.TLS.KeyFile)
 	default:
 		t.Fatalf("%s: unknown container %s", name, c.Name)
+	}
+}
+
+// checkEnvEffect proves every variable with the service's prefix is one
+// it reads: the configuration differs, or is refused, without it. The
+// services ignore unknown variables, so a misspelt one would go unnoticed.
+func checkEnvEffect(t *testing.T, name, prefix string, e env, cfg any, parse func(func(string) string) (any, error)) {
+	t.Helper()
+	for k := range e.vars {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		without, err := parse(func(v string) string {
+			if v == k {
+				return ""
+			}
+			return e.vars[v]
+		})
+		if err == nil && reflect.DeepEqual(without, cfg) {
+			t.Errorf("%s: %s changes nothing: it names no flag of the service", name, k)
+		}
 	}
 }
 
@@ -856,5 +885,48 @@ func TestBadValues(t *testing.T) {
 				t.Fatalf("the error does not name %q:\n%v", want, err)
 			}
 		})
+	}
+}
+
+// TestNotes renders NOTES.txt, which `helm template` skips, through a copy
+// of the chart that exposes it as a ConfigMap, and checks that it tells the
+// operator how to check the release.
+func TestNotes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), chart)
+	if err := os.CopyFS(dir, os.DirFS(chart)); err != nil {
+		t.Fatal(err)
+	}
+	notes, err := os.ReadFile(filepath.Join(chart, "templates", "NOTES.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), notes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	expose := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ tpl (.Files.Get \"notes.txt\") . | quote }}\n"
+	if err := os.WriteFile(filepath.Join(dir, "templates", "notes-check.yaml"), []byte(expose), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runHelm(t, "template", release, dir, "--namespace", namespace, "-f", "testdata/good/exactly-once.yaml", "--show-only", "templates/notes-check.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cm corev1.ConfigMap
+	if err := yaml.UnmarshalStrict(out, &cm); err != nil {
+		t.Fatal(err)
+	}
+	text := cm.Data["notes"]
+	for _, want := range []string{
+		"kubectl -n streamscore rollout status statefulset/" + scorerN,
+		"port-forward svc/" + scorerN + " 8080:8080",
+		"curl -fsS localhost:8080/readyz",
+		"curl -fsS localhost:8080/metrics",
+		"kubectl -n streamscore rollout status deployment/" + trainerN,
+		"curl -fsS localhost:8081/readyz",
+		"exec deploy/" + trainerN + " -- trainer models -config /etc/streamscore/config/trainer.yaml list",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("NOTES.txt lacks %q:\n%s", want, text)
+		}
 	}
 }
