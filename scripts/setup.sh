@@ -51,7 +51,7 @@ fi
 # minutes, then found there.
 helm_version=v3.19.0
 helm_bin="$(go env GOPATH | cut -d: -f1)/bin/helm"
-if ! command -v helm >/dev/null 2>&1 && ! "$helm_bin" version --short 2>/dev/null | grep -q "^$helm_version"; then
+if ! command -v helm >/dev/null 2>&1 && ! "$helm_bin" version >/dev/null 2>&1; then
 	log "installing helm $helm_version into $(dirname "$helm_bin") (about 3 minutes)"
 	GOFLAGS= go install "helm.sh/helm/v3/cmd/helm@$helm_version"
 fi
