@@ -2,17 +2,10 @@ package scorer_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
+	"io"
+	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -25,14 +18,21 @@ import (
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/scorer"
+	"github.com/streamscore/streamscore/internal/securetest"
 )
 
 // TestSecuredKafka runs the scorer against a broker that requires
-// SASL/SCRAM-SHA-256 over TLS: it scores with the right credentials and CA,
-// and refuses to start, saying why, with a wrong password or without the CA.
+// SASL/SCRAM-SHA-256 over TLS and a schema registry that requires basic
+// auth: it scores with the right credentials and CA, and refuses to start,
+// saying why, with a wrong password or without the CA; no password appears
+// in its logs, its metrics or its errors.
 func TestSecuredKafka(t *testing.T) {
 	const topic, user, password = "secured", "scorer", "s3cret-pass"
-	caFile, serverTLS := testCA(t)
+	const registryUser, registryPassword = "reader", "r3gistry-pass"
+	caFile, pool, serverTLS := securetest.CA(t)
+	registryURL := securetest.Registry(t, registryUser, registryPassword)
+	logs := &securetest.Logs{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	stack, err := embedded.Start(embedded.Config{KafkaOpts: []kfake.Opt{
 		kfake.TLS(serverTLS), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", user, password),
 	}})
@@ -41,9 +41,6 @@ func TestSecuredKafka(t *testing.T) {
 	}
 	defer stack.Close()
 
-	pool := x509.NewCertPool()
-	pem, _ := os.ReadFile(caFile)
-	pool.AppendCertsFromPEM(pem)
 	producer, err := kgo.NewClient(kgo.SeedBrokers(stack.Brokers()...), kgo.AllowAutoTopicCreation(),
 		kgo.DialTLSConfig(&tls.Config{RootCAs: pool}),
 		kgo.SASL(scram.Auth{User: user, Pass: password}.AsSha256Mechanism()))
@@ -51,7 +48,8 @@ func TestSecuredKafka(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer producer.Close()
-	reg := srclient.NewSchemaRegistryClient(stack.RegistryURL())
+	reg := srclient.NewSchemaRegistryClient(registryURL)
+	reg.SetCredentials(registryUser, registryPassword)
 	schema, err := reg.CreateSchema(topic+"-value", sensorSchema, srclient.Avro)
 	if err != nil {
 		t.Fatal(err)
@@ -70,14 +68,14 @@ func TestSecuredKafka(t *testing.T) {
 		cfg.Kafka.Brokers = stack.Brokers()
 		cfg.Kafka.SASL = connectSASL("SCRAM-SHA-256", user, pass)
 		cfg.Kafka.TLS.Enabled, cfg.Kafka.TLS.CAFile = true, ca
-		cfg.Registry.URL = stack.RegistryURL()
+		cfg.Registry.URL, cfg.Registry.Username, cfg.Registry.Password = registryURL, registryUser, registryPassword
 		cfg.Stream.Topics, cfg.Stream.DeadLetterTopic = []string{topic}, topic+".dlq"
 		cfg.Model.Path, cfg.HTTPAddr = modelPath, "127.0.0.1:0"
 		return cfg
 	}
 
 	t.Run("right credentials", func(t *testing.T) {
-		svc, err := scorer.New(config(password, caFile), nil)
+		svc, err := scorer.New(config(password, caFile), logger)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,56 +92,33 @@ func TestSecuredKafka(t *testing.T) {
 		if fetches := consumer.PollRecords(ctx, 1); len(fetches.Records()) != 1 {
 			t.Fatalf("no scored record over SASL/TLS: %v", fetches.Errors())
 		}
+		resp, err := http.Get("http://" + svc.Addr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
 		stop()
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+		securetest.NoSecrets(t, "metrics", string(metrics), password, registryPassword)
 	})
 	refusals := []struct{ name, pass, ca, want string }{
-		{"wrong password", "wrong", caFile, "check sasl-mechanism, sasl-username and sasl-password"},
+		{"wrong password", "wr0ng-pass", caFile, "check sasl-mechanism, sasl-username and sasl-password"},
 		{"untrusted certificate", password, "", "not signed by a trusted CA: check tls-ca-file"},
 	}
 	for _, r := range refusals {
 		t.Run(r.name, func(t *testing.T) {
-			_, err := scorer.New(config(r.pass, r.ca), nil)
+			_, err := scorer.New(config(r.pass, r.ca), logger)
 			if err == nil || !strings.Contains(err.Error(), r.want) {
 				t.Fatalf("scorer.New = %v; want an error mentioning %s", err, r.want)
 			}
-			if strings.Contains(err.Error(), r.pass) {
-				t.Fatalf("the error reveals the password: %v", err)
-			}
+			securetest.NoSecrets(t, "the error", err.Error(), password, registryPassword, r.pass)
 		})
 	}
-}
-
-// testCA writes a CA certificate to a file and returns it with a server
-// TLS config for 127.0.0.1 signed by it.
-func testCA(t *testing.T) (string, *tls.Config) {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "streamscore test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	if logs.String() == "" {
+		t.Fatal("the scorer logged nothing: the search for secrets would prove nothing")
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "broker"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return caFile, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	securetest.NoSecrets(t, "logs", logs.String(), password, registryPassword, "wr0ng-pass")
 }
