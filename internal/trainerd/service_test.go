@@ -3,7 +3,6 @@ package trainerd_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkedin/goavro/v2"
-	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/embedded"
@@ -22,7 +19,6 @@ import (
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/trainer"
 	"github.com/streamscore/streamscore/internal/trainerd"
-	"github.com/streamscore/streamscore/schemas"
 )
 
 func TestMain(m *testing.M) {
@@ -146,46 +142,11 @@ func TestTrainerServesJobsAndTheAPI(t *testing.T) {
 	}
 }
 
-// produceHistory writes n labelled sensor readings to topic.
+// produceHistory writes n labelled sensor readings to topic on an
+// unsecured stack.
 func produceHistory(t *testing.T, stack *embedded.Stack, topic string, n int) {
 	t.Helper()
-	var s map[string]any
-	if err := json.Unmarshal([]byte(schemas.SensorReading), &s); err != nil {
-		t.Fatal(err)
-	}
-	s["fields"] = append(s["fields"].([]any), map[string]any{"name": "anomaly", "type": "boolean", "default": false})
-	text, _ := json.Marshal(s)
-	registry := srclient.NewSchemaRegistryClient(stack.RegistryURL())
-	registry.CodecCreationEnabled(false)
-	sch, err := registry.CreateSchema(topic+"-value", string(text), srclient.Avro)
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := goavro.NewCodec(string(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := kgo.NewClient(kgo.SeedBrokers(stack.Brokers()...), kgo.AllowAutoTopicCreation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	gen := sample.NewSensors(1, 50, 0.1)
-	records := make([]*kgo.Record, n)
-	for i := range records {
-		rec, anomaly := gen.Next()
-		rec["anomaly"] = anomaly
-		value, err := codec.BinaryFromNative(binary.BigEndian.AppendUint32([]byte{0}, uint32(sch.ID())), rec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		records[i] = &kgo.Record{Topic: topic, Value: value, Timestamp: rec["ts"].(time.Time)}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := client.ProduceSync(ctx, records...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	produceSecured(t, []kgo.Opt{kgo.SeedBrokers(stack.Brokers()...)}, stack.RegistryURL(), "", "", topic, n)
 }
 
 // waitFor polls an observed condition until it holds or 30 s pass.
