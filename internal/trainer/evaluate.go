@@ -27,8 +27,12 @@ func Evaluate(m *model.Model, rows []map[string]any, label string) (Evaluation, 
 	if err != nil {
 		return Evaluation{}, err
 	}
+	return evaluation(m.Spec(), scored, skipped), nil
+}
+
+// evaluation computes the metrics of rows scored by a model of spec.
+func evaluation(spec model.Spec, scored []scoredRow, skipped map[string]int) Evaluation {
 	ev := Evaluation{Rows: len(scored), Skipped: skipped}
-	spec := m.Spec()
 	if spec.Task == model.Regression {
 		truth := make([]float64, len(scored))
 		predicted := make([]float64, len(scored))
@@ -36,7 +40,7 @@ func Evaluate(m *model.Model, rows []map[string]any, label string) (Evaluation, 
 			truth[i], predicted[i] = s.value, s.prediction
 		}
 		ev.Metrics = scoreRegressor(truth, predicted)
-		return ev, nil
+		return ev
 	}
 	k := len(spec.Labels)
 	truth := make([]int, len(scored))
@@ -46,7 +50,7 @@ func Evaluate(m *model.Model, rows []map[string]any, label string) (Evaluation, 
 		scores = append(scores, s.scores...)
 	}
 	ev.Metrics = scoreClassifier(truth, scores, k)
-	return ev, nil
+	return ev
 }
 
 // scoredRow is one holdout row's truth and the model's answer.

@@ -109,11 +109,14 @@ func Fit(ctx context.Context, name string, opts Options, rows []map[string]any, 
 		return nil, fmt.Errorf("load the exported %s: %w", name, err)
 	}
 	defer loaded.Close()
-	ev, err := Evaluate(loaded, holdout, opts.Label)
+	// One ONNX Runtime pass over the holdout serves both the evaluation
+	// and the parity check.
+	scored, skipped, err := scoreRows(loaded, holdout, opts.Label)
 	if err != nil {
 		return nil, err
 	}
-	divergence, err := parity(loaded, fitted, opts, holdout)
+	ev := evaluation(loaded.Spec(), scored, skipped)
+	divergence, err := parity(loaded.Spec(), fitted, scored, holdout)
 	if err != nil {
 		return nil, err
 	}
@@ -303,14 +306,10 @@ func (m textModel) score(_ []float32, text string, dst []float32) error {
 	return err
 }
 
-// parity scores the holdout with the Go model and with ONNX Runtime and
-// returns the largest difference; over ParityTolerance is an error.
-func parity(loaded *model.Model, fitted fittedModel, opts Options, holdout []map[string]any) (float64, error) {
-	scored, _, err := scoreRows(loaded, holdout, opts.Label)
-	if err != nil {
-		return 0, err
-	}
-	spec := loaded.Spec()
+// parity scores the holdout rows ONNX Runtime scored with the Go model
+// and returns the largest difference; over ParityTolerance is an error.
+func parity(spec model.Spec, fitted fittedModel, scored []scoredRow, holdout []map[string]any) (float64, error) {
+	var err error
 	input := spec.Inputs[0]
 	width := max(len(spec.Labels), 1)
 	goScores := make([]float32, width)
