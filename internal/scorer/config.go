@@ -221,6 +221,8 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.StringVar(&s.TransactionalID, "transactional-id", s.TransactionalID, "exactly-once: this scorer's transactional id, unique in the group and stable across its restarts (default: group-hostname)")
 	fs.StringVar(&s.ShadowTopic, "shadow-topic", s.ShadowTopic, "with -shadow-alias: the shadow results' topic; {topic} stands for the input topic (default "+stream.DefaultShadowTopic+")")
 	fs.DurationVar(&s.CommitInterval, "commit-interval", s.CommitInterval, "how often offsets commit; exactly-once: how long a transaction gathers records (0: 100ms exactly-once, 1s at least once)")
+	fs.StringVar(&s.InstanceID, "instance-id", s.InstanceID, "static group membership: this scorer's name, unique in the group and stable across its restarts, so a restart takes its partitions back at once (default: dynamic; exactly-once: the transactional id)")
+	fs.DurationVar(&s.SessionTimeout, "session-timeout", s.SessionTimeout, "how long the group waits for a silent scorer before its partitions go to the others (6s..30m)")
 
 	fs.StringVar(&cfg.Model.Path, "model", cfg.Model.Path, "ONNX model file")
 	fs.StringVar(&cfg.Model.SpecPath, "model-spec", cfg.Model.SpecPath, "JSON feature mapping, for models without streamscore.spec metadata")

@@ -62,6 +62,19 @@ type Config struct {
 	// crash makes the scorer repeat. Zero means 100 ms exactly once, 1 s at
 	// least once.
 	CommitInterval time.Duration `yaml:"commit_interval"`
+
+	// InstanceID makes the scorer a static member of its group (KIP-345)
+	// under this name, which must be unique in the group and stay the same
+	// across the scorer's restarts: a scorer restarted after a crash then
+	// takes its dead predecessor's place, and partitions, at once, where a
+	// dynamic member waits for the group to expire the dead one (a session
+	// timeout). Empty: a dynamic member, except exactly once, where the
+	// transactional id, already unique and stable, serves (see instanceID).
+	InstanceID string `yaml:"instance_id"`
+	// SessionTimeout is how long the group waits without a heartbeat
+	// before it declares a member dead and gives its partitions to the
+	// others; see DefaultSessionTimeout.
+	SessionTimeout time.Duration `yaml:"session_timeout"`
 }
 
 // Defaults for a zero Config.
@@ -76,6 +89,27 @@ const (
 	// prediction and headers the scorer adds, so a record that passes the
 	// check always fits its output.
 	DefaultMaxRecordBytes = MaxProduceBytes - 16<<10
+	// DefaultSessionTimeout weighs what a dead member costs against what a
+	// false alarm costs. A scorer that dies and does not come back under
+	// its instance id (a lost node, a dynamic member's restart, a crash
+	// loop) leaves its partitions unscored for this long. A live scorer
+	// declared dead, because no heartbeat got through for this long (a
+	// network or broker stall; franz-go heartbeats from its own goroutine,
+	// so GC pauses and slow batches do not delay them), costs one
+	// rebalance: at least once about a second of work repeated, exactly
+	// once one aborted transaction. Kafka's own default was 10 s until 3.0
+	// raised it to 45 s (KIP-735) for consumers whose rebalances are
+	// costly; the scorer's are cheap, so 10 s: three heartbeats per
+	// session, and above the 6 s brokers accept by default.
+	DefaultSessionTimeout = 10 * time.Second
+)
+
+// The session timeouts a broker accepts by default
+// (group.min.session.timeout.ms, group.max.session.timeout.ms); one outside
+// them would have every join refused.
+const (
+	minSessionTimeout = 6 * time.Second
+	maxSessionTimeout = 30 * time.Minute
 )
 
 // maxCommitInterval bounds a transaction's length in exactly-once mode.
@@ -104,6 +138,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaxRegistryBackoff == 0 {
 		c.MaxRegistryBackoff = 5 * time.Second
 	}
+	if c.SessionTimeout == 0 {
+		c.SessionTimeout = DefaultSessionTimeout
+	}
 	return c
 }
 
@@ -119,6 +156,41 @@ func (c Config) transactionalID() string {
 		return ""
 	}
 	return c.Group + "-" + host
+}
+
+// instanceID is InstanceID or, exactly once, the transactional id, if it
+// is a valid instance id: the transactional id must already be unique in
+// the group and stable across restarts, which is all static membership
+// asks, and exactly once needs a broker (Kafka 2.5+) that knows static
+// members, so the default adds no requirement. At least once there is no
+// such identity to borrow: a host name default would have two scorers on
+// one host fence each other, so the default is a dynamic member ("").
+func (c Config) instanceID() string {
+	if c.InstanceID != "" || !c.ExactlyOnce {
+		return c.InstanceID
+	}
+	if id := c.transactionalID(); validInstanceID(id) == nil {
+		return id
+	}
+	return ""
+}
+
+// validInstanceID applies the rule Kafka's own clients apply to
+// group.instance.id (that of topic names): at most 249 ASCII letters,
+// digits, '.', '_' and '-', and not "." or "..".
+func validInstanceID(id string) error {
+	switch {
+	case id == "" || id == "." || id == "..":
+		return fmt.Errorf("%q is not a name", id)
+	case len(id) > 249:
+		return fmt.Errorf("%d characters, over 249", len(id))
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return fmt.Errorf("%q has %q: only ASCII letters, digits, '.', '_' and '-'", id, r)
+		}
+	}
+	return nil
 }
 
 // commitInterval is CommitInterval or its default for the mode.
@@ -187,6 +259,14 @@ func (c Config) Validate() error {
 	}
 	if c.CommitInterval < 0 {
 		add("commit-interval: %v is negative", c.CommitInterval)
+	}
+	if c.InstanceID != "" {
+		if err := validInstanceID(c.InstanceID); err != nil {
+			add("instance-id: %v", err)
+		}
+	}
+	if c.SessionTimeout < minSessionTimeout || c.SessionTimeout > maxSessionTimeout {
+		add("session-timeout: %v is outside %v..%v, what brokers accept by default", c.SessionTimeout, minSessionTimeout, maxSessionTimeout)
 	}
 	if c.ExactlyOnce {
 		if c.transactionalID() == "" {

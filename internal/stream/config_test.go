@@ -32,6 +32,13 @@ func TestConfigValidate(t *testing.T) {
 		{"backoff upside down", func(c *Config) { c.MaxRegistryBackoff = c.RegistryBackoff / 2 }, "the longest backoff at least the first"},
 		{"no drain timeout", func(c *Config) { c.DrainTimeout = -1 }, "drain"},
 		{"long transactions", func(c *Config) { c.ExactlyOnce, c.TransactionalID, c.CommitInterval = true, "t", 20*time.Second }, "too close to the 40 s transaction timeout"},
+		{"static member", func(c *Config) { c.InstanceID = "scorer-0" }, ""},
+		{"instance id with a space", func(c *Config) { c.InstanceID = "scorer 0" }, `instance-id: "scorer 0" has ' '`},
+		{"instance id too long", func(c *Config) { c.InstanceID = strings.Repeat("s", 250) }, "instance-id: 250 characters, over 249"},
+		{"instance id dot", func(c *Config) { c.InstanceID = ".." }, `instance-id: ".." is not a name`},
+		{"session at the brokers' minimum", func(c *Config) { c.SessionTimeout = 6 * time.Second }, ""},
+		{"session below the brokers' minimum", func(c *Config) { c.SessionTimeout = 5 * time.Second }, "session-timeout: 5s is outside 6s..30m0s"},
+		{"session above the brokers' maximum", func(c *Config) { c.SessionTimeout = 31 * time.Minute }, "session-timeout: 31m0s is outside"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -65,5 +72,52 @@ func TestDefaultTransactionalID(t *testing.T) {
 	cfg.TransactionalID = "scorer-0"
 	if got := cfg.transactionalID(); got != "scorer-0" {
 		t.Errorf("transactional id %q, want the one set", got)
+	}
+}
+
+// TestInstanceID checks who is a static member, and under which name:
+// the instance id when set, else, exactly once only, the transactional id
+// when Kafka would take it as an instance id.
+func TestInstanceID(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostDefault := "g-" + host
+	if validInstanceID(hostDefault) != nil {
+		hostDefault = ""
+	}
+	cases := []struct {
+		name                   string
+		exactlyOnce            bool
+		instanceID, txID, want string
+	}{
+		{"at least once: dynamic by default", false, "", "", ""},
+		{"at least once: the instance id set", false, "scorer-0", "", "scorer-0"},
+		{"at least once: a transactional id is no identity", false, "", "t-0", ""},
+		{"exactly once: the default transactional id", true, "", "", hostDefault},
+		{"exactly once: the transactional id set", true, "", "g-scorer-0", "g-scorer-0"},
+		{"exactly once: the instance id set wins", true, "scorer-0", "g-scorer-0", "scorer-0"},
+		{"exactly once: a transactional id Kafka refuses as instance id", true, "", "g/scorer 0", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := Config{Group: "g", ExactlyOnce: c.exactlyOnce, InstanceID: c.instanceID, TransactionalID: c.txID}
+			if got := cfg.instanceID(); got != c.want {
+				t.Errorf("instanceID() = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestHeartbeatInterval(t *testing.T) {
+	for _, c := range []struct{ session, want time.Duration }{
+		{DefaultSessionTimeout, 3 * time.Second},
+		{45 * time.Second, 3 * time.Second},
+		{6 * time.Second, 2 * time.Second},
+	} {
+		if got := heartbeatInterval(c.session); got != c.want {
+			t.Errorf("heartbeatInterval(%v) = %v, want %v", c.session, got, c.want)
+		}
 	}
 }

@@ -190,6 +190,9 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 			kgo.AutoCommitInterval(cfg.commitInterval()),
 		)
 	}
+	// How fast a dead scorer's partitions are scored again: see
+	// membershipOpts and docs/reliability.md.
+	opts = append(opts, cfg.membershipOpts(s.logger)...)
 	opts = append(opts, deps.KafkaOpts...)
 	// The tracker exists before the client, whose group callbacks use it
 	// from the moment it joins.
@@ -620,6 +623,7 @@ func (s *Scorer) abandonInFlight(why string, err error) {
 // shutdown leaves the group. Leaving revokes every partition, and
 // onRevoked drains and commits: one drain, bounded by DrainTimeout.
 func (s *Scorer) shutdown() error {
+	s.leaveGroup() // a static member's explicit leave; see leaveGroup
 	if s.txn != nil {
 		s.txn.Close()
 	} else {
