@@ -48,12 +48,15 @@ type mode struct {
 
 var modes = []mode{{name: "at-least-once"}, {name: "exactly-once", exact: true}}
 
-// scorerFlags are the mode's extra scorer flags. The transactional id
-// stays the same across a test's scorer restarts: that is how a restarted
-// scorer fences its killed predecessor and aborts its open transaction.
+// scorerFlags are the mode's extra scorer flags. The scorer's identity
+// stays the same across a test's scorer restarts, as a pod's name does
+// across its container's: that is how a restarted scorer takes its killed
+// predecessor's place in the group at once (static membership) and,
+// exactly once, aborts its open transaction. Exactly once, the
+// transactional id is the instance id too, the scorer's default.
 func (m mode) scorerFlags(test string) []string {
 	if !m.exact {
-		return nil
+		return []string{"-instance-id", "chaos-" + test}
 	}
 	return []string{"-exactly-once", "-transactional-id", "chaos-" + test}
 }
@@ -266,8 +269,9 @@ func (e *env) waitFor(what string, timeout time.Duration, cond func() (bool, str
 }
 
 // waitReady waits until the scorer owns partitions (/readyz answers 200).
-// After a kill, that takes until the group drops the dead member, which
-// the broker does when its session times out.
+// After a kill, a static member takes the dead one's place at once; a
+// dynamic one (CHAOS_SCORER_ARGS=-instance-id=) waits until the group
+// expires the dead member, when its session times out.
 func (e *env) waitReady() {
 	e.t.Helper()
 	hc := &http.Client{Timeout: time.Second}

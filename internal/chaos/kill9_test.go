@@ -16,8 +16,10 @@ const (
 
 // TestKill9DuringStream kills the scorer with SIGKILL, at random points,
 // while it works through a backlog, restarting it each time in the same
-// group, and then checks every input offset against the results: none may
-// be missing (at least once), nor repeated (exactly once).
+// group under the same identity, and then checks every input offset
+// against the results: none may be missing (at least once), nor repeated
+// (exactly once). Each restarted scorer must score its partitions again
+// within resumeBound of its start.
 func TestKill9DuringStream(t *testing.T) {
 	seed := chaosSeed(t)
 	for i, m := range modes {
@@ -32,8 +34,13 @@ func TestKill9DuringStream(t *testing.T) {
 			t.Logf("produced %d inputs %v in %v", total, ends, time.Since(began).Round(time.Millisecond))
 
 			midStream := 0
+			var watch *resumeWatch // the results since the last kill
+			var resumes []time.Duration
 			for k := 1; k <= kill9Count; k++ {
 				e.startScorer()
+				if watch != nil {
+					resumes = append(resumes, e.resumed(watch, k-1))
+				}
 				e.waitReady()
 				point := e.waitKillPoint(rng, ends)
 				e.scorer.kill9(t)
@@ -51,14 +58,16 @@ func TestKill9DuringStream(t *testing.T) {
 				}
 				t.Logf("kill %d: SIGKILL %s %s; the group had committed %d of %d inputs %v, %d results in Kafka",
 					k, e.scorer.name, point, sum(committed), total, committed, results)
+				watch = e.watchResume(committed, ends)
 			}
 
 			e.startScorer()
+			resumes = append(resumes, e.resumed(watch, kill9Count))
 			began = time.Now()
 			e.waitCommitted(ends, 5*time.Minute)
 			t.Logf("%s committed every input %v after its start", e.scorer.name, time.Since(began).Round(time.Millisecond))
 			e.stopScorer()
-			e.verify(fmt.Sprintf("kill -9 x%d", kill9Count))
+			e.verify(fmt.Sprintf("kill -9 x%d, scored again %s after each restart", kill9Count, durations(resumes)))
 			if midStream == 0 {
 				t.Errorf("every kill came after the stream was done (seed %d): the fault was not exercised", seed)
 			}

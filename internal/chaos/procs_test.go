@@ -25,6 +25,7 @@ type proc struct {
 	name    string
 	cmd     *exec.Cmd
 	logPath string
+	started time.Time     // just before the process was started
 	done    chan struct{} // closed once the process has been waited for
 	waitErr error         // the exit status; read only after done
 }
@@ -49,11 +50,12 @@ func startProc(t *testing.T, name, logPath string, withStdout bool, bin string, 
 	} else {
 		cmd.Stdout = logFile
 	}
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		t.Fatalf("start %s: %v", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	p := &proc{name: name, cmd: cmd, logPath: logPath, started: started, done: make(chan struct{})}
 	go func() {
 		p.waitErr = cmd.Wait()
 		logFile.Close()
