@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/streamscore/streamscore/internal/scorer"
+	"github.com/streamscore/streamscore/internal/stream"
 	"github.com/streamscore/streamscore/internal/trainerd"
 )
 
@@ -691,6 +692,30 @@ func TestExactlyOnce(t *testing.T) {
 	cfg := scorerConfig(t, m)
 	if !cfg.Stream.ExactlyOnce || cfg.Stream.TransactionalID != "fraud-scorer-pod-0" || cfg.Stream.Group != "fraud-scorer" {
 		t.Errorf("stream %+v", cfg.Stream)
+	}
+}
+
+// TestMembership checks each scorer's group identity: its pod name, which
+// a container restart keeps, unless static membership is off, and the
+// session timeout, the scorer's default unless set.
+func TestMembership(t *testing.T) {
+	cases := []struct {
+		file     string
+		instance string
+		session  time.Duration
+	}{
+		{"", "pod-0", stream.DefaultSessionTimeout},
+		{"testdata/good/exactly-once.yaml", "pod-0", stream.DefaultSessionTimeout},
+		{"testdata/good/dynamic-membership.yaml", "", 30 * time.Second},
+	}
+	for _, c := range cases {
+		t.Run(caseName(c.file), func(t *testing.T) {
+			t.Parallel()
+			cfg := scorerConfig(t, renderCase(t, c.file))
+			if cfg.Stream.InstanceID != c.instance || cfg.Stream.SessionTimeout != c.session {
+				t.Errorf("instance id %q, session timeout %v; want %q, %v", cfg.Stream.InstanceID, cfg.Stream.SessionTimeout, c.instance, c.session)
+			}
+		})
 	}
 }
 

@@ -172,5 +172,8 @@ so that KEDA's TriggerAuthentication can read it from the scorer container.
 {{- if and $s.shadowTopic (not $s.shadowAlias) }}
 {{- fail "scorer.shadowTopic needs scorer.shadowAlias" }}
 {{- end }}
+{{- if and $s.exactlyOnce (not $s.staticMembership) }}
+{{- fail "scorer.staticMembership: false applies at least once only: exactly-once scorers are always static members, named by their transactional id" }}
+{{- end }}
 {{- end }}
 {{- end }}
