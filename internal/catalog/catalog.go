@@ -96,12 +96,11 @@ type AliasChange struct {
 type Option func(*Catalog)
 
 // WithChunkSize sets the most artifact bytes per record (DefaultChunkSize
-// unless set); tests use small chunks to exercise chunking.
+// unless set), clamped to MinChunkSize..MaxChunkSize, the range every
+// reader accepts; tests use small chunks to exercise chunking.
 func WithChunkSize(n int) Option {
 	return func(c *Catalog) {
-		if n > 0 {
-			c.chunkSize = n
-		}
+		c.chunkSize = min(max(n, MinChunkSize), MaxChunkSize)
 	}
 }
 
@@ -114,6 +113,7 @@ type Catalog struct {
 	logger    *slog.Logger
 	baseOpts  []kgo.Opt
 	client    *kgo.Client
+	onSkip    func(reason string) // see WithOnSkip
 
 	stop    context.CancelFunc
 	tailing chan struct{} // closed when the tail goroutine ends
@@ -153,7 +153,7 @@ func New(opts []kgo.Opt, topic string, logger *slog.Logger, options ...Option) (
 	for _, o := range options {
 		o(c)
 	}
-	c.state = newState(c.logger)
+	c.state = newState(c.logger, c.onSkip)
 	client, err := kgo.NewClient(c.clientOpts(0)...)
 	if err != nil {
 		return nil, fmt.Errorf("catalog client: %w", err)
@@ -244,6 +244,14 @@ func (c *Catalog) History(name string) []AliasChange {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.state.history(name)
+}
+
+// Skipped counts the records the catalog has skipped since it was opened,
+// by reason (see SkipReasons); reasons never seen are absent.
+func (c *Catalog) Skipped() map[string]int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.state.skips()
 }
 
 // Lookup reads ref as a version number or an alias of name.

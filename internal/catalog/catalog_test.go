@@ -328,7 +328,11 @@ func TestMalformedRecordsSkipped(t *testing.T) {
 	if art, err := c.Artifact(ctx, "good", 1); err != nil || !bytes.Equal(art, data) {
 		t.Errorf("artifact: %v", err)
 	}
-	if n := strings.Count(logs.String(), "skipping catalog record"); n != 4 {
-		t.Errorf("%d records logged as skipped, want 4:\n%s", n, logs)
+	if n := strings.Count(logs.String(), "skipping catalog record"); n != 12 {
+		t.Errorf("%d records logged as skipped, want 12:\n%s", n, logs)
+	}
+	want := map[string]int64{catalog.SkipBadKey: 8, catalog.SkipBadJSON: 2, catalog.SkipKeyMismatch: 2}
+	if got := c.Skipped(); !reflect.DeepEqual(got, want) {
+		t.Errorf("skipped %v, want %v", got, want)
 	}
 }

@@ -25,11 +25,11 @@
 //
 // # Who owns a version number
 //
-// Publish picks the next number (the highest known plus one) and writes
+// Publish picks the next number (the highest accepted plus one) and writes
 // under a fresh ID. Two processes publishing the same name at once may pick
 // the same number; they write under different keys, and readers keep the
-// first metadata record for a number (the lowest offset) and ignore the
-// others, logging the conflict. Each publisher reads the topic back past
+// first metadata record for a number (the lowest offset) and skip the
+// others, logging and counting the conflict (duplicate_version). Each publisher reads the topic back past
 // its own metadata record: the one whose record is first gets its Version,
 // the other ErrConflict, and may publish again to get the next number. Since
 // the loser's records have keys of their own, compaction never makes a
@@ -41,11 +41,44 @@
 //
 // # Readers
 //
-// Records with keys of another shape, malformed JSON, or metadata that does
-// not match its key are logged and skipped. A version whose metadata
-// arrived but whose chunks are missing or altered still lists; Artifact
-// refuses it with ErrCorrupt, after checking the chunk count, the size and
-// the SHA-256 of the reassembled bytes.
+// Anyone able to write to the topic can write any record, so a reader
+// trusts no claim it has not checked against the limits in limits.go. A
+// record is skipped, logged (its key and any error cut to 200 bytes) and
+// counted by reason (Catalog.Skipped, WithOnSkip, SkipReasons) if:
+//
+//   - its key has another shape, or is longer than any the catalog writes
+//     (bad_key); a version outside 1..MaxVersion or a chunk index of
+//     MaxChunks or more in it (version_out_of_range, chunks_out_of_range);
+//   - its value is over MaxMetadataBytes (metadata, alias change) or
+//     MaxChunkSize (chunk), and is then never parsed (too_large), or is not
+//     JSON of the right shape, nested too deep included (bad_json);
+//   - it is metadata whose name or version, or an alias change whose name
+//     or alias, differs from its key (key_mismatch);
+//   - it is metadata numbered more than MaxVersionStep above the highest
+//     version its model had before it (version_jump): Publish never leaves
+//     a gap, so without this one forged record numbered MaxVersion would
+//     leave no number to publish;
+//   - its size is outside 1..MaxArtifactSize (size_out_of_range), its chunk
+//     count is not one its size allows with chunks of MinChunkSize to
+//     MaxChunkSize bytes (chunks_out_of_range), its SHA-256 is not 64 hex
+//     digits or its parent not an earlier version (bad_metadata);
+//   - it takes a number already taken (duplicate_version, see above);
+//   - it is an alias change whose version is out of range, or not a version
+//     its model had at that point in the log (alias_target_unknown): the
+//     alias keeps pointing where it did, so a follower keeps serving, and a
+//     forged alias never comes to life when a later version takes the
+//     number it named.
+//
+// Nothing is kept or allocated by what a record claims before the check.
+// Publish takes one above the highest number ever accepted for the name
+// (a withdrawn number is not given again), so the next number is always
+// computable and only grows; after MaxVersion, Publish returns ErrInvalid.
+//
+// A version whose metadata arrived but whose chunks are missing or altered
+// still lists; Artifact refuses it with ErrCorrupt, after checking the chunk
+// count, the size and the SHA-256 of the reassembled bytes. It holds only
+// the chunks it reads, and stops as soon as they hold more bytes than the
+// metadata says.
 //
 // Chunks are not kept in memory: the catalog remembers their offsets, and
 // Artifact reads them back from the topic with a short-lived consumer.

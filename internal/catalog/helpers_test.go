@@ -101,7 +101,9 @@ func (b *broker) catalogWithLogs(t *testing.T, options ...catalog.Option) (*cata
 // writer would.
 func (b *broker) produce(t *testing.T, records ...*kgo.Record) {
 	t.Helper()
-	client, err := kgo.NewClient(append(b.opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+	// Batches as large as any topic takes: the broker, not this client,
+	// says what is too large.
+	client, err := kgo.NewClient(append(b.opts, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchMaxBytes(64<<20))...)
 	if err != nil {
 		t.Fatal(err)
 	}

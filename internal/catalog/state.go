@@ -7,7 +7,6 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -21,8 +20,11 @@ type entry struct {
 // modelState is what the topic says about one model.
 type modelState struct {
 	versions map[int]entry
-	changes  []AliasChange // every alias, in log order
-	current  map[string]int
+	// highest is the highest number ever accepted, withdrawn or not: the
+	// base of the next number and of MaxVersionStep.
+	highest int
+	changes []AliasChange // every alias, in log order
+	current map[string]int
 }
 
 // state is the catalog rebuilt from the topic. It is not synchronised: the
@@ -36,18 +38,27 @@ type state struct {
 	next int64
 	// changed is closed, and replaced, whenever records are applied.
 	changed chan struct{}
+	// skipped counts the records skipped, by reason; onSkip, if set, is
+	// told of each.
+	skipped map[string]int64
+	onSkip  func(reason string)
 }
 
-func newState(logger *slog.Logger) *state {
+func newState(logger *slog.Logger, onSkip func(string)) *state {
 	return &state{
 		logger:  logger,
 		models:  map[string]*modelState{},
 		chunks:  map[string]map[int]int64{},
 		changed: make(chan struct{}),
+		skipped: map[string]int64{},
+		onSkip:  onSkip,
 	}
 }
 
-var validID = regexp.MustCompile(`^[0-9a-f]{16}$`)
+var (
+	validID     = regexp.MustCompile(`^[0-9a-f]{16}$`)
+	validSHA256 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+)
 
 // key kinds.
 const (
@@ -72,41 +83,51 @@ func (k parsedKey) publish() string {
 	return fmt.Sprintf("%s/v/%d/%s", k.name, k.version, k.id)
 }
 
-func parseKey(key string) parsedKey {
+// parseKey takes a key apart, or says why it cannot be used (one of
+// SkipReasons).
+func parseKey(key string) (parsedKey, string) {
+	if len(key) > maxKeyBytes {
+		return parsedKey{}, SkipBadKey
+	}
 	parts := strings.Split(key, "/")
-	bad := parsedKey{kind: keyUnknown}
 	if len(parts) < 4 || ValidName(parts[0]) != nil || !validID.MatchString(parts[3]) {
-		return bad
+		return parsedKey{}, SkipBadKey
 	}
 	k := parsedKey{name: parts[0], id: parts[3]}
 	switch parts[1] {
 	case "v":
-		n, err := strconv.Atoi(parts[2])
-		if err != nil || n < 1 || strconv.Itoa(n) != parts[2] {
-			return bad
+		n, ok, inRange := parseNumber(parts[2], 1, MaxVersion)
+		switch {
+		case !ok:
+			return parsedKey{}, SkipBadKey
+		case !inRange:
+			return parsedKey{}, SkipVersionRange
 		}
 		k.version = n
 		switch {
 		case len(parts) == 4:
 			k.kind = keyMeta
 		case len(parts) == 6 && parts[4] == "chunk":
-			i, err := strconv.Atoi(parts[5])
-			if err != nil || i < 0 || strconv.Itoa(i) != parts[5] {
-				return bad
+			i, ok, inRange := parseNumber(parts[5], 0, MaxChunks-1)
+			switch {
+			case !ok:
+				return parsedKey{}, SkipBadKey
+			case !inRange:
+				return parsedKey{}, SkipChunksRange
 			}
 			k.kind, k.index = keyChunk, i
 		default:
-			return bad
+			return parsedKey{}, SkipBadKey
 		}
 	case "alias":
 		if len(parts) != 4 || ValidAlias(parts[2]) != nil {
-			return bad
+			return parsedKey{}, SkipBadKey
 		}
 		k.kind, k.alias = keyAlias, parts[2]
 	default:
-		return bad
+		return parsedKey{}, SkipBadKey
 	}
-	return k
+	return k, ""
 }
 
 func metaKey(name string, version int, id string) string {
@@ -131,12 +152,30 @@ func (s *state) model(name string) *modelState {
 }
 
 // apply folds one record into the state. It never fails: a record it cannot
-// use is logged and skipped.
+// use is logged, counted by reason and skipped. Every limit is checked
+// before anything is kept or allocated by what the record claims.
 func (s *state) apply(key string, value []byte, offset int64) {
 	s.next = max(s.next, offset+1)
-	k := parseKey(key)
-	skip := func(why string, args ...any) {
-		s.logger.Warn("skipping catalog record", append([]any{"key", key, "offset", offset, "why", why}, args...)...)
+	skip := func(reason, why string, args ...any) {
+		s.skipped[reason]++
+		if s.onSkip != nil {
+			s.onSkip(reason)
+		}
+		s.logger.Warn("skipping catalog record", append([]any{"key", clip(key), "offset", offset,
+			"reason", reason, "why", why}, args...)...)
+	}
+	k, reason := parseKey(key)
+	switch reason {
+	case "":
+	case SkipVersionRange:
+		skip(reason, "version number in the key out of range", "most", MaxVersion)
+		return
+	case SkipChunksRange:
+		skip(reason, "chunk index in the key out of range", "most", MaxChunks-1)
+		return
+	default:
+		skip(reason, "not a key the catalog writes (see doc.go)", "bytes", len(key))
+		return
 	}
 	switch k.kind {
 	case keyMeta:
@@ -147,6 +186,10 @@ func (s *state) apply(key string, value []byte, offset int64) {
 			delete(s.chunks[p], k.index)
 			return
 		}
+		if len(value) > MaxChunkSize {
+			skip(SkipTooLarge, "chunk over the limit", "bytes", len(value), "limit", MaxChunkSize)
+			return
+		}
 		if s.chunks[p] == nil {
 			s.chunks[p] = map[int]int64{}
 		}
@@ -155,24 +198,14 @@ func (s *state) apply(key string, value []byte, offset int64) {
 		if value == nil {
 			return // history is never withdrawn
 		}
-		var ch AliasChange
-		if err := json.Unmarshal(value, &ch); err != nil {
-			skip("malformed alias change", "err", err)
-			return
-		}
-		if ch.Name != k.name || ch.Alias != k.alias || ch.Version < 1 || ch.Previous < 0 {
-			skip("alias change does not match its key")
-			return
-		}
-		m := s.model(k.name)
-		m.changes = append(m.changes, ch)
-		m.current[ch.Alias] = ch.Version
-	default:
-		s.logger.Debug("ignoring record with an unknown key", "key", key, "offset", offset)
+		s.applyAlias(k, value, skip)
 	}
 }
 
-func (s *state) applyMeta(k parsedKey, value []byte, offset int64, skip func(string, ...any)) {
+// skipFunc logs and counts a skipped record.
+type skipFunc func(reason, why string, args ...any)
+
+func (s *state) applyMeta(k parsedKey, value []byte, offset int64, skip skipFunc) {
 	m := s.models[k.name]
 	if value == nil {
 		// A tombstone withdraws the version only if it names the record
@@ -182,24 +215,79 @@ func (s *state) applyMeta(k parsedKey, value []byte, offset int64, skip func(str
 		}
 		return
 	}
+	if len(value) > MaxMetadataBytes {
+		skip(SkipTooLarge, "metadata over the limit", "bytes", len(value), "limit", MaxMetadataBytes)
+		return
+	}
 	var v Version
 	if err := json.Unmarshal(value, &v); err != nil {
-		skip("malformed version metadata", "err", err)
+		skip(SkipBadJSON, "malformed version metadata", "err", clip(err.Error()))
 		return
 	}
-	if v.Name != k.name || v.Version != k.version || v.Chunks < 1 || v.Size < 1 || v.SHA256 == "" {
-		skip("version metadata does not match its key")
-		return
+	highest := 0
+	if m != nil {
+		highest = m.highest
 	}
-	m = s.model(k.name)
-	if prev, ok := m.versions[k.version]; ok {
-		if prev.id != k.id {
-			s.logger.Warn("version published twice; keeping the first", "name", k.name, "version", k.version,
-				"first_offset", prev.offset, "offset", offset)
+	least, most := chunkRange(v.Size)
+	switch {
+	case v.Name != k.name || v.Version != k.version:
+		skip(SkipKeyMismatch, "version metadata does not match its key",
+			"metadata_name", clip(v.Name), "metadata_version", v.Version)
+	case k.version > highest+MaxVersionStep:
+		skip(SkipVersionJump, "version number too far above the model's highest",
+			"highest", highest, "most_allowed", highest+MaxVersionStep)
+	case v.Size < 1 || v.Size > MaxArtifactSize:
+		skip(SkipSizeRange, "artifact size out of range", "size", v.Size, "limit", MaxArtifactSize)
+	case v.Chunks < least || v.Chunks > most:
+		skip(SkipChunksRange, "chunk count does not fit the size", "chunks", v.Chunks, "size", v.Size,
+			"least", least, "most", most)
+	case !validSHA256.MatchString(v.SHA256):
+		skip(SkipBadMetadata, "sha256 is not 64 hex digits", "sha256", clip(v.SHA256))
+	case v.Parent < 0 || v.Parent >= v.Version:
+		skip(SkipBadMetadata, "parent is not an earlier version", "parent", v.Parent)
+	default:
+		m = s.model(k.name)
+		if prev, ok := m.versions[k.version]; ok {
+			skip(SkipDuplicate, "version published twice; keeping the first", "first_offset", prev.offset,
+				"same_publish", prev.id == k.id)
+			return
 		}
+		m.versions[k.version] = entry{v: v, id: k.id, offset: offset}
+		m.highest = max(m.highest, k.version)
+	}
+}
+
+func (s *state) applyAlias(k parsedKey, value []byte, skip skipFunc) {
+	if len(value) > MaxMetadataBytes {
+		skip(SkipTooLarge, "alias change over the limit", "bytes", len(value), "limit", MaxMetadataBytes)
 		return
 	}
-	m.versions[k.version] = entry{v: v, id: k.id, offset: offset}
+	var ch AliasChange
+	if err := json.Unmarshal(value, &ch); err != nil {
+		skip(SkipBadJSON, "malformed alias change", "err", clip(err.Error()))
+		return
+	}
+	m := s.models[k.name]
+	switch {
+	case ch.Name != k.name || ch.Alias != k.alias:
+		skip(SkipKeyMismatch, "alias change does not match its key",
+			"change_name", clip(ch.Name), "change_alias", clip(ch.Alias))
+	case ch.Version < 1 || ch.Version > MaxVersion || ch.Previous < 0 || ch.Previous > MaxVersion:
+		skip(SkipVersionRange, "alias change names a version out of range",
+			"version", ch.Version, "previous", ch.Previous)
+	case m == nil || !hasVersion(m, ch.Version):
+		// Following it would serve whatever version later takes the
+		// number, promoted by nobody.
+		skip(SkipAliasTarget, "alias change names a version the model does not have", "version", ch.Version)
+	default:
+		m.changes = append(m.changes, ch)
+		m.current[ch.Alias] = ch.Version
+	}
+}
+
+func hasVersion(m *modelState, version int) bool {
+	_, ok := m.versions[version]
+	return ok
 }
 
 // notify wakes everyone waiting on a change.
@@ -227,12 +315,22 @@ func (s *state) versions(name string) []Version {
 	return out
 }
 
-func (s *state) latest(name string) int {
-	m := s.models[name]
-	if m == nil || len(m.versions) == 0 {
-		return 0
+// nextVersion is the number Publish gives name's next version: one above
+// the highest ever accepted, so a withdrawn number is not given again.
+func (s *state) nextVersion(name string) (int, error) {
+	highest := 0
+	if m := s.models[name]; m != nil {
+		highest = m.highest
 	}
-	return slices.Max(slices.Collect(maps.Keys(m.versions)))
+	if highest >= MaxVersion {
+		return 0, fmt.Errorf("%w: model %q has used every version number up to %d", ErrInvalid, name, MaxVersion)
+	}
+	return highest + 1, nil
+}
+
+// skips is a copy of the counts of skipped records, by reason.
+func (s *state) skips() map[string]int64 {
+	return maps.Clone(s.skipped)
 }
 
 func (s *state) entry(name string, version int) (entry, error) {

@@ -88,6 +88,9 @@ func (c *Catalog) Publish(ctx context.Context, v Version, artifact []byte) (Vers
 	if len(artifact) == 0 {
 		return Version{}, fmt.Errorf("%w: model %q: empty artifact", ErrInvalid, v.Name)
 	}
+	if len(artifact) > MaxArtifactSize {
+		return Version{}, fmt.Errorf("%w: model %q: artifact is %d bytes, over the %d-byte limit", ErrInvalid, v.Name, len(artifact), MaxArtifactSize)
+	}
 	if err := c.EnsureTopic(ctx); err != nil {
 		return Version{}, err
 	}
@@ -95,12 +98,16 @@ func (c *Catalog) Publish(ctx context.Context, v Version, artifact []byte) (Vers
 		return Version{}, err
 	}
 	c.mu.RLock()
-	v.Version = c.state.latest(v.Name) + 1
+	next, nextErr := c.state.nextVersion(v.Name)
 	var parentErr error
 	if v.Parent > 0 {
 		_, parentErr = c.state.entry(v.Name, v.Parent)
 	}
 	c.mu.RUnlock()
+	if nextErr != nil {
+		return Version{}, nextErr
+	}
+	v.Version = next
 	if parentErr != nil {
 		return Version{}, fmt.Errorf("%w: parent: %w", ErrInvalid, parentErr)
 	}
@@ -115,8 +122,8 @@ func (c *Catalog) Publish(ctx context.Context, v Version, artifact []byte) (Vers
 	if err != nil {
 		return Version{}, fmt.Errorf("%w: model %q: encode metadata: %w", ErrInvalid, v.Name, err)
 	}
-	if limit := c.maxRecordBytes() - recordOverhead/2; len(meta) > limit {
-		return Version{}, fmt.Errorf("%w: model %q: metadata is %d bytes, over the %d-byte limit", ErrInvalid, v.Name, len(meta), limit)
+	if len(meta) > MaxMetadataBytes {
+		return Version{}, fmt.Errorf("%w: model %q: metadata is %d bytes, over the %d-byte limit", ErrInvalid, v.Name, len(meta), MaxMetadataBytes)
 	}
 
 	id := newID()
@@ -252,10 +259,11 @@ func (c *Catalog) Artifact(ctx context.Context, name string, version int) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	chunks, err := c.readChunks(ctx, name, version, e.id, offsets)
+	chunks, err := c.readChunks(ctx, name, version, e.id, offsets, e.v.Size)
 	if err != nil {
 		return nil, err
 	}
+	// Sized by the bytes read, at most e.v.Size, never by the claim.
 	artifact := bytes.Join(chunks, nil)
 	if len(artifact) != e.v.Size {
 		return nil, fmt.Errorf("model %q version %d: %d bytes, metadata says %d: %w", name, version, len(artifact), e.v.Size, ErrCorrupt)
@@ -268,8 +276,11 @@ func (c *Catalog) Artifact(ctx context.Context, name string, version int) ([]byt
 }
 
 // readChunks fetches the records at offsets (chunk i at offsets[i]) with a
-// consumer of its own, starting at the lowest.
-func (c *Catalog) readChunks(ctx context.Context, name string, version int, id string, offsets []int64) ([][]byte, error) {
+// consumer of its own, starting at the lowest. It stops with ErrCorrupt as
+// soon as the chunks hold more than size bytes, so forged chunks cannot
+// make it hold more than the metadata says (itself at most
+// MaxArtifactSize).
+func (c *Catalog) readChunks(ctx context.Context, name string, version int, id string, offsets []int64, size int) ([][]byte, error) {
 	want := make(map[int64]int, len(offsets))
 	from, to := offsets[0], offsets[0]
 	for i, o := range offsets {
@@ -282,7 +293,7 @@ func (c *Catalog) readChunks(ctx context.Context, name string, version int, id s
 	}
 	defer client.Close()
 	chunks := make([][]byte, len(offsets))
-	found := 0
+	found, total := 0, 0
 	for found < len(offsets) {
 		fetches := client.PollFetches(ctx)
 		if ctx.Err() != nil {
@@ -302,6 +313,10 @@ func (c *Catalog) readChunks(ctx context.Context, name string, version int, id s
 			}
 			if string(r.Key) != chunkKey(name, version, id, i) || chunks[i] != nil {
 				bad = fmt.Errorf("model %q version %d: offset %d holds %q, not chunk %d: %w", name, version, r.Offset, r.Key, i, ErrCorrupt)
+				return
+			}
+			if total += len(r.Value); total > size {
+				bad = fmt.Errorf("model %q version %d: chunks hold more than the %d bytes the metadata says: %w", name, version, size, ErrCorrupt)
 				return
 			}
 			chunks[i] = r.Value

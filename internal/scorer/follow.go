@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/catalog/catalogprom"
 	"github.com/streamscore/streamscore/internal/model"
 )
 
@@ -189,7 +190,11 @@ func syntheticRows(spec model.Spec, n int) []map[string]any {
 // fails is refused and counted, and the scorer starts without a shadow.
 func (s *Service) loadFromCatalog(kafkaOpts []kgo.Opt, maxBatch int) (primary, shadow *model.Model, err error) {
 	cfg := s.cfg.Model
-	cat, err := catalog.New(kafkaOpts, cfg.Topic, s.logger)
+	countSkips, err := catalogprom.SkipCounter(s.registry)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err := catalog.New(kafkaOpts, cfg.Topic, s.logger, countSkips)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model catalog: %w", err)
 	}

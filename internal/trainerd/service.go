@@ -16,6 +16,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/api"
 	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/catalog/catalogprom"
 	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/httpserve"
 	"github.com/streamscore/streamscore/internal/model"
@@ -92,7 +93,11 @@ func (s *Service) connect(ctx context.Context) (*trainer.Runner, error) {
 	if err := s.cfg.Kafka.Ping(pingCtx); err != nil {
 		return nil, err
 	}
-	s.catalog, err = catalog.New(kafkaOpts, s.cfg.ModelsTopic, s.logger)
+	countSkips, err := catalogprom.SkipCounter(s.registry)
+	if err != nil {
+		return nil, err
+	}
+	s.catalog, err = catalog.New(kafkaOpts, s.cfg.ModelsTopic, s.logger, countSkips)
 	if err != nil {
 		return nil, err
 	}

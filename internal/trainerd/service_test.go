@@ -132,6 +132,10 @@ func TestTrainerServesJobsAndTheAPI(t *testing.T) {
 	if code, body := call("GET", "/metrics", ""); code != http.StatusOK || !strings.Contains(body, `streamscore_trainings_total{model="sensors",result="promoted"} 1`) {
 		t.Errorf("metrics: %d, no promoted training counted", code)
 	}
+	// The catalog's skipped records are exported, every reason from zero.
+	if _, body := call("GET", "/metrics", ""); !strings.Contains(body, `streamscore_catalog_records_skipped_total{reason="version_out_of_range"} 0`) {
+		t.Errorf("metrics: no streamscore_catalog_records_skipped_total")
+	}
 	resp2, err := http.Post(base+"/jobs/sensors/train", "application/json", bytes.NewReader(nil))
 	if err != nil {
 		t.Fatal(err)
