@@ -24,9 +24,13 @@ import (
 const (
 	DefaultMaxBodyBytes    = 32 << 20
 	DefaultMaxRowsPerModel = 1_000_000
-	DefaultMaxModels       = 100
-	DefaultMaxTasks        = 1000
-	DefaultTrainTimeout    = time.Hour
+	// The rows of every model together, and of one model, in the
+	// compact form they are held in (see docs/api.md).
+	DefaultMaxDataBytes      = 256 << 20
+	DefaultMaxModelDataBytes = 128 << 20
+	DefaultMaxModels         = 100
+	DefaultMaxTasks          = 1000
+	DefaultTrainTimeout      = time.Hour
 )
 
 // Config bounds what the API holds and accepts. Zero values take the
@@ -37,6 +41,14 @@ type Config struct {
 	// MaxRowsPerModel bounds the rows held for one model: a slice that
 	// would pass it is refused whole (413 if it alone is over, else 409).
 	MaxRowsPerModel int
+	// MaxDataBytes bounds the bytes of rows held for all models together,
+	// and MaxModelDataBytes for one model, counted as they are held
+	// (typed columns: 4 bytes and a bit per numeric feature, and so on),
+	// uploads under way and rows a training still reads included. A slice
+	// that would pass either is refused whole with 413, naming the limit
+	// and its trainer setting (max-data-bytes, max-model-data-bytes).
+	MaxDataBytes      int64
+	MaxModelDataBytes int64
 	// MaxModels bounds how many models are held; creating one more is 409.
 	MaxModels int
 	// MaxTasks bounds the tasks kept for GET /tasks/{id}; the oldest
@@ -55,6 +67,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxRowsPerModel == 0 {
 		c.MaxRowsPerModel = DefaultMaxRowsPerModel
+	}
+	if c.MaxDataBytes == 0 {
+		c.MaxDataBytes = DefaultMaxDataBytes
+	}
+	if c.MaxModelDataBytes == 0 {
+		c.MaxModelDataBytes = DefaultMaxModelDataBytes
 	}
 	if c.MaxModels == 0 {
 		c.MaxModels = DefaultMaxModels
@@ -76,6 +94,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRowsPerModel < 0 {
 		errs = append(errs, fmt.Errorf("max rows per model: %d is negative", c.MaxRowsPerModel))
+	}
+	if c.MaxDataBytes < 0 {
+		errs = append(errs, fmt.Errorf("max data bytes: %d is negative", c.MaxDataBytes))
+	}
+	if c.MaxModelDataBytes < 0 {
+		errs = append(errs, fmt.Errorf("max model data bytes: %d is negative", c.MaxModelDataBytes))
 	}
 	if c.MaxModels < 0 {
 		errs = append(errs, fmt.Errorf("max models: %d is negative", c.MaxModels))
@@ -117,6 +141,7 @@ type API struct {
 	publisher Publisher
 	jobs      Jobs
 	models    *store
+	data      *dataBudget
 	tasks     *tasks
 	handler   http.Handler
 
@@ -145,8 +170,9 @@ func New(cfg Config, deps Deps) (*API, error) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	a := &API{
 		cfg: cfg, logger: logger.With("component", "api"), metrics: m, publisher: deps.Publisher, jobs: deps.Jobs,
-		models: newStore(cfg.MaxModels), tasks: newTasks(cfg.MaxTasks),
-		ctx: ctx, cancel: cancel,
+		models: newStore(cfg.MaxModels, cfg.MaxModelDataBytes), tasks: newTasks(cfg.MaxTasks),
+		data: &dataBudget{limit: cfg.MaxDataBytes, gauge: m.dataBytes.Set},
+		ctx:  ctx, cancel: cancel,
 	}
 	a.handler = a.routes()
 	return a, nil
@@ -350,6 +376,7 @@ type metrics struct {
 	latency   *prometheus.HistogramVec
 	trainings *prometheus.CounterVec
 	training  prometheus.Histogram
+	dataBytes prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -375,8 +402,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Duration of a successful training, publishing included.",
 			Buckets: prometheus.ExponentialBuckets(0.1, 2.5, 10),
 		}),
+		dataBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "streamscore_api_data_bytes",
+			Help: "Bytes of training rows held for the API's models (uploads under way and rows trainings still read included), against max-data-bytes.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.trainings, m.training} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.trainings, m.training, m.dataBytes} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register api metrics: %w", err)
 		}

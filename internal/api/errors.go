@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/streamscore/streamscore/internal/train"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
 
@@ -113,6 +114,14 @@ func trainingError(err error) *Error {
 			e.Field, _ = splitField(rest)
 		}
 		return e
+	case errors.Is(err, train.ErrInvalidConfig), errors.Is(err, train.ErrInvalidData):
+		// What the rows made of the options: more classes than a model
+		// takes, say. The rows' fault, not the trainer's.
+		return &Error{Status: http.StatusUnprocessableEntity, Msg: strings.ReplaceAll(err.Error(), "\n", "; "), Err: err}
+	case errors.Is(err, trainer.ErrMixedLabels):
+		// Rows sent to the API cannot mix kinds (they are refused on
+		// upload); this is the trainer's own check, named by field.
+		return &Error{Status: http.StatusUnprocessableEntity, Field: "label", Msg: err.Error(), Err: err}
 	case errors.Is(err, errModelDeleted):
 		return &Error{Status: http.StatusConflict, Msg: err.Error(), Err: err}
 	case errors.Is(err, errShuttingDown):

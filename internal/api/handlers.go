@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -74,7 +75,7 @@ func (a *API) deleteModel(w http.ResponseWriter, r *http.Request) error {
 	e.mu.Lock()
 	e.deleted = true
 	e.gen++
-	e.rows = nil
+	e.dropRows(a.data)
 	if e.cancel != nil {
 		e.cancel(errModelDeleted)
 	}
@@ -95,6 +96,9 @@ type RowsResult struct {
 
 // putRows appends a slice of training rows. Every row is checked against
 // the model's options before any is kept: one bad row refuses the slice.
+// Rows are decoded straight into a block of typed columns, whose bytes are
+// taken from the data budgets as it grows: a slice that would pass one is
+// refused whole, and whatever it had taken is given back.
 func (a *API) putRows(w http.ResponseWriter, r *http.Request) error {
 	e, err := a.models.get(r.PathValue("name"))
 	if err != nil {
@@ -103,42 +107,64 @@ func (a *API) putRows(w http.ResponseWriter, r *http.Request) error {
 	if err := a.checkBody(r); err != nil {
 		return err
 	}
-	_, held, schema, gen := e.snapshot()
+	held, kind, schema, gen := e.snapshot()
 	limit := a.cfg.MaxRowsPerModel
-	var rows []map[string]any
-	err = decodeRecords(r.Body, "rows", func(i int, rec map[string]any) error {
-		if len(held)+i+1 > limit {
-			return tooManyRows(e.name, len(held), i+1, limit)
+	res := &reservation{e: e, data: a.data}
+	defer res.release()
+	bl, err := newBuilder(schema, kind, res.take)
+	if err != nil {
+		return a.budgetError(e, "rows", err)
+	}
+	err = decodeRecords(r.Body, "rows", schema.reads, func(i int, rec map[string]any) error {
+		if held+i+1 > limit {
+			return tooManyRows(e.name, held, i+1, limit)
 		}
-		row, ferr := schema.row(rec, true)
-		if ferr != nil {
-			return ferr.at("rows[" + strconv.Itoa(i) + "]")
+		if err := bl.add(i, rec); err != nil {
+			return a.budgetError(e, "rows", err)
 		}
-		rows = append(rows, row)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if len(rows) == 0 {
+	b := bl.finish()
+	if b.n == 0 {
 		return badRequest("rows", "rows: the slice is empty")
 	}
-	total, err := e.appendRows(rows, gen, limit)
+	total, err := e.appendRows(b, res, gen, limit)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, a.logger, http.StatusOK, RowsResult{Model: e.name, Added: len(rows), Rows: total})
+	writeJSON(w, a.logger, http.StatusOK, RowsResult{Model: e.name, Added: b.n, Rows: total})
 	return nil
 }
 
+// budgetError answers a slice refused by a data budget with 413, naming
+// the limit and the setting that raises it; other errors pass as they are.
+func (a *API) budgetError(e *entry, field string, err error) error {
+	var be *budgetError
+	if !errors.As(err, &be) {
+		return err
+	}
+	free := fmt.Sprintf("drop this model's rows (DELETE /models/%s/data/train)", e.name)
+	if be.setting == settingMaxDataBytes {
+		free = "drop rows or models (DELETE /models/{name}/data/train, DELETE /models/{name})"
+	}
+	return &Error{Status: http.StatusRequestEntityTooLarge, Field: field, Err: err,
+		Msg: fmt.Sprintf("%s: %s; nothing of the slice was kept. Raise the trainer's %s setting, or %s",
+			field, err.Error(), be.setting, free)}
+}
+
 // deleteRows drops the rows held for a model; its trained version stays.
+// Their bytes are given back at once, or when the training reading them
+// ends.
 func (a *API) deleteRows(w http.ResponseWriter, r *http.Request) error {
 	e, err := a.models.get(r.PathValue("name"))
 	if err != nil {
 		return err
 	}
 	e.mu.Lock()
-	e.rows = nil
+	e.dropRows(a.data)
 	e.mu.Unlock()
 	writeJSON(w, a.logger, http.StatusOK, RowsResult{Model: e.name})
 	return nil

@@ -271,3 +271,19 @@ func counter(t testing.TB, c *client, name, label, value string) float64 {
 	}
 	return 0
 }
+
+// gauge reads a gauge from the server's registry.
+func gauge(t testing.TB, c *client, name string) float64 {
+	t.Helper()
+	families, err := c.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no gauge %s", name)
+	return 0
+}

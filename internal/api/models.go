@@ -30,12 +30,20 @@ type entry struct {
 	optsKey string // canonical options JSON, to tell a repeated PUT from a change
 	schema  rowSchema
 	gen     int // bumped when the options are replaced or the model deleted
-	rows    []map[string]any
-	deleted bool
-	task    *task                   // the running training, or nil
-	cancel  context.CancelCauseFunc // cancels the running training
-	version int                     // the latest version trained (0: none)
-	latest  *version
+	// The rows held, in blocks in upload order (see data.go), and the kind
+	// of their class labels (0: none yet, or a regressor).
+	blocks    []*block
+	rows      int
+	labelKind trainer.LabelKind
+	// dataBytes is charged to the model's data budget: its blocks, the
+	// blocks trainings still read, and the uploads under way.
+	dataBytes    int64
+	maxDataBytes int64 // Config.MaxModelDataBytes
+	deleted      bool
+	task         *task                   // the running training, or nil
+	cancel       context.CancelCauseFunc // cancels the running training
+	version      int                     // the latest version trained (0: none)
+	latest       *version
 
 	serveMu sync.Mutex // serialises ONNX Runtime runs of served, and its swaps
 	served  *model.Model
@@ -48,15 +56,17 @@ type version struct {
 	trainedAt time.Time
 }
 
-// store holds the models by name, at most max of them.
+// store holds the models by name, at most max of them, each allowed
+// maxDataBytes of rows.
 type store struct {
-	mu     sync.RWMutex
-	models map[string]*entry
-	max    int
+	mu           sync.RWMutex
+	models       map[string]*entry
+	max          int
+	maxDataBytes int64
 }
 
-func newStore(max int) *store {
-	return &store{models: map[string]*entry{}, max: max}
+func newStore(max int, maxDataBytes int64) *store {
+	return &store{models: map[string]*entry{}, max: max, maxDataBytes: maxDataBytes}
 }
 
 func checkName(name string) error {
@@ -96,7 +106,7 @@ func (s *store) put(name string, opts trainer.Options) (bool, error) {
 		if len(s.models) >= s.max {
 			return false, newError(http.StatusConflict, "", "the trainer holds %d models, its limit; delete one first", len(s.models))
 		}
-		s.models[name] = &entry{name: name, opts: opts, optsKey: key, schema: newRowSchema(opts)}
+		s.models[name] = &entry{name: name, opts: opts, optsKey: key, schema: newRowSchema(opts), maxDataBytes: s.maxDataBytes}
 		return true, nil
 	}
 	e.mu.Lock()
@@ -104,8 +114,8 @@ func (s *store) put(name string, opts trainer.Options) (bool, error) {
 	switch {
 	case e.optsKey == key:
 		return false, nil
-	case len(e.rows) > 0:
-		return false, newError(http.StatusConflict, "", "model %q holds %d rows uploaded under other options; DELETE /models/%s/data/train or the model first", name, len(e.rows), name)
+	case e.rows > 0:
+		return false, newError(http.StatusConflict, "", "model %q holds %d rows uploaded under other options; DELETE /models/%s/data/train or the model first", name, e.rows, name)
 	case e.task != nil:
 		return false, &Error{Status: http.StatusConflict, Msg: fmt.Sprintf("model %q is training under its current options", name), TaskID: e.task.id}
 	}
@@ -190,7 +200,7 @@ type ModelInfo struct {
 func (e *entry) info() ModelInfo {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	info := ModelInfo{Name: e.name, Options: e.opts, Rows: len(e.rows), Version: e.version}
+	info := ModelInfo{Name: e.name, Options: e.opts, Rows: e.rows, Version: e.version}
 	if e.latest != nil {
 		r := e.latest.result
 		at := e.latest.trainedAt
@@ -203,9 +213,10 @@ func (e *entry) info() ModelInfo {
 }
 
 // appendRows adds a checked slice, unless the options changed or the model
-// was deleted since it was checked against them (gen), or the slice would
-// take the model over max rows.
-func (e *entry) appendRows(rows []map[string]any, gen, max int) (int, error) {
+// was deleted since it was checked against them (gen), the slice would take
+// the model over max rows, or its labels are of another kind than the rows
+// held. The block's bytes, reserved by r, become the model's.
+func (e *entry) appendRows(b *block, r *reservation, gen, max int) (int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.deleted {
@@ -214,11 +225,85 @@ func (e *entry) appendRows(rows []map[string]any, gen, max int) (int, error) {
 	if e.gen != gen {
 		return 0, newError(http.StatusConflict, "", "the options of model %q changed during the upload; send the slice again", e.name)
 	}
-	if len(e.rows)+len(rows) > max {
-		return 0, tooManyRows(e.name, len(e.rows), len(rows), max)
+	if e.rows+b.n > max {
+		return 0, tooManyRows(e.name, e.rows, b.n, max)
 	}
-	e.rows = append(e.rows, rows...)
-	return len(e.rows), nil
+	if e.labelKind != 0 && b.kind != 0 && b.kind != e.labelKind {
+		// Another slice, of another kind, was kept while this one was read.
+		return 0, mixedLabels("rows[0]."+e.schema.label, b.kind, b.first, fmt.Sprintf("the rows model %q holds have %s", e.name, e.labelKind.Plural()))
+	}
+	r.settle()
+	r.bytes = 0 // the block's now, freed with it
+	b.refs = 1
+	if e.labelKind == 0 {
+		e.labelKind = b.kind
+	}
+	e.rows += b.n
+	if last := e.lastBlock(); last != nil && last.refs == 1 && last.n < mergeRows && b.n < mergeRows {
+		// Small slices go into the last block while it is small too
+		// and no training reads it.
+		if e.merge(last, b, r.data) {
+			return e.rows, nil
+		}
+	}
+	e.blocks = append(e.blocks, b)
+	return e.rows, nil
+}
+
+func (e *entry) lastBlock() *block {
+	if len(e.blocks) == 0 {
+		return nil
+	}
+	return e.blocks[len(e.blocks)-1]
+}
+
+// merge appends b's rows to last and frees b. The caller holds e.mu.
+// It reports false, changing nothing, when the budgets have no room for
+// what last grows by.
+func (e *entry) merge(last, b *block, data *dataBudget) bool {
+	taken := int64(0)
+	take := func(n int64) error {
+		if e.dataBytes+n > e.maxDataBytes {
+			return errDataBudget
+		}
+		if err := data.take(n, 0); err != nil {
+			return err
+		}
+		e.dataBytes += n
+		taken += n
+		return nil
+	}
+	if err := last.appendBlock(b, e.schema, take); err != nil {
+		e.dataBytes -= taken
+		data.release(taken)
+		return false
+	}
+	last.bytes += taken
+	e.free(b, data)
+	return true
+}
+
+// free gives back a block's bytes, once nothing holds it. The caller holds
+// e.mu.
+func (e *entry) free(b *block, data *dataBudget) {
+	e.dataBytes -= b.bytes
+	data.release(b.bytes)
+	b.refs = 0
+}
+
+// dropRows lets go of the rows held; the blocks a training still reads are
+// freed when it ends. The caller holds e.mu.
+func (e *entry) dropRows(data *dataBudget) {
+	for _, b := range e.blocks {
+		e.unref(b, data)
+	}
+	e.blocks, e.rows, e.labelKind = nil, 0, 0
+}
+
+func (e *entry) unref(b *block, data *dataBudget) {
+	if b.refs--; b.refs == 0 {
+		e.free(b, data)
+	}
 }
 
 // tooManyRows is 413 for a slice that could never fit, 409 for one that
@@ -230,13 +315,34 @@ func tooManyRows(name string, held, adding, max int) *Error {
 	return newError(http.StatusConflict, "rows", "rows: model %q holds %d rows; %d more would pass its limit of %d", name, held, adding, max)
 }
 
-// snapshot returns what a training reads.
-func (e *entry) snapshot() (trainer.Options, []map[string]any, rowSchema, int) {
+// snapshot returns what an upload is checked against.
+func (e *entry) snapshot() (rows int, kind trainer.LabelKind, schema rowSchema, gen int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	// Full slice expression: later appends never write into what a
-	// training reads.
-	return e.opts, e.rows[:len(e.rows):len(e.rows)], e.schema, e.gen
+	return e.rows, e.labelKind, e.schema, e.gen
+}
+
+// holdRows returns the rows a training reads, holding each block until
+// releaseRows. The caller holds e.mu.
+func (e *entry) holdRows() *rowSet {
+	set := &rowSet{blocks: slices.Clone(e.blocks), ends: make([]int, len(e.blocks)), schema: e.schema}
+	n := 0
+	for k, b := range e.blocks {
+		b.refs++
+		n += b.n
+		set.ends[k] = n
+	}
+	return set
+}
+
+// releaseRows lets go of what a training read.
+func (e *entry) releaseRows(set *rowSet, data *dataBudget) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, b := range set.blocks {
+		e.unref(b, data)
+	}
+	set.blocks = nil
 }
 
 // serve swaps in a newly trained model (nil: none), closing the one it

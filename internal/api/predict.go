@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 
@@ -40,9 +41,18 @@ func (a *API) predict(w http.ResponseWriter, r *http.Request) error {
 	if err := a.checkBody(r); err != nil {
 		return err
 	}
+	// Records keep only the fields the served version reads; the body is
+	// read without holding the model, so it may be replaced meanwhile.
+	e.serveMu.Lock()
+	decodedFor := e.served
+	e.serveMu.Unlock()
+	var schema rowSchema
+	if decodedFor != nil {
+		schema = specSchema(decodedFor.Spec())
+	}
 	var records []map[string]any
-	err = decodeRecords(r.Body, "records", func(_ int, rec map[string]any) error {
-		records = append(records, rec)
+	err = decodeRecords(r.Body, "records", schema.reads, func(_ int, rec map[string]any) error {
+		records = append(records, maps.Clone(rec))
 		return nil
 	})
 	if err != nil {
@@ -60,11 +70,15 @@ func (a *API) predict(w http.ResponseWriter, r *http.Request) error {
 		return newError(http.StatusConflict, "", "model %q is not trained yet; PUT /models/%s/train", e.name, e.name)
 	}
 	spec := m.Spec()
+	if m != decodedFor && (decodedFor == nil || !specSchema(spec).sameFields(schema)) {
+		return newError(http.StatusConflict, "", "model %q was trained again on other fields while the records were read; send them again", e.name)
+	}
+	schema = specSchema(spec)
 	v, err := strconv.Atoi(spec.Version)
 	if err != nil {
 		return fmt.Errorf("model %s has version %q: %w", e.name, spec.Version, err)
 	}
-	preds, err := score(m, specSchema(spec), records)
+	preds, err := score(m, schema, records)
 	if err != nil {
 		return err
 	}
@@ -95,7 +109,7 @@ func score(m *model.Model, schema rowSchema, records []map[string]any) ([]Predic
 		return nil
 	}
 	for i, rec := range records {
-		row, ferr := schema.row(rec, false)
+		row, ferr := schema.record(rec)
 		if ferr != nil {
 			preds[i] = Prediction{Error: ferr.field + ": " + ferr.problem, Field: ferr.field}
 			continue

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"strconv"
@@ -16,10 +17,16 @@ import (
 
 // decodeRecords reads a JSON array of objects (pandas
 // to_json(orient="records")), or an object whose one key "records" holds
-// one, calling each for every object in order as it is decoded, so a bad
-// record stops the read early. path names the array in messages
-// ("rows", "records"). Numbers arrive as json.Number.
-func decodeRecords(r io.Reader, path string, each func(i int, rec map[string]any) error) error {
+// one, calling each for every object in order as it is read, so a bad
+// record stops the read early. path names the array in messages ("rows",
+// "records"). Numbers arrive as json.Number.
+//
+// The body is read as a stream of tokens, never decoded whole: only the
+// fields keep accepts are decoded, the others are skipped as they are
+// read, so a record of 100,000 fields costs what its kept fields cost.
+// A field given twice keeps its last value, as a decoded object would.
+// rec is reused from one record to the next: each must not keep it.
+func decodeRecords(r io.Reader, path string, keep func(field string) bool, each func(i int, rec map[string]any) error) error {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -50,15 +57,12 @@ func decodeRecords(r io.Reader, path string, each func(i int, rec map[string]any
 	default:
 		return badRequest("", "the body is %s; want an array of records or {\"records\": [...]}", jsonKind(tok))
 	}
+	rec := map[string]any{}
 	for i := 0; dec.More(); i++ {
-		at := fmt.Sprintf("%s[%d]", path, i)
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return jsonError(at, err)
-		}
-		rec, ok := v.(map[string]any)
-		if !ok {
-			return badRequest(at, "is %s, want an object", jsonKind(v))
+		at := path + "[" + strconv.Itoa(i) + "]"
+		clear(rec)
+		if err := decodeObject(dec, at, keep, rec); err != nil {
+			return err
 		}
 		if err := each(i, rec); err != nil {
 			return err
@@ -81,6 +85,46 @@ func decodeRecords(r io.Reader, path string, each func(i int, rec map[string]any
 	}
 	return nil
 }
+
+// decodeObject reads the next value, which must be an object, into rec:
+// the fields keep accepts, decoded; the others skipped.
+func decodeObject(dec *json.Decoder, at string, keep func(string) bool, rec map[string]any) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return jsonError(at, err)
+	}
+	if tok != json.Delim('{') {
+		return badRequest(at, "is %s, want an object", jsonKind(tok))
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return jsonError(at, err)
+		}
+		key, _ := tok.(string) // the decoder allows nothing else here
+		if !keep(key) {
+			if err := dec.Decode(&skipValue{}); err != nil {
+				return jsonError(at, err)
+			}
+			continue
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return jsonError(at, err)
+		}
+		rec[key] = v
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return jsonError(at, err)
+	}
+	return nil
+}
+
+// skipValue is decoded into to skip a value: the decoder checks its syntax
+// and keeps nothing of it.
+type skipValue struct{}
+
+func (skipValue) UnmarshalJSON([]byte) error { return nil }
 
 // jsonError describes a decoding error at path. A body over the size limit
 // keeps its own error, answered 413.
@@ -139,19 +183,24 @@ type rowSchema struct {
 	task     model.Task
 	features []model.Feature // numeric columns, with their defaults
 	text     *model.Input    // a text model's input
+	fields   map[string]bool // every field read, label included
 }
 
 // newRowSchema is the schema of training rows under opts.
 func newRowSchema(opts trainer.Options) rowSchema {
 	s := specSchema(opts.Spec("", nil))
 	s.label = opts.Label
+	s.fields[s.label] = true
 	return s
 }
 
 // specSchema is the schema of the records a loaded model scores.
 func specSchema(spec model.Spec) rowSchema {
-	s := rowSchema{task: spec.Task}
+	s := rowSchema{task: spec.Task, fields: map[string]bool{}}
 	for _, in := range spec.Inputs {
+		for _, f := range in.Fields {
+			s.fields[f.Field] = true
+		}
 		if in.Type == model.StringInput {
 			s.text = &in
 			continue
@@ -159,6 +208,14 @@ func specSchema(spec model.Spec) rowSchema {
 		s.features = append(s.features, in.Fields...)
 	}
 	return s
+}
+
+// reads reports whether the model reads field; the decoder keeps no other.
+func (s rowSchema) reads(field string) bool { return s.fields[field] }
+
+// sameFields reports whether two schemas read the same fields the same way.
+func (s rowSchema) sameFields(o rowSchema) bool {
+	return s.label == o.label && maps.Equal(s.fields, o.fields) && (s.text == nil) == (o.text == nil)
 }
 
 // fieldError is a record's field that the model cannot read.
@@ -171,67 +228,97 @@ func (e *fieldError) at(path string) *Error {
 	return badRequest(path+"."+e.field, "%s.%s: %s", path, e.field, e.problem)
 }
 
-// row checks a decoded record (numbers as json.Number) and returns the
-// fields the model reads, numbers as int64 or float64, as trainer.Fit and
-// model.Batch take them.
-//
-// A training row (training set) needs its label; its features and text may
-// be null or absent, since the trainer skips such a row or uses the
-// feature's default. A record to score needs no label, and a null feature
-// without a default, or a null text, cannot be scored.
-func (s rowSchema) row(rec map[string]any, training bool) (map[string]any, *fieldError) {
-	out := make(map[string]any, len(s.features)+2)
-	if training {
-		v, err := s.labelValue(rec)
-		if err != nil {
-			return nil, err
-		}
-		out[s.label] = v
+func nullOrAbsent(present bool) string {
+	if present {
+		return "null"
 	}
+	return "absent"
+}
+
+// record checks a record to score (numbers as json.Number) and returns the
+// fields the model reads, numbers as int64 or float64, as model.Batch takes
+// them. A record to score needs no label, but a null feature without a
+// default, or a null text, cannot be scored.
+func (s rowSchema) record(rec map[string]any) (map[string]any, *fieldError) {
+	out := make(map[string]any, len(s.features)+1)
 	for _, f := range s.features {
 		raw, present := rec[f.Field]
 		v, err := numberValue(raw)
 		if err != nil {
 			return nil, &fieldError{f.Field, err.Error()}
 		}
-		if v == nil && !training && f.Default == nil {
-			return nil, &fieldError{f.Field, fmt.Sprintf("is %s and has no default", map[bool]string{true: "null", false: "absent"}[present])}
+		if v == nil && f.Default == nil {
+			return nil, &fieldError{f.Field, fmt.Sprintf("is %s and has no default", nullOrAbsent(present))}
 		}
 		if present {
 			out[f.Field] = v
 		}
 	}
 	if s.text != nil {
-		f := s.text.Fields[0].Field
-		raw, present := rec[f]
-		switch x := raw.(type) {
-		case nil:
-			if !training {
-				return nil, &fieldError{f, fmt.Sprintf("is %s; want a string", map[bool]string{true: "null", false: "absent"}[present])}
-			}
-			if present {
-				out[f] = nil
-			}
-		case string:
-			if _, err := s.text.Text(rec, model.DefaultMaxTextBytes); err != nil {
-				// model's messages read "class: field "f" problem".
-				msg := err.Error()
-				if _, problem, ok := strings.Cut(msg, fmt.Sprintf("field %q ", f)); ok {
-					msg = problem
-				}
-				return nil, &fieldError{f, msg}
-			}
-			out[f] = x
-		default:
-			return nil, &fieldError{f, fmt.Sprintf("is %s, want a string", jsonKind(raw))}
+		text, present, ferr := s.textValue(rec)
+		if ferr != nil {
+			return nil, ferr
 		}
+		if !present {
+			f := s.text.Fields[0].Field
+			_, present := rec[f]
+			return nil, &fieldError{f, fmt.Sprintf("is %s; want a string", nullOrAbsent(present))}
+		}
+		out[s.text.Fields[0].Field] = text
 	}
 	return out, nil
 }
 
-// labelValue checks the label as trainer.Fit will read it: a class is a
-// non-empty string, a boolean or a whole number; a regression target is a
-// number or a boolean.
+// feature reads a training row's numeric feature as the trainer will
+// (model.Input.AppendNumbers narrows every number to float32). A null or
+// absent feature is missing: the trainer skips such a row or uses the
+// feature's default.
+func (s rowSchema) feature(rec map[string]any, f model.Feature) (v float32, missing bool, _ *fieldError) {
+	n, err := numberValue(rec[f.Field])
+	if err != nil {
+		return 0, false, &fieldError{f.Field, err.Error()}
+	}
+	switch x := n.(type) {
+	case nil:
+		return 0, true, nil
+	case bool:
+		if x {
+			return 1, false, nil
+		}
+		return 0, false, nil
+	case int64:
+		return float32(float64(x)), false, nil
+	case float64:
+		return float32(x), false, nil
+	}
+	return 0, false, &fieldError{f.Field, fmt.Sprintf("is %s, want a number", jsonKind(n))}
+}
+
+// textValue reads a text model's text: a string the model can take, or
+// null or absent (present false).
+func (s rowSchema) textValue(rec map[string]any) (string, bool, *fieldError) {
+	f := s.text.Fields[0].Field
+	switch x := rec[f].(type) {
+	case nil:
+		return "", false, nil
+	case string:
+		if _, err := s.text.Text(rec, model.DefaultMaxTextBytes); err != nil {
+			// model's messages read "class: field "f" problem".
+			msg := err.Error()
+			if _, problem, ok := strings.Cut(msg, fmt.Sprintf("field %q ", f)); ok {
+				msg = problem
+			}
+			return "", false, &fieldError{f, msg}
+		}
+		return x, true, nil
+	default:
+		return "", false, &fieldError{f, fmt.Sprintf("is %s, want a string", jsonKind(rec[f]))}
+	}
+}
+
+// labelValue reads a training row's label: present, not null, a boolean,
+// a string or a number (int64 or float64). What it is worth is then the
+// trainer's one rule (trainer.ClassLabel, trainer.TargetValue).
 func (s rowSchema) labelValue(rec map[string]any) (any, *fieldError) {
 	raw, present := rec[s.label]
 	if !present {
@@ -244,13 +331,13 @@ func (s rowSchema) labelValue(rec map[string]any) (any, *fieldError) {
 	case nil:
 		return bad("is null; every training row needs its label")
 	case bool:
+		if s.task == model.Regression {
+			return bad("is a boolean; a regressor's label must be a number")
+		}
 		return x, nil
 	case string:
 		if s.task == model.Regression {
 			return bad("is a string, want a number")
-		}
-		if x == "" {
-			return bad("is empty")
 		}
 		return x, nil
 	case json.Number:
@@ -258,15 +345,49 @@ func (s rowSchema) labelValue(rec map[string]any) (any, *fieldError) {
 		if err != nil {
 			return nil, &fieldError{s.label, err.Error()}
 		}
-		if f, ok := v.(float64); ok && s.task != model.Regression && f != math.Trunc(f) {
-			return bad("is %v; a class label must be a whole number, a string or a boolean", f)
-		}
 		return v, nil
 	}
 	if s.task == model.Regression {
 		return bad("is %s, want a number", jsonKind(raw))
 	}
 	return bad("is %s, want a string, a whole number or a boolean", jsonKind(raw))
+}
+
+// classLabel reads a classifier's training label by trainer.ClassLabel:
+// its class name, its kind, and the value the trainer will read back.
+func (s rowSchema) classLabel(rec map[string]any) (string, trainer.LabelKind, *fieldError) {
+	v, ferr := s.labelValue(rec)
+	if ferr != nil {
+		return "", 0, ferr
+	}
+	name, kind, err := trainer.ClassLabel(v)
+	if err != nil {
+		return "", 0, &fieldError{s.label, labelProblem(err)}
+	}
+	return name, kind, nil
+}
+
+// target reads a regressor's training label by trainer.TargetValue.
+func (s rowSchema) target(rec map[string]any) (float64, *fieldError) {
+	v, ferr := s.labelValue(rec)
+	if ferr != nil {
+		return 0, ferr
+	}
+	t, err := trainer.TargetValue(v)
+	if err != nil {
+		return 0, &fieldError{s.label, labelProblem(err)}
+	}
+	return t, nil
+}
+
+// labelProblem is what the trainer found wrong with a label, as a phrase
+// after the field's name.
+func labelProblem(err error) string {
+	var le *trainer.LabelError
+	if errors.As(err, &le) {
+		return le.Problem
+	}
+	return err.Error()
 }
 
 // numberValue converts a feature's JSON value: integers to int64 (exact),

@@ -107,7 +107,7 @@ func (a *API) startTraining(e *entry) (*task, error) {
 	ctx, cancel := context.WithCancelCause(a.ctx)
 	e.task, e.cancel = t, cancel
 	ctx, stop := context.WithTimeoutCause(ctx, a.cfg.TrainTimeout, fmt.Errorf("%w of %s", errTimeout, a.cfg.TrainTimeout))
-	job := trainingJob{entry: e, task: t, opts: e.opts, rows: e.rows[:len(e.rows):len(e.rows)], gen: e.gen}
+	job := trainingJob{entry: e, task: t, opts: e.opts, rows: e.holdRows(), gen: e.gen}
 	a.wg.Add(1)
 	go a.runTraining(ctx, func() { stop(); cancel(nil) }, job)
 	return t, nil
@@ -118,7 +118,7 @@ type trainingJob struct {
 	entry *entry
 	task  *task
 	opts  trainer.Options
-	rows  []map[string]any
+	rows  *rowSet // held until the training ends
 	gen   int
 }
 
@@ -139,6 +139,7 @@ func (a *API) runTraining(ctx context.Context, cancel func(), job trainingJob) {
 			res, failed = nil, newError(http.StatusInternalServerError, "", "internal error: the training panicked: %v", p)
 		}
 		cancel()
+		e.releaseRows(job.rows, a.data)
 		e.mu.Lock()
 		if e.task == t {
 			e.task, e.cancel = nil, nil
@@ -150,13 +151,13 @@ func (a *API) runTraining(ctx context.Context, cancel func(), job trainingJob) {
 		} else {
 			a.metrics.trainings.WithLabelValues(StateSucceeded).Inc()
 			a.metrics.training.Observe(time.Since(start).Seconds())
-			log.Info("trained", "version", res.Version, "rows", len(job.rows), "metrics", res.Metrics, "duration", time.Since(start))
+			log.Info("trained", "version", res.Version, "rows", job.rows.Len(), "metrics", res.Metrics, "duration", time.Since(start))
 		}
 		t.finish(res, failed)
 		a.wg.Done()
 	}()
 	t.start()
-	log.Info("training", "rows", len(job.rows), "family", job.opts.Family)
+	log.Info("training", "rows", job.rows.Len(), "family", job.opts.Family)
 	var err error
 	if res, err = a.fit(ctx, job); err != nil {
 		if ctx.Err() != nil {
@@ -171,7 +172,7 @@ func (a *API) runTraining(ctx context.Context, cancel func(), job trainingJob) {
 // fit trains, publishes and installs one version.
 func (a *API) fit(ctx context.Context, job trainingJob) (*TrainResult, error) {
 	e, t := job.entry, job.task
-	result, err := trainer.Fit(ctx, e.name, job.opts, job.rows, t.setProgress)
+	result, err := trainer.FitRows(ctx, e.name, job.opts, job.rows, t.setProgress)
 	if err != nil {
 		return nil, fmt.Errorf("train %s: %w", e.name, err)
 	}

@@ -23,6 +23,11 @@ type Evaluation struct {
 // freshly trained candidate, the champion it may replace, a model imported
 // from elsewhere. Rows are scored in batches of the model's size.
 func Evaluate(m *model.Model, rows []map[string]any, label string) (Evaluation, error) {
+	return EvaluateRows(m, Records(rows), label)
+}
+
+// EvaluateRows is Evaluate on rows held in any form.
+func EvaluateRows(m *model.Model, rows Rows, label string) (Evaluation, error) {
 	scored, skipped, err := scoreRows(m, rows, label)
 	if err != nil {
 		return Evaluation{}, err
@@ -68,13 +73,13 @@ const (
 	skipUnknownClass = "unknown_class"
 )
 
-func scoreRows(m *model.Model, rows []map[string]any, label string) ([]scoredRow, map[string]int, error) {
+func scoreRows(m *model.Model, rows Rows, label string) ([]scoredRow, map[string]int, error) {
 	spec := m.Spec()
 	if spec.Task == model.Classification && len(spec.Labels) < 2 {
 		return nil, nil, fmt.Errorf("evaluate %s: a classifier needs its class names and scores to be evaluated", spec.Name)
 	}
 	skipped := map[string]int{}
-	out := make([]scoredRow, 0, len(rows))
+	out := make([]scoredRow, 0, rows.Len())
 	batch := m.NewBatch()
 	defer batch.Close()
 	pending := make([]scoredRow, 0, 128)
@@ -99,7 +104,9 @@ func scoreRows(m *model.Model, rows []map[string]any, label string) ([]scoredRow
 		batch.Reset()
 		return nil
 	}
-	for i, rec := range rows {
+	scratch := map[string]any{}
+	for i := range rows.Len() {
+		rec := rows.Record(i, scratch)
 		row := scoredRow{index: i}
 		if spec.Task == model.Regression {
 			v, err := valueOf(rec, label)
@@ -109,7 +116,7 @@ func scoreRows(m *model.Model, rows []map[string]any, label string) ([]scoredRow
 			}
 			row.value = v
 		} else {
-			c, err := classOf(rec, label)
+			c, _, err := classOf(rec, label)
 			if err != nil {
 				skipped[skipBadLabel]++
 				continue

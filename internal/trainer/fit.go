@@ -42,7 +42,7 @@ type Result struct {
 	Evaluation Evaluation
 	// Holdout are the rows evaluated on, kept so that the champion can be
 	// judged on the very same ones before the new model may replace it.
-	Holdout   []map[string]any
+	Holdout   Rows
 	TrainRows int
 	// Skipped counts training rows left out, by reason.
 	Skipped map[string]int
@@ -59,7 +59,7 @@ type Result struct {
 // the last fraction, rounded up, so that a model is judged on records newer
 // than any it learnt from.
 func Split(rows []map[string]any, holdout float64) (trainRows, holdoutRows []map[string]any) {
-	n := int(math.Ceil(float64(len(rows)) * holdout))
+	n := holdoutLen(len(rows), holdout)
 	return rows[:len(rows)-n], rows[len(rows)-n:]
 }
 
@@ -68,6 +68,12 @@ func Split(rows []map[string]any, holdout float64) (trainRows, holdoutRows []map
 // whose label or features cannot be read are skipped and counted; training
 // fails only when too few remain.
 func Fit(ctx context.Context, name string, opts Options, rows []map[string]any, progress Progress) (*Result, error) {
+	return FitRows(ctx, name, opts, Records(rows), progress)
+}
+
+// FitRows is Fit on rows held in any form. A classifier's rows whose labels
+// mix kinds (see ClassLabel) are refused with ErrMixedLabels.
+func FitRows(ctx context.Context, name string, opts Options, rows Rows, progress Progress) (*Result, error) {
 	start := time.Now()
 	opts = opts.WithDefaults()
 	if err := opts.Validate(); err != nil {
@@ -77,9 +83,14 @@ func Fit(ctx context.Context, name string, opts Options, rows []map[string]any, 
 	if err != nil {
 		return nil, err
 	}
-	trainRows, holdout := Split(rows, opts.Holdout)
-	if len(trainRows) < 2 || len(holdout) < 1 {
-		return nil, fmt.Errorf("%w: %d rows leave %d to train on and %d to evaluate", ErrNotEnoughData, len(rows), len(trainRows), len(holdout))
+	trainRows, holdout := splitRows(rows, opts.Holdout)
+	if trainRows.Len() < 2 || holdout.Len() < 1 {
+		return nil, fmt.Errorf("%w: %d rows leave %d to train on and %d to evaluate", ErrNotEnoughData, rows.Len(), trainRows.Len(), holdout.Len())
+	}
+	if opts.Task == model.Classification {
+		if err := checkLabelKinds(rows, opts.Label); err != nil {
+			return nil, err
+		}
 	}
 
 	data, err := extract(opts, trainRows)
@@ -144,11 +155,13 @@ type dataset struct {
 
 // extract maps rows through the model's own feature mapping, the one the
 // scorer will use, so training and serving read a record the same way.
-func extract(opts Options, rows []map[string]any) (*dataset, error) {
+func extract(opts Options, rows Rows) (*dataset, error) {
 	d := &dataset{skipped: map[string]int{}}
 	input := opts.Spec("", nil).Inputs[0]
 	var classNames []string
-	for _, rec := range rows {
+	scratch := map[string]any{}
+	for i := range rows.Len() {
+		rec := rows.Record(i, scratch)
 		var target float64
 		if opts.Task == model.Regression {
 			v, err := valueOf(rec, opts.Label)
@@ -158,7 +171,7 @@ func extract(opts Options, rows []map[string]any) (*dataset, error) {
 			}
 			target = v
 		} else {
-			c, err := classOf(rec, opts.Label)
+			c, _, err := classOf(rec, opts.Label)
 			if err != nil {
 				d.skipped[skipBadLabel]++
 				continue
@@ -190,7 +203,7 @@ func extract(opts Options, rows []map[string]any) (*dataset, error) {
 	}
 	d.width = len(input.Fields)
 	if d.rows < 2 {
-		return nil, fmt.Errorf("%w: %d of %d training rows are usable (skipped: %v)", ErrNotEnoughData, d.rows, len(rows), d.skipped)
+		return nil, fmt.Errorf("%w: %d of %d training rows are usable (skipped: %v)", ErrNotEnoughData, d.rows, rows.Len(), d.skipped)
 	}
 	if opts.Task == model.Classification {
 		d.classes = distinct(classNames)
@@ -308,15 +321,16 @@ func (m textModel) score(_ []float32, text string, dst []float32) error {
 
 // parity scores the holdout rows ONNX Runtime scored with the Go model
 // and returns the largest difference; over ParityTolerance is an error.
-func parity(spec model.Spec, fitted fittedModel, scored []scoredRow, holdout []map[string]any) (float64, error) {
+func parity(spec model.Spec, fitted fittedModel, scored []scoredRow, holdout Rows) (float64, error) {
 	var err error
 	input := spec.Inputs[0]
 	width := max(len(spec.Labels), 1)
 	goScores := make([]float32, width)
 	var features []float32
 	worst := 0.0
+	scratch := map[string]any{}
 	for _, s := range scored {
-		rec := holdout[s.index]
+		rec := holdout.Record(s.index, scratch)
 		var text string
 		if input.Type == model.StringInput {
 			if text, err = input.Text(rec, spec.MaxText()); err != nil {

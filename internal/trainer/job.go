@@ -212,7 +212,7 @@ func decide(metric string, candidate, champion Metrics, championVersion int) (bo
 }
 
 // evaluateVersion loads a published version and scores it on rows.
-func (r *Runner) evaluateVersion(ctx context.Context, v catalog.Version, rows []map[string]any, label string) (Evaluation, error) {
+func (r *Runner) evaluateVersion(ctx context.Context, v catalog.Version, rows Rows, label string) (Evaluation, error) {
 	artifact, err := r.Catalog.Artifact(ctx, v.Name, v.Version)
 	if err != nil {
 		return Evaluation{}, err
@@ -223,7 +223,7 @@ func (r *Runner) evaluateVersion(ctx context.Context, v catalog.Version, rows []
 		return Evaluation{}, err
 	}
 	defer m.Close()
-	return Evaluate(m, rows, label)
+	return EvaluateRows(m, rows, label)
 }
 
 func catalogRanges(rs []OffsetRange) []catalog.OffsetRange {

@@ -13,56 +13,159 @@ import (
 // ErrBadLabel is a row whose label is missing or not of a usable type.
 var ErrBadLabel = errors.New("bad label")
 
-// classOf reads a classifier's label as a class name: strings as they are,
-// booleans as "false"/"true", integral numbers in decimal. A nullable
-// field's union arrives as a one-entry map, as goavro decodes it.
-func classOf(rec map[string]any, field string) (string, error) {
-	v, present := rec[field]
-	if !present {
-		return "", fmt.Errorf("%w: field %q is absent", ErrBadLabel, field)
+// ErrMixedLabels means a classifier's training rows give their labels as
+// values of different kinds (numbers and strings, or booleans and either).
+// The whole training is refused: merging 1 with "1", or making true a class
+// apart from 1, would each be a silent guess about the data.
+var ErrMixedLabels = errors.New("class labels of mixed kinds")
+
+// LabelKind is the kind of value a classifier's label is given as, in JSON
+// terms: Avro int, long, float and double are numbers, string and enum are
+// strings, boolean is a boolean.
+type LabelKind uint8
+
+// Label kinds; the zero LabelKind is none (no usable label).
+const (
+	LabelNumber LabelKind = iota + 1
+	LabelString
+	LabelBoolean
+)
+
+func (k LabelKind) String() string {
+	switch k {
+	case LabelNumber:
+		return "a number"
+	case LabelString:
+		return "a string"
+	case LabelBoolean:
+		return "a boolean"
 	}
-	return className(v, field)
+	return "no label"
 }
 
-func className(v any, field string) (string, error) {
+// Plural names the kind for messages about many labels ("numbers").
+func (k LabelKind) Plural() string {
+	switch k {
+	case LabelNumber:
+		return "numbers"
+	case LabelString:
+		return "strings"
+	case LabelBoolean:
+		return "booleans"
+	}
+	return "no labels"
+}
+
+// LabelError is a label that cannot be read. Problem reads after the
+// field's name ("is null"), so the REST API and the trainer each put it
+// in their own messages.
+type LabelError struct{ Problem string }
+
+func (e *LabelError) Error() string { return ErrBadLabel.Error() + ": " + e.Problem }
+
+// Unwrap makes every LabelError an ErrBadLabel.
+func (e *LabelError) Unwrap() error { return ErrBadLabel }
+
+func badLabel(format string, args ...any) error {
+	return &LabelError{Problem: fmt.Sprintf(format, args...)}
+}
+
+// maxExactClass is 2^53: past it a float64 no longer holds every whole
+// number, so a class written as 9007199254740993.0 could not be told from
+// its neighbour.
+const maxExactClass = 1 << 53
+
+// ClassLabel is the one rule for a classifier's label, applied alike to
+// rows sent to the REST API and to records read from Kafka:
+//
+//   - a string is its own class name, as it is (" 1", "01" and "1" are three
+//     classes); an empty string is refused;
+//   - a boolean is the class "false" or "true";
+//   - a number must be whole, and is written in its shortest decimal form,
+//     so 1, 1.0 and 1e0 are all the class "1" (and -0 is "0"); integers
+//     are exact to ±2^63, whole numbers written with a fraction or an
+//     exponent only to ±2^53, past which they are refused;
+//   - null is refused.
+//
+// The kind it returns is what ErrMixedLabels compares: one model's labels
+// are all numbers, all strings or all booleans. A nullable Avro field's
+// union arrives as a one-entry map, as goavro decodes it.
+func ClassLabel(v any) (string, LabelKind, error) {
 	switch x := v.(type) {
 	case nil:
-		return "", fmt.Errorf("%w: field %q is null", ErrBadLabel, field)
+		return "", 0, badLabel("is null")
 	case string:
 		if x == "" {
-			return "", fmt.Errorf("%w: field %q is empty", ErrBadLabel, field)
+			return "", 0, badLabel("is empty")
 		}
-		return x, nil
+		return x, LabelString, nil
 	case bool:
-		return strconv.FormatBool(x), nil
+		return strconv.FormatBool(x), LabelBoolean, nil
 	case int32:
-		return strconv.FormatInt(int64(x), 10), nil
+		return strconv.FormatInt(int64(x), 10), LabelNumber, nil
 	case int64:
-		return strconv.FormatInt(x, 10), nil
+		return strconv.FormatInt(x, 10), LabelNumber, nil
 	case int:
-		return strconv.Itoa(x), nil
+		return strconv.Itoa(x), LabelNumber, nil
 	case float32:
-		return className(float64(x), field)
+		return ClassLabel(float64(x))
 	case float64:
-		if x != math.Trunc(x) || math.IsInf(x, 0) {
-			return "", fmt.Errorf("%w: field %q is %v; a class label must be a whole number, a string or a boolean", ErrBadLabel, field, x)
+		switch {
+		case math.IsNaN(x) || math.IsInf(x, 0) || x != math.Trunc(x):
+			return "", 0, badLabel("is %v; a class label must be a whole number, a string or a boolean", x)
+		case math.Abs(x) > maxExactClass:
+			return "", 0, badLabel("is %v, past ±2^53 where a number with a fraction or an exponent is no longer exact; write it as an integer or a string", x)
 		}
-		return strconv.FormatFloat(x, 'f', -1, 64), nil
+		// Whole and within ±2^53, so int64 holds it exactly; this also
+		// turns -0 into "0".
+		return strconv.FormatInt(int64(x), 10), LabelNumber, nil
 	case map[string]any:
 		if len(x) == 1 {
 			for _, inner := range x {
-				return className(inner, field)
+				return ClassLabel(inner)
 			}
 		}
-		return "", fmt.Errorf("%w: field %q is a map", ErrBadLabel, field)
+		return "", 0, badLabel("is a map")
 	default:
-		return "", fmt.Errorf("%w: field %q is a %T", ErrBadLabel, field, v)
+		return "", 0, badLabel("is a %T, not a string, a number or a boolean", v)
 	}
+}
+
+// classOf reads a classifier's label as a class name, by ClassLabel.
+func classOf(rec map[string]any, field string) (string, LabelKind, error) {
+	v, present := rec[field]
+	if !present {
+		return "", 0, fmt.Errorf("field %q: %w", field, badLabel("is absent"))
+	}
+	c, kind, err := ClassLabel(v)
+	if err != nil {
+		return "", 0, fmt.Errorf("field %q: %w", field, err)
+	}
+	return c, kind, nil
+}
+
+// TargetValue is the one rule for a regressor's label: a number, read as
+// a feature column reads it (integers at float32 precision, doubles as
+// they are, non-finite refused). A boolean, a string or null is refused.
+func TargetValue(v any) (float64, error) {
+	return valueOf(map[string]any{"label": v}, "label")
 }
 
 // valueOf reads a regressor's label through the same column mapping as a
 // feature, so a label is read exactly as a number would be scored.
 func valueOf(rec map[string]any, field string) (float64, error) {
+	v, present := rec[field]
+	if !present {
+		return 0, fmt.Errorf("field %q: %w", field, badLabel("is absent"))
+	}
+	switch inner := unionValue(v).(type) {
+	case nil:
+		return 0, fmt.Errorf("field %q: %w", field, badLabel("is null"))
+	case bool, string:
+		// A feature column reads a boolean as 1/0; a target must not:
+		// true is not a quantity to predict.
+		return 0, fmt.Errorf("field %q: %w", field, badLabel("is %s; a regressor's label must be a number", valueKind(inner)))
+	}
 	col := model.Input{Name: "label", Fields: []model.Feature{{Field: field}}}
 	var buf [1]float32
 	row, err := col.AppendNumbers(buf[:0], rec, false)
@@ -71,10 +174,78 @@ func valueOf(rec map[string]any, field string) (float64, error) {
 	}
 	// AppendNumbers narrows to float32, as features are; the label keeps
 	// double precision where the record has it.
-	if f, ok := rec[field].(float64); ok {
+	if f, ok := unionValue(v).(float64); ok {
 		return f, nil
 	}
 	return float64(row[0]), nil
+}
+
+// unionValue is the value of a nullable Avro field's non-null branch (a
+// one-entry map, as goavro decodes it), or v itself.
+func unionValue(v any) any {
+	if m, ok := v.(map[string]any); ok && len(m) == 1 {
+		for _, inner := range m {
+			return inner
+		}
+	}
+	return v
+}
+
+// valueKind names a label value's type for messages.
+func valueKind(v any) string {
+	switch v.(type) {
+	case bool:
+		return "a boolean"
+	case string:
+		return "a string"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+// labelKinds checks that a classifier's labels keep to one kind, telling
+// which rows first broke the rule.
+type labelKinds struct {
+	field string
+	kind  LabelKind
+	row   int // the first row of kind
+	value any
+}
+
+// add records row's label value, of kind; a second kind is ErrMixedLabels.
+func (k *labelKinds) add(row int, kind LabelKind, value any) error {
+	switch {
+	case k.kind == 0:
+		k.kind, k.row, k.value = kind, row, unionValue(value)
+	case kind != k.kind:
+		return fmt.Errorf("%w: label %q: row %d is %s (%s) but row %d is %s (%s); a classifier's labels must be all numbers, all strings or all booleans",
+			ErrMixedLabels, k.field, row, kind, quoteLabel(unionValue(value)), k.row, k.kind, quoteLabel(k.value))
+	}
+	return nil
+}
+
+func quoteLabel(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprint(v)
+}
+
+// checkLabelKinds refuses classifier rows whose usable labels mix kinds;
+// rows whose label cannot be read are left for the training to skip.
+func checkLabelKinds(rows Rows, field string) error {
+	kinds := labelKinds{field: field}
+	scratch := map[string]any{}
+	for i := range rows.Len() {
+		rec := rows.Record(i, scratch)
+		_, kind, err := classOf(rec, field)
+		if err != nil {
+			continue
+		}
+		if err := kinds.add(i, kind, rec[field]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sortClasses orders class names: numerically when they all are numbers,

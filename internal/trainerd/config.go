@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/api"
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/flagconf"
@@ -38,6 +39,10 @@ type Config struct {
 	APIToken string `yaml:"api_token"`
 	// MaxBodyBytes bounds an API request body.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxDataBytes and MaxModelDataBytes bound the training rows the API
+	// holds, for all models and for one (api.Config).
+	MaxDataBytes      int64 `yaml:"max_data_bytes"`
+	MaxModelDataBytes int64 `yaml:"max_model_data_bytes"`
 	// ORTLibrary is the ONNX Runtime shared library (see model.LibraryPath).
 	ORTLibrary string `yaml:"ort_library"`
 	LogLevel   string `yaml:"log_level"`
@@ -53,6 +58,10 @@ func DefaultConfig() Config {
 		HTTPAddr:     ":8081",
 		MaxBodyBytes: 32 << 20,
 		LogLevel:     "info", LogFormat: "text",
+
+		// The API's data budgets (api.Config).
+		MaxDataBytes:      api.DefaultMaxDataBytes,
+		MaxModelDataBytes: api.DefaultMaxModelDataBytes,
 	}
 }
 
@@ -69,6 +78,8 @@ func ParseConfig(name string, args []string, getenv func(string) string) (Config
 		fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of the REST API, /healthz, /readyz and /metrics")
 		fs.Var((*connect.SecretValue)(&cfg.APIToken), "api-token", "bearer token the API requires (prefer the environment variable)")
 		fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest API request body")
+		fs.Int64Var(&cfg.MaxDataBytes, "max-data-bytes", cfg.MaxDataBytes, "most bytes of training rows the API holds for all models")
+		fs.Int64Var(&cfg.MaxModelDataBytes, "max-model-data-bytes", cfg.MaxModelDataBytes, "most bytes of training rows the API holds for one model")
 		fs.StringVar(&cfg.ORTLibrary, "ort-library", cfg.ORTLibrary, "ONNX Runtime shared library (env ONNXRUNTIME_SHARED_LIBRARY_PATH)")
 		fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 		fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
@@ -100,6 +111,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1 {
 		errs = append(errs, fmt.Errorf("max-body-bytes: %d is not positive", c.MaxBodyBytes))
+	}
+	if c.MaxDataBytes < 1 {
+		errs = append(errs, fmt.Errorf("max-data-bytes: %d is not positive", c.MaxDataBytes))
+	}
+	if c.MaxModelDataBytes < 1 {
+		errs = append(errs, fmt.Errorf("max-model-data-bytes: %d is not positive", c.MaxModelDataBytes))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format: %q is neither text nor json", c.LogFormat))

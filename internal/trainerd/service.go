@@ -71,7 +71,10 @@ func (s *Service) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.api, err = api.New(api.Config{MaxBodyBytes: s.cfg.MaxBodyBytes, Token: s.cfg.APIToken}, api.Deps{
+	s.api, err = api.New(api.Config{
+		MaxBodyBytes: s.cfg.MaxBodyBytes, Token: s.cfg.APIToken,
+		MaxDataBytes: s.cfg.MaxDataBytes, MaxModelDataBytes: s.cfg.MaxModelDataBytes,
+	}, api.Deps{
 		Logger: s.logger.With("component", "api"), Registerer: s.registry,
 		Publisher: publisher{runner}, Jobs: s.jobs,
 	})
