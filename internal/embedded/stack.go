@@ -83,7 +83,7 @@ func Start(cfg Config) (*Stack, error) {
 	}
 	s := &Stack{
 		cluster: cluster, registry: reg, listener: ln, served: make(chan error, 1),
-		server: &http.Server{Handler: reg.Handler(), ReadHeaderTimeout: 5 * time.Second},
+		server: reg.HTTPServer(), // the registry's timeouts and header cap
 	}
 	go func() { s.served <- s.server.Serve(ln) }()
 	return s, nil

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrClosed is returned (and answered over HTTP as a 50001 store error) for
@@ -31,7 +33,10 @@ const (
 	codeInvalidSchema         = 42201
 	codeInvalidVersion        = 42202
 	codeInvalidCompatibility  = 42203
+	codeInvalidSubject        = 42208
+	codeSchemaTooLarge        = 42209
 	codeStoreError            = 50001
+	codeOperationTimeout      = 50002
 	codeUnauthorized          = 401
 	codeBadRequest            = 400
 	codeRequestTooLarge       = 413
@@ -112,7 +117,7 @@ func errIncompatible(subject string, level Compatibility, reasons []string) *api
 
 func errInvalidSchema(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusUnprocessableEntity, code: codeInvalidSchema,
-		message: fmt.Sprintf(format, args...)}
+		message: truncate(fmt.Sprintf(format, args...), maxMessageBytes)}
 }
 
 func errInvalidVersion(raw string) *apiError {
@@ -126,6 +131,21 @@ func errInvalidCompatibility(raw string) *apiError {
 		message: fmt.Sprintf("Invalid compatibility level %q. Valid values are %s", raw, compatibilityNames())}
 }
 
+// errInvalidSubject refuses a subject name; reason says which rule it
+// breaks. Confluent answers 42208 with HTTP 422 too.
+func errInvalidSubject(subject, reason string) *apiError {
+	return &apiError{status: http.StatusUnprocessableEntity, code: codeInvalidSubject,
+		message: fmt.Sprintf("Invalid subject %s: %s", abbreviate(subject), reason)}
+}
+
+// errSchemaTooLarge refuses a schema over one of the size limits.
+// Confluent uses the same code (with HTTP 500, which clients would retry;
+// 422 says that sending it again cannot help).
+func errSchemaTooLarge(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusUnprocessableEntity, code: codeSchemaTooLarge,
+		message: fmt.Sprintf(format, args...)}
+}
+
 func errStore(cause error) *apiError {
 	return &apiError{status: http.StatusInternalServerError, code: codeStoreError,
 		message: "Error in the backend data store", cause: cause}
@@ -134,4 +154,34 @@ func errStore(cause error) *apiError {
 func errBadRequest(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: codeBadRequest,
 		message: fmt.Sprintf(format, args...)}
+}
+
+// maxMessageBytes caps an error message built from client input (a parser
+// error can quote a whole megabyte of schema back).
+const maxMessageBytes = 1024
+
+// truncate cuts s to at most n bytes, at a rune boundary, and says so.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes in all)", s[:cut], len(s))
+}
+
+// abbreviate quotes a client-supplied name for a message or a log line:
+// control characters escaped, at most 64 bytes of it shown.
+func abbreviate(name string) string {
+	const shown = 64
+	if len(name) <= shown {
+		return strconv.Quote(name)
+	}
+	cut := shown
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(name[:cut]), len(name))
 }

@@ -73,12 +73,18 @@ func (r *Registry) handleSubjects(w http.ResponseWriter, req *http.Request) {
 // handleLookup answers POST /subjects/{subject}: which version of the
 // subject holds the schema in the body.
 func (r *Registry) handleLookup(w http.ResponseWriter, req *http.Request) {
-	c, err := decodeCandidate(w, req)
+	subject, err := r.subjectParam(req, true)
 	if err != nil {
 		r.writeError(w, req, err)
 		return
 	}
-	found, err := r.lookup(req.PathValue("subject"), c, queryFlag(req, "deleted"))
+	c, release, err := r.decodeCandidate(w, req)
+	if err != nil {
+		r.writeError(w, req, err)
+		return
+	}
+	defer release()
+	found, err := r.lookup(subject, c, queryFlag(req, "deleted"))
 	if err != nil {
 		r.writeError(w, req, err)
 		return
@@ -87,7 +93,12 @@ func (r *Registry) handleLookup(w http.ResponseWriter, req *http.Request) {
 }
 
 func (r *Registry) handleDeleteSubject(w http.ResponseWriter, req *http.Request) {
-	versions, err := r.deleteSubject(req.PathValue("subject"), queryFlag(req, "permanent"))
+	subject, err := r.subjectParam(req, true)
+	if err != nil {
+		r.writeError(w, req, err)
+		return
+	}
+	versions, err := r.deleteSubject(subject, queryFlag(req, "permanent"))
 	if err != nil {
 		r.writeError(w, req, err)
 		return
@@ -96,7 +107,12 @@ func (r *Registry) handleDeleteSubject(w http.ResponseWriter, req *http.Request)
 }
 
 func (r *Registry) handleVersions(w http.ResponseWriter, req *http.Request) {
-	versions, err := r.versions(req.PathValue("subject"), queryFlag(req, "deleted"))
+	subject, err := r.subjectParam(req, true)
+	if err != nil {
+		r.writeError(w, req, err)
+		return
+	}
+	versions, err := r.versions(subject, queryFlag(req, "deleted"))
 	if err != nil {
 		r.writeError(w, req, err)
 		return
@@ -107,12 +123,18 @@ func (r *Registry) handleVersions(w http.ResponseWriter, req *http.Request) {
 // handleRegister answers POST /subjects/{subject}/versions with the id of
 // the schema in the body.
 func (r *Registry) handleRegister(w http.ResponseWriter, req *http.Request) {
-	c, err := decodeCandidate(w, req)
+	subject, err := r.subjectParam(req, false)
 	if err != nil {
 		r.writeError(w, req, err)
 		return
 	}
-	id, err := r.register(req.PathValue("subject"), c)
+	c, release, err := r.decodeCandidate(w, req)
+	if err != nil {
+		r.writeError(w, req, err)
+		return
+	}
+	defer release()
+	id, err := r.register(subject, c)
 	if err != nil {
 		r.writeError(w, req, err)
 		return
@@ -121,7 +143,12 @@ func (r *Registry) handleRegister(w http.ResponseWriter, req *http.Request) {
 }
 
 func (r *Registry) handleVersion(w http.ResponseWriter, req *http.Request) {
-	v, err := r.version(req.PathValue("subject"), req.PathValue("version"), queryFlag(req, "deleted"))
+	subject, err := r.subjectParam(req, true)
+	if err != nil {
+		r.writeError(w, req, err)
+		return
+	}
+	v, err := r.version(subject, req.PathValue("version"), queryFlag(req, "deleted"))
 	if err != nil {
 		r.writeError(w, req, err)
 		return
@@ -130,7 +157,12 @@ func (r *Registry) handleVersion(w http.ResponseWriter, req *http.Request) {
 }
 
 func (r *Registry) handleDeleteVersion(w http.ResponseWriter, req *http.Request) {
-	number, err := r.deleteVersion(req.PathValue("subject"), req.PathValue("version"), queryFlag(req, "permanent"))
+	subject, err := r.subjectParam(req, true)
+	if err != nil {
+		r.writeError(w, req, err)
+		return
+	}
+	number, err := r.deleteVersion(subject, req.PathValue("version"), queryFlag(req, "permanent"))
 	if err != nil {
 		r.writeError(w, req, err)
 		return
@@ -139,7 +171,12 @@ func (r *Registry) handleDeleteVersion(w http.ResponseWriter, req *http.Request)
 }
 
 func (r *Registry) handleRawVersion(w http.ResponseWriter, req *http.Request) {
-	v, err := r.version(req.PathValue("subject"), req.PathValue("version"), queryFlag(req, "deleted"))
+	subject, err := r.subjectParam(req, true)
+	if err != nil {
+		r.writeError(w, req, err)
+		return
+	}
+	v, err := r.version(subject, req.PathValue("version"), queryFlag(req, "deleted"))
 	if err != nil {
 		r.writeError(w, req, err)
 		return
@@ -150,7 +187,12 @@ func (r *Registry) handleRawVersion(w http.ResponseWriter, req *http.Request) {
 // handleReferencedBy is always empty once the version exists: schemas here
 // cannot reference others.
 func (r *Registry) handleReferencedBy(w http.ResponseWriter, req *http.Request) {
-	if _, err := r.version(req.PathValue("subject"), req.PathValue("version"), false); err != nil {
+	subject, err := r.subjectParam(req, true)
+	if err != nil {
+		r.writeError(w, req, err)
+		return
+	}
+	if _, err := r.version(subject, req.PathValue("version"), false); err != nil {
 		r.writeError(w, req, err)
 		return
 	}
@@ -199,7 +241,12 @@ func (r *Registry) handleDeleteGlobalConfig(w http.ResponseWriter, req *http.Req
 }
 
 func (r *Registry) handleGetSubjectConfig(w http.ResponseWriter, req *http.Request) {
-	level, err := r.subjectCompatibility(req.PathValue("subject"), queryFlag(req, "defaultToGlobal"))
+	subject, err := r.subjectParam(req, true)
+	if err != nil {
+		r.writeError(w, req, err)
+		return
+	}
+	level, err := r.subjectCompatibility(subject, queryFlag(req, "defaultToGlobal"))
 	if err != nil {
 		r.writeError(w, req, err)
 		return
@@ -208,9 +255,13 @@ func (r *Registry) handleGetSubjectConfig(w http.ResponseWriter, req *http.Reque
 }
 
 func (r *Registry) handlePutSubjectConfig(w http.ResponseWriter, req *http.Request) {
-	level, err := decodeConfig(w, req)
+	subject, err := r.subjectParam(req, false)
+	var level Compatibility
 	if err == nil {
-		_, err = r.setSubjectCompatibility(req.PathValue("subject"), level)
+		level, err = decodeConfig(w, req)
+	}
+	if err == nil {
+		_, err = r.setSubjectCompatibility(subject, level)
 	}
 	if err != nil {
 		r.writeError(w, req, err)
@@ -220,7 +271,12 @@ func (r *Registry) handlePutSubjectConfig(w http.ResponseWriter, req *http.Reque
 }
 
 func (r *Registry) handleDeleteSubjectConfig(w http.ResponseWriter, req *http.Request) {
-	before, err := r.setSubjectCompatibility(req.PathValue("subject"), "")
+	subject, err := r.subjectParam(req, true)
+	if err != nil {
+		r.writeError(w, req, err)
+		return
+	}
+	before, err := r.setSubjectCompatibility(subject, "")
 	if err != nil {
 		r.writeError(w, req, err)
 		return
@@ -238,12 +294,18 @@ type compatibilityResponse struct {
 // handleTestCompatibility serves both the per-version route and the one
 // without {version}, which checks what registration would check.
 func (r *Registry) handleTestCompatibility(w http.ResponseWriter, req *http.Request) {
-	c, err := decodeCandidate(w, req)
+	subject, err := r.subjectParam(req, true)
 	if err != nil {
 		r.writeError(w, req, err)
 		return
 	}
-	reasons, err := r.testCompatibility(req.PathValue("subject"), req.PathValue("version"), c)
+	c, release, err := r.decodeCandidate(w, req)
+	if err != nil {
+		r.writeError(w, req, err)
+		return
+	}
+	defer release()
+	reasons, err := r.testCompatibility(subject, req.PathValue("version"), c)
 	if err != nil {
 		r.writeError(w, req, err)
 		return
@@ -255,13 +317,42 @@ func (r *Registry) handleTestCompatibility(w http.ResponseWriter, req *http.Requ
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// decodeCandidate reads and validates the schema in a request body.
-func decodeCandidate(w http.ResponseWriter, req *http.Request) (*candidate, error) {
+// subjectParam returns the request's {subject} if it is a name the
+// registry accepts (see checkSubject). Routes that only read or remove
+// (existingOK) also take a subject that exists under a name now refused,
+// kept from a data directory written before these rules, so that it can
+// still be seen and deleted.
+func (r *Registry) subjectParam(req *http.Request, existingOK bool) (string, error) {
+	name := req.PathValue("subject")
+	invalid := checkSubject(name)
+	if invalid == nil || (existingOK && r.current().subjects[name] != nil) {
+		return name, nil
+	}
+	return "", invalid
+}
+
+// decodeCandidate reads and validates the schema in a request body. It
+// waits for a turn at schema work (parsing and checking are the costly
+// part of a request) once the body is in, so that slow senders hold no
+// turn; the caller calls release once done with the candidate.
+func (r *Registry) decodeCandidate(w http.ResponseWriter, req *http.Request) (c *candidate, release func(), err error) {
 	var body schemaRequest
 	if err := decodeJSON(w, req, &body); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return parseCandidate(body)
+	select {
+	case r.schemaWork <- struct{}{}:
+	case <-req.Context().Done():
+		return nil, nil, &apiError{status: http.StatusServiceUnavailable, code: codeOperationTimeout,
+			message: "Request ended while waiting for a turn to check its schema", cause: req.Context().Err()}
+	}
+	release = func() { <-r.schemaWork }
+	c, err = parseCandidate(body)
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return c, release, nil
 }
 
 // decodeConfig reads the level in a PUT /config body.

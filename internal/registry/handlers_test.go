@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // step is one request and what it must answer. Exactly one of wantCode
@@ -414,6 +415,12 @@ func TestConfigValidate(t *testing.T) {
 		{name: "unknown level", cfg: Config{DefaultCompatibility: "SOMETIMES"}, errContains: "DefaultCompatibility"},
 		{name: "user without password", cfg: Config{BasicAuth: BasicAuth{User: "u"}}, errContains: "Password is empty"},
 		{name: "password without user", cfg: Config{BasicAuth: BasicAuth{Password: "p"}}, errContains: "without BasicAuth.User"},
+		{name: "server limits", cfg: Config{Server: ServerLimits{ReadTimeout: time.Second, MaxHeaderBytes: 4096}}},
+		{name: "negative read header timeout", cfg: Config{Server: ServerLimits{ReadHeaderTimeout: -1}}, errContains: "Server.ReadHeaderTimeout is negative"},
+		{name: "negative read timeout", cfg: Config{Server: ServerLimits{ReadTimeout: -time.Second}}, errContains: "Server.ReadTimeout is negative"},
+		{name: "negative write timeout", cfg: Config{Server: ServerLimits{WriteTimeout: -1}}, errContains: "Server.WriteTimeout is negative"},
+		{name: "negative idle timeout", cfg: Config{Server: ServerLimits{IdleTimeout: -1}}, errContains: "Server.IdleTimeout is negative"},
+		{name: "negative header cap", cfg: Config{Server: ServerLimits{MaxHeaderBytes: -1}}, errContains: "Server.MaxHeaderBytes is negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

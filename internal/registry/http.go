@@ -5,11 +5,97 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 )
+
+// ServerLimits bounds what one connection may hold of the server that
+// HTTPServer builds, so that slow or oversized clients cannot pin its
+// goroutines and memory. Zero fields take the defaults below.
+type ServerLimits struct {
+	// ReadHeaderTimeout bounds reading a request's headers (default 10s).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, body included (default
+	// 30s: a 4 MiB body at 150 KB/s).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a request from the end of its headers to the
+	// end of the answer (default 60s: reading the body, waiting for a
+	// turn at schema work, the check, the fsync and the answer).
+	WriteTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection with no request for
+	// this long (default 120s).
+	IdleTimeout time.Duration
+	// MaxHeaderBytes caps the request line and headers (default 64 KiB:
+	// a MaxSubjectBytes subject percent-encoded three times over, and
+	// room for a large bearer token); larger ones get 431.
+	MaxHeaderBytes int
+}
+
+// Default server limits; see ServerLimits.
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 60 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultMaxHeaderBytes    = 64 << 10
+)
+
+func (l ServerLimits) validate() error {
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{
+		{"Server.ReadHeaderTimeout", l.ReadHeaderTimeout},
+		{"Server.ReadTimeout", l.ReadTimeout},
+		{"Server.WriteTimeout", l.WriteTimeout},
+		{"Server.IdleTimeout", l.IdleTimeout},
+	} {
+		if d.value < 0 {
+			return fmt.Errorf("%w: %s is negative (%s)", ErrInvalidConfig, d.name, d.value)
+		}
+	}
+	if l.MaxHeaderBytes < 0 {
+		return fmt.Errorf("%w: Server.MaxHeaderBytes is negative (%d)", ErrInvalidConfig, l.MaxHeaderBytes)
+	}
+	return nil
+}
+
+func (l ServerLimits) withDefaults() ServerLimits {
+	def := func(v, d time.Duration) time.Duration {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	l.ReadHeaderTimeout = def(l.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	l.ReadTimeout = def(l.ReadTimeout, DefaultReadTimeout)
+	l.WriteTimeout = def(l.WriteTimeout, DefaultWriteTimeout)
+	l.IdleTimeout = def(l.IdleTimeout, DefaultIdleTimeout)
+	if l.MaxHeaderBytes == 0 {
+		l.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	return l
+}
+
+// HTTPServer returns an http.Server for the registry's Handler with the
+// configured limits, for callers that run their own listener (Serve uses
+// it too).
+func (r *Registry) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           r.handler,
+		ReadHeaderTimeout: r.limits.ReadHeaderTimeout,
+		ReadTimeout:       r.limits.ReadTimeout,
+		WriteTimeout:      r.limits.WriteTimeout,
+		IdleTimeout:       r.limits.IdleTimeout,
+		MaxHeaderBytes:    r.limits.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
+	}
+}
 
 // contentType is what the registry answers with, as Confluent does.
 const contentType = "application/vnd.schemaregistry.v1+json"
@@ -148,9 +234,16 @@ func requireBasicAuth(auth BasicAuth, next http.Handler) http.Handler {
 }
 
 // jsonMiss turns the mux's plain-text 404 and 405 answers into Confluent
-// JSON errors, which clients parse for error_code.
+// JSON errors, which clients parse for error_code, and answers a request
+// naming an empty subject with 42208 rather than letting the mux redirect
+// it to another route.
 func jsonMiss(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if emptySubjectInPath(req.URL.Path) {
+			err := checkSubject("")
+			writeJSON(w, err.status, errorBody{ErrorCode: err.code, Message: err.message})
+			return
+		}
 		h, pattern := mux.Handler(req)
 		if pattern != "" {
 			mux.ServeHTTP(w, req)

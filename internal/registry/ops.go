@@ -1,7 +1,7 @@
 package registry
 
 import (
-	"slices"
+	"errors"
 	"strconv"
 )
 
@@ -21,39 +21,58 @@ type registered struct {
 
 // register adds c to subject unless it is there already, enforcing the
 // subject's compatibility level, and returns the schema id.
+//
+// The compatibility check, the slow part (it grows with the schema's
+// breadth), runs on a published state without holding the registry's
+// lock, so it delays no reader and no other subject's writes. The write
+// then goes ahead only if the subject and its level are still what the
+// check saw; otherwise the check runs again on the newer state.
 func (r *Registry) register(subject string, c *candidate) (int, error) {
-	id, version := 0, 0
-	// Most calls re-register a schema the subject already has (producers do
-	// at every start); answer those under the read lock.
-	_ = r.view(func(st *state) error {
-		if v, ok := st.versionWithKey(subject, c.key, false); ok {
-			id = v.id
+	for {
+		seen := r.current()
+		// Most calls re-register a schema the subject already has
+		// (producers do at every start): nothing to write.
+		if v, ok := seen.versionWithKey(subject, c.key, false); ok {
+			return v.id, nil
 		}
-		return nil
-	})
-	if id != 0 {
-		return id, nil
-	}
-	err := r.update(func(st *state) (bool, error) {
-		if v, ok := st.versionWithKey(subject, c.key, false); ok {
-			id = v.id
-			return false, nil
+		level := seen.compatibilityFor(subject, r.defaultLevel)
+		if reasons := level.check(c.schema, seen.history(subject)); len(reasons) > 0 {
+			return 0, errIncompatible(subject, level, reasons)
 		}
-		level := st.compatibilityFor(subject, r.defaultLevel)
-		if reasons := level.check(c.schema, st.history(subject)); len(reasons) > 0 {
-			return false, errIncompatible(subject, level, reasons)
+		if err := admit(c); err != nil {
+			return 0, err
 		}
-		id, version = st.addVersion(subject, c)
-		return true, nil
-	})
-	if err != nil {
-		return 0, err
+		var done *change
+		err := r.update(func(st *state) (*change, error) {
+			if st.subjects[subject] != seen.subjects[subject] || st.compatibilityFor(subject, r.defaultLevel) != level {
+				return nil, errStale
+			}
+			ch := &change{Op: opVersion, Subject: subject, Version: 1, parsed: c}
+			if versions := st.visible(subject, true); len(versions) > 0 {
+				ch.Version = versions[len(versions)-1].version + 1
+			}
+			if id, ok := st.byKey[c.key]; ok {
+				ch.ID = id
+			} else {
+				ch.ID, ch.Schema = st.nextID, c.text
+			}
+			done = ch
+			return ch, nil
+		})
+		if errors.Is(err, errStale) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		r.log.Info("schema registered", "subject", subject, "version", done.Version, "id", done.ID)
+		return done.ID, nil
 	}
-	if version != 0 {
-		r.log.Info("schema registered", "subject", subject, "version", version, "id", id)
-	}
-	return id, nil
 }
+
+// errStale sends register back to check again: the subject changed while
+// it checked.
+var errStale = errors.New("registry: state changed during the check")
 
 // lookup finds the version of subject that holds c.
 func (r *Registry) lookup(subject string, c *candidate, includeDeleted bool) (registered, error) {
@@ -162,34 +181,24 @@ func (r *Registry) version(subject, rawVersion string, includeDeleted bool) (reg
 // Confluent.
 func (r *Registry) deleteSubject(subject string, permanent bool) ([]int, error) {
 	var deleted []int
-	err := r.update(func(st *state) (bool, error) {
+	err := r.update(func(st *state) (*change, error) {
 		sub := st.subjects[subject]
 		if sub == nil || len(sub.versions) == 0 {
-			return false, errSubjectNotFound(subject)
+			return nil, errSubjectNotFound(subject)
 		}
 		live := len(st.visible(subject, false))
 		switch {
 		case !permanent && live == 0:
-			return false, errSubjectSoftDeleted(subject)
+			return nil, errSubjectSoftDeleted(subject)
 		case permanent && live > 0:
-			return false, errSubjectNotSoftDeleted(subject)
+			return nil, errSubjectNotSoftDeleted(subject)
 		}
-		if permanent {
-			for _, v := range sub.versions {
+		for _, v := range sub.versions {
+			if permanent || !v.deleted {
 				deleted = append(deleted, v.version)
 			}
-			delete(st.subjects, subject)
-			return true, nil
 		}
-		edit := st.editSubject(subject)
-		for i := range edit.versions {
-			if !edit.versions[i].deleted {
-				deleted = append(deleted, edit.versions[i].version)
-				edit.versions[i].deleted = true
-			}
-		}
-		edit.compatibility = ""
-		return true, nil
+		return &change{Op: opDeleteSubject, Subject: subject, Permanent: permanent}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -206,36 +215,23 @@ func (r *Registry) deleteVersion(subject, rawVersion string, permanent bool) (in
 		return 0, err
 	}
 	var number int
-	err = r.update(func(st *state) (bool, error) {
+	err = r.update(func(st *state) (*change, error) {
 		// A permanent delete addresses soft-deleted versions, so it must
 		// see them; a soft delete of "latest" means the latest live one.
 		v, err := st.resolve(subject, ref, permanent)
 		if err != nil {
 			if !permanent && !ref.latest {
 				if old, oldErr := st.resolve(subject, ref, true); oldErr == nil && old.deleted {
-					return false, errVersionSoftDeleted(subject, old.version)
+					return nil, errVersionSoftDeleted(subject, old.version)
 				}
 			}
-			return false, err
+			return nil, err
 		}
 		if permanent && !v.deleted {
-			return false, errVersionNotSoftDeleted(subject, v.version)
+			return nil, errVersionNotSoftDeleted(subject, v.version)
 		}
 		number = v.version
-		sub := st.editSubject(subject)
-		for i := range sub.versions {
-			if sub.versions[i].version != number {
-				continue
-			}
-			if permanent {
-				sub.versions = slices.Delete(sub.versions, i, i+1)
-			} else {
-				sub.versions[i].deleted = true
-			}
-			break
-		}
-		st.dropSubjectIfEmpty(subject)
-		return true, nil
+		return &change{Op: opDeleteVersion, Subject: subject, Version: number, Permanent: permanent}, nil
 	})
 	if err != nil {
 		return 0, err
@@ -258,10 +254,12 @@ func (r *Registry) globalCompatibility() Compatibility {
 // configured default. It returns the level in force before.
 func (r *Registry) setGlobalCompatibility(level Compatibility) (Compatibility, error) {
 	var before Compatibility
-	err := r.update(func(st *state) (bool, error) {
+	err := r.update(func(st *state) (*change, error) {
 		before = st.globalCompatibility(r.defaultLevel)
-		st.global = level
-		return true, nil
+		if st.global == level {
+			return nil, errUnchanged
+		}
+		return &change{Op: opGlobalLevel, Level: level}, nil
 	})
 	if err != nil {
 		return "", err
@@ -292,18 +290,19 @@ func (r *Registry) subjectCompatibility(subject string, defaultToGlobal bool) (C
 // which case the subject must have had one. It returns the level set before.
 func (r *Registry) setSubjectCompatibility(subject string, level Compatibility) (Compatibility, error) {
 	var before Compatibility
-	err := r.update(func(st *state) (bool, error) {
+	err := r.update(func(st *state) (*change, error) {
 		if sub := st.subjects[subject]; sub != nil {
 			before = sub.compatibility
 		}
-		if level == "" && before == "" {
-			return false, errSubjectConfigNotFound(subject)
+		switch {
+		case level == "" && before == "":
+			return nil, errSubjectConfigNotFound(subject)
+		case level == before:
+			return nil, errUnchanged
 		}
 		// Setting creates the subject if needed: Confluent lets a level be
 		// set before the first schema, so producers can pin it up front.
-		st.editSubject(subject).compatibility = level
-		st.dropSubjectIfEmpty(subject)
-		return true, nil
+		return &change{Op: opLevel, Subject: subject, Level: level}, nil
 	})
 	if err != nil {
 		return "", err
@@ -324,25 +323,22 @@ func (r *Registry) testCompatibility(subject, rawVersion string, c *candidate) (
 			return nil, err
 		}
 	}
-	var reasons []string
-	err := r.view(func(st *state) error {
-		level := st.compatibilityFor(subject, r.defaultLevel)
-		history := st.history(subject)
-		if rawVersion != "" {
-			v, err := st.resolve(subject, ref, false)
-			switch {
-			case err != nil && ref.latest:
-				// Nothing registered yet: anything may be registered,
-				// as Confluent answers.
-				history = nil
-			case err != nil:
-				return err
-			default:
-				history = []priorSchema{{version: v.version, schema: st.schemas[v.id].schema}}
-			}
+	// The check may be slow; it runs on a published state, unlocked.
+	st := r.current()
+	level := st.compatibilityFor(subject, r.defaultLevel)
+	history := st.history(subject)
+	if rawVersion != "" {
+		v, err := st.resolve(subject, ref, false)
+		switch {
+		case err != nil && ref.latest:
+			// Nothing registered yet: anything may be registered, as
+			// Confluent answers.
+			history = nil
+		case err != nil:
+			return nil, err
+		default:
+			history = []priorSchema{{version: v.version, schema: st.schemas[v.id].schema}}
 		}
-		reasons = level.check(c.schema, history)
-		return nil
-	})
-	return reasons, err
+	}
+	return level.check(c.schema, history), nil
 }

@@ -38,14 +38,22 @@ import (
 	"time"
 )
 
-// MaxRequestBytes bounds a request body; larger ones get 413.
+// MaxRequestBytes bounds a request body; larger ones get 413. It leaves
+// room for a MaxSchemaBytes schema escaped as a JSON string (at most twice
+// its size) and the metadata newer clients send with it.
 const MaxRequestBytes = 4 << 20
+
+// maxConcurrentSchemaWork is how many requests may parse and check a
+// schema at once; the others wait their turn. Each may take about 50 MiB
+// and a core for up to a second (see the limits in schema.go), so this
+// bounds the registry's peak memory whatever the number of clients.
+const maxConcurrentSchemaWork = 2
 
 // Config configures a Registry. The zero value is a memory-only registry
 // with BACKWARD compatibility and no authentication.
 type Config struct {
-	// Dir is where the registry keeps its snapshot (created if missing).
-	// Empty keeps everything in memory only.
+	// Dir is where the registry keeps its log (created if missing; see
+	// persist.go). Empty keeps everything in memory only.
 	Dir string
 	// DefaultCompatibility is the global level until PUT /config sets one;
 	// empty means BACKWARD, Confluent's default.
@@ -54,6 +62,9 @@ type Config struct {
 	BasicAuth BasicAuth
 	// Logger receives the registry's logs; nil discards them.
 	Logger *slog.Logger
+	// Server bounds the connections of the server HTTPServer builds;
+	// zero fields take the defaults.
+	Server ServerLimits
 }
 
 // BasicAuth is a single user allowed to call the registry.
@@ -77,7 +88,7 @@ func (c Config) Validate() error {
 	if !c.BasicAuth.enabled() && c.BasicAuth.Password != "" {
 		return fmt.Errorf("%w: BasicAuth.Password set without BasicAuth.User", ErrInvalidConfig)
 	}
-	return nil
+	return c.Server.validate()
 }
 
 // Registry holds the schemas and serves them over HTTP. It is safe for
@@ -85,15 +96,19 @@ func (c Config) Validate() error {
 type Registry struct {
 	defaultLevel Compatibility
 	log          *slog.Logger
-	store        *snapshotStore // nil when memory-only
+	store        *logStore // nil when memory-only
 	handler      http.Handler
+	limits       ServerLimits
+	// schemaWork holds a token per request parsing or checking a schema.
+	schemaWork chan struct{}
 
 	mu     sync.RWMutex
 	state  *state
 	closed bool
 }
 
-// New opens the registry, loading cfg.Dir's snapshot if there is one.
+// New opens the registry, replaying cfg.Dir's log if there is one (or
+// migrating the snapshot an older version kept there).
 func New(cfg Config) (*Registry, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -102,6 +117,8 @@ func New(cfg Config) (*Registry, error) {
 		defaultLevel: Backward,
 		log:          cfg.Logger,
 		state:        newState(),
+		limits:       cfg.Server.withDefaults(),
+		schemaWork:   make(chan struct{}, maxConcurrentSchemaWork),
 	}
 	if cfg.DefaultCompatibility != "" {
 		r.defaultLevel, _ = ParseCompatibility(string(cfg.DefaultCompatibility))
@@ -111,12 +128,11 @@ func New(cfg Config) (*Registry, error) {
 	}
 	r.log = r.log.With("component", "registry")
 	if cfg.Dir != "" {
-		r.store = &snapshotStore{dir: cfg.Dir}
-		st, err := r.store.load()
+		store, st, err := openLog(cfg.Dir, r.log)
 		if err != nil {
 			return nil, fmt.Errorf("registry: open %s: %w", cfg.Dir, err)
 		}
-		r.state = st
+		r.store, r.state = store, st
 		r.log.Info("loaded", "dir", cfg.Dir, "schemas", len(st.schemas), "subjects", len(st.subjects))
 	}
 	r.handler = r.routes(cfg.BasicAuth)
@@ -126,24 +142,27 @@ func New(cfg Config) (*Registry, error) {
 // Handler serves the Confluent REST API.
 func (r *Registry) Handler() http.Handler { return r.handler }
 
-// Close stops accepting writes. Every accepted write is already durable, so
-// there is nothing to flush; reads keep working for in-flight requests.
+// Close stops accepting writes and closes the log. Every accepted write is
+// already durable, so there is nothing to flush; reads keep working for
+// in-flight requests.
 func (r *Registry) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
 	r.closed = true
+	if r.store != nil {
+		return r.store.close()
+	}
 	return nil
 }
 
-// Serve answers HTTP on ln until ctx is done, then shuts the server down
-// gracefully (waiting up to 5s for in-flight requests) and returns nil. It
-// does not Close the registry.
+// Serve answers HTTP on ln, with the server HTTPServer builds, until ctx
+// is done, then shuts the server down gracefully (waiting up to 5s for
+// in-flight requests) and returns nil. It does not Close the registry.
 func (r *Registry) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           r.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
-	}
+	srv := r.HTTPServer()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -170,22 +189,42 @@ func (r *Registry) view(fn func(*state) error) error {
 	return fn(r.state)
 }
 
-// update runs fn on a copy of the state and, when fn reports a change,
-// persists the copy and publishes it. Readers never see a change that is not
-// yet durable, and a failed fn or save leaves the state untouched.
-func (r *Registry) update(fn func(*state) (changed bool, err error)) error {
+// current returns the published state. It is never changed once
+// published, so the caller may read it at leisure, without the lock.
+func (r *Registry) current() *state {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.state
+}
+
+// errUnchanged is what a plan returns when the request changes nothing
+// (a level set to the one in force): update then writes nothing and
+// reports success.
+var errUnchanged = errors.New("registry: nothing to change")
+
+// update asks plan, given the current state (to read, not to change), for
+// one change; applies it to a copy, appends it to the log and publishes
+// the copy. Readers never see a change that is not yet durable, and a
+// failed plan or append leaves the state untouched.
+func (r *Registry) update(plan func(*state) (*change, error)) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return errStore(ErrClosed)
 	}
-	next := r.state.clone()
-	changed, err := fn(next)
-	if err != nil || !changed {
+	c, err := plan(r.state)
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
+	next := r.state.clone()
+	if err := next.apply(c); err != nil {
+		return errStore(err)
+	}
 	if r.store != nil {
-		if err := r.store.save(next); err != nil {
+		if err := r.store.append(c, r.state); err != nil {
 			return errStore(err)
 		}
 	}

@@ -10,8 +10,10 @@ import (
 )
 
 // state is everything the registry knows. Writers never change a published
-// state: they clone it, change the clone, persist it and then swap it in
-// (see Registry.update), so a failed write leaves nothing half-applied.
+// state: they clone it, apply one change to the clone, persist the change
+// and then swap the clone in (see Registry.update), so a failed write
+// leaves nothing half-applied, and a published state may be read without a
+// lock once it has been obtained.
 type state struct {
 	// nextID is the id the next new schema gets. It only grows, so an id is
 	// never handed out twice, even after hard deletes.
@@ -20,7 +22,7 @@ type state struct {
 	// configured default.
 	global   Compatibility
 	schemas  map[int]*storedSchema
-	byKey    map[string]int
+	byKey    map[schemaKey]int
 	subjects map[string]*subjectState
 }
 
@@ -30,7 +32,7 @@ type state struct {
 type storedSchema struct {
 	id     int
 	text   string
-	key    string
+	key    schemaKey
 	schema avro.Schema
 }
 
@@ -53,7 +55,7 @@ func newState() *state {
 	return &state{
 		nextID:   1,
 		schemas:  make(map[int]*storedSchema),
-		byKey:    make(map[string]int),
+		byKey:    make(map[schemaKey]int),
 		subjects: make(map[string]*subjectState),
 	}
 }
@@ -147,7 +149,7 @@ func (s *state) history(subject string) []priorSchema {
 
 // versionWithKey finds the newest version of subject holding the schema
 // with identity key.
-func (s *state) versionWithKey(subject, key string, includeDeleted bool) (versionState, bool) {
+func (s *state) versionWithKey(subject string, key schemaKey, includeDeleted bool) (versionState, bool) {
 	id, ok := s.byKey[key]
 	if !ok {
 		return versionState{}, false
@@ -174,25 +176,6 @@ func (s *state) globalCompatibility(def Compatibility) Compatibility {
 		return s.global
 	}
 	return def
-}
-
-// addVersion appends c to subject as a new version, reusing the id of an
-// identical schema registered anywhere before, and returns the id.
-func (s *state) addVersion(subject string, c *candidate) (id, version int) {
-	id, ok := s.byKey[c.key]
-	if !ok {
-		id = s.nextID
-		s.nextID++
-		s.schemas[id] = &storedSchema{id: id, text: c.text, key: c.key, schema: c.schema}
-		s.byKey[c.key] = id
-	}
-	sub := s.editSubject(subject)
-	version = 1
-	if n := len(sub.versions); n > 0 {
-		version = sub.versions[n-1].version + 1
-	}
-	sub.versions = append(sub.versions, versionState{version: version, id: id})
-	return id, version
 }
 
 // dropSubjectIfEmpty forgets a subject that has neither versions nor a
