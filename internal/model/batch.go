@@ -125,6 +125,11 @@ func (b *Batch) RemoveLast() {
 	b.truncate(len(b.model.inputs))
 }
 
+// DropPartial cuts every input back to Len rows. Add never leaves a
+// partial row behind when it returns; a caller that recovered from a panic
+// during Add calls it to drop whatever the panic left half written.
+func (b *Batch) DropPartial() { b.truncate(len(b.model.inputs)) }
+
 // truncate cuts the inputs before the failing one back to b.rows rows,
 // dropping the partial row they hold.
 func (b *Batch) truncate(failed int) {

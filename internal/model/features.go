@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -99,9 +100,9 @@ func numericValue(v any) (float64, bool, error) {
 		if inner, ok := unionBranch(x); ok {
 			return numericValue(inner)
 		}
-		return 0, false, fmt.Errorf("%w: an Avro map is not a number", ErrWrongType)
+		return 0, false, fmt.Errorf("%w: an Avro record or map is not a number", ErrWrongType)
 	default:
-		return 0, false, fmt.Errorf("%w: %T is not a number", ErrWrongType, v)
+		return 0, false, fmt.Errorf("%w: an Avro %s is not a number", ErrWrongType, avroKind(v))
 	}
 }
 
@@ -116,9 +117,44 @@ func textValue(v any) (string, bool, error) {
 		if inner, ok := unionBranch(x); ok {
 			return textValue(inner)
 		}
-		return "", false, fmt.Errorf("%w: an Avro map is not text", ErrWrongType)
+		return "", false, fmt.Errorf("%w: an Avro record or map is not text", ErrWrongType)
 	default:
-		return "", false, fmt.Errorf("%w: %T is not text", ErrWrongType, v)
+		return "", false, fmt.Errorf("%w: an Avro %s is not text", ErrWrongType, avroKind(v))
+	}
+}
+
+// avroKind names the Avro type goavro decoded v from, for reasons that a
+// producer reads: "bytes", not "[]uint8".
+func avroKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case int32:
+		return "int"
+	case int64:
+		return "long"
+	case float32:
+		return "float"
+	case float64:
+		return "double"
+	case string:
+		return "string or enum"
+	case []byte:
+		return "bytes or fixed"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "record or map"
+	case *big.Rat:
+		return "decimal"
+	case time.Time:
+		return "timestamp or date"
+	case time.Duration:
+		return "time"
+	default:
+		return fmt.Sprintf("value of unknown type %T", v)
 	}
 }
 

@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"math"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -44,9 +45,12 @@ func TestNumericFeatures(t *testing.T) {
 		{name: "null without default", value: nil, wantErr: model.ErrMissingFeature, fragment: "null and has no default"},
 		{name: "absent", absent: true, wantErr: model.ErrMissingFeature, fragment: "absent"},
 		{name: "absent with default", absent: true, def: ptr(1), want: 1},
-		{name: "string for a number", value: "3.5", wantErr: model.ErrWrongType, fragment: "string is not a number"},
+		{name: "string for a number", value: "3.5", wantErr: model.ErrWrongType, fragment: "an Avro string or enum is not a number"},
 		{name: "nullable string for a number", value: map[string]any{"string": "3.5"}, wantErr: model.ErrWrongType, fragment: "string"},
-		{name: "bytes for a number", value: []byte{1}, wantErr: model.ErrWrongType, fragment: "[]uint8"},
+		{name: "bytes for a number", value: []byte{1}, wantErr: model.ErrWrongType, fragment: "an Avro bytes or fixed is not a number"},
+		{name: "decimal for a number", value: big.NewRat(1, 3), wantErr: model.ErrWrongType, fragment: "an Avro decimal is not a number"},
+		{name: "array for a number", value: []any{1.5}, wantErr: model.ErrWrongType, fragment: "an Avro array is not a number"},
+		{name: "map for a number", value: map[string]any{"a": 1.5, "b": 2.5}, wantErr: model.ErrWrongType, fragment: "an Avro record or map is not a number"},
 		{name: "NaN", value: math.NaN(), wantErr: model.ErrNonFinite, fragment: "NaN"},
 		{name: "float32 NaN", value: float32(math.NaN()), wantErr: model.ErrNonFinite},
 		{name: "+Inf", value: math.Inf(1), wantErr: model.ErrNonFinite, fragment: "+Inf"},
@@ -196,8 +200,8 @@ func TestTextFeatures(t *testing.T) {
 		{name: "NUL byte", value: "ham\x00spam", wantErr: model.ErrWrongType, fragment: "NUL byte"},
 		{name: "invalid UTF-8", value: "sp\xffam", wantErr: model.ErrWrongType, fragment: "not valid UTF-8"},
 		{name: "non-ASCII UTF-8", value: "späm", want: 0.5},
-		{name: "number for text", value: 1.5, wantErr: model.ErrWrongType, fragment: "float64 is not text"},
-		{name: "bytes for text", value: []byte("spam"), wantErr: model.ErrWrongType, fragment: "[]uint8 is not text"},
+		{name: "number for text", value: 1.5, wantErr: model.ErrWrongType, fragment: "an Avro double is not text"},
+		{name: "bytes for text", value: []byte("spam"), wantErr: model.ErrWrongType, fragment: "an Avro bytes or fixed is not text"},
 	}
 	for _, rank := range []int{2, 1} {
 		spec := textSpec()

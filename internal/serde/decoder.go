@@ -8,6 +8,8 @@ import (
 
 	"github.com/riferrei/srclient"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/streamscore/streamscore/internal/avroguard"
 )
 
 // SchemaGetter fetches a schema by id. *srclient.SchemaRegistryClient
@@ -40,6 +42,9 @@ type DecoderConfig struct {
 	NegativeTTL time.Duration
 	// Now is the clock for NegativeTTL; nil means time.Now.
 	Now func() time.Time
+	// Limits bound what one body may cost to decode (see avroguard); the
+	// zero value is avroguard's defaults.
+	Limits avroguard.Limits
 }
 
 // Validate reports a config that NewDecoder would refuse.
@@ -47,7 +52,7 @@ func (c DecoderConfig) Validate() error {
 	if c.NegativeTTL < 0 {
 		return fmt.Errorf("NegativeTTL %v must not be negative", c.NegativeTTL)
 	}
-	return nil
+	return c.Limits.Validate()
 }
 
 // Decoder decodes Confluent-framed Avro values, fetching each writer schema
@@ -62,6 +67,7 @@ func (c DecoderConfig) Validate() error {
 // Concurrent misses on one id share a single registry request.
 type Decoder struct {
 	reg     SchemaGetter
+	limits  avroguard.Limits
 	now     func() time.Time
 	known   cowMap[uint32, lookup]
 	missing *negativeCache[uint32]
@@ -89,7 +95,7 @@ func NewDecoder(reg SchemaGetter, cfg DecoderConfig) (*Decoder, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Decoder{reg: reg, now: cfg.Now, missing: newNegativeCache[uint32](cfg.NegativeTTL)}, nil
+	return &Decoder{reg: reg, limits: cfg.Limits.Resolve(), now: cfg.Now, missing: newNegativeCache[uint32](cfg.NegativeTTL)}, nil
 }
 
 // Decoded is one decoded value.
@@ -103,6 +109,10 @@ type Decoded struct {
 	Record map[string]any
 	// Body is the Avro binary body, aliasing the value passed to Decode.
 	Body []byte
+	// Cost estimates the bytes Record holds (avroguard's estimate, within
+	// a small factor above the truth), so callers can bound how many
+	// decoded records they keep.
+	Cost int64
 }
 
 // Decode parses the frame of value, looks up its writer schema and decodes
@@ -117,17 +127,26 @@ func (d *Decoder) Decode(value []byte) (Decoded, error) {
 	if err != nil {
 		return Decoded{}, err
 	}
-	rec, err := s.decodeBody(body)
+	rec, cost, err := s.decodeBody(body, d.limits)
 	if err != nil {
 		return Decoded{}, fmt.Errorf("schema id %d: %w", id, err)
 	}
-	return Decoded{SchemaID: id, Schema: s, Record: rec, Body: body}, nil
+	return Decoded{SchemaID: id, Schema: s, Record: rec, Body: body, Cost: cost}, nil
 }
 
-// decodeBody decodes one record that must fill body exactly. goavro is not
+// decodeBody decodes one record that must fill body exactly. The guard
+// walks the body first, so that goavro never sees one whose counts,
+// lengths or nesting would make it allocate without bound. goavro is not
 // known to panic, but a panic here would stop the scorer on one poison
 // record, so it is turned into ErrCorruptAvro.
-func (s *Schema) decodeBody(body []byte) (rec map[string]any, err error) {
+func (s *Schema) decodeBody(body []byte, limits avroguard.Limits) (rec map[string]any, cost int64, err error) {
+	cost, err = s.guard.Check(body, limits)
+	switch {
+	case errors.Is(err, avroguard.ErrOverBudget):
+		return nil, 0, fmt.Errorf("%w: %w", ErrOverBudget, err)
+	case err != nil:
+		return nil, 0, fmt.Errorf("%w: %w", ErrCorruptAvro, err)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: decoder panicked: %v", ErrCorruptAvro, r)
@@ -135,16 +154,16 @@ func (s *Schema) decodeBody(body []byte) (rec map[string]any, err error) {
 	}()
 	native, rest, err := s.codec.NativeFromBinary(body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCorruptAvro, err)
+		return nil, 0, fmt.Errorf("%w: %w", ErrCorruptAvro, err)
 	}
 	if len(rest) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes after the record", ErrCorruptAvro, len(rest))
+		return nil, 0, fmt.Errorf("%w: %d trailing bytes after the record", ErrCorruptAvro, len(rest))
 	}
 	rec, ok := native.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("%w: decoded a %T, not a record", ErrCorruptAvro, native)
+		return nil, 0, fmt.Errorf("%w: decoded a %T, not a record", ErrCorruptAvro, native)
 	}
-	return rec, nil
+	return rec, cost, nil
 }
 
 // Lookup returns the writer schema of id, from the cache or the registry.

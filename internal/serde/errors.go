@@ -4,8 +4,8 @@ import "errors"
 
 // Classes of errors that callers act on with errors.Is. Every error that
 // Decode returns wraps exactly one of ErrBadMagic, ErrTruncated,
-// ErrUnknownSchema, ErrRegistryUnavailable, ErrCorruptAvro, ErrNotRecord or
-// ErrUnsupportedSchema; all but ErrRegistryUnavailable are properties of the
+// ErrUnknownSchema, ErrRegistryUnavailable, ErrCorruptAvro, ErrOverBudget,
+// ErrNotRecord or ErrUnsupportedSchema; all but ErrRegistryUnavailable are properties of the
 // record (or of its schema, which never changes for an id), so the scorer
 // dead-letters such a record and moves on.
 var (
@@ -28,7 +28,15 @@ var (
 	ErrRegistryUnavailable = errors.New("schema registry unavailable")
 	// ErrCorruptAvro: the body does not decode with the writer schema, or
 	// bytes remain after the record.
+	// The avro guard (internal/avroguard) walks every body before goavro
+	// does: a body whose counts, lengths, varints or indexes it cannot
+	// hold is corrupt, and the reason names the field path and the claim.
 	ErrCorruptAvro = errors.New("corrupt avro body")
+	// ErrOverBudget: the body is well formed, but nests deeper, or would
+	// decode into more memory, than DecoderConfig.Limits allow for a body
+	// of its size. The reason names the field path, the claim and the
+	// limit; raising the limit lets such records through.
+	ErrOverBudget = errors.New("avro body over budget")
 	// ErrNotRecord: the writer schema's top level is not an Avro record.
 	ErrNotRecord = errors.New("schema is not a record")
 	// ErrUnsupportedSchema: the writer schema cannot be used at all: it is

@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/linkedin/goavro/v2"
@@ -116,17 +117,26 @@ func OutputSchema(inputSchemaJSON string) (string, error) {
 	return out, nil
 }
 
-// SchemaCreator registers a schema under a subject and returns it with its
-// id; registering a schema the subject already has returns the existing id.
-// *srclient.SchemaRegistryClient satisfies it.
-type SchemaCreator interface {
+// OutputRegistry is what the OutputEncoder asks of the schema registry:
+// registering output schemas, reading the input subject's versions in
+// order, and keeping the output subject's compatibility level equal to the
+// input's. *srclient.SchemaRegistryClient satisfies it.
+type OutputRegistry interface {
+	// CreateSchema registers a schema under a subject; registering one the
+	// subject already has returns the existing id.
 	CreateSchema(subject string, schema string, schemaType srclient.SchemaType, references ...srclient.Reference) (*srclient.Schema, error)
+	GetSchemaVersions(subject string) ([]int, error)
+	GetSchemaByVersion(subject string, version int) (*srclient.Schema, error)
+	GetCompatibilityLevel(subject string, defaultToGlobal bool) (*srclient.CompatibilityLevel, error)
+	ChangeSubjectCompatibilityLevel(subject string, level srclient.CompatibilityLevel) (*srclient.CompatibilityLevel, error)
 }
 
-// Registry error codes that refuse a schema for good.
+// Registry error codes that refuse a schema for good, or say a subject has
+// no versions.
 const (
-	errCodeIncompatible  = 409
-	errCodeInvalidSchema = 42201
+	errCodeIncompatible    = 409
+	errCodeInvalidSchema   = 42201
+	errCodeSubjectNotFound = 40401
 )
 
 // DefaultRefusalTTL is how long an OutputEncoder remembers that an output
@@ -156,12 +166,26 @@ func (c OutputEncoderConfig) Validate() error {
 // "<topic>-value") and remembers the id. It is safe for concurrent use; the
 // hit path takes no lock. Like the Decoder it never retries: a registry
 // failure is ErrRegistryUnavailable, not remembered, for the caller to retry.
+//
+// An output subject follows its input subject: the first time an input
+// schema is met, the output schemas of every version of the input topic's
+// subject are registered in version order, under the input subject's
+// compatibility level. Records arrive in any order of versions (a partition
+// still on v1 while another is on v2), but output schemas are registered in
+// the order the input's were, so each registration passes the same check
+// that the input's did: every record valid under its subject's
+// compatibility mode gets an output. An input schema that is not a version
+// of its topic's subject (another naming strategy) has its output schema
+// registered alone, as it comes.
 type OutputEncoder struct {
-	reg     SchemaCreator
+	reg     OutputRegistry
 	now     func() time.Time
 	known   cowMap[outputKey, uint32]
 	refused *negativeCache[outputKey]
 	flight  singleflight.Group
+
+	mu     sync.Mutex
+	synced map[string]int // output subject -> the input version followed up to
 }
 
 type outputKey struct {
@@ -170,9 +194,9 @@ type outputKey struct {
 }
 
 // NewOutputEncoder returns an OutputEncoder that registers with reg.
-func NewOutputEncoder(reg SchemaCreator, cfg OutputEncoderConfig) (*OutputEncoder, error) {
+func NewOutputEncoder(reg OutputRegistry, cfg OutputEncoderConfig) (*OutputEncoder, error) {
 	if reg == nil {
-		return nil, errors.New("new output encoder: nil schema creator")
+		return nil, errors.New("new output encoder: nil schema registry")
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("new output encoder: %w", err)
@@ -183,54 +207,147 @@ func NewOutputEncoder(reg SchemaCreator, cfg OutputEncoderConfig) (*OutputEncode
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &OutputEncoder{reg: reg, now: cfg.Now, refused: newNegativeCache[outputKey](cfg.RefusalTTL)}, nil
+	return &OutputEncoder{
+		reg: reg, now: cfg.Now, refused: newNegativeCache[outputKey](cfg.RefusalTTL),
+		synced: map[string]int{},
+	}, nil
 }
 
-// OutputID returns the id of the output schema for records of schema in
-// written to topic, deriving and registering it on first use. Errors wrap
-// ErrOutputSchema (dead-letter the record) or ErrRegistryUnavailable (retry).
-func (e *OutputEncoder) OutputID(topic string, in *Schema) (uint32, error) {
-	k := outputKey{topic: topic, inputID: in.ID}
+// OutputID returns the id of the output schema for records of schema in,
+// read from inTopic and written to outTopic, registering it on first use.
+// Errors wrap ErrOutputSchema (dead-letter the record) or
+// ErrRegistryUnavailable (retry).
+func (e *OutputEncoder) OutputID(inTopic, outTopic string, in *Schema) (uint32, error) {
+	k := outputKey{topic: outTopic, inputID: in.ID}
 	if id, ok := e.known.load(k); ok {
 		return id, nil
 	}
-	v, err, _ := e.flight.Do(topic+"\x00"+strconv.FormatUint(uint64(in.ID), 10), func() (any, error) {
+	// One flight per output subject, so its versions are registered in
+	// order and never by two goroutines at once.
+	v, err, _ := e.flight.Do(outTopic, func() (any, error) {
 		if id, ok := e.known.load(k); ok {
 			return id, nil
 		}
 		if err := e.refused.get(k, e.now()); err != nil {
 			return uint32(0), err
 		}
-		id, err := e.register(topic, in)
-		switch {
-		case err == nil:
-			e.known.store(k, id)
-		case errors.Is(err, ErrOutputSchema):
-			e.refused.put(k, err, e.now())
+		if err := e.follow(inTopic, outTopic); err != nil {
+			return uint32(0), err
 		}
+		if id, ok := e.known.load(k); ok {
+			return id, nil
+		}
+		if err := e.refused.get(k, e.now()); err != nil {
+			return uint32(0), err
+		}
+		// Not a version of the input topic's subject: register it alone.
+		id, err := e.register(outTopic, in.ID, in.Text)
+		e.remember(k, id, err)
 		return id, err
 	})
 	id, _ := v.(uint32)
 	return id, err
 }
 
-// register derives the output schema of in and registers it for topic.
-func (e *OutputEncoder) register(topic string, in *Schema) (uint32, error) {
-	subject := topic + "-value"
-	out, err := OutputSchema(in.Text)
+// remember caches a registration's outcome: an id for good, a refusal for
+// the refusal TTL, a registry failure not at all.
+func (e *OutputEncoder) remember(k outputKey, id uint32, err error) {
+	switch {
+	case err == nil:
+		e.known.store(k, id)
+	case errors.Is(err, ErrOutputSchema):
+		e.refused.put(k, err, e.now())
+	}
+}
+
+// follow registers, in version order, the output schemas of the input
+// subject's versions not followed yet, after setting the output subject's
+// compatibility level to the input's.
+func (e *OutputEncoder) follow(inTopic, outTopic string) error {
+	inSubject, outSubject := inTopic+"-value", outTopic+"-value"
+	versions, err := e.reg.GetSchemaVersions(inSubject)
+	var srErr srclient.Error
+	if errors.As(err, &srErr) && srErr.Code == errCodeSubjectNotFound {
+		return nil // the input's schemas are under another naming strategy
+	}
 	if err != nil {
-		return 0, fmt.Errorf("subject %s, input schema id %d: %w", subject, in.ID, err)
+		return fmt.Errorf("subject %s: list versions: %w: %w", inSubject, ErrRegistryUnavailable, err)
+	}
+	slices.Sort(versions)
+	e.mu.Lock()
+	done, started := e.synced[outSubject]
+	e.mu.Unlock()
+	if !started {
+		if err := e.matchCompatibility(inSubject, outSubject); err != nil {
+			return err
+		}
+	}
+	for _, v := range versions {
+		if v <= done {
+			continue
+		}
+		rs, err := e.reg.GetSchemaByVersion(inSubject, v)
+		if err != nil || rs == nil {
+			return fmt.Errorf("subject %s version %d: %w: %w", inSubject, v, ErrRegistryUnavailable, err)
+		}
+		if t := rs.SchemaType(); t == nil || *t == srclient.Avro {
+			k := outputKey{topic: outTopic, inputID: uint32(rs.ID())}
+			id, err := e.register(outTopic, k.inputID, rs.Schema())
+			if errors.Is(err, ErrRegistryUnavailable) {
+				return err
+			}
+			e.remember(k, id, err)
+		}
+		e.mu.Lock()
+		e.synced[outSubject] = v
+		e.mu.Unlock()
+		done = v
+	}
+	return nil
+}
+
+// matchCompatibility gives the output subject the input subject's
+// compatibility level, so that the output's versions are checked as the
+// input's were. A registry that refuses the change (no permission) is not
+// an outage: the registrations go on, and one the output subject's own
+// level refuses is dead-lettered with the registry's reason.
+func (e *OutputEncoder) matchCompatibility(inSubject, outSubject string) error {
+	in, err := e.reg.GetCompatibilityLevel(inSubject, true)
+	if err != nil || in == nil {
+		return fmt.Errorf("subject %s: compatibility level: %w: %w", inSubject, ErrRegistryUnavailable, err)
+	}
+	out, err := e.reg.GetCompatibilityLevel(outSubject, true)
+	if err != nil || out == nil {
+		return fmt.Errorf("subject %s: compatibility level: %w: %w", outSubject, ErrRegistryUnavailable, err)
+	}
+	if *in == *out {
+		return nil
+	}
+	var srErr srclient.Error
+	if _, err := e.reg.ChangeSubjectCompatibilityLevel(outSubject, *in); err != nil && !errors.As(err, &srErr) {
+		return fmt.Errorf("subject %s: set compatibility level %s: %w: %w", outSubject, *in, ErrRegistryUnavailable, err)
+	}
+	return nil
+}
+
+// register derives the output schema of an input schema and registers it
+// for topic.
+func (e *OutputEncoder) register(topic string, inputID uint32, inputText string) (uint32, error) {
+	subject := topic + "-value"
+	out, err := OutputSchema(inputText)
+	if err != nil {
+		return 0, fmt.Errorf("subject %s, input schema id %d: %w", subject, inputID, err)
 	}
 	rs, err := e.reg.CreateSchema(subject, out, srclient.Avro)
 	if err != nil {
 		var srErr srclient.Error
 		if errors.As(err, &srErr) && (srErr.Code == errCodeIncompatible || srErr.Code == errCodeInvalidSchema) {
-			return 0, fmt.Errorf("subject %s, input schema id %d: %w: registry refused it: %s", subject, in.ID, ErrOutputSchema, srErr.Message)
+			return 0, fmt.Errorf("subject %s, input schema id %d: %w: registry refused it: %s", subject, inputID, ErrOutputSchema, srErr.Message)
 		}
-		return 0, fmt.Errorf("subject %s, input schema id %d: %w: %w", subject, in.ID, ErrRegistryUnavailable, err)
+		return 0, fmt.Errorf("subject %s, input schema id %d: %w: %w", subject, inputID, ErrRegistryUnavailable, err)
 	}
 	if rs == nil || rs.ID() <= 0 || int64(rs.ID()) > int64(^uint32(0)) {
-		return 0, fmt.Errorf("subject %s, input schema id %d: %w: registry returned no usable id", subject, in.ID, ErrRegistryUnavailable)
+		return 0, fmt.Errorf("subject %s, input schema id %d: %w: registry returned no usable id", subject, inputID, ErrRegistryUnavailable)
 	}
 	return uint32(rs.ID()), nil
 }

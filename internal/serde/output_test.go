@@ -145,7 +145,7 @@ func TestOutputEncoderRegistersOncePerTopicAndSchema(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ids[i], errs[i] = enc.OutputID("sensors-scored", sensor)
+			ids[i], errs[i] = enc.OutputID("sensors", "sensors-scored", sensor)
 		}()
 	}
 	wg.Wait()
@@ -177,7 +177,7 @@ func TestOutputEncoderRegistersOncePerTopicAndSchema(t *testing.T) {
 	}
 
 	// Another topic is another subject.
-	other, err := enc.OutputID("other-scored", sensor)
+	other, err := enc.OutputID("sensors", "other-scored", sensor)
 	if err != nil {
 		t.Fatalf("OutputID(other-scored): %v", err)
 	}
@@ -205,7 +205,7 @@ func TestOutputEncoderRefusalIsRememberedForTTL(t *testing.T) {
 	})
 	const path = "/subjects/sensors-scored-value/versions"
 	for range 2 {
-		_, err := enc.OutputID("sensors-scored", sensor)
+		_, err := enc.OutputID("sensors", "sensors-scored", sensor)
 		if !errors.Is(err, ErrOutputSchema) || !strings.Contains(err.Error(), "incompatible") {
 			t.Fatalf("err = %v, want ErrOutputSchema saying incompatible", err)
 		}
@@ -214,7 +214,7 @@ func TestOutputEncoderRefusalIsRememberedForTTL(t *testing.T) {
 		t.Fatalf("within the TTL registered %d times, want 1", n)
 	}
 	clock.Advance(time.Minute)
-	if _, err := enc.OutputID("sensors-scored", sensor); !errors.Is(err, ErrOutputSchema) {
+	if _, err := enc.OutputID("sensors", "sensors-scored", sensor); !errors.Is(err, ErrOutputSchema) {
 		t.Fatalf("after the TTL err = %v, want ErrOutputSchema", err)
 	}
 	if n := reg.requestsTo(http.MethodPost, path); n != 2 {
@@ -229,7 +229,7 @@ func TestOutputEncoderInputWithPredictionField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = enc.OutputID("out", in)
+	_, err = enc.OutputID("in", "out", in)
 	if !errors.Is(err, ErrOutputSchema) || !strings.Contains(err.Error(), "input schema id 60") {
 		t.Fatalf("err = %v, want ErrOutputSchema naming input schema id 60", err)
 	}
@@ -242,16 +242,16 @@ func TestOutputEncoderRegistryDownIsRetriable(t *testing.T) {
 	reg := newTestRegistry(t)
 	enc := newOutputEncoder(t, reg, OutputEncoderConfig{})
 	sensor := inputSchema(t, reg, sensorID)
-	cached, err := enc.OutputID("cached", sensor)
+	cached, err := enc.OutputID("sensors", "cached", sensor)
 	if err != nil {
 		t.Fatalf("OutputID before the registry went down: %v", err)
 	}
 	reg.fake.Close()
-	if id, err := enc.OutputID("cached", sensor); err != nil || id != cached {
+	if id, err := enc.OutputID("sensors", "cached", sensor); err != nil || id != cached {
 		t.Fatalf("cached OutputID with the registry down = %d, %v; want %d", id, err, cached)
 	}
 	for range 2 {
-		_, err := enc.OutputID("uncached", sensor)
+		_, err := enc.OutputID("sensors", "uncached", sensor)
 		if !errors.Is(err, ErrRegistryUnavailable) || errors.Is(err, ErrOutputSchema) {
 			t.Fatalf("err = %v, want ErrRegistryUnavailable only", err)
 		}
@@ -262,13 +262,13 @@ func TestOutputEncoderConfig(t *testing.T) {
 	reg := newTestRegistry(t)
 	tests := []struct {
 		name        string
-		creator     SchemaCreator
+		creator     OutputRegistry
 		cfg         OutputEncoderConfig
 		errContains string
 	}{
 		{name: "zero config", creator: reg.client},
 		{name: "negative TTL", creator: reg.client, cfg: OutputEncoderConfig{RefusalTTL: -1}, errContains: "must not be negative"},
-		{name: "no registry", errContains: "nil schema creator"},
+		{name: "no registry", errContains: "nil schema registry"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/linkedin/goavro/v2"
+
+	"github.com/streamscore/streamscore/internal/avroguard"
 )
 
 // Schema is a writer schema as the Decoder caches it: compiled once per id,
@@ -21,6 +23,7 @@ type Schema struct {
 	Fields []Field
 
 	codec *goavro.Codec
+	guard *avroguard.Schema
 }
 
 // Field describes one top-level field of a record, enough for the feature
@@ -62,6 +65,10 @@ func newSchema(id uint32, text string) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnsupportedSchema, err)
 	}
+	guard, err := avroguard.Compile(text)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnsupportedSchema, err)
+	}
 	names := make(map[string]string)
 	collectNames(root, "", names)
 	name, ns := fullName(obj, "")
@@ -72,7 +79,7 @@ func newSchema(id uint32, text string) (*Schema, error) {
 		fname, _ := f["name"].(string)
 		fields = append(fields, describeField(fname, f["type"], ns, names))
 	}
-	return &Schema{ID: id, Text: text, Name: name, Fields: fields, codec: codec}, nil
+	return &Schema{ID: id, Text: text, Name: name, Fields: fields, codec: codec, guard: guard}, nil
 }
 
 // describeTop names what a non-record top-level schema is, for errors.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,10 +24,10 @@ type Decoder interface {
 }
 
 // OutputSchemas gives the registered output schema id for records of an
-// input schema written to an output topic; *serde.OutputEncoder is the one
-// in use.
+// input schema, read from an input topic, written to an output topic;
+// *serde.OutputEncoder is the one in use.
 type OutputSchemas interface {
-	OutputID(topic string, input *serde.Schema) (uint32, error)
+	OutputID(inTopic, outTopic string, input *serde.Schema) (uint32, error)
 }
 
 // result is what one input record became: a record to produce (an output or
@@ -122,6 +124,7 @@ type processor struct {
 	cur  *generation // the model new batches are taken from
 	slot *slot       // the batch being filled, if any
 	rows []row
+	cost int64 // the estimated bytes of the decoded records in rows
 
 	// scoring stage state
 	enc      encoder
@@ -134,6 +137,14 @@ type processor struct {
 // pipelineDepth is how many batches circulate: one being filled, one being
 // scored, one waiting between them.
 const pipelineDepth = 3
+
+// maxBatchDecodedBytes closes a batch early once the records in it hold
+// this much decoded (serde.Decoded.Cost): with the batches in circulation
+// and the last one kept for smoke tests, decoded records then hold at most
+// 4 x 4 MiB plus one record (the avro guard caps that at 16 MiB), however
+// the records are shaped. Typical records are a few KiB decoded, so a
+// batch of 128 is far below it and this never shortens one.
+const maxBatchDecodedBytes = 4 << 20
 
 func newProcessor(cfg Config, dec Decoder, schemas OutputSchemas, m *model.Model, met *metrics, logger *slog.Logger) *processor {
 	p := &processor{
@@ -194,7 +205,7 @@ func (p *processor) add(ctx context.Context, rec *kgo.Record, emit func(result))
 	if err := p.decode(rec, emit); err != nil {
 		return err
 	}
-	if p.slot.batch.Full() {
+	if p.slot.batch.Full() || p.cost >= maxBatchDecodedBytes {
 		p.flush()
 	}
 	return nil
@@ -262,11 +273,43 @@ func (p *processor) flush() {
 		return
 	}
 	p.jobs <- job{slot: p.slot, rows: p.rows}
-	p.slot, p.rows = nil, make([]row, 0, p.cfg.MaxBatch)
+	p.slot, p.rows, p.cost = nil, make([]row, 0, p.cfg.MaxBatch), 0
 }
 
-// decode adds one record to the batch, or dead-letters it.
-func (p *processor) decode(rec *kgo.Record, emit func(result)) error {
+// decode adds one record to the batch, or dead-letters it. A panic while
+// the record is decoded or mapped (a bug some input reaches, in streamscore
+// or a library) dead-letters the record as internal_error, leaves the
+// batch as it was before the record, and the stream goes on: a record that
+// crashed the scorer would crash it again after every restart.
+func (p *processor) decode(rec *kgo.Record, emit func(result)) (err error) {
+	batch, rows := p.slot.batch, p.slot.batch.Len()
+	emitted := false
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if batch.Len() > rows {
+			batch.RemoveLast()
+		}
+		batch.DropPartial()
+		cause := Recovered(r)
+		p.logger.Error("a record made the scorer panic; it is dead-lettered as internal_error and the stream goes on",
+			"topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", cause)
+		p.logger.Debug("stack of the panic", "stack", string(debug.Stack()))
+		if !emitted {
+			emit(deadLetter(p.cfg.DeadLetterTopic, rec, cause))
+		}
+		err = nil
+	}()
+	return p.decodeRecord(rec, func(res result) {
+		emitted = true
+		emit(res)
+	})
+}
+
+// decodeRecord is decode without the recovery.
+func (p *processor) decodeRecord(rec *kgo.Record, emit func(result)) error {
 	if len(rec.Value) > p.cfg.MaxRecordBytes {
 		emit(deadLetter(p.cfg.DeadLetterTopic, rec, fmt.Errorf("%w: value is %d bytes, over the %d-byte limit", errOversizeRecord, len(rec.Value), p.cfg.MaxRecordBytes)))
 		return nil
@@ -287,7 +330,7 @@ func (p *processor) decode(rec *kgo.Record, emit func(result)) error {
 	// The output schema comes second so that a record with a bad feature is
 	// reported for its feature, the more specific reason.
 	outTopic := p.cfg.OutputFor(rec.Topic)
-	outID, err := p.schemas.OutputID(outTopic, decoded.Schema)
+	outID, err := p.schemas.OutputID(rec.Topic, outTopic, decoded.Schema)
 	if err != nil {
 		batch.RemoveLast()
 		if errors.Is(err, serde.ErrRegistryUnavailable) {
@@ -297,6 +340,7 @@ func (p *processor) decode(rec *kgo.Record, emit func(result)) error {
 		return nil
 	}
 	p.rows = append(p.rows, row{source: rec, decoded: decoded, outTopic: outTopic, outID: outID, emit: emit})
+	p.cost += decoded.Cost
 	return nil
 }
 
@@ -360,41 +404,74 @@ func (p *processor) closeBatches() {
 }
 
 // score runs the model on a job's batch and emits an output per row. If the
-// batch as a whole fails, each row is tried alone, so one poisonous record
-// is dead-lettered instead of taking its batch down with it. The rows
-// scored are then offered to the shadow stage.
+// batch as a whole fails, or panics, each row is tried alone, so one
+// poisonous record is dead-lettered instead of taking its batch (or the
+// scorer) down with it. The rows scored are then offered to the shadow
+// stage.
 func (p *processor) score(j job) {
 	if len(j.rows) == 0 {
 		return
 	}
 	g := j.slot.gen
-	start := p.now()
-	results, err := g.model.Run(j.slot.batch)
-	p.metrics.inference.Observe(p.now().Sub(start).Seconds())
 	p.metrics.batchRows.Observe(float64(len(j.rows)))
+	outs, err := p.runBatch(g, j)
 	if err == nil {
-		p.enc.emitOutputs(g, j.rows, results, p.now())
+		for i, r := range j.rows {
+			r.emit(outs[i])
+		}
 		p.remember(j.rows)
 		p.shadow.offer(j.rows)
 		return
 	}
 	p.logger.Warn("batch failed; scoring its rows one by one", "rows", len(j.rows), "version", g.spec.Version, "err", err)
 	scored := make([]row, 0, len(j.rows))
-	for i, r := range j.rows {
-		j.slot.batch.Reset()
-		var results []model.Result
-		err := j.slot.batch.Add(r.decoded.Record)
-		if err == nil {
-			results, err = g.model.Run(j.slot.batch)
-		}
+	for _, r := range j.rows {
+		out, err := p.runRow(g, j.slot.batch, r)
 		if err != nil {
 			r.emit(deadLetter(p.cfg.DeadLetterTopic, r.source, fmt.Errorf("model %s version %s: %w", g.spec.Name, g.spec.Version, err)))
 			continue
 		}
-		p.enc.emitOutputs(g, j.rows[i:i+1], results, p.now())
+		r.emit(out)
 		scored = append(scored, r)
 	}
 	p.shadow.offer(scored)
+}
+
+// runBatch runs g's model on a job's batch and encodes the outputs, without
+// emitting any. A panic in either is returned as an ErrInternal error.
+func (p *processor) runBatch(g *generation, j job) (outs []result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			outs, err = nil, Recovered(r)
+		}
+	}()
+	start := p.now()
+	results, err := g.model.Run(j.slot.batch)
+	p.metrics.inference.Observe(p.now().Sub(start).Seconds())
+	if err != nil {
+		return nil, err
+	}
+	return p.enc.encodeOutputs(g, j.rows, results, p.now()), nil
+}
+
+// runRow scores one row alone in b and encodes its output; a panic is
+// returned as an ErrInternal error.
+func (p *processor) runRow(g *generation, b *model.Batch, r row) (out result, err error) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			b.Reset()
+			out, err = result{}, Recovered(rec)
+		}
+	}()
+	b.Reset()
+	if err := b.Add(r.decoded.Record); err != nil {
+		return result{}, err
+	}
+	results, err := g.model.Run(b)
+	if err != nil {
+		return result{}, err
+	}
+	return p.enc.encodeOutputs(g, []row{r}, results, p.now())[0], nil
 }
 
 // remember keeps the rows of the last batch scored: real records a model
@@ -421,14 +498,17 @@ func (p *processor) recentRecords() []map[string]any {
 // its own, for its scratch space.
 type encoder struct {
 	scores []serde.ClassScore
+	outs   []result
 }
 
-// emitOutputs encodes scored rows: each input body, untouched, followed by
-// its prediction by g's model, under the row's output schema; same key,
+// encodeOutputs encodes scored rows: each input body, untouched, followed
+// by its prediction by g's model, under the row's output schema; same key,
 // timestamp and headers as the input, plus the source coordinates and the
 // model. One slab holds the values and header bytes of the whole batch:
-// one allocation, not one per record.
-func (e *encoder) emitOutputs(g *generation, rows []row, results []model.Result, scoredAt time.Time) {
+// one allocation, not one per record. The results it returns are the
+// encoder's scratch, valid until its next call; nothing is emitted, so a
+// panic halfway leaves no row half done.
+func (e *encoder) encodeOutputs(g *generation, rows []row, results []model.Result, scoredAt time.Time) []result {
 	spec := &g.spec
 	size, headerCount := 0, 0
 	for _, r := range rows {
@@ -437,6 +517,7 @@ func (e *encoder) emitOutputs(g *generation, rows []row, results []model.Result,
 	}
 	slab := make([]byte, 0, size)
 	headerSlab := make([]kgo.RecordHeader, 0, headerCount)
+	e.outs = e.outs[:0]
 	for i, r := range rows {
 		res := &results[i]
 		pred := serde.Prediction{ModelName: spec.Name, ModelVersion: spec.Version, ScoredAt: scoredAt}
@@ -459,7 +540,7 @@ func (e *encoder) emitOutputs(g *generation, rows []row, results []model.Result,
 		first := len(headerSlab)
 		headerSlab, slab = appendSourceHeaders(headerSlab, slab, r.source)
 		headerSlab = append(headerSlab, kgo.RecordHeader{Key: HeaderModel, Value: g.header})
-		r.emit(result{source: r.source, out: &kgo.Record{
+		e.outs = append(e.outs, result{source: r.source, out: &kgo.Record{
 			Topic:     r.outTopic,
 			Key:       r.source.Key,
 			Value:     value,
@@ -467,6 +548,7 @@ func (e *encoder) emitOutputs(g *generation, rows []row, results []model.Result,
 			Timestamp: r.source.Timestamp,
 		}})
 	}
+	return e.outs
 }
 
 // handover passes a model from any goroutine to the stage that adopts it.
@@ -518,13 +600,14 @@ func (h *handover) close() *model.Model {
 // deadLetter returns the record unchanged, bound for the dead-letter topic,
 // with headers naming the error class, the reason and the source. A value
 // too large to produce again (only an oversize record can be) is left out,
-// and its size noted, so the dead letter itself cannot fail.
+// and its size noted, and the reason is cut to MaxReasonBytes, so the dead
+// letter itself cannot fail and always carries its class.
 func deadLetter(topic string, rec *kgo.Record, err error) result {
 	reason := ReasonOf(err)
 	headers, _ := appendSourceHeaders(make([]kgo.RecordHeader, 0, len(rec.Headers)+6), nil, rec)
 	headers = append(headers,
 		kgo.RecordHeader{Key: HeaderErrorClass, Value: []byte(reason)},
-		kgo.RecordHeader{Key: HeaderErrorReason, Value: []byte(err.Error())},
+		kgo.RecordHeader{Key: HeaderErrorReason, Value: []byte(CapReason(err.Error()))},
 	)
 	value := rec.Value
 	if len(value) > DefaultMaxRecordBytes {
@@ -538,6 +621,23 @@ func deadLetter(topic string, rec *kgo.Record, err error) result {
 		Headers:   headers,
 		Timestamp: rec.Timestamp,
 	}}
+}
+
+// MaxReasonBytes bounds a dead letter's streamscore.error.reason header. A
+// reason comes from a library's error as well as ours, and one nested error
+// per level of a deep record made a 156 KB reason that no longer fit the
+// dead letter, losing its class with it.
+const MaxReasonBytes = 1024
+
+// CapReason cuts a reason to MaxReasonBytes, keeping its start (the class
+// and the field) and saying how much was cut.
+func CapReason(reason string) string {
+	if len(reason) <= MaxReasonBytes {
+		return reason
+	}
+	const note = "… (%d bytes cut)"
+	keep := strings.ToValidUTF8(reason[:MaxReasonBytes-32], "")
+	return keep + fmt.Sprintf(note, len(reason)-len(keep))
 }
 
 // appendSourceHeaders appends the input's own headers and its coordinates

@@ -71,6 +71,7 @@ func benchProcessor(tb testing.TB, n int) (*processor, []*kgo.Record) {
 // fixture is a registry served over HTTP with the sensor schema, a decoder
 // and output encoder over it, and framed sample readings.
 type fixture struct {
+	client  *srclient.SchemaRegistryClient
 	dec     *serde.Decoder
 	outputs *serde.OutputEncoder
 	records []*kgo.Record
@@ -92,7 +93,7 @@ func newFixture(tb testing.TB, n int) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := &fixture{metrics: newMetrics(prometheus.NewRegistry())}
+	f := &fixture{client: client, metrics: newMetrics(prometheus.NewRegistry())}
 	if f.dec, err = serde.NewDecoder(client, serde.DecoderConfig{}); err != nil {
 		tb.Fatal(err)
 	}

@@ -2,6 +2,9 @@ package stream
 
 import (
 	"errors"
+	"fmt"
+	"runtime"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -12,13 +15,16 @@ import (
 // Dead-letter reasons: the error classes a dead letter's
 // streamscore.error.class header and the dead-letter metric carry.
 const (
-	ReasonOversize        = "oversize"
-	ReasonBadMagic        = "bad_magic"
-	ReasonTruncated       = "truncated"
-	ReasonUnknownSchema   = "unknown_schema"
-	ReasonUnsupported     = "unsupported_schema"
-	ReasonNotRecord       = "not_a_record"
-	ReasonCorruptAvro     = "corrupt_avro"
+	ReasonOversize      = "oversize"
+	ReasonBadMagic      = "bad_magic"
+	ReasonTruncated     = "truncated"
+	ReasonUnknownSchema = "unknown_schema"
+	ReasonUnsupported   = "unsupported_schema"
+	ReasonNotRecord     = "not_a_record"
+	ReasonCorruptAvro   = "corrupt_avro"
+	// ReasonOverBudget: a well-formed body that nests too deep or would
+	// decode into more memory than the avro guard's limits allow.
+	ReasonOverBudget      = "over_budget"
 	ReasonMissingFeature  = "missing_feature"
 	ReasonWrongType       = "wrong_type"
 	ReasonNonFinite       = "non_finite"
@@ -27,6 +33,12 @@ const (
 	// ReasonTooLarge: the output or dead letter was too large for Kafka;
 	// the dead letter then carries the source coordinates without the value.
 	ReasonTooLarge = "too_large_to_produce"
+	// ReasonInternal: decoding, mapping, scoring or encoding the record
+	// panicked. That is a bug the record reached, in streamscore or a
+	// library; the record is dead-lettered with the panic's message and
+	// the stream goes on, instead of the scorer dying on the record after
+	// every restart.
+	ReasonInternal = "internal_error"
 )
 
 // ReasonOf maps an error to its dead-letter class, the value of the
@@ -44,6 +56,8 @@ func ReasonOf(err error) string {
 		{serde.ErrUnsupportedSchema, ReasonUnsupported},
 		{serde.ErrNotRecord, ReasonNotRecord},
 		{serde.ErrCorruptAvro, ReasonCorruptAvro},
+		{serde.ErrOverBudget, ReasonOverBudget},
+		{ErrInternal, ReasonInternal},
 		{serde.ErrOutputSchema, ReasonOutputSchema},
 		{model.ErrMissingFeature, ReasonMissingFeature},
 		{model.ErrWrongType, ReasonWrongType},
@@ -60,6 +74,39 @@ func ReasonOf(err error) string {
 }
 
 var errOversizeRecord = errors.New("record too large")
+
+// ErrInternal wraps a panic recovered while one record was handled; the
+// trainer counts such records by ReasonOf too.
+var ErrInternal = errors.New("internal error")
+
+// Recovered turns a value recovered from a panic into an error of class
+// ErrInternal, naming the panic and where it was raised, so a dead letter's
+// reason points at the bug.
+func Recovered(r any) error {
+	return fmt.Errorf("%w: panic: %v (at %s)", ErrInternal, r, panicSite())
+}
+
+// panicSite is the function and line that panicked, when called from a
+// deferred function during a panic: the first frame below runtime.gopanic
+// that is not the runtime's own (an index out of range or a nil pointer
+// goes through runtime.goPanicIndex or runtime.sigpanic first).
+func panicSite() string {
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	panicking := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			panicking = true
+		case panicking && !strings.HasPrefix(f.Function, "runtime."):
+			return fmt.Sprintf("%s:%d", f.Function, f.Line)
+		}
+		if !more {
+			return "unknown"
+		}
+	}
+}
 
 // Header keys the scorer writes. Outputs carry the source coordinates and
 // the model version; dead letters also carry the error class and reason.

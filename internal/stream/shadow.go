@@ -168,7 +168,18 @@ func (s *shadowStage) adoptPending() {
 
 // score maps the rows' records to the shadow model's features, runs it in
 // batches of its size and emits one shadow result per row it could score.
+// A panic in the shadow model's mapping or run fails the rows being
+// scored, counted as internal_error: shadow scoring is best effort, and
+// must never take the primary stream down.
 func (s *shadowStage) score(rows []row) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.fail(ReasonInternal, max(len(s.rows), 1))
+			s.logger.Error("shadow scoring panicked; its rows are counted as failures, the primary stream goes on", "err", Recovered(r))
+			s.batch.Reset()
+			s.rows = s.rows[:0]
+		}
+	}()
 	s.adoptPending()
 	if s.gen == nil {
 		return
@@ -184,7 +195,7 @@ func (s *shadowStage) score(rows []row) {
 			continue
 		}
 		topic := s.topics[r.source.Topic]
-		id, err := s.schemas.OutputID(topic, r.decoded.Schema)
+		id, err := s.schemas.OutputID(r.source.Topic, topic, r.decoded.Schema)
 		if err != nil {
 			s.batch.RemoveLast()
 			reason := ReasonOf(err)
@@ -216,7 +227,9 @@ func (s *shadowStage) runGathered() {
 		s.logger.Warn("shadow batch failed", "rows", len(s.rows), "version", s.gen.spec.Version, "err", err)
 		return
 	}
-	s.enc.emitOutputs(s.gen, s.rows, results, s.now())
+	for i, out := range s.enc.encodeOutputs(s.gen, s.rows, results, s.now()) {
+		s.rows[i].emit(out)
+	}
 }
 
 func (s *shadowStage) fail(reason string, n int) {

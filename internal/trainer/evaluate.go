@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/stream"
 )
 
 // Evaluation is how a model scored on a labelled holdout.
@@ -127,7 +128,8 @@ func scoreRows(m *model.Model, rows Rows, label string) ([]scoredRow, map[string
 				continue
 			}
 		}
-		if err := batch.Add(rec); err != nil {
+		if err := guarded(func() error { return batch.Add(rec) }); err != nil {
+			batch.DropPartial()
 			skipped[reasonOf(err)]++
 			continue
 		}
@@ -170,6 +172,8 @@ func reasonOf(err error) string {
 		return "non_finite"
 	case errors.Is(err, model.ErrOversize):
 		return "oversize"
+	case errors.Is(err, stream.ErrInternal):
+		return stream.ReasonInternal
 	}
 	return "unreadable"
 }

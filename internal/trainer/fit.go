@@ -153,6 +153,32 @@ type dataset struct {
 	skipped  map[string]int
 }
 
+// add maps one record's label and features, appending the features (or
+// text) to d only if every part of the record could be read.
+func (d *dataset) add(opts Options, input model.Input, rec map[string]any) (target float64, class string, err error) {
+	if opts.Task == model.Regression {
+		if target, err = valueOf(rec, opts.Label); err != nil {
+			return 0, "", fmt.Errorf("%w: %w", ErrBadLabel, err)
+		}
+	} else if class, _, err = classOf(rec, opts.Label); err != nil {
+		return 0, "", fmt.Errorf("%w: %w", ErrBadLabel, err)
+	}
+	if opts.Family == Text {
+		s, err := input.Text(rec, model.DefaultMaxTextBytes)
+		if err != nil {
+			return 0, "", err
+		}
+		d.texts = append(d.texts, s)
+		return target, class, nil
+	}
+	features, err := input.AppendNumbers(d.features, rec, false)
+	if err != nil {
+		return 0, "", err
+	}
+	d.features = features
+	return target, class, nil
+}
+
 // extract maps rows through the model's own feature mapping, the one the
 // scorer will use, so training and serving read a record the same way.
 func extract(opts Options, rows Rows) (*dataset, error) {
@@ -163,40 +189,17 @@ func extract(opts Options, rows Rows) (*dataset, error) {
 	for i := range rows.Len() {
 		rec := rows.Record(i, scratch)
 		var target float64
-		if opts.Task == model.Regression {
-			v, err := valueOf(rec, opts.Label)
-			if err != nil {
-				d.skipped[skipBadLabel]++
-				continue
-			}
-			target = v
-		} else {
-			c, _, err := classOf(rec, opts.Label)
-			if err != nil {
-				d.skipped[skipBadLabel]++
-				continue
-			}
-			classNames = append(classNames, c)
+		var class string
+		err := guarded(func() (err error) {
+			target, class, err = d.add(opts, input, rec)
+			return err
+		})
+		if err != nil {
+			d.skipped[reasonOf(err)]++
+			continue
 		}
-		if opts.Family == Text {
-			s, err := input.Text(rec, model.DefaultMaxTextBytes)
-			if err != nil {
-				d.skipped[reasonOf(err)]++
-				if opts.Task != model.Regression {
-					classNames = classNames[:len(classNames)-1]
-				}
-				continue
-			}
-			d.texts = append(d.texts, s)
-		} else {
-			var err error
-			if d.features, err = input.AppendNumbers(d.features, rec, false); err != nil {
-				d.skipped[reasonOf(err)]++
-				if opts.Task != model.Regression {
-					classNames = classNames[:len(classNames)-1]
-				}
-				continue
-			}
+		if opts.Task != model.Regression {
+			classNames = append(classNames, class)
 		}
 		d.targets = append(d.targets, target)
 		d.rows++

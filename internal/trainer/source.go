@@ -127,7 +127,11 @@ func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*H
 				continue
 			}
 			h.Records++
-			decoded, err := dec.Decode(rec.Value)
+			var decoded serde.Decoded
+			err := guarded(func() (err error) {
+				decoded, err = dec.Decode(rec.Value)
+				return err
+			})
 			if errors.Is(err, serde.ErrRegistryUnavailable) {
 				return nil, fmt.Errorf("read %s: %w", src.Topic, err)
 			}
@@ -146,6 +150,18 @@ func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*H
 		h.Rows[i] = r.row
 	}
 	return h, nil
+}
+
+// guarded runs f, turning a panic into an error of class internal_error:
+// a bug that one record reaches skips that record, counted, instead of
+// stopping the training (and, with it, the trainer's API and other jobs).
+func guarded(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = stream.Recovered(r)
+		}
+	}()
+	return f()
 }
 
 func inWindow(ts time.Time, src Source) bool {

@@ -1,0 +1,155 @@
+package serde
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/riferrei/srclient"
+
+	"github.com/streamscore/streamscore/internal/registry"
+)
+
+// evolution is a change from an input schema's version 1 to version 2 that
+// a compatibility level allows: the fields each version adds to a record
+// that otherwise holds only a double.
+type evolution struct {
+	name   string
+	level  srclient.CompatibilityLevel
+	v1, v2 string // extra fields, JSON
+}
+
+// evolutions covers the Avro promotions, added optional fields and removed
+// fields, each under a level that allows it (a promotion is one way only,
+// so it is BACKWARD one way and FORWARD the other, never FULL).
+var evolutions = []evolution{
+	{"int to long", srclient.Backward, `{"name":"x","type":"int"}`, `{"name":"x","type":"long"}`},
+	{"int to float", srclient.Backward, `{"name":"x","type":"int"}`, `{"name":"x","type":"float"}`},
+	{"int to double", srclient.Backward, `{"name":"x","type":"int"}`, `{"name":"x","type":"double"}`},
+	{"long to float", srclient.Backward, `{"name":"x","type":"long"}`, `{"name":"x","type":"float"}`},
+	{"long to double", srclient.Backward, `{"name":"x","type":"long"}`, `{"name":"x","type":"double"}`},
+	{"float to double", srclient.Backward, `{"name":"x","type":"float"}`, `{"name":"x","type":"double"}`},
+	{"string to bytes", srclient.Backward, `{"name":"x","type":"string"}`, `{"name":"x","type":"bytes"}`},
+	{"bytes to string", srclient.Backward, `{"name":"x","type":"bytes"}`, `{"name":"x","type":"string"}`},
+	{"optional field added", srclient.Backward, ``, `{"name":"x","type":["null","string"],"default":null}`},
+	{"field removed", srclient.Backward, `{"name":"x","type":"string"}`, ``},
+	{"long narrowed to int", srclient.Forward, `{"name":"x","type":"long"}`, `{"name":"x","type":"int"}`},
+	{"double narrowed to float", srclient.Forward, `{"name":"x","type":"double"}`, `{"name":"x","type":"float"}`},
+	{"bytes to string, forward", srclient.Forward, `{"name":"x","type":"bytes"}`, `{"name":"x","type":"string"}`},
+	{"field added, forward", srclient.Forward, ``, `{"name":"x","type":"string"}`},
+	{"field with default removed, forward", srclient.Forward, `{"name":"x","type":"string","default":"none"}`, ``},
+	{"optional field added, full", srclient.Full, ``, `{"name":"x","type":["null","long"],"default":null}`},
+	{"field with default removed, full", srclient.Full, `{"name":"x","type":"long","default":0}`, ``},
+}
+
+func evolvedSchema(extra string) string {
+	fields := `{"name":"temperature","type":"double"}`
+	if extra != "" {
+		fields += "," + extra
+	}
+	return `{"type":"record","name":"Reading","namespace":"io.test","fields":[` + fields + `]}`
+}
+
+// TestOutputSchemasFollowInputVersions is finding 4 of issue 10 and its
+// generalisation: an input subject's versions 1 and 2 differ as each
+// compatibility level allows, and records of both are met in either order
+// (a partition still on v1 while another is on v2). Every record gets an
+// output schema, the output subject's versions follow the input's order,
+// and its compatibility level is the input's. Before, the v1 record met
+// after a v2 one was refused: its derived schema was registered after
+// v2's.
+func TestOutputSchemasFollowInputVersions(t *testing.T) {
+	reg, err := registry.New(registry.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := httptest.NewServer(reg.Handler())
+	t.Cleanup(server.Close)
+	client := srclient.NewSchemaRegistryClient(server.URL)
+	client.CachingEnabled(false)
+
+	for i, ev := range evolutions {
+		for _, newerFirst := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/%s/newer first %v", ev.level, ev.name, newerFirst), func(t *testing.T) {
+				inTopic := fmt.Sprintf("in%d-%v", i, newerFirst)
+				outTopic := inTopic + ".scored"
+				if _, err := client.ChangeSubjectCompatibilityLevel(inTopic+"-value", ev.level); err != nil {
+					t.Fatal(err)
+				}
+				var ins [2]*Schema
+				for v, extra := range []string{ev.v1, ev.v2} {
+					rs, err := client.CreateSchema(inTopic+"-value", evolvedSchema(extra), srclient.Avro)
+					if err != nil {
+						t.Fatalf("register input v%d under %s: %v", v+1, ev.level, err)
+					}
+					if ins[v], err = newSchema(uint32(rs.ID()), rs.Schema()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				enc, err := NewOutputEncoder(client, OutputEncoderConfig{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				order := []*Schema{ins[0], ins[1]}
+				if newerFirst {
+					order = []*Schema{ins[1], ins[0]}
+				}
+				got := map[uint32]uint32{}
+				for _, in := range order {
+					id, err := enc.OutputID(inTopic, outTopic, in)
+					if err != nil {
+						t.Fatalf("input schema %d: %v", in.ID, err)
+					}
+					got[in.ID] = id
+				}
+				for v, in := range ins {
+					rs, err := client.GetSchemaByVersion(outTopic+"-value", v+1)
+					if err != nil {
+						t.Fatalf("output subject version %d: %v", v+1, err)
+					}
+					if uint32(rs.ID()) != got[in.ID] {
+						t.Errorf("output version %d is schema %d; input v%d's output is %d", v+1, rs.ID(), v+1, got[in.ID])
+					}
+				}
+				level, err := client.GetCompatibilityLevel(outTopic+"-value", true)
+				if err != nil || *level != ev.level {
+					t.Errorf("output subject compatibility %v (%v), want %s", level, err, ev.level)
+				}
+			})
+		}
+	}
+}
+
+// TestOutputSchemaOfAnotherSubject: a writer schema that is not a version
+// of its topic's subject (a record-name naming strategy) still gets its
+// output schema, registered on its own.
+func TestOutputSchemaOfAnotherSubject(t *testing.T) {
+	reg, err := registry.New(registry.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := httptest.NewServer(reg.Handler())
+	t.Cleanup(server.Close)
+	client := srclient.NewSchemaRegistryClient(server.URL)
+	rs, err := client.CreateSchema("io.test.Reading", evolvedSchema(""), srclient.Avro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := newSchema(uint32(rs.ID()), rs.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := NewOutputEncoder(client, OutputEncoderConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := enc.OutputID("readings", "readings.scored", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.GetLatestSchema("readings.scored-value")
+	if err != nil || uint32(out.ID()) != id || !strings.Contains(out.Schema(), "ReadingScored") {
+		t.Fatalf("output subject's latest = %v (%v), want id %d", out, err, id)
+	}
+}
