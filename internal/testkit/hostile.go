@@ -121,7 +121,7 @@ func HostileRecords(i, deepLevels int) []Hostile {
 		{Kind: fmt.Sprintf("record nested %d deep", deepLevels), Finding: "3", Schema: node, Class: ClassOverBudget,
 			Body: deep},
 		{Kind: "string claims 2^40 bytes", Schema: junk, Class: ClassCorrupt,
-			Body: with(varint(1<<40)...)},
+			Body: with(varint(1 << 40)...)},
 		{Kind: "negative string length", Schema: schemas.SensorReading, Class: ClassCorrupt, Body: negative},
 		{Kind: "int varint over 32 bits", Schema: schemas.SensorReading, Class: ClassCorrupt, Body: overflow},
 		{Kind: "block count of -2^63", Schema: junk, Class: ClassCorrupt,
