@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/hamba/avro/v2"
+
+	"github.com/streamscore/streamscore/internal/avroguard"
 )
 
 // schemaTypeAvro is the only schema type this registry stores. Confluent
@@ -96,10 +98,15 @@ func parseCandidate(req schemaRequest) (*candidate, error) {
 	return &candidate{text: req.Schema, key: key, schema: schema}, nil
 }
 
-// admit is where checks that only registration makes belong (lookups and
+// admit makes the checks that only registration makes (lookups and
 // compatibility tests take any schema the limits above let through): a
-// schema the scorer could not decode safely is to be refused here.
-func admit(*candidate) error {
+// schema that the scorer's avro guard refuses, because no body could end
+// it or decoding it is unbounded, is refused here, so that producers learn
+// at registration rather than from dead letters.
+func admit(c *candidate) error {
+	if _, err := avroguard.Compile(c.text); err != nil {
+		return errInvalidSchema("%s", err.Error())
+	}
 	return nil
 }
 
