@@ -13,6 +13,8 @@
 // used), CHAOS_REPORT names a file to which every test appends its
 // one-line outcome, "fault | mode | in | out | dlq | duplicated | lost",
 // CHAOS_SCORER_ARGS adds flags to every scorer the tests start, to try the
-// same faults on other settings, and CHAOS_LOGS names a directory to keep
-// the scorer and stack logs in.
+// same faults on other settings (CHAOS_SCORER_ARGS=-instance-id= makes the
+// at-least-once scorers dynamic group members, to time their restarts
+// against the static ones'), and CHAOS_LOGS names a directory to keep the
+// scorer and stack logs in.
 package chaos

@@ -35,11 +35,11 @@ func TestKill9DuringStream(t *testing.T) {
 
 			midStream := 0
 			var watch *resumeWatch // the results since the last kill
-			var resumes []time.Duration
+			var restarts []resume
 			for k := 1; k <= kill9Count; k++ {
 				e.startScorer()
 				if watch != nil {
-					resumes = append(resumes, e.resumed(watch, k-1))
+					restarts = append(restarts, e.resumed(watch, k-1))
 				}
 				e.waitReady()
 				point := e.waitKillPoint(rng, ends)
@@ -62,12 +62,12 @@ func TestKill9DuringStream(t *testing.T) {
 			}
 
 			e.startScorer()
-			resumes = append(resumes, e.resumed(watch, kill9Count))
+			restarts = append(restarts, e.resumed(watch, kill9Count))
 			began = time.Now()
 			e.waitCommitted(ends, 5*time.Minute)
 			t.Logf("%s committed every input %v after its start", e.scorer.name, time.Since(began).Round(time.Millisecond))
 			e.stopScorer()
-			e.verify(fmt.Sprintf("kill -9 x%d, scored again %s after each restart", kill9Count, durations(resumes)))
+			e.verify(fmt.Sprintf("kill -9 x%d, scored again %s after each restart", kill9Count, resumes(restarts)))
 			if midStream == 0 {
 				t.Errorf("every kill came after the stream was done (seed %d): the fault was not exercised", seed)
 			}

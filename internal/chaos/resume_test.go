@@ -157,12 +157,28 @@ func (w *resumeWatch) stop() {
 	<-w.done
 }
 
+// resume is how long a restarted scorer took after its start.
+type resume struct {
+	took time.Duration
+	// idle: nothing was left to score, so took is the time to owning
+	// partitions.
+	idle bool
+}
+
+func (r resume) String() string {
+	s := r.took.Round(100 * time.Millisecond).String()
+	if r.idle {
+		s += " (nothing left to score: to owning partitions)"
+	}
+	return s
+}
+
 // resumed waits until the scorer started after the kill has scored a
 // record of every pending partition, reports how long after its start
 // that took (the last partition's first result), and fails the test above
 // resumeBound. With nothing left to score, it times the scorer's start to
 // owning partitions instead.
-func (e *env) resumed(w *resumeWatch, kill int) time.Duration {
+func (e *env) resumed(w *resumeWatch, kill int) resume {
 	e.t.Helper()
 	defer w.stop()
 	started := e.scorer.started
@@ -172,7 +188,7 @@ func (e *env) resumed(w *resumeWatch, kill int) time.Duration {
 		e.t.Logf("kill %d: nothing was left to score; %s owned partitions %v after its start",
 			kill, e.scorer.name, took.Round(10*time.Millisecond))
 		e.checkResume(kill, took)
-		return took
+		return resume{took: took, idle: true}
 	}
 	var per []string
 	var took time.Duration
@@ -193,7 +209,7 @@ func (e *env) resumed(w *resumeWatch, kill int) time.Duration {
 	e.t.Logf("kill %d: %s scored every pending input partition again %v after its start (%s)",
 		kill, e.scorer.name, took.Round(10*time.Millisecond), strings.Join(per, ", "))
 	e.checkResume(kill, took)
-	return took
+	return resume{took: took}
 }
 
 func (e *env) checkResume(kill int, took time.Duration) {
@@ -204,11 +220,11 @@ func (e *env) checkResume(kill int, took time.Duration) {
 	}
 }
 
-// durations formats resume times for the report, e.g. "1.2s, 0.9s".
-func durations(ds []time.Duration) string {
+// resumes formats resume times for the report, e.g. "1.2s, 0.9s".
+func resumes(rs []resume) string {
 	var parts []string
-	for _, d := range ds {
-		parts = append(parts, d.Round(100*time.Millisecond).String())
+	for _, r := range rs {
+		parts = append(parts, r.String())
 	}
 	return strings.Join(parts, ", ")
 }
