@@ -31,8 +31,12 @@ test-short: setup
 bench: setup
 	$(GO) run ./bench/scorebench $(BENCH_ARGS)
 
-## fuzz: a short run of every fuzz target
+## fuzz: a short run of every fuzz target. The structure-aware Avro fuzzers
+## (FuzzCheck, FuzzHostileRecord) generate schemas and hostile bodies; their
+## corpus in testdata/fuzz is replayed by `make test`.
 fuzz: setup
+	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 30s ./internal/avroguard/
+	$(GO) test -run '^$$' -fuzz FuzzHostileRecord -fuzztime 60s -fuzzminimizetime 5s ./internal/stream/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./internal/serde/
 	$(GO) test -run '^$$' -fuzz FuzzRegisterBody -fuzztime 30s ./internal/registry/
 	$(GO) test -run '^$$' -fuzz FuzzApply -fuzztime 30s ./internal/catalog/

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -88,10 +89,16 @@ func OutputSchema(inputSchemaJSON string) (string, error) {
 	}
 	defined := make(map[string]string)
 	collectNames(tree, "", defined)
-	full, _ := fullName(tree.(map[string]any), "")
+	full, ns := fullName(tree.(map[string]any), "")
 	for _, added := range []string{predictionFullName, full + scoredSuffix} {
 		if _, ok := defined[added]; ok {
 			return "", fmt.Errorf("%w: input record %s already defines the type %s", ErrOutputSchema, name, added)
+		}
+	}
+	if refersTo(tree.(map[string]any)["fields"], ns, full) {
+		var err error
+		if fields, err = defineInput(tree.(map[string]any), full, ns); err != nil {
+			return "", fmt.Errorf("%w: %w", ErrOutputSchema, err)
 		}
 	}
 	fields = append(fields, json.RawMessage(`{"name":"`+PredictionField+`","type":`+PredictionSchema+`}`))
@@ -115,6 +122,129 @@ func OutputSchema(inputSchemaJSON string) (string, error) {
 		return "", fmt.Errorf("%w: derived schema of %s does not compile: %w", ErrOutputSchema, name, err)
 	}
 	return out, nil
+}
+
+// refersTo reports whether a schema node, read in namespace enclosing,
+// refers to the named type full by name.
+func refersTo(node any, enclosing, full string) bool {
+	found := false
+	walkTypes(node, enclosing, func(v any, enclosing string) any {
+		if s, ok := v.(string); ok && resolveName(s, enclosing) == full {
+			found = true
+		}
+		return v
+	})
+	return found
+}
+
+// defineInput returns the output's fields for an input record that refers
+// to itself (a list, a tree). Renamed, the output record no longer defines
+// the input's name, yet the values nested in it are input records, without
+// a prediction: so the first reference to the input record becomes its
+// definition, under its full name, and the later ones keep naming it. The
+// definition carries the named types the input defines, so every named
+// type is then defined where it first occurs and named by its full name
+// everywhere after, as Avro requires.
+func defineInput(input map[string]any, full, ns string) ([]json.RawMessage, error) {
+	def := maps.Clone(input)
+	def["name"] = full
+	delete(def, "namespace")
+	delete(def, "aliases")
+	placed := false
+	fields, _ := input["fields"].([]any)
+	out := make([]any, len(fields))
+	for i, f := range fields {
+		out[i] = walkTypes(f, ns, func(v any, enclosing string) any {
+			if s, ok := v.(string); ok && !placed && resolveName(s, enclosing) == full {
+				placed = true
+				return def
+			}
+			return v
+		})
+	}
+	defined := map[string]bool{}
+	raws := make([]json.RawMessage, len(out))
+	for i, f := range out {
+		f = walkTypes(f, ns, func(v any, enclosing string) any {
+			obj, ok := v.(map[string]any)
+			if !ok {
+				return v
+			}
+			switch obj["type"] {
+			case "record", "error", "enum", "fixed":
+				name, _ := fullName(obj, enclosing)
+				if defined[name] {
+					return name
+				}
+				defined[name] = true
+			}
+			return v
+		})
+		raw, err := json.Marshal(f)
+		if err != nil {
+			return nil, err
+		}
+		raws[i] = raw
+	}
+	return raws, nil
+}
+
+// resolveName gives the full name a type reference names in namespace
+// enclosing, or "" for a primitive.
+func resolveName(ref, enclosing string) string {
+	switch {
+	case primitives[ref]:
+		return ""
+	case strings.Contains(ref, ".") || enclosing == "":
+		return ref
+	}
+	return enclosing + "." + ref
+}
+
+// walkTypes visits every type in a schema node in document order, the
+// order in which Avro defines names, replacing each by what visit returns;
+// a named definition is visited before the types inside it, and those are
+// visited in its namespace. A field is a node too: its type is walked.
+func walkTypes(node any, enclosing string, visit func(v any, enclosing string) any) any {
+	node = visit(node, enclosing)
+	switch v := node.(type) {
+	case []any:
+		out := make([]any, len(v))
+		for i, m := range v {
+			out[i] = walkTypes(m, enclosing, visit)
+		}
+		return out
+	case map[string]any:
+		out := maps.Clone(v)
+		inner := enclosing
+		switch t := v["type"].(type) {
+		case string:
+			switch t {
+			case "record", "error":
+				_, inner = fullName(v, enclosing)
+				fields, _ := v["fields"].([]any)
+				walked := make([]any, len(fields))
+				for i, f := range fields {
+					walked[i] = walkTypes(f, inner, visit)
+				}
+				out["fields"] = walked
+				return out
+			case "array":
+				out["items"] = walkTypes(v["items"], enclosing, visit)
+				return out
+			case "map":
+				out["values"] = walkTypes(v["values"], enclosing, visit)
+				return out
+			case "enum", "fixed":
+				return out
+			}
+		}
+		if _, isField := v["name"]; isField || v["type"] != nil {
+			out["type"] = walkTypes(v["type"], enclosing, visit)
+		}
+		return out
+	}
+	return node
 }
 
 // OutputRegistry is what the OutputEncoder asks of the schema registry:

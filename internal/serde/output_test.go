@@ -285,3 +285,63 @@ func TestOutputEncoderConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestOutputSchemaOfRecursiveInput: an input record that refers to itself
+// (a list, a tree, with named types defined before and after the
+// reference) gets an output schema that compiles, defines each name once,
+// and reads the input's bytes followed by a prediction, the nested values
+// as input records. Before, the renamed output no longer defined the
+// input's name and every such record was dead-lettered
+// output_schema_rejected (found by FuzzHostileRecord).
+func TestOutputSchemaOfRecursiveInput(t *testing.T) {
+	for _, tc := range []struct {
+		name, schema string
+		value        map[string]any
+	}{
+		{"list", `{"type":"record","name":"Node","namespace":"n","fields":[{"name":"v","type":"long"},{"name":"next","type":["null","Node"]}]}`,
+			map[string]any{"v": int64(1), "next": goavro.Union("n.Node", map[string]any{"v": int64(2), "next": nil})}},
+		{"tree", `{"type":"record","name":"Tree","fields":[{"name":"kids","type":{"type":"array","items":"Tree"}}]}`,
+			map[string]any{"kids": []any{map[string]any{"kids": []any{}}, map[string]any{"kids": []any{map[string]any{"kids": []any{}}}}}}},
+		{"named types around the reference", `{"type":"record","name":"R","namespace":"a.b","fields":[
+			{"name":"e","type":{"type":"enum","name":"E","symbols":["X","Y"]}},
+			{"name":"self","type":["null","R"]},
+			{"name":"f","type":{"type":"fixed","name":"F","size":2}},
+			{"name":"e2","type":"E"},
+			{"name":"inner","type":{"type":"record","name":"I","namespace":"other","fields":[{"name":"f","type":"a.b.F"}]}}]}`,
+			map[string]any{"e": "Y", "self": goavro.Union("a.b.R", map[string]any{"e": "X", "self": nil, "f": []byte{1, 2}, "e2": "X", "inner": map[string]any{"f": []byte{3, 4}}}),
+				"f": []byte{5, 6}, "e2": "Y", "inner": map[string]any{"f": []byte{7, 8}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := OutputSchema(tc.schema)
+			if err != nil {
+				t.Fatalf("OutputSchema: %v", err)
+			}
+			in, err := goavro.NewCodec(tc.schema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			codec, err := goavro.NewCodec(out)
+			if err != nil {
+				t.Fatalf("output schema does not compile: %v\n%s", err, out)
+			}
+			body, err := in.BinaryFromNative(nil, tc.value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			value := AppendOutput(nil, 9, body, &Prediction{ModelName: "m", ModelVersion: "1", ScoredAt: time.UnixMilli(0)})
+			got, rest, err := codec.NativeFromBinary(value[5:])
+			if err != nil || len(rest) != 0 {
+				t.Fatalf("output does not read back: %v (%d bytes left)\n%s", err, len(rest), out)
+			}
+			rec := got.(map[string]any)
+			if rec["prediction"].(map[string]any)["model_name"] != "m" {
+				t.Fatalf("prediction = %v", rec["prediction"])
+			}
+			delete(rec, "prediction")
+			inNative, _, _ := in.NativeFromBinary(body)
+			if !reflect.DeepEqual(rec, inNative) {
+				t.Fatalf("the input's fields read back as %v, want %v", rec, inNative)
+			}
+		})
+	}
+}
