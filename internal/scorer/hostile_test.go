@@ -1,0 +1,158 @@
+package scorer_test
+
+import (
+	"context"
+	"encoding/binary"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/stream"
+	"github.com/streamscore/streamscore/internal/testkit"
+)
+
+// TestPoisonRecordDoesNotStopTheScorer is finding 1 of issue 10 on a real
+// scorer: a 94-byte record whose array block claims 2^31-1 items, behind a
+// good record of its partition and ahead of another, killed the scorer out
+// of memory, and every restart, so the good record before it was never
+// output. Now the poison record is dead-lettered naming the field and the
+// claim, the records around it are scored, and the scorer goes on until
+// told to stop. The other partitions carry the map and array-of-nulls
+// variants.
+func TestPoisonRecordDoesNotStopTheScorer(t *testing.T) {
+	const topic = "poison"
+	e := newEnv(t, topic)
+	schema := testkit.SensorSchemaWith(
+		`{"name":"junk","type":"string"}`,
+		`{"name":"junkb","type":"bytes"}`,
+		`{"name":"arr","type":{"type":"array","items":"long"}}`,
+		`{"name":"m","type":{"type":"map","values":"null"}}`,
+		`{"name":"nulls","type":{"type":"array","items":"null"}}`)
+	id, _ := e.register(topic+"-value", schema)
+	good := func(i int) []byte {
+		// junk "", junkb "", arr [], m {}, nulls []
+		return append(framedBody(id, testkit.SensorBody(i)), 0, 0, 0, 0, 0)
+	}
+	poisons := map[int32][]byte{
+		0: append(framedBody(id, testkit.SensorBody(10)), 0, 0, 0xfe, 0xff, 0xff, 0xff, 0x0f, 0x02),    // arr claims 2^31-1 longs
+		1: append(framedBody(id, testkit.SensorBody(11)), 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0x0f, 0x02), // m claims 2^31-1 entries
+		2: append(append(framedBody(id, testkit.SensorBody(12)), 0, 0, 0, 0), append(binary.AppendVarint(nil, 20_000_000), 0)...),
+	}
+	wantReason := map[int32][]string{
+		0: {stream.ReasonCorruptAvro, "field arr: array block claims 2147483647 items of long"},
+		1: {stream.ReasonCorruptAvro, "field m: map block claims 2147483647 entries of null"},
+		2: {stream.ReasonOverBudget, "field nulls: array block claims 20000000 items of null"},
+	}
+	var records []*kgo.Record
+	for p := range int32(3) {
+		records = append(records,
+			&kgo.Record{Topic: topic, Partition: p, Value: good(int(p))},
+			&kgo.Record{Topic: topic, Partition: p, Value: poisons[p]},
+			&kgo.Record{Topic: topic, Partition: p, Value: good(int(p) + 3)})
+	}
+	cfg := e.config(topic)
+	_, stop := e.start(cfg)
+	e.produceTo(records...)
+	results := e.consumeUntil(len(records), topic+".scored", cfg.Stream.DeadLetterTopic)
+	bySource := map[string]*kgo.Record{}
+	for _, r := range results {
+		if bySource[sourceOf(r)] != nil {
+			t.Fatalf("%s has two results", sourceOf(r))
+		}
+		bySource[sourceOf(r)] = r
+	}
+	for _, in := range records {
+		r := bySource[coordinates(in)]
+		if r == nil {
+			t.Fatalf("%s has no result", coordinates(in))
+		}
+		if in.Offset != 1 {
+			if r.Topic != topic+".scored" {
+				t.Errorf("good record %s went to %s: %s", coordinates(in), r.Topic, header(r, stream.HeaderErrorReason))
+			}
+			continue
+		}
+		want := wantReason[in.Partition]
+		if header(r, stream.HeaderErrorClass) != want[0] || !strings.Contains(header(r, stream.HeaderErrorReason), want[1]) {
+			t.Errorf("poison record %s: class %q reason %q, want %s saying %q", coordinates(in),
+				header(r, stream.HeaderErrorClass), header(r, stream.HeaderErrorReason), want[0], want[1])
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("the scorer stopped with %v", err)
+	}
+}
+
+// TestVersionsInterleavedAcrossPartitions is finding 4 of issue 10 on a
+// real scorer: the input subject's v1 has rssi int, v2 rssi long (BACKWARD
+// allows it). A v2 record scored first, then a v1 record on another
+// partition, sent the v1 record to the dead-letter topic
+// (output_schema_rejected). Now both are scored, in either order.
+func TestVersionsInterleavedAcrossPartitions(t *testing.T) {
+	for _, newerFirst := range []bool{true, false} {
+		name := "older first"
+		if newerFirst {
+			name = "newer first"
+		}
+		t.Run(name, func(t *testing.T) {
+			topic := "evolving-" + strings.ReplaceAll(name, " ", "-")
+			e := newEnv(t, topic)
+			v1, codec1 := e.register(topic+"-value", sensorSchema)
+			v2, codec2 := e.register(topic+"-value", strings.Replace(sensorSchema, `{"name": "rssi", "type": "int"`, `{"name": "rssi", "type": "long"`, 1))
+			if v1 == v2 {
+				t.Fatal("v2 is v1: the schema text did not change")
+			}
+			rec1, rec2 := sampleReading(t, 1), sampleReading(t, 2)
+			rec2["rssi"] = int64(rec2["rssi"].(int32))
+			older := &kgo.Record{Topic: topic, Partition: 1, Value: frame(t, v1, codec1, rec1)}
+			newer := &kgo.Record{Topic: topic, Partition: 0, Value: frame(t, v2, codec2, rec2)}
+			first, second := older, newer
+			if newerFirst {
+				first, second = newer, older
+			}
+			cfg := e.config(topic)
+			e.start(cfg)
+			e.produceTo(first)
+			e.consumeUntil(1, topic+".scored", cfg.Stream.DeadLetterTopic)
+			e.produceTo(second)
+			for _, r := range e.consumeUntil(2, topic+".scored", cfg.Stream.DeadLetterTopic) {
+				if r.Topic != topic+".scored" {
+					t.Errorf("%s dead-lettered %s: %s", sourceOf(r), header(r, stream.HeaderErrorClass), header(r, stream.HeaderErrorReason))
+				}
+			}
+		})
+	}
+}
+
+// produceTo writes records to the partitions they name, synchronously.
+func (e *env) produceTo(records ...*kgo.Record) {
+	e.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.stack.Brokers()...), kgo.AllowAutoTopicCreation(), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, records...).FirstErr(); err != nil {
+		e.t.Fatalf("produce: %v", err)
+	}
+}
+
+func framedBody(id uint32, body []byte) []byte {
+	return append(binary.BigEndian.AppendUint32([]byte{0}, id), body...)
+}
+
+// sampleReading is sample sensor reading i, as goavro's native form.
+func sampleReading(t *testing.T, i int) map[string]any {
+	t.Helper()
+	gen := sample.NewSensors(1, 10, 0.05)
+	var rec map[string]any
+	for range i + 1 {
+		rec, _ = gen.Next()
+	}
+	return rec
+}

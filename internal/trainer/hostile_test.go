@@ -1,0 +1,70 @@
+package trainer_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/testkit"
+	"github.com/streamscore/streamscore/internal/trainer"
+)
+
+// TestHostileRecordsInHistorySkipped is finding 2 of issue 10: the hostile
+// records that killed the scorer, in a history topic, killed the trainer
+// too (its REST API and every job with it). Now each is skipped and
+// counted by its dead-letter class, and the training succeeds on the good
+// rows around them.
+func TestHostileRecordsInHistorySkipped(t *testing.T) {
+	s := newStack(t)
+	s.produce("history", sensorRows(1, 600))
+	registry := srclient.NewSchemaRegistryClient(s.s.RegistryURL())
+	want := map[string]int{}
+	var records []*kgo.Record
+	for i, h := range testkit.HostileRecords(4, 100_000) {
+		if h.Class == testkit.ClassUnsupported {
+			continue // the project's registry refuses these schemas
+		}
+		rs, err := registry.CreateSchema(fmt.Sprintf("hostile%d-value", i), h.Schema, srclient.Avro)
+		if err != nil {
+			t.Fatal(err)
+		}
+		value := append(binary.BigEndian.AppendUint32([]byte{0}, uint32(rs.ID())), h.Body...)
+		for range 3 {
+			records = append(records, &kgo.Record{Topic: "history", Value: value, Timestamp: time.Now()})
+			want[h.Class]++
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.client.ProduceSync(ctx, records...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	h, err := trainer.Read(context.Background(), s.kafkaOpts(), s.decoder, trainer.Source{Topic: "history"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Rows) != 600 {
+		t.Errorf("read %d rows, want the 600 good ones", len(h.Rows))
+	}
+	for class, n := range want {
+		if h.Skipped[class] != n {
+			t.Errorf("skipped %v, want %d %s", h.Skipped, n, class)
+		}
+	}
+
+	runner := s.runner(s.catalog())
+	out, err := runner.Run(context.Background(), trainer.Job{Name: "sensors", Source: trainer.Source{Topic: "history"},
+		Options: gbdtOptions(t, `{"num_trees": 5, "max_depth": 3}`)}, false, nil)
+	if err != nil {
+		t.Fatalf("training over a history with hostile records: %v", err)
+	}
+	if out.Version.Version != 1 || out.Records != 600+len(records) {
+		t.Fatalf("published version %d from %d records, want version 1 from %d", out.Version.Version, out.Records, 600+len(records))
+	}
+}
