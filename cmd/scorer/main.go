@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -18,25 +19,27 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
 }
 
 // run returns the exit code: 0 on a clean stop, 1 on a failure, 2 on bad
-// configuration.
-func run(args []string) int {
-	cfg, err := scorer.ParseConfig(args, os.Getenv)
+// configuration. Usage text, errors and logs go to stderr.
+func run(args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := scorer.ParseConfigUsage(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "scorer:", err)
+		fmt.Fprintln(stderr, "scorer:", err)
 		return 2
 	}
-	logger, err := flagconf.NewLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	logger, err := flagconf.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "scorer:", err)
+		fmt.Fprintln(stderr, "scorer:", err)
 		return 2
 	}
+	// The Go runtime reads GOGC and GOMEMLIMIT from the process's own
+	// environment, so that is where to look for them.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(cfg.GCPercent)
 	}

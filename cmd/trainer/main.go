@@ -27,19 +27,19 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // run returns the exit code: 0 on success, 1 on a failure, 2 on bad
-// configuration or usage.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// configuration or usage. Usage text, errors and logs go to stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	command := "serve"
 	if len(args) > 0 && (args[0] == "serve" || args[0] == "train" || args[0] == "models") {
 		command, args = args[0], args[1:]
 	}
-	cfg, rest, err := trainerd.ParseConfig("trainer "+command, args, os.Getenv)
+	cfg, rest, err := trainerd.ParseConfigUsage("trainer "+command, args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

@@ -60,7 +60,7 @@ func (k Kafka) explain(err error) error {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		hint = "nothing listens there: check brokers"
 	default:
-		return fmt.Errorf("%w at %v: %w", ErrUnreachable, k.Brokers, err)
+		return fmt.Errorf("%w at %v: %w", ErrUnreachable, redactAll(k.Brokers), err)
 	}
-	return fmt.Errorf("%w at %v: %s: %w", ErrUnreachable, k.Brokers, hint, err)
+	return fmt.Errorf("%w at %v: %s: %w", ErrUnreachable, redactAll(k.Brokers), hint, err)
 }

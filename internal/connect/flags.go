@@ -23,7 +23,7 @@ func (k *Kafka) BindFlags(fs *flag.FlagSet) {
 
 // BindFlags defines the schema registry flags on fs, writing into r.
 func (r *Registry) BindFlags(fs *flag.FlagSet) {
-	fs.StringVar(&r.URL, "registry-url", r.URL, "schema registry URL")
+	fs.Var((*URLValue)(&r.URL), "registry-url", "schema registry `URL`; basic-auth credentials here (http://user:password@host, percent-encoded) or in registry-username and registry-password")
 	fs.StringVar(&r.Username, "registry-username", r.Username, "schema registry basic-auth user")
 	fs.Var((*SecretValue)(&r.Password), "registry-password", "schema registry basic-auth password (prefer the environment variable)")
 	fs.DurationVar(&r.Timeout, "registry-timeout", r.Timeout, "schema registry request timeout")
@@ -36,11 +36,19 @@ type SecretValue string
 func (s *SecretValue) String() string     { return "" }
 func (s *SecretValue) Set(v string) error { *s = SecretValue(v); return nil }
 
+// URLValue is a URL flag whose default, shown in usage text and possibly
+// read from a file, is printed redacted (see Redact).
+type URLValue string
+
+func (u *URLValue) String() string     { return Redact(string(*u)) }
+func (u *URLValue) Set(v string) error { *u = URLValue(v); return nil }
+
 // ListValue is a comma-separated flag that replaces, not appends to, the
 // list it was given, so a flag overrides a file instead of adding to it.
 type ListValue []string
 
-func (l *ListValue) String() string { return strings.Join(*l, ",") }
+// String is redacted: a broker mistyped as a URL could hold a password.
+func (l *ListValue) String() string { return strings.Join(redactAll(*l), ",") }
 
 func (l *ListValue) Set(s string) error {
 	*l = nil

@@ -8,9 +8,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -53,6 +54,11 @@ func (k Kafka) Validate() error {
 	if len(k.Brokers) == 0 {
 		problems = append(problems, "brokers: at least one seed broker is required")
 	}
+	for _, b := range k.Brokers {
+		if err := checkBroker(b); err != nil {
+			problems = append(problems, "brokers: "+err.Error())
+		}
+	}
 	switch strings.ToUpper(k.SASL.Mechanism) {
 	case "":
 	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
@@ -67,6 +73,69 @@ func (k Kafka) Validate() error {
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrBadConnection, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// checkBroker refuses a seed broker that is not host, host:port or an IPv6
+// address with or without a port. franz-go would take anything else for
+// an IPv6 literal and print it whole in its dial errors, so a pasted
+// "SASL_SSL://user:password@host:9092" would show its password. The error
+// quotes b redacted, and without a port that is not a number ("user:pw").
+func checkBroker(b string) error {
+	shown := strconv.Quote(Redact(b))
+	if err := brokerProblem(b); err != nil {
+		if errors.Is(err, errBadPort) {
+			host, _, _ := strings.Cut(b, ":")
+			if end := strings.Index(b, "]"); strings.HasPrefix(b, "[") && end > 0 {
+				host = b[:end+1]
+			}
+			shown = strconv.Quote(host + ":" + redacted)
+		}
+		return fmt.Errorf("%s %w", shown, err)
+	}
+	return nil
+}
+
+var errBadPort = errors.New("has a port that is not between 1 and 65535")
+
+func brokerProblem(b string) error {
+	if b == "" || strings.ContainsFunc(b, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return errors.New("is empty or holds a space or control character")
+	}
+	if strings.ContainsAny(b, "@/?#") {
+		return errors.New("is not host:port: brokers take no scheme or credentials (use sasl-username and sasl-password)")
+	}
+	host, port := b, ""
+	switch {
+	case strings.HasPrefix(b, "["):
+		end := strings.Index(b, "]")
+		if end < 0 {
+			return errors.New("is not [IPv6]:port: no closing bracket")
+		}
+		host, port = b[1:end], strings.TrimPrefix(b[end+1:], ":")
+		if b[end+1:] != "" && !strings.HasPrefix(b[end+1:], ":") {
+			return errors.New("is not [IPv6]:port")
+		}
+		if net.ParseIP(host) == nil {
+			return errors.New("is not [IPv6]:port: not an IPv6 address in the brackets")
+		}
+	case strings.Count(b, ":") > 1:
+		// A bare IPv6 address; franz-go adds the default port.
+		if net.ParseIP(b) == nil {
+			return errors.New("is not host:port")
+		}
+		return nil
+	case strings.Contains(b, ":"):
+		host, port, _ = strings.Cut(b, ":")
+	}
+	if host == "" {
+		return errors.New("names no host")
+	}
+	if port != "" || strings.HasSuffix(b, ":") {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return errBadPort
+		}
 	}
 	return nil
 }
@@ -121,24 +190,4 @@ func (t TLS) config() (*tls.Config, error) {
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
-}
-
-// Registry holds the settings to reach a Confluent-compatible schema
-// registry.
-type Registry struct {
-	URL      string        `yaml:"url"`
-	Username string        `yaml:"username"`
-	Password string        `yaml:"password"`
-	Timeout  time.Duration `yaml:"timeout"`
-}
-
-// Validate checks the settings without connecting.
-func (r Registry) Validate() error {
-	if r.URL == "" {
-		return fmt.Errorf("%w: registry-url: required", ErrBadConnection)
-	}
-	if !strings.HasPrefix(r.URL, "http://") && !strings.HasPrefix(r.URL, "https://") {
-		return fmt.Errorf("%w: registry-url: %q is not an http(s) URL", ErrBadConnection, r.URL)
-	}
-	return nil
 }

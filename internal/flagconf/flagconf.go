@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -19,16 +20,18 @@ var ErrBadConfig = errors.New("bad configuration")
 
 // Parse fills cfg, which holds the defaults, from the file named by -config
 // (or PREFIX_CONFIG), then the environment, then args; bind defines the
-// flags, writing into cfg. It returns the arguments left after the flags.
-// flag.ErrHelp is returned as is; every other error wraps ErrBadConfig and
-// names the setting.
-func Parse(name, envPrefix string, args []string, getenv func(string) string, cfg any, bind func(*flag.FlagSet)) ([]string, error) {
+// flags, writing into cfg; usage receives the usage text of -help and of a
+// bad flag. It returns the arguments left after the flags. flag.ErrHelp is
+// returned as is; every other error wraps ErrBadConfig and names the
+// setting.
+func Parse(name, envPrefix string, args []string, getenv func(string) string, usage io.Writer, cfg any, bind func(*flag.FlagSet)) ([]string, error) {
 	if path := configPath(args, envPrefix, getenv); path != "" {
 		if err := loadYAML(path, cfg); err != nil {
 			return nil, err
 		}
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(usage)
 	fs.String("config", "", "YAML configuration file (env "+envPrefix+"CONFIG)")
 	bind(fs)
 	var envErr error

@@ -8,10 +8,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/flagconf"
+	"github.com/streamscore/streamscore/internal/httpserve"
 	"github.com/streamscore/streamscore/internal/stream"
 )
 
@@ -39,6 +42,8 @@ type Config struct {
 	MemoryLimitMB int `yaml:"memory_limit_mb"`
 
 	HTTPAddr string `yaml:"http_addr"`
+	// HTTP bounds slow and oversized requests to the HTTP endpoints.
+	HTTP httpserve.Config `yaml:"http"`
 	// Pprof serves Go's profiler under /debug/pprof on the HTTP address.
 	Pprof     bool   `yaml:"pprof"`
 	LogLevel  string `yaml:"log_level"`
@@ -85,7 +90,7 @@ func DefaultConfig() Config {
 		Model:        ModelConfig{Threads: 1, Alias: DefaultAlias, Topic: catalog.DefaultTopic},
 		CreateTopics: true,
 		GCPercent:    400,
-		HTTPAddr:     ":8080", LogLevel: "info", LogFormat: "text",
+		HTTPAddr:     ":8080", HTTP: httpserve.DefaultConfig(), LogLevel: "info", LogFormat: "text",
 	}
 }
 
@@ -96,11 +101,17 @@ const DefaultAlias = "champion"
 const EnvPrefix = "STREAMSCORE_"
 
 // ParseConfig reads the configuration from a YAML file, the environment and
-// the command line. flag.ErrHelp is returned as is; every other error wraps
-// ErrBadConfig and names the setting.
+// the command line, printing usage text to standard error. flag.ErrHelp is
+// returned as is; every other error wraps ErrBadConfig and names the
+// setting.
 func ParseConfig(args []string, getenv func(string) string) (Config, error) {
+	return ParseConfigUsage(args, getenv, os.Stderr)
+}
+
+// ParseConfigUsage is ParseConfig printing usage text to usage.
+func ParseConfigUsage(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	cfg := DefaultConfig()
-	rest, err := flagconf.Parse("scorer", EnvPrefix, args, getenv, &cfg, func(fs *flag.FlagSet) { bindFlags(fs, &cfg) })
+	rest, err := flagconf.Parse("scorer", EnvPrefix, args, getenv, usage, &cfg, func(fs *flag.FlagSet) { bindFlags(fs, &cfg) })
 	if err != nil {
 		return Config{}, err
 	}
@@ -117,6 +128,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Registry.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.HTTP.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.streamConfig().Validate(); err != nil {
@@ -236,6 +250,7 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 
 	fs.BoolVar(&cfg.CreateTopics, "create-topics", cfg.CreateTopics, "create missing output and dead-letter topics at start")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of /healthz, /readyz and /metrics")
+	cfg.HTTP.BindFlags(fs)
 	fs.IntVar(&cfg.GCPercent, "gc-percent", cfg.GCPercent, "Go GC target percentage, unless GOGC is set")
 	fs.IntVar(&cfg.MemoryLimitMB, "memory-limit-mb", cfg.MemoryLimitMB, "Go soft memory limit in MiB, unless GOMEMLIMIT is set (0: none); set it below the container's limit")
 	fs.BoolVar(&cfg.Pprof, "pprof", cfg.Pprof, "serve Go's profiler under /debug/pprof")

@@ -1,9 +1,9 @@
 package scorer_test
 
 import (
+	"bytes"
 	"errors"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/httpserve"
 	"github.com/streamscore/streamscore/internal/scorer"
+	"github.com/streamscore/streamscore/internal/securetest"
 )
 
 // minimal are the settings without which no configuration is valid.
@@ -31,6 +33,12 @@ func TestParseConfigRejectsBadSettings(t *testing.T) {
 		{"unknown flag", append(minimal, "-nope"), nil, []string{"flag provided but not defined: -nope"}},
 		{"stray argument", append(minimal, "extra"), nil, []string{`unexpected arguments ["extra"]`}},
 		{"registry URL without scheme", append(minimal, "-registry-url", "r:8081"), nil, []string{`registry-url: "r:8081" is not an http(s) URL`}},
+		{"broker with a scheme and credentials", append(minimal, "-brokers", "SASL_SSL://user:pw@k:9092"), nil, []string{`brokers: "SASL_SSL://xxxxx@k:9092" is not host:port`}},
+		{"negative HTTP read timeout", append(minimal, "-http-read-timeout", "-1s"), nil, []string{"http-read-timeout: -1s is not positive"}},
+		{"no HTTP write timeout", append(minimal, "-http-write-timeout", "0"), nil, []string{"http-write-timeout: 0s is not positive"}},
+		{"no HTTP idle timeout", append(minimal, "-http-idle-timeout", "0"), nil, []string{"http-idle-timeout: 0s is not positive"}},
+		{"header timeout over the read timeout", append(minimal, "-http-read-header-timeout", "1m", "-http-read-timeout", "10s"), nil, []string{"http-read-header-timeout: 1m0s is longer than http-read-timeout"}},
+		{"no HTTP header bytes", append(minimal, "-http-max-header-bytes", "0"), nil, []string{"http-max-header-bytes: 0 is not positive"}},
 		{"unknown SASL mechanism", append(minimal, "-sasl-mechanism", "GSSAPI"), nil, []string{`sasl-mechanism: "GSSAPI"`}},
 		{"SASL without user", append(minimal, "-sasl-mechanism", "SCRAM-SHA-256"), nil, []string{"sasl-username: required"}},
 		{"half a client certificate", append(minimal, "-tls-cert-file", "c.pem"), nil, []string{"give both or neither"}},
@@ -180,25 +188,95 @@ func TestParseConfigRejectsUnknownYAMLKeys(t *testing.T) {
 }
 
 // TestUsageHidesSecrets checks that -h, whose text shows every flag's
-// default, does not print a password loaded from the environment.
+// default, does not print a password loaded from the environment, nor the
+// credentials of a registry URL or a broker read from the file.
 func TestUsageHidesSecrets(t *testing.T) {
-	stderr := os.Stderr
-	r, w, err := os.Pipe()
+	file := filepath.Join(t.TempDir(), "scorer.yaml")
+	yaml := `
+kafka: {brokers: ["SASL_SSL://user:hunter2-broker@k:9092"]}
+registry: {url: "http://admin:hunter2-url@r:8081"}
+`
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var usage bytes.Buffer
+	_, parseErr := scorer.ParseConfigUsage([]string{"-config", file, "-h"}, mapEnv(map[string]string{
+		"STREAMSCORE_SASL_PASSWORD": "hunter2-kafka", "STREAMSCORE_REGISTRY_PASSWORD": "hunter2-registry",
+	}), &usage)
+	if !errors.Is(parseErr, flag.ErrHelp) || !strings.Contains(usage.String(), "-sasl-password") || !strings.Contains(usage.String(), "http://xxxxx@r:8081") {
+		t.Fatalf("no usage text with the redacted URL (err %v): %s", parseErr, usage.String())
+	}
+	securetest.NoSecrets(t, "usage text", usage.String(), "hunter2", "admin")
+}
+
+// TestParseConfigRefusesBadRegistryURLs gives the scorer unusable registry
+// URLs with a password in them from each source: each is a configuration
+// error (exit 2) naming the setting, and none shows the password.
+func TestParseConfigRefusesBadRegistryURLs(t *testing.T) {
+	const bad = "http://admin:Pa%ssw0rdSECRET@host:8081"
+	file := func(url string) string {
+		path := filepath.Join(t.TempDir(), "scorer.yaml")
+		if err := os.WriteFile(path, []byte("registry: {url: \""+url+"\"}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	noRegistry := []string{"-brokers", "k:9092", "-topics", "in", "-model", "m.onnx"}
+	cases := []struct {
+		name        string
+		args        []string
+		env         map[string]string
+		errContains string
+	}{
+		{"bad escape from the flag", append(noRegistry, "-registry-url", bad), nil, `registry-url: "http://xxxxx@host:8081" is not a valid URL`},
+		{"bad escape from the environment", noRegistry, map[string]string{"STREAMSCORE_REGISTRY_URL": bad}, `registry-url: "http://xxxxx@host:8081" is not a valid URL`},
+		{"bad escape from the file", append(noRegistry, "-config", file(bad)), nil, `registry-url: "http://xxxxx@host:8081" is not a valid URL`},
+		{"a slash in the password", append(noRegistry, "-registry-url", "http://admin:12/ssw0rdSECRET@host"), nil, "has an @ outside its user info"},
+		{"a token as the user", append(noRegistry, "-registry-url", "https://ssw0rdSECRET@host"), nil, "the user info needs a user and a password"},
+		{"credentials twice", append(noRegistry, "-registry-url", "http://admin:ssw0rdSECRET@host", "-registry-username", "admin"), nil, "give the credentials in one place"},
+		{"a query", append(noRegistry, "-registry-url", "http://host/?key=ssw0rdSECRET"), nil, "has a query or fragment"},
+		{"another scheme", append(noRegistry, "-registry-url", "ftp://admin:ssw0rdSECRET@host"), nil, "is not an http(s) URL"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var usage bytes.Buffer
+			_, err := scorer.ParseConfigUsage(c.args, mapEnv(c.env), &usage)
+			if !errors.Is(err, scorer.ErrBadConfig) {
+				t.Fatalf("err = %v, want ErrBadConfig", err)
+			}
+			if !strings.Contains(err.Error(), c.errContains) {
+				t.Errorf("error %q lacks %q", err, c.errContains)
+			}
+			securetest.NoSecrets(t, "the error", err.Error()+usage.String(), "ssw0rd", "%ss", "admin:")
+		})
+	}
+	t.Run("credentials in a valid URL are taken", func(t *testing.T) {
+		cfg, err := scorer.ParseConfig(append(noRegistry, "-registry-url", "http://admin:Pa%25ss@host:8081"), mapEnv(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Registry.URL != "http://admin:Pa%25ss@host:8081" {
+			t.Errorf("registry URL %q", cfg.Registry.URL)
+		}
+	})
+}
+
+// TestParseConfigHTTPLimits checks the HTTP limits' defaults and that they
+// come from every source.
+func TestParseConfigHTTPLimits(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "scorer.yaml")
+	if err := os.WriteFile(file, []byte("http: {read_timeout: 1m, max_header_bytes: 4096}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := scorer.ParseConfig(append(minimal, "-config", file, "-http-idle-timeout", "5s"),
+		mapEnv(map[string]string{"STREAMSCORE_HTTP_WRITE_TIMEOUT": "45s"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.Stderr = w
-	_, parseErr := scorer.ParseConfig([]string{"-h"}, mapEnv(map[string]string{
-		"STREAMSCORE_SASL_PASSWORD": "hunter2-kafka", "STREAMSCORE_REGISTRY_PASSWORD": "hunter2-registry",
-	}))
-	w.Close()
-	os.Stderr = stderr
-	usage, _ := io.ReadAll(r)
-	if !errors.Is(parseErr, flag.ErrHelp) || !strings.Contains(string(usage), "-sasl-password") {
-		t.Fatalf("no usage text (err %v): %s", parseErr, usage)
-	}
-	if strings.Contains(string(usage), "hunter2") {
-		t.Fatalf("usage text shows a password:\n%s", usage)
+	want := httpserve.Config{ReadHeaderTimeout: httpserve.DefaultReadHeaderTimeout, ReadTimeout: time.Minute,
+		WriteTimeout: 45 * time.Second, IdleTimeout: 5 * time.Second, MaxHeaderBytes: 4096}
+	if cfg.HTTP != want {
+		t.Errorf("HTTP limits %+v, want %+v", cfg.HTTP, want)
 	}
 }
 

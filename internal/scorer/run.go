@@ -207,7 +207,7 @@ func (s *Service) Run(ctx context.Context) error {
 			})
 		}
 	}
-	g.Go(func() error { return httpserve.Serve(ctx, s.listener, s.routes(), 5*time.Second) })
+	g.Go(func() error { return httpserve.Serve(ctx, s.listener, s.routes(), s.cfg.HTTP, 5*time.Second) })
 	return g.Wait()
 }
 

@@ -88,6 +88,28 @@ func Registry(t testing.TB, user, password string) string {
 	return srv.URL
 }
 
+// HangUp listens until the test ends, closing every connection as soon as
+// it is accepted, and returns its URL: a server that fails every request
+// at the transport, whose errors quote the request's URL.
+func HangUp(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conn.Close()
+		}
+	}()
+	return "http://" + l.Addr().String()
+}
+
 // Logs is an io.Writer safe for concurrent use, for a slog handler whose
 // output a test searches afterwards.
 type Logs struct {

@@ -7,12 +7,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	"github.com/streamscore/streamscore/internal/api"
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/flagconf"
+	"github.com/streamscore/streamscore/internal/httpserve"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
 
@@ -35,6 +38,8 @@ type Config struct {
 	PollInterval time.Duration `yaml:"poll_interval"`
 
 	HTTPAddr string `yaml:"http_addr"`
+	// HTTP bounds slow and oversized requests to the API.
+	HTTP httpserve.Config `yaml:"http"`
 	// APIToken, when set, is the bearer token every API request must carry.
 	APIToken string `yaml:"api_token"`
 	// MaxBodyBytes bounds an API request body.
@@ -56,6 +61,7 @@ func DefaultConfig() Config {
 		ModelsTopic:  catalog.DefaultTopic,
 		PollInterval: trainer.DefaultPollInterval,
 		HTTPAddr:     ":8081",
+		HTTP:         httpserve.DefaultConfig(),
 		MaxBodyBytes: 32 << 20,
 		LogLevel:     "info", LogFormat: "text",
 
@@ -66,16 +72,23 @@ func DefaultConfig() Config {
 }
 
 // ParseConfig reads the configuration and returns the arguments left after
-// the flags (a subcommand's own). flag.ErrHelp is returned as is; every
-// other error wraps ErrBadConfig and names the setting.
+// the flags (a subcommand's own), printing usage text to standard error.
+// flag.ErrHelp is returned as is; every other error wraps ErrBadConfig and
+// names the setting.
 func ParseConfig(name string, args []string, getenv func(string) string) (Config, []string, error) {
+	return ParseConfigUsage(name, args, getenv, os.Stderr)
+}
+
+// ParseConfigUsage is ParseConfig printing usage text to usage.
+func ParseConfigUsage(name string, args []string, getenv func(string) string, usage io.Writer) (Config, []string, error) {
 	cfg := DefaultConfig()
-	rest, err := flagconf.Parse(name, EnvPrefix, args, getenv, &cfg, func(fs *flag.FlagSet) {
+	rest, err := flagconf.Parse(name, EnvPrefix, args, getenv, usage, &cfg, func(fs *flag.FlagSet) {
 		cfg.Kafka.BindFlags(fs)
 		cfg.Registry.BindFlags(fs)
 		fs.StringVar(&cfg.ModelsTopic, "models-topic", cfg.ModelsTopic, "compacted topic of the model catalog")
 		fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "how often record-count triggers count new records")
 		fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of the REST API, /healthz, /readyz and /metrics")
+		cfg.HTTP.BindFlags(fs)
 		fs.Var((*connect.SecretValue)(&cfg.APIToken), "api-token", "bearer token the API requires (prefer the environment variable)")
 		fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest API request body")
 		fs.Int64Var(&cfg.MaxDataBytes, "max-data-bytes", cfg.MaxDataBytes, "most bytes of training rows the API holds for all models")
@@ -102,6 +115,9 @@ func (c Config) Validate() error {
 		if err := c.Registry.Validate(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := c.HTTP.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.ModelsTopic == "" {
 		errs = append(errs, errors.New("models-topic: is empty"))

@@ -1,13 +1,17 @@
 package trainerd_test
 
 import (
+	"bytes"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/httpserve"
+	"github.com/streamscore/streamscore/internal/securetest"
 	"github.com/streamscore/streamscore/internal/trainerd"
 )
 
@@ -60,6 +64,10 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 		{"missing file", []string{"-config", filepath.Join(dir, "none.yaml")}, nil, "config file"},
 		{"unknown key in the file", []string{"-config", unknown}, nil, "http_adr"},
 		{"a job without features", []string{"-config", badJob}, nil, "features: at least one"},
+		{"broker with a scheme and credentials", []string{"-brokers", "SASL_SSL://user:pw@k:9092"}, nil, `brokers: "SASL_SSL://xxxxx@k:9092" is not host:port`},
+		{"no HTTP read timeout", []string{"-http-read-timeout", "0s"}, nil, "http-read-timeout: 0s is not positive"},
+		{"negative HTTP idle timeout", nil, map[string]string{"STREAMSCORE_TRAINER_HTTP_IDLE_TIMEOUT": "-1s"}, "http-idle-timeout: -1s is not positive"},
+		{"no HTTP header bytes", []string{"-http-max-header-bytes", "-1"}, nil, "http-max-header-bytes: -1 is not positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,5 +79,74 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 				t.Errorf("error %q does not name %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestParseConfigRefusesBadRegistryURLs gives the trainer unusable
+// registry URLs with a password in them from each source: each is a
+// configuration error (exit 2) naming the setting, and none shows the
+// password, in the error or in the usage text.
+func TestParseConfigRefusesBadRegistryURLs(t *testing.T) {
+	const bad = "http://admin:Pa%ssw0rdSECRET@host:8081"
+	file := filepath.Join(t.TempDir(), "trainer.yaml")
+	if err := os.WriteFile(file, []byte("registry: {url: \""+bad+"\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	brokers := []string{"-brokers", "k:9092"}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"bad escape from the flag", append(brokers, "-registry-url", bad), nil, `registry-url: "http://xxxxx@host:8081" is not a valid URL`},
+		{"bad escape from the environment", brokers, map[string]string{"STREAMSCORE_TRAINER_REGISTRY_URL": bad}, `registry-url: "http://xxxxx@host:8081" is not a valid URL`},
+		{"bad escape from the file", append(brokers, "-config", file), nil, `registry-url: "http://xxxxx@host:8081" is not a valid URL`},
+		{"a slash in the password", append(brokers, "-registry-url", "http://admin:12/ssw0rdSECRET@host"), nil, "has an @ outside its user info"},
+		{"a token as the user", append(brokers, "-registry-url", "https://ssw0rdSECRET@host"), nil, "the user info needs a user and a password"},
+		{"credentials twice", append(brokers, "-registry-url", "http://admin:ssw0rdSECRET@host", "-registry-username", "admin"), nil, "give the credentials in one place"},
+		{"no scheme", append(brokers, "-registry-url", "admin:ssw0rdSECRET@host:8081"), nil, "registry-url:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var usage bytes.Buffer
+			_, _, err := trainerd.ParseConfigUsage("trainer", tt.args, env(tt.env), &usage)
+			if !errors.Is(err, trainerd.ErrBadConfig) {
+				t.Fatalf("error %v, want ErrBadConfig", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not name %q", err, tt.want)
+			}
+			securetest.NoSecrets(t, "the error and usage text", err.Error()+usage.String(), "ssw0rd", "%ss", "admin:")
+		})
+	}
+}
+
+// TestUsageHidesSecrets checks that -h does not print the credentials of a
+// registry URL read from the file, nor the token from the environment.
+func TestUsageHidesSecrets(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "trainer.yaml")
+	if err := os.WriteFile(file, []byte("registry: {url: \"http://admin:hunter2-url@r:8081\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var usage bytes.Buffer
+	_, _, err := trainerd.ParseConfigUsage("trainer", []string{"-config", file, "-h"},
+		env(map[string]string{"STREAMSCORE_TRAINER_API_TOKEN": "hunter2-token"}), &usage)
+	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(usage.String(), "http://xxxxx@r:8081") {
+		t.Fatalf("no usage text with the redacted URL (err %v): %s", err, usage.String())
+	}
+	securetest.NoSecrets(t, "usage text", usage.String(), "hunter2", "admin")
+}
+
+func TestParseConfigHTTPLimits(t *testing.T) {
+	cfg, _, err := trainerd.ParseConfig("trainer", []string{"-brokers", "k:9092", "-http-read-timeout", "2m"},
+		env(map[string]string{"STREAMSCORE_TRAINER_HTTP_MAX_HEADER_BYTES": "8192"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := httpserve.DefaultConfig()
+	want.ReadTimeout, want.MaxHeaderBytes = 2*time.Minute, 8192
+	if cfg.HTTP != want {
+		t.Errorf("HTTP limits %+v, want %+v", cfg.HTTP, want)
 	}
 }

@@ -172,7 +172,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.jobs.Run(ctx) })
-	g.Go(func() error { return httpserve.Serve(ctx, s.listener, s.routes(), 10*time.Second) })
+	g.Go(func() error { return httpserve.Serve(ctx, s.listener, s.routes(), s.cfg.HTTP, 10*time.Second) })
 	return g.Wait()
 }
 
