@@ -156,3 +156,77 @@ func sampleReading(t *testing.T, i int) map[string]any {
 	}
 	return rec
 }
+
+// TestCompressionBombSkipped: a record batch of a few kilobytes that would
+// decompress to 8 MB, between two good records of its partition, is not
+// decompressed: one dead letter names its offsets (class oversize_batch)
+// and the partition goes on; the good records are scored, at least once
+// and exactly once.
+func TestCompressionBombSkipped(t *testing.T) {
+	for _, exactlyOnce := range []bool{false, true} {
+		name := map[bool]string{false: "at-least-once", true: "exactly-once"}[exactlyOnce]
+		t.Run(name, func(t *testing.T) {
+			topic := "bomb-" + name
+			e := newEnv(t, topic)
+			id, codec := e.register(topic+"-value", sensorSchema)
+			cl, err := kgo.NewClient(kgo.SeedBrokers(e.stack.Brokers()...), kgo.AllowAutoTopicCreation(),
+				kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(kgo.SnappyCompression()),
+				kgo.ProducerBatchMaxBytes(16<<20), kgo.ProducerLinger(50*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			produce := func(recs ...*kgo.Record) {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			good := func(i int) *kgo.Record {
+				return &kgo.Record{Topic: topic, Value: frame(t, id, codec, sampleReading(t, i))}
+			}
+			var bomb []*kgo.Record
+			for range 80 {
+				bomb = append(bomb, &kgo.Record{Topic: topic, Value: make([]byte, 100<<10)})
+			}
+			produce(good(1))
+			produce(bomb...)
+			produce(good(2))
+
+			cfg := e.config(topic)
+			cfg.Stream.ExactlyOnce = exactlyOnce
+			cfg.Stream.MaxDecompressedBatchBytes = stream.MaxProduceBytes
+			_, stop := e.start(cfg)
+			consume := e.consumeUntil
+			if exactlyOnce {
+				consume = e.consumeCommitted
+			}
+			results := consume(3, topic+".scored", cfg.Stream.DeadLetterTopic)
+			var outputs, dead []*kgo.Record
+			for _, r := range results {
+				if r.Topic == topic+".scored" {
+					outputs = append(outputs, r)
+				} else {
+					dead = append(dead, r)
+				}
+			}
+			if len(outputs) != 2 || len(dead) != 1 {
+				t.Fatalf("%d outputs and %d dead letters, want 2 and 1", len(outputs), len(dead))
+			}
+			d := dead[0]
+			if header(d, stream.HeaderErrorClass) != stream.ReasonOversizeBatch || d.Value != nil ||
+				header(d, stream.HeaderSourceFirstOffset) != "1" || header(d, stream.HeaderSourceOffset) != "80" {
+				t.Fatalf("dead letter: class %q, first offset %q, offset %q, %d bytes of value (%s)",
+					header(d, stream.HeaderErrorClass), header(d, stream.HeaderSourceFirstOffset), header(d, stream.HeaderSourceOffset),
+					len(d.Value), header(d, stream.HeaderErrorReason))
+			}
+			if got := sourceOf(outputs[1]); got != topic+"/0@81" && sourceOf(outputs[0]) != topic+"/0@81" {
+				t.Fatalf("the record after the bomb was not scored: outputs from %s and %s", sourceOf(outputs[0]), sourceOf(outputs[1]))
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -80,7 +80,7 @@ func (s *Service) build() error {
 	if err != nil {
 		return err
 	}
-	decoder, err := serde.NewDecoder(client, serde.DecoderConfig{})
+	decoder, err := serde.NewDecoder(client, serde.DecoderConfig{Limits: s.cfg.Avro})
 	if err != nil {
 		return err
 	}

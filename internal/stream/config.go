@@ -36,6 +36,17 @@ type Config struct {
 	// MaxRecordBytes bounds an input value; larger ones are dead-lettered
 	// as oversize before any decoding.
 	MaxRecordBytes int `yaml:"max_record_bytes"`
+	// FetchMaxPartitionBytes is how many bytes, compressed, one fetch
+	// asks of a partition (Kafka's max.partition.fetch.bytes; the broker
+	// still sends a larger batch whole). What a fetch brings, decompressed,
+	// waits in memory until it is polled, so this bounds the scorer's
+	// buffers per assigned partition; see DefaultFetchMaxPartitionBytes.
+	FetchMaxPartitionBytes int `yaml:"fetch_max_partition_bytes"`
+	// MaxDecompressedBatchBytes bounds what one fetched record batch may
+	// decompress to. A batch past it (a compression bomb: a few kilobytes
+	// that inflate to gigabytes) is skipped, without decompressing it,
+	// and one dead letter names its offsets (class oversize_batch).
+	MaxDecompressedBatchBytes int `yaml:"max_decompressed_batch_bytes"`
 
 	// DrainTimeout bounds how long shutdown and rebalances wait for
 	// in-flight records to be acknowledged before committing.
@@ -89,6 +100,18 @@ const (
 	// prediction and headers the scorer adds, so a record that passes the
 	// check always fits its output.
 	DefaultMaxRecordBytes = MaxProduceBytes - 16<<10
+	// DefaultFetchMaxPartitionBytes is Kafka's default. The fetched
+	// batches, decompressed, are most of the scorer's live heap while it
+	// drains a backlog; at 256 KiB a compressed hostile stream over six
+	// partitions peaked at 125 MB of RSS instead of 260-290 MB (with
+	// -gc-percent 400 and no memory limit; internal/hostile), but
+	// throughput fell by 15% (make bench), so the default stays, and a
+	// memory limit (-memory-limit-mb) is the way to bound the heap.
+	DefaultFetchMaxPartitionBytes = 1 << 20
+	// DefaultMaxDecompressedBatchBytes is 32 times the largest batch a
+	// producer sends by default (1 MiB): room for any real compression
+	// ratio, and a bound on a bomb. franz-go's own is 1 GiB.
+	DefaultMaxDecompressedBatchBytes = 32 << 20
 	// DefaultSessionTimeout weighs what a dead member costs against what a
 	// false alarm costs. A scorer that dies and does not come back under
 	// its instance id (a lost node, a dynamic member's restart, a crash
@@ -128,6 +151,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxRecordBytes == 0 {
 		c.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	if c.FetchMaxPartitionBytes == 0 {
+		c.FetchMaxPartitionBytes = DefaultFetchMaxPartitionBytes
+	}
+	if c.MaxDecompressedBatchBytes == 0 {
+		c.MaxDecompressedBatchBytes = DefaultMaxDecompressedBatchBytes
 	}
 	if c.DrainTimeout == 0 {
 		c.DrainTimeout = 30 * time.Second
@@ -253,6 +282,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRecordBytes < 5 || c.MaxRecordBytes > DefaultMaxRecordBytes {
 		add("max-record-bytes: %d is outside 5..%d (outputs must fit a %d-byte produce)", c.MaxRecordBytes, DefaultMaxRecordBytes, MaxProduceBytes)
+	}
+	if c.FetchMaxPartitionBytes < 1<<10 || c.FetchMaxPartitionBytes > 64<<20 {
+		add("fetch-max-partition-bytes: %d is outside 1 KiB..64 MiB", c.FetchMaxPartitionBytes)
+	}
+	if c.MaxDecompressedBatchBytes < MaxProduceBytes || c.MaxDecompressedBatchBytes > 1<<30 {
+		add("max-decompressed-batch-bytes: %d is outside %d..1 GiB (a batch of the largest record must fit)", c.MaxDecompressedBatchBytes, MaxProduceBytes)
 	}
 	if c.DrainTimeout <= 0 || c.RegistryBackoff <= 0 || c.MaxRegistryBackoff < c.RegistryBackoff {
 		add("timeouts: drain and registry backoff must be positive, the longest backoff at least the first")

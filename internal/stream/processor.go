@@ -310,6 +310,10 @@ func (p *processor) decode(rec *kgo.Record, emit func(result)) (err error) {
 
 // decodeRecord is decode without the recovery.
 func (p *processor) decodeRecord(rec *kgo.Record, emit func(result)) error {
+	if big := oversizeBatchOf(rec); big != nil {
+		emit(oversizeDeadLetter(p.cfg.DeadLetterTopic, rec, big, p.cfg.MaxDecompressedBatchBytes))
+		return nil
+	}
 	if len(rec.Value) > p.cfg.MaxRecordBytes {
 		emit(deadLetter(p.cfg.DeadLetterTopic, rec, fmt.Errorf("%w: value is %d bytes, over the %d-byte limit", errOversizeRecord, len(rec.Value), p.cfg.MaxRecordBytes)))
 		return nil

@@ -15,7 +15,11 @@ import (
 // Dead-letter reasons: the error classes a dead letter's
 // streamscore.error.class header and the dead-letter metric carry.
 const (
-	ReasonOversize      = "oversize"
+	ReasonOversize = "oversize"
+	// ReasonOversizeBatch: a fetched record batch would decompress past
+	// Config.MaxDecompressedBatchBytes; one dead letter, without a value,
+	// names the batch's offsets, and the batch is skipped undecompressed.
+	ReasonOversizeBatch = "oversize_batch"
 	ReasonBadMagic      = "bad_magic"
 	ReasonTruncated     = "truncated"
 	ReasonUnknownSchema = "unknown_schema"
@@ -64,6 +68,7 @@ func ReasonOf(err error) string {
 		{model.ErrNonFinite, ReasonNonFinite},
 		{model.ErrOversize, ReasonOversize},
 		{errOversizeRecord, ReasonOversize},
+		{errOversizeBatch, ReasonOversizeBatch},
 		{kerr.MessageTooLarge, ReasonTooLarge},
 	} {
 		if errors.Is(err, c.err) {
@@ -73,7 +78,10 @@ func ReasonOf(err error) string {
 	return ReasonInferenceFailed
 }
 
-var errOversizeRecord = errors.New("record too large")
+var (
+	errOversizeRecord = errors.New("record too large")
+	errOversizeBatch  = errors.New("record batch decompresses too large")
+)
 
 // ErrInternal wraps a panic recovered while one record was handled; the
 // trainer counts such records by ReasonOf too.
@@ -114,9 +122,12 @@ const (
 	HeaderSourceTopic     = "streamscore.source.topic"
 	HeaderSourcePartition = "streamscore.source.partition"
 	HeaderSourceOffset    = "streamscore.source.offset"
-	HeaderModel           = "streamscore.model"
-	HeaderErrorClass      = "streamscore.error.class"
-	HeaderErrorReason     = "streamscore.error.reason"
+	// HeaderSourceFirstOffset is on the dead letter of a skipped batch:
+	// the batch's first offset (HeaderSourceOffset names its last).
+	HeaderSourceFirstOffset = "streamscore.source.first_offset"
+	HeaderModel             = "streamscore.model"
+	HeaderErrorClass        = "streamscore.error.class"
+	HeaderErrorReason       = "streamscore.error.reason"
 	// HeaderValueDropped holds the size of a value left out of a dead letter
 	// because it was too large to produce.
 	HeaderValueDropped = "streamscore.error.value_dropped_bytes"

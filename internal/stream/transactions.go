@@ -41,7 +41,7 @@ func (s *Scorer) loopTransactional(ctx context.Context) error {
 		}
 		s.logFetchErrors(fetches)
 		s.releaseDue(time.Now())
-		if fetches.NumRecords() == 0 {
+		if fetches.NumRecords() == 0 && len(oversizeBatches(fetches, time.Time{})) == 0 {
 			retryAt = s.firstRetry()
 			s.client.AllowRebalance() // nothing to commit: no transaction
 			continue
@@ -50,13 +50,18 @@ func (s *Scorer) loopTransactional(ctx context.Context) error {
 			s.client.AllowRebalance()
 			return fmt.Errorf("begin transaction: %w", err)
 		}
-		fillErr := s.fillTransaction(ctx, fetches)
+		skipped, fillErr := s.fillTransaction(ctx, fetches)
 		settled := s.settle() // aborting or not: see settle
 		commit := fillErr == nil && settled
 		retryAt = s.firstRetry()
 		s.client.AllowRebalance()
 		if err := s.endTransaction(commit); err != nil {
 			return err
+		}
+		if commit && len(skipped) > 0 {
+			// Only now: an aborted transaction rewinds the partitions to
+			// their commits, and each batch is met again.
+			s.client.SetOffsets(resumeAfter(skipped))
 		}
 		switch {
 		case ctx.Err() != nil:
@@ -68,22 +73,28 @@ func (s *Scorer) loopTransactional(ctx context.Context) error {
 }
 
 // fillTransaction hands the first poll's records on, then keeps polling
-// until CommitInterval has passed since the transaction began.
-func (s *Scorer) fillTransaction(ctx context.Context, fetches kgo.Fetches) error {
+// until CommitInterval has passed since the transaction began. It returns
+// the records standing for batches too large to decompress (oversize.go),
+// whose partitions resume after them once the transaction commits.
+func (s *Scorer) fillTransaction(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Record, error) {
 	deadline := time.Now().Add(s.cfg.commitInterval())
+	var skipped []*kgo.Record
 	for {
 		s.observeLag(fetches)
-		if err := s.handle(ctx, fetches.Records(), time.Now()); err != nil {
-			return err
+		polledAt := time.Now()
+		batches := oversizeBatches(fetches, polledAt)
+		skipped = append(skipped, batches...)
+		if err := s.handle(ctx, append(fetches.Records(), batches...), polledAt); err != nil {
+			return skipped, err
 		}
 		if !time.Now().Before(deadline) {
-			return nil
+			return skipped, nil
 		}
 		pollCtx, cancel := context.WithDeadline(ctx, deadline)
 		fetches = s.client.PollRecords(pollCtx, 4*s.cfg.MaxBatch)
 		cancel()
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return skipped, ctx.Err()
 		}
 		s.logFetchErrors(fetches)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/streamscore/streamscore/internal/api"
+	"github.com/streamscore/streamscore/internal/avroguard"
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/flagconf"
@@ -30,6 +31,9 @@ var ErrBadConfig = flagconf.ErrBadConfig
 type Config struct {
 	Kafka    connect.Kafka    `yaml:"kafka"`
 	Registry connect.Registry `yaml:"registry"`
+	// Avro bounds what one history record may cost to decode: deeper or
+	// costlier ones are skipped and counted as over_budget.
+	Avro avroguard.Limits `yaml:"avro"`
 	// ModelsTopic is the catalog's compacted topic.
 	ModelsTopic string `yaml:"models_topic"`
 	// Jobs are the models retrained from topics.
@@ -85,6 +89,7 @@ func ParseConfigUsage(name string, args []string, getenv func(string) string, us
 	rest, err := flagconf.Parse(name, EnvPrefix, args, getenv, usage, &cfg, func(fs *flag.FlagSet) {
 		cfg.Kafka.BindFlags(fs)
 		cfg.Registry.BindFlags(fs)
+		cfg.Avro.BindFlags(fs)
 		fs.StringVar(&cfg.ModelsTopic, "models-topic", cfg.ModelsTopic, "compacted topic of the model catalog")
 		fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "how often record-count triggers count new records")
 		fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of the REST API, /healthz, /readyz and /metrics")
@@ -117,6 +122,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.HTTP.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Avro.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.ModelsTopic == "" {

@@ -116,7 +116,7 @@ func (s *Service) connect(ctx context.Context) (*trainer.Runner, error) {
 		if err != nil {
 			return nil, err
 		}
-		if runner.Decoder, err = serde.NewDecoder(explainedRegistry{client, s.cfg.Registry}, serde.DecoderConfig{}); err != nil {
+		if runner.Decoder, err = serde.NewDecoder(explainedRegistry{client, s.cfg.Registry}, serde.DecoderConfig{Limits: s.cfg.Avro}); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,73 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// A compression bomb is a record batch of a few kilobytes that inflates to
+// gigabytes when decompressed. franz-go refuses to decompress a batch past
+// Config.MaxDecompressedBatchBytes: it returns ErrDecompressTooLarge and
+// stops fetching the partition until its offset is moved past the batch.
+// The scorer turns such a batch into one input of its own: a record with
+// no value, the batch's last offset and the error, which goes down the
+// partition's run like any record (held back behind the registry with the
+// others, inside the transaction, through the tracker), so its dead letter
+// is produced in order and its offsets commit only once it is
+// acknowledged.
+
+// oversizeKey marks, in a record's context, the batch it stands for.
+type oversizeKey struct{}
+
+// oversizeBatches returns a record standing for each batch of fetches
+// that was too large to decompress.
+func oversizeBatches(fetches kgo.Fetches, at time.Time) []*kgo.Record {
+	var out []*kgo.Record
+	fetches.EachError(func(_ string, _ int32, err error) {
+		var big *kgo.ErrDecompressTooLarge
+		if errors.As(err, &big) {
+			out = append(out, &kgo.Record{
+				Topic: big.Topic, Partition: big.Partition, Offset: big.NextOffset - 1, LeaderEpoch: big.Epoch,
+				Timestamp: at, Context: context.WithValue(context.Background(), oversizeKey{}, big),
+			})
+		}
+	})
+	return out
+}
+
+// oversizeBatchOf returns the batch a record stands for, if it stands for
+// one.
+func oversizeBatchOf(rec *kgo.Record) *kgo.ErrDecompressTooLarge {
+	if rec.Context == nil {
+		return nil
+	}
+	big, _ := rec.Context.Value(oversizeKey{}).(*kgo.ErrDecompressTooLarge)
+	return big
+}
+
+// oversizeDeadLetter is the dead letter of a batch: no value, the source
+// coordinates of its last offset, and its first offset in a header.
+func oversizeDeadLetter(topic string, rec *kgo.Record, big *kgo.ErrDecompressTooLarge, limit int) result {
+	res := deadLetter(topic, rec, fmt.Errorf("%w: the record batch at offsets %d to %d would decompress to more than %d bytes (max-decompressed-batch-bytes); it was skipped without decompressing",
+		errOversizeBatch, big.Offset, big.NextOffset-1, limit))
+	res.out.Headers = append(res.out.Headers, kgo.RecordHeader{Key: HeaderSourceFirstOffset, Value: []byte(strconv.FormatInt(big.Offset, 10))})
+	return res
+}
+
+// resumeAfter is where fetching resumes for each batch skipped.
+func resumeAfter(skipped []*kgo.Record) map[string]map[int32]kgo.EpochOffset {
+	resume := map[string]map[int32]kgo.EpochOffset{}
+	for _, rec := range skipped {
+		big := oversizeBatchOf(rec)
+		if resume[big.Topic] == nil {
+			resume[big.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		resume[big.Topic][big.Partition] = kgo.EpochOffset{Epoch: big.Epoch, Offset: big.NextOffset}
+	}
+	return resume
+}
