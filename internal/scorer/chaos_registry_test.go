@@ -21,7 +21,6 @@ func TestRegistryDownThirtySeconds(t *testing.T) {
 			cfg := o.config()
 			cfg.Stream.ExactlyOnce = exactlyOnce
 			svc, stop := o.start(cfg)
-			o.evolve()
 			results := []string{o.topic + ".scored", cfg.Stream.DeadLetterTopic}
 			progress := newResultCounter(t, o.env, exactlyOnce, results...)
 
@@ -38,6 +37,7 @@ func TestRegistryDownThirtySeconds(t *testing.T) {
 			progress.waitDistinct(in, "before the outage")
 
 			o.down.Store(true)
+			o.evolve()
 			o.produce(0, 1, o.novel)
 			in++
 			start := time.Now()

@@ -154,7 +154,6 @@ func TestExactlyOnceRegistryOutage(t *testing.T) {
 	cfg := o.config()
 	cfg.Stream.ExactlyOnce = true
 	svc, stop := o.start(cfg)
-	o.evolve()
 	scored := o.topic + ".scored"
 
 	o.produce(0, 5, o.known)
@@ -162,6 +161,7 @@ func TestExactlyOnceRegistryOutage(t *testing.T) {
 	o.consumeCommitted(10, scored)
 
 	o.down.Store(true)
+	o.evolve()
 	o.produce(0, 1, o.novel)
 	o.produce(0, 5, o.known)
 	o.produce(1, 10, o.known)

@@ -69,8 +69,10 @@ func (o *outage) config() scorer.Config {
 	return cfg
 }
 
-// evolve registers a new schema version, behind the scorers' backs, so
-// that its first lookup is the one that meets the outage.
+// evolve registers a new schema version behind the scorers' backs, once
+// the registry is down to them, so that its first lookup is the one that
+// meets the outage. (Registered before, a scorer would know it already: it
+// reads the input subject's versions, in order, for their output schemas.)
 func (o *outage) evolve() {
 	evolved := strings.Replace(sensorSchema, `"fields": [`, `"fields": [{"name": "firmware", "type": ["null", "string"], "default": null},`, 1)
 	o.novel, o.novelC = o.register(o.topic+"-value", evolved)
@@ -114,7 +116,6 @@ func TestRegistryOutage(t *testing.T) {
 	o := newOutage(t, "outage")
 	cfg := o.config()
 	svc, stop := o.start(cfg)
-	o.evolve()
 	scored := o.topic + ".scored"
 
 	o.produce(0, 5, o.known)
@@ -122,6 +123,7 @@ func TestRegistryOutage(t *testing.T) {
 	o.consumeUntil(10, scored)
 
 	o.down.Store(true)
+	o.evolve()
 	o.produce(0, 1, o.novel)  // unknown: partition 0 waits for the registry
 	o.produce(0, 5, o.known)  // cached, but behind the unknown one
 	o.produce(1, 10, o.known) // cached, in another partition: scored now
@@ -168,12 +170,12 @@ func TestShutdownDuringOutageLosesNothing(t *testing.T) {
 	o := newOutage(t, "outage-stop")
 	cfg := o.config()
 	svc, stop := o.start(cfg)
-	o.evolve()
 	scored := o.topic + ".scored"
 
 	o.produce(0, 3, o.known)
 	o.consumeUntil(3, scored)
 	o.down.Store(true)
+	o.evolve()
 	o.produce(0, 1, o.novel)
 	o.produce(0, 2, o.known)
 	waitFor(t, "the partition is held back", func() bool {
