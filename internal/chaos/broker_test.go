@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/testkit"
 )
 
 const (
@@ -36,8 +37,8 @@ func TestBrokerRestartMidStream(t *testing.T) {
 			dir := t.TempDir()
 			_, kafkaPort := freeAddr(t)
 			registryAddr, _ := freeAddr(t)
-			e := newEnv(t, "broker-restart", m, seed, dir, stackConfig{
-				dataDir: filepath.Join(dir, "stack"), kafkaPort: kafkaPort, registryAddr: registryAddr,
+			e := newEnv(t, "broker-restart", m, seed, dir, testkit.StackConfig{
+				DataDir: filepath.Join(dir, "stack"), KafkaPort: kafkaPort, RegistryAddr: registryAddr,
 			})
 			e.restartOnExit = true
 			e.startScorer()
@@ -58,7 +59,7 @@ func TestBrokerRestartMidStream(t *testing.T) {
 				return n >= at, fmt.Sprintf("%d results", n)
 			})
 			ackedBefore := prod.acked.Load()
-			down := e.stack.restart(downFor)
+			down := e.stack.Restart(downFor)
 			sentByReturn := prod.sent.Load()
 			t.Logf("restarted the stack once the results passed %d, with %d inputs acknowledged; it was away %v (held down %v)",
 				at, ackedBefore, down.Round(time.Millisecond), downFor.Round(time.Millisecond))

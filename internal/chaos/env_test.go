@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/train"
 	"github.com/streamscore/streamscore/schemas"
 )
@@ -68,7 +69,7 @@ type env struct {
 	mode  mode
 	seed  uint64
 	dir   string
-	stack *stack
+	stack *testkit.Stack
 
 	client *kgo.Client // produces the inputs
 	admin  *kadm.Client
@@ -79,7 +80,7 @@ type env struct {
 
 	badInputs atomic.Int64 // inputs made with a bad frame
 
-	scorer       *proc
+	scorer       *testkit.Proc
 	scorerAddr   string // the scorer's HTTP address
 	scorerStarts int
 	// restartOnExit restarts a scorer that exits on its own and logs it,
@@ -89,21 +90,22 @@ type env struct {
 	unplanned     []string // how each scorer that exited on its own ended
 }
 
-func newEnv(t *testing.T, test string, m mode, seed uint64, dir string, sc stackConfig) *env {
+func newEnv(t *testing.T, test string, m mode, seed uint64, dir string, sc testkit.StackConfig) *env {
 	t.Helper()
 	e := &env{t: t, test: test, mode: m, seed: seed, dir: dir}
-	e.stack = startStack(t, dir, sc)
+	sc.Partitions = partitions
+	e.stack = testkit.StartStack(t, stackBin, dir, sc)
 
 	var err error
 	// A long delivery timeout, and kgo's unlimited retries: the broker
 	// test restarts the broker under the producer, which must outlast it.
-	e.client, err = kgo.NewClient(kgo.SeedBrokers(e.stack.brokers),
+	e.client, err = kgo.NewClient(kgo.SeedBrokers(e.stack.Brokers),
 		kgo.RecordDeliveryTimeout(3*time.Minute), kgo.MaxBufferedRecords(1<<16))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.client.Close)
-	adminClient, err := kgo.NewClient(kgo.SeedBrokers(e.stack.brokers))
+	adminClient, err := kgo.NewClient(kgo.SeedBrokers(e.stack.Brokers))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +139,7 @@ func (e *env) createInput() {
 	if _, err := e.admin.CreateTopic(ctx, partitions, 1, nil, inputTopic); err != nil {
 		e.t.Fatalf("create %s: %v", inputTopic, err)
 	}
-	reg := srclient.NewSchemaRegistryClient(e.stack.regURL)
+	reg := srclient.NewSchemaRegistryClient(e.stack.RegistryURL)
 	reg.CodecCreationEnabled(false)
 	s, err := reg.CreateSchema(inputTopic+"-value", schemas.SensorReading, srclient.Avro)
 	if err != nil {
@@ -219,7 +221,7 @@ func (e *env) startScorer() {
 	e.scorerStarts++
 	e.scorerAddr, _ = freeAddr(e.t)
 	args := []string{
-		"-brokers", e.stack.brokers, "-registry-url", e.stack.regURL,
+		"-brokers", e.stack.Brokers, "-registry-url", e.stack.RegistryURL,
 		"-topics", inputTopic, "-group", "chaos-" + e.test, "-dlq-topic", dlqTopic,
 		"-model", e.modelPath, "-ort-library", ortLibrary, "-http-addr", e.scorerAddr,
 	}
@@ -231,22 +233,22 @@ func (e *env) startScorer() {
 		args = append(args, extra...)
 	}
 	name := fmt.Sprintf("scorer #%d", e.scorerStarts)
-	e.scorer, _ = startProc(e.t, name, filepath.Join(e.dir, fmt.Sprintf("scorer-%d.log", e.scorerStarts)), false, scorerBin, args...)
+	e.scorer, _ = testkit.StartProc(e.t, name, filepath.Join(e.dir, fmt.Sprintf("scorer-%d.log", e.scorerStarts)), false, scorerBin, args...)
 }
 
 // checkScorer runs at every poll of a wait: a scorer that exited on its
 // own fails the test, or, with restartOnExit, is logged and restarted.
 func (e *env) checkScorer() {
 	e.t.Helper()
-	if e.scorer.running() {
+	if e.scorer.Running() {
 		return
 	}
-	what := fmt.Sprintf("%s exited on its own (%s)", e.scorer.name, e.scorer.exitStatus())
+	what := fmt.Sprintf("%s exited on its own (%s)", e.scorer.Name, e.scorer.ExitStatus())
 	if !e.restartOnExit {
-		e.t.Fatalf("%s; last lines of its log:\n%s", what, e.scorer.tail(30))
+		e.t.Fatalf("%s; last lines of its log:\n%s", what, e.scorer.Tail(30))
 	}
 	e.unplanned = append(e.unplanned, what)
-	e.t.Logf("%s; restarting it. Last lines of its log:\n%s", what, e.scorer.tail(10))
+	e.t.Logf("%s; restarting it. Last lines of its log:\n%s", what, e.scorer.Tail(10))
 	e.startScorer()
 }
 
@@ -275,7 +277,7 @@ func (e *env) waitFor(what string, timeout time.Duration, cond func() (bool, str
 func (e *env) waitReady() {
 	e.t.Helper()
 	hc := &http.Client{Timeout: time.Second}
-	e.waitFor(e.scorer.name+" ready", 3*time.Minute, func() (bool, string) {
+	e.waitFor(e.scorer.Name+" ready", 3*time.Minute, func() (bool, string) {
 		resp, err := hc.Get("http://" + e.scorerAddr + "/readyz")
 		if err != nil {
 			return false, err.Error()
@@ -384,8 +386,8 @@ func (e *env) waitCommitted(ends map[int32]int64, timeout time.Duration) {
 // after draining fails the test.
 func (e *env) stopScorer() {
 	e.t.Helper()
-	if err := e.scorer.stop(90 * time.Second); err != nil {
-		e.t.Errorf("%v; last lines of its log:\n%s", err, e.scorer.tail(20))
+	if err := e.scorer.Stop(90 * time.Second); err != nil {
+		e.t.Errorf("%v; last lines of its log:\n%s", err, e.scorer.Tail(20))
 	}
 }
 

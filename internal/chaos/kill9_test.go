@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/streamscore/streamscore/internal/testkit"
 )
 
 const (
@@ -26,7 +28,7 @@ func TestKill9DuringStream(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(seed, uint64(i)))
-			e := newEnv(t, "kill9", m, seed, t.TempDir(), stackConfig{})
+			e := newEnv(t, "kill9", m, seed, t.TempDir(), testkit.StackConfig{})
 			began := time.Now()
 			e.produceBacklog(kill9Inputs)
 			ends := e.inputEnds()
@@ -43,7 +45,7 @@ func TestKill9DuringStream(t *testing.T) {
 				}
 				e.waitReady()
 				point := e.waitKillPoint(rng, ends)
-				e.scorer.kill9(t)
+				e.scorer.Kill9(t)
 				// The dead scorer commits nothing more: this is where it left off.
 				committed, err := e.committed()
 				if err != nil {
@@ -57,7 +59,7 @@ func TestKill9DuringStream(t *testing.T) {
 					midStream++
 				}
 				t.Logf("kill %d: SIGKILL %s %s; the group had committed %d of %d inputs %v, %d results in Kafka",
-					k, e.scorer.name, point, sum(committed), total, committed, results)
+					k, e.scorer.Name, point, sum(committed), total, committed, results)
 				watch = e.watchResume(committed, ends)
 			}
 
@@ -65,7 +67,7 @@ func TestKill9DuringStream(t *testing.T) {
 			restarts = append(restarts, e.resumed(watch, kill9Count))
 			began = time.Now()
 			e.waitCommitted(ends, 5*time.Minute)
-			t.Logf("%s committed every input %v after its start", e.scorer.name, time.Since(began).Round(time.Millisecond))
+			t.Logf("%s committed every input %v after its start", e.scorer.Name, time.Since(began).Round(time.Millisecond))
 			e.stopScorer()
 			e.verify(fmt.Sprintf("kill -9 x%d, scored again %s after each restart", kill9Count, resumes(restarts)))
 			if midStream == 0 {
@@ -92,7 +94,7 @@ func (e *env) waitKillPoint(rng *rand.Rand, ends map[int32]int64) string {
 		defer timer.Stop()
 		select {
 		case <-timer.C:
-		case <-e.scorer.done:
+		case <-e.scorer.Done():
 			e.checkScorer()
 		}
 		return fmt.Sprintf("%v after it was ready", delay)

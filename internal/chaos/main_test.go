@@ -5,12 +5,10 @@ package chaos
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/testkit"
 )
 
 // Paths shared by every test: the binaries are built once, from the
@@ -47,20 +45,12 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// build compiles the scorer and the stack into dir/bin.
+// build compiles the scorer and the stack into dir.
 func build(dir string) error {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+	bins, err := testkit.Build(dir, "scorer", "stack")
 	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
+		return err
 	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	bin := filepath.Join(dir, "bin")
-	cmd := exec.Command("go", "build", "-o", bin+string(filepath.Separator), "./cmd/scorer", "./cmd/stack")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/scorer ./cmd/stack: %w\n%s", err, out)
-	}
-	scorerBin = filepath.Join(bin, "scorer")
-	stackBin = filepath.Join(bin, "stack")
+	scorerBin, stackBin = bins["scorer"], bins["stack"]
 	return nil
 }

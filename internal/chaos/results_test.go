@@ -162,7 +162,7 @@ func (e *env) readResults(inputEnds map[int32]int64, readCommitted bool) *tally 
 		e.t.Fatalf("end offsets of the results: %v", err)
 	}
 	opts := []kgo.Opt{
-		kgo.SeedBrokers(e.stack.brokers),
+		kgo.SeedBrokers(e.stack.Brokers),
 		kgo.ConsumeTopics(outputTopic, dlqTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// Transaction markers take offsets too, the last one often the

@@ -69,7 +69,7 @@ func (e *env) watchResume(committed, ends map[int32]int64) *resumeWatch {
 	if !e.mode.exact {
 		w.dead = e.lastProducers(resultEnds)
 	}
-	opts := []kgo.Opt{kgo.SeedBrokers(e.stack.brokers), kgo.ConsumePartitions(from)}
+	opts := []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers), kgo.ConsumePartitions(from)}
 	if e.mode.exact {
 		// Scored means visible downstream: a read_committed consumer sees
 		// a result once its transaction commits, and nothing past the
@@ -130,7 +130,7 @@ func (e *env) lastProducers(ends map[string]map[int32]int64) map[int64]bool {
 	if left == 0 {
 		return ids
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.stack.brokers), kgo.ConsumePartitions(from))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.stack.Brokers), kgo.ConsumePartitions(from))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -181,12 +181,12 @@ func (r resume) String() string {
 func (e *env) resumed(w *resumeWatch, kill int) resume {
 	e.t.Helper()
 	defer w.stop()
-	started := e.scorer.started
+	started := e.scorer.Started
 	if len(w.pending) == 0 {
 		e.waitReady()
 		took := time.Since(started)
 		e.t.Logf("kill %d: nothing was left to score; %s owned partitions %v after its start",
-			kill, e.scorer.name, took.Round(10*time.Millisecond))
+			kill, e.scorer.Name, took.Round(10*time.Millisecond))
 		e.checkResume(kill, took)
 		return resume{took: took, idle: true}
 	}
@@ -207,7 +207,7 @@ func (e *env) resumed(w *resumeWatch, kill int) resume {
 		return true, ""
 	})
 	e.t.Logf("kill %d: %s scored every pending input partition again %v after its start (%s)",
-		kill, e.scorer.name, took.Round(10*time.Millisecond), strings.Join(per, ", "))
+		kill, e.scorer.Name, took.Round(10*time.Millisecond), strings.Join(per, ", "))
 	e.checkResume(kill, took)
 	return resume{took: took}
 }
@@ -216,7 +216,7 @@ func (e *env) checkResume(kill int, took time.Duration) {
 	e.t.Helper()
 	if took > resumeBound {
 		e.t.Errorf("kill %d: %s took %v after its start to score its partitions again, over %v (seed %d)",
-			kill, e.scorer.name, took.Round(10*time.Millisecond), resumeBound, e.seed)
+			kill, e.scorer.Name, took.Round(10*time.Millisecond), resumeBound, e.seed)
 	}
 }
 
