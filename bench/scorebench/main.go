@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -32,6 +33,7 @@ type options struct {
 	keep          bool
 	profile       string
 	profilePhase  string
+	scorerFlags   []string
 }
 
 func main() {
@@ -47,6 +49,10 @@ func main() {
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
 	fs.StringVar(&o.profile, "profile", "", "write a CPU profile of the busy scorer to this file")
 	fs.StringVar(&o.profilePhase, "profile-phase", "go-full", "profile the scorer of this phase: go-full or go-live")
+	fs.Func("scorer-flags", "extra flags for every scorer run, space separated (e.g. \"-gc-percent=200\")", func(s string) error {
+		o.scorerFlags = strings.Fields(s)
+		return nil
+	})
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}

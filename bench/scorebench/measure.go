@@ -167,7 +167,7 @@ func (b *bench) consumeLatencies(ctx context.Context, topic string, want int, pr
 }
 
 // scorer starts the Go scorer on a topic.
-func (b *bench) scorer(ctx context.Context, topic, group, output, logName string, extra ...string) (*process, error) {
+func (b *bench) scorer(ctx context.Context, bin, topic, group, output, logName string, extra ...string) (*process, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -177,8 +177,8 @@ func (b *bench) scorer(ctx context.Context, topic, group, output, logName string
 		"-brokers", b.brokers[0], "-registry-url", b.registryURL,
 		"-topics", topic, "-group", group, "-output-topic", output, "-dlq-topic", "bench.dlq",
 		"-model", b.modelPath, "-http-addr", addr, "-log-level", "warn", "-pprof=" + strconv.FormatBool(b.o.profile != ""),
-	}, extra...)
-	p, _, err := start(ctx, filepath.Join(b.dir, logName), b.scorerBin, args...)
+	}, append(extra, b.o.scorerFlags...)...)
+	p, _, err := start(ctx, filepath.Join(b.dir, logName), bin, args...)
 	if p != nil {
 		p.httpAddr = addr
 	}
@@ -208,9 +208,12 @@ func (b *bench) captureProfile(addr string) {
 	progress("CPU profile written to %s", b.o.profile)
 }
 
-func (b *bench) goBacklog(ctx context.Context, i int) (measurement, error) {
-	output := "bench.go.full." + strconv.Itoa(i)
-	p, err := b.scorer(ctx, backlogTopic, "go-full-"+strconv.Itoa(i), output, "scorer-full-"+strconv.Itoa(i)+".log")
+// goBacklog drains the backlog with the scorer binary bin; group prefixes
+// its consumer group, output topic and log.
+func (b *bench) goBacklog(ctx context.Context, bin, group string, i int) (measurement, error) {
+	n := group + strconv.Itoa(i)
+	output := "bench." + n
+	p, err := b.scorer(ctx, bin, backlogTopic, n, output, "scorer-"+n+".log")
 	if err != nil {
 		return measurement{}, err
 	}
@@ -229,7 +232,7 @@ func (b *bench) goBacklog(ctx context.Context, i int) (measurement, error) {
 // committed outputs instead.
 func (b *bench) goExactlyOnce(ctx context.Context, i int) (measurement, error) {
 	n := strconv.Itoa(i)
-	p, err := b.scorer(ctx, backlogTopic, "go-eos-"+n, "bench.go.eos."+n, "scorer-eos-"+n+".log",
+	p, err := b.scorer(ctx, b.scorerBin, backlogTopic, "go-eos-"+n, "bench.go.eos."+n, "scorer-eos-"+n+".log",
 		"-exactly-once", "-transactional-id", "bench-eos-"+n)
 	if err != nil {
 		return measurement{}, err
@@ -249,7 +252,7 @@ func (b *bench) goFixedRate(ctx context.Context) (measurement, error) {
 	if err != nil {
 		return measurement{}, err
 	}
-	p, err := b.scorer(ctx, topic, group, output, "scorer-rate.log")
+	p, err := b.scorer(ctx, b.scorerBin, topic, group, output, "scorer-rate.log")
 	if err != nil {
 		return measurement{}, err
 	}

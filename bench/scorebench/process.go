@@ -101,6 +101,15 @@ func (b *bench) build(ctx context.Context) error {
 		return fmt.Errorf("go build: %w", err)
 	}
 	b.scorerBin = filepath.Join(bin, "scorer")
+	// The same scorer with the avro guard compiled out, to measure what
+	// the guard costs side by side; never a binary to run otherwise.
+	noGuard := filepath.Join(b.dir, "bin-noguard")
+	cmd = exec.CommandContext(ctx, "go", "build", "-tags", "avroguard_off", "-o", noGuard+"/", "./cmd/scorer")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build -tags avroguard_off: %w", err)
+	}
+	b.noGuardBin = filepath.Join(noGuard, "scorer")
 	return nil
 }
 

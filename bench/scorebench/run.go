@@ -26,6 +26,7 @@ type bench struct {
 	o           options
 	dir         string
 	scorerBin   string
+	noGuardBin  string // the scorer built with the avro guard compiled out
 	stack       *process
 	brokers     []string
 	registryURL string
@@ -68,8 +69,10 @@ func run(ctx context.Context, o options) error {
 
 	var rep report
 	rep.records, rep.pythonRecords, rep.runs, rep.rate, rep.rateFor = o.records, o.pythonRecords, o.runs, o.rate, o.rateFor
-	progress("full speed: streamscore, %d runs of %d records", o.runs, o.records)
-	if rep.goFull, err = b.repeat(ctx, func(i int) (measurement, error) { return b.goBacklog(ctx, i) }); err != nil {
+	progress("full speed: streamscore beside streamscore with the avro guard compiled out, %d runs each of %d records, taking turns", o.runs, o.records)
+	if rep.goFull, rep.goNoGuard, err = b.alternate(ctx,
+		func(i int) (measurement, error) { return b.goBacklog(ctx, b.scorerBin, "go-full-", i) },
+		func(i int) (measurement, error) { return b.goBacklog(ctx, b.noGuardBin, "go-noguard-", i) }); err != nil {
 		return err
 	}
 	progress("full speed: streamscore exactly-once, %d runs of %d records", o.runs, o.records)
@@ -98,6 +101,30 @@ func run(ctx context.Context, o options) error {
 	}
 	rep.print(os.Stdout)
 	return nil
+}
+
+// alternate runs two measurements o.runs times each, taking turns, so
+// that the machine's load drifts over both alike, and returns the medians.
+func (b *bench) alternate(ctx context.Context, f, g func(int) (measurement, error)) (measurement, measurement, error) {
+	var fs, gs []measurement
+	for i := range b.o.runs {
+		for _, run := range []struct {
+			name string
+			f    func(int) (measurement, error)
+			all  *[]measurement
+		}{{"", f, &fs}, {" (avro guard compiled out)", g, &gs}} {
+			if ctx.Err() != nil {
+				return measurement{}, measurement{}, ctx.Err()
+			}
+			m, err := run.f(i)
+			if err != nil {
+				return measurement{}, measurement{}, err
+			}
+			progress("  run %d%s: %.0f records/s, %.1f us CPU per record", i+1, run.name, m.rate(), m.cpuPerRecord())
+			*run.all = append(*run.all, m)
+		}
+	}
+	return median(fs), median(gs), nil
 }
 
 // repeat runs a measurement o.runs times and returns the median one.
