@@ -78,7 +78,7 @@ func TestValidBodiesPass(t *testing.T) {
 	}
 	passed := 0
 	for seed := range 5000 {
-		c := testkit.GenerateAvro(seedBytes(seed))
+		c := testkit.GenerateAvro(testkit.Seed(seed))
 		if c.Hostile {
 			continue
 		}
@@ -98,19 +98,6 @@ func TestValidBodiesPass(t *testing.T) {
 	if passed < 1000 {
 		t.Fatalf("only %d generated cases were benign: the generator is skewed", passed)
 	}
-}
-
-// seedBytes spreads a seed over enough bytes to drive the generator.
-func seedBytes(seed int) []byte {
-	b := make([]byte, 256)
-	x := uint64(seed)*0x9e3779b97f4a7c15 + 1
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		b[i] = byte(x)
-	}
-	return b
 }
 
 // allocated returns the bytes the heap allocated while f ran.
@@ -159,7 +146,7 @@ func TestCostCoversGoavro(t *testing.T) {
 	t.Run("generated", func(t *testing.T) {
 		var ratios []float64
 		for seed := range 2000 {
-			c := testkit.GenerateAvro(seedBytes(seed))
+			c := testkit.GenerateAvro(testkit.Seed(seed))
 			if c.Hostile {
 				continue
 			}

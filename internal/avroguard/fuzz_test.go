@@ -21,7 +21,7 @@ import (
 // most 8.3 MiB for the generator's 64 KiB bodies).
 func FuzzCheck(f *testing.F) {
 	for seed := range 64 {
-		f.Add(seedBytes(seed))
+		f.Add(testkit.Seed(seed))
 	}
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -94,7 +94,7 @@ func newEnv(t *testing.T, test string, m mode, seed uint64, dir string, sc testk
 	t.Helper()
 	e := &env{t: t, test: test, mode: m, seed: seed, dir: dir}
 	sc.Partitions = partitions
-	e.stack = testkit.StartStack(t, stackBin, dir, sc)
+	e.stack = testkit.StartStack(t, bins.Path("stack"), dir, sc)
 
 	var err error
 	// A long delivery timeout, and kgo's unlimited retries: the broker
@@ -223,7 +223,7 @@ func (e *env) startScorer() {
 	args := []string{
 		"-brokers", e.stack.Brokers, "-registry-url", e.stack.RegistryURL,
 		"-topics", inputTopic, "-group", "chaos-" + e.test, "-dlq-topic", dlqTopic,
-		"-model", e.modelPath, "-ort-library", ortLibrary, "-http-addr", e.scorerAddr,
+		"-model", e.modelPath, "-ort-library", bins.ORTLibrary, "-http-addr", e.scorerAddr,
 	}
 	args = append(args, e.mode.scorerFlags(e.test)...)
 	if extra := strings.Fields(os.Getenv("CHAOS_SCORER_ARGS")); len(extra) > 0 {
@@ -233,7 +233,7 @@ func (e *env) startScorer() {
 		args = append(args, extra...)
 	}
 	name := fmt.Sprintf("scorer #%d", e.scorerStarts)
-	e.scorer, _ = testkit.StartProc(e.t, name, filepath.Join(e.dir, fmt.Sprintf("scorer-%d.log", e.scorerStarts)), false, scorerBin, args...)
+	e.scorer, _ = testkit.StartProc(e.t, name, filepath.Join(e.dir, fmt.Sprintf("scorer-%d.log", e.scorerStarts)), false, bins.Path("scorer"), args...)
 }
 
 // checkScorer runs at every poll of a wait: a scorer that exited on its

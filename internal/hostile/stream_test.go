@@ -61,13 +61,13 @@ func TestHostileStreamOnRealProcesses(t *testing.T) {
 		t.Skip("builds and runs the scorer, the trainer and the stack as processes")
 	}
 	dir := t.TempDir()
-	stack := testkit.StartStack(t, bins["stack"], dir, testkit.StackConfig{Partitions: partitions})
+	stack := testkit.StartStack(t, bins.Path("stack"), dir, testkit.StackConfig{Partitions: partitions})
 	inputs, classes := produceStream(t, stack)
 
 	modelPath := writeModel(t, dir)
-	scorer, _ := testkit.StartProc(t, "scorer", filepath.Join(dir, "scorer.log"), false, bins["scorer"],
+	scorer, _ := testkit.StartProc(t, "scorer", filepath.Join(dir, "scorer.log"), false, bins.Path("scorer"),
 		"-brokers", stack.Brokers, "-registry-url", stack.RegistryURL, "-topics", topic, "-group", "hostile",
-		"-dlq-topic", topic+".dlq", "-model", modelPath, "-ort-library", ortLibrary,
+		"-dlq-topic", topic+".dlq", "-model", modelPath, "-ort-library", bins.ORTLibrary,
 		"-http-addr", "127.0.0.1:0", "-log-format", "json", "-memory-limit-mb", strconv.Itoa(memoryLimitMB))
 
 	results := consume(t, stack, scorer, len(inputs), topic+".scored", topic+".dlq")
@@ -338,12 +338,12 @@ jobs:
       defaults: {battery_volts: 3.3}
       label: anomaly
       params: {num_trees: 20, max_depth: 4}
-`, stack.Brokers, stack.RegistryURL, ortLibrary, topic, features)
+`, stack.Brokers, stack.RegistryURL, bins.ORTLibrary, topic, features)
 	path := filepath.Join(dir, "trainer.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	trainer, _ := testkit.StartProc(t, "trainer", filepath.Join(dir, "trainer.log"), false, bins["trainer"],
+	trainer, _ := testkit.StartProc(t, "trainer", filepath.Join(dir, "trainer.log"), false, bins.Path("trainer"),
 		"train", "-config", path, "hostile-history")
 	select {
 	case <-trainer.Done():

@@ -60,14 +60,7 @@ func evolvedSchema(extra string) string {
 // after a v2 one was refused: its derived schema was registered after
 // v2's.
 func TestOutputSchemasFollowInputVersions(t *testing.T) {
-	reg, err := registry.New(registry.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := httptest.NewServer(reg.Handler())
-	t.Cleanup(server.Close)
-	client := srclient.NewSchemaRegistryClient(server.URL)
-	client.CachingEnabled(false)
+	client := projectRegistry(t)
 
 	for i, ev := range evolutions {
 		for _, newerFirst := range []bool{true, false} {
@@ -125,13 +118,7 @@ func TestOutputSchemasFollowInputVersions(t *testing.T) {
 // of its topic's subject (a record-name naming strategy) still gets its
 // output schema, registered on its own.
 func TestOutputSchemaOfAnotherSubject(t *testing.T) {
-	reg, err := registry.New(registry.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := httptest.NewServer(reg.Handler())
-	t.Cleanup(server.Close)
-	client := srclient.NewSchemaRegistryClient(server.URL)
+	client := projectRegistry(t)
 	rs, err := client.CreateSchema("io.test.Reading", evolvedSchema(""), srclient.Avro)
 	if err != nil {
 		t.Fatal(err)
@@ -152,4 +139,20 @@ func TestOutputSchemaOfAnotherSubject(t *testing.T) {
 	if err != nil || uint32(out.ID()) != id || !strings.Contains(out.Schema(), "ReadingScored") {
 		t.Fatalf("output subject's latest = %v (%v), want id %d", out, err, id)
 	}
+}
+
+// projectRegistry is the project's registry, which checks compatibility as
+// Confluent's does, served over HTTP, and a client of it that caches
+// nothing.
+func projectRegistry(t *testing.T) *srclient.SchemaRegistryClient {
+	t.Helper()
+	reg, err := registry.New(registry.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := httptest.NewServer(reg.Handler())
+	t.Cleanup(server.Close)
+	client := srclient.NewSchemaRegistryClient(server.URL)
+	client.CachingEnabled(false)
+	return client
 }

@@ -29,7 +29,7 @@ import (
 // bodies; the guard's budget is min(64 KiB + 128 B per body byte, 16 MiB)).
 func FuzzHostileRecord(f *testing.F) {
 	for seed := range 256 {
-		f.Add(fuzzSeed(seed))
+		f.Add(testkit.Seed(seed))
 	}
 	fx := newFixture(f, 1)
 	m := fx.model(f, "1", smallModel(), 2000)
@@ -74,17 +74,4 @@ func FuzzHostileRecord(f *testing.F) {
 			t.Fatalf("handling a %d-byte record allocated %d bytes, over %d\nschema %s", len(c.Body), grew, bound, c.Schema)
 		}
 	})
-}
-
-// fuzzSeed spreads a seed over enough bytes to drive the generator.
-func fuzzSeed(seed int) []byte {
-	b := make([]byte, 256)
-	x := uint64(seed)*0x9e3779b97f4a7c15 + 7
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		b[i] = byte(x)
-	}
-	return b
 }

@@ -415,3 +415,17 @@ func (g *avroGen) badVarint(b []byte) []byte {
 	}
 	return append(b, 0x80)
 }
+
+// Seed spreads a number over enough bytes to drive GenerateAvro: fuzz
+// targets seed their corpus with it, and tests draw thousands of cases.
+func Seed(n int) []byte {
+	b := make([]byte, 256)
+	x := uint64(n)*0x9e3779b97f4a7c15 + 1
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		b[i] = byte(x)
+	}
+	return b
+}
