@@ -228,6 +228,24 @@ func (e *env) endOffsets(topic string) map[int32]int64 {
 	return out
 }
 
+// committed returns a group's committed offsets of a topic, by partition.
+func (e *env) committed(group, topic string) map[int32]int64 {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	offsets, err := kadm.NewClient(e.client).FetchOffsets(ctx, group)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[int32]int64{}
+	offsets.Each(func(o kadm.OffsetResponse) {
+		if o.Topic == topic && o.Err == nil {
+			out[o.Partition] = o.At
+		}
+	})
+	return out
+}
+
 func mustCodec(t *testing.T, schema string) *goavro.Codec {
 	t.Helper()
 	codec, err := goavro.NewCodec(schema)

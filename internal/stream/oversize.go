@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // A compression bomb is a record batch of a few kilobytes that inflates to
@@ -70,4 +72,40 @@ func resumeAfter(skipped []*kgo.Record) map[string]map[int32]kgo.EpochOffset {
 		resume[big.Topic][big.Partition] = kgo.EpochOffset{Epoch: big.Epoch, Offset: big.NextOffset}
 	}
 	return resume
+}
+
+// resumeAt is resumeAfter for one batch.
+func resumeAt(big *kgo.ErrDecompressTooLarge) map[string]map[int32]kgo.EpochOffset {
+	return map[string]map[int32]kgo.EpochOffset{big.Topic: {big.Partition: {Epoch: big.Epoch, Offset: big.NextOffset}}}
+}
+
+// commitSkipped makes a transaction's offset commit carry each skipped
+// batch's end. Exactly once the partition is moved past a batch only once
+// the transaction holding its dead letter commits (an abort must meet the
+// batch again), so without this the transaction would commit the batch's
+// first offset, and a scorer stopped before the partition's next record
+// would dead-letter the batch twice.
+func commitSkipped(skipped []*kgo.Record) func(*kmsg.TxnOffsetCommitRequest) error {
+	return func(req *kmsg.TxnOffsetCommitRequest) error {
+		for _, rec := range skipped {
+			big := oversizeBatchOf(rec)
+			t := slices.IndexFunc(req.Topics, func(t kmsg.TxnOffsetCommitRequestTopic) bool { return t.Topic == big.Topic })
+			if t < 0 {
+				topic := kmsg.NewTxnOffsetCommitRequestTopic()
+				topic.Topic = big.Topic
+				req.Topics = append(req.Topics, topic)
+				t = len(req.Topics) - 1
+			}
+			parts := &req.Topics[t].Partitions
+			p := slices.IndexFunc(*parts, func(p kmsg.TxnOffsetCommitRequestTopicPartition) bool { return p.Partition == big.Partition })
+			if p < 0 {
+				part := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+				part.Partition = big.Partition
+				*parts = append(*parts, part)
+				p = len(*parts) - 1
+			}
+			(*parts)[p].Offset, (*parts)[p].LeaderEpoch = big.NextOffset, big.Epoch
+		}
+		return nil
+	}
 }

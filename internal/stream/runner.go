@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
@@ -203,7 +204,7 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 	opts = append(opts, deps.KafkaOpts...)
 	// The tracker exists before the client, whose group callbacks use it
 	// from the moment it joins.
-	s.tracker = newTracker(func(rs ...*kgo.Record) { s.client.MarkCommitRecords(rs...) })
+	s.tracker = newTracker(s.markDone)
 	var err error
 	if cfg.ExactlyOnce {
 		var txn *kgo.GroupTransactSession
@@ -235,6 +236,29 @@ func shadowProducerOpts() []kgo.Opt {
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerBatchMaxBytes(MaxProduceBytes),
 		kgo.MaxBufferedBytes(maxBufferedBytes / 4),
+	}
+}
+
+// markDone marks the offsets of records whose results, and those of every
+// record before them, are acknowledged, for the next commit. A skipped
+// batch's record (oversize.go) is committed at once instead: franz-go took
+// the batch's end as committed when the partition was moved past it, so a
+// mark would be ignored, and a scorer stopped before the partition's next
+// record would meet the batch again. Exactly once, marks do nothing:
+// offsets commit inside transactions.
+func (s *Scorer) markDone(rs ...*kgo.Record) {
+	s.client.MarkCommitRecords(rs...)
+	if s.txn != nil {
+		return
+	}
+	for _, r := range rs {
+		if big := oversizeBatchOf(r); big != nil {
+			s.client.CommitOffsets(context.Background(), resumeAt(big), func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+				if err != nil {
+					s.logger.Warn("commit past a skipped batch failed; a restart would dead-letter it again", "topic", big.Topic, "partition", big.Partition, "err", err)
+				}
+			})
+		}
 	}
 }
 
@@ -355,10 +379,13 @@ func (s *Scorer) loop(ctx context.Context) error {
 		s.logFetchErrors(fetches)
 		polledAt := time.Now()
 		records := fetches.Records()
-		if len(records) < s.cfg.MaxBatch && s.cfg.MaxWait > 0 && len(records) > 0 {
-			records = s.topUp(ctx, records)
-		}
 		skipped := oversizeBatches(fetches, polledAt)
+		if len(records) < s.cfg.MaxBatch && s.cfg.MaxWait > 0 && len(records) > 0 && len(skipped) == 0 {
+			more := s.topUp(ctx, len(records))
+			s.logFetchErrors(more)
+			records = append(records, more.Records()...)
+			skipped = oversizeBatches(more, polledAt)
+		}
 		records = append(records, skipped...)
 		s.observeLag(fetches)
 		err := s.retryHeld(ctx, polledAt)
@@ -421,13 +448,13 @@ func (s *Scorer) logFetchErrors(fetches kgo.Fetches) {
 	})
 }
 
-// topUp waits up to MaxWait for more records, so that a trickle is scored
-// in batches rather than one ONNX Runtime call per record.
-func (s *Scorer) topUp(ctx context.Context, records []*kgo.Record) []*kgo.Record {
+// topUp waits up to MaxWait for more records, beyond the have already
+// polled, so that a trickle is scored in batches rather than one ONNX
+// Runtime call per record.
+func (s *Scorer) topUp(ctx context.Context, have int) kgo.Fetches {
 	waitCtx, cancel := context.WithTimeout(ctx, s.cfg.MaxWait)
 	defer cancel()
-	more := s.client.PollRecords(waitCtx, s.cfg.MaxBatch-len(records))
-	return append(records, more.Records()...)
+	return s.client.PollRecords(waitCtx, s.cfg.MaxBatch-have)
 }
 
 // handle scores one poll and hands every result to the producer, one run

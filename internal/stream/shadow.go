@@ -176,7 +176,9 @@ func (s *shadowStage) score(rows []row) {
 		if r := recover(); r != nil {
 			s.fail(ReasonInternal, max(len(s.rows), 1))
 			s.logger.Error("shadow scoring panicked; its rows are counted as failures, the primary stream goes on", "err", Recovered(r))
-			s.batch.Reset()
+			if s.batch != nil {
+				s.batch.Reset()
+			}
 			s.rows = s.rows[:0]
 		}
 	}()

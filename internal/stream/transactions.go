@@ -55,7 +55,7 @@ func (s *Scorer) loopTransactional(ctx context.Context) error {
 		commit := fillErr == nil && settled
 		retryAt = s.firstRetry()
 		s.client.AllowRebalance()
-		if err := s.endTransaction(commit); err != nil {
+		if err := s.endTransaction(commit, skipped); err != nil {
 			return err
 		}
 		if commit && len(skipped) > 0 {
@@ -121,9 +121,12 @@ func (s *Scorer) settle() bool {
 // endTransaction ends the open transaction, committing if commit is set
 // and the group allows. A failed end is returned: franz-go documents that
 // none is retryable.
-func (s *Scorer) endTransaction(commit bool) error {
+func (s *Scorer) endTransaction(commit bool, skipped []*kgo.Record) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
 	defer cancel()
+	if len(skipped) > 0 {
+		ctx = kgo.PreTxnCommitFnContext(ctx, commitSkipped(skipped))
+	}
 	how := kgo.TryAbort
 	if commit {
 		how = kgo.TryCommit
