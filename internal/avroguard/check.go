@@ -61,7 +61,7 @@ func recordCost(n int) int64 { return goMapCost(int64(n)) }
 // body (so far, if it fails), within a small factor above the truth.
 func (s *Schema) Check(body []byte, l Limits) (estimate int64, err error) {
 	l = l.Resolve()
-	w := walker{buf: body, budget: l.budget(len(body)), maxDepth: l.MaxDepth, bodySize: len(body)}
+	w := walker{buf: body, budget: s.Budget(len(body), l), maxDepth: l.MaxDepth, bodySize: len(body)}
 	if err := w.value(s.root); err != nil {
 		if f, ok := err.(*failure); ok {
 			return w.cost, f.finish()

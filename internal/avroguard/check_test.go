@@ -122,6 +122,9 @@ func TestCostCoversGoavro(t *testing.T) {
 		{"100 doubles", rec(fields(100, `"double"`)), values(100, 1.5)},
 		{"100 nullable doubles", rec(fields(100, `["null","double"]`)), values(100, goavro.Union("double", 1.5))},
 		{"100 nullable booleans", rec(fields(100, `["null","boolean"]`)), values(100, goavro.Union("boolean", true))},
+		{"450 nullable ints", rec(fields(450, `["null","int"]`)), values(450, goavro.Union("int", int32(1000)))},
+		{"1000 nullable ints", rec(fields(1000, `["null","int"]`)), values(1000, goavro.Union("int", int32(1000)))},
+		{"1000 nullable strings", rec(fields(1000, `["null","string"]`)), values(1000, goavro.Union("string", "ab"))},
 		{"10000 nulls", rec(`{"name":"a","type":{"type":"array","items":"null"}}`), map[string]any{"a": make([]any, 10000)}},
 		{"10000 empty records", rec(`{"name":"a","type":{"type":"array","items":{"type":"record","name":"E","fields":[]}}}`), map[string]any{"a": repeat(10000, map[string]any{})}},
 		{"10000 empty records in unions", rec(`{"name":"a","type":{"type":"array","items":["null",{"type":"record","name":"E","fields":[]}]}}`), map[string]any{"a": repeat(10000, goavro.Union("E", map[string]any{}))}},
@@ -272,12 +275,14 @@ func TestLimits(t *testing.T) {
 
 	nulls := mustCompile(t, `{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"array","items":"null"}}]}`)
 	body := func(n int64) []byte { return append(appendVarint(nil, n), 0) }
-	// The record costs recordCost(1), the array arrayCost, each null an
-	// item's slot.
-	fixed := recordCost(1) + arrayCost
-	// A byte for each of the body's three bytes, so 1000 nulls are just
-	// within the budget and one more is over.
-	l := Limits{BaseBytes: fixed + 1000*itemCost, BytesPerByte: 1}
+	// The record and its empty array are the schema's fixed cost, on top
+	// of the budget; each null costs an item's slot. A byte for each of
+	// the body's three bytes, so 1000 nulls are just within the budget
+	// and one more is over.
+	if got, want := nulls.FixedCost(), recordCost(1)+arrayCost; got != want {
+		t.Fatalf("fixed cost %d, want %d", got, want)
+	}
+	l := Limits{BaseBytes: 1000 * itemCost, BytesPerByte: 1}
 	if _, err := nulls.Check(body(1000), l); err != nil {
 		t.Errorf("1000 nulls within the budget: %v", err)
 	}
@@ -293,6 +298,35 @@ func appendVarint(b []byte, v int64) []byte {
 		u >>= 7
 	}
 	return append(b, byte(u))
+}
+
+// TestWideRecordsWithinBudget: a record's own width is the schema's doing,
+// not the body's, so a record of a thousand nullable fields, 170 decoded
+// bytes to each of its bytes, is within the default budget; a body that
+// repeats a small record a thousand times in an array is not.
+func TestWideRecordsWithinBudget(t *testing.T) {
+	const n = 1000
+	wide := `{"type":"record","name":"R","fields":[` + fields(n, `["null","int"]`) + `]}`
+	codec, err := goavro.NewCodec(wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := codec.BinaryFromNative(nil, values(n, goavro.Union("int", int32(1000))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mustCompile(t, wide).Check(body, Limits{}); err != nil {
+		t.Fatalf("a record of %d nullable ints (%d bytes): %v", n, len(body), err)
+	}
+	repeated := `{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"array","items":{"type":"record","name":"E","fields":[{"name":"x","type":["null",{"type":"record","name":"Z","fields":[]}]}]}}}]}`
+	many := append(appendVarint(nil, 20_000), make([]byte, 0, 20_001)...)
+	for range 20_000 {
+		many = append(many, 2) // branch Z, an empty record: 1 byte, ~800 decoded
+	}
+	many = append(many, 0)
+	if _, err := mustCompile(t, repeated).Check(many, Limits{}); !errors.Is(err, ErrOverBudget) {
+		t.Fatalf("20,000 repeated records in 20 KB: got %v, want ErrOverBudget", err)
+	}
 }
 
 // TestCheckAllocatesNothing: the walk is on every record's path, so a body

@@ -17,7 +17,7 @@ import (
 // as over budget only if goavro would really allocate at least half the
 // budget for it; it refuses every body nested far too deep; and a body it
 // passes decodes in goavro without allocating more than the budget the
-// guard holds it to (min(64 KiB + 128 bytes per body byte, 16 MiB): at
+// guard holds it to (min(64 KiB + the fixed cost + 128 bytes per body byte, 16 MiB): at
 // most 8.3 MiB for the generator's 64 KiB bodies).
 func FuzzCheck(f *testing.F) {
 	for seed := range 64 {
@@ -34,7 +34,7 @@ func FuzzCheck(f *testing.F) {
 		if err != nil {
 			t.Fatalf("goavro refuses a generated schema: %v", err)
 		}
-		budget := Limits{}.Resolve().budget(len(c.Body))
+		budget := s.Budget(len(c.Body), Limits{})
 		_, err = s.Check(c.Body, Limits{})
 		var guardErr *Error
 		switch {

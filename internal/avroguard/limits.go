@@ -16,7 +16,11 @@ type Limits struct {
 	MaxDepth int `yaml:"max_depth"`
 	// BaseBytes, BytesPerByte and MaxBytes bound the estimated size of
 	// what the decoder builds from a body of n bytes to
-	// min(BaseBytes + BytesPerByte*n, MaxBytes). Decoded Avro is larger
+	// min(BaseBytes + the schema's fixed cost + BytesPerByte*n, MaxBytes),
+	// the fixed cost being what one value costs with each record read once
+	// and every array and map empty (Schema.FixedCost): what the schema,
+	// not the body, decides, so a record of a thousand nullable fields is
+	// not held to the budget of a body that repeats itself. Decoded Avro is larger
 	// than its encoding: a map entry per field, a boxed value per number,
 	// a map around every non-null union value. Flat records of numbers
 	// take 5 to 10 times their bytes, strings up to 40, records of
@@ -78,21 +82,22 @@ func (l Limits) Resolve() Limits {
 func (l Limits) Validate() error {
 	var errs []error
 	if l.MaxDepth < 0 || l.MaxDepth > 10_000 {
-		errs = append(errs, fmt.Errorf("%w: avro-max-depth: %d is not between 1 and 10000", ErrLimits, l.MaxDepth))
+		errs = append(errs, fmt.Errorf("%w: avro-max-depth: %d is negative or over 10000 (0 is the default)", ErrLimits, l.MaxDepth))
 	}
 	if l.BaseBytes < 0 || l.BaseBytes > 1<<40 {
-		errs = append(errs, fmt.Errorf("%w: avro-decoded-base-bytes: %d is not between 1 and 2^40", ErrLimits, l.BaseBytes))
+		errs = append(errs, fmt.Errorf("%w: avro-decoded-base-bytes: %d is negative or over 2^40 (0 is the default)", ErrLimits, l.BaseBytes))
 	}
 	if l.BytesPerByte < 0 || l.BytesPerByte > 1<<20 {
-		errs = append(errs, fmt.Errorf("%w: avro-decoded-bytes-per-byte: %d is not between 1 and 2^20", ErrLimits, l.BytesPerByte))
+		errs = append(errs, fmt.Errorf("%w: avro-decoded-bytes-per-byte: %d is negative or over 2^20 (0 is the default)", ErrLimits, l.BytesPerByte))
 	}
 	if l.MaxBytes < 0 || l.MaxBytes > 1<<40 {
-		errs = append(errs, fmt.Errorf("%w: avro-max-decoded-bytes: %d is not between 1 and 2^40", ErrLimits, l.MaxBytes))
+		errs = append(errs, fmt.Errorf("%w: avro-max-decoded-bytes: %d is negative or over 2^40 (0 is the default)", ErrLimits, l.MaxBytes))
 	}
 	return errors.Join(errs...)
 }
 
-// budget is the decoded size allowed for a body of n bytes.
-func (l Limits) budget(n int) int64 {
-	return min(l.BaseBytes+l.BytesPerByte*int64(n), l.MaxBytes)
+// budget is the decoded size allowed for a body of n bytes of a schema
+// whose fixed part costs static (see Schema.Budget).
+func (l Limits) budget(static int64, n int) int64 {
+	return min(l.BaseBytes+static+l.BytesPerByte*int64(n), l.MaxBytes)
 }

@@ -86,6 +86,21 @@ type field struct {
 // and safe for concurrent use.
 type Schema struct {
 	root *node
+	// fixed is what a value costs decoded with each record read once,
+	// unions at their costliest branch, arrays and maps empty, recursion
+	// cut: the part of the decoded size the schema decides.
+	fixed int64
+}
+
+// FixedCost is what a value of the schema costs decoded, in goavro's
+// allocations, with each record read once, each union at its costliest
+// branch and every array and map empty: the part of a body's decoded size
+// that the schema decides and a body cannot repeat.
+func (s *Schema) FixedCost() int64 { return s.fixed }
+
+// Budget is the decoded size a body of n bytes may reach under l.
+func (s *Schema) Budget(n int, l Limits) int64 {
+	return l.Resolve().budget(s.fixed, n)
 }
 
 // Compile parses a writer schema. It refuses, wrapping ErrSchema, a schema
@@ -104,7 +119,7 @@ func Compile(text string) (*Schema, error) {
 	if err := settle(c.all); err != nil {
 		return nil, err
 	}
-	return &Schema{root: root}, nil
+	return &Schema{root: root, fixed: root.fixedCost(map[*node]bool{})}, nil
 }
 
 // compiler turns a parsed schema into nodes.
@@ -255,6 +270,55 @@ func settle(all []*node) error {
 		n.computeConst(map[*node]bool{})
 	}
 	return nil
+}
+
+// fixedCost is Schema.FixedCost of a node; visiting cuts recursion.
+func (n *node) fixedCost(visiting map[*node]bool) int64 {
+	if n.constSize >= 0 {
+		return n.constCost
+	}
+	switch n.kind {
+	case kindInt, kindLong:
+		if n.timeLike {
+			return timeCost
+		}
+		return boxCost
+	case kindBytes, kindFixed:
+		if n.decimal {
+			return bytesCost + decimalCost + int64(n.scale)/2
+		}
+		return bytesCost
+	case kindString:
+		return stringCost
+	case kindEnum:
+		return enumCost
+	case kindArray:
+		return arrayCost
+	case kindMap:
+		return goMapCost(0)
+	case kindUnion:
+		var most int64
+		for _, b := range n.branches {
+			c := b.fixedCost(visiting)
+			if b.kind != kindNull {
+				c += unionCost
+			}
+			most = max(most, c)
+		}
+		return most
+	case kindRecord:
+		if visiting[n] {
+			return 0
+		}
+		visiting[n] = true
+		defer delete(visiting, n)
+		cost := recordCost(len(n.fields))
+		for _, f := range n.fields {
+			cost += f.typ.fixedCost(visiting)
+		}
+		return cost
+	}
+	return 0
 }
 
 // computeMin is the fewest bytes a value takes, given the children's

@@ -56,9 +56,9 @@ func TestDecoderLimits(t *testing.T) {
 	if _, err := reg.newDecoder(t, DecoderConfig{}).Decode(value); err != nil {
 		t.Fatalf("default limits: %v", err)
 	}
-	tight := reg.newDecoder(t, DecoderConfig{Limits: avroguard.Limits{BaseBytes: 64, BytesPerByte: 1}})
+	tight := reg.newDecoder(t, DecoderConfig{Limits: avroguard.Limits{MaxBytes: 64}})
 	if _, err := tight.Decode(value); !errors.Is(err, ErrOverBudget) {
-		t.Fatalf("a 64-byte budget: got %v, want ErrOverBudget", err)
+		t.Fatalf("at most 64 bytes decoded: got %v, want ErrOverBudget", err)
 	}
 	if _, err := NewDecoder(reg.client, DecoderConfig{Limits: avroguard.Limits{MaxDepth: -1}}); !errors.Is(err, avroguard.ErrLimits) {
 		t.Fatalf("negative depth: got %v, want ErrLimits", err)
