@@ -118,10 +118,6 @@ func trainingError(err error) *Error {
 		// What the rows made of the options: more classes than a model
 		// takes, say. The rows' fault, not the trainer's.
 		return &Error{Status: http.StatusUnprocessableEntity, Msg: strings.ReplaceAll(err.Error(), "\n", "; "), Err: err}
-	case errors.Is(err, trainer.ErrMixedLabels):
-		// Rows sent to the API cannot mix kinds (they are refused on
-		// upload); this is the trainer's own check, named by field.
-		return &Error{Status: http.StatusUnprocessableEntity, Field: "label", Msg: err.Error(), Err: err}
 	case errors.Is(err, errModelDeleted):
 		return &Error{Status: http.StatusConflict, Msg: err.Error(), Err: err}
 	case errors.Is(err, errShuttingDown):

@@ -72,6 +72,9 @@ type scoredRow struct {
 const (
 	skipBadLabel     = "bad_label"
 	skipUnknownClass = "unknown_class"
+	// skipMixedLabelKind: a classifier's label of another kind than most
+	// rows' (a string among numbers), from a record of another schema.
+	skipMixedLabelKind = "mixed_label_kind"
 )
 
 func scoreRows(m *model.Model, rows Rows, label string) ([]scoredRow, map[string]int, error) {
@@ -174,6 +177,8 @@ func reasonOf(err error) string {
 		return "oversize"
 	case errors.Is(err, stream.ErrInternal):
 		return stream.ReasonInternal
+	case errors.Is(err, errOtherLabelKind):
+		return skipMixedLabelKind
 	}
 	return "unreadable"
 }

@@ -71,8 +71,9 @@ func Fit(ctx context.Context, name string, opts Options, rows []map[string]any, 
 	return FitRows(ctx, name, opts, Records(rows), progress)
 }
 
-// FitRows is Fit on rows held in any form. A classifier's rows whose labels
-// mix kinds (see ClassLabel) are refused with ErrMixedLabels.
+// FitRows is Fit on rows held in any form. A classifier's rows whose label
+// is of another kind than most rows' (see ClassLabel) are skipped and
+// counted (mixed_label_kind).
 func FitRows(ctx context.Context, name string, opts Options, rows Rows, progress Progress) (*Result, error) {
 	start := time.Now()
 	opts = opts.WithDefaults()
@@ -87,13 +88,11 @@ func FitRows(ctx context.Context, name string, opts Options, rows Rows, progress
 	if trainRows.Len() < 2 || holdout.Len() < 1 {
 		return nil, fmt.Errorf("%w: %d rows leave %d to train on and %d to evaluate", ErrNotEnoughData, rows.Len(), trainRows.Len(), holdout.Len())
 	}
+	var kind LabelKind
 	if opts.Task == model.Classification {
-		if err := checkLabelKinds(rows, opts.Label); err != nil {
-			return nil, err
-		}
+		kind = labelKindOf(rows, opts.Label)
 	}
-
-	data, err := extract(opts, trainRows)
+	data, err := extract(opts, trainRows, kind)
 	if err != nil {
 		return nil, err
 	}
@@ -155,13 +154,19 @@ type dataset struct {
 
 // add maps one record's label and features, appending the features (or
 // text) to d only if every part of the record could be read.
-func (d *dataset) add(opts Options, input model.Input, rec map[string]any) (target float64, class string, err error) {
+func (d *dataset) add(opts Options, input model.Input, rec map[string]any, labelKind LabelKind) (target float64, class string, err error) {
 	if opts.Task == model.Regression {
 		if target, err = valueOf(rec, opts.Label); err != nil {
 			return 0, "", fmt.Errorf("%w: %w", ErrBadLabel, err)
 		}
-	} else if class, _, err = classOf(rec, opts.Label); err != nil {
-		return 0, "", fmt.Errorf("%w: %w", ErrBadLabel, err)
+	} else {
+		var kind LabelKind
+		if class, kind, err = classOf(rec, opts.Label); err != nil {
+			return 0, "", fmt.Errorf("%w: %w", ErrBadLabel, err)
+		}
+		if kind != labelKind {
+			return 0, "", fmt.Errorf("%w: label %q is %s, most rows' are %s", errOtherLabelKind, opts.Label, kind, labelKind.Plural())
+		}
 	}
 	if opts.Family == Text {
 		s, err := input.Text(rec, model.DefaultMaxTextBytes)
@@ -181,7 +186,8 @@ func (d *dataset) add(opts Options, input model.Input, rec map[string]any) (targ
 
 // extract maps rows through the model's own feature mapping, the one the
 // scorer will use, so training and serving read a record the same way.
-func extract(opts Options, rows Rows) (*dataset, error) {
+// A classifier's rows whose label is not of labelKind are skipped.
+func extract(opts Options, rows Rows, labelKind LabelKind) (*dataset, error) {
 	d := &dataset{skipped: map[string]int{}}
 	input := opts.Spec("", nil).Inputs[0]
 	var classNames []string
@@ -191,7 +197,7 @@ func extract(opts Options, rows Rows) (*dataset, error) {
 		var target float64
 		var class string
 		err := guarded(func() (err error) {
-			target, class, err = d.add(opts, input, rec)
+			target, class, err = d.add(opts, input, rec, labelKind)
 			return err
 		})
 		if err != nil {

@@ -18,7 +18,8 @@ import (
 // records that killed the scorer, in a history topic, killed the trainer
 // too (its REST API and every job with it). Now each is skipped and
 // counted by its dead-letter class, and the training succeeds on the good
-// rows around them.
+// rows around them. A compression bomb (a batch of a few kilobytes that
+// decompresses to 40 MB) is skipped and counted too, undecompressed.
 func TestHostileRecordsInHistorySkipped(t *testing.T) {
 	s := newStack(t)
 	s.produce("history", sensorRows(1, 600))
@@ -44,6 +45,20 @@ func TestHostileRecordsInHistorySkipped(t *testing.T) {
 	if err := s.client.ProduceSync(ctx, records...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
+	bomber, err := kgo.NewClient(kgo.SeedBrokers(s.s.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchCompression(kgo.ZstdCompression()), kgo.ProducerBatchMaxBytes(64<<20), kgo.ProducerLinger(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bomber.Close()
+	var bomb []*kgo.Record
+	for range 40 {
+		bomb = append(bomb, &kgo.Record{Topic: "history", Partition: 1, Value: make([]byte, 1<<20), Timestamp: time.Now()})
+	}
+	if err := bomber.ProduceSync(ctx, bomb...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	want["oversize_batch"] = 1
 
 	h, err := trainer.Read(context.Background(), s.kafkaOpts(), s.decoder, trainer.Source{Topic: "history"})
 	if err != nil {
@@ -64,7 +79,7 @@ func TestHostileRecordsInHistorySkipped(t *testing.T) {
 	if err != nil {
 		t.Fatalf("training over a history with hostile records: %v", err)
 	}
-	if out.Version.Version != 1 || out.Records != 600+len(records) {
-		t.Fatalf("published version %d from %d records, want version 1 from %d", out.Version.Version, out.Records, 600+len(records))
+	if out.Version.Version != 1 || out.Records != 600+len(records)+1 {
+		t.Fatalf("published version %d from %d records, want version 1 from %d (the bomb counting as one)", out.Version.Version, out.Records, 600+len(records)+1)
 	}
 }

@@ -13,12 +13,6 @@ import (
 // ErrBadLabel is a row whose label is missing or not of a usable type.
 var ErrBadLabel = errors.New("bad label")
 
-// ErrMixedLabels means a classifier's training rows give their labels as
-// values of different kinds (numbers and strings, or booleans and either).
-// The whole training is refused: merging 1 with "1", or making true a class
-// apart from 1, would each be a silent guess about the data.
-var ErrMixedLabels = errors.New("class labels of mixed kinds")
-
 // LabelKind is the kind of value a classifier's label is given as, in JSON
 // terms: Avro int, long, float and double are numbers, string and enum are
 // strings, boolean is a boolean.
@@ -87,8 +81,9 @@ const maxExactClass = 1 << 53
 //     exponent only to ±2^53, past which they are refused;
 //   - null is refused.
 //
-// The kind it returns is what ErrMixedLabels compares: one model's labels
-// are all numbers, all strings or all booleans. A nullable Avro field's
+// The kind it returns is what a model's labels must share: they are all
+// numbers, all strings or all booleans; merging 1 with "1", or making true
+// a class apart from 1, would each be a silent guess about the data. A nullable Avro field's
 // union arrives as a one-entry map, as goavro decodes it.
 func ClassLabel(v any) (string, LabelKind, error) {
 	switch x := v.(type) {
@@ -202,51 +197,36 @@ func valueKind(v any) string {
 	return fmt.Sprintf("a %T", v)
 }
 
-// labelKinds checks that a classifier's labels keep to one kind, telling
-// which rows first broke the rule.
-type labelKinds struct {
-	field string
-	kind  LabelKind
-	row   int // the first row of kind
-	value any
-}
-
-// add records row's label value, of kind; a second kind is ErrMixedLabels.
-func (k *labelKinds) add(row int, kind LabelKind, value any) error {
-	switch {
-	case k.kind == 0:
-		k.kind, k.row, k.value = kind, row, unionValue(value)
-	case kind != k.kind:
-		return fmt.Errorf("%w: label %q: row %d is %s (%s) but row %d is %s (%s); a classifier's labels must be all numbers, all strings or all booleans",
-			ErrMixedLabels, k.field, row, kind, quoteLabel(unionValue(value)), k.row, k.kind, quoteLabel(k.value))
-	}
-	return nil
-}
-
-func quoteLabel(v any) string {
-	if s, ok := v.(string); ok {
-		return strconv.Quote(s)
-	}
-	return fmt.Sprint(v)
-}
-
-// checkLabelKinds refuses classifier rows whose usable labels mix kinds;
-// rows whose label cannot be read are left for the training to skip.
-func checkLabelKinds(rows Rows, field string) error {
-	kinds := labelKinds{field: field}
+// labelKindOf is the kind most of a classifier's usable labels have (the
+// earliest row's, on a tie). A history read from Kafka gives its labels in
+// the kind its schema declares, so a label of another kind comes from a
+// record of another schema: a bug upstream or a hostile producer. Its row
+// is skipped and counted (mixed_label_kind) rather than failing the whole
+// training; the REST API refuses such rows as they are uploaded.
+func labelKindOf(rows Rows, field string) LabelKind {
+	counts := map[LabelKind]int{}
+	var order []LabelKind
 	scratch := map[string]any{}
 	for i := range rows.Len() {
-		rec := rows.Record(i, scratch)
-		_, kind, err := classOf(rec, field)
-		if err != nil {
-			continue
-		}
-		if err := kinds.add(i, kind, rec[field]); err != nil {
-			return err
+		if _, kind, err := classOf(rows.Record(i, scratch), field); err == nil {
+			if counts[kind] == 0 {
+				order = append(order, kind)
+			}
+			counts[kind]++
 		}
 	}
-	return nil
+	var most LabelKind
+	for _, k := range order {
+		if counts[k] > counts[most] {
+			most = k
+		}
+	}
+	return most
 }
+
+// errOtherLabelKind skips a row whose label is not of the kind most rows
+// give (labelKindOf).
+var errOtherLabelKind = errors.New("label of another kind than most rows'")
 
 // sortClasses orders class names: numerically when they all are numbers,
 // otherwise as strings. Either way "0"/"1", "false"/"true" and "ham"/"spam"

@@ -124,6 +124,7 @@ func TestKafkaLabels(t *testing.T) {
 		labels    []any  // goavro's native values
 		want      []string
 		skipped   int    // bad labels
+		mixed     int    // labels of another kind than most rows
 		err       error  // the training's, if it fails
 		errSays   string // in err
 	}{
@@ -135,12 +136,14 @@ func TestKafkaLabels(t *testing.T) {
 		{name: "enum", labelType: `{"type": "enum", "name": "Band", "symbols": ["cold", "hot"]}`, labels: alternate("cold", "hot"), want: []string{"cold", "hot"}},
 		{name: "nullable long with nulls", labelType: `["null", "long"]`,
 			labels: append([]any{nil, nil, nil}, alternate(union("long", int64(0)), union("long", int64(1)))...), want: []string{"0", "1"}, skipped: 3},
+		// A label of another kind than most rows' comes from a record of
+		// another schema: skipped and counted, not the training failed.
 		{name: "a union of longs and strings", labelType: `["long", "string"]`,
-			labels: append(alternate(union("long", int64(0)), union("long", int64(1))), union("string", "1")),
-			err:    trainer.ErrMixedLabels, errSays: `row 100 is a string ("1") but row 0 is a number (0)`},
+			labels: append([]any{union("string", "1")}, alternate(union("long", int64(0)), union("long", int64(1)))...),
+			want:   []string{"0", "1"}, mixed: 1},
 		{name: "a union of booleans and longs", labelType: `["boolean", "long"]`,
 			labels: append([]any{union("boolean", true)}, alternate(union("long", int64(0)), union("long", int64(1)))...),
-			err:    trainer.ErrMixedLabels, errSays: "row 1 is a number (0) but row 0 is a boolean (true)"},
+			want:   []string{"0", "1"}, mixed: 1},
 		{name: "a regressor's doubles", task: "regression", labelType: `"double"`, labels: alternate(1.5, 2.5)},
 		{name: "a regressor's booleans", task: "regression", labelType: `"boolean"`, labels: alternate(false, true),
 			err: trainer.ErrNotEnoughData, errSays: "bad_label:"},
@@ -176,6 +179,9 @@ func TestKafkaLabels(t *testing.T) {
 			}
 			if got := out.Result.Skipped["bad_label"]; got != tt.skipped {
 				t.Errorf("%d rows skipped for their label, want %d (skipped: %v)", got, tt.skipped, out.Result.Skipped)
+			}
+			if got := out.Result.Skipped["mixed_label_kind"]; got != tt.mixed {
+				t.Errorf("%d rows skipped for their label's kind, want %d (skipped: %v)", got, tt.mixed, out.Result.Skipped)
 			}
 		})
 	}

@@ -93,6 +93,9 @@ func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*H
 		// Control records mark transactions' ends; keeping them lets a
 		// partition whose last offset is a marker be seen to be finished.
 		kgo.KeepControlRecords(),
+		// A batch that would decompress past this (a compression bomb)
+		// is skipped and counted, as the scorer skips it.
+		kgo.MaxDecompressBatchBytes(stream.DefaultMaxDecompressedBatchBytes),
 	)
 	client, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -111,6 +114,15 @@ func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*H
 		fetches := client.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		for _, big := range oversizeBatches(fetches) {
+			h.Records++ // the batch counts as one record, as in the scorer
+			h.Skipped[stream.ReasonOversizeBatch]++
+			if end, ok := pending[big.Partition]; ok && big.NextOffset >= end {
+				delete(pending, big.Partition)
+			} else {
+				client.SetOffsets(map[string]map[int32]kgo.EpochOffset{big.Topic: {big.Partition: {Epoch: big.Epoch, Offset: big.NextOffset}}})
+			}
 		}
 		if err := fetchError(fetches); err != nil {
 			return nil, fmt.Errorf("read %s: %w", src.Topic, err)
@@ -168,15 +180,30 @@ func inWindow(ts time.Time, src Source) bool {
 	return (src.From.IsZero() || !ts.Before(src.From)) && (src.To.IsZero() || ts.Before(src.To))
 }
 
-// fetchError returns the first fetch error that is not a passing state.
+// fetchError returns the first fetch error that is not a passing state or
+// a batch too large to decompress (oversizeBatches).
 func fetchError(fetches kgo.Fetches) error {
 	var first error
 	fetches.EachError(func(_ string, _ int32, err error) {
-		if first == nil && !errors.Is(err, context.Canceled) {
+		if first == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, kgo.ErrMaxDecompress) {
 			first = err
 		}
 	})
 	return first
+}
+
+// oversizeBatches returns the batches of fetches that would decompress
+// past the bound; franz-go fetches their partitions no more until moved
+// past them.
+func oversizeBatches(fetches kgo.Fetches) []*kgo.ErrDecompressTooLarge {
+	var out []*kgo.ErrDecompressTooLarge
+	fetches.EachError(func(_ string, _ int32, err error) {
+		var big *kgo.ErrDecompressTooLarge
+		if errors.As(err, &big) {
+			out = append(out, big)
+		}
+	})
+	return out
 }
 
 // readBounds turns a Source into the offset range to read per partition:
