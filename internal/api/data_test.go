@@ -284,3 +284,33 @@ func TestConcurrentUploadsStayWithinBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestArrayFieldNotDecoded: a feature sent as a huge array is refused by
+// name without being decoded: a 16 MiB array of numbers, decoded as []any,
+// took half a gigabyte for one request.
+func TestArrayFieldNotDecoded(t *testing.T) {
+	c := newServer(t, api.Config{MaxBodyBytes: 32 * mib}, api.Deps{})
+	c.must(http.StatusCreated, "PUT", "/models/m", numericModel(2), nil)
+	var b strings.Builder
+	b.WriteString(`[{"f0": [`)
+	for i := range 8 << 20 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('0')
+	}
+	b.WriteString(`], "f1": 1, "y": 1}]`)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	resp := c.do("PUT", "/models/m/data/train", []byte(b.String()))
+	runtime.ReadMemStats(&after)
+	if e := resp.err(t); resp.status != http.StatusBadRequest || e.Field != "rows[0].f0" || !strings.Contains(e.Error, "is an array") {
+		t.Fatalf("got %d %+v, want 400 naming rows[0].f0 as an array", resp.status, e)
+	}
+	// The body itself is read and buffered (a few times 16 MiB at most);
+	// decoded, the array was 30 times that.
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 160*mib {
+		t.Fatalf("refusing the array allocated %d MiB", grew/mib)
+	}
+}

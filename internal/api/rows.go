@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,16 +109,33 @@ func decodeObject(dec *json.Decoder, at string, keep func(string) bool, rec map[
 			}
 			continue
 		}
-		var v any
+		var v scalar
 		if err := dec.Decode(&v); err != nil {
 			return jsonError(at, err)
 		}
-		rec[key] = v
+		rec[key] = v.value
 	}
 	if _, err := dec.Token(); err != nil { // '}'
 		return jsonError(at, err)
 	}
 	return nil
+}
+
+// scalar is decoded into for a field that is kept: a number (as
+// json.Number), a string, a boolean or null. An array or an object is not
+// decoded, since no field takes one and a 32 MiB array of numbers would
+// take a gigabyte as []any: it is kept as its opening delimiter, which the
+// field's check refuses by name ("is an array").
+type scalar struct{ value any }
+
+func (s *scalar) UnmarshalJSON(raw []byte) error {
+	if len(raw) > 0 && (raw[0] == '[' || raw[0] == '{') {
+		s.value = json.Delim(raw[0])
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	return dec.Decode(&s.value)
 }
 
 // skipValue is decoded into to skip a value: the decoder checks its syntax
