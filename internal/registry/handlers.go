@@ -346,13 +346,20 @@ func (r *Registry) decodeCandidate(w http.ResponseWriter, req *http.Request) (c 
 		return nil, nil, &apiError{status: http.StatusServiceUnavailable, code: codeOperationTimeout,
 			message: "Request ended while waiting for a turn to check its schema", cause: req.Context().Err()}
 	}
-	release = func() { <-r.schemaWork }
-	c, err = parseCandidate(body)
-	if err != nil {
-		release()
+	giveBack := func() { <-r.schemaWork }
+	// The turn goes back on every way out but success, a panic in the
+	// parser included: two lost turns would stop every registration.
+	ok := false
+	defer func() {
+		if !ok {
+			giveBack()
+		}
+	}()
+	if c, err = parseCandidate(body); err != nil {
 		return nil, nil, err
 	}
-	return c, release, nil
+	ok = true
+	return c, giveBack, nil
 }
 
 // decodeConfig reads the level in a PUT /config body.

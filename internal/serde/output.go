@@ -315,7 +315,7 @@ type OutputEncoder struct {
 	flight  singleflight.Group
 
 	mu     sync.Mutex
-	synced map[string]int // output subject -> the input version followed up to
+	synced map[[2]string]int // (input subject, output subject) -> the input version followed up to
 }
 
 type outputKey struct {
@@ -339,7 +339,7 @@ func NewOutputEncoder(reg OutputRegistry, cfg OutputEncoderConfig) (*OutputEncod
 	}
 	return &OutputEncoder{
 		reg: reg, now: cfg.Now, refused: newNegativeCache[outputKey](cfg.RefusalTTL),
-		synced: map[string]int{},
+		synced: map[[2]string]int{},
 	}, nil
 }
 
@@ -404,8 +404,11 @@ func (e *OutputEncoder) follow(inTopic, outTopic string) error {
 		return fmt.Errorf("subject %s: list versions: %w: %w", inSubject, ErrRegistryUnavailable, err)
 	}
 	slices.Sort(versions)
+	// Keyed by both subjects: topics whose outputs share a topic each have
+	// their versions followed.
+	pair := [2]string{inSubject, outSubject}
 	e.mu.Lock()
-	done, started := e.synced[outSubject]
+	done, started := e.synced[pair]
 	e.mu.Unlock()
 	if !started {
 		if err := e.matchCompatibility(inSubject, outSubject); err != nil {
@@ -429,7 +432,7 @@ func (e *OutputEncoder) follow(inTopic, outTopic string) error {
 			e.remember(k, id, err)
 		}
 		e.mu.Lock()
-		e.synced[outSubject] = v
+		e.synced[pair] = v
 		e.mu.Unlock()
 		done = v
 	}
