@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -63,6 +64,11 @@ type Scorer struct {
 
 	shadowAck      func(*kgo.Record, error) // the shadow producer's promise, bound once
 	shadowLastWarn atomic.Int64             // unix nanos of the last shadow failure logged
+
+	// skipsMu guards skips: at least once, the offsets past skipped
+	// batches (oversize.go) that are done, for drain to commit.
+	skipsMu sync.Mutex
+	skips   map[partition]kgo.EpochOffset
 
 	// heldBack are the partitions whose next record waits for the schema
 	// registry, with that record and the ones after it. Only the polling
@@ -132,6 +138,7 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 		metrics:  newMetrics(deps.Registry),
 		logger:   logger.With("component", "scorer"),
 		heldBack: map[partition]*heldPartition{},
+		skips:    map[partition]kgo.EpochOffset{},
 	}
 	s.in = newTopicCounters(s.metrics.recordsIn, cfg.Topics)
 	s.out = newTopicCounters(s.metrics.recordsOut, cfg.Topics)
@@ -241,25 +248,52 @@ func shadowProducerOpts() []kgo.Opt {
 
 // markDone marks the offsets of records whose results, and those of every
 // record before them, are acknowledged, for the next commit. A skipped
-// batch's record (oversize.go) is committed at once instead: franz-go took
-// the batch's end as committed when the partition was moved past it, so a
-// mark would be ignored, and a scorer stopped before the partition's next
-// record would meet the batch again. Exactly once, marks do nothing:
-// offsets commit inside transactions.
+// batch's record (oversize.go) is kept for drain to commit instead:
+// franz-go took the batch's end as committed when the partition was moved
+// past it, so its mark is ignored, and until a later record of the
+// partition is marked only an explicit commit moves the group past the
+// batch. (A crash before it repeats the batch's dead letter, as at least
+// once repeats what was done since the last commit.) Exactly once, marks
+// do nothing: offsets commit inside transactions.
 func (s *Scorer) markDone(rs ...*kgo.Record) {
 	s.client.MarkCommitRecords(rs...)
 	if s.txn != nil {
 		return
 	}
+	s.skipsMu.Lock()
+	defer s.skipsMu.Unlock()
 	for _, r := range rs {
+		p := partitionOf(r)
 		if big := oversizeBatchOf(r); big != nil {
-			s.client.CommitOffsets(context.Background(), resumeAt(big), func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
-				if err != nil {
-					s.logger.Warn("commit past a skipped batch failed; a restart would dead-letter it again", "topic", big.Topic, "partition", big.Partition, "err", err)
-				}
-			})
+			s.skips[p] = kgo.EpochOffset{Epoch: big.Epoch, Offset: big.NextOffset}
+		} else if skip, ok := s.skips[p]; ok && r.Offset >= skip.Offset {
+			delete(s.skips, p) // a later mark commits past the batch
 		}
 	}
+}
+
+// commitSkips commits the offsets past skipped batches that no later mark
+// moved past (markDone).
+func (s *Scorer) commitSkips(ctx context.Context, cl *kgo.Client) {
+	s.skipsMu.Lock()
+	skips := s.skips
+	s.skips = map[partition]kgo.EpochOffset{}
+	s.skipsMu.Unlock()
+	if len(skips) == 0 {
+		return
+	}
+	offsets := map[string]map[int32]kgo.EpochOffset{}
+	for p, o := range skips {
+		if offsets[p.topic] == nil {
+			offsets[p.topic] = map[int32]kgo.EpochOffset{}
+		}
+		offsets[p.topic][p.id] = o
+	}
+	cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+		if err != nil {
+			s.logger.Error("commit past skipped batches failed; they will be dead-lettered again", "err", err)
+		}
+	})
 }
 
 // Ready reports whether the scorer owns partitions.
@@ -658,6 +692,7 @@ func (s *Scorer) drain(ctx context.Context, cl *kgo.Client) {
 	if err := cl.CommitMarkedOffsets(ctx); err != nil {
 		s.logger.Error("commit failed; the records since the last commit will be consumed again", "err", err)
 	}
+	s.commitSkips(ctx, cl)
 }
 
 // abandonInFlight forgets the records still waiting for results: once the
