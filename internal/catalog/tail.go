@@ -50,22 +50,33 @@ func (c *Catalog) Sync(ctx context.Context) error {
 }
 
 // endOffset is the partition's end offset, 0 if the topic does not exist.
+// A topic created by another client moments ago may be missing from this
+// client's cached metadata, which answers "unknown topic" without asking
+// the broker (seen under load: a Sync right after another catalog's
+// publish returned at once); so an unknown topic is asked about once more
+// after a metadata request of its own.
 func (c *Catalog) endOffset(ctx context.Context) (int64, error) {
-	listed, err := kadm.NewClient(c.client).ListEndOffsets(ctx, c.topic)
-	if err != nil {
-		return 0, fmt.Errorf("list end offset of %s: %w", c.topic, err)
-	}
-	o, ok := listed.Lookup(c.topic, 0)
-	if !ok {
-		return 0, nil
-	}
-	if o.Err != nil {
-		if errors.Is(o.Err, kerr.UnknownTopicOrPartition) {
-			return 0, nil
+	adm := kadm.NewClient(c.client)
+	for attempt := 0; ; attempt++ {
+		listed, err := adm.ListEndOffsets(ctx, c.topic)
+		if err != nil {
+			return 0, fmt.Errorf("list end offset of %s: %w", c.topic, err)
 		}
-		return 0, fmt.Errorf("list end offset of %s: %w", c.topic, o.Err)
+		o, ok := listed.Lookup(c.topic, 0)
+		unknown := !ok || errors.Is(o.Err, kerr.UnknownTopicOrPartition)
+		switch {
+		case unknown && attempt == 0:
+			if _, err := adm.Metadata(ctx, c.topic); err != nil {
+				return 0, fmt.Errorf("metadata of %s: %w", c.topic, err)
+			}
+			continue
+		case unknown:
+			return 0, nil
+		case o.Err != nil:
+			return 0, fmt.Errorf("list end offset of %s: %w", c.topic, o.Err)
+		}
+		return o.Offset, nil
 	}
-	return o.Offset, nil
 }
 
 // waitFor returns once every record before offset end has been applied.
