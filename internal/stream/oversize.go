@@ -74,11 +74,6 @@ func resumeAfter(skipped []*kgo.Record) map[string]map[int32]kgo.EpochOffset {
 	return resume
 }
 
-// resumeAt is resumeAfter for one batch.
-func resumeAt(big *kgo.ErrDecompressTooLarge) map[string]map[int32]kgo.EpochOffset {
-	return map[string]map[int32]kgo.EpochOffset{big.Topic: {big.Partition: {Epoch: big.Epoch, Offset: big.NextOffset}}}
-}
-
 // commitSkipped makes a transaction's offset commit carry each skipped
 // batch's end. Exactly once the partition is moved past a batch only once
 // the transaction holding its dead letter commits (an abort must meet the
