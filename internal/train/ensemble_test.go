@@ -55,9 +55,10 @@ func TestPredictProbaIsSigmoidOfRawScore(t *testing.T) {
 	if err := stump(0).PredictProba([]float32{1}, proba); err != nil {
 		t.Fatal(err)
 	}
-	want := float32(1 / (1 + math.Exp(-1.25)))
-	if proba[1] != want || proba[0] != 1-want {
-		t.Errorf("PredictProba = %v, want [%v %v]", proba, 1-want, want)
+	// Each class is its own logistic function, not one minus the other.
+	want := []float32{float32(1 / (1 + math.Exp(1.25))), float32(1 / (1 + math.Exp(-1.25)))}
+	if proba[0] != want[0] || proba[1] != want[1] {
+		t.Errorf("PredictProba = %v, want %v", proba, want)
 	}
 }
 

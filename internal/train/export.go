@@ -13,22 +13,26 @@ const (
 	OutputLabel         = "label"         // int64 [N], classifiers
 	OutputProbabilities = "probabilities" // float32 [N, NumClasses], classifiers
 	OutputVariable      = "variable"      // float32 [N, 1], regressors
+	// OutputMargin is a classifier's raw scores, from which the
+	// probabilities come: the logit, float32 [N, 1], of a binary one; the
+	// class scores, float32 [N, NumClasses], of a multiclass one.
+	OutputMargin = "margin"
 )
 
 // batchDim names the batch dimension, whose size is chosen at run time.
 const batchDim = "N"
 
 // ONNX returns the ensemble as an ONNX model. Its input InputFeatures is
-// float32 [N, NumFeatures]. A classifier outputs OutputLabel (int64 [N])
-// and OutputProbabilities (float32 [N, NumClasses], in class order: class 0
-// then class 1 for a binary one); a regressor outputs OutputVariable
-// (float32 [N, 1]). ONNX Runtime reproduces Predict exactly and
-// PredictProbaBatch within the float32 rounding of the sigmoid or softmax.
+// float32 [N, NumFeatures]. A classifier outputs OutputLabel (int64 [N]),
+// OutputProbabilities (float32 [N, NumClasses], in class order: class 0
+// then class 1 for a binary one) and OutputMargin (the raw scores); a
+// regressor outputs OutputVariable (float32 [N, 1]). ONNX Runtime
+// reproduces Predict exactly and PredictProbaBatch to float32 rounding, in
+// the tails too.
 //
 // The trees become one ai.onnx.ml TreeEnsembleRegressor that computes the
-// raw scores, one column per output. A binary classifier adds Sigmoid, Sub
-// and Concat for the probabilities and Greater, Cast and Squeeze for the
-// label; a multiclass one adds Softmax and ArgMax: explicit arithmetic,
+// raw scores, one column per output, under the classifier head every
+// family shares (addBinaryHead, addMulticlassHead): explicit arithmetic,
 // rather than relying on how each runtime post-transforms a
 // TreeEnsembleClassifier. meta becomes the model's metadata_props.
 func (e *Ensemble) ONNX(meta map[string]string) (*onnx.Model, error) {
@@ -103,49 +107,6 @@ func (e *Ensemble) multiclassGraph() onnx.Graph {
 	}
 	addMulticlassHead(&g, "class_scores", e.NumClasses())
 	return g
-}
-
-// addMulticlassHead completes a graph that computes class scores [N, K]
-// into a classifier of K classes, the same for every model family:
-//
-//	probabilities = softmax(scores)
-//	label         = argmax(scores), the first class on a tie
-func addMulticlassHead(g *onnx.Graph, scores string, numClasses int) {
-	g.Nodes = append(g.Nodes,
-		opNode("Softmax", []string{scores}, OutputProbabilities, onnx.Int("axis", 1)),
-		opNode("ArgMax", []string{scores}, OutputLabel, onnx.Int("axis", 1), onnx.Int("keepdims", 0)),
-	)
-	g.Outputs = []onnx.ValueInfo{
-		onnx.TensorInfo(OutputLabel, onnx.TypeInt64, onnx.DimParam(batchDim)),
-		onnx.TensorInfo(OutputProbabilities, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(int64(numClasses))),
-	}
-}
-
-// addBinaryHead completes a graph that computes a logit [N, 1] into a
-// binary classifier, the same for every model family:
-//
-//	probabilities = concat(1 - sigmoid(logit), sigmoid(logit))
-//	label         = int64(logit > 0)
-//
-// It adds the constants "one" and "zero", which the graph may use too.
-func addBinaryHead(g *onnx.Graph, logit string) {
-	g.Initializers = append(g.Initializers,
-		onnx.FloatTensor("one", nil, []float32{1}),
-		onnx.FloatTensor("zero", nil, []float32{0}),
-		onnx.Int64Tensor("class_axis", []int64{1}, []int64{1}),
-	)
-	g.Nodes = append(g.Nodes,
-		opNode("Sigmoid", []string{logit}, "probability_1"),
-		opNode("Sub", []string{"one", "probability_1"}, "probability_0"),
-		opNode("Concat", []string{"probability_0", "probability_1"}, OutputProbabilities, onnx.Int("axis", 1)),
-		opNode("Greater", []string{logit, "zero"}, "is_class_1"),
-		opNode("Cast", []string{"is_class_1"}, "label_column", onnx.Int("to", int64(onnx.TypeInt64))),
-		opNode("Squeeze", []string{"label_column", "class_axis"}, OutputLabel),
-	)
-	g.Outputs = []onnx.ValueInfo{
-		onnx.TensorInfo(OutputLabel, onnx.TypeInt64, onnx.DimParam(batchDim)),
-		onnx.TensorInfo(OutputProbabilities, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(2)),
-	}
 }
 
 // opNode is a one-output operator named for its output.

@@ -11,8 +11,9 @@ import (
 	"github.com/streamscore/streamscore/internal/onnx/onnxtest"
 )
 
-// scoreTolerance bounds |ONNX Runtime - Go| per score. Leaf sums are
-// computed identically; only the sigmoid's float32 rounding may differ.
+// scoreTolerance bounds |ONNX Runtime - Go| per score. Leaf sums and the
+// float64 heads are computed identically; TestHeadTailParity holds the
+// heads to a relative bound in the tails.
 const scoreTolerance = 1e-5
 
 func TestONNXMatchesGoPredictions(t *testing.T) {
@@ -151,9 +152,9 @@ func TestONNXDeclaresInterface(t *testing.T) {
 		obj     Objective
 		outputs map[string]ort.Shape
 	}{
-		{BinaryLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, 2}}},
+		{BinaryLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, 2}, OutputMargin: {-1, 1}}},
 		{SquaredError, map[string]ort.Shape{OutputVariable: {-1, 1}}},
-		{MulticlassLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, syntheticClasses}}},
+		{MulticlassLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, syntheticClasses}, OutputMargin: {-1, syntheticClasses}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.obj.String(), func(t *testing.T) {

@@ -73,17 +73,16 @@ func (h head) predictProbaBatch(rows, dst []float32) error {
 	return nil
 }
 
-// probabilities turns a classifier's raw scores into class probabilities.
-// The float32 arithmetic mirrors the exported graph: for a binary
-// classifier p1 = sigmoid(logit), p0 = 1 - p1; for a multiclass one the
-// softmax of the class scores.
+// probabilities turns a classifier's raw scores into class probabilities,
+// computed in float64 and rounded once to float32, as the exported graph
+// does (see addBinaryHead and addMulticlassHead): sigmoid of the logit for
+// a binary classifier, softmax of the class scores for a multiclass one.
 func (h head) probabilities(raw, dst []float32) {
 	if h.objective == MulticlassLogLoss {
 		softmax(raw, dst)
 		return
 	}
-	p := sigmoid(raw[0])
-	dst[0], dst[1] = 1-p, p
+	dst[0], dst[1] = binaryProbabilities(float64(raw[0]))
 }
 
 // prediction turns raw scores into what Predict reports: the class of a
@@ -112,22 +111,26 @@ func (h head) checkRows(rows []float32, numRows int) error {
 	return nil
 }
 
-func sigmoid(x float32) float32 {
-	return float32(1 / (1 + math.Exp(-float64(x))))
+// binaryProbabilities returns the probabilities of class 0 and class 1 for
+// a logit. Each is its own logistic function, 1/(1+e^logit) and
+// 1/(1+e^-logit), rather than one minus the other: 1-p keeps no digit of a
+// probability far below float32's epsilon, and the tails are where rare
+// events are ranked.
+func binaryProbabilities(logit float64) (p0, p1 float32) {
+	return float32(1 / (1 + math.Exp(logit))), float32(1 / (1 + math.Exp(-logit)))
 }
 
-// softmax writes the softmax of scores into dst, shifting by the largest
-// score first as ONNX Runtime's Softmax does.
+// softmax writes the softmax of scores into dst, computed in float64 after
+// shifting by the largest score, so that no exponential overflows and the
+// largest is exactly 1, and rounded once to float32.
 func softmax(scores, dst []float32) {
-	m := scores[argmax(scores)]
+	m := float64(scores[argmax(scores)])
 	var sum float64
-	for k, s := range scores {
-		e := math.Exp(float64(s - m))
-		dst[k] = float32(e)
-		sum += e
+	for _, s := range scores {
+		sum += math.Exp(float64(s) - m)
 	}
-	for k := range dst {
-		dst[k] = float32(float64(dst[k]) / sum)
+	for k, s := range scores {
+		dst[k] = float32(math.Exp(float64(s)-m) / sum)
 	}
 }
 

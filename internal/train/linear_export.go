@@ -8,15 +8,16 @@ import (
 
 // ONNX returns the model as an ONNX model with the interface of
 // Ensemble.ONNX: input InputFeatures, float32 [N, NumFeatures]; a
-// classifier outputs OutputLabel (int64 [N]) and OutputProbabilities
-// (float32 [N, NumClasses]), a regressor OutputVariable (float32 [N, 1]).
+// classifier outputs OutputLabel (int64 [N]), OutputProbabilities
+// (float32 [N, NumClasses]) and OutputMargin (its raw scores), a regressor
+// OutputVariable (float32 [N, 1]).
 // ONNX Runtime reproduces PredictBatch and PredictProbaBatch within float32
 // rounding: it sums the dot products in float32 where Go sums in float64.
 //
 // The graph imputes (IsNaN, Where), standardises (Sub, Mul) and computes
 // the raw scores (MatMul, Add), one column per output, under the
-// classifier head the ensemble uses: Sigmoid for a binary classifier,
-// Softmax and ArgMax for a multiclass one. These are default-domain
+// classifier head the ensemble uses (addBinaryHead, addMulticlassHead).
+// These are default-domain
 // operators rather than ai.onnx.ml's Imputer, Scaler and LinearRegressor,
 // whose outputs the ONNX checker (onnx 1.12) cannot type, so that the
 // model passes strict shape inference like every other export. Keeping the

@@ -30,9 +30,10 @@ const (
 
 // ONNX returns the classifier as an ONNX model whose input InputText is the
 // raw text, string [N, 1], and whose outputs are OutputProbabilities (float32
-// [N, 2], class 0 then class 1) and OutputLabel (int64 [N], 1 when the logit
-// is positive, that is when the probability of class 1 exceeds one half).
-// ONNX Runtime reproduces PredictProba within float32 rounding.
+// [N, 2], class 0 then class 1), OutputLabel (int64 [N], 1 when the logit
+// is positive, that is when the probability of class 1 exceeds one half)
+// and OutputMargin (the logit, float32 [N, 1]). ONNX Runtime reproduces
+// PredictProbaClasses within float32 rounding, in the tails too.
 //
 // The graph is:
 //
@@ -44,7 +45,7 @@ const (
 //	Mul by the idf weights
 //	MatMul by the coefficients; ReduceL2, Max, Div      (if L2Normalize)
 //	Add the intercept: the logit
-//	Sigmoid, Sub, Concat; Greater, Cast, Squeeze
+//	the binary head (addBinaryHead): float64 logistic functions; the label
 //
 // A character block (AnalyzerChar) counts with a Tokenizer into code
 // points, an ai.onnx.ml LabelEncoder and a TfIdfVectorizer over ids (see
