@@ -108,12 +108,14 @@ func run(ctx context.Context, o options) error {
 func goConfig(o options) train.Config {
 	cfg := train.DefaultConfig()
 	cfg.Objective = train.BinaryLogLoss
-	cfg.NumTrees = o.trees
+	cfg.MaxIter = o.trees
 	cfg.MaxDepth = o.depth
 	cfg.LearningRate = 0.1
 	cfg.MaxBins = 255
 	cfg.MinSamplesLeaf = 20
-	cfg.L2 = 0
+	cfg.L2Regularization = 0
+	cfg.MaxLeafNodes = 0 // depth-wise to o.depth, as sklearn_fit.py's max_leaf_nodes=None
+	cfg.EarlyStopping = train.EarlyStoppingOff
 	return cfg
 }
 

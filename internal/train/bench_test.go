@@ -8,26 +8,60 @@ import (
 	"time"
 )
 
-// BenchmarkFit fits the default configuration (100 trees of depth 6) on
-// 100k rows of 10 features.
+// BenchmarkFit fits 100 rounds on 100k rows of 10 features, without early
+// stopping so that every variant grows 100 trees: the default trees of 31
+// leaves grown best-first, and trees grown to depth 6 (up to 64 leaves), the
+// shape the ensemble had before best-first growth.
 func BenchmarkFit(b *testing.B) {
 	for _, obj := range []Objective{BinaryLogLoss, SquaredError} {
-		b.Run(obj.String(), func(b *testing.B) {
-			data := syntheticData(b, obj, 100_000, 31)
-			cfg := configFor(obj, 100)
-			cpu := startCPUClock()
-			for b.Loop() {
-				if _, err := Fit(context.Background(), cfg, data); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(cpu.elapsed().Seconds()/float64(b.N), "cpu-s/op")
-		})
+		for _, shape := range benchShapes {
+			b.Run(obj.String()+"/"+shape.name, func(b *testing.B) {
+				benchmarkFit(b, syntheticData(b, obj, 100_000, 31), shape.config(obj))
+			})
+		}
 	}
 }
 
-// benchEnsemble fits a default classifier: 100 trees of depth 6 on 10
-// features.
+// BenchmarkFit1M is BenchmarkFit's classifier on a million rows.
+func BenchmarkFit1M(b *testing.B) {
+	data := syntheticData(b, BinaryLogLoss, 1_000_000, 31)
+	for _, shape := range benchShapes {
+		b.Run(shape.name, func(b *testing.B) { benchmarkFit(b, data, shape.config(BinaryLogLoss)) })
+	}
+}
+
+// benchShape is a shape of tree a benchmark grows.
+type benchShape struct {
+	name             string
+	leaves, maxDepth int
+}
+
+var benchShapes = []benchShape{
+	{"leaves=31", 31, 0},
+	{"depth=6", 0, 6},
+}
+
+// config returns the default configuration for obj with the shape's
+// limits, 100 rounds and no early stopping.
+func (s benchShape) config(obj Objective) Config {
+	cfg := configFor(obj, 100)
+	cfg.MaxLeafNodes, cfg.MaxDepth = s.leaves, s.maxDepth
+	cfg.EarlyStopping = EarlyStoppingOff
+	return cfg
+}
+
+func benchmarkFit(b *testing.B, data *Dataset, cfg Config) {
+	cpu := startCPUClock()
+	for b.Loop() {
+		if _, err := Fit(context.Background(), cfg, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(cpu.elapsed().Seconds()/float64(b.N), "cpu-s/op")
+}
+
+// benchEnsemble fits a default classifier: 100 trees of up to 31 leaves
+// on 10 features.
 func benchEnsemble(b *testing.B) (*Ensemble, []float32) {
 	b.Helper()
 	ens := fitForTest(b, configFor(BinaryLogLoss, 100), syntheticData(b, BinaryLogLoss, 20_000, 32))

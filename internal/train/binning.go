@@ -20,10 +20,16 @@ type binMapper struct {
 	missingBin uint8
 }
 
-// fitBinMapper computes the bin edges of every feature from a sample of
-// rows, splitting the features between up to workers goroutines.
-func fitBinMapper(d *Dataset, maxBins int, seed uint64, workers int) *binMapper {
-	rows := sampleRows(d.NumRows(), binSampleSize, seed)
+// fitBinMapper computes the bin edges of every feature from a sample of the
+// training rows (all of d's when subset is nil, else d's rows subset[i]),
+// splitting the features between up to workers goroutines.
+func fitBinMapper(d *Dataset, subset []int32, maxBins int, seed uint64, workers int) *binMapper {
+	rows := sampleRows(subsetLen(d, subset), binSampleSize, seed)
+	if subset != nil {
+		for i, r := range rows {
+			rows[i] = int(subset[r])
+		}
+	}
 	edges := make([][]float32, d.numFeatures)
 	if len(rows) < minParallelRows {
 		workers = 1
@@ -135,19 +141,34 @@ func (b binnedData) column(f int) []uint8 {
 	return b.bins[f*b.numRows : (f+1)*b.numRows]
 }
 
-// transform bins every value of d, splitting the rows between up to
+// transform bins every value of d's rows (all of them when subset is nil,
+// else row subset[i] becomes row i), splitting the rows between up to
 // workers goroutines.
-func (m *binMapper) transform(d *Dataset, workers int) binnedData {
-	b := binnedData{make([]uint8, d.NumRows()*d.numFeatures), d.NumRows(), d.numFeatures}
-	parallelFor(workers, d.NumRows(), minParallelRows, func(_, lo, hi int) {
+func (m *binMapper) transform(d *Dataset, subset []int32, workers int) binnedData {
+	n := subsetLen(d, subset)
+	b := binnedData{make([]uint8, n*d.numFeatures), n, d.numFeatures}
+	parallelFor(workers, n, minParallelRows, func(_, lo, hi int) {
 		for f := range d.numFeatures {
 			col := b.column(f)
 			for i := lo; i < hi; i++ {
-				col[i] = m.bin(f, d.value(i, f))
+				row := i
+				if subset != nil {
+					row = int(subset[i])
+				}
+				col[i] = m.bin(f, d.value(row, f))
 			}
 		}
 	})
 	return b
+}
+
+// subsetLen returns the number of rows of d that subset selects: all of
+// them when it is nil.
+func subsetLen(d *Dataset, subset []int32) int {
+	if subset == nil {
+		return d.NumRows()
+	}
+	return len(subset)
 }
 
 func isNaN(v float32) bool { return v != v }

@@ -68,7 +68,7 @@ func TestMidpointSeparatesNeighbours(t *testing.T) {
 // bin b, with NaN never going left.
 func TestBinAgreesWithThreshold(t *testing.T) {
 	d := syntheticData(t, BinaryLogLoss, 2000, 3)
-	m := fitBinMapper(d, 16, 0, 1)
+	m := fitBinMapper(d, nil, 16, 0, 1)
 	for f := range d.NumFeatures() {
 		for _, x := range probeValues(m.edges[f]) {
 			bin := int(m.bin(f, x))

@@ -24,6 +24,21 @@ type Ensemble struct {
 	BaseScores []float32
 	// Trees are in boosting order; tree i adds to output i % len(BaseScores).
 	Trees []Tree
+	// Stats tells how the fit went; it plays no part in predictions.
+	Stats BoostingStats
+}
+
+// BoostingStats tells how Fit's boosting went.
+type BoostingStats struct {
+	// Iterations counts the boosting rounds grown, scikit-learn's n_iter_.
+	Iterations int
+	// EarlyStopped is true when early stopping ended the fit before
+	// MaxIter rounds.
+	EarlyStopped bool
+	// ValidationScores holds, with early stopping, minus the mean loss of
+	// the validation rows before the first round and after each,
+	// scikit-learn's validation_score_; nil without early stopping.
+	ValidationScores []float64
 }
 
 // Tree is one regression tree; Nodes[0] is the root.

@@ -6,8 +6,11 @@ import (
 	"slices"
 )
 
-// Fit trains an ensemble on data. It checks ctx between boosting rounds and
-// returns ctx's error if it is cancelled.
+// Fit trains an ensemble on data, as scikit-learn's HistGradientBoosting
+// estimators do (see Config). With early stopping, a stratified
+// ValidationFraction of the rows is held out before binning and scored
+// after every round. It checks ctx between boosting rounds and returns
+// ctx's error if it is cancelled.
 func Fit(ctx context.Context, cfg Config, data *Dataset) (*Ensemble, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -19,36 +22,81 @@ func Fit(ctx context.Context, cfg Config, data *Dataset) (*Ensemble, error) {
 	if err := obj.checkLabels(data.labels); err != nil {
 		return nil, err
 	}
+	var classWeights []float64
+	if cfg.Objective != SquaredError {
+		// As scikit-learn, from every row, before the validation split.
+		classWeights = cfg.ClassWeight.resolve(data.labels, cfg.numClasses())
+	}
 
 	workers := resolveWorkers(cfg.Workers)
-	mapper := fitBinMapper(data, cfg.MaxBins, cfg.Seed, workers)
-	g := newGrower(cfg, mapper, mapper.transform(data, workers), workers)
+	var trainRows, valRows []int32 // nil: train on every row
+	if cfg.EarlyStopping.enabled(data.NumRows()) {
+		strata := 0
+		if cfg.Objective != SquaredError {
+			strata = cfg.numClasses()
+		}
+		if trainRows, valRows, err = validationSplit(data.labels, cfg.ValidationFraction, strata, cfg.Seed); err != nil {
+			return nil, fmt.Errorf("early stopping: %w", err)
+		}
+	}
+	mapper := fitBinMapper(data, trainRows, cfg.MaxBins, cfg.Seed, workers)
+	g := newGrower(cfg, mapper, mapper.transform(data, trainRows, workers), workers)
+	labels := gather(data.labels, trainRows)
 	ens := &Ensemble{Objective: cfg.Objective, NumFeatures: data.numFeatures}
-	raw := newMatrix(obj.numOutputs(), data.NumRows())
-	for k, base := range obj.baseScores(data.labels) {
+	raw := newMatrix(obj.numOutputs(), len(labels))
+	baseScores := obj.baseScores(labels, classWeights)
+	for k, base := range baseScores {
 		ens.BaseScores = append(ens.BaseScores, float32(base))
 		fill(raw[k], float64(float32(base))) // start where prediction starts
 	}
+	var stopper *earlyStopper
+	if valRows != nil {
+		stopper = newEarlyStopper(cfg, obj, mapper.transform(data, valRows, workers), gather(data.labels, valRows), classWeights, baseScores, workers)
+	}
 	pairs := make([][]gradPair, obj.numOutputs())
 	for k := range pairs {
-		pairs[k] = make([]gradPair, data.NumRows())
+		pairs[k] = make([]gradPair, len(labels))
 	}
 
-	for round := range cfg.NumTrees {
+	for round := range cfg.MaxIter {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("fit stopped after %d of %d rounds: %w", round, cfg.NumTrees, err)
+			return nil, fmt.Errorf("fit stopped after %d of %d rounds: %w", round, cfg.MaxIter, err)
 		}
-		parallelGradients(obj, data.labels, raw, pairs, workers)
+		parallelGradients(obj, labels, raw, pairs, classWeights, workers)
 		for k := range raw {
-			tree, leaves := g.growTree(pairs[k])
-			ens.Trees = append(ens.Trees, tree)
-			addLeafValues(raw[k], leaves, workers)
+			grown := g.growTree(pairs[k])
+			ens.Trees = append(ens.Trees, grown.tree)
+			addLeafValues(raw[k], grown.leaves, workers)
+			if stopper != nil {
+				stopper.addTree(k, grown)
+			}
 		}
+		ens.Stats.Iterations = round + 1
 		if cfg.Progress != nil {
-			cfg.Progress(round+1, cfg.NumTrees)
+			cfg.Progress(round+1, cfg.MaxIter)
+		}
+		if stopper != nil && stopper.endRound() {
+			ens.Stats.EarlyStopped = round+1 < cfg.MaxIter
+			break
 		}
 	}
+	if stopper != nil {
+		ens.Stats.ValidationScores = stopper.scores
+	}
 	return ens, nil
+}
+
+// gather returns values[rows[i]] for every i, or values itself when rows
+// is nil.
+func gather(values []float64, rows []int32) []float64 {
+	if rows == nil {
+		return values
+	}
+	out := make([]float64, len(rows))
+	for i, r := range rows {
+		out[i] = values[r]
+	}
+	return out
 }
 
 // minParallelRows is the fewest rows worth splitting between goroutines:
@@ -58,9 +106,9 @@ const minParallelRows = 16_384
 // parallelGradients computes the gradient pairs of every row, splitting
 // the rows between up to workers goroutines. Each row's values are computed
 // alone, so the split does not change them.
-func parallelGradients(obj objective, labels []float64, raw [][]float64, pairs [][]gradPair, workers int) {
+func parallelGradients(obj objective, labels []float64, raw [][]float64, pairs [][]gradPair, classWeights []float64, workers int) {
 	parallelFor(workers, len(labels), minParallelRows, func(_, lo, hi int) {
-		obj.gradients(labels[lo:hi], columns(raw, lo, hi), columns(pairs, lo, hi))
+		obj.gradients(labels[lo:hi], columns(raw, lo, hi), columns(pairs, lo, hi), classWeights)
 	})
 }
 

@@ -143,7 +143,7 @@ func TestFitRejectsInvalidInput(t *testing.T) {
 	binaryData := syntheticData(t, BinaryLogLoss, 100, 4)
 	regressionData := syntheticData(t, SquaredError, 100, 4)
 	badConfig := DefaultConfig()
-	badConfig.MaxDepth = 0
+	badConfig.MaxDepth = -1
 	labelled := func(labels ...float64) *Dataset {
 		d, err := NewDataset(make([]float32, len(labels)), 1, labels)
 		if err != nil {
@@ -209,7 +209,7 @@ func TestMulticlassBaseScoresAreCentredLogPriors(t *testing.T) {
 }
 
 // TestMulticlassGrowsOneTreePerClassPerRound checks the layout of a
-// multiclass ensemble: NumTrees rounds of NumClasses trees, tree i for
+// multiclass ensemble: MaxIter rounds of NumClasses trees, tree i for
 // class i % NumClasses.
 func TestMulticlassGrowsOneTreePerClassPerRound(t *testing.T) {
 	cfg := configFor(MulticlassLogLoss, 7)

@@ -1,39 +1,52 @@
 package train
 
-import "sync"
+import (
+	"container/heap"
+	"slices"
+)
 
 // leafDenominatorFloor keeps a leaf value finite when its rows' hessians sum
 // to zero.
 const leafDenominatorFloor = 1e-15
 
 // node is a tree node while it grows: the rows it holds, as the range
-// rows[start:end] of the grower, their summed statistics, and their
-// histogram, nil once the node is known to be a leaf.
+// rows[start:end] of the grower, their summed statistics, its index in the
+// tree's nodes, and, while it may still be split, its histogram and best
+// split.
 type node struct {
 	start, end int
 	depth      int
+	index      int32
 	total      binStats
 	hist       histogram
+	best       split
 }
 
 // leafRows records which rows a finished leaf holds, so that fitting can
 // update their scores without walking the tree.
 type leafRows struct {
+	start int // where rows begin in the grower's row buffer
 	rows  []int32
 	value float32
 }
 
-// subtree is a grown subtree: its nodes in depth-first order, with child
-// indexes counted from its root, nodes[0], and its leaves in row order.
-type subtree struct {
-	nodes  []Node
+// grownTree is a tree as the grower returns it: the tree, the bin each split
+// node compares (bins[i] for Nodes[i]; a row goes left when its bin is at
+// most that), which scores binned validation rows without their float
+// values, and the leaves in the order of the grower's row buffer.
+type grownTree struct {
+	tree   Tree
+	bins   []uint8
 	leaves []leafRows
 }
 
-// grower grows one tree at a time over the same binned data. Subtrees
-// whose roots are both split further grow side by side, on up to workers
-// goroutines; each node's rows, histogram and split are computed alone, so
-// the tree does not depend on which goroutine grew what.
+// grower grows one tree at a time over the same binned data, best-first as
+// scikit-learn's TreeGrower does: of the leaves that can still be split, the
+// one whose best split gains most is split next, until MaxLeafNodes leaves
+// exist or none can be split. Within a node, histograms are built feature by
+// feature and rows partitioned chunk by chunk on up to workers goroutines;
+// each value is computed by one goroutine in a fixed order, so the tree does
+// not depend on the number of workers.
 type grower struct {
 	cfg      Config
 	mapper   *binMapper
@@ -41,44 +54,42 @@ type grower struct {
 	hists    *histogramBuilder
 	splits   splitFinder
 	workers  int
-	spare    chan struct{} // one token per worker free to grow a subtree
-	rows     []int32       // row indexes, partitioned so each node's are contiguous
+	rows     []int32 // row indexes, partitioned so each node's are contiguous
 	rightBuf []int32
 	pairs    []gradPair // the gradient pairs of the tree being grown
 	ordered  []gradPair // ordered[i] is pairs[rows[i]] where a histogram needs it
+	// The tree being grown.
+	out       grownTree
+	splitting splittable
 }
 
 func newGrower(cfg Config, mapper *binMapper, data binnedData, workers int) *grower {
 	stride := int(mapper.missingBin) + 1
-	g := &grower{
+	return &grower{
 		cfg:      cfg,
 		mapper:   mapper,
 		data:     data,
 		workers:  workers,
 		hists:    newHistogramBuilder(data, stride, workers),
-		splits:   splitFinder{mapper: mapper, stride: stride, l2: cfg.L2, minSamplesLeaf: cfg.MinSamplesLeaf},
-		spare:    make(chan struct{}, workers-1),
+		splits:   splitFinder{mapper: mapper, stride: stride, l2: cfg.L2Regularization, minSamplesLeaf: cfg.MinSamplesLeaf},
 		rows:     make([]int32, data.numRows),
 		rightBuf: make([]int32, data.numRows),
 		ordered:  make([]gradPair, data.numRows),
 	}
-	for range workers - 1 {
-		g.spare <- struct{}{}
-	}
-	return g
 }
 
 // growTree fits one tree to the gradient pairs. The returned leaves alias
-// the grower's row buffer, which they tile in order, and are valid until
-// the next call.
-func (g *grower) growTree(pairs []gradPair) (Tree, []leafRows) {
+// the grower's row buffer, which they tile in order, and, with the nodes
+// and bins, are valid until the next call.
+func (g *grower) growTree(pairs []gradPair) grownTree {
 	g.pairs = pairs
+	g.out = grownTree{}
 	parallelFor(g.workers, len(g.rows), minParallelRows, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			g.rows[i] = int32(i)
 		}
 	})
-	root := node{start: 0, end: len(g.rows)}
+	root := g.newNode(0, len(g.rows), 0)
 	root.total.count = len(g.rows)
 	if g.canSplit(root) {
 		// The root holds every row in order, so its pairs need no
@@ -87,99 +98,76 @@ func (g *grower) growTree(pairs []gradPair) (Tree, []leafRows) {
 		root.total = root.hist.featureTotal(0, g.hists.stride)
 	} else {
 		for _, p := range pairs {
-			root.total = root.total.plus(binStats{p.grad, p.hess, 1})
+			root.total = root.total.plus(binStats{float64(p.grad), float64(p.hess), 1})
 		}
 	}
-	t := g.grow(root)
-	return Tree{Nodes: t.nodes}, t.leaves
-}
-
-// grow grows n's subtree. When n's children may split further (they have
-// histograms) and a worker is spare, the left child's subtree grows on a
-// goroutine of its own.
-func (g *grower) grow(n node) subtree {
-	s, ok := g.findSplit(n)
-	if !ok {
-		g.hists.release(n.hist)
-		return g.leaf(n)
-	}
-	left, right := g.split(n, s)
-	var l, r subtree
-	if left.hist != nil && g.takeSpare() {
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			l = g.grow(left)
-			g.spare <- struct{}{}
-		}()
-		r = g.grow(right)
-		wg.Wait()
-	} else {
-		l, r = g.grow(left), g.grow(right)
-	}
-	root := Node{Feature: int32(s.feature), Threshold: g.mapper.threshold(s.feature, s.bin)}
-	return join(root, l, r)
-}
-
-// takeSpare reserves a spare worker, if there is one, and reports whether
-// there was.
-func (g *grower) takeSpare() bool {
-	select {
-	case <-g.spare:
-		return true
-	default:
-		return false
-	}
-}
-
-// join returns the subtree made of the split node root, with l and r as its
-// left and right subtrees.
-func join(root Node, l, r subtree) subtree {
-	nodes := make([]Node, 0, 1+len(l.nodes)+len(r.nodes))
-	root.Left, root.Right = 1, int32(1+len(l.nodes))
-	nodes = append(nodes, root)
-	for _, sub := range []subtree{l, r} {
-		offset := int32(len(nodes))
-		for _, n := range sub.nodes {
-			if !n.Leaf {
-				n.Left += offset
-				n.Right += offset
+	g.consider(root)
+	for numLeaves := 1; g.splitting.Len() > 0; numLeaves++ {
+		n := heap.Pop(&g.splitting).(node)
+		// Splitting n makes numLeaves+1 leaves; at the cap, its children
+		// need no histograms, and the leaves left waiting stay leaves.
+		full := g.cfg.MaxLeafNodes > 0 && numLeaves+1 >= g.cfg.MaxLeafNodes
+		left, right := g.split(n, full)
+		g.consider(left)
+		g.consider(right)
+		if full {
+			for g.splitting.Len() > 0 {
+				waiting := heap.Pop(&g.splitting).(node)
+				g.hists.release(waiting.hist)
+				g.leaf(waiting)
 			}
-			nodes = append(nodes, n)
 		}
 	}
-	return subtree{nodes: nodes, leaves: append(l.leaves, r.leaves...)}
+	slices.SortFunc(g.out.leaves, func(a, b leafRows) int { return a.start - b.start })
+	return g.out
+}
+
+// newNode appends a placeholder for a node to the tree and returns it.
+func (g *grower) newNode(start, end, depth int) node {
+	g.out.tree.Nodes = append(g.out.tree.Nodes, Node{})
+	g.out.bins = append(g.out.bins, 0)
+	return node{start: start, end: end, depth: depth, index: int32(len(g.out.tree.Nodes) - 1)}
+}
+
+// consider queues n to be split if it has a histogram and a split that
+// gains, and makes it a leaf otherwise.
+func (g *grower) consider(n node) {
+	if n.hist != nil {
+		if s, ok := g.splits.best(n.hist, n.total); ok {
+			n.best = s
+			heap.Push(&g.splitting, n)
+			return
+		}
+		g.hists.release(n.hist)
+	}
+	g.leaf(n)
 }
 
 // canSplit reports whether n is shallow and large enough to try splitting.
 func (g *grower) canSplit(n node) bool {
-	return n.depth < g.cfg.MaxDepth && n.total.count >= 2*g.cfg.MinSamplesLeaf
+	return (g.cfg.MaxDepth == 0 || n.depth < g.cfg.MaxDepth) && n.total.count >= 2*g.cfg.MinSamplesLeaf
 }
 
-func (g *grower) findSplit(n node) (split, bool) {
-	if n.hist == nil {
-		return split{}, false
-	}
-	return g.splits.best(n.hist, n.total)
+func (g *grower) leaf(n node) {
+	value := float32(-g.cfg.LearningRate * n.total.grad / (n.total.hess + g.cfg.L2Regularization + leafDenominatorFloor))
+	g.out.tree.Nodes[n.index] = Node{Leaf: true, Value: value}
+	g.out.leaves = append(g.out.leaves, leafRows{start: n.start, rows: g.rows[n.start:n.end], value: value})
 }
 
-func (g *grower) leaf(n node) subtree {
-	value := float32(-g.cfg.LearningRate * n.total.grad / (n.total.hess + g.cfg.L2 + leafDenominatorFloor))
-	return subtree{
-		nodes:  []Node{{Leaf: true, Value: value}},
-		leaves: []leafRows{{rows: g.rows[n.start:n.end], value: value}},
-	}
-}
-
-// split partitions n's rows and gives each child that may split further a
-// histogram. Only the smaller child is built from its rows; the larger
-// child's histogram is the parent's minus the smaller one's.
-func (g *grower) split(n node, s split) (left, right node) {
+// split turns n into a split node, partitions its rows and returns its two
+// children, giving a histogram to each child that may split further unless
+// the tree is full. Only the smaller child is built from its rows; the
+// larger child's histogram is the parent's minus the smaller one's.
+func (g *grower) split(n node, full bool) (left, right node) {
+	s := n.best
 	mid := g.partition(n.start, n.end, s)
-	left = node{start: n.start, end: mid, depth: n.depth + 1, total: s.left}
-	right = node{start: mid, end: n.end, depth: n.depth + 1, total: s.right}
-	if !g.canSplit(left) && !g.canSplit(right) {
+	left = g.newNode(n.start, mid, n.depth+1)
+	right = g.newNode(mid, n.end, n.depth+1)
+	left.total, right.total = s.left, s.right
+	g.out.tree.Nodes[n.index] = Node{Feature: int32(s.feature), Threshold: g.mapper.threshold(s.feature, s.bin), Left: left.index, Right: right.index}
+	g.out.bins[n.index] = uint8(s.bin)
+	splitLeft, splitRight := !full && g.canSplit(left), !full && g.canSplit(right)
+	if !splitLeft && !splitRight {
 		g.hists.release(n.hist)
 		return left, right
 	}
@@ -188,8 +176,7 @@ func (g *grower) split(n node, s split) (left, right node) {
 		small, large = &right, &left
 	}
 	// Gather the smaller child's pairs into its own range of g.ordered, so
-	// that the histogram passes read them in sequence; nodes growing side
-	// by side hold disjoint ranges.
+	// that the histogram passes read them in sequence.
 	rows, pairs := g.rows[small.start:small.end], g.ordered[small.start:small.end]
 	parallelFor(g.workers, len(rows), minParallelRows, func(_, lo, hi int) {
 		for i, r := range rows[lo:hi] {
@@ -199,7 +186,36 @@ func (g *grower) split(n node, s split) (left, right node) {
 	small.hist = g.hists.build(rows, pairs)
 	n.hist.subtract(small.hist)
 	large.hist = n.hist
+	if !splitLeft {
+		g.hists.release(left.hist)
+		left.hist = nil
+	}
+	if !splitRight {
+		g.hists.release(right.hist)
+		right.hist = nil
+	}
 	return left, right
+}
+
+// splittable is a max-heap of the nodes waiting to be split, by the gain of
+// their best split; on equal gains the node created first comes first, so
+// the order does not depend on the heap's layout.
+type splittable []node
+
+func (h splittable) Len() int { return len(h) }
+func (h splittable) Less(i, j int) bool {
+	if h[i].best.gain != h[j].best.gain {
+		return h[i].best.gain > h[j].best.gain
+	}
+	return h[i].index < h[j].index
+}
+func (h splittable) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *splittable) Push(x any)   { *h = append(*h, x.(node)) }
+func (h *splittable) Pop() any {
+	old := *h
+	n := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return n
 }
 
 // partition reorders rows[start:end] so that the rows going left come first,

@@ -110,7 +110,7 @@ func fitForTest(t testing.TB, cfg Config, data *Dataset) *Ensemble {
 func configFor(obj Objective, numTrees int) Config {
 	cfg := DefaultConfig()
 	cfg.Objective = obj
-	cfg.NumTrees = numTrees
+	cfg.MaxIter = numTrees
 	if obj == MulticlassLogLoss {
 		cfg.NumClasses = syntheticClasses
 	}

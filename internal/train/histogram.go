@@ -40,8 +40,10 @@ func (h histogram) subtract(child histogram) {
 }
 
 // gradPair is one row's gradient and hessian, side by side so that a
-// histogram pass reads them together.
-type gradPair struct{ grad, hess float64 }
+// histogram pass reads them together. They are float32, as scikit-learn
+// keeps them: 8 bytes a row instead of 16, which halves the memory the
+// histogram passes read; the histograms sum them in float64.
+type gradPair struct{ grad, hess float32 }
 
 // histogramBuilder fills histograms from binned data. It splits the
 // features between up to workers goroutines: each feature's bins are
@@ -101,8 +103,8 @@ func buildFeature(fh histogram, col []uint8, rows []int32, pairs []gradPair) {
 	pairs = pairs[:len(rows)]
 	for i, r := range rows {
 		s := &fh[col[r]]
-		s.grad += pairs[i].grad
-		s.hess += pairs[i].hess
+		s.grad += float64(pairs[i].grad)
+		s.hess += float64(pairs[i].hess)
 		s.count++
 	}
 }
@@ -112,13 +114,13 @@ func buildFeature(fh histogram, col []uint8, rows []int32, pairs []gradPair) {
 func buildFeaturePair(fh0, fh1 histogram, col0, col1 []uint8, rows []int32, pairs []gradPair) {
 	pairs = pairs[:len(rows)]
 	for i, r := range rows {
-		p := pairs[i]
+		g, h := float64(pairs[i].grad), float64(pairs[i].hess)
 		s0, s1 := &fh0[col0[r]], &fh1[col1[r]]
-		s0.grad += p.grad
-		s0.hess += p.hess
+		s0.grad += g
+		s0.hess += h
 		s0.count++
-		s1.grad += p.grad
-		s1.hess += p.hess
+		s1.grad += g
+		s1.hess += h
 		s1.count++
 	}
 }

@@ -80,12 +80,12 @@ func (p GBDTParams) config(task model.Task) train.Config {
 	if task == model.Regression {
 		cfg.Objective = train.SquaredError
 	}
-	setIf(&cfg.NumTrees, p.NumTrees)
+	setIf(&cfg.MaxIter, p.NumTrees)
 	setIf(&cfg.MaxDepth, p.MaxDepth)
 	setIf(&cfg.LearningRate, p.LearningRate)
 	setIf(&cfg.MaxBins, p.MaxBins)
 	setIf(&cfg.MinSamplesLeaf, p.MinSamplesLeaf)
-	setIf(&cfg.L2, p.L2)
+	setIf(&cfg.L2Regularization, p.L2)
 	setIf(&cfg.Seed, p.Seed)
 	return cfg
 }
@@ -113,8 +113,8 @@ func effectiveParams(cfg any) any {
 	switch c := cfg.(type) {
 	case train.Config:
 		return GBDTParams{
-			NumTrees: c.NumTrees, MaxDepth: c.MaxDepth, LearningRate: c.LearningRate, MaxBins: c.MaxBins,
-			MinSamplesLeaf: c.MinSamplesLeaf, L2: c.L2, Seed: c.Seed,
+			NumTrees: c.MaxIter, MaxDepth: c.MaxDepth, LearningRate: c.LearningRate, MaxBins: c.MaxBins,
+			MinSamplesLeaf: c.MinSamplesLeaf, L2: c.L2Regularization, Seed: c.Seed,
 		}
 	case train.LinearConfig:
 		return LinearParams{C: c.C, Alpha: c.Alpha, MaxIterations: c.MaxIterations}
