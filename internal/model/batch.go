@@ -22,6 +22,10 @@ type Result struct {
 	// model only outputs labels. It aliases the Batch and is valid until the
 	// batch's next Run.
 	Scores []float32
+	// Margin holds the raw scores the Scores come from, when the Spec
+	// declares a margin output: one value, the logit of the positive (last)
+	// label, or one per label. It aliases the Batch like Scores.
+	Margin []float32
 }
 
 // Batch accumulates feature rows for one Run. Its buffers and the ONNX
@@ -41,6 +45,9 @@ type Batch struct {
 	scores       []float32
 	outputs      map[int]*ort.Tensor[float32]
 	results      []Result
+
+	margins       []float32 // row-major [rows, margin width]
+	marginOutputs map[int]*ort.Tensor[float32]
 }
 
 // NewBatch returns an empty batch for this model.
@@ -52,6 +59,9 @@ func (m *Model) NewBatch() *Batch {
 		inputTensors: map[int][]ort.Value{},
 		outputs:      map[int]*ort.Tensor[float32]{},
 		results:      make([]Result, m.maxBatch),
+
+		margins:       make([]float32, m.maxBatch*m.margin.width),
+		marginOutputs: map[int]*ort.Tensor[float32]{},
 	}
 	for i, in := range m.inputs {
 		if in.isText() {
@@ -152,7 +162,11 @@ func (b *Batch) Close() {
 	for _, t := range b.outputs {
 		t.Destroy()
 	}
+	for _, t := range b.marginOutputs {
+		t.Destroy()
+	}
 	b.inputTensors, b.outputs = map[int][]ort.Value{}, map[int]*ort.Tensor[float32]{}
+	b.marginOutputs = map[int]*ort.Tensor[float32]{}
 }
 
 // Run scores the batch. The results alias the batch: they are valid until
@@ -176,6 +190,13 @@ func (m *Model) Run(b *Batch) ([]Result, error) {
 		}
 		outputs[0] = out
 	}
+	if m.margin.name != "" {
+		margin, err := b.marginTensor()
+		if err != nil {
+			return nil, err
+		}
+		outputs = append(outputs, margin)
+	}
 	if err := m.session.Run(inputs, outputs); err != nil {
 		return nil, fmt.Errorf("run model %s: %w", m.spec.Name, err)
 	}
@@ -183,6 +204,9 @@ func (m *Model) Run(b *Batch) ([]Result, error) {
 	switch m.output.kind {
 	case readScores:
 		m.readScores(b.scores[:b.rows*m.output.classes], results)
+		if m.margin.name != "" {
+			m.readMargins(b.margins[:b.rows*m.margin.width], results)
+		}
 	case readValue:
 		for i := range results {
 			results[i] = Result{Value: float64(b.scores[i]), HasValue: true}

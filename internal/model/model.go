@@ -48,6 +48,7 @@ type Model struct {
 	session  *ort.DynamicAdvancedSession
 	inputs   []boundInput
 	output   boundOutput
+	margin   boundMargin
 }
 
 // boundInput is a Spec input checked against the graph.
@@ -94,6 +95,10 @@ func Load(onnxData []byte, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	margin, err := bindMargin(spec, outputInfo)
+	if err != nil {
+		return nil, err
+	}
 
 	sessionOpts, err := ort.NewSessionOptions()
 	if err != nil {
@@ -110,11 +115,15 @@ func Load(onnxData []byte, opts Options) (*Model, error) {
 	for i, in := range inputs {
 		names[i] = in.Name
 	}
-	session, err := ort.NewDynamicAdvancedSessionWithONNXData(onnxData, names, []string{output.name}, sessionOpts)
+	outputNames := []string{output.name}
+	if margin.name != "" {
+		outputNames = append(outputNames, margin.name)
+	}
+	session, err := ort.NewDynamicAdvancedSessionWithONNXData(onnxData, names, outputNames, sessionOpts)
 	if err != nil {
 		return nil, fmt.Errorf("%w: ONNX Runtime cannot open a session: %w", ErrBadModel, err)
 	}
-	m := &Model{spec: spec, maxBatch: opts.MaxBatch, session: session, inputs: inputs, output: output}
+	m := &Model{spec: spec, maxBatch: opts.MaxBatch, session: session, inputs: inputs, output: output, margin: margin}
 	if err := m.smokeTest(); err != nil {
 		m.Close()
 		return nil, err

@@ -75,11 +75,15 @@ type Feature struct {
 // Outputs names the ONNX outputs to read. Scores is a float tensor [N, C]
 // (classification) and Value a float tensor [N] or [N, 1] (regression);
 // Label, an int64 or string tensor [N], is read only when a classifier has no
-// Scores output.
+// Scores output. Margin, optional, is a classifier's raw scores, from which
+// its Scores come: float [N, 1], the logit of the positive (last) class, or
+// [N, C], one score per class. Those who rank rare events rank on it, as a
+// probability saturates at 1 where the margin keeps growing.
 type Outputs struct {
 	Scores string `json:"scores,omitempty"`
 	Label  string `json:"label,omitempty"`
 	Value  string `json:"value,omitempty"`
+	Margin string `json:"margin,omitempty"`
 }
 
 // ErrBadSpec marks a Spec that cannot describe a servable model.
@@ -118,9 +122,15 @@ func (s Spec) Validate() error {
 		if s.Outputs.Scores != "" && len(s.Labels) < 2 {
 			return bad("a classifier with scores needs at least two labels, got %d", len(s.Labels))
 		}
+		if s.Outputs.Margin != "" && s.Outputs.Scores == "" {
+			return bad("outputs.margin is read beside outputs.scores, which is empty")
+		}
 	case Regression:
 		if s.Outputs.Value == "" {
 			return bad("a regressor needs outputs.value")
+		}
+		if s.Outputs.Margin != "" {
+			return bad("outputs.margin is a classifier's; a regressor's value is its margin")
 		}
 	default:
 		return bad("task %q is neither %q nor %q", s.Task, Classification, Regression)
