@@ -20,8 +20,12 @@ type Prediction struct {
 	// Value is a regressor's prediction, or a binary classifier's score of
 	// its positive (last) class.
 	Value *float32 `json:"value,omitempty"`
-	Error string   `json:"error,omitempty"`
-	Field string   `json:"field,omitempty"`
+	// Margin is a classifier's raw scores, by class name, when its spec
+	// declares a margin output: the positive (last) class's logit alone
+	// for a binary classifier, every class's score for a multiclass one.
+	Margin map[string]float32 `json:"margin,omitempty"`
+	Error  string             `json:"error,omitempty"`
+	Field  string             `json:"field,omitempty"`
 }
 
 // PredictResult is POST /models/{name}/predict.
@@ -142,6 +146,13 @@ func prediction(spec model.Spec, res model.Result) Prediction {
 	if res.HasValue {
 		v := float32(res.Value)
 		p.Value = &v
+	}
+	if res.Margin != nil {
+		labels := spec.Labels[len(spec.Labels)-len(res.Margin):] // a logit is the last class's
+		p.Margin = make(map[string]float32, len(res.Margin))
+		for c, s := range res.Margin {
+			p.Margin[labels[c]] = s
+		}
 	}
 	return p
 }
