@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Parameters that fix the gbdt to 100 iterations. The scikit-learn names
+// come first; a trainer that does not know them yet (it refuses unknown
+// names) is run again with the names it had before, which had no early
+// stopping.
+const (
+	paramsSklearn = `{"max_iter": 100, "early_stopping": false}`
+	paramsLegacy  = `{"num_trees": 100}`
+)
+
+// trainerRun is one `trainer train` process, measured.
+type trainerRun struct {
+	wall, cpu time.Duration
+	// peakRSS is the kernel's ru_maxrss of the child, from wait4: exact,
+	// however short the peak.
+	peakRSS int64
+	// brokerCPU is the CPU time the stack spent meanwhile, serving fetches.
+	brokerCPU time.Duration
+	// records and skipped are the trainer's own counts ("training data
+	// read"); auc is the holdout ROC AUC it published the version with,
+	// NaN when it reported none.
+	records, skipped int
+	auc              float64
+	// killed says the run was stopped for holding more than the RSS
+	// limit; failure is why the run failed, empty when it exited 0.
+	killed  bool
+	failure string
+	params  string
+	logPath string
+}
+
+func (r trainerRun) ok() bool { return r.failure == "" }
+
+// trainerSetup is what every trainer run shares.
+type trainerSetup struct {
+	bin         string
+	ortLibrary  string
+	brokers     string
+	registryURL string
+	stack       *stackProc
+	rssLimit    int64  // bytes; the trainer is killed above it
+	params      string // empty: paramsSklearn, falling back to paramsLegacy
+	legacy      bool   // the trainer refused paramsSklearn once: ask no more
+}
+
+// train runs `trainer train` once on topic with a new catalog topic, so
+// that no champion is evaluated and every run does the same work.
+func (s *trainerSetup) train(ctx context.Context, dir, topic, modelsTopic string) (trainerRun, error) {
+	params := s.params
+	switch {
+	case params != "":
+	case s.legacy:
+		params = paramsLegacy
+	default:
+		params = paramsSklearn
+	}
+	run, err := s.trainWith(ctx, dir, topic, modelsTopic, params)
+	if err == nil && s.params == "" && !s.legacy && !run.ok() && strings.Contains(run.failure, "unknown field") {
+		progress("the trainer refused %s (%s); running it with %s", params, run.failure, paramsLegacy)
+		s.legacy = true
+		run, err = s.trainWith(ctx, dir, topic, modelsTopic+".legacy", paramsLegacy)
+	}
+	return run, err
+}
+
+func (s *trainerSetup) trainWith(ctx context.Context, dir, topic, modelsTopic, params string) (trainerRun, error) {
+	cfgPath := dir + "/" + modelsTopic + ".yaml"
+	if err := os.WriteFile(cfgPath, trainerConfig(s.brokers, s.registryURL, topic, modelsTopic, params), 0o600); err != nil {
+		return trainerRun{}, err
+	}
+	run := trainerRun{params: params, logPath: dir + "/" + modelsTopic + ".log", auc: math.NaN()}
+	logFile, err := os.Create(run.logPath)
+	if err != nil {
+		return trainerRun{}, err
+	}
+	defer logFile.Close()
+	var stdout bytes.Buffer
+	cmd := exec.CommandContext(ctx, s.bin, "train", "-config", cfgPath, "-log-format", "json", historyJob)
+	cmd.Env = append(os.Environ(), "ONNXRUNTIME_SHARED_LIBRARY_PATH="+s.ortLibrary)
+	cmd.Stdout, cmd.Stderr = &stdout, logFile
+
+	brokerCPU := s.stack.cpu()
+	started := time.Now()
+	if err := cmd.Start(); err != nil {
+		return trainerRun{}, fmt.Errorf("start trainer: %w", err)
+	}
+	exited := make(chan struct{})
+	var killed atomic.Bool
+	go watchRSS(cmd.Process, s.rssLimit, exited, &killed)
+	waitErr := cmd.Wait()
+	run.wall = time.Since(started)
+	close(exited)
+	run.brokerCPU = s.stack.cpu() - brokerCPU
+	run.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		run.peakRSS = ru.Maxrss << 10 // kilobytes on Linux
+	}
+	if ctx.Err() != nil {
+		return trainerRun{}, ctx.Err()
+	}
+	if err := logFile.Sync(); err != nil {
+		return trainerRun{}, err
+	}
+	if err := run.parseLog(); err != nil {
+		return trainerRun{}, err
+	}
+	switch {
+	case killed.Load():
+		run.killed = true
+		run.failure = fmt.Sprintf("killed after %.0f s holding more than the %s limit (-history-rss-limit-mib)", run.wall.Seconds(), mib(s.rssLimit))
+	case waitErr != nil:
+		run.failure = fmt.Sprintf("%v: %s", waitErr, lastLine(run.logPath))
+	}
+	return run, nil
+}
+
+// historyJob is the job's name in the trainer's configuration.
+const historyJob = "history"
+
+// trainerConfig is the trainer's YAML: the stack, a catalog topic of its
+// own, and one gbdt job over the whole topic. JSON is YAML.
+func trainerConfig(brokers, registryURL, topic, modelsTopic, params string) []byte {
+	features, _ := json.Marshal(historyFeatures)
+	return fmt.Appendf(nil, `kafka:
+  brokers: [%q]
+registry:
+  url: %q
+models_topic: %q
+http_addr: "127.0.0.1:0"
+jobs:
+  - name: %s
+    source:
+      topic: %q
+    promote: always
+    options:
+      family: gbdt
+      features: %s
+      label: %s
+      params: %s
+`, brokers, registryURL, modelsTopic, historyJob, topic, features, historyLabel, params)
+}
+
+// watchRSS kills p once its resident memory passes limit: a trainer that
+// would take the shared machine's memory is stopped, and fails, long
+// before the kernel's OOM killer picks some other process.
+func watchRSS(p *os.Process, limit int64, exited <-chan struct{}, killed *atomic.Bool) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-exited:
+			return
+		case <-tick.C:
+		}
+		if rss, err := procStatus(p.Pid, "VmRSS"); err == nil && rss > limit {
+			killed.Store(true)
+			p.Kill()
+			return
+		}
+	}
+}
+
+// parseLog reads the trainer's JSON log for the records it read and the
+// metrics it published.
+func (r *trainerRun) parseLog() error {
+	f, err := os.Open(r.logPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var line struct {
+			Msg     string             `json:"msg"`
+			Records *int               `json:"records"`
+			Skipped map[string]int     `json:"skipped"`
+			Metrics map[string]float64 `json:"metrics"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) != nil {
+			continue // a line the trainer's main printed, not the logger
+		}
+		switch line.Msg {
+		case "training data read":
+			if line.Records != nil {
+				r.records = *line.Records
+			}
+			r.skipped = 0
+			for _, n := range line.Skipped {
+				r.skipped += n
+			}
+		case "model version published":
+			if auc, ok := line.Metrics["auc"]; ok {
+				r.auc = auc
+			}
+		}
+	}
+	return sc.Err()
+}
+
+// lastLine is the last non-empty line of a file, for an error message.
+func lastLine(path string) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	return lines[len(lines)-1]
+}
+
+func mib(b int64) string { return fmt.Sprintf("%d MiB", b>>20) }
