@@ -12,7 +12,9 @@ import (
 // scores want.
 type fixedScores struct{ want []float32 }
 
-func (f fixedScores) onnx(map[string]string) (*onnx.Model, error) { return nil, errors.New("not exported") }
+func (f fixedScores) onnx(map[string]string) (*onnx.Model, error) {
+	return nil, errors.New("not exported")
+}
 
 func (f fixedScores) score(_ []float32, _ string, dst []float32) error {
 	copy(dst, f.want)
