@@ -19,51 +19,114 @@ import (
 	"github.com/streamscore/streamscore/internal/model"
 )
 
-// CLIUsage describes the commands RunCLI takes.
-const CLIUsage = `commands:
-  list                                        models, version counts and aliases
-  versions NAME                               a model's versions
-  show NAME VERSION|ALIAS                     one version's metadata, as JSON
-  promote NAME VERSION [-alias champion] [-reason TEXT]
-                                              point an alias at a version (recorded as forced)
-  rollback NAME [-alias champion]             undo the alias's last change
-  history NAME                                every alias change, oldest first
-  export NAME VERSION|ALIAS -o FILE           write the ONNX model to FILE and its
-                                              feature mapping to FILE.spec.json (FILE
-                                              without .onnx)
-  import NAME FILE.onnx -spec SPEC.json [-alias ALIAS]
-                                              publish a model trained elsewhere`
+// The aliases import sets by default, as the trainer does for the versions
+// it publishes: every new version is the challenger, and the champion (what
+// scorers serve by default) when the model has none.
+const (
+	aliasChampion   = "champion"
+	aliasChallenger = "challenger"
+)
+
+// cliCommand is one command of RunCLI: its arguments and a one-line
+// description for the usage text, and whether it loads models in ONNX
+// Runtime (the others read or write the catalog only).
+type cliCommand struct {
+	name, args, about string
+	loadsModels       bool
+	run               func(context.Context, *Catalog, []string, io.Writer) error
+}
+
+// cliCommands are RunCLI's commands, in the order the usage lists them (a
+// function, since the usage text that usage errors carry is made from it).
+func cliCommands() []cliCommand {
+	return []cliCommand{
+		{name: "list", about: "models, their version counts and aliases", run: cliList},
+		{name: "versions", args: "NAME", about: "a model's versions, metrics and aliases", run: cliVersions},
+		{name: "show", args: "NAME VERSION|ALIAS", about: "one version's metadata, as JSON", run: cliShow},
+		{name: "history", args: "NAME", about: "every alias change, oldest first", run: cliHistory},
+		{name: "export", args: "NAME VERSION|ALIAS -o FILE", about: "write the model to FILE, its feature mapping to FILE.spec.json", run: cliExport},
+		{name: "promote", args: "NAME VERSION [-alias A] [-reason R]", about: "point alias A (champion) at a version, recorded as forced", run: cliPromote},
+		{name: "rollback", args: "NAME [-alias A]", about: "undo the last change of alias A (champion)", run: cliRollback},
+		{name: "import", args: "NAME FILE.onnx -spec SPEC [-alias A]", about: "publish a model trained elsewhere (its aliases: below)", loadsModels: true, run: cliImport},
+	}
+}
+
+// importAliases says which aliases import moves, below the commands.
+const importAliases = `import loads the model in ONNX Runtime with its spec (a JSON model.Spec) and
+refuses one that does not fit. The new version becomes the challenger, and
+the champion too if the model has none (as a trained version would); with
+-alias A only alias A is moved, recorded as forced.`
+
+func findCommand(name string) (cliCommand, bool) {
+	for _, c := range cliCommands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return cliCommand{}, false
+}
+
+// IsCLICommand reports whether name is one of RunCLI's commands, so that a
+// caller can refuse a mistyped one before it connects to anything.
+func IsCLICommand(name string) bool {
+	_, ok := findCommand(name)
+	return ok
+}
+
+// CLIUsage lists RunCLI's commands, one a line: the command and its
+// arguments, then what it does; then what import does with aliases.
+func CLIUsage() string {
+	var b strings.Builder
+	b.WriteString("Commands:\n")
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	for _, c := range cliCommands() {
+		fmt.Fprintf(tw, "  %s\t%s\n", strings.TrimSpace(c.name+" "+c.args), c.about)
+	}
+	tw.Flush()
+	b.WriteString("\n" + importAliases)
+	return b.String()
+}
+
+// CLI runs catalog commands, as `trainer models` does.
+type CLI struct {
+	Catalog *Catalog
+	// LoadRuntime readies ONNX Runtime (model.Init). It is called only
+	// before a command that loads a model (import), so that the others
+	// work where ONNX Runtime is absent. Nil: model.Init has run already.
+	LoadRuntime func() error
+}
 
 // RunCLI runs one catalog command (args[0] is the command, as in
 // `trainer models list`) and writes its output to stdout. It syncs the
 // catalog first. Command-line mistakes wrap ErrUsage (exit status 2);
-// import loads the model in ONNX Runtime, so model.Init must have run.
+// import loads the model in ONNX Runtime, so model.Init must have run (see
+// CLI.LoadRuntime to load it only when needed).
 func RunCLI(ctx context.Context, c *Catalog, args []string, stdout io.Writer) error {
+	return CLI{Catalog: c}.Run(ctx, args, stdout)
+}
+
+// Run runs one catalog command, as RunCLI does.
+func (cli CLI) Run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return usageErr("no command")
 	}
-	cmd, rest := args[0], args[1:]
-	run, ok := map[string]func(context.Context, *Catalog, []string, io.Writer) error{
-		"list":     cliList,
-		"versions": cliVersions,
-		"show":     cliShow,
-		"promote":  cliPromote,
-		"rollback": cliRollback,
-		"history":  cliHistory,
-		"export":   cliExport,
-		"import":   cliImport,
-	}[cmd]
+	cmd, ok := findCommand(args[0])
 	if !ok {
-		return usageErr("unknown command %q", cmd)
+		return usageErr("unknown command %q", args[0])
 	}
-	if err := c.Sync(ctx); err != nil {
+	if cmd.loadsModels && cli.LoadRuntime != nil {
+		if err := cli.LoadRuntime(); err != nil {
+			return fmt.Errorf("%s: %w", cmd.name, err)
+		}
+	}
+	if err := cli.Catalog.Sync(ctx); err != nil {
 		return err
 	}
-	return run(ctx, c, rest, stdout)
+	return cmd.run(ctx, cli.Catalog, args[1:], stdout)
 }
 
 func usageErr(format string, args ...any) error {
-	return fmt.Errorf("%w: %s\n%s", ErrUsage, fmt.Sprintf(format, args...), CLIUsage)
+	return fmt.Errorf("%w: %s\n%s", ErrUsage, fmt.Sprintf(format, args...), CLIUsage())
 }
 
 // parseArgs parses flags placed anywhere among want positional arguments
@@ -294,7 +357,7 @@ var ErrImport = errors.New("import refused")
 func cliImport(ctx context.Context, c *Catalog, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	specFile := fs.String("spec", "", "JSON feature mapping (model.Spec)")
-	alias := fs.String("alias", "", "alias to point at the new version")
+	alias := fs.String("alias", "", "the one alias to point at the new version (default: challenger, and champion if the model has none)")
 	pos, err := parseArgs(fs, args, "NAME", "FILE.onnx")
 	if err != nil {
 		return err
@@ -340,10 +403,38 @@ func cliImport(ctx context.Context, c *Catalog, args []string, stdout io.Writer)
 	if _, err := fmt.Fprintf(stdout, "%s version %d imported (%d bytes, sha256 %s)\n", v.Name, v.Version, v.Size, v.SHA256); err != nil {
 		return err
 	}
-	if *alias == "" {
-		return nil
+	if *alias != "" {
+		ch, err := c.SetAlias(ctx, name, *alias, v.Version, "imported", true)
+		if err != nil {
+			return err
+		}
+		return printChange(stdout, ch)
 	}
-	ch, err := c.SetAlias(ctx, name, *alias, v.Version, "imported", true)
+	return importAliasesDefault(ctx, c, v, stdout)
+}
+
+// importAliasesDefault moves the aliases an import without -alias moves, as
+// the trainer does for a version it publishes: the challenger, and the
+// champion if the model has none yet, so that a first import is served.
+// An existing champion is left for a person to replace, said in the output.
+func importAliasesDefault(ctx context.Context, c *Catalog, v Version, stdout io.Writer) error {
+	champion, err := c.Resolve(v.Name, aliasChampion)
+	hasChampion := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	ch, err := c.SetAlias(ctx, v.Name, aliasChallenger, v.Version, "imported", false)
+	if err != nil {
+		return err
+	}
+	if err := printChange(stdout, ch); err != nil {
+		return err
+	}
+	if hasChampion {
+		_, err := fmt.Fprintf(stdout, "%s champion stays %d (trainer models promote %s %d to serve the import)\n", v.Name, champion.Version, v.Name, v.Version)
+		return err
+	}
+	ch, err = c.SetAlias(ctx, v.Name, aliasChampion, v.Version, "imported, first champion", false)
 	if err != nil {
 		return err
 	}

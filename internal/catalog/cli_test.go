@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -234,5 +236,116 @@ func TestCLIImportRefuses(t *testing.T) {
 	}
 	if vs := c.Versions("linear"); len(vs) != 0 {
 		t.Errorf("refused imports published %d versions", len(vs))
+	}
+}
+
+// TestCLIImportDefaultAliases imports without -alias as the trainer
+// publishes: the first import becomes the challenger and, the model having
+// no champion, the champion (so a scorer serves it); the next one the
+// challenger only, the champion staying where it is, which the output says;
+// -alias moves that alias alone, recorded as forced.
+func TestCLIImportDefaultAliases(t *testing.T) {
+	requireRuntime(t)
+	c := newBroker(t).catalog(t)
+	ctx := testContext(t)
+	imp := func(extra ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		args := append([]string{"import", "linear", "testdata/linear.onnx", "-spec", "testdata/linear.spec.json"}, extra...)
+		if err := catalog.RunCLI(ctx, c, args, &out); err != nil {
+			t.Fatalf("RunCLI(%q): %v", args, err)
+		}
+		return out.String()
+	}
+	for _, step := range []struct {
+		name    string
+		extra   []string
+		output  string // a regexp
+		aliases map[string]int
+	}{
+		{"first import", nil,
+			`\nlinear challenger: none -> 1\nlinear champion: none -> 1\n$`,
+			map[string]int{"champion": 1, "challenger": 1}},
+		{"second import", nil,
+			`\nlinear challenger: 1 -> 2\nlinear champion stays 1 \(trainer models promote linear 2 to serve the import\)\n$`,
+			map[string]int{"champion": 1, "challenger": 2}},
+		{"import with -alias", []string{"-alias", "shadow"},
+			`\nlinear shadow: none -> 3\n$`,
+			map[string]int{"champion": 1, "challenger": 2, "shadow": 3}},
+	} {
+		out := imp(step.extra...)
+		if !regexp.MustCompile(step.output).MatchString(out) {
+			t.Errorf("%s: output %q does not match %s", step.name, out, step.output)
+		}
+		if got := c.Aliases("linear"); !maps.Equal(got, step.aliases) {
+			t.Errorf("%s: aliases %v, want %v", step.name, got, step.aliases)
+		}
+	}
+	// Only the alias a person chose is recorded as forced.
+	var forced []string
+	for _, ch := range c.History("linear") {
+		if ch.Forced {
+			forced = append(forced, ch.Alias)
+		}
+	}
+	if !slices.Equal(forced, []string{"shadow"}) {
+		t.Errorf("forced changes: %q, want only shadow's", forced)
+	}
+}
+
+// TestCLILoadsRuntimeOnlyToImport runs every command with a LoadRuntime
+// that fails, as where ONNX Runtime is missing: the commands that read or
+// move aliases work and never call it; import calls it and fails with its
+// error, publishing nothing.
+func TestCLILoadsRuntimeOnlyToImport(t *testing.T) {
+	c := cliCatalog(t)
+	missing := errors.New("no ONNX Runtime here")
+	calls := 0
+	cli := catalog.CLI{Catalog: c, LoadRuntime: func() error {
+		calls++
+		return missing
+	}}
+	ctx := testContext(t)
+	file := filepath.Join(t.TempDir(), "sensor.onnx")
+	for _, args := range [][]string{
+		{"list"}, {"versions", "sensor"}, {"show", "sensor", "champion"}, {"history", "sensor"},
+		{"export", "sensor", "champion", "-o", file}, {"promote", "sensor", "1"}, {"rollback", "sensor"},
+	} {
+		var out bytes.Buffer
+		if err := cli.Run(ctx, args, &out); err != nil {
+			t.Errorf("%q: %v", args, err)
+		}
+		if out.Len() == 0 {
+			t.Errorf("%q printed nothing", args)
+		}
+	}
+	if calls != 0 {
+		t.Errorf("LoadRuntime called %d times by commands that load no model", calls)
+	}
+	err := cli.Run(ctx, []string{"import", "linear", "testdata/linear.onnx", "-spec", "testdata/linear.spec.json"}, &bytes.Buffer{})
+	if !errors.Is(err, missing) || calls != 1 {
+		t.Errorf("import: %v after %d LoadRuntime calls, want its error after one", err, calls)
+	}
+	if vs := c.Versions("linear"); len(vs) != 0 {
+		t.Errorf("import without ONNX Runtime published %d versions", len(vs))
+	}
+}
+
+// TestCLIUsageListsEveryCommand holds the usage text to one line per
+// command, with what it does, and IsCLICommand to the same commands.
+func TestCLIUsageListsEveryCommand(t *testing.T) {
+	usage := catalog.CLIUsage()
+	for _, cmd := range []string{"list", "versions", "show", "history", "export", "promote", "rollback", "import"} {
+		if !regexp.MustCompile(`(?m)^  ` + cmd + `( [A-Z\[-][^ ]*)* {2,}[a-z]\S* \S`).MatchString(usage) {
+			t.Errorf("no line for %s, with a description, in\n%s", cmd, usage)
+		}
+		if !catalog.IsCLICommand(cmd) {
+			t.Errorf("IsCLICommand(%q) is false", cmd)
+		}
+	}
+	for _, notCmd := range []string{"", "delete", "LIST", "-h"} {
+		if catalog.IsCLICommand(notCmd) {
+			t.Errorf("IsCLICommand(%q) is true", notCmd)
+		}
 	}
 }
