@@ -33,11 +33,15 @@ func main() {
 }
 
 // run returns the exit code: 0 on success, 1 on a failure, 2 on bad
-// configuration or usage. Usage text, errors and logs go to stderr.
+// configuration or usage. Usage text, errors and logs go to stderr. The
+// catalog commands are models'.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	command := "serve"
 	if len(args) > 0 && (args[0] == "serve" || args[0] == "train" || args[0] == "models") {
 		command, args = args[0], args[1:]
+	}
+	if command == "models" {
+		return models(ctx, args, getenv, stdout, stderr)
 	}
 	cfg, rest, err := trainerd.ParseConfigUsage("trainer "+command, args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -64,9 +68,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch command {
 	case "train":
 		err = train(ctx, svc, rest, stdout)
-	case "models":
-		err = catalog.RunCLI(ctx, svc.Catalog(), rest, stdout)
-		svc.Close()
 	default:
 		if err = svc.Listen(); err == nil {
 			logger.Info("trainer started", "http", svc.Addr(), "jobs", len(cfg.Jobs))

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,16 +12,16 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/embedded"
-	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/securetest"
+	"github.com/streamscore/streamscore/internal/testkit"
 )
 
+// bins holds the trainer built from the working tree, for the tests that
+// need a process of their own (an environment without ONNX Runtime).
+var bins testkit.Binaries
+
 func TestMain(m *testing.M) {
-	if err := model.Init(model.LibraryPath("")); err != nil {
-		fmt.Fprintln(os.Stderr, "ONNX Runtime unavailable (run `make setup`):", err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
+	os.Exit(testkit.RunWithBinaries(m, "trainer", &bins, "trainer"))
 }
 
 func TestExitCodes(t *testing.T) {
