@@ -93,7 +93,7 @@ func FitLinear(ctx context.Context, cfg LinearConfig, data *Dataset) (*LinearMod
 			cfg.Progress(1, 1)
 		}
 	} else {
-		params, stats, err = fitDenseLogistic(ctx, z, data.labels, numOutputs, cfg)
+		params, stats, err = fitDenseLogistic(ctx, z, data.labels, numOutputs, cfg, cfg.ClassWeight.resolve(data.labels, max(numOutputs, 2)))
 	}
 	if err != nil {
 		return nil, err
@@ -243,29 +243,33 @@ type denseLogistic struct {
 	y          []float64
 	numOutputs int
 	penalty    float64 // 1 / (C·n)
-	lastX      []float64
-	scores     *mat.Dense // n × numOutputs
-	residual   *mat.Dense // n × numOutputs: (probability − indicator) / n
-	loss       float64    // the mean log loss at lastX, without the penalty
+	// classWeights weighs each row's log loss by its class (nil: all 1),
+	// scikit-learn's class_weight.
+	classWeights []float64
+	lastX        []float64
+	scores       *mat.Dense // n × numOutputs
+	residual     *mat.Dense // n × numOutputs: (probability − indicator) / n
+	loss         float64    // the mean log loss at lastX, without the penalty
 }
 
-func newDenseLogistic(z *mat.Dense, y []float64, numOutputs int, c float64) *denseLogistic {
+func newDenseLogistic(z *mat.Dense, y []float64, numOutputs int, c float64, classWeights []float64) *denseLogistic {
 	n, _ := z.Dims()
 	return &denseLogistic{
-		z:          z,
-		y:          y,
-		numOutputs: numOutputs,
-		penalty:    1 / (c * float64(n)),
-		scores:     mat.NewDense(n, numOutputs, nil),
-		residual:   mat.NewDense(n, numOutputs, nil),
+		z:            z,
+		y:            y,
+		numOutputs:   numOutputs,
+		classWeights: classWeights,
+		penalty:      1 / (c * float64(n)),
+		scores:       mat.NewDense(n, numOutputs, nil),
+		residual:     mat.NewDense(n, numOutputs, nil),
 	}
 }
 
 // fitDenseLogistic fits the regression with L-BFGS and returns its
 // parameters, the weights then the intercepts.
-func fitDenseLogistic(ctx context.Context, z *mat.Dense, y []float64, numOutputs int, cfg LinearConfig) ([]float64, LinearFitStats, error) {
+func fitDenseLogistic(ctx context.Context, z *mat.Dense, y []float64, numOutputs int, cfg LinearConfig, classWeights []float64) ([]float64, LinearFitStats, error) {
 	_, p := z.Dims()
-	o := newDenseLogistic(z, y, numOutputs, cfg.C)
+	o := newDenseLogistic(z, y, numOutputs, cfg.C, classWeights)
 	res, err := minimizeLBFGS(ctx, o.value, o.gradient, numOutputs*(p+1), lbfgsSettings{
 		maxIterations: cfg.MaxIterations,
 		tolerance:     cfg.Tolerance,
@@ -300,9 +304,10 @@ func (o *denseLogistic) evaluate(params []float64) {
 		for k := range s {
 			s[k] += b[k]
 		}
+		w := rowWeight(o.classWeights, y)
 		if o.numOutputs == 1 {
-			o.loss += log1pExp(s[0]) - y*s[0]
-			r[0] = (sigmoid64(s[0]) - y) / n
+			o.loss += w * (log1pExp(s[0]) - y*s[0])
+			r[0] = w * (sigmoid64(s[0]) - y) / n
 			continue
 		}
 		m := s[0]
@@ -314,11 +319,11 @@ func (o *denseLogistic) evaluate(params []float64) {
 			sum += math.Exp(v - m)
 		}
 		logSum := m + math.Log(sum)
-		o.loss += logSum - s[int(y)]
+		o.loss += w * (logSum - s[int(y)])
 		for k, v := range s {
-			r[k] = math.Exp(v-logSum) / n
+			r[k] = w * math.Exp(v-logSum) / n
 		}
-		r[int(y)] -= 1 / n
+		r[int(y)] -= w / n
 	}
 	o.loss /= n
 }

@@ -31,6 +31,10 @@ type LinearConfig struct {
 	// Tolerance stops L-BFGS once no component of the gradient of the
 	// objective exceeds it in absolute value, as scikit-learn's tol does.
 	Tolerance float64
+	// ClassWeight weighs each row's log loss by its class, as
+	// LogisticRegression's class_weight does; a ridge regression takes
+	// none.
+	ClassWeight ClassWeight
 	// Progress, if not nil, is called from the goroutine that called
 	// FitLinear: after each L-BFGS iteration of a logistic regression with
 	// the iterations done and MaxIterations (a fit that converges early
@@ -72,5 +76,13 @@ func (c LinearConfig) Validate() error {
 	check(c.Alpha >= 0 && !math.IsInf(c.Alpha, 1), "Alpha %v must be finite and >= 0", c.Alpha)
 	check(c.MaxIterations >= 1 && c.MaxIterations <= maxLinearIterations, "MaxIterations %d not in [1, %d]", c.MaxIterations, maxLinearIterations)
 	check(c.Tolerance > 0 && !math.IsInf(c.Tolerance, 1), "Tolerance %v must be finite and > 0", c.Tolerance)
+	switch c.Objective {
+	case SquaredError:
+		check(c.ClassWeight.isZero(), "ClassWeight is for classifiers, not %v", c.Objective)
+	case MulticlassLogLoss:
+		errs = append(errs, c.ClassWeight.validate(c.NumClasses)...)
+	default:
+		errs = append(errs, c.ClassWeight.validate(2)...)
+	}
 	return errors.Join(errs...)
 }

@@ -144,7 +144,7 @@ func TestFitLinearReachesOptimum(t *testing.T) {
 			if obj == SquaredError {
 				ridgeGradient(z, data.labels, cfg.Alpha, params, grad)
 			} else {
-				newDenseLogistic(z, data.labels, m.NumOutputs(), cfg.C).gradient(grad, params)
+				newDenseLogistic(z, data.labels, m.NumOutputs(), cfg.C, nil).gradient(grad, params)
 			}
 			worst := 0.0
 			for _, g := range grad {

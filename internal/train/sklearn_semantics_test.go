@@ -163,3 +163,97 @@ func noneIfZero(n int) any {
 	}
 	return n
 }
+
+// TestEarlyStoppingMatchesScikitLearn fits, with early stopping at its
+// defaults (10% of the rows held out, n_iter_no_change 10, tol 1e-7, on the
+// loss), a set of 30,000 rows on which scikit-learn stops well before
+// max_iter. The held-out rows are drawn by different generators, so the
+// rounds may differ a little: Go's must fall within the range of
+// scikit-learn's over five random_states, widened by a fifth.
+func TestEarlyStoppingMatchesScikitLearn(t *testing.T) {
+	train := coarseData(t, syntheticData(t, BinaryLogLoss, 30_000, 43))
+	test := coarseData(t, syntheticData(t, BinaryLogLoss, 1000, 44))
+	cfg := configFor(BinaryLogLoss, 1000)
+	cfg.LearningRate = 0.3
+	ens := fitForTest(t, cfg, train)
+	sk := fitScikitLearn(t, BinaryLogLoss, map[string]any{"max_iter": 1000, "learning_rate": 0.3}, train, test, 5)
+
+	lo, hi := sk.NIter[0], sk.NIter[0]
+	for _, n := range sk.NIter {
+		lo, hi = min(lo, n), max(hi, n)
+	}
+	t.Logf("rounds: go %d, scikit-learn %v", ens.Stats.Iterations, sk.NIter)
+	if !sk.EarlyStopping || hi >= 1000 {
+		t.Fatalf("scikit-learn did not stop early (%v rounds): the data set does not test early stopping", sk.NIter)
+	}
+	if !ens.Stats.EarlyStopped || len(ens.Trees) != ens.Stats.Iterations {
+		t.Errorf("stats %+v with %d trees: want an early stop", ens.Stats, len(ens.Trees))
+	}
+	slack := (hi + lo) / 10
+	if n := ens.Stats.Iterations; n < lo-slack || n > hi+slack {
+		t.Errorf("go stopped after %d rounds, scikit-learn after %d to %d", n, lo, hi)
+	}
+	if got := len(ens.Stats.ValidationScores); got != ens.Stats.Iterations+1 {
+		t.Errorf("%d validation scores for %d rounds, want one more: the base scores'", got, ens.Stats.Iterations)
+	}
+}
+
+// TestEarlyStoppingAutoFollowsScikitLearn checks that early stopping by
+// default is off at 10,000 rows and on at 10,001, on both sides.
+func TestEarlyStoppingAutoFollowsScikitLearn(t *testing.T) {
+	test := syntheticData(t, BinaryLogLoss, 10, 46)
+	for _, rows := range []int{10_000, 10_001} {
+		train := syntheticData(t, BinaryLogLoss, rows, 45)
+		ens := fitForTest(t, configFor(BinaryLogLoss, 3), train)
+		sk := fitScikitLearn(t, BinaryLogLoss, map[string]any{"max_iter": 3}, train, test, 1)
+		goStops := ens.Stats.ValidationScores != nil
+		if goStops != sk.EarlyStopping || goStops != (rows > 10_000) {
+			t.Errorf("%d rows: early stopping go %v, scikit-learn %v; want it on above 10,000 rows", rows, goStops, sk.EarlyStopping)
+		}
+	}
+}
+
+// TestBalancedClassWeightMatchesScikitLearn fits class_weight='balanced' on
+// a set with about 7% positives that both libraries bin alike, and checks
+// the base score, which balanced weights move to logit(0.5) = 0, and the
+// predictions.
+func TestBalancedClassWeightMatchesScikitLearn(t *testing.T) {
+	train := coarseData(t, rareClassData(t, syntheticData(t, BinaryLogLoss, 8000, 47)))
+	test := coarseData(t, syntheticData(t, BinaryLogLoss, 1000, 48))
+	cfg := configFor(BinaryLogLoss, 20)
+	cfg.ClassWeight.Balanced = true
+	ens := fitForTest(t, cfg, train)
+	sk := fitScikitLearn(t, BinaryLogLoss, map[string]any{"max_iter": 20, "class_weight": "balanced"}, train, test, 1)
+
+	if math.Abs(float64(ens.BaseScores[0])-sk.Baseline) > 1e-6 {
+		t.Errorf("base score %v, scikit-learn's %v", ens.BaseScores[0], sk.Baseline)
+	}
+	unweighted := fitForTest(t, configFor(BinaryLogLoss, 20), train)
+	if math.Abs(float64(unweighted.BaseScores[0])) < 1 {
+		t.Fatalf("unweighted base score %v: the data set is not imbalanced enough to test class weights", unweighted.BaseScores[0])
+	}
+	diff := meanAbsDiff(t, ens, test, sk.Predictions)
+	t.Logf("base score go %v, scikit-learn %v (unweighted %v); mean |go - scikit-learn| prediction %.2g", ens.BaseScores[0], sk.Baseline, unweighted.BaseScores[0], diff)
+	if diff > sameBinsTolerance {
+		t.Errorf("mean absolute difference of predictions %.2g, want at most %v", diff, sameBinsTolerance)
+	}
+}
+
+// rareClassData keeps every negative row of d and one positive row in ten.
+func rareClassData(t *testing.T, d *Dataset) *Dataset {
+	t.Helper()
+	var features []float32
+	var labels []float64
+	for i := range d.NumRows() {
+		if d.Label(i) == 1 && i%10 != 0 {
+			continue
+		}
+		features = append(features, d.Row(i)...)
+		labels = append(labels, d.Label(i))
+	}
+	rare, err := NewDataset(features, d.numFeatures, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rare
+}

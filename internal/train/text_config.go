@@ -143,6 +143,9 @@ type TextConfig struct {
 	// Tolerance stops L-BFGS once no component of the gradient of the
 	// objective exceeds it in absolute value.
 	Tolerance float64
+	// ClassWeight weighs each text's log loss by its class, as
+	// LogisticRegression's class_weight does.
+	ClassWeight ClassWeight
 	// Progress, if not nil, is called after each L-BFGS iteration with the
 	// iterations done and MaxIterations, from the goroutine that called
 	// FitText. A fit that converges early stops reporting before done
@@ -198,5 +201,6 @@ func (c TextConfig) Validate() error {
 	check(c.C > 0 && !math.IsInf(c.C, 1), "C %v must be finite and > 0", c.C)
 	check(c.MaxIterations >= 1 && c.MaxIterations <= maxTextIterations, "MaxIterations %d not in [1, %d]", c.MaxIterations, maxTextIterations)
 	check(c.Tolerance > 0 && !math.IsInf(c.Tolerance, 1), "Tolerance %v must be finite and > 0", c.Tolerance)
+	errs = append(errs, c.ClassWeight.validate(2)...)
 	return errors.Join(errs...)
 }

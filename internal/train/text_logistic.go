@@ -45,16 +45,19 @@ type TextFitStats struct {
 // It remembers the residuals σ(zᵢ) − yᵢ of the last point evaluated, because
 // the optimizer asks for the value and the gradient at the same point.
 type logisticObjective struct {
-	x        *csrMatrix
-	y        []float64
-	invC     float64
-	lastX    []float64
-	residual []float64
-	loss     float64 // the log loss sum at lastX, without the penalty
+	x    *csrMatrix
+	y    []float64
+	invC float64
+	// classWeights weighs each row's log loss by its class (nil: all 1),
+	// scikit-learn's class_weight.
+	classWeights []float64
+	lastX        []float64
+	residual     []float64
+	loss         float64 // the weighted log loss sum at lastX, without the penalty
 }
 
-func newLogisticObjective(x *csrMatrix, y []float64, c float64) *logisticObjective {
-	return &logisticObjective{x: x, y: y, invC: 1 / c, residual: make([]float64, len(y))}
+func newLogisticObjective(x *csrMatrix, y []float64, c float64, classWeights []float64) *logisticObjective {
+	return &logisticObjective{x: x, y: y, invC: 1 / c, classWeights: classWeights, residual: make([]float64, len(y))}
 }
 
 // evaluate computes the loss and residuals at params unless they are cached.
@@ -70,8 +73,9 @@ func (o *logisticObjective) evaluate(params []float64) {
 		for k := o.x.rowStart[i]; k < o.x.rowStart[i+1]; k++ {
 			z += o.x.vals[k] * w[o.x.cols[k]]
 		}
-		o.loss += log1pExp(z) - y*z
-		o.residual[i] = sigmoid64(z) - y
+		w := rowWeight(o.classWeights, y)
+		o.loss += w * (log1pExp(z) - y*z)
+		o.residual[i] = w * (sigmoid64(z) - y)
 	}
 }
 
@@ -101,7 +105,7 @@ func (o *logisticObjective) gradient(grad, params []float64) {
 // and the intercept. Running out of iterations is not an error: the stats
 // say so, as scikit-learn's ConvergenceWarning does.
 func fitLogistic(ctx context.Context, x *csrMatrix, y []float64, cfg TextConfig) (coef []float64, intercept float64, stats TextFitStats, err error) {
-	obj := newLogisticObjective(x, y, cfg.C)
+	obj := newLogisticObjective(x, y, cfg.C, cfg.ClassWeight.resolve(y, 2))
 	res, err := minimizeLBFGS(ctx, obj.value, obj.gradient, x.numCols+1, lbfgsSettings{
 		maxIterations: cfg.MaxIterations,
 		tolerance:     cfg.Tolerance,

@@ -116,7 +116,7 @@ func TestFitTextReachesOptimum(t *testing.T) {
 		}
 		x.appendRow(row)
 	}
-	obj := newLogisticObjective(x, labels, cfg.C)
+	obj := newLogisticObjective(x, labels, cfg.C, nil)
 	params := append(m.Coefficients(), m.Intercept())
 	grad := make([]float64, len(params))
 	obj.gradient(grad, params)
