@@ -274,6 +274,6 @@ func TestDeadLetterReasonCapped(t *testing.T) {
 // scores.
 func smallModel() train.Config {
 	cfg := train.DefaultConfig()
-	cfg.NumTrees, cfg.MaxDepth = 5, 3
+	cfg.MaxIter, cfg.MaxDepth = 5, 3
 	return cfg
 }

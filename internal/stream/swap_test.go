@@ -22,7 +22,7 @@ import (
 // different ones score differently.
 func smallTrain(trees, depth int) train.Config {
 	cfg := train.DefaultConfig()
-	cfg.NumTrees, cfg.MaxDepth = trees, depth
+	cfg.MaxIter, cfg.MaxDepth = trees, depth
 	return cfg
 }
 
