@@ -38,16 +38,16 @@ func (s historySize) verdicts() []verdict {
 		if !r.ok() {
 			complete = false
 			problems = append(problems, fmt.Sprintf("run %d failed", i+1))
-		} else if r.records != s.records || r.skipped != 0 {
+		} else if r.records != s.records || r.skipped != 0 || r.rows != s.records {
 			complete = false
-			problems = append(problems, fmt.Sprintf("run %d read %d, skipped %d", i+1, r.records, r.skipped))
+			problems = append(problems, fmt.Sprintf("run %d read %d, skipped %d, fitted %d rows", i+1, r.records, r.skipped, r.rows))
 		}
 	}
 	measured := fmt.Sprintf("%d of %d runs", len(s.runs), len(s.runs))
 	if !complete {
 		measured = strings.Join(problems, "; ")
 	}
-	out = append(out, verdict{label + ": every run exits 0, every record read", measured, complete})
+	out = append(out, verdict{label + ": every run exits 0, every record a row", measured, complete})
 	i := slices.IndexFunc(historyTargets, func(t historyTarget) bool { return t.records == s.records })
 	if i < 0 {
 		return out
@@ -105,22 +105,26 @@ func (h *historyResult) report(w io.Writer, o historyOptions) bool {
 	}
 	fmt.Fprintf(w, "default holdout (the last 20%% in time), a new catalog topic on the same broker per run.\n")
 	fmt.Fprintf(w, "wall: trainer process start to exit (read, fit, parity check, publish); CPU and peak RSS:\n")
-	fmt.Fprintf(w, "the trainer's own, from wait4 (ru_maxrss); broker CPU: the stack's meanwhile. Produce time apart.\n\n")
-	fmt.Fprintf(w, "%11s %10s  %-22s %8s %8s %9s %10s %11s %8s\n",
-		"records", "produce s", "wall s of each run", "median", "CPU s", "broker s", "peak MiB", "read", "AUC")
+	fmt.Fprintf(w, "the trainer's own, from wait4 (ru_maxrss); broker CPU: the stack's meanwhile. Produce time apart.\n")
+	fmt.Fprintf(w, "read: start to the log's \"training data read\"; fit: the fit as logged; CPU, broker, read, fit: means.\n\n")
+	fmt.Fprintf(w, "%11s %9s  %-18s %7s %7s %7s %7s %7s %9s %11s %7s\n",
+		"records", "produce s", "wall s of each run", "median", "read s", "fit s", "CPU s", "broker", "peak MiB", "rows", "AUC")
 	for _, s := range h.sizes {
 		var walls []string
-		var cpu, broker time.Duration
+		var cpu, broker, read, fit time.Duration
 		for _, r := range s.runs {
 			walls = append(walls, fmt.Sprintf("%.1f", r.wall.Seconds()))
 			cpu += r.cpu
 			broker += r.brokerCPU
+			read += r.read
+			fit += r.fit
 		}
 		last := s.runs[len(s.runs)-1]
 		n := time.Duration(len(s.runs))
-		fmt.Fprintf(w, "%11s %10.1f  %-22s %8.1f %8.1f %9.1f %10d %11d %8.4f\n",
+		fmt.Fprintf(w, "%11s %9.1f  %-18s %7.1f %7.1f %7.1f %7.1f %7.1f %9d %11d %7.4f\n",
 			formatCount(s.records), s.produce.Seconds(), strings.Join(walls, " "), s.medianWall().Seconds(),
-			(cpu / n).Seconds(), (broker / n).Seconds(), s.maxRSS()>>20, last.records, last.auc)
+			(read / n).Seconds(), (fit / n).Seconds(), (cpu / n).Seconds(), (broker / n).Seconds(),
+			s.maxRSS()>>20, last.rows, last.auc)
 	}
 	fmt.Fprintln(w)
 	checks, failed := 0, 0

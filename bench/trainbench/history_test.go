@@ -50,7 +50,7 @@ func TestHistoryValueDecodes(t *testing.T) {
 // them: a failed or incomplete run fails its size whatever its figures.
 func TestHistoryVerdicts(t *testing.T) {
 	run := func(wall time.Duration, rss int64, records int) trainerRun {
-		return trainerRun{wall: wall, peakRSS: rss, records: records, auc: 0.86}
+		return trainerRun{wall: wall, peakRSS: rss, records: records, rows: records, auc: 0.86}
 	}
 	tests := []struct {
 		name string
@@ -104,8 +104,11 @@ func TestHistorySmoke(t *testing.T) {
 		t.Fatal("the smoke run failed a check")
 	}
 	r := res.sizes[0].runs[0]
-	if r.records != 20_000 || r.skipped != 0 {
-		t.Errorf("the trainer read %d records and skipped %d, want 20000 and 0", r.records, r.skipped)
+	if r.records != 20_000 || r.skipped != 0 || r.rows != 20_000 {
+		t.Errorf("the trainer read %d records, skipped %d, fitted %d rows; want 20000, 0, 20000", r.records, r.skipped, r.rows)
+	}
+	if r.read <= 0 || r.fit <= 0 || r.read+r.fit > r.wall {
+		t.Errorf("phases from the log: read %v, fit %v, of %v in all", r.read, r.fit, r.wall)
 	}
 	if !(r.auc > 0.8) {
 		t.Errorf("holdout AUC %v, want above 0.8: the label follows the features", r.auc)

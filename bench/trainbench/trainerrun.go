@@ -37,6 +37,12 @@ type trainerRun struct {
 	// NaN when it reported none.
 	records, skipped int
 	auc              float64
+	// rows are the records that became training rows (holdout included);
+	// fewer than records when some were unusable or sampled out.
+	rows int
+	// read is the time from start to the "training data read" log line;
+	// fit the fit's own duration, as the trainer logs it with the version.
+	read, fit time.Duration
 	// killed says the run was stopped for holding more than the RSS
 	// limit; failure is why the run failed, empty when it exited 0.
 	killed  bool
@@ -117,7 +123,7 @@ func (s *trainerSetup) trainWith(ctx context.Context, dir, topic, modelsTopic, p
 	if err := logFile.Sync(); err != nil {
 		return trainerRun{}, err
 	}
-	if err := run.parseLog(); err != nil {
+	if err := run.parseLog(started); err != nil {
 		return trainerRun{}, err
 	}
 	switch {
@@ -176,9 +182,10 @@ func watchRSS(p *os.Process, limit int64, exited <-chan struct{}, killed *atomic
 	}
 }
 
-// parseLog reads the trainer's JSON log for the records it read and the
-// metrics it published.
-func (r *trainerRun) parseLog() error {
+// parseLog reads the trainer's JSON log for the records it read, when,
+// and the metrics and fit time it published with; started is when the
+// process was started.
+func (r *trainerRun) parseLog(started time.Time) error {
 	f, err := os.Open(r.logPath)
 	if err != nil {
 		return err
@@ -188,10 +195,13 @@ func (r *trainerRun) parseLog() error {
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		var line struct {
-			Msg     string             `json:"msg"`
-			Records *int               `json:"records"`
-			Skipped map[string]int     `json:"skipped"`
-			Metrics map[string]float64 `json:"metrics"`
+			Time     time.Time          `json:"time"`
+			Msg      string             `json:"msg"`
+			Records  *int               `json:"records"`
+			Rows     int                `json:"rows"`
+			Skipped  map[string]int     `json:"skipped"`
+			Metrics  map[string]float64 `json:"metrics"`
+			Duration time.Duration      `json:"duration"` // slog writes nanoseconds
 		}
 		if json.Unmarshal(sc.Bytes(), &line) != nil {
 			continue // a line the trainer's main printed, not the logger
@@ -201,6 +211,7 @@ func (r *trainerRun) parseLog() error {
 			if line.Records != nil {
 				r.records = *line.Records
 			}
+			r.rows, r.read = line.Rows, line.Time.Sub(started)
 			r.skipped = 0
 			for _, n := range line.Skipped {
 				r.skipped += n
@@ -209,6 +220,7 @@ func (r *trainerRun) parseLog() error {
 			if auc, ok := line.Metrics["auc"]; ok {
 				r.auc = auc
 			}
+			r.fit = line.Duration
 		}
 	}
 	return sc.Err()
