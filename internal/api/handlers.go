@@ -21,6 +21,11 @@ func (a *API) putModel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	opts, err := trainer.ParseOptions(body)
+	if err == nil {
+		// Rows sent here carry no time, and a version is promoted only
+		// if it beats the champion on its holdout.
+		err = opts.ValidateForAPI()
+	}
 	if err != nil {
 		return optionsError(err)
 	}

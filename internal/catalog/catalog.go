@@ -69,6 +69,12 @@ type Source struct {
 	From        time.Time     `json:"from,omitzero"`
 	To          time.Time     `json:"to,omitzero"`
 	Description string        `json:"description,omitempty"`
+	// Holdout says which rows the metrics were computed on ("the newest
+	// 20%", "from <time>", "test source", "none").
+	Holdout string `json:"holdout,omitempty"`
+	// Test is the test source the metrics were computed on, when the
+	// training was given one apart from its source.
+	Test *Source `json:"test,omitempty"`
 }
 
 // OffsetRange is a span of one partition's offsets; End is exclusive.

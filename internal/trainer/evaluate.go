@@ -177,8 +177,6 @@ func reasonOf(err error) string {
 		return "oversize"
 	case errors.Is(err, stream.ErrInternal):
 		return stream.ReasonInternal
-	case errors.Is(err, errOtherLabelKind):
-		return skipMixedLabelKind
 	}
 	return "unreadable"
 }

@@ -27,21 +27,30 @@ type Result struct {
 	ONNX []byte
 	Spec model.Spec
 	// Evaluation is ONNX Runtime's score of the exported model on the
-	// holdout: the last Options.Holdout of the rows, in the order given.
+	// holdout (see holdout.go); empty when there is none (holdout 0).
 	Evaluation Evaluation
 	// Holdout are the rows evaluated on, kept so that the champion can be
 	// judged on the very same ones before the new model may replace it.
+	// They share the training rows' memory: Runner.Run lets them go once
+	// the version is published.
 	Holdout   Rows
 	TrainRows int
-	// Skipped counts training rows left out, by reason.
+	// Skipped counts rows left out, by reason: rows that cannot be mapped
+	// (training and holdout rows alike, since rows are mapped as they are
+	// read), and a classifier's rows of another label kind.
 	Skipped map[string]int
 	// Params are the parameters the model was trained with, defaults
 	// included, as they are stored with the version.
 	Params json.RawMessage
 	// Divergence is the largest difference between the Go model's scores
-	// and ONNX Runtime's on the holdout (at most ParityTolerance).
+	// and ONNX Runtime's on the holdout, or on the newest training rows
+	// when there is no holdout (at most ParityTolerance).
 	Divergence float64
 	Duration   time.Duration
+
+	// rival are the holdout rows as the champion reads them: with the raw
+	// values of the fields it reads and this model does not.
+	rival Rows
 }
 
 // Split divides rows, in time order, into training rows and the holdout:
@@ -60,32 +69,88 @@ func Fit(ctx context.Context, name string, opts Options, rows []map[string]any, 
 	return FitRows(ctx, name, opts, Records(rows), progress)
 }
 
-// FitRows is Fit on rows held in any form. A classifier's rows whose label
-// is of another kind than most rows' (see ClassLabel) are skipped and
-// counted (mixed_label_kind).
+// FitRows is Fit on rows held in any form. Each row is mapped into
+// columns, as ReadTraining maps records, then trained on as FitHistory
+// does. A classifier's rows whose label is of another kind than most
+// rows' (see ClassLabel) are skipped and counted (mixed_label_kind).
+// Rows carry no time, so HoldoutFrom is refused; the holdout is the last
+// fraction of the rows in their order.
 func FitRows(ctx context.Context, name string, opts Options, rows Rows, progress Progress) (*Result, error) {
 	start := time.Now()
 	opts = opts.WithDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	if !opts.HoldoutFrom.IsZero() {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidOptions, errHoldoutFromRows)
+	}
+	c := newColumns(newLayout(opts, nil), rows.Len())
+	scratch := map[string]any{}
+	for i := range rows.Len() {
+		// A row's index stands for its offset: it orders rows and chooses
+		// the Sample.
+		c.add(rows.Record(i, scratch), 0, 0, int64(i))
+	}
+	c.finish(0)
+	return fitColumns(ctx, name, opts, c, nil, progress, start)
+}
+
+// FitHistory is Fit on a history read by ReadTraining: its columns are
+// handed to the algorithms as they are, never copied. test, when not nil,
+// is a test source read by ReadTraining with the same options: the model
+// trains on every row of h and is evaluated on test's.
+func FitHistory(ctx context.Context, name string, opts Options, h, test *History, progress Progress) (*Result, error) {
+	start := time.Now()
+	opts = opts.WithDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if h.columns == nil || (test != nil && test.columns == nil) {
+		return nil, errors.New("fit: the history was not read by ReadTraining")
+	}
+	var tc *columns
+	if test != nil {
+		tc = test.columns
+	}
+	return fitColumns(ctx, name, opts, h.columns, tc, progress, start)
+}
+
+// parityRows is how many of the newest training rows the parity check
+// scores when there is no holdout.
+const parityRows = 10_000
+
+// fitColumns trains on rows of c, split as opts say (or on all of them,
+// evaluated on test), exports, checks and evaluates.
+func fitColumns(ctx context.Context, name string, opts Options, c, test *columns, progress Progress, start time.Time) (*Result, error) {
 	params, err := opts.params()
 	if err != nil {
 		return nil, err
 	}
-	trainRows, holdout := splitRows(rows, opts.Holdout)
-	if trainRows.Len() < 2 || holdout.Len() < 1 {
-		return nil, fmt.Errorf("%w: %d rows leave %d to train on and %d to evaluate", ErrNotEnoughData, rows.Len(), trainRows.Len(), holdout.Len())
-	}
-	var kind LabelKind
-	if opts.Task == model.Classification {
-		kind = labelKindOf(rows, opts.Label)
-	}
-	data, err := extract(opts, trainRows, kind)
+	sp, err := split(c, test, opts)
 	if err != nil {
 		return nil, err
 	}
-	spec := opts.Spec(name, data.classes)
+	var classes []string
+	if opts.Task == model.Classification {
+		classes = c.classes(0, sp.cut)
+		if len(classes) < 2 {
+			return nil, fmt.Errorf("%w: label %q has a single class (%q) in the %d training rows", ErrNotEnoughData, opts.Label, classes[0], sp.cut)
+		}
+		// Holdout rows keep their dictionary indices, named by names.
+		c.relabel(0, sp.cut, classes)
+	}
+	// Rows are in order and split: what ordered them is no longer needed.
+	c.dropOrder()
+	if test != nil {
+		test.dropOrder()
+	}
+	data := &dataset{width: c.layout.width, targets: c.labels[:sp.cut], classes: classes, rows: sp.cut, skipped: c.skipped}
+	if c.layout.text {
+		data.texts = c.texts[:sp.cut]
+	} else {
+		data.features = c.features[:sp.cut*c.layout.width]
+	}
+	spec := opts.Spec(name, classes)
 	fitted, err := fitFamily(ctx, opts, params, data, progress)
 	if err != nil {
 		return nil, err
@@ -108,14 +173,23 @@ func FitRows(ctx context.Context, name string, opts Options, rows Rows, progress
 		return nil, fmt.Errorf("load the exported %s: %w", name, err)
 	}
 	defer loaded.Close()
+	holdout := sp.holdout
 	// One ONNX Runtime pass over the holdout serves both the evaluation
-	// and the parity check.
-	scored, skipped, err := scoreRows(loaded, holdout, opts.Label)
+	// and the parity check; without a holdout, the check scores the newest
+	// training rows.
+	checked := Rows(holdout)
+	if holdout.Len() == 0 {
+		checked = colRows{c: c, from: max(0, sp.cut-parityRows), to: sp.cut, names: classes}
+	}
+	scored, skipped, err := scoreRows(loaded, checked, opts.Label)
 	if err != nil {
 		return nil, err
 	}
-	ev := evaluation(loaded.Spec(), scored, skipped)
-	divergence, err := parity(loaded.Spec(), fitted, scored, holdout)
+	var ev Evaluation
+	if holdout.Len() > 0 {
+		ev = evaluation(loaded.Spec(), scored, skipped)
+	}
+	divergence, err := parity(loaded.Spec(), fitted, scored, checked)
 	if err != nil {
 		return nil, err
 	}
@@ -123,14 +197,17 @@ func FitRows(ctx context.Context, name string, opts Options, rows Rows, progress
 	if err != nil {
 		return nil, err
 	}
+	rival := holdout
+	rival.raw = true
 	return &Result{
-		ONNX: artifact, Spec: spec, Evaluation: ev, Holdout: holdout,
-		TrainRows: data.rows, Skipped: data.skipped, Params: effective,
+		ONNX: artifact, Spec: spec, Evaluation: ev, Holdout: holdout, rival: rival,
+		TrainRows: data.rows, Skipped: c.skipped, Params: effective,
 		Divergence: divergence, Duration: time.Since(start),
 	}, nil
 }
 
-// dataset is training rows mapped to what the algorithms take.
+// dataset is training rows as the algorithms take them: slices of the
+// columns, not copies.
 type dataset struct {
 	features []float32 // row-major, for numeric families
 	width    int
@@ -139,97 +216,6 @@ type dataset struct {
 	classes  []string  // class names in index order, for classifiers
 	rows     int
 	skipped  map[string]int
-}
-
-// add maps one record's label and features, appending the features (or
-// text) to d only if every part of the record could be read.
-func (d *dataset) add(opts Options, input model.Input, rec map[string]any, labelKind LabelKind) (target float64, class string, err error) {
-	if opts.Task == model.Regression {
-		if target, err = valueOf(rec, opts.Label); err != nil {
-			return 0, "", fmt.Errorf("%w: %w", ErrBadLabel, err)
-		}
-	} else {
-		var kind LabelKind
-		if class, kind, err = classOf(rec, opts.Label); err != nil {
-			return 0, "", fmt.Errorf("%w: %w", ErrBadLabel, err)
-		}
-		if kind != labelKind {
-			return 0, "", fmt.Errorf("%w: label %q is %s, most rows' are %s", errOtherLabelKind, opts.Label, kind, labelKind.Plural())
-		}
-	}
-	if opts.Family == Text {
-		s, err := input.Text(rec, model.DefaultMaxTextBytes)
-		if err != nil {
-			return 0, "", err
-		}
-		d.texts = append(d.texts, s)
-		return target, class, nil
-	}
-	features, err := input.AppendNumbers(d.features, rec, false)
-	if err != nil {
-		return 0, "", err
-	}
-	d.features = features
-	return target, class, nil
-}
-
-// extract maps rows through the model's own feature mapping, the one the
-// scorer will use, so training and serving read a record the same way.
-// A classifier's rows whose label is not of labelKind are skipped.
-func extract(opts Options, rows Rows, labelKind LabelKind) (*dataset, error) {
-	d := &dataset{skipped: map[string]int{}}
-	input := opts.Spec("", nil).Inputs[0]
-	var classNames []string
-	scratch := map[string]any{}
-	for i := range rows.Len() {
-		rec := rows.Record(i, scratch)
-		var target float64
-		var class string
-		err := guarded(func() (err error) {
-			target, class, err = d.add(opts, input, rec, labelKind)
-			return err
-		})
-		if err != nil {
-			d.skipped[reasonOf(err)]++
-			continue
-		}
-		if opts.Task != model.Regression {
-			classNames = append(classNames, class)
-		}
-		d.targets = append(d.targets, target)
-		d.rows++
-	}
-	d.width = len(input.Fields)
-	if d.rows < 2 {
-		return nil, fmt.Errorf("%w: %d of %d training rows are usable (skipped: %v)", ErrNotEnoughData, d.rows, rows.Len(), d.skipped)
-	}
-	if opts.Task == model.Classification {
-		d.classes = distinct(classNames)
-		if len(d.classes) < 2 {
-			return nil, fmt.Errorf("%w: label %q has a single class (%q) in the training rows", ErrNotEnoughData, opts.Label, d.classes[0])
-		}
-		index := make(map[string]float64, len(d.classes))
-		for i, c := range d.classes {
-			index[c] = float64(i)
-		}
-		for i, c := range classNames {
-			d.targets[i] = index[c]
-		}
-	}
-	return d, nil
-}
-
-func distinct(names []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, n := range names {
-		if !seen[n] {
-			seen[n] = true
-			out = append(out, n)
-		}
-	}
-	sortClasses(out)
-	return out
 }
 
 // fittedModel is a trained model of any family: it exports itself, and

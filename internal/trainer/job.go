@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -37,6 +38,12 @@ type Job struct {
 	// Name is the model's name in the catalog.
 	Name   string `yaml:"name" json:"name"`
 	Source Source `yaml:"source" json:"source"`
+	// TestSource, when set, is read as Source is and evaluates the model,
+	// which then trains on every row of Source: offset ranges of the same
+	// topic, or another topic with its own window and ranges. It replaces
+	// options.holdout and options.holdout_from; on the same topic it must
+	// not overlap Source.
+	TestSource *Source `yaml:"test_source" json:"test_source,omitempty"`
 	// Window, when set, trains on the records of the last Window only (it
 	// sets Source.From at each run); a retrain then follows the stream.
 	Window  time.Duration `yaml:"window" json:"window,omitempty"`
@@ -73,7 +80,45 @@ func (j Job) Validate() error {
 	if err := j.Options.WithDefaults().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("job %q: options: %w", j.Name, err))
 	}
+	o := j.Options
+	if t := j.TestSource; t != nil {
+		switch {
+		case t.Topic == "":
+			bad("test_source.topic", "is required")
+		case o.holdoutGiven() || !o.HoldoutFrom.IsZero():
+			bad("test_source", "give one of options.holdout, options.holdout_from and test_source, not several")
+		case j.Window == 0 && overlaps(j.Source, *t):
+			bad("test_source", "overlaps source on topic %q: the model would be evaluated on records it learnt from; give disjoint ranges or windows", t.Topic)
+		}
+	}
+	if o.holdoutSet && o.Holdout == 0 && o.HoldoutFrom.IsZero() && j.TestSource == nil && (j.Promote == "" || j.Promote == PromoteIfBetter) {
+		errs = append(errs, fmt.Errorf("%w: job %q: options.%w", ErrInvalidOptions, j.Name, errHoldoutZeroIfBetter))
+	}
 	return errors.Join(errs...)
+}
+
+// overlaps reports whether two sources may hold the same records: the
+// same topic, time windows that meet, and offsets that meet (a source
+// without ranges reads every partition).
+func overlaps(a, b Source) bool {
+	if a.Topic != b.Topic {
+		return false
+	}
+	if !a.To.IsZero() && !b.From.IsZero() && !b.From.Before(a.To) ||
+		!b.To.IsZero() && !a.From.IsZero() && !a.From.Before(b.To) {
+		return false
+	}
+	if len(a.Ranges) == 0 || len(b.Ranges) == 0 {
+		return true
+	}
+	for _, x := range a.Ranges {
+		for _, y := range b.Ranges {
+			if x.Partition == y.Partition && x.Start < y.End && y.Start < x.End {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Catalog is what a training needs of the model registry.
@@ -105,28 +150,85 @@ type Runner struct {
 }
 
 // Run trains one job once. force promotes the new version whatever its
-// metrics (PromoteAlways does too).
+// metrics (PromoteAlways does too). Reading logs its progress every few
+// seconds.
 func (r *Runner) Run(ctx context.Context, job Job, force bool, progress Progress) (*Outcome, error) {
+	return r.run(ctx, job, force, progress, nil)
+}
+
+// run is Run, with the read progress also told to meters when not nil.
+func (r *Runner) run(ctx context.Context, job Job, force bool, progress Progress, meters *readMeters) (*Outcome, error) {
+	logger := r.logger().With("model", job.Name)
 	src := job.Source
 	if job.Window > 0 {
 		src.From = r.now().Add(-job.Window)
 	}
-	history, err := Read(ctx, r.KafkaOpts, r.Decoder, src)
+	if job.TestSource != nil && overlaps(src, *job.TestSource) {
+		return nil, fmt.Errorf("train %s: %w: test_source: overlaps source on topic %q: the model would be evaluated on records it learnt from", job.Name, ErrInvalidOptions, src.Topic)
+	}
+	cfg := ReadConfig{Extra: r.championFields(job.Name, job.Options)}
+	cfg.Progress = newReadLog(logger, meters, "source", r.now).report
+	history, err := ReadTraining(ctx, r.KafkaOpts, r.Decoder, src, job.Options, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("train %s: %w", job.Name, err)
 	}
-	r.logger().Info("training data read", "model", job.Name, "topic", src.Topic, "records", history.Records, "rows", len(history.Rows), "skipped", history.Skipped)
-	res, err := Fit(ctx, job.Name, job.Options, history.Rows, progress)
+	logger.Info("training data read", "topic", src.Topic, "records", history.Records, "rows", history.Len(),
+		"skipped", history.Skipped, "unusable", history.Unusable, "sampled_out", history.SampledOut)
+	var test *History
+	source := catalog.Source{Topic: src.Topic, Ranges: catalogRanges(history.Ranges), From: src.From, To: src.To,
+		Holdout: describeHoldout(job.Options, job.TestSource)}
+	if t := job.TestSource; t != nil {
+		cfg.Progress = newReadLog(logger, meters, "test_source", r.now).report
+		cfg.labelKind = history.columns.kind
+		if test, err = ReadTraining(ctx, r.KafkaOpts, r.Decoder, *t, job.Options, cfg); err != nil {
+			return nil, fmt.Errorf("train %s: test_source: %w", job.Name, err)
+		}
+		logger.Info("test data read", "topic", t.Topic, "records", test.Records, "rows", test.Len(),
+			"skipped", test.Skipped, "unusable", test.Unusable, "sampled_out", test.SampledOut)
+		source.Test = &catalog.Source{Topic: t.Topic, Ranges: catalogRanges(test.Ranges), From: t.From, To: t.To}
+	}
+	res, err := FitHistory(ctx, job.Name, job.Options, history, test, progress)
 	if err != nil {
 		return nil, fmt.Errorf("train %s: %w", job.Name, err)
 	}
-	source := catalog.Source{Topic: src.Topic, Ranges: catalogRanges(history.Ranges), From: src.From, To: src.To}
 	out, err := r.Publish(ctx, job.Name, job.Options, res, source, promotion(job.Promote, force))
 	if err != nil {
 		return nil, err
 	}
+	// The holdout shares the history's columns: let them go with it, not
+	// with the outcome a service keeps until the next training.
+	res.Holdout, res.rival = nil, nil
 	out.Records = history.Records
 	return out, nil
+}
+
+// championFields are the numeric fields the champion reads that opts'
+// model does not, or reads with another default: they are kept raw while
+// reading so that the champion is judged on the same rows as it would
+// read them. None when there is no champion yet.
+func (r *Runner) championFields(name string, opts Options) []string {
+	champion, err := r.Catalog.Resolve(name, AliasChampion)
+	if err != nil {
+		return nil
+	}
+	own := map[string]*float64{}
+	for _, f := range opts.Spec("", nil).Inputs[0].Fields {
+		own[f.Field] = f.Default
+	}
+	var extra []string
+	for _, in := range champion.Spec.Inputs {
+		if in.Type != model.FloatInput {
+			continue
+		}
+		for _, f := range in.Fields {
+			d, ok := own[f.Field]
+			same := ok && (d == nil) == (f.Default == nil) && (d == nil || *d == *f.Default)
+			if !same && !slices.Contains(extra, f.Field) {
+				extra = append(extra, f.Field)
+			}
+		}
+	}
+	return extra
 }
 
 // promotion is the policy of one run: forced when asked for.
@@ -156,9 +258,16 @@ func (r *Runner) Publish(ctx context.Context, name string, opts Options, res *Re
 		out.Promoted, out.Reason = true, "first version"
 	case err != nil:
 		return nil, err
+	case res.Holdout == nil || res.Holdout.Len() == 0:
+		parent = champion.Version
+		out.Promoted, out.Reason = false, fmt.Sprintf("no holdout (holdout 0): nothing to judge champion v%d on; promote by hand, by a forced run or with promote: always", champion.Version)
 	default:
 		parent = champion.Version
-		ev, err := r.evaluateVersion(ctx, champion, res.Holdout, opts.Label)
+		rows := res.rival
+		if rows == nil {
+			rows = res.Holdout
+		}
+		ev, err := r.evaluateVersion(ctx, champion, rows, opts.Label)
 		if err != nil {
 			// A champion that can no longer be evaluated (its features are
 			// gone from the data) loses to one that can.

@@ -197,37 +197,6 @@ func valueKind(v any) string {
 	return fmt.Sprintf("a %T", v)
 }
 
-// labelKindOf is the kind most of a classifier's usable labels have (the
-// earliest row's, on a tie). A history read from Kafka gives its labels in
-// the kind its schema declares, so a label of another kind comes from a
-// record of another schema: a bug upstream or a hostile producer. Its row
-// is skipped and counted (mixed_label_kind) rather than failing the whole
-// training; the REST API refuses such rows as they are uploaded.
-func labelKindOf(rows Rows, field string) LabelKind {
-	counts := map[LabelKind]int{}
-	var order []LabelKind
-	scratch := map[string]any{}
-	for i := range rows.Len() {
-		if _, kind, err := classOf(rows.Record(i, scratch), field); err == nil {
-			if counts[kind] == 0 {
-				order = append(order, kind)
-			}
-			counts[kind]++
-		}
-	}
-	var most LabelKind
-	for _, k := range order {
-		if counts[k] > counts[most] {
-			most = k
-		}
-	}
-	return most
-}
-
-// errOtherLabelKind skips a row whose label is not of the kind most rows
-// give (labelKindOf).
-var errOtherLabelKind = errors.New("label of another kind than most rows'")
-
 // sortClasses orders class names: numerically when they all are numbers,
 // otherwise as strings. Either way "0"/"1", "false"/"true" and "ham"/"spam"
 // put the positive class last, where a binary model's score is.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -57,33 +58,95 @@ type Options struct {
 	// a number for a regressor.
 	Label string `json:"label" yaml:"label"`
 	// Holdout is the fraction of rows, the last ones in time order, kept out
-	// of training to evaluate on. Default DefaultHoldout.
+	// of training to evaluate on: DefaultHoldout when unset, and 0 (given as
+	// such in JSON or YAML, or by WithHoldout) trains on every row and
+	// evaluates on none. See holdout.go.
 	Holdout float64 `json:"holdout,omitempty" yaml:"holdout"`
+	// HoldoutFrom, when set, makes the records stamped at or after it the
+	// holdout instead of a fraction: a training job's only, since rows sent
+	// to the REST API carry no time.
+	HoldoutFrom time.Time `json:"holdout_from,omitzero" yaml:"holdout_from"`
+	// Sample bounds the rows a training keeps (see Sample).
+	Sample *Sample `json:"sample,omitempty" yaml:"sample"`
 	// Metric is what a new version must beat the champion on; default auc
 	// for classifiers, rmse for regressors.
 	Metric string `json:"metric,omitempty" yaml:"metric"`
 	// Params are the family's parameters (see GBDTParams, LinearParams,
 	// TextParams); unknown names are refused.
 	Params json.RawMessage `json:"params,omitempty" yaml:"-"`
+
+	// holdoutSet tells a holdout given as 0 (train on every row) from one
+	// not given (DefaultHoldout). Holdout stays a float64, so that callers
+	// using it as a fraction keep working. holdoutDefault marks a Holdout
+	// that WithDefaults filled in, which a HoldoutFrom or a test source set
+	// afterwards replaces without conflict.
+	holdoutSet, holdoutDefault bool
 }
+
+// holdoutGiven reports whether a holdout fraction was given, 0 included.
+func (o Options) holdoutGiven() bool {
+	return o.holdoutSet || (o.Holdout != 0 && !o.holdoutDefault)
+}
+
+// plainOptions is Options without its JSON methods, to decode strictly.
+type plainOptions Options
 
 // ParseOptions decodes options JSON strictly and validates them.
 func ParseOptions(data []byte) (Options, error) {
 	var o Options
-	if err := decodeStrict(data, &o); err != nil {
+	if err := decodeStrict(data, (*plainOptions)(&o)); err != nil {
 		return Options{}, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
+	o.holdoutSet = holdoutGiven(data)
 	o = o.WithDefaults()
 	return o, o.Validate()
 }
 
+// UnmarshalJSON decodes options, telling "holdout": 0 from no holdout.
+func (o *Options) UnmarshalJSON(data []byte) error {
+	if err := json.Unmarshal(data, (*plainOptions)(o)); err != nil {
+		return err
+	}
+	o.holdoutSet = holdoutGiven(data)
+	return nil
+}
+
+// MarshalJSON writes a holdout of 0 that was given, which omitempty would
+// drop and a reader would then take for the default.
+func (o Options) MarshalJSON() ([]byte, error) {
+	out := struct {
+		plainOptions
+		Holdout *float64 `json:"holdout,omitempty"`
+	}{plainOptions: plainOptions(o)}
+	if o.holdoutSet || o.Holdout != 0 {
+		out.Holdout = &o.Holdout
+	}
+	return json.Marshal(out)
+}
+
+// holdoutGiven reports whether options JSON names a holdout at all.
+func holdoutGiven(data []byte) bool {
+	var probe struct {
+		Holdout *float64 `json:"holdout"`
+	}
+	return json.Unmarshal(data, &probe) == nil && probe.Holdout != nil
+}
+
+// WithHoldout sets the holdout fraction, 0 included: the Go spelling of
+// "holdout": 0, which a zero Holdout field cannot say.
+func (o Options) WithHoldout(fraction float64) Options {
+	o.Holdout, o.holdoutSet, o.holdoutDefault = fraction, true, false
+	return o
+}
+
 // WithDefaults fills in the task, holdout and metric when they are unset.
+// A holdout given as 0, or a HoldoutFrom, leaves Holdout at 0.
 func (o Options) WithDefaults() Options {
 	if o.Task == "" {
 		o.Task = model.Classification
 	}
-	if o.Holdout == 0 {
-		o.Holdout = DefaultHoldout
+	if o.Holdout == 0 && !o.holdoutSet && o.HoldoutFrom.IsZero() {
+		o.Holdout, o.holdoutDefault = DefaultHoldout, true
 	}
 	if o.Metric == "" {
 		o.Metric = MetricAUC
@@ -154,8 +217,16 @@ func (o Options) Validate() error {
 	if o.TextField != "" && o.TextField == o.Label {
 		bad("text", "%q is the label", o.TextField)
 	}
-	if o.Holdout <= 0 || o.Holdout >= 1 {
-		bad("holdout", "%v not in (0, 1)", o.Holdout)
+	if o.Holdout < 0 || o.Holdout >= 1 {
+		bad("holdout", "%v not in [0, 1) (0 trains on every row and evaluates on none)", o.Holdout)
+	}
+	if !o.HoldoutFrom.IsZero() && o.holdoutGiven() {
+		bad("holdout_from", "give either holdout (a fraction) or holdout_from (a time), not both")
+	}
+	if o.Sample != nil {
+		for _, err := range o.Sample.validate(o.Task) {
+			errs = append(errs, fmt.Errorf("%w: sample.%w", ErrInvalidOptions, err))
+		}
 	}
 	if err := checkMetric(o.Task, o.Metric); err != nil {
 		bad("metric", "%s", err)
@@ -238,6 +309,12 @@ func (o *Options) UnmarshalYAML(node *yaml.Node) error {
 		return err
 	}
 	*o = Options(raw.plain)
+	var probe struct {
+		Holdout *float64 `yaml:"holdout"`
+	}
+	if err := node.Decode(&probe); err == nil && probe.Holdout != nil {
+		o.holdoutSet = true
+	}
 	if raw.Params != nil {
 		params, err := json.Marshal(raw.Params)
 		if err != nil {

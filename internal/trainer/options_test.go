@@ -29,7 +29,7 @@ func TestParseOptionsNamesTheField(t *testing.T) {
 		{"text without a text field", `{"family": "text", "label": "y"}`, "text: a text model needs"},
 		{"text regressor", `{"family": "text", "task": "regression", "text": "t", "label": "y"}`, "task: a text model is a classifier"},
 		{"unknown task", `{"family": "gbdt", "task": "ranking", "features": ["a"], "label": "y"}`, `task: "ranking"`},
-		{"holdout out of range", `{"family": "gbdt", "features": ["a"], "label": "y", "holdout": 1.5}`, "holdout: 1.5 not in (0, 1)"},
+		{"holdout out of range", `{"family": "gbdt", "features": ["a"], "label": "y", "holdout": 1.5}`, "holdout: 1.5 not in [0, 1)"},
 		{"metric of another task", `{"family": "gbdt", "features": ["a"], "label": "y", "metric": "rmse"}`, "metric: \"rmse\" is not a classification metric"},
 		{"unknown parameter", `{"family": "gbdt", "features": ["a"], "label": "y", "params": {"trees": 3}}`, "params: trees: unknown field"},
 		{"parameter of a wrong type", `{"family": "gbdt", "features": ["a"], "label": "y", "params": {"num_trees": "many"}}`, "params: num_trees: is a JSON string"},

@@ -196,7 +196,8 @@ func (s *Service) train(ctx context.Context, st *jobState, force bool) {
 	defer s.metrics.running.WithLabelValues(name).Set(0)
 
 	progress := newProgressLog(s.logger.With("model", name), s.metrics.progress.WithLabelValues(name), time.Now)
-	out, err := s.runner.Run(ctx, st.job, force, progress.report)
+	meters := &readMeters{records: s.metrics.readRecords.WithLabelValues(name), ratio: s.metrics.readRatio.WithLabelValues(name)}
+	out, err := s.runner.run(ctx, st.job, force, progress.report, meters)
 
 	st.mu.Lock()
 	st.running, st.lastAt, st.lastErr = false, time.Now(), err
@@ -327,6 +328,10 @@ type serviceMetrics struct {
 	progress   *prometheus.GaugeVec
 	running    *prometheus.GaugeVec
 	newRecords *prometheus.GaugeVec
+	// readRecords and readRatio follow the reading of a training's
+	// history, which at 10M records takes longer than the fit.
+	readRecords *prometheus.CounterVec
+	readRatio   *prometheus.GaugeVec
 }
 
 func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
@@ -352,8 +357,16 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 			Name: "streamscore_training_new_records",
 			Help: "Records on a model's source topic since its last training, for record-count triggers.",
 		}, []string{"model"}),
+		readRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "streamscore_training_read_records_total",
+			Help: "Records read from topics (source and test source) to train a model, over all its trainings.",
+		}, []string{"model"}),
+		readRatio: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "streamscore_training_read_ratio",
+			Help: "How far the current or last read of a model's training data is, 0 to 1, by offsets.",
+		}, []string{"model"}),
 	}
-	for _, c := range []prometheus.Collector{m.trainings, m.duration, m.progress, m.running, m.newRecords} {
+	for _, c := range []prometheus.Collector{m.trainings, m.duration, m.progress, m.running, m.newRecords, m.readRecords, m.readRatio} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/stream"
 )
@@ -46,6 +47,7 @@ type OffsetRange struct {
 type History struct {
 	// Rows are the decoded records, oldest first (by record timestamp, then
 	// partition and offset), so the last ones make a time-ordered holdout.
+	// Only Read keeps them; ReadTraining keeps columns instead.
 	Rows []map[string]any
 	// Ranges are the offsets that were read, per partition, to store with
 	// the version trained on them.
@@ -54,13 +56,99 @@ type History struct {
 	// decoded, by dead-letter class, as the scorer would name them.
 	Records int
 	Skipped map[string]int
+	// Unusable counts (ReadTraining) decoded records that a model cannot
+	// train on, by reason (bad_label, missing_feature, mixed_label_kind,
+	// ...); SampledOut the usable ones left out by the Sample budget.
+	Unusable   map[string]int
+	SampledOut int
+
+	columns *columns
 }
+
+// Len is the number of rows kept: records, or mapped rows.
+func (h *History) Len() int {
+	if h.columns != nil {
+		return h.columns.Len()
+	}
+	return len(h.Rows)
+}
+
+// ReadProgress is told how far a read is: records read of total, the
+// offsets between the start and end offsets known when the read began.
+type ReadProgress func(read, total int64)
 
 // Read reads a bounded slice of a topic: every record from the start
 // offsets to the end offsets as they are when Read begins, so a topic that
 // keeps growing still gives a finite history. Committed records only: a
 // transaction still open is waited for, an aborted one is left out.
+//
+// Read keeps every decoded record, about 1 KB each: it is for tools that
+// need the records themselves. A training reads with ReadTraining.
 func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*History, error) {
+	type read struct {
+		row       map[string]any
+		ts        time.Time
+		partition int32
+		offset    int64
+	}
+	var rows []read
+	h, err := scan(ctx, kafkaOpts, dec, src, nil, nil, func(rec *kgo.Record, decoded map[string]any) {
+		rows = append(rows, read{decoded, rec.Timestamp, rec.Partition, rec.Offset})
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(rows, func(a, b read) int {
+		return cmp.Or(a.ts.Compare(b.ts), cmp.Compare(a.partition, b.partition), cmp.Compare(a.offset, b.offset))
+	})
+	h.Rows = make([]map[string]any, len(rows))
+	for i, r := range rows {
+		h.Rows[i] = r.row
+	}
+	return h, nil
+}
+
+// ReadConfig tunes ReadTraining.
+type ReadConfig struct {
+	// Extra are numeric fields to keep raw beside the model's own, so that
+	// another model reading them (the champion) can be judged on the same
+	// rows.
+	Extra []string
+	// Progress, when set, is told how far the read is after every fetch.
+	Progress ReadProgress
+	// labelKind, when set, is the label kind rows must have (a test
+	// source's rows are held to the training rows' kind).
+	labelKind LabelKind
+}
+
+// ReadTraining reads src as Read does, but maps each record as it arrives
+// into the columns opts train on (see columns), through the same mapping
+// the scorer serves with, and keeps no record. Records that cannot be
+// mapped are counted in Unusable; with opts.Sample, at most MaxRows rows
+// are kept while reading. Rows are in Read's order.
+func ReadTraining(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, opts Options, cfg ReadConfig) (*History, error) {
+	opts = opts.WithDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	var c *columns
+	ready := func(expect int) { c = newColumns(newLayout(opts, cfg.Extra), expect) }
+	h, err := scan(ctx, kafkaOpts, dec, src, cfg.Progress, ready, func(rec *kgo.Record, decoded map[string]any) {
+		c.add(decoded, rec.Timestamp.UnixMilli(), rec.Partition, rec.Offset)
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.finish(cfg.labelKind)
+	h.columns, h.Unusable, h.SampledOut = c, c.skipped, c.sampledOut
+	return h, nil
+}
+
+// scan reads src's bounded slice and hands every decoded record to visit;
+// before the first, ready (if not nil) learns how many records there are
+// at most. Records that cannot be decoded are counted in the History.
+func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, progress ReadProgress,
+	ready func(expect int), visit func(*kgo.Record, map[string]any)) (*History, error) {
 	if src.Topic == "" {
 		return nil, fmt.Errorf("%w: source.topic: is required", ErrInvalidOptions)
 	}
@@ -76,14 +164,25 @@ func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*H
 	h := &History{Skipped: map[string]int{}}
 	offsets := map[int32]kgo.Offset{}
 	pending := map[int32]int64{} // partition -> end offset still to reach
+	var total, done int64
 	for _, r := range bounds {
 		if r.End > r.Start {
 			offsets[r.Partition] = kgo.NewOffset().At(r.Start)
 			pending[r.Partition] = r.End
 			h.Ranges = append(h.Ranges, r)
+			total += r.End - r.Start
+		}
+	}
+	if ready != nil {
+		ready(int(total))
+	}
+	report := func() {
+		if progress != nil {
+			progress(done, total)
 		}
 	}
 	if len(pending) == 0 {
+		report()
 		return h, nil
 	}
 
@@ -103,13 +202,6 @@ func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*H
 	}
 	defer client.Close()
 
-	type read struct {
-		row       map[string]any
-		ts        time.Time
-		partition int32
-		offset    int64
-	}
-	var rows []read
 	for len(pending) > 0 {
 		fetches := client.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
@@ -132,6 +224,7 @@ func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*H
 			if !wanted || rec.Offset >= end {
 				continue
 			}
+			done++
 			if rec.Offset+1 >= end {
 				delete(pending, rec.Partition)
 			}
@@ -151,16 +244,12 @@ func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*H
 				h.Skipped[stream.ReasonOf(err)]++
 				continue
 			}
-			rows = append(rows, read{decoded.Record, rec.Timestamp, rec.Partition, rec.Offset})
+			visit(rec, decoded.Record)
 		}
+		report()
 	}
-	slices.SortFunc(rows, func(a, b read) int {
-		return cmp.Or(a.ts.Compare(b.ts), cmp.Compare(a.partition, b.partition), cmp.Compare(a.offset, b.offset))
-	})
-	h.Rows = make([]map[string]any, len(rows))
-	for i, r := range rows {
-		h.Rows[i] = r.row
-	}
+	done = total // offsets left by compaction or aborted transactions
+	report()
 	return h, nil
 }
 
@@ -275,4 +364,18 @@ func orEnd(offset, end int64) int64 {
 		return end
 	}
 	return offset
+}
+
+// ClassCounts counts a classifier's rows by class name (ReadTraining's;
+// nil for a regressor or a history of records): what a Sample kept.
+func (h *History) ClassCounts() map[string]int {
+	c := h.columns
+	if c == nil || c.layout.task == model.Regression {
+		return nil
+	}
+	out := map[string]int{}
+	for _, l := range c.labels {
+		out[c.dict.names[int(l)]]++
+	}
+	return out
 }

@@ -1,0 +1,464 @@
+package trainer
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/streamscore/streamscore/internal/model"
+)
+
+// columns are rows mapped to what a model reads, one typed column each:
+// float32 features (row-major), or a text; the label, as a value or as
+// an index into a dictionary of class names; and where the row came from,
+// to order rows by time. A record is mapped as it is read and never kept:
+// 10 features cost 40 bytes a row, and about 60 with the rest, where a
+// decoded record held as a map costs about 1 KB.
+type columns struct {
+	layout *layout
+
+	features []float32 // numeric families: layout.width per row
+	texts    []string  // the text family
+	// labels are a regressor's values, or a classifier's label as an
+	// index into dict (classes, after relabel, for training rows).
+	labels []float64
+	// times (Unix ms), partitions and offsets order rows as Read does;
+	// they are dropped once rows are split (dropOrder).
+	times      []int64
+	partitions []int32
+	offsets    []int64
+	// extra are the raw values of fields another model reads (the
+	// champion), len(layout.extra) per row; NaN when null, absent or not
+	// a number.
+	extra []float32
+
+	dict labelDict
+	// kind is a classifier's label kind, once finished.
+	kind    LabelKind
+	skipped map[string]int
+	sampler *reservoir
+	seed    uint64
+	// offered counts usable rows; sampledOut those the Sample budget left
+	// out, once finished.
+	offered, sampledOut int
+
+	row, extraRow []float32 // one row being mapped
+	moved         rowCopy   // one row set aside by permute
+}
+
+// layout is what columns keep of a record: the model's own input mapping
+// (the one the scorer serves), the label, and raw extra fields.
+type layout struct {
+	task   model.Task
+	text   bool
+	label  string
+	input  model.Input
+	width  int
+	extra  []model.Input // one-field inputs without defaults
+	sample Sample
+	keep   map[string]bool
+}
+
+// newLayout is the layout of opts' model, with extra numeric fields kept
+// raw beside its own.
+func newLayout(opts Options, extra []string) *layout {
+	l := &layout{task: opts.Task, text: opts.Family == Text, label: opts.Label, input: opts.Spec("", nil).Inputs[0]}
+	l.width = len(l.input.Fields)
+	for _, f := range extra {
+		l.extra = append(l.extra, model.Input{Name: f, Type: model.FloatInput, Fields: []model.Feature{{Field: f}}})
+	}
+	if opts.Sample != nil {
+		l.sample = *opts.Sample
+		l.keep = map[string]bool{}
+		for _, c := range opts.Sample.KeepClasses {
+			l.keep[c] = true
+		}
+	}
+	return l
+}
+
+// newColumns makes room for up to expect rows (capped by the sample
+// budget): pages of the columns that are never written are never touched,
+// so a generous guess costs address space, not memory, while growing by
+// append would briefly hold two copies of the feature matrix.
+func newColumns(l *layout, expect int) *columns {
+	if l.sample.MaxRows > 0 {
+		expect = min(expect, l.sample.MaxRows)
+	}
+	expect = max(expect, 0)
+	c := &columns{
+		layout:     l,
+		labels:     make([]float64, 0, expect),
+		times:      make([]int64, 0, expect),
+		partitions: make([]int32, 0, expect),
+		offsets:    make([]int64, 0, expect),
+		extra:      make([]float32, 0, expect*len(l.extra)),
+		skipped:    map[string]int{},
+		dict:       labelDict{index: map[labelKey]int{}},
+		seed:       l.sample.Seed,
+		row:        make([]float32, 0, l.width),
+		extraRow:   make([]float32, len(l.extra)),
+	}
+	if l.text {
+		c.texts = make([]string, 0, expect)
+	} else {
+		c.features = make([]float32, 0, expect*l.width)
+	}
+	if l.sample.MaxRows > 0 {
+		c.sampler = newReservoir(l.sample.MaxRows)
+	}
+	return c
+}
+
+// Len is the number of rows kept.
+func (c *columns) Len() int { return len(c.labels) }
+
+// add maps one record and keeps it, or counts why it cannot: the reasons
+// of extract (bad_label, missing_feature, ...). A panic in the mapping
+// skips the record as internal_error.
+func (c *columns) add(rec map[string]any, ts int64, partition int32, offset int64) {
+	if err := guarded(func() error { return c.addRecord(rec, ts, partition, offset) }); err != nil {
+		c.skipped[reasonOf(err)]++
+	}
+}
+
+func (c *columns) addRecord(rec map[string]any, ts int64, partition int32, offset int64) error {
+	l := c.layout
+	var label float64
+	var class string
+	if l.task == model.Regression {
+		v, err := valueOf(rec, l.label)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrBadLabel, err)
+		}
+		label = v
+	} else {
+		name, kind, err := classOf(rec, l.label)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrBadLabel, err)
+		}
+		label, class = float64(c.dict.add(name, kind)), name
+	}
+	var text string
+	if l.text {
+		s, err := l.input.Text(rec, model.DefaultMaxTextBytes)
+		if err != nil {
+			return err
+		}
+		text = s
+	} else {
+		row, err := l.input.AppendNumbers(c.row[:0], rec, false)
+		if err != nil {
+			return err
+		}
+		c.row = row
+	}
+	for i, in := range l.extra {
+		c.extraRow[i] = float32(math.NaN())
+		if v, err := in.AppendNumbers(c.extraRow[i:i], rec, true); err == nil {
+			c.extraRow[i] = v[0]
+		}
+	}
+
+	c.offered++
+	slot := c.Len()
+	if c.sampler != nil {
+		if slot = c.sampler.offer(priority(c.seed, partition, offset, l.keep[class]), c.Len()); slot < 0 {
+			return nil
+		}
+	}
+	if slot == c.Len() {
+		c.labels = append(c.labels, label)
+		c.times = append(c.times, ts)
+		c.partitions = append(c.partitions, partition)
+		c.offsets = append(c.offsets, offset)
+		c.extra = append(c.extra, c.extraRow...)
+		if l.text {
+			c.texts = append(c.texts, text)
+		} else {
+			c.features = append(c.features, c.row...)
+		}
+		return nil
+	}
+	// The sample is full and this row replaces the one in slot.
+	c.labels[slot], c.times[slot], c.partitions[slot], c.offsets[slot] = label, ts, partition, offset
+	copy(c.extra[slot*len(l.extra):], c.extraRow)
+	if l.text {
+		c.texts[slot] = text
+	} else {
+		copy(c.features[slot*l.width:], c.row)
+	}
+	return nil
+}
+
+// finish orders the rows as Read does (timestamp, partition, offset) and,
+// for a classifier, drops the rows whose label is of another kind than
+// kind, or than most rows' when kind is zero (the earliest row's on a
+// tie), counted as mixed_label_kind. It returns the kind kept.
+func (c *columns) finish(kind LabelKind) LabelKind {
+	c.sampler = nil // its priorities are no longer needed
+	c.sampledOut = c.offered - c.Len()
+	c.sortByTime()
+	if c.layout.task == model.Regression {
+		return 0
+	}
+	if kind == 0 {
+		kind = c.majorityKind()
+	}
+	before := c.Len()
+	c.keepIf(func(i int) bool { return c.dict.kinds[int(c.labels[i])] == kind })
+	if dropped := before - c.Len(); dropped > 0 {
+		c.skipped[skipMixedLabelKind] += dropped
+	}
+	c.kind = kind
+	return kind
+}
+
+func (c *columns) majorityKind() LabelKind {
+	counts := map[LabelKind]int{}
+	var order []LabelKind
+	for _, l := range c.labels {
+		k := c.dict.kinds[int(l)]
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	var most LabelKind
+	for _, k := range order {
+		if counts[k] > counts[most] {
+			most = k
+		}
+	}
+	return most
+}
+
+// sortByTime orders rows by (timestamp, partition, offset). It sorts a
+// permutation of row numbers and then moves every column's rows into
+// place along the permutation's cycles: no second copy of the features.
+func (c *columns) sortByTime() {
+	n := c.Len()
+	order := func(a, b int) int {
+		return cmp.Or(cmp.Compare(c.times[a], c.times[b]), cmp.Compare(c.partitions[a], c.partitions[b]), cmp.Compare(c.offsets[a], c.offsets[b]))
+	}
+	sorted := true
+	for i := 1; i < n && sorted; i++ {
+		sorted = order(i-1, i) <= 0
+	}
+	if sorted {
+		return // one partition, read in order: the usual case
+	}
+	perm := make([]int32, n)
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int { return order(int(a), int(b)) })
+	c.permute(perm)
+}
+
+// permute makes row i the row that was at perm[i], in place: each cycle
+// of the permutation is walked once, with one row set aside. perm is
+// consumed (every entry becomes -1).
+func (c *columns) permute(perm []int32) {
+	for start := range perm {
+		if perm[start] < 0 {
+			continue
+		}
+		c.save(start)
+		j := start
+		for {
+			k := int(perm[j])
+			perm[j] = -1
+			if k == start {
+				c.restore(j)
+				break
+			}
+			c.move(j, k)
+			j = k
+		}
+	}
+}
+
+// rowCopy is one row of every column, set aside.
+type rowCopy struct {
+	features, extra []float32
+	text            string
+	label           float64
+	time, offset    int64
+	partition       int32
+}
+
+func (c *columns) save(i int) {
+	m := &c.moved
+	w, x := c.layout.width, len(c.layout.extra)
+	if !c.layout.text {
+		m.features = append(m.features[:0], c.features[i*w:(i+1)*w]...)
+	} else {
+		m.text = c.texts[i]
+	}
+	m.extra = append(m.extra[:0], c.extra[i*x:(i+1)*x]...)
+	m.label, m.time, m.partition, m.offset = c.labels[i], c.times[i], c.partitions[i], c.offsets[i]
+}
+
+func (c *columns) restore(i int) {
+	m := &c.moved
+	w, x := c.layout.width, len(c.layout.extra)
+	if !c.layout.text {
+		copy(c.features[i*w:(i+1)*w], m.features)
+	} else {
+		c.texts[i] = m.text
+	}
+	copy(c.extra[i*x:(i+1)*x], m.extra)
+	c.labels[i], c.times[i], c.partitions[i], c.offsets[i] = m.label, m.time, m.partition, m.offset
+}
+
+// move copies row src over row dst in every column.
+func (c *columns) move(dst, src int) {
+	w, x := c.layout.width, len(c.layout.extra)
+	if !c.layout.text {
+		copy(c.features[dst*w:(dst+1)*w], c.features[src*w:(src+1)*w])
+	} else {
+		c.texts[dst] = c.texts[src]
+	}
+	copy(c.extra[dst*x:(dst+1)*x], c.extra[src*x:(src+1)*x])
+	c.labels[dst], c.times[dst], c.partitions[dst], c.offsets[dst] = c.labels[src], c.times[src], c.partitions[src], c.offsets[src]
+}
+
+// keepIf keeps the rows for which keep is true, in order, in place.
+func (c *columns) keepIf(keep func(i int) bool) {
+	n := 0
+	for i := range c.Len() {
+		if keep(i) {
+			if n != i {
+				c.move(n, i)
+			}
+			n++
+		}
+	}
+	w, x := c.layout.width, len(c.layout.extra)
+	if c.layout.text {
+		clear(c.texts[n:]) // let the dropped strings go
+		c.texts = c.texts[:n]
+	} else {
+		c.features = c.features[:n*w]
+	}
+	c.extra = c.extra[:n*x]
+	c.labels, c.times, c.partitions, c.offsets = c.labels[:n], c.times[:n], c.partitions[:n], c.offsets[:n]
+}
+
+// firstAtOrAfter is the first row stamped at or after ts (Unix ms), rows
+// being in time order.
+func (c *columns) firstAtOrAfter(ts int64) int {
+	i, _ := slices.BinarySearch(c.times, ts)
+	return i
+}
+
+// dropOrder lets the ordering columns go once rows are split: at 10M rows
+// they are 200 MB that training no longer needs.
+func (c *columns) dropOrder() {
+	c.times, c.partitions, c.offsets = nil, nil, nil
+}
+
+// labelDict numbers a classifier's labels as they are read. A class name
+// may come as more than one kind (1 and "1"), so entries are kept apart by
+// kind until the kind of the model's labels is known.
+type labelDict struct {
+	index map[labelKey]int
+	names []string
+	kinds []LabelKind
+}
+
+type labelKey struct {
+	name string
+	kind LabelKind
+}
+
+func (d *labelDict) add(name string, kind LabelKind) int {
+	k := labelKey{name, kind}
+	if i, ok := d.index[k]; ok {
+		return i
+	}
+	d.index[k] = len(d.names)
+	d.names = append(d.names, name)
+	d.kinds = append(d.kinds, kind)
+	return len(d.names) - 1
+}
+
+// classes are the distinct class names of rows [from, to), in model order
+// (sortClasses).
+func (c *columns) classes(from, to int) []string {
+	seen := make([]bool, len(c.dict.names))
+	var out []string
+	for _, l := range c.labels[from:to] {
+		if i := int(l); !seen[i] {
+			seen[i] = true
+			out = append(out, c.dict.names[i])
+		}
+	}
+	sortClasses(out)
+	return out
+}
+
+// relabel turns rows [from, to)'s dictionary indices into indices of
+// classes, which must hold every one of their names: the targets a
+// classifier trains on, in place.
+func (c *columns) relabel(from, to int, classes []string) {
+	at := make(map[string]float64, len(classes))
+	for i, name := range classes {
+		at[name] = float64(i)
+	}
+	byEntry := make([]float64, len(c.dict.names))
+	for i, name := range c.dict.names {
+		byEntry[i] = at[name]
+	}
+	for i := from; i < to; i++ {
+		c.labels[i] = byEntry[int(c.labels[i])]
+	}
+}
+
+// span is rows [from, to) of columns as Rows: each row is built as the
+// record it was read from, as far as the model reads it, in a scratch map.
+// names turns a label index into the class name (nil for a regressor).
+// raw shows extra fields as read (absent when they were null), for the
+// champion; otherwise the model's own mapped values are shown.
+type colRows struct {
+	c        *columns
+	from, to int
+	names    []string
+	raw      bool
+}
+
+func (s colRows) Len() int { return s.to - s.from }
+
+func (s colRows) Record(i int, scratch map[string]any) map[string]any {
+	if scratch == nil {
+		scratch = map[string]any{}
+	}
+	clear(scratch)
+	c, l, r := s.c, s.c.layout, s.from+i
+	if l.text {
+		scratch[l.input.Fields[0].Field] = c.texts[r]
+	} else {
+		for j, f := range l.input.Fields {
+			scratch[f.Field] = float64(c.features[r*l.width+j])
+		}
+	}
+	if s.raw {
+		x := len(l.extra)
+		for j, in := range l.extra {
+			name := in.Fields[0].Field
+			if v := c.extra[r*x+j]; math.IsNaN(float64(v)) {
+				delete(scratch, name)
+			} else {
+				scratch[name] = float64(v)
+			}
+		}
+	}
+	if l.task == model.Regression {
+		scratch[l.label] = c.labels[r]
+	} else {
+		scratch[l.label] = s.names[int(c.labels[r])]
+	}
+	return scratch
+}
