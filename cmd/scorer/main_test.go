@@ -104,7 +104,7 @@ func TestRunNeverPrintsRegistryCredentials(t *testing.T) {
 func smallModel(t *testing.T) string {
 	t.Helper()
 	cfg := train.DefaultConfig()
-	cfg.NumTrees, cfg.MaxDepth = 5, 3
+	cfg.MaxIter, cfg.MaxDepth = 5, 3
 	onnx, err := sample.SensorModel(context.Background(), sample.SensorSpec("sensor-anomaly", "1"), cfg, 1000)
 	if err != nil {
 		t.Fatal(err)

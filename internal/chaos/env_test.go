@@ -121,7 +121,7 @@ func newEnv(t *testing.T, test string, m mode, seed uint64, dir string, sc testk
 // will read it.
 func (e *env) trainModel() {
 	cfg := train.DefaultConfig()
-	cfg.NumTrees, cfg.MaxDepth = 20, 4
+	cfg.MaxIter, cfg.MaxDepth = 20, 4
 	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec("sensor-anomaly", "1"), cfg, 4000)
 	if err != nil {
 		e.t.Fatalf("train the model: %v", err)

@@ -236,7 +236,7 @@ func coords(topic string, partition int32, offset int64) string {
 func writeModel(t *testing.T, dir string) string {
 	t.Helper()
 	cfg := train.DefaultConfig()
-	cfg.NumTrees, cfg.MaxDepth = 20, 4
+	cfg.MaxIter, cfg.MaxDepth = 20, 4
 	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec("sensor-anomaly", "1"), cfg, 4000)
 	if err != nil {
 		t.Fatal(err)

@@ -84,7 +84,7 @@ func sensorModel(b *testing.B, trees, depth int) []byte {
 		b.Fatal(err)
 	}
 	cfg := train.DefaultConfig()
-	cfg.NumTrees, cfg.MaxDepth = trees, depth
+	cfg.MaxIter, cfg.MaxDepth = trees, depth
 	ens, err := train.Fit(context.Background(), cfg, data)
 	if err != nil {
 		b.Fatal(err)

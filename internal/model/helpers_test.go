@@ -319,7 +319,7 @@ func fit(t testing.TB, obj train.Objective, trees, depth, n, nf int) *train.Ense
 		t.Fatal(err)
 	}
 	cfg := train.DefaultConfig()
-	cfg.Objective, cfg.NumTrees, cfg.MaxDepth = obj, trees, depth
+	cfg.Objective, cfg.MaxIter, cfg.MaxDepth = obj, trees, depth
 	ens, err := train.Fit(context.Background(), cfg, data)
 	if err != nil {
 		t.Fatalf("Fit: %v", err)

@@ -100,7 +100,7 @@ func slowModel(t *testing.T, times int) string {
 		t.Fatal(err)
 	}
 	cfg := train.DefaultConfig()
-	cfg.NumTrees, cfg.MaxDepth = 20, 4
+	cfg.MaxIter, cfg.MaxDepth = 20, 4
 	ens, err := train.Fit(context.Background(), cfg, data)
 	if err != nil {
 		t.Fatal(err)

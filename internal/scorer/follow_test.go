@@ -18,7 +18,7 @@ import (
 // which it has no default) is refused.
 func TestSmoke(t *testing.T) {
 	cfg := train.DefaultConfig() // ONNX Runtime is started by TestMain
-	cfg.NumTrees, cfg.MaxDepth = 5, 2
+	cfg.MaxIter, cfg.MaxDepth = 5, 2
 	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec("s", "1"), cfg, 1000)
 	if err != nil {
 		t.Fatal(err)

@@ -61,7 +61,7 @@ func newEnvWith(t *testing.T, cfg embedded.Config) *env {
 	e := &env{t: t, stack: stack, registry: srclient.NewSchemaRegistryClient(stack.RegistryURL())}
 	e.registry.CodecCreationEnabled(false)
 	trainCfg := train.DefaultConfig()
-	trainCfg.NumTrees, trainCfg.MaxDepth = 20, 4
+	trainCfg.MaxIter, trainCfg.MaxDepth = 20, 4
 	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec("sensor-anomaly", "7"), trainCfg, 4000)
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +259,7 @@ func mustCodec(t *testing.T, schema string) *goavro.Codec {
 func trainSmallModel(t *testing.T) string {
 	t.Helper()
 	cfg := train.DefaultConfig()
-	cfg.NumTrees, cfg.MaxDepth = 10, 3
+	cfg.MaxIter, cfg.MaxDepth = 10, 3
 	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec("sensor-anomaly", "7"), cfg, 2000)
 	if err != nil {
 		t.Fatal(err)

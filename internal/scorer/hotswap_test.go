@@ -47,7 +47,7 @@ func (e *env) models() *models {
 func sensorONNX(t *testing.T, trees, depth int) []byte {
 	t.Helper()
 	cfg := train.DefaultConfig()
-	cfg.NumTrees, cfg.MaxDepth = trees, depth
+	cfg.MaxIter, cfg.MaxDepth = trees, depth
 	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec(catalogModel, ""), cfg, 2000)
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func TestModelWithSideSpecIsVersionedByHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := train.DefaultConfig()
-	cfg.NumTrees, cfg.MaxDepth = 5, 3
+	cfg.MaxIter, cfg.MaxDepth = 5, 3
 	ens, err := train.Fit(context.Background(), cfg, data)
 	if err != nil {
 		t.Fatal(err)

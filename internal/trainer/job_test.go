@@ -73,7 +73,7 @@ func TestRunnerPublishesAndPromotesOnlyWhatBeatsTheChampion(t *testing.T) {
 		t.Errorf("version 2: parent %d, family %q, source %+v", v.Parent, v.Family, v.Source)
 	}
 	var params trainer.GBDTParams
-	if err := json.Unmarshal(v.Params, &params); err != nil || params.NumTrees != 1 || params.LearningRate != 0.1 {
+	if err := json.Unmarshal(v.Params, &params); err != nil || params.MaxIter != 1 || params.LearningRate != 0.1 {
 		t.Errorf("stored params %s (%v): want the effective ones, defaults included", v.Params, err)
 	}
 	for _, m := range []string{"auc", "f1", "precision", "recall", "accuracy"} {
