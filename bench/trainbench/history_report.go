@@ -106,13 +106,17 @@ func (h *historyResult) report(w io.Writer, o historyOptions) bool {
 	fmt.Fprintf(w, "default holdout (the last 20%% in time), a new catalog topic on the same broker per run.\n")
 	fmt.Fprintf(w, "wall: trainer process start to exit (read, fit, parity check, publish); CPU and peak RSS:\n")
 	fmt.Fprintf(w, "the trainer's own, from wait4 (ru_maxrss); broker CPU: the stack's meanwhile. Produce time apart.\n")
-	fmt.Fprintf(w, "read: start to the log's \"training data read\"; fit: the fit as logged; CPU, broker, read, fit: means.\n\n")
-	fmt.Fprintf(w, "%11s %9s  %-18s %7s %7s %7s %7s %7s %9s %11s %7s\n",
-		"records", "produce s", "wall s of each run", "median", "read s", "fit s", "CPU s", "broker", "peak MiB", "rows", "AUC")
+	fmt.Fprintf(w, "read: start to the log's \"training data read\"; fit: the fit as logged; CPU, broker, read, fit: means;\n")
+	fmt.Fprintf(w, "at read: the most RSS sampled (50 ms) until the read ended, highest run.\n\n")
+	fmt.Fprintf(w, "%11s %9s  %-18s %7s %7s %7s %7s %7s %9s %8s %11s %7s\n",
+		"records", "produce s", "wall s of each run", "median", "read s", "fit s", "CPU s", "broker",
+		"peak MiB", "at read", "rows", "AUC")
 	for _, s := range h.sizes {
 		var walls []string
 		var cpu, broker, read, fit time.Duration
+		var readRSS int64
 		for _, r := range s.runs {
+			readRSS = max(readRSS, r.readRSS)
 			walls = append(walls, fmt.Sprintf("%.1f", r.wall.Seconds()))
 			cpu += r.cpu
 			broker += r.brokerCPU
@@ -121,10 +125,10 @@ func (h *historyResult) report(w io.Writer, o historyOptions) bool {
 		}
 		last := s.runs[len(s.runs)-1]
 		n := time.Duration(len(s.runs))
-		fmt.Fprintf(w, "%11s %9.1f  %-18s %7.1f %7.1f %7.1f %7.1f %7.1f %9d %11d %7.4f\n",
+		fmt.Fprintf(w, "%11s %9.1f  %-18s %7.1f %7.1f %7.1f %7.1f %7.1f %9d %8d %11d %7.4f\n",
 			formatCount(s.records), s.produce.Seconds(), strings.Join(walls, " "), s.medianWall().Seconds(),
 			(read / n).Seconds(), (fit / n).Seconds(), (cpu / n).Seconds(), (broker / n).Seconds(),
-			s.maxRSS()>>20, last.rows, last.auc)
+			s.maxRSS()>>20, readRSS>>20, last.rows, last.auc)
 	}
 	fmt.Fprintln(w)
 	checks, failed := 0, 0

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -43,6 +42,9 @@ type trainerRun struct {
 	// read is the time from start to the "training data read" log line;
 	// fit the fit's own duration, as the trainer logs it with the version.
 	read, fit time.Duration
+	// readRSS is the most resident memory sampled (every 50 ms) until the
+	// read ended: what reading alone holds, below peakRSS if fitting adds.
+	readRSS int64
 	// killed says the run was stopped for holding more than the RSS
 	// limit; failure is why the run failed, empty when it exited 0.
 	killed  bool
@@ -107,11 +109,12 @@ func (s *trainerSetup) trainWith(ctx context.Context, dir, topic, modelsTopic, p
 		return trainerRun{}, fmt.Errorf("start trainer: %w", err)
 	}
 	exited := make(chan struct{})
-	var killed atomic.Bool
-	go watchRSS(cmd.Process, s.rssLimit, exited, &killed)
+	watched := make(chan rssWatch, 1)
+	go func() { watched <- watchRSS(cmd.Process, s.rssLimit, exited) }()
 	waitErr := cmd.Wait()
 	run.wall = time.Since(started)
 	close(exited)
+	w := <-watched
 	run.brokerCPU = s.stack.cpu() - brokerCPU
 	run.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
@@ -126,8 +129,13 @@ func (s *trainerSetup) trainWith(ctx context.Context, dir, topic, modelsTopic, p
 	if err := run.parseLog(started); err != nil {
 		return trainerRun{}, err
 	}
+	for _, sample := range w.samples {
+		if sample.at.Sub(started) <= run.read {
+			run.readRSS = max(run.readRSS, sample.rss)
+		}
+	}
 	switch {
-	case killed.Load():
+	case w.killed:
 		run.killed = true
 		run.failure = fmt.Sprintf("killed after %.0f s holding more than the %s limit (-history-rss-limit-mib)", run.wall.Seconds(), mib(s.rssLimit))
 	case waitErr != nil:
@@ -162,22 +170,41 @@ jobs:
 `, brokers, registryURL, modelsTopic, historyJob, topic, features, historyLabel, params)
 }
 
-// watchRSS kills p once its resident memory passes limit: a trainer that
-// would take the shared machine's memory is stopped, and fails, long
-// before the kernel's OOM killer picks some other process.
-func watchRSS(p *os.Process, limit int64, exited <-chan struct{}, killed *atomic.Bool) {
+// rssWatch is what watchRSS saw: resident memory every 50 ms, and
+// whether it killed the process.
+type rssWatch struct {
+	samples []rssSample
+	killed  bool
+}
+
+type rssSample struct {
+	at  time.Time
+	rss int64
+}
+
+// watchRSS samples p's resident memory until exited is closed, and kills p
+// once it passes limit: a trainer that would take the shared machine's
+// memory is stopped, and fails, long before the kernel's OOM killer picks
+// some other process.
+func watchRSS(p *os.Process, limit int64, exited <-chan struct{}) rssWatch {
+	var w rssWatch
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
 		case <-exited:
-			return
+			return w
 		case <-tick.C:
 		}
-		if rss, err := procStatus(p.Pid, "VmRSS"); err == nil && rss > limit {
-			killed.Store(true)
+		rss, err := procStatus(p.Pid, "VmRSS")
+		if err != nil {
+			continue // exiting
+		}
+		w.samples = append(w.samples, rssSample{time.Now(), rss})
+		if rss > limit {
+			w.killed = true
 			p.Kill()
-			return
+			return w
 		}
 	}
 }
