@@ -297,8 +297,9 @@ type textModel struct{ *train.TextModel }
 
 func (m textModel) onnx(meta map[string]string) (*onnx.Model, error) { return m.ONNX(meta) }
 
+// score computes each class's probability on its own, as the exported
+// head does: class 0 as 1 - P(class 1) would keep no digit of a
+// probability below about 1e-16.
 func (m textModel) score(_ []float32, text string, dst []float32) error {
-	p, err := m.PredictProba(text)
-	dst[0], dst[1] = float32(1-p), float32(p)
-	return err
+	return m.PredictProbaClasses(text, dst)
 }

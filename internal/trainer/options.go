@@ -258,7 +258,7 @@ func (o Options) Spec(name string, labels []string) model.Spec {
 	if o.Task == model.Regression {
 		spec.Outputs = model.Outputs{Value: train.OutputVariable}
 	} else {
-		spec.Outputs = model.Outputs{Scores: train.OutputProbabilities}
+		spec.Outputs = model.Outputs{Scores: train.OutputProbabilities, Margin: train.OutputMargin}
 	}
 	return spec
 }

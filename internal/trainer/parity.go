@@ -44,15 +44,6 @@ func scoreAllowance(task model.Task, goScore float32) float64 {
 	return math.Max(ParityTolerance*math.Abs(float64(goScore)), smallestNormal32)
 }
 
-// classProbabilities is a fitted model that scores text with each class's
-// probability computed on its own (train.TextModel's method, promoted
-// through textModel). Its score method derives class 0 as 1 - P(class 1),
-// which keeps no digit of a probability below about 1e-16 and would fail
-// the relative check on the rows a confident model is surest of.
-type classProbabilities interface {
-	PredictProbaClasses(text string, dst []float32) error
-}
-
 // parity scores the holdout rows ONNX Runtime scored with the Go model
 // and returns the largest absolute difference; a score further from Go's
 // than scoreAllowance is an error.
@@ -75,12 +66,7 @@ func parity(spec model.Spec, fitted fittedModel, scored []scoredRow, holdout Row
 		} else if features, err = input.AppendNumbers(features[:0], rec, spec.AllowNonFinite); err != nil {
 			return 0, err
 		}
-		if exact, ok := fitted.(classProbabilities); ok && input.Type == model.StringInput && width == 2 {
-			err = exact.PredictProbaClasses(text, goScores)
-		} else {
-			err = fitted.score(features, text, goScores)
-		}
-		if err != nil {
+		if err := fitted.score(features, text, goScores); err != nil {
 			return 0, err
 		}
 		ort := s.scores
