@@ -60,13 +60,19 @@ func BenchmarkAppendOutput(b *testing.B) {
 			Scores:   []ClassScore{{"normal", 0.7}, {"anomaly", 0.2}, {"fault", 0.1}},
 			ScoredAt: time.UnixMilli(1767225601000),
 		}},
+		{"classifier-3-margin", Prediction{
+			ModelName: "anomaly", ModelVersion: "12", Label: &label, Value: &value,
+			Scores:   []ClassScore{{"normal", 0.7}, {"anomaly", 0.2}, {"fault", 0.1}},
+			ScoredAt: time.UnixMilli(1767225601000),
+			Margin:   []ClassScore{{"normal", 1.25}, {"anomaly", -0.5}, {"fault", -1.2}},
+		}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			dst := make([]byte, 0, 512)
 			for b.Loop() {
-				dst = AppendOutput(dst[:0], 101, body, &c.p)
+				dst = AppendOutput(dst[:0], Output{ID: 101}, body, &c.p)
 			}
 			b.SetBytes(int64(len(dst)))
 		})

@@ -349,5 +349,7 @@ type pythonFixture struct {
 		Value        *float64 `json:"value"`
 		Scores       [][2]any `json:"scores"`
 		ScoredAtMs   int64    `json:"scored_at_ms"`
+		// Margin is null, or pairs like Scores.
+		Margin *[][2]any `json:"margin"`
 	} `json:"prediction"`
 }

@@ -1,11 +1,15 @@
 package serde
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/linkedin/goavro/v2"
 	"github.com/riferrei/srclient"
 
 	"github.com/streamscore/streamscore/internal/registry"
@@ -90,7 +94,7 @@ func TestOutputSchemasFollowInputVersions(t *testing.T) {
 				}
 				got := map[uint32]uint32{}
 				for _, in := range order {
-					id, err := enc.OutputID(inTopic, outTopic, in)
+					id, err := outputID(t, enc, inTopic, outTopic, in)
 					if err != nil {
 						t.Fatalf("input schema %d: %v", in.ID, err)
 					}
@@ -131,7 +135,7 @@ func TestOutputSchemaOfAnotherSubject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := enc.OutputID("readings", "readings.scored", in)
+	id, err := outputID(t, enc, "readings", "readings.scored", in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,4 +159,164 @@ func projectRegistry(t *testing.T) *srclient.SchemaRegistryClient {
 	client := srclient.NewSchemaRegistryClient(server.URL)
 	client.CachingEnabled(false)
 	return client
+}
+
+// TestOutputSubjectOfOldPrediction: an output subject whose versions a
+// scorer registered before Prediction gained its margin field (the same
+// output schemas without it) takes today's output schema of the newest
+// input version under every level. An older input version gets today's
+// too, unless the subject refuses it (its input cannot read the newer
+// one's data, which the level checks against the subject's latest
+// version); it then keeps its old output schema, and records of it are
+// still written, without a margin, never dead-lettered. Each output
+// written with what Output returns decodes under the registered schema.
+func TestOutputSubjectOfOldPrediction(t *testing.T) {
+	client := projectRegistry(t)
+	noMargin := 0
+
+	for i, ev := range evolutions {
+		for _, newerFirst := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/%s/newer first %v", ev.level, ev.name, newerFirst), func(t *testing.T) {
+				inTopic := fmt.Sprintf("old%d-%v", i, newerFirst)
+				outTopic := inTopic + ".scored"
+				var ins [2]*Schema
+				for _, subject := range []string{inTopic + "-value", outTopic + "-value"} {
+					if _, err := client.ChangeSubjectCompatibilityLevel(subject, ev.level); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for v, extra := range []string{ev.v1, ev.v2} {
+					rs, err := client.CreateSchema(inTopic+"-value", evolvedSchema(extra), srclient.Avro)
+					if err != nil {
+						t.Fatalf("register input v%d under %s: %v", v+1, ev.level, err)
+					}
+					if ins[v], err = newSchema(uint32(rs.ID()), rs.Schema()); err != nil {
+						t.Fatal(err)
+					}
+					out, err := OutputSchema(rs.Schema())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := client.CreateSchema(outTopic+"-value", withoutMargin(t, out), srclient.Avro); err != nil {
+						t.Fatalf("register the old output of v%d: %v", v+1, err)
+					}
+				}
+				enc, err := NewOutputEncoder(client, OutputEncoderConfig{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				order := []*Schema{ins[0], ins[1]}
+				if newerFirst {
+					order = []*Schema{ins[1], ins[0]}
+				}
+				for _, in := range order {
+					out, err := enc.Output(inTopic, outTopic, in)
+					if err != nil {
+						t.Fatalf("input schema %d: %v", in.ID, err)
+					}
+					today, err := OutputSchema(in.Text)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := today
+					if out.NoMargin {
+						noMargin++
+						if in == ins[1] {
+							t.Errorf("the newest input version's output has no margin")
+						}
+						if _, err := client.CreateSchema(outTopic+"-value", today, srclient.Avro); err == nil {
+							t.Errorf("input schema %d: output without a margin, yet the subject takes today's", in.ID)
+						}
+						want = withoutMargin(t, today)
+					}
+					rs, err := client.GetSchema(int(out.ID))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if rs.Schema() != compactJSON(t, want) {
+						t.Errorf("input schema %d: output schema %d is\n%s\nwant\n%s", in.ID, out.ID, rs.Schema(), want)
+					}
+					checkOutputDecodes(t, in.Text, rs.Schema(), out)
+				}
+			})
+		}
+	}
+	if noMargin == 0 {
+		t.Errorf("no output needed the schema without a margin: the test no longer covers it")
+	}
+}
+
+// withoutMargin returns an output schema with its Prediction as it was
+// before the margin field: the last field of the prediction dropped.
+func withoutMargin(t *testing.T, out string) string {
+	t.Helper()
+	var rec map[string]any
+	mustUnmarshal(t, out, &rec)
+	fields := rec["fields"].([]any)
+	pred := fields[len(fields)-1].(map[string]any)["type"].(map[string]any)
+	pf := pred["fields"].([]any)
+	if pf[len(pf)-1].(map[string]any)["name"] != "margin" {
+		t.Fatalf("Prediction's last field is not margin: %v", pf[len(pf)-1])
+	}
+	pred["fields"] = pf[:len(pf)-1]
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// compactJSON is s without insignificant white space, as the registry
+// returns schemas.
+func compactJSON(t *testing.T, s string) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// checkOutputDecodes writes an output of an input record of schema in
+// with AppendOutput and out, and decodes it with goavro under outSchema:
+// the prediction reads back, with its margin when the schema has one.
+func checkOutputDecodes(t *testing.T, in, outSchema string, out Output) {
+	t.Helper()
+	var rec struct {
+		Fields []struct {
+			Name string `json:"name"`
+			Type any    `json:"type"`
+		} `json:"fields"`
+	}
+	mustUnmarshal(t, in, &rec)
+	values := map[string]any{"int": int32(1), "long": int64(2), "float": float32(3), "double": 4.0, "string": "s", "bytes": []byte("b")}
+	native := map[string]any{}
+	for _, f := range rec.Fields {
+		name, _ := f.Type.(string)
+		native[f.Name] = values[name] // a union is null
+	}
+	body := encodeFrame(t, in, 1, native)[headerLen:]
+	p := &Prediction{ModelName: "m", ModelVersion: "1", Label: ptr("b"), ScoredAt: time.UnixMilli(3),
+		Scores: []ClassScore{{"a", 0.25}, {"b", 0.75}}, Margin: []ClassScore{{"b", 1.0986}}}
+	codec, err := goavro.NewCodec(outSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, value, err := ParseFrame(AppendOutput(nil, out, body, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded, rest, err := codec.NativeFromBinary(value)
+	if err != nil || len(rest) != 0 {
+		t.Fatalf("output of %+v does not decode under its schema: %v (%d bytes left)", out, err, len(rest))
+	}
+	got := decoded.(map[string]any)[PredictionField].(map[string]any)
+	if out.NoMargin {
+		if _, ok := got["margin"]; ok {
+			t.Errorf("output without a margin decoded one: %v", got["margin"])
+		}
+		p.Margin = nil
+		got["margin"] = nil
+	}
+	checkPrediction(t, got, p)
 }

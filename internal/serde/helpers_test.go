@@ -154,3 +154,13 @@ func encodeFrame(tb testing.TB, schema string, id uint32, native map[string]any)
 	}
 	return out
 }
+
+// outputID is enc.Output's id, for tests where every output schema has
+// today's Prediction: an output without a margin is an error.
+func outputID(t testing.TB, enc *OutputEncoder, inTopic, outTopic string, in *Schema) (uint32, error) {
+	out, err := enc.Output(inTopic, outTopic, in)
+	if out.NoMargin {
+		t.Errorf("output schema %d of input schema %d has no margin", out.ID, in.ID)
+	}
+	return out.ID, err
+}

@@ -19,18 +19,31 @@ import (
 // PredictionSchema is the Prediction record of schemas/prediction.avsc,
 // kept here so the package needs no file at run time; a test holds the two
 // equal.
-const PredictionSchema = `{
+const PredictionSchema = predictionHead + predictionFieldsNoMargin + `,
+    ` + marginField + predictionTail
+
+// predictionSchemaNoMargin is PredictionSchema as it was before the margin
+// field, byte for byte: output subjects registered then hold it.
+const predictionSchemaNoMargin = predictionHead + predictionFieldsNoMargin + predictionTail
+
+const predictionHead = `{
   "type": "record",
   "name": "Prediction",
   "namespace": "io.streamscore",
   "doc": "What the scorer adds to every input record. The output schema of a topic is the input record with one more field, ` + "`prediction`" + `, of this type, appended last; so the output's Avro body is the input's body followed by this record.",
   "fields": [
-    {"name": "model_name", "type": "string", "doc": "Name of the model that scored the record."},
+`
+
+const predictionFieldsNoMargin = `    {"name": "model_name", "type": "string", "doc": "Name of the model that scored the record."},
     {"name": "model_version", "type": "string", "doc": "Version of that model; every output names the exact version."},
     {"name": "label", "type": ["null", "string"], "default": null, "doc": "Predicted class, for classifiers; null for regressors."},
     {"name": "value", "type": ["null", "double"], "default": null, "doc": "Predicted value, for regressors; for binary classifiers the score of the positive (last) class."},
     {"name": "scores", "type": {"type": "map", "values": "double"}, "doc": "Score of every class by label, for classifiers; empty for regressors."},
-    {"name": "scored_at", "type": {"type": "long", "logicalType": "timestamp-millis"}, "doc": "When the scorer produced this prediction (UTC)."}
+    {"name": "scored_at", "type": {"type": "long", "logicalType": "timestamp-millis"}, "doc": "When the scorer produced this prediction (UTC)."}`
+
+const marginField = `{"name": "margin", "type": ["null", {"type": "map", "values": "double"}], "default": null, "doc": "Raw scores before the probability head, by label as in scores, when the model exports them: for a binary classifier only the positive (last) class, with its logit; for a multiclass one every class. Unlike a probability, which saturates at 1, a margin keeps ranking rare events apart. Null for regressors and for models without a margin output."}`
+
+const predictionTail = `
   ]
 }`
 
@@ -55,6 +68,11 @@ const scoredSuffix = "Scored"
 // io.streamscore.Prediction or <Name>Scored itself, which Avro forbids
 // defining twice even though goavro accepts it.
 func OutputSchema(inputSchemaJSON string) (string, error) {
+	return outputSchema(inputSchemaJSON, PredictionSchema)
+}
+
+// outputSchema is OutputSchema with the given Prediction record.
+func outputSchema(inputSchemaJSON, prediction string) (string, error) {
 	var rec map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(inputSchemaJSON), &rec); err != nil {
 		return "", fmt.Errorf("%w: input schema is not a JSON object: %w", ErrOutputSchema, err)
@@ -101,7 +119,7 @@ func OutputSchema(inputSchemaJSON string) (string, error) {
 			return "", fmt.Errorf("%w: %w", ErrOutputSchema, err)
 		}
 	}
-	fields = append(fields, json.RawMessage(`{"name":"`+PredictionField+`","type":`+PredictionSchema+`}`))
+	fields = append(fields, json.RawMessage(`{"name":"`+PredictionField+`","type":`+prediction+`}`))
 
 	delete(rec, "aliases")
 	var err error
@@ -310,12 +328,24 @@ func (c OutputEncoderConfig) Validate() error {
 type OutputEncoder struct {
 	reg     OutputRegistry
 	now     func() time.Time
-	known   cowMap[outputKey, uint32]
+	known   cowMap[outputKey, Output]
 	refused *negativeCache[outputKey]
 	flight  singleflight.Group
 
 	mu     sync.Mutex
 	synced map[[2]string]int // (input subject, output subject) -> the input version followed up to
+}
+
+// Output is a registered output schema, what AppendOutput needs to write
+// records of it.
+type Output struct {
+	// ID is the schema's id in the registry.
+	ID uint32
+	// NoMargin says the schema's Prediction predates the margin field, so
+	// AppendOutput leaves it out. An output subject registered before then
+	// keeps such schemas for the input versions whose outputs with a
+	// margin it refuses: see OutputEncoder.Output.
+	NoMargin bool
 }
 
 type outputKey struct {
@@ -343,48 +373,60 @@ func NewOutputEncoder(reg OutputRegistry, cfg OutputEncoderConfig) (*OutputEncod
 	}, nil
 }
 
-// OutputID returns the id of the output schema for records of schema in,
-// read from inTopic and written to outTopic, registering it on first use.
-// Errors wrap ErrOutputSchema (dead-letter the record) or
-// ErrRegistryUnavailable (retry).
-func (e *OutputEncoder) OutputID(inTopic, outTopic string, in *Schema) (uint32, error) {
+// Output returns the output schema for records of schema in, read from
+// inTopic and written to outTopic, registering it on first use. Errors wrap
+// ErrOutputSchema (dead-letter the record) or ErrRegistryUnavailable
+// (retry).
+//
+// The output schema has today's Prediction, with its margin field, unless
+// the output subject refuses it and takes the same output schema without
+// the margin, as a subject registered before the field existed does, since
+// it holds that schema already: that one is returned then. This happens
+// when an input subject's versions evolved in
+// a way its level allows only one way (a promotion, a field removed
+// under BACKWARD): output versions with a margin, registered after the
+// subject's versions without, are checked against the latest of those, and
+// an older input version's output cannot read a newer one's data. Records
+// of such versions keep their outputs, without a margin, rather than being
+// dead-lettered; readers of the newer schema read that margin as null.
+func (e *OutputEncoder) Output(inTopic, outTopic string, in *Schema) (Output, error) {
 	k := outputKey{topic: outTopic, inputID: in.ID}
-	if id, ok := e.known.load(k); ok {
-		return id, nil
+	if out, ok := e.known.load(k); ok {
+		return out, nil
 	}
 	// One flight per output subject, so its versions are registered in
 	// order and never by two goroutines at once.
 	v, err, _ := e.flight.Do(outTopic, func() (any, error) {
-		if id, ok := e.known.load(k); ok {
-			return id, nil
+		if out, ok := e.known.load(k); ok {
+			return out, nil
 		}
 		if err := e.refused.get(k, e.now()); err != nil {
-			return uint32(0), err
+			return Output{}, err
 		}
 		if err := e.follow(inTopic, outTopic); err != nil {
-			return uint32(0), err
+			return Output{}, err
 		}
-		if id, ok := e.known.load(k); ok {
-			return id, nil
+		if out, ok := e.known.load(k); ok {
+			return out, nil
 		}
 		if err := e.refused.get(k, e.now()); err != nil {
-			return uint32(0), err
+			return Output{}, err
 		}
 		// Not a version of the input topic's subject: register it alone.
-		id, err := e.register(outTopic, in.ID, in.Text)
-		e.remember(k, id, err)
-		return id, err
+		out, err := e.register(outTopic, in.ID, in.Text)
+		e.remember(k, out, err)
+		return out, err
 	})
-	id, _ := v.(uint32)
-	return id, err
+	out, _ := v.(Output)
+	return out, err
 }
 
-// remember caches a registration's outcome: an id for good, a refusal for
-// the refusal TTL, a registry failure not at all.
-func (e *OutputEncoder) remember(k outputKey, id uint32, err error) {
+// remember caches a registration's outcome: an output schema for good, a
+// refusal for the refusal TTL, a registry failure not at all.
+func (e *OutputEncoder) remember(k outputKey, out Output, err error) {
 	switch {
 	case err == nil:
-		e.known.store(k, id)
+		e.known.store(k, out)
 	case errors.Is(err, ErrOutputSchema):
 		e.refused.put(k, err, e.now())
 	}
@@ -425,11 +467,11 @@ func (e *OutputEncoder) follow(inTopic, outTopic string) error {
 		}
 		if t := rs.SchemaType(); t == nil || *t == srclient.Avro {
 			k := outputKey{topic: outTopic, inputID: uint32(rs.ID())}
-			id, err := e.register(outTopic, k.inputID, rs.Schema())
+			out, err := e.register(outTopic, k.inputID, rs.Schema())
 			if errors.Is(err, ErrRegistryUnavailable) {
 				return err
 			}
-			e.remember(k, id, err)
+			e.remember(k, out, err)
 		}
 		e.mu.Lock()
 		e.synced[pair] = v
@@ -464,14 +506,35 @@ func (e *OutputEncoder) matchCompatibility(inSubject, outSubject string) error {
 }
 
 // register derives the output schema of an input schema and registers it
-// for topic.
-func (e *OutputEncoder) register(topic string, inputID uint32, inputText string) (uint32, error) {
+// for topic; if the subject refuses it, it falls back on the output schema
+// without a margin (see Output).
+func (e *OutputEncoder) register(topic string, inputID uint32, inputText string) (Output, error) {
 	subject := topic + "-value"
 	out, err := OutputSchema(inputText)
 	if err != nil {
-		return 0, fmt.Errorf("subject %s, input schema id %d: %w", subject, inputID, err)
+		return Output{}, fmt.Errorf("subject %s, input schema id %d: %w", subject, inputID, err)
 	}
-	rs, err := e.reg.CreateSchema(subject, out, srclient.Avro)
+	id, err := e.create(subject, inputID, out)
+	if !errors.Is(err, ErrOutputSchema) {
+		return Output{ID: id}, err
+	}
+	old, oldErr := outputSchema(inputText, predictionSchemaNoMargin)
+	if oldErr != nil {
+		return Output{}, err
+	}
+	id, oldErr = e.create(subject, inputID, old)
+	switch {
+	case oldErr == nil:
+		return Output{ID: id, NoMargin: true}, nil
+	case errors.Is(oldErr, ErrRegistryUnavailable):
+		return Output{}, oldErr
+	}
+	return Output{}, err // the refusal of the schema of today
+}
+
+// create registers an output schema under subject and returns its id.
+func (e *OutputEncoder) create(subject string, inputID uint32, schema string) (uint32, error) {
+	rs, err := e.reg.CreateSchema(subject, schema, srclient.Avro)
 	if err != nil {
 		var srErr srclient.Error
 		if errors.As(err, &srErr) && (srErr.Code == errCodeIncompatible || srErr.Code == errCodeInvalidSchema) {

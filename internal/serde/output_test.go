@@ -27,6 +27,23 @@ func TestPredictionSchemaEqualsProjectFile(t *testing.T) {
 	}
 }
 
+// TestPredictionSchemaNoMarginIsTheOldOne: the Prediction that output
+// subjects registered before the margin field hold is today's without its
+// last field, margin.
+func TestPredictionSchemaNoMarginIsTheOldOne(t *testing.T) {
+	var today, old map[string]any
+	mustUnmarshal(t, PredictionSchema, &today)
+	mustUnmarshal(t, predictionSchemaNoMargin, &old)
+	fields := today["fields"].([]any)
+	if last := fields[len(fields)-1].(map[string]any); last["name"] != "margin" || last["default"] != nil {
+		t.Fatalf("Prediction's last field is %v, want margin with default null", last)
+	}
+	today["fields"] = fields[:len(fields)-1]
+	if !reflect.DeepEqual(today, old) {
+		t.Fatalf("predictionSchemaNoMargin is not PredictionSchema without margin:\n%s", predictionSchemaNoMargin)
+	}
+}
+
 func TestOutputSchemaAppendsPrediction(t *testing.T) {
 	tests := []struct {
 		name          string
@@ -145,7 +162,7 @@ func TestOutputEncoderRegistersOncePerTopicAndSchema(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ids[i], errs[i] = enc.OutputID("sensors", "sensors-scored", sensor)
+			ids[i], errs[i] = outputID(t, enc, "sensors", "sensors-scored", sensor)
 		}()
 	}
 	wg.Wait()
@@ -177,7 +194,7 @@ func TestOutputEncoderRegistersOncePerTopicAndSchema(t *testing.T) {
 	}
 
 	// Another topic is another subject.
-	other, err := enc.OutputID("sensors", "other-scored", sensor)
+	other, err := outputID(t, enc, "sensors", "other-scored", sensor)
 	if err != nil {
 		t.Fatalf("OutputID(other-scored): %v", err)
 	}
@@ -203,22 +220,24 @@ func TestOutputEncoderRefusalIsRememberedForTTL(t *testing.T) {
 		fmt.Fprint(w, `{"error_code":409,"message":"Schema being registered is incompatible with an earlier schema"}`)
 		return true
 	})
-	const path = "/subjects/sensors-scored-value/versions"
+	// Each try posts today's output schema, then, refused, the one
+	// without a margin.
+	const path, postsPerTry = "/subjects/sensors-scored-value/versions", 2
 	for range 2 {
-		_, err := enc.OutputID("sensors", "sensors-scored", sensor)
+		_, err := outputID(t, enc, "sensors", "sensors-scored", sensor)
 		if !errors.Is(err, ErrOutputSchema) || !strings.Contains(err.Error(), "incompatible") {
 			t.Fatalf("err = %v, want ErrOutputSchema saying incompatible", err)
 		}
 	}
-	if n := reg.requestsTo(http.MethodPost, path); n != 1 {
-		t.Fatalf("within the TTL registered %d times, want 1", n)
+	if n := reg.requestsTo(http.MethodPost, path); n != postsPerTry {
+		t.Fatalf("within the TTL posted %d schemas, want %d: one try", n, postsPerTry)
 	}
 	clock.Advance(time.Minute)
-	if _, err := enc.OutputID("sensors", "sensors-scored", sensor); !errors.Is(err, ErrOutputSchema) {
+	if _, err := outputID(t, enc, "sensors", "sensors-scored", sensor); !errors.Is(err, ErrOutputSchema) {
 		t.Fatalf("after the TTL err = %v, want ErrOutputSchema", err)
 	}
-	if n := reg.requestsTo(http.MethodPost, path); n != 2 {
-		t.Fatalf("after the TTL registered %d times in all, want 2", n)
+	if n := reg.requestsTo(http.MethodPost, path); n != 2*postsPerTry {
+		t.Fatalf("after the TTL posted %d schemas in all, want %d: two tries", n, 2*postsPerTry)
 	}
 }
 
@@ -229,7 +248,7 @@ func TestOutputEncoderInputWithPredictionField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = enc.OutputID("in", "out", in)
+	_, err = outputID(t, enc, "in", "out", in)
 	if !errors.Is(err, ErrOutputSchema) || !strings.Contains(err.Error(), "input schema id 60") {
 		t.Fatalf("err = %v, want ErrOutputSchema naming input schema id 60", err)
 	}
@@ -242,16 +261,16 @@ func TestOutputEncoderRegistryDownIsRetriable(t *testing.T) {
 	reg := newTestRegistry(t)
 	enc := newOutputEncoder(t, reg, OutputEncoderConfig{})
 	sensor := inputSchema(t, reg, sensorID)
-	cached, err := enc.OutputID("sensors", "cached", sensor)
+	cached, err := outputID(t, enc, "sensors", "cached", sensor)
 	if err != nil {
 		t.Fatalf("OutputID before the registry went down: %v", err)
 	}
 	reg.fake.Close()
-	if id, err := enc.OutputID("sensors", "cached", sensor); err != nil || id != cached {
+	if id, err := outputID(t, enc, "sensors", "cached", sensor); err != nil || id != cached {
 		t.Fatalf("cached OutputID with the registry down = %d, %v; want %d", id, err, cached)
 	}
 	for range 2 {
-		_, err := enc.OutputID("sensors", "uncached", sensor)
+		_, err := outputID(t, enc, "sensors", "uncached", sensor)
 		if !errors.Is(err, ErrRegistryUnavailable) || errors.Is(err, ErrOutputSchema) {
 			t.Fatalf("err = %v, want ErrRegistryUnavailable only", err)
 		}
@@ -328,7 +347,7 @@ func TestOutputSchemaOfRecursiveInput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			value := AppendOutput(nil, 9, body, &Prediction{ModelName: "m", ModelVersion: "1", ScoredAt: time.UnixMilli(0)})
+			value := AppendOutput(nil, Output{ID: 9}, body, &Prediction{ModelName: "m", ModelVersion: "1", ScoredAt: time.UnixMilli(0)})
 			got, rest, err := codec.NativeFromBinary(value[5:])
 			if err != nil || len(rest) != 0 {
 				t.Fatalf("output does not read back: %v (%d bytes left)\n%s", err, len(rest), out)

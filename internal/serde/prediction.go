@@ -24,6 +24,11 @@ type Prediction struct {
 	Scores []ClassScore
 	// ScoredAt is encoded with millisecond precision (timestamp-millis).
 	ScoredAt time.Time
+	// Margin is a classifier's raw scores, by label like Scores: the
+	// positive (last) class's logit alone for a binary classifier, every
+	// class for a multiclass one. Nil encodes null (a regressor, or a model
+	// without a margin output); a non-nil empty slice, an empty map.
+	Margin []ClassScore
 }
 
 // ClassScore is the score of one class.
@@ -33,23 +38,30 @@ type ClassScore struct {
 }
 
 // AppendOutput appends a whole output value to dst: the frame for the output
-// schema id, the input record's body unchanged, then the encoded prediction.
-// That is the Avro encoding of the output record because Avro writes a
-// record's fields in order and the output schema is the input schema with
-// prediction appended last. It allocates nothing when dst has the capacity.
-func AppendOutput(dst []byte, outputID uint32, inputBody []byte, p *Prediction) []byte {
-	dst = AppendFrame(dst, outputID)
+// schema's id, the input record's body unchanged, then the encoded
+// prediction, without its margin if out.NoMargin. That is the Avro encoding
+// of the output record because Avro writes a record's fields in order and
+// the output schema is the input schema with prediction appended last. It
+// allocates nothing when dst has the capacity.
+func AppendOutput(dst []byte, out Output, inputBody []byte, p *Prediction) []byte {
+	dst = AppendFrame(dst, out.ID)
 	dst = append(dst, inputBody...)
-	return AppendPrediction(dst, p)
+	return appendPrediction(dst, p, !out.NoMargin)
 }
 
 // AppendPrediction appends the Avro binary encoding of p to dst, following
 // PredictionSchema field by field. It allocates nothing when dst has the
 // capacity.
 func AppendPrediction(dst []byte, p *Prediction) []byte {
+	return appendPrediction(dst, p, true)
+}
+
+// appendPrediction is AppendPrediction, for the Prediction without the
+// margin field when margin is false.
+func appendPrediction(dst []byte, p *Prediction, margin bool) []byte {
 	dst = appendString(dst, p.ModelName)
 	dst = appendString(dst, p.ModelVersion)
-	// Both unions are ["null", T]: branch 0 is null, branch 1 the value.
+	// The unions are ["null", T]: branch 0 is null, branch 1 the value.
 	if p.Label == nil {
 		dst = appendLong(dst, 0)
 	} else {
@@ -62,17 +74,30 @@ func AppendPrediction(dst []byte, p *Prediction) []byte {
 		dst = appendLong(dst, 1)
 		dst = appendDouble(dst, *p.Value)
 	}
-	// A map is a sequence of blocks, each a count then that many key/value
-	// pairs, ended by an empty block: here one block, or none when empty.
-	if len(p.Scores) > 0 {
-		dst = appendLong(dst, int64(len(p.Scores)))
-		for _, s := range p.Scores {
+	dst = appendScores(dst, p.Scores)
+	dst = appendLong(dst, p.ScoredAt.UnixMilli())
+	if !margin {
+		return dst
+	}
+	if p.Margin == nil {
+		return appendLong(dst, 0)
+	}
+	dst = appendLong(dst, 1)
+	return appendScores(dst, p.Margin)
+}
+
+// appendScores appends an Avro map of doubles. A map is a sequence of
+// blocks, each a count then that many key/value pairs, ended by an empty
+// block: here one block, or none when empty.
+func appendScores(dst []byte, scores []ClassScore) []byte {
+	if len(scores) > 0 {
+		dst = appendLong(dst, int64(len(scores)))
+		for _, s := range scores {
 			dst = appendString(dst, s.Label)
 			dst = appendDouble(dst, s.Score)
 		}
 	}
-	dst = appendLong(dst, 0)
-	return appendLong(dst, p.ScoredAt.UnixMilli())
+	return appendLong(dst, 0)
 }
 
 // appendLong appends an Avro int or long: zig-zag, then a base-128 varint,

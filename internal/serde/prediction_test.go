@@ -43,7 +43,23 @@ var predictionCases = []struct {
 		Scores:   []ClassScore{{"nan", math.NaN()}, {"inf", math.Inf(1)}, {"negzero", math.Copysign(0, -1)}, {"tiny", math.SmallestNonzeroFloat64}, {"max", math.MaxFloat64}},
 		ScoredAt: time.UnixMilli(-86400001),
 	}},
-	{"many classes", Prediction{ModelName: "big", ModelVersion: "1", Label: ptr("c199"), Scores: manyScores(200), ScoredAt: time.UnixMilli(math.MaxInt64 / 4)}},
+	{"binary classifier with its logit", Prediction{
+		ModelName: "fraud", ModelVersion: "7", Label: ptr("fraud"), Value: ptr(0.9999999999999982),
+		Scores:   []ClassScore{{"ok", 1.8e-15}, {"fraud", 0.9999999999999982}},
+		ScoredAt: time.UnixMilli(1767225601234), Margin: []ClassScore{{"fraud", float64(float32(33.95))}},
+	}},
+	{"multiclass with margin", Prediction{
+		ModelName: "digits", ModelVersion: "1", Label: ptr("b"),
+		Scores:   []ClassScore{{"a", 0.25}, {"b", 0.5}, {"c", 0.25}},
+		ScoredAt: time.UnixMilli(7), Margin: []ClassScore{{"a", -1.25}, {"b", float64(float32(-0.3))}, {"c", math.Copysign(0, -1)}},
+	}},
+	{"empty margin map", Prediction{ModelName: "m", ModelVersion: "1", Label: ptr("a"), Margin: []ClassScore{}, ScoredAt: time.UnixMilli(5)}},
+	{"special margins", Prediction{
+		ModelName: "x", ModelVersion: "y", Label: ptr("inf"),
+		Margin:   []ClassScore{{"nan", math.NaN()}, {"inf", math.Inf(1)}, {"-inf", math.Inf(-1)}, {"max", math.MaxFloat32}},
+		ScoredAt: time.UnixMilli(-1),
+	}},
+	{"many classes", Prediction{ModelName: "big", ModelVersion: "1", Label: ptr("c199"), Scores: manyScores(200), ScoredAt: time.UnixMilli(math.MaxInt64 / 4), Margin: manyScores(200)}},
 	{"long strings", Prediction{ModelName: strings.Repeat("n", 300), ModelVersion: strings.Repeat("v", 70000), ScoredAt: time.UnixMilli(-1)}},
 }
 
@@ -80,7 +96,7 @@ func TestAppendOutputDecodesWithGoavro(t *testing.T) {
 		body := encodeFrame(t, inSchema, 1, in.native)[headerLen:]
 		for _, tc := range predictionCases {
 			t.Run(in.schema+"/"+tc.name, func(t *testing.T) {
-				out := AppendOutput(nil, 77, body, &tc.p)
+				out := AppendOutput(nil, Output{ID: 77}, body, &tc.p)
 				id, outBody, err := ParseFrame(out)
 				if err != nil || id != 77 {
 					t.Fatalf("ParseFrame = %d, %v; want id 77", id, err)
@@ -122,21 +138,37 @@ func checkPrediction(t *testing.T, got map[string]any, p *Prediction) {
 		t.Errorf("value = %v, want %v", got["value"], *p.Value)
 	}
 	scores, _ := got["scores"].(map[string]any)
-	want := make(map[string]float64)
-	for _, s := range p.Scores {
-		want[s.Label] = s.Score
-	}
-	if len(scores) != len(want) {
-		t.Errorf("scores has %d entries, want %d", len(scores), len(want))
-	}
-	for k, w := range want {
-		if v, ok := scores[k].(float64); !ok || !sameFloat(v, w) {
-			t.Errorf("scores[%q] = %v, want %v", k, scores[k], w)
+	checkScores(t, "scores", scores, p.Scores)
+	if p.Margin == nil {
+		if got["margin"] != nil {
+			t.Errorf("margin = %v, want null", got["margin"])
 		}
+	} else if margin, ok := got["margin"].(map[string]any)["map"].(map[string]any); !ok {
+		t.Errorf("margin = %v, want a map", got["margin"])
+	} else {
+		checkScores(t, "margin", margin, p.Margin)
 	}
 	at, ok := got["scored_at"].(time.Time)
 	if !ok || at.UnixMilli() != p.ScoredAt.UnixMilli() || at.Location() != time.UTC {
 		t.Errorf("scored_at = %v, want %v in UTC at millisecond precision", got["scored_at"], p.ScoredAt)
+	}
+}
+
+// checkScores compares a map of doubles goavro decoded with the scores
+// given, bit for bit.
+func checkScores(t *testing.T, field string, got map[string]any, scores []ClassScore) {
+	t.Helper()
+	want := make(map[string]float64)
+	for _, s := range scores {
+		want[s.Label] = s.Score
+	}
+	if len(got) != len(want) {
+		t.Errorf("%s has %d entries, want %d", field, len(got), len(want))
+	}
+	for k, w := range want {
+		if v, ok := got[k].(float64); !ok || !sameFloat(v, w) {
+			t.Errorf("%s[%q] = %v, want %v", field, k, got[k], w)
+		}
 	}
 }
 
@@ -152,7 +184,7 @@ func TestAppendOutputAllocatesNothing(t *testing.T) {
 		}
 		t.Run(tc.name, func(t *testing.T) {
 			allocs := testing.AllocsPerRun(100, func() {
-				dst = AppendOutput(dst[:0], 9, body, &tc.p)
+				dst = AppendOutput(dst[:0], Output{ID: 9}, body, &tc.p)
 			})
 			if allocs != 0 {
 				t.Fatalf("AppendOutput allocated %v times per call, want 0", allocs)
@@ -177,7 +209,13 @@ func TestAppendOutputMatchesPythonAvro(t *testing.T) {
 			for _, s := range c.Prediction.Scores {
 				p.Scores = append(p.Scores, ClassScore{Label: s[0].(string), Score: s[1].(float64)})
 			}
-			got := AppendOutput(nil, c.OutputID, c.InputFrame[headerLen:], &p)
+			if c.Prediction.Margin != nil {
+				p.Margin = []ClassScore{}
+				for _, s := range *c.Prediction.Margin {
+					p.Margin = append(p.Margin, ClassScore{Label: s[0].(string), Score: s[1].(float64)})
+				}
+			}
+			got := AppendOutput(nil, Output{ID: c.OutputID}, c.InputFrame[headerLen:], &p)
 			if !bytes.Equal(got, c.OutputFrame) {
 				t.Fatalf("AppendOutput =\n%x\nPython wrote\n%x", got, []byte(c.OutputFrame))
 			}

@@ -48,7 +48,7 @@ func FuzzHostileRecord(f *testing.F) {
 		// schema happen once per schema, not per record: done first, so
 		// that what is measured is the record's own cost.
 		if s, err := fx.dec.Lookup(binary.BigEndian.Uint32(value[1:5])); err == nil {
-			_, _ = fx.outputs.OutputID(topic, p.cfg.OutputFor(topic), s)
+			_, _ = fx.outputs.Output(topic, p.cfg.OutputFor(topic), s)
 		}
 		out := newOutcomes()
 		ctx := context.Background()

@@ -189,11 +189,11 @@ func TestBatchPanicScoresRowsAlone(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		id, err := f.outputs.OutputID(rec.Topic, "bench.scored", d.Schema)
+		output, err := f.outputs.Output(rec.Topic, "bench.scored", d.Schema)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows = append(rows, row{source: rec, decoded: d, outTopic: "bench.scored", outID: id, emit: out.emit})
+		rows = append(rows, row{source: rec, decoded: d, outTopic: "bench.scored", output: output, emit: out.emit})
 	}
 	p.score(job{slot: p.slot, rows: rows})
 	for _, rec := range f.records[:3] {

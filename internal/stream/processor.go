@@ -23,11 +23,11 @@ type Decoder interface {
 	Decode(value []byte) (serde.Decoded, error)
 }
 
-// OutputSchemas gives the registered output schema id for records of an
-// input schema, read from an input topic, written to an output topic;
+// OutputSchemas gives the registered output schema for records of an input
+// schema, read from an input topic, written to an output topic;
 // *serde.OutputEncoder is the one in use.
 type OutputSchemas interface {
-	OutputID(inTopic, outTopic string, input *serde.Schema) (uint32, error)
+	Output(inTopic, outTopic string, input *serde.Schema) (serde.Output, error)
 }
 
 // result is what one input record became: a record to produce (an output or
@@ -43,7 +43,7 @@ type row struct {
 	source   *kgo.Record
 	decoded  serde.Decoded
 	outTopic string
-	outID    uint32
+	output   serde.Output
 	emit     func(result) // hands the row's result on
 }
 
@@ -334,7 +334,7 @@ func (p *processor) decodeRecord(rec *kgo.Record, emit func(result)) error {
 	// The output schema comes second so that a record with a bad feature is
 	// reported for its feature, the more specific reason.
 	outTopic := p.cfg.OutputFor(rec.Topic)
-	outID, err := p.schemas.OutputID(rec.Topic, outTopic, decoded.Schema)
+	output, err := p.schemas.Output(rec.Topic, outTopic, decoded.Schema)
 	if err != nil {
 		batch.RemoveLast()
 		if errors.Is(err, serde.ErrRegistryUnavailable) {
@@ -343,7 +343,7 @@ func (p *processor) decodeRecord(rec *kgo.Record, emit func(result)) error {
 		emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
 		return nil
 	}
-	p.rows = append(p.rows, row{source: rec, decoded: decoded, outTopic: outTopic, outID: outID, emit: emit})
+	p.rows = append(p.rows, row{source: rec, decoded: decoded, outTopic: outTopic, output: output, emit: emit})
 	p.cost += decoded.Cost
 	return nil
 }
@@ -501,8 +501,9 @@ func (p *processor) recentRecords() []map[string]any {
 // encoder writes scored rows as output records; each stage that scores has
 // its own, for its scratch space.
 type encoder struct {
-	scores []serde.ClassScore
-	outs   []result
+	scores  []serde.ClassScore
+	margins []serde.ClassScore
+	outs    []result
 }
 
 // encodeOutputs encodes scored rows: each input body, untouched, followed
@@ -514,9 +515,13 @@ type encoder struct {
 // panic halfway leaves no row half done.
 func (e *encoder) encodeOutputs(g *generation, rows []row, results []model.Result, scoredAt time.Time) []result {
 	spec := &g.spec
+	perRow := 128 + 16*len(spec.Labels)
+	if spec.Outputs.Margin != "" {
+		perRow += 16 * len(spec.Labels)
+	}
 	size, headerCount := 0, 0
 	for _, r := range rows {
-		size += len(r.decoded.Body) + 128 + 16*len(spec.Labels)
+		size += len(r.decoded.Body) + perRow
 		headerCount += len(r.source.Headers) + 4
 	}
 	slab := make([]byte, 0, size)
@@ -536,9 +541,19 @@ func (e *encoder) encodeOutputs(g *generation, rows []row, results []model.Resul
 			e.scores = append(e.scores, serde.ClassScore{Label: spec.Labels[c], Score: float64(s)})
 		}
 		pred.Scores = e.scores
+		if res.Margin != nil {
+			// Keyed as the REST answer is: a single margin is the logit
+			// of the last label.
+			labels := spec.Labels[len(spec.Labels)-len(res.Margin):]
+			e.margins = e.margins[:0]
+			for c, m := range res.Margin {
+				e.margins = append(e.margins, serde.ClassScore{Label: labels[c], Score: float64(m)})
+			}
+			pred.Margin = e.margins
+		}
 
 		start := len(slab)
-		slab = serde.AppendOutput(slab, r.outID, r.decoded.Body, &pred)
+		slab = serde.AppendOutput(slab, r.output, r.decoded.Body, &pred)
 		value := slab[start:len(slab):len(slab)]
 
 		first := len(headerSlab)

@@ -33,9 +33,18 @@ func TestMain(m *testing.M) {
 // BenchmarkProcess measures the scorer's work per record without Kafka:
 // frame and schema lookup (cached), Avro decoding, feature mapping, the
 // ONNX Runtime run of a 100-tree depth-6 ensemble in batches of 128, and
-// the output encoding, through both pipeline stages.
+// the output encoding, through both pipeline stages; with the model's
+// margin in the output, and without.
 func BenchmarkProcess(b *testing.B) {
-	p, records := benchProcessor(b, 4096)
+	for _, margin := range []bool{false, true} {
+		b.Run(map[bool]string{false: "no-margin", true: "margin"}[margin], func(b *testing.B) {
+			p, records := benchProcessor(b, 4096, margin)
+			benchmarkProcess(b, p, records)
+		})
+	}
+}
+
+func benchmarkProcess(b *testing.B, p *processor, records []*kgo.Record) {
 	emitted := 0
 	emit := func(result) { emitted++ }
 	ctx := context.Background()
@@ -60,11 +69,24 @@ func BenchmarkProcess(b *testing.B) {
 }
 
 // benchProcessor builds a processor over the project's registry (served
-// over HTTP) and a trained sensor model, and frames n sample readings.
-func benchProcessor(tb testing.TB, n int) (*processor, []*kgo.Record) {
+// over HTTP) and a trained sensor model, whose spec declares its margin
+// output if margin, and frames n sample readings.
+func benchProcessor(tb testing.TB, n int, margin bool) (*processor, []*kgo.Record) {
 	tb.Helper()
 	f := newFixture(tb, n)
-	m := f.model(tb, "1", train.DefaultConfig(), 5000)
+	spec := sample.SensorSpec("bench", "1")
+	if margin {
+		spec.Outputs.Margin = train.OutputMargin
+	}
+	onnxBytes, err := sample.SensorModel(context.Background(), spec, train.DefaultConfig(), 5000)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := model.Load(onnxBytes, model.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { m.Close() })
 	return f.processor(Config{}, m), f.records
 }
 

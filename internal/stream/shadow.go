@@ -197,7 +197,7 @@ func (s *shadowStage) score(rows []row) {
 			continue
 		}
 		topic := s.topics[r.source.Topic]
-		id, err := s.schemas.OutputID(r.source.Topic, topic, r.decoded.Schema)
+		output, err := s.schemas.Output(r.source.Topic, topic, r.decoded.Schema)
 		if err != nil {
 			s.batch.RemoveLast()
 			reason := ReasonOf(err)
@@ -207,7 +207,7 @@ func (s *shadowStage) score(rows []row) {
 			s.fail(reason, 1)
 			continue
 		}
-		r.outTopic, r.outID, r.emit = topic, id, s.emit
+		r.outTopic, r.output, r.emit = topic, output, s.emit
 		s.rows = append(s.rows, r)
 	}
 	s.runGathered()

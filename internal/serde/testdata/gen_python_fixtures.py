@@ -41,6 +41,11 @@ def ts(ms):
     return EPOCH + datetime.timedelta(milliseconds=ms)
 
 
+def f32(x):
+    """x rounded to float32, as a model's margin is before it is widened."""
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
 def frame(schema_id, schema, datum):
     buf = io.BytesIO()
     buf.write(struct.pack(">bI", 0, schema_id))
@@ -74,7 +79,19 @@ def main():
          "scored_at_ms": 1},
         {"name": "empty strings before epoch", "model_name": "", "model_version": "",
          "label": "", "value": -0.5, "scores": [["", 1.0]], "scored_at_ms": -86400001},
+        {"name": "binary classifier with its logit", "model_name": "fraud", "model_version": "7",
+         "label": "fraud", "value": 0.9999999999999982,
+         "scores": [["ok", 1.8e-15], ["fraud", 0.9999999999999982]],
+         "scored_at_ms": 1767225601234, "margin": [["fraud", f32(33.95)]]},
+        {"name": "multiclass with margin", "model_name": "modèle", "model_version": "v1.0-β",
+         "label": "日本語", "value": None,
+         "scores": [["日本語", 0.5], ["English", 0.25], ["émoji 🎉", 0.25]],
+         "scored_at_ms": 1, "margin": [["日本語", f32(-0.3)], ["English", -1.25], ["émoji 🎉", -0.0]]},
+        {"name": "empty margin map", "model_name": "m", "model_version": "1",
+         "label": "a", "value": None, "scores": [], "scored_at_ms": 5, "margin": []},
     ]
+    for p in predictions:
+        p.setdefault("margin", None)
     cases = []
     for schema_name, (input_id, record) in inputs.items():
         inp = load(schema_name)
@@ -86,6 +103,7 @@ def main():
                 "model_name": p["model_name"], "model_version": p["model_version"],
                 "label": p["label"], "value": p["value"],
                 "scores": dict(p["scores"]), "scored_at": ts(p["scored_at_ms"]),
+                "margin": None if p["margin"] is None else dict(p["margin"]),
             }
             cases.append({
                 "name": schema_name + "/" + p["name"],
