@@ -20,12 +20,27 @@ func TestRecordsFitSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	strikes, err := LoadBirdstrikes("testdata/vega-datasets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	weather, err := LoadWeather("testdata/vega-datasets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	digits, err := LoadDigits("testdata/sklearn")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		schema string
 		recs   []Record
 	}{
 		{"sensor_network.avsc", sensors},
 		{"mail.avsc", mails},
+		{"birdstrike.avsc", strikes},
+		{"weather_day.avsc", weather},
+		{"digit.avsc", digits},
 	} {
 		t.Run(tc.schema, func(t *testing.T) {
 			text, err := os.ReadFile(filepath.Join("..", "..", "schemas", tc.schema))
@@ -54,7 +69,7 @@ func TestRecordsFitSchemas(t *testing.T) {
 						if !got[k].(time.Time).Equal(ts) {
 							t.Errorf("%s: %s %v, want %v", r.Key, k, got[k], ts)
 						}
-					} else if got[k] != v {
+					} else if !equalValue(got[k], v) {
 						t.Errorf("%s: %s %v, want %v", r.Key, k, got[k], v)
 					}
 				}

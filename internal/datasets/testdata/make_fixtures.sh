@@ -29,3 +29,25 @@ for f in \
 	mkdir -p "spam-assassin/data/$(dirname "$f")"
 	cp "$src/spam-assassin/data/$f" "spam-assassin/data/$f"
 done
+
+# Bird strikes: the header, the first strike (no damage), the first with
+# substantial damage, one without a speed, and one of the undocumented
+# damage code C.
+mkdir -p vega-datasets/data
+{
+	head -n 1 "$src/vega-datasets/data/birdstrikes.csv"
+	sed -n '2p' "$src/vega-datasets/data/birdstrikes.csv"
+	grep -m 1 ',Substantial,' "$src/vega-datasets/data/birdstrikes.csv"
+	grep -m 1 $',\r$' "$src/vega-datasets/data/birdstrikes.csv" # the file ends lines with CRLF
+	grep -m 1 ',C,' "$src/vega-datasets/data/birdstrikes.csv"
+} >vega-datasets/data/birdstrikes.csv
+
+# Weather: the header, Seattle's first two days, New York's first day.
+{
+	head -n 3 "$src/vega-datasets/data/weather.csv"
+	grep -m 1 '^New York,' "$src/vega-datasets/data/weather.csv"
+} >vega-datasets/data/weather.csv
+
+# Digits: the first three, from Debian's python3-sklearn.
+mkdir -p sklearn/data
+zcat /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz | head -n 3 | gzip -n >sklearn/data/digits.csv.gz
