@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -49,20 +50,26 @@ func TestSensorHoldout(t *testing.T) {
 
 func TestReportTolerance(t *testing.T) {
 	both := func(auc, f1 float64) side { return side{auc: auc, f1: f1, hasAUC: true, duration: time.Second} }
+	r2 := func(r2 float64) side { return side{r2: r2, rmse: 1, duration: time.Second} }
 	for _, tc := range []struct {
 		name         string
+		set          string
 		ours, theirs side
 		fails        string
 	}{
-		{"within", both(0.95, 0.80), both(0.945, 0.809), ""},
-		{"AUC over", both(0.95, 0.80), both(0.939, 0.80), "AUC +0.0110"},
-		{"F1 over", both(0.95, 0.80), both(0.95, 0.789), "F1 +0.0110"},
-		{"AUC on one side only", side{f1: 0.5}, both(0.9, 0.5), "AUC defined on one side only"},
-		{"AUC on neither side", side{f1: 0.5}, side{f1: 0.5}, ""},
+		{"within", "sensors", both(0.95, 0.80), both(0.945, 0.809), ""},
+		{"AUC over", "sensors", both(0.95, 0.80), both(0.939, 0.80), "AUC +0.0110"},
+		{"F1 over", "sensors", both(0.95, 0.80), both(0.95, 0.789), "F1 +0.0110"},
+		{"AUC on one side only", "sensors", side{f1: 0.5}, both(0.9, 0.5), "AUC defined on one side only"},
+		{"AUC on neither side", "sensors", side{f1: 0.5}, side{f1: 0.5}, ""},
+		{"multiclass F1 over", "digits", both(0.99, 0.90), both(0.99, 0.92), "digits F1 -0.0200"},
+		{"R² within", "weather", r2(0.881), r2(0.89), ""},
+		{"R² over", "weather", r2(0.87), r2(0.89), "weather R² -0.0200"},
+		{"R² not a number", "weather", r2(math.NaN()), r2(0.89), "weather R² +NaN"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := report(&out, []result{{set: dataSets["sensors"], ours: tc.ours, theirs: tc.theirs}}, 0.01)
+			err := report(&out, []result{{set: dataSets[tc.set], ours: tc.ours, theirs: tc.theirs}}, 0.01)
 			if tc.fails == "" {
 				if err != nil {
 					t.Fatalf("error %v, want none", err)
@@ -73,5 +80,54 @@ func TestReportTolerance(t *testing.T) {
 				t.Fatalf("error %v, want errTolerance naming %q", err, tc.fails)
 			}
 		})
+	}
+}
+
+// TestDataSets checks that every set's trainer options parse and that its
+// task and the trainer's agree.
+func TestDataSets(t *testing.T) {
+	if len(setNames()) != len(dataSets) {
+		t.Fatalf("setNames lists %d sets, dataSets holds %d", len(setNames()), len(dataSets))
+	}
+	for _, name := range setNames() {
+		set, ok := dataSets[name]
+		if !ok || set.name != name {
+			t.Fatalf("set %q missing or misnamed", name)
+		}
+		if name == "sensors" {
+			continue // its options need rows
+		}
+		opts, err := set.options(nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if (opts.Task == "regression") != (set.task == regressionTask) {
+			t.Errorf("%s: trainer task %q, eval task %q", name, opts.Task, set.task)
+		}
+	}
+}
+
+// TestNumericRow checks the rows handed to scikit-learn read features as
+// the trainer does, a null through its default.
+func TestNumericRow(t *testing.T) {
+	row := map[string]any{
+		"speed_knots": nil, "phase_code": int32(3), "wildlife_size_code": int32(1), "time_of_day_code": int32(2),
+		"state_code": int32(4), "airport_code": int32(5), "operator_code": int32(6), "aircraft_code": int32(7),
+		"species_code": int32(8), "substantial_damage": true,
+	}
+	got, err := dataSets["birdstrikes"].python(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := got["x"].([]float32); x[0] != -1 || x[1] != 3 || got["y"] != 1 {
+		t.Fatalf("row %v", got)
+	}
+	row["speed_knots"] = map[string]any{"int": int32(140)}
+	if got, err = dataSets["birdstrikes"].python(row); err != nil || got["x"].([]float32)[0] != 140 {
+		t.Fatalf("row %v, %v", got, err)
+	}
+	delete(row, "phase_code")
+	if _, err := dataSets["birdstrikes"].python(row); err == nil {
+		t.Fatal("a missing feature without a default: no error")
 	}
 }

@@ -2,24 +2,36 @@
 
 bench/eval writes the rows the streamscore trainer read from Kafka, in its
 order and with its train/holdout split, to a JSON-lines file, and runs this
-script with /usr/bin/python3 (Debian's python3-sklearn). The script fits the
-scikit-learn counterpart of the trainer's model with the same parameters on
-the training rows, scores the holdout, and prints one JSON object:
+script with /usr/bin/python3 (Debian's python3-sklearn). The script fits
+scikit-learn's counterpart of the trainer's model AT SCIKIT-LEARN'S DEFAULTS
+on the training rows, scores the holdout, and prints one JSON object:
 
-    {"auc": ..., "f1": ..., "train_rows": ..., "holdout_rows": ...,
-     "fit_seconds": ..., "predict_seconds": ..., "sklearn": "1.2.1"}
+    {"auc": ..., "f1": ..., "r2": ..., "rmse": ..., "n_iter": ...,
+     "train_rows": ..., "holdout_rows": ..., "fit_seconds": ...,
+     "predict_seconds": ..., "params": {...}, "sklearn": "1.2.1"}
 
-Each input line is {"split": "train"|"holdout", "y": 0|1, "x": [numbers]} for
---model gbdt, or {"split": ..., "y": ..., "text": "..."} for --model text.
---params is the trainer's effective parameters (Result.Params) as JSON.
+Each input line is {"split": "train"|"holdout", "y": ..., "x": [numbers]}
+for --model gbdt, or {"split": ..., "y": ..., "text": "..."} for --model
+text. y is 0 or 1 (--task binary), a class name (multiclass) or a number
+(regression).
 
-gbdt: HistGradientBoostingClassifier, depth-limited like the trainer's trees
-(max_depth, no leaf limit), no early stopping. text: TfidfVectorizer with
-the trainer's tokenisation (lowercased runs of letters and digits of at
-least two characters; the default token pattern would also keep "_"),
-sublinear TF, l2 rows, smooth idf; LogisticRegression with lbfgs.
-F1 is of the positive class (y = 1) at predict()'s threshold, AUC of
-predict_proba's positive column, as the trainer computes them.
+gbdt: HistGradientBoostingClassifier or HistGradientBoostingRegressor with
+every parameter at its default but random_state=0, which only fixes the rows
+that early_stopping='auto' holds out for validation (above 10,000 training
+rows), so that runs repeat; the trainer's gbdt defaults are scikit-learn's.
+
+text: TfidfVectorizer and LogisticRegression. The trainer's text family is
+not one scikit-learn estimator and documents defaults of its own where the
+two differ (word 1- and 2-grams, min_df 2, max_features 20,000, sublinear
+tf), so --params, the trainer's effective parameters, are passed to them by
+name, and the token pattern is the trainer's tokenisation (lowercased runs
+of at least two letters or digits; the default pattern would also keep
+"_"). Every other parameter is at its default.
+
+Metrics as the trainer computes them: binary, ROC AUC of predict_proba's
+positive column and F1 of the positive class at predict(); multiclass,
+roc_auc_score(multi_class="ovr", average="macro") and
+f1_score(average="macro"); regression, R² and RMSE.
 """
 
 import argparse
@@ -29,13 +41,18 @@ import time
 
 import numpy as np
 import sklearn
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score, roc_auc_score
+from sklearn.metrics import f1_score, mean_squared_error, r2_score, roc_auc_score
+from sklearn.pipeline import make_pipeline
+
+# The parameters set apart from scikit-learn's defaults, and why: see the
+# docstring.
+SEED = {"random_state": 0}
 
 
-def load(path, model):
+def load(path, model, task):
     train_x, train_y, hold_x, hold_y = [], [], [], []
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -50,77 +67,99 @@ def load(path, model):
     if model == "gbdt":
         train_x = np.asarray(train_x, dtype=np.float32)
         hold_x = np.asarray(hold_x, dtype=np.float32)
-    return train_x, np.asarray(train_y), hold_x, np.asarray(hold_y)
+    dtype = np.float64 if task == "regression" else None
+    return train_x, np.asarray(train_y, dtype=dtype), hold_x, np.asarray(hold_y, dtype=dtype)
 
 
-def gbdt(params):
-    return HistGradientBoostingClassifier(
-        max_iter=params.get("num_trees", 100),
-        max_depth=params.get("max_depth", 6),
-        max_leaf_nodes=None,
-        learning_rate=params.get("learning_rate", 0.1),
-        max_bins=params.get("max_bins", 255),
-        min_samples_leaf=params.get("min_samples_leaf", 20),
-        l2_regularization=params.get("l2", 0.0),
-        early_stopping=False,
-        random_state=params.get("seed", 0),
-    )
+# The trainer's tokenisation, as a token pattern.
+TOKEN_PATTERN = r"(?u)[^\W_]{2,}"
 
 
-def text(params):
-    vectorizer = TfidfVectorizer(
-        lowercase=True,
-        token_pattern=r"(?u)[^\W_]{2,}",
-        ngram_range=(params.get("min_ngram", 1), params.get("max_ngram", 2)),
-        min_df=params.get("min_df", 2),
-        max_features=params.get("max_features", 20000),
-        sublinear_tf=True,
-        norm="l2",
-        smooth_idf=True,
-    )
-    classifier = LogisticRegression(
-        C=params.get("c", 1.0),
-        max_iter=params.get("max_iterations", 100),
-        tol=1e-4,
-        solver="lbfgs",
-    )
-    return vectorizer, classifier
+def by_name(est, params, applied):
+    """Sets the parameters of params that est has, noting them in applied."""
+    known = est.get_params()
+    given = {}
+    for k, v in params.items():
+        if k in known:
+            given[k] = tuple(v) if isinstance(v, list) else v
+    est.set_params(**given)
+    applied.update(given)
+    return est
+
+
+def estimator(model, task, params):
+    if model == "text":
+        applied = {}
+        vectorizer = by_name(TfidfVectorizer(token_pattern=TOKEN_PATTERN), params, applied)
+        classifier = by_name(LogisticRegression(), params, applied)
+        unused = sorted(set(params) - set(applied))
+        if any(params[k] not in (None, False, "word") for k in unused):
+            sys.exit(f"reference.py: trainer text parameters with no scikit-learn counterpart: {unused}")
+        return make_pipeline(vectorizer, classifier)
+    if task == "regression":
+        return HistGradientBoostingRegressor(**SEED)
+    return HistGradientBoostingClassifier(**SEED)
+
+
+def given_params(est):
+    """The estimator's parameters that differ from scikit-learn's defaults,
+    and the ones that say how it boosts, as the report prints them."""
+    if hasattr(est, "steps"):
+        vectorizer, classifier = est.steps[0][1], est.steps[1][1]
+        v, c = vectorizer.get_params(), classifier.get_params()
+        return {
+            "ngram_range": v["ngram_range"], "min_df": v["min_df"], "max_features": v["max_features"],
+            "sublinear_tf": v["sublinear_tf"], "token_pattern": v["token_pattern"],
+            "C": c["C"], "max_iter": c["max_iter"], "tol": c["tol"], "class_weight": c["class_weight"],
+        }
+    p = est.get_params()
+    keys = ["max_iter", "learning_rate", "max_leaf_nodes", "max_depth", "min_samples_leaf",
+            "l2_regularization", "max_bins", "early_stopping", "validation_fraction",
+            "n_iter_no_change", "random_state"]
+    return {k: p[k] for k in keys}
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", choices=["gbdt", "text"], required=True)
+    parser.add_argument("--task", choices=["binary", "multiclass", "regression"], required=True)
     parser.add_argument("--data", required=True)
-    parser.add_argument("--params", default="{}")
+    parser.add_argument("--params", default="{}", help="the trainer's effective parameters (used for text)")
     args = parser.parse_args()
-    params = json.loads(args.params)
-    train_x, train_y, hold_x, hold_y = load(args.data, args.model)
+    train_x, train_y, hold_x, hold_y = load(args.data, args.model, args.task)
 
+    est = estimator(args.model, args.task, json.loads(args.params))
     start = time.perf_counter()
-    if args.model == "gbdt":
-        clf = gbdt(params).fit(train_x, train_y)
-        fitted = time.perf_counter()
-        proba = clf.predict_proba(hold_x)[:, 1]
-        predicted = clf.predict(hold_x)
-    else:
-        vectorizer, clf = text(params)
-        clf.fit(vectorizer.fit_transform(train_x), train_y)
-        fitted = time.perf_counter()
-        features = vectorizer.transform(hold_x)
-        proba = clf.predict_proba(features)[:, 1]
-        predicted = clf.predict(features)
-    done = time.perf_counter()
-
+    est.fit(train_x, train_y)
+    fitted = time.perf_counter()
+    predicted = est.predict(hold_x)
     result = {
-        "f1": float(f1_score(hold_y, predicted, pos_label=1, zero_division=0)),
         "train_rows": len(train_y),
         "holdout_rows": len(hold_y),
-        "fit_seconds": fitted - start,
-        "predict_seconds": done - fitted,
+        "params": given_params(est),
         "sklearn": sklearn.__version__,
     }
-    if len(set(hold_y.tolist())) == 2:
-        result["auc"] = float(roc_auc_score(hold_y, proba))
+    if hasattr(est, "n_iter_"):
+        result["n_iter"] = int(est.n_iter_)
+    if args.task == "regression":
+        result["r2"] = float(r2_score(hold_y, predicted))
+        result["rmse"] = float(np.sqrt(mean_squared_error(hold_y, predicted)))
+    else:
+        proba = est.predict_proba(hold_x)
+        present = set(hold_y.tolist())
+        if args.task == "binary":
+            result["f1"] = float(f1_score(hold_y, predicted, pos_label=1, zero_division=0))
+            if len(present) == 2:
+                result["auc"] = float(roc_auc_score(hold_y, proba[:, 1]))
+        else:
+            classes = est.classes_
+            result["f1"] = float(f1_score(hold_y, predicted, labels=classes, average="macro", zero_division=0))
+            # Like the trainer, no AUC when a class is missing from the
+            # holdout.
+            if present == set(classes.tolist()):
+                result["auc"] = float(roc_auc_score(hold_y, proba, multi_class="ovr", average="macro", labels=classes))
+    result["fit_seconds"] = fitted - start
+    result["predict_seconds"] = time.perf_counter() - fitted
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

@@ -9,43 +9,78 @@ import (
 )
 
 // report prints the comparison and returns errTolerance if a metric of
-// streamscore differs from scikit-learn's by more than tolerance.
+// streamscore differs from scikit-learn's by more than tolerance: ROC AUC
+// and F1 for classifiers, R² for regressors.
 func report(w io.Writer, results []result, tolerance float64) error {
-	fmt.Fprintf(w, "\nstreamscore trainer vs scikit-learn, same rows, same time-ordered split, %d CPUs\n\n", runtime.NumCPU())
-	fmt.Fprintf(w, "%-8s %7s %7s  %-24s  %-24s  %s\n", "", "train", "holdout", "ROC AUC", "F1", "train time")
-	fmt.Fprintf(w, "%-8s %7s %7s  %7s %7s %8s  %7s %7s %8s  %9s %9s\n", "data set", "rows", "rows",
-		"ours", "sklearn", "diff", "ours", "sklearn", "diff", "ours", "sklearn")
 	var failed []string
+	over := func(name, metric string, d float64) {
+		if math.Abs(d) > tolerance || math.IsNaN(d) {
+			failed = append(failed, fmt.Sprintf("%s %s %+.4f", name, metric, d))
+		}
+	}
+	fmt.Fprintf(w, "\nstreamscore trainer vs scikit-learn, same rows, same time-ordered split, both at their defaults, %d CPUs\n", runtime.NumCPU())
+	var classifiers, regressors []result
 	for _, r := range results {
-		aucOurs, aucTheirs, aucDiff := "-", "-", "-"
-		if r.ours.hasAUC {
-			aucOurs = fmt.Sprintf("%.4f", r.ours.auc)
+		if r.set.task == regressionTask {
+			regressors = append(regressors, r)
+		} else {
+			classifiers = append(classifiers, r)
 		}
-		if r.theirs.hasAUC {
-			aucTheirs = fmt.Sprintf("%.4f", r.theirs.auc)
-		}
-		if r.ours.hasAUC && r.theirs.hasAUC {
-			d := r.ours.auc - r.theirs.auc
-			aucDiff = fmt.Sprintf("%+.4f", d)
-			if math.Abs(d) > tolerance {
-				failed = append(failed, fmt.Sprintf("%s AUC %+.4f", r.set.name, d))
+	}
+	if len(classifiers) > 0 {
+		fmt.Fprintf(w, "\nclassifiers: ROC AUC and F1 of the positive class; multiclass: one-vs-rest AUC and F1, macro averages\n\n")
+		fmt.Fprintf(w, "%-12s %-10s %7s %7s %9s  %-24s  %-24s  %-9s  %s\n", "", "", "train", "holdout", "holdout", "ROC AUC", "F1", "n_iter", "train time")
+		fmt.Fprintf(w, "%-12s %-10s %7s %7s %9s  %7s %7s %8s  %7s %7s %8s  %4s %4s  %7s %7s\n", "data set", "task", "rows", "rows", "positive",
+			"ours", "sklearn", "diff", "ours", "sklearn", "diff", "ours", "skl", "ours", "sklearn")
+		for _, r := range classifiers {
+			aucOurs, aucTheirs, aucDiff := "-", "-", "-"
+			if r.ours.hasAUC {
+				aucOurs = fmt.Sprintf("%.4f", r.ours.auc)
 			}
-		} else if r.ours.hasAUC != r.theirs.hasAUC {
-			failed = append(failed, r.set.name+" AUC defined on one side only")
+			if r.theirs.hasAUC {
+				aucTheirs = fmt.Sprintf("%.4f", r.theirs.auc)
+			}
+			if r.ours.hasAUC && r.theirs.hasAUC {
+				d := r.ours.auc - r.theirs.auc
+				aucDiff = fmt.Sprintf("%+.4f", d)
+				over(r.set.name, "AUC", d)
+			} else if r.ours.hasAUC != r.theirs.hasAUC {
+				failed = append(failed, r.set.name+" AUC defined on one side only")
+			}
+			f1Diff := r.ours.f1 - r.theirs.f1
+			over(r.set.name, "F1", f1Diff)
+			positive := fmt.Sprintf("%d cl.", r.classes)
+			if r.set.task == binaryTask {
+				positive = fmt.Sprintf("%.2f%%", 100*float64(r.holdPositive)/float64(max(r.holdRows, 1)))
+			}
+			fmt.Fprintf(w, "%-12s %-10s %7d %7d %9s  %7s %7s %8s  %7.4f %7.4f %+8.4f  %4s %4s  %7s %7s\n", r.set.name, r.set.task,
+				r.trainRows, r.holdRows, positive, aucOurs, aucTheirs, aucDiff, r.ours.f1, r.theirs.f1, f1Diff,
+				iterations(r.ours), iterations(r.theirs), seconds(r.ours.duration), seconds(r.theirs.duration))
 		}
-		f1Diff := r.ours.f1 - r.theirs.f1
-		if math.Abs(f1Diff) > tolerance {
-			failed = append(failed, fmt.Sprintf("%s F1 %+.4f", r.set.name, f1Diff))
+	}
+	if len(regressors) > 0 {
+		fmt.Fprintf(w, "\nregressors: R² and RMSE\n\n")
+		fmt.Fprintf(w, "%-12s %7s %7s  %-24s  %-17s  %-9s  %s\n", "", "train", "holdout", "R²", "RMSE", "n_iter", "train time")
+		fmt.Fprintf(w, "%-12s %7s %7s  %7s %7s %8s  %8s %8s  %4s %4s  %7s %7s\n", "data set", "rows", "rows",
+			"ours", "sklearn", "diff", "ours", "sklearn", "ours", "skl", "ours", "sklearn")
+		for _, r := range regressors {
+			d := r.ours.r2 - r.theirs.r2
+			over(r.set.name, "R²", d)
+			fmt.Fprintf(w, "%-12s %7d %7d  %7.4f %7.4f %+8.4f  %8.4f %8.4f  %4s %4s  %7s %7s\n", r.set.name, r.trainRows, r.holdRows,
+				r.ours.r2, r.theirs.r2, d, r.ours.rmse, r.theirs.rmse,
+				iterations(r.ours), iterations(r.theirs), seconds(r.ours.duration), seconds(r.theirs.duration))
 		}
-		fmt.Fprintf(w, "%-8s %7d %7d  %7s %7s %8s  %7.4f %7.4f %+8.4f  %9s %9s\n", r.set.name, r.trainRows, r.holdRows,
-			aucOurs, aucTheirs, aucDiff, r.ours.f1, r.theirs.f1, f1Diff, seconds(r.ours.duration), seconds(r.theirs.duration))
 	}
 	fmt.Fprintln(w)
 	for _, r := range results {
 		fmt.Fprintf(w, "%s: %s\n", r.set.name, r.set.title)
-		fmt.Fprintf(w, "  %d rows from %s; holdout the last %.1f%% in time (positives: %d train, %d holdout); params %s\n",
-			r.rows, r.set.topic, 100*r.holdout, r.trainPositive, r.holdPositive, r.params)
+		fmt.Fprintf(w, "  %d rows from %s; holdout the last %.1f%% in time", r.rows, r.set.topic, 100*r.holdout)
+		if r.set.task == binaryTask {
+			fmt.Fprintf(w, " (positives: %d train, %d holdout)", r.trainPositive, r.holdPositive)
+		}
+		fmt.Fprintf(w, "\n  %s\n  ours: %s\n  sklearn: %s\n", r.set.derivation, r.ours.params, r.theirs.params)
 	}
+	fmt.Fprintf(w, "n_iter: boosting iterations kept; ours counted from the exported model's trees, sklearn's is n_iter_\n")
 	fmt.Fprintf(w, "train time: ours is trainer.Fit (fit, ONNX export, ONNX Runtime evaluation and parity check);\n")
 	fmt.Fprintf(w, "scikit-learn's is fit only (vectorising included for text)\n")
 	if len(failed) > 0 {
@@ -54,6 +89,13 @@ func report(w io.Writer, results []result, tolerance float64) error {
 	}
 	fmt.Fprintf(w, "\nok: every difference within %.2f\n", tolerance)
 	return nil
+}
+
+func iterations(s side) string {
+	if s.iterations == 0 {
+		return "-"
+	}
+	return fmt.Sprint(s.iterations)
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }

