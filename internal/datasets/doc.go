@@ -62,11 +62,11 @@
 // # Weather (regression)
 //
 // vega-datasets 3.2.1, data/weather.csv (NOAA daily station records, given
-// as a U.S. Government Dataset): 2,922 days, 2012 to 2015, of Seattle (first
-// in the file) and New York: precipitation, highest and lowest temperature,
-// mean wind and a weather class. The regression target is the highest
-// temperature. The event time is the day at midnight UTC, Seattle's record
-// before New York's.
+// as a U.S. Government Dataset): 2,922 records, the 1,461 days of 2012 to
+// 2015 in Seattle (first in the file) and in New York: precipitation,
+// highest and lowest temperature, mean wind and a weather class. The
+// regression target is the highest temperature. The event time is the day
+// at midnight UTC, Seattle's record before New York's.
 //
 // # Digits (multiclass)
 //
