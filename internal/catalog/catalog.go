@@ -57,9 +57,17 @@ type Version struct {
 	Parent    int                `json:"parent,omitempty"` // the champion it was trained to replace
 	CreatedAt time.Time          `json:"created_at"`
 	Params    json.RawMessage    `json:"params,omitempty"` // trainer parameters
+	Fit       *FitStats          `json:"fit,omitempty"`    // how boosting went; nil for other families
 	SHA256    string             `json:"sha256"`           // of the ONNX artifact, hex
 	Size      int                `json:"size"`
 	Chunks    int                `json:"chunks"`
+}
+
+// FitStats tells how a boosted model's fit went: with early stopping on,
+// Iterations can be fewer than the max_iter in Params.
+type FitStats struct {
+	Iterations   int  `json:"iterations"` // rounds grown, scikit-learn's n_iter_
+	EarlyStopped bool `json:"early_stopped,omitempty"`
 }
 
 // Source says what a version was trained on.

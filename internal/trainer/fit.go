@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/onnx"
 	"github.com/streamscore/streamscore/internal/train"
@@ -46,7 +47,10 @@ type Result struct {
 	// and ONNX Runtime's on the holdout, or on the newest training rows
 	// when there is no holdout (at most ParityTolerance).
 	Divergence float64
-	Duration   time.Duration
+	// Fit tells how a gbdt model's boosting went (rounds grown, early
+	// stopping); nil for the other families.
+	Fit      *catalog.FitStats
+	Duration time.Duration
 
 	// rival are the holdout rows as the champion reads them: with the raw
 	// values of the fields it reads and this model does not.
@@ -202,8 +206,21 @@ func fitColumns(ctx context.Context, name string, opts Options, c, test *columns
 	return &Result{
 		ONNX: artifact, Spec: spec, Evaluation: ev, Holdout: holdout, rival: rival,
 		TrainRows: data.rows, Skipped: c.skipped, Params: effective,
-		Divergence: divergence, Duration: time.Since(start),
+		Divergence: divergence, Fit: fitStats(fitted), Duration: time.Since(start),
 	}, nil
+}
+
+// fitStats is how a boosted model's fit went, nil for other models.
+func fitStats(fitted fittedModel) *catalog.FitStats {
+	t, ok := fitted.(tabular)
+	if !ok {
+		return nil
+	}
+	ens, ok := t.tabularModel.(*train.Ensemble)
+	if !ok {
+		return nil
+	}
+	return &catalog.FitStats{Iterations: ens.Stats.Iterations, EarlyStopped: ens.Stats.EarlyStopped}
 }
 
 // dataset is training rows as the algorithms take them: slices of the

@@ -288,7 +288,7 @@ func (r *Runner) Publish(ctx context.Context, name string, opts Options, res *Re
 
 	v, err := r.Catalog.Publish(ctx, catalog.Version{
 		Name: name, Family: string(opts.Family), Spec: res.Spec,
-		Metrics: res.Evaluation.Metrics, Parent: parent, Params: res.Params, Source: source,
+		Metrics: res.Evaluation.Metrics, Parent: parent, Params: res.Params, Fit: res.Fit, Source: source,
 	}, res.ONNX)
 	if err != nil {
 		return nil, fmt.Errorf("publish %s: %w", name, err)
@@ -302,8 +302,12 @@ func (r *Runner) Publish(ctx context.Context, name string, opts Options, res *Re
 			return nil, err
 		}
 	}
-	logger.Info("model version published", "version", v.Version, "metrics", res.Evaluation.Metrics,
-		"promoted", out.Promoted, "reason", out.Reason, "duration", res.Duration.Round(time.Millisecond))
+	attrs := []any{"version", v.Version, "metrics", res.Evaluation.Metrics,
+		"promoted", out.Promoted, "reason", out.Reason, "duration", res.Duration.Round(time.Millisecond)}
+	if res.Fit != nil {
+		attrs = append(attrs, "iterations", res.Fit.Iterations, "early_stopped", res.Fit.EarlyStopped)
+	}
+	logger.Info("model version published", attrs...)
 	return out, nil
 }
 

@@ -76,6 +76,9 @@ func TestRunnerPublishesAndPromotesOnlyWhatBeatsTheChampion(t *testing.T) {
 	if err := json.Unmarshal(v.Params, &params); err != nil || params.MaxIter != 1 || params.LearningRate != 0.1 {
 		t.Errorf("stored params %s (%v): want the effective ones, defaults included", v.Params, err)
 	}
+	if v.Fit == nil || v.Fit.Iterations != 1 || v.Fit.EarlyStopped {
+		t.Errorf("stored fit %+v: want the one round grown, not stopped early", v.Fit)
+	}
 	for _, m := range []string{"auc", "f1", "precision", "recall", "accuracy"} {
 		if _, ok := v.Metrics[m]; !ok {
 			t.Errorf("stored metrics %v lack %s", v.Metrics, m)
