@@ -41,13 +41,16 @@ func (s historySize) verdicts() []verdict {
 		} else if r.records != s.records || r.skipped != 0 || r.rows != s.records {
 			complete = false
 			problems = append(problems, fmt.Sprintf("run %d read %d, skipped %d, fitted %d rows", i+1, r.records, r.skipped, r.rows))
+		} else if r.iterations != 0 && r.iterations != historyIterations {
+			complete = false
+			problems = append(problems, fmt.Sprintf("run %d grew %d iterations", i+1, r.iterations))
 		}
 	}
 	measured := fmt.Sprintf("%d of %d runs", len(s.runs), len(s.runs))
 	if !complete {
 		measured = strings.Join(problems, "; ")
 	}
-	out = append(out, verdict{label + ": every run exits 0, every record a row", measured, complete})
+	out = append(out, verdict{fmt.Sprintf("%s: every run exits 0, every record a row, %d iter.", label, historyIterations), measured, complete})
 	i := slices.IndexFunc(historyTargets, func(t historyTarget) bool { return t.records == s.records })
 	if i < 0 {
 		return out
@@ -108,9 +111,9 @@ func (h *historyResult) report(w io.Writer, o historyOptions) bool {
 	fmt.Fprintf(w, "the trainer's own, from wait4 (ru_maxrss); broker CPU: the stack's meanwhile. Produce time apart.\n")
 	fmt.Fprintf(w, "read: start to the log's \"training data read\"; fit: the fit as logged; CPU, broker, read, fit: means;\n")
 	fmt.Fprintf(w, "at read: the most RSS sampled (50 ms) until the read ended, highest run.\n\n")
-	fmt.Fprintf(w, "%11s %9s  %-18s %7s %7s %7s %7s %7s %9s %8s %11s %7s\n",
+	fmt.Fprintf(w, "%11s %9s  %-18s %7s %7s %7s %7s %7s %9s %8s %11s %5s %7s\n",
 		"records", "produce s", "wall s of each run", "median", "read s", "fit s", "CPU s", "broker",
-		"peak MiB", "at read", "rows", "AUC")
+		"peak MiB", "at read", "rows", "iter", "AUC")
 	for _, s := range h.sizes {
 		var walls []string
 		var cpu, broker, read, fit time.Duration
@@ -125,10 +128,14 @@ func (h *historyResult) report(w io.Writer, o historyOptions) bool {
 		}
 		last := s.runs[len(s.runs)-1]
 		n := time.Duration(len(s.runs))
-		fmt.Fprintf(w, "%11s %9.1f  %-18s %7.1f %7.1f %7.1f %7.1f %7.1f %9d %8d %11d %7.4f\n",
+		iterations := "?" // a trainer that does not log them
+		if last.iterations > 0 {
+			iterations = fmt.Sprint(last.iterations)
+		}
+		fmt.Fprintf(w, "%11s %9.1f  %-18s %7.1f %7.1f %7.1f %7.1f %7.1f %9d %8d %11d %5s %7.4f\n",
 			formatCount(s.records), s.produce.Seconds(), strings.Join(walls, " "), s.medianWall().Seconds(),
 			(read / n).Seconds(), (fit / n).Seconds(), (cpu / n).Seconds(), (broker / n).Seconds(),
-			s.maxRSS()>>20, readRSS>>20, last.rows, last.auc)
+			s.maxRSS()>>20, readRSS>>20, last.rows, iterations, last.auc)
 	}
 	fmt.Fprintln(w)
 	checks, failed := 0, 0

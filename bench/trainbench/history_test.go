@@ -67,6 +67,11 @@ func TestHistoryVerdicts(t *testing.T) {
 		{"1M records missing", historySize{records: 1_000_000, runs: []trainerRun{run(5*time.Second, 300<<20, 999_999)}}, []bool{false, false}},
 		{"1M killed", historySize{records: 1_000_000, runs: []trainerRun{{failure: "killed", peakRSS: 6 << 30}}}, []bool{false, false}},
 		{"no target at 20k", historySize{records: 20_000, runs: []trainerRun{run(time.Second, 90<<20, 20_000)}}, []bool{true}},
+		{"early stopped", historySize{records: 1_000_000, runs: []trainerRun{func() trainerRun {
+			r := run(5*time.Second, 300<<20, 1_000_000)
+			r.iterations = 37
+			return r
+		}()}}, []bool{false, false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,6 +111,9 @@ func TestHistorySmoke(t *testing.T) {
 	r := res.sizes[0].runs[0]
 	if r.records != 20_000 || r.skipped != 0 || r.rows != 20_000 {
 		t.Errorf("the trainer read %d records, skipped %d, fitted %d rows; want 20000, 0, 20000", r.records, r.skipped, r.rows)
+	}
+	if r.iterations != 0 && r.iterations != historyIterations {
+		t.Errorf("%d iterations grown, want %d", r.iterations, historyIterations)
 	}
 	if r.read <= 0 || r.fit <= 0 || r.read+r.fit > r.wall {
 		t.Errorf("phases from the log: read %v, fit %v, of %v in all", r.read, r.fit, r.wall)

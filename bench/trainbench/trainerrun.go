@@ -19,8 +19,9 @@ import (
 // names) is run again with the names it had before, which had no early
 // stopping.
 const (
-	paramsSklearn = `{"max_iter": 100, "early_stopping": false}`
-	paramsLegacy  = `{"num_trees": 100}`
+	historyIterations = 100
+	paramsSklearn     = `{"max_iter": 100, "early_stopping": false}`
+	paramsLegacy      = `{"num_trees": 100}`
 )
 
 // trainerRun is one `trainer train` process, measured.
@@ -42,6 +43,9 @@ type trainerRun struct {
 	// read is the time from start to the "training data read" log line;
 	// fit the fit's own duration, as the trainer logs it with the version.
 	read, fit time.Duration
+	// iterations are the boosting rounds grown, as the trainer logs them
+	// with the version (0: a trainer that does not say).
+	iterations int
 	// readRSS is the most resident memory sampled (every 50 ms) until the
 	// read ended: what reading alone holds, below peakRSS if fitting adds.
 	readRSS int64
@@ -222,13 +226,14 @@ func (r *trainerRun) parseLog(started time.Time) error {
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		var line struct {
-			Time     time.Time          `json:"time"`
-			Msg      string             `json:"msg"`
-			Records  *int               `json:"records"`
-			Rows     int                `json:"rows"`
-			Skipped  map[string]int     `json:"skipped"`
-			Metrics  map[string]float64 `json:"metrics"`
-			Duration time.Duration      `json:"duration"` // slog writes nanoseconds
+			Time       time.Time          `json:"time"`
+			Msg        string             `json:"msg"`
+			Records    *int               `json:"records"`
+			Rows       int                `json:"rows"`
+			Skipped    map[string]int     `json:"skipped"`
+			Metrics    map[string]float64 `json:"metrics"`
+			Duration   time.Duration      `json:"duration"` // slog writes nanoseconds
+			Iterations int                `json:"iterations"`
 		}
 		if json.Unmarshal(sc.Bytes(), &line) != nil {
 			continue // a line the trainer's main printed, not the logger
@@ -247,7 +252,7 @@ func (r *trainerRun) parseLog(started time.Time) error {
 			if auc, ok := line.Metrics["auc"]; ok {
 				r.auc = auc
 			}
-			r.fit = line.Duration
+			r.fit, r.iterations = line.Duration, line.Iterations
 		}
 	}
 	return sc.Err()
