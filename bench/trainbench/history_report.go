@@ -147,7 +147,7 @@ func (h *historyResult) report(w io.Writer, o historyOptions) bool {
 				failed++
 			}
 			checks++
-			fmt.Fprintf(w, "%-58s %-24s %s\n", v.what, v.measured, result)
+			fmt.Fprintf(w, "%-62s %-24s %s\n", v.what, v.measured, result)
 		}
 	}
 	fmt.Fprintf(w, "%d of %d checks failed\n", failed, checks)
