@@ -42,7 +42,7 @@ fuzz: setup
 	$(GO) test -run '^$$' -fuzz FuzzApply -fuzztime 30s ./internal/catalog/
 	$(GO) test -run '^$$' -fuzz FuzzParseOptions -fuzztime 30s ./internal/trainer/
 
-## chaos: fault-injection tests, each checked offset by offset, about 6 minutes: the scorer
+## chaos: fault-injection tests, each checked offset by offset, about 2 minutes: the scorer
 ## killed with SIGKILL and the broker restarted (real processes), the registry down for 30 s,
 ## a slow model under a burst. CHAOS_REPORT=FILE appends the outcomes, CHAOS_SEED replays a
 ## fault schedule (see internal/chaos/doc.go). The kfake fault tests run in `make test`.
