@@ -55,7 +55,10 @@ func (v *view) run(ctx context.Context) error {
 	v.start = time.Now()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	showNext := true
+	// The first record of each output is shown at once, so every stream
+	// appears however briefly the demo runs; then one every 3 s.
+	shown := map[string]bool{}
+	showNext := false
 	for {
 		pollCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 		fetches := v.client.PollFetches(pollCtx)
@@ -64,9 +67,9 @@ func (v *view) run(ctx context.Context) error {
 		fetches.EachRecord(func(r *kgo.Record) {
 			v.latencies = append(v.latencies, now.Sub(r.Timestamp))
 			if slices.Contains(v.outputs, r.Topic) {
-				if showNext {
+				if showNext || !shown[r.Topic] {
 					v.show(r)
-					showNext = false
+					shown[r.Topic], showNext = true, false
 				}
 				return
 			}
