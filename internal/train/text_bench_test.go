@@ -12,7 +12,7 @@ import (
 
 // wideVocabularyTexts returns n texts of 5 to 40 words drawn from a Zipf
 // distribution over 50,000 made-up words, with a spam signal in a few of
-// them, so that the default vocabulary fills all 20,000 features.
+// them: a vocabulary of tens of thousands of words at the defaults.
 func wideVocabularyTexts(n int, seed uint64) ([]string, []float64) {
 	rng := rand.New(rand.NewPCG(seed, 0x21f))
 	zipf := rand.NewZipf(rng, 1.1, 1, 49_999)
@@ -37,8 +37,8 @@ func wideVocabularyTexts(n int, seed uint64) ([]string, []float64) {
 }
 
 // textBenchCorpora are the training sets of the benchmarks: the synthetic
-// spam/ham corpus, whose bigrams give a few thousand features, and a wide
-// one that fills DefaultTextConfig's 20,000.
+// spam/ham corpus, of about a hundred words, and a wide one of tens of
+// thousands.
 var textBenchCorpora = []struct {
 	name     string
 	generate func(n int, seed uint64) ([]string, []float64)

@@ -6,10 +6,33 @@ import (
 	"math"
 )
 
+// MaxTextVocabulary is the most n-grams a text model's vocabulary may
+// hold, per block (words, characters). MaxFeatures may not exceed it, and a
+// fit without MaxFeatures whose vocabulary would is refused with
+// ErrVocabularyTooLarge rather than capped, so that a model is never
+// silently fitted on other features than scikit-learn's. The exported
+// graph's TfIdfVectorizer gives a dense row of this many floats per text,
+// so scoring takes time and memory in proportion: at the bound, 8 MB per
+// text for each of the few tensors of that width, which a batch of 16
+// already makes hundreds of megabytes. The ONNX model itself, about 22
+// bytes an n-gram (SpamAssassin's 55,909 words: 1.2 MB), stays under
+// 50 MB, far below the catalog's MaxArtifactSize.
+const MaxTextVocabulary = 2_000_000
+
+// maxTextNGramsCounted bounds the distinct n-grams counted while the
+// vocabulary is learnt, before MinDF and MaxFeatures prune them. A test
+// process counting 2,000,001 distinct words peaked at 570 MB of RSS, so
+// counting stops, with ErrVocabularyTooLarge, at about 1 GB.
+const maxTextNGramsCounted = 2 * MaxTextVocabulary
+
+// ErrVocabularyTooLarge is returned by FitText when the texts hold more
+// distinct n-grams than a text model may: more than MaxTextVocabulary kept
+// with no MaxFeatures, or more than maxTextNGramsCounted counted.
+var ErrVocabularyTooLarge = errors.New("text vocabulary too large")
+
 // Limits checked by TextConfig.Validate.
 const (
-	maxTextNGram       = 5          // longer word n-grams are too sparse to help
-	maxTextFeatures    = 10_000_000 // keeps ngram_indexes and the weights in int32/float32 range
+	maxTextNGram       = 5 // longer word n-grams are too sparse to help
 	maxTextIterations  = 100_000
 	maxTextTokenLength = 1_000 // mincharnum beyond any real word
 	maxTextCharNGram   = 10    // char_wb n-grams longer than this mostly repeat whole words
@@ -112,8 +135,8 @@ type TextConfig struct {
 	// vocabulary holds: 1 and 2 mean unigrams and bigrams.
 	MinNGram, MaxNGram int
 	// MinTokenChars drops words shorter than this many characters (Unicode
-	// code points) before n-grams are formed. 2, like scikit-learn's default
-	// token pattern, drops "a" and "I".
+	// code points) before n-grams are formed. 2, as in scikit-learn's default
+	// token pattern (?u)\b\w\w+\b, drops "a" and "I".
 	MinTokenChars int
 	// CharMinNGram and CharMaxNGram bound the length, in characters
 	// (Unicode code points) and counting the padding spaces, of the
@@ -126,8 +149,10 @@ type TextConfig struct {
 	// texts.
 	MinDF int
 	// MaxFeatures caps the vocabulary: the n-grams that occur most often in
-	// the training texts are kept, ties broken alphabetically. With
-	// AnalyzerWordChar, MinDF and MaxFeatures apply to each block.
+	// the training texts are kept, ties broken alphabetically. 0 keeps every
+	// n-gram that MinDF does, up to MaxTextVocabulary (scikit-learn's
+	// max_features=None). With AnalyzerWordChar, MinDF and MaxFeatures
+	// apply to each block.
 	MaxFeatures int
 	// SublinearTF replaces a term count c by 1 + ln(c).
 	SublinearTF bool
@@ -153,24 +178,25 @@ type TextConfig struct {
 	Progress func(done, total int)
 }
 
-// DefaultTextConfig returns the defaults: Unicode lowercasing, unigrams and
-// bigrams of words of at least two characters (character n-grams, when an
-// analyzer asks for them, of 2 to 4 characters) seen in two or more texts,
-// at most 20,000 of them,
-// sublinear TF and L2-normalised rows, and scikit-learn's LogisticRegression
-// defaults (C 1, 100 iterations, tolerance 1e-4).
+// DefaultTextConfig returns scikit-learn's defaults of TfidfVectorizer and
+// LogisticRegression: Unicode lowercasing; every word of at least two
+// characters (token_pattern (?u)\b\w\w+\b) that the training texts hold,
+// as unigrams (ngram_range (1, 1), min_df 1, max_features None); raw term
+// counts, smooth idf and L2-normalised rows; C 1, 100 iterations,
+// tolerance 1e-4. Character n-grams, when an analyzer asks for them, are
+// of 2 to 4 characters: scikit-learn's (1, 1) would count single letters.
 func DefaultTextConfig() TextConfig {
 	return TextConfig{
 		Lowercase:     LowercaseUnicode,
 		Analyzer:      AnalyzerWord,
 		MinNGram:      1,
-		MaxNGram:      2,
+		MaxNGram:      1,
 		MinTokenChars: 2,
 		CharMinNGram:  2,
 		CharMaxNGram:  4,
-		MinDF:         2,
-		MaxFeatures:   20_000,
-		SublinearTF:   true,
+		MinDF:         1,
+		MaxFeatures:   0,
+		SublinearTF:   false,
 		L2Normalize:   true,
 		C:             1,
 		MaxIterations: 100,
@@ -197,7 +223,7 @@ func (c TextConfig) Validate() error {
 	check(c.MaxNGram >= c.MinNGram && c.MaxNGram <= maxTextNGram, "MaxNGram %d not in [MinNGram, %d]", c.MaxNGram, maxTextNGram)
 	check(c.MinTokenChars >= 1 && c.MinTokenChars <= maxTextTokenLength, "MinTokenChars %d not in [1, %d]", c.MinTokenChars, maxTextTokenLength)
 	check(c.MinDF >= 1, "MinDF %d must be at least 1", c.MinDF)
-	check(c.MaxFeatures >= 1 && c.MaxFeatures <= maxTextFeatures, "MaxFeatures %d not in [1, %d]", c.MaxFeatures, maxTextFeatures)
+	check(c.MaxFeatures >= 0 && c.MaxFeatures <= MaxTextVocabulary, "MaxFeatures %d not in [0 (no cap), %d]", c.MaxFeatures, MaxTextVocabulary)
 	check(c.C > 0 && !math.IsInf(c.C, 1), "C %v must be finite and > 0", c.C)
 	check(c.MaxIterations >= 1 && c.MaxIterations <= maxTextIterations, "MaxIterations %d not in [1, %d]", c.MaxIterations, maxTextIterations)
 	check(c.Tolerance > 0 && !math.IsInf(c.Tolerance, 1), "Tolerance %v must be finite and > 0", c.Tolerance)

@@ -19,7 +19,7 @@ func TestTextConfigValidate(t *testing.T) {
 			c.C, c.Tolerance = 1e-9, 1e-12
 		}, ""},
 		{"largest values", func(c *TextConfig) {
-			c.MinNGram, c.MaxNGram, c.MinTokenChars, c.MaxFeatures, c.MaxIterations = 5, 5, 1000, 10_000_000, 100_000
+			c.MinNGram, c.MaxNGram, c.MinTokenChars, c.MaxFeatures, c.MaxIterations = 5, 5, 1000, MaxTextVocabulary, 100_000
 			c.C, c.MinDF = 1e9, 1_000_000
 		}, ""},
 		{"raw counts, no normalisation", func(c *TextConfig) { c.SublinearTF, c.L2Normalize = false, false }, ""},
@@ -39,8 +39,9 @@ func TestTextConfigValidate(t *testing.T) {
 		{"zero token chars", func(c *TextConfig) { c.MinTokenChars = 0 }, "MinTokenChars 0 not in [1, 1000]"},
 		{"too many token chars", func(c *TextConfig) { c.MinTokenChars = 1001 }, "MinTokenChars 1001"},
 		{"zero min df", func(c *TextConfig) { c.MinDF = 0 }, "MinDF 0 must be at least 1"},
-		{"zero features", func(c *TextConfig) { c.MaxFeatures = 0 }, "MaxFeatures 0 not in [1, 10000000]"},
-		{"too many features", func(c *TextConfig) { c.MaxFeatures = 10_000_001 }, "MaxFeatures 10000001"},
+		{"no feature cap", func(c *TextConfig) { c.MaxFeatures = 0 }, ""},
+		{"negative features", func(c *TextConfig) { c.MaxFeatures = -1 }, "MaxFeatures -1 not in [0 (no cap), 2000000]"},
+		{"too many features", func(c *TextConfig) { c.MaxFeatures = MaxTextVocabulary + 1 }, "MaxFeatures 2000001"},
 		{"zero C", func(c *TextConfig) { c.C = 0 }, "C 0 must be finite and > 0"},
 		{"negative C", func(c *TextConfig) { c.C = -1 }, "C -1"},
 		{"infinite C", func(c *TextConfig) { c.C = math.Inf(1) }, "C +Inf"},
@@ -61,11 +62,14 @@ func TestTextConfigValidate(t *testing.T) {
 	}
 }
 
+// TestDefaultTextConfig checks the defaults field by field: scikit-learn's
+// (TestDefaultParamsAreScikitLearns in internal/trainer compares them with
+// get_params()), and character n-grams of 2 to 4 code points.
 func TestDefaultTextConfig(t *testing.T) {
 	want := TextConfig{
-		Lowercase: LowercaseUnicode, Analyzer: AnalyzerWord, MinNGram: 1, MaxNGram: 2, MinTokenChars: 2,
-		CharMinNGram: 2, CharMaxNGram: 4, MinDF: 2, MaxFeatures: 20_000,
-		SublinearTF: true, L2Normalize: true, C: 1, MaxIterations: 100, Tolerance: 1e-4,
+		Lowercase: LowercaseUnicode, Analyzer: AnalyzerWord, MinNGram: 1, MaxNGram: 1, MinTokenChars: 2,
+		CharMinNGram: 2, CharMaxNGram: 4, MinDF: 1, MaxFeatures: 0,
+		SublinearTF: false, L2Normalize: true, C: 1, MaxIterations: 100, Tolerance: 1e-4,
 	}
 	if got := DefaultTextConfig(); !reflect.DeepEqual(got, want) {
 		t.Errorf("DefaultTextConfig() = %+v, want %+v", got, want)

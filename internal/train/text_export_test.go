@@ -148,7 +148,9 @@ func TestTextONNXPassesChecker(t *testing.T) {
 
 func TestTextONNXGraph(t *testing.T) {
 	train, labels := syntheticTexts(500, 13)
-	m := fitTextForTest(t, DefaultTextConfig(), train, labels)
+	cfg := DefaultTextConfig()
+	cfg.SublinearTF = true // every node of a word model
+	m := fitTextForTest(t, cfg, train, labels)
 	model, err := m.ONNX(map[string]string{"task": "spam"})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -14,7 +15,7 @@ import (
 // formulas.
 func TestFitTextVocabularyAndWeights(t *testing.T) {
 	cfg := DefaultTextConfig()
-	cfg.MinDF, cfg.MinTokenChars = 1, 1
+	cfg.MinTokenChars, cfg.MaxNGram, cfg.SublinearTF = 1, 2, true
 	texts := []string{"free prize", "Free meeting", "meeting notes"}
 	m := fitTextForTest(t, cfg, texts, []float64{1, 1, 0})
 
@@ -160,7 +161,7 @@ func TestFitTextIsDeterministic(t *testing.T) {
 func TestTextModelPredictsInterceptWithoutKnownWords(t *testing.T) {
 	texts, labels := syntheticTexts(500, 3)
 	m := fitTextForTest(t, DefaultTextConfig(), texts, labels)
-	want := 1 / (1 + math.Exp(-m.Intercept()))
+	want := sigmoid64(m.Intercept())
 	for _, text := range []string{"", "   ", "?!", "zzzz qqqq", "a b c", "💰"} {
 		got, err := m.PredictProba(text)
 		if err != nil {
@@ -238,5 +239,93 @@ func TestFitTextStopsWhenCancelledDuringOptimization(t *testing.T) {
 	cancel()
 	if _, _, _, err := fitLogistic(ctx, x, labels, DefaultTextConfig()); !errors.Is(err, context.Canceled) {
 		t.Errorf("fitLogistic after cancel: error %v, want context.Canceled", err)
+	}
+}
+
+// TestTextVocabularyLimits checks, with the limits lowered, where a
+// vocabulary is refused: past the kept limit when neither MinDF nor
+// MaxFeatures prunes it, while counting or after MinDF, and past the
+// counted limit whatever the parameters.
+func TestTextVocabularyLimits(t *testing.T) {
+	limits := vocabularyLimits{kept: 10, counted: 30}
+	distinct := func(n, times int) []string { // n words, each in times texts of their own
+		var texts []string
+		for range times {
+			for i := range n {
+				texts = append(texts, fmt.Sprintf("w%02d", i))
+			}
+		}
+		return texts
+	}
+	tests := []struct {
+		name        string
+		mutate      func(*TextConfig)
+		texts       []string
+		wantVocab   int    // when errContains is empty
+		errContains string // empty: fits
+	}{
+		{"at the limit", func(*TextConfig) {}, distinct(10, 1), 10, ""},
+		{"one past it", func(*TextConfig) {}, distinct(11, 1), 0, "the first 11 of 11 texts hold more than 10 distinct word n-grams"},
+		{"one past it, capped", func(c *TextConfig) { c.MaxFeatures = 5 }, distinct(11, 1), 5, ""},
+		{"past it after min_df", func(c *TextConfig) { c.MinDF = 2 }, append(distinct(11, 2), distinct(19, 1)...), 0,
+			"11 word n-grams occur in 2 or more of the 41 texts"},
+		{"pruned by min_df to the limit", func(c *TextConfig) { c.MinDF = 2 }, append(distinct(10, 2), distinct(19, 1)...), 10, ""},
+		{"past the counting limit, capped", func(c *TextConfig) { c.MaxFeatures = 5 }, distinct(31, 1), 0,
+			"the first 31 of 31 texts hold more than 30 distinct word n-grams"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultTextConfig()
+			tt.mutate(&cfg)
+			v, err := fitTextVectorizerWithin(t.Context(), cfg, false, tt.texts, limits)
+			if tt.errContains == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(v.vocab) != tt.wantVocab {
+					t.Errorf("vocabulary of %d, want %d", len(v.vocab), tt.wantVocab)
+				}
+				return
+			}
+			if !errors.Is(err, ErrVocabularyTooLarge) || !strings.Contains(err.Error(), tt.errContains) ||
+				!strings.Contains(err.Error(), "params.max_features") {
+				t.Errorf("error %v, want ErrVocabularyTooLarge with %q and params.max_features", err, tt.errContains)
+			}
+		})
+	}
+}
+
+// TestFitTextRefusesMoreThanMaxTextVocabulary fits the defaults on texts
+// of MaxTextVocabulary + 1 distinct words: refused, where max_features
+// lets the same texts fit.
+func TestFitTextRefusesMoreThanMaxTextVocabulary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("counts two million words")
+	}
+	const perText = 1000
+	var texts []string
+	var labels []float64
+	var b strings.Builder
+	for i := range MaxTextVocabulary + 1 {
+		fmt.Fprintf(&b, "w%d ", i)
+		if (i+1)%perText == 0 || i == MaxTextVocabulary {
+			texts = append(texts, b.String())
+			labels = append(labels, float64(len(texts)%2))
+			b.Reset()
+		}
+	}
+	_, err := FitText(t.Context(), DefaultTextConfig(), texts, labels)
+	if !errors.Is(err, ErrVocabularyTooLarge) || !strings.Contains(err.Error(), "params.max_features") {
+		t.Fatalf("FitText at the defaults: error %v, want ErrVocabularyTooLarge naming params.max_features", err)
+	}
+	t.Log(err)
+	cfg := DefaultTextConfig()
+	cfg.MaxFeatures, cfg.MaxIterations = 1000, 1
+	m, err := FitText(t.Context(), cfg, texts, labels)
+	if err != nil {
+		t.Fatalf("FitText with MaxFeatures 1000: %v", err)
+	}
+	if n := len(m.Vocabulary()); n != 1000 {
+		t.Errorf("vocabulary of %d with MaxFeatures 1000", n)
 	}
 }

@@ -32,7 +32,8 @@ const textQualityTolerance = 0.01
 // messages are nearly separable; the second corpus, with a few hundred
 // training messages and a sixth of the labels flipped, is not. Each corpus
 // is fitted with word n-grams, character n-grams (scikit-learn's
-// analyzer="char_wb") and both (a FeatureUnion).
+// analyzer="char_wb") and both (a FeatureUnion), at the defaults, and with
+// word bigrams, min_df, max_features and sublinear TF.
 func TestTextQualityMatchesScikitLearn(t *testing.T) {
 	requirePython(t, "sklearn", "numpy")
 	corpora := []struct {
@@ -71,6 +72,11 @@ func TestTextQualityMatchesScikitLearn(t *testing.T) {
 				}
 			}})
 		}
+		// Away from the defaults: bigrams, pruned and capped, sublinear.
+		tests = append(tests, testCase{c.name + "/word 1..2, min_df 2, max_features 2000, sublinear", c.numTrain, c.numTest, c.flipRate,
+			func(cfg *train.TextConfig) {
+				cfg.MaxNGram, cfg.MinDF, cfg.MaxFeatures, cfg.SublinearTF = 2, 2, 2000, true
+			}})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,6 +129,8 @@ func runTextReference(t *testing.T, cfg train.TextConfig, corpusPath string) tex
 	cmd := exec.Command("/usr/bin/python3", filepath.Join("testdata", "text_sklearn_reference.py"), corpusPath)
 	cmd.Env = append(os.Environ(),
 		"OMP_NUM_THREADS=1", // see runReference in quality_test.go
+		fmt.Sprintf("MIN_NGRAM=%d", cfg.MinNGram),
+		fmt.Sprintf("MAX_NGRAM=%d", cfg.MaxNGram),
 		fmt.Sprintf("MIN_DF=%d", cfg.MinDF),
 		fmt.Sprintf("MAX_FEATURES=%d", cfg.MaxFeatures),
 		fmt.Sprintf("SUBLINEAR_TF=%d", sublinear),

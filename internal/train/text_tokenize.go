@@ -7,11 +7,18 @@ import (
 	"unicode/utf8"
 )
 
-// isWordRune reports whether r can be part of a word: a letter, a
-// combining mark or a digit, in Go's Unicode tables. Everything else
-// (spaces, punctuation, symbols, emoji, control characters) separates words.
+// isWordRune reports whether r can be part of a word: a letter, a number
+// or the underscore, in Go's Unicode tables, which is what \w matches in
+// Python's re, and so in scikit-learn's default token pattern
+// (?u)\b\w\w+\b. Everything else (spaces, punctuation, symbols, emoji,
+// control characters, and combining marks too) separates words, so
+// scikit-learn and this tokenizer split a decomposed "e\u0301" or a
+// Devanagari vowel sign alike, out of a word. The two agree on every code
+// point that Python's Unicode tables assign (TestWordRunesAreScikitLearns);
+// Go's are of a later Unicode version, which makes words of the letters
+// it added too.
 func isWordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsNumber(r)
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || r == '_'
 }
 
 // wordPattern returns the RE2 regular expression the exported Tokenizer
@@ -62,6 +69,13 @@ const ngramSeparator = " "
 //     tokenexp wordPattern()), dropping runs shorter than minChars code
 //     points (its mincharnum). A dropped word does not break an n-gram: its
 //     neighbours become adjacent, in ONNX Runtime and in scikit-learn alike.
+//
+// With minChars 2 these are the words of scikit-learn's default analyzer
+// (TestTextWordsAreScikitLearns) but where Python's str.lower differs from
+// a code point by code point mapping: it lowercases İ (U+0130) to two code
+// points, i and a combining dot, which then splits the word, and a
+// capital sigma at the end of a word to ς (U+03C2), where this tokenizer,
+// like ONNX Runtime, gives σ.
 //
 // Texts must be valid UTF-8; ONNX Runtime rejects anything else.
 // TestTextLowercaseMatchesORT and TestTextTokenizerMatchesORT check both

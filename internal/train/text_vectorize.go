@@ -104,9 +104,21 @@ type ngramStats struct {
 	df, total int
 }
 
+// vocabularyLimits bound a vectorizer's fit: the n-grams a vocabulary
+// without MaxFeatures may keep, and the distinct n-grams that may be
+// counted.
+type vocabularyLimits struct{ kept, counted int }
+
+// defaultVocabularyLimits are the limits of every fit; tests lower them.
+var defaultVocabularyLimits = vocabularyLimits{kept: MaxTextVocabulary, counted: maxTextNGramsCounted}
+
 // fitTextVectorizer learns the vocabulary and the idf weights of word
 // n-grams, or of character n-grams if chars, from texts.
 func fitTextVectorizer(ctx context.Context, cfg TextConfig, chars bool, texts []string) (*textVectorizer, error) {
+	return fitTextVectorizerWithin(ctx, cfg, chars, texts, defaultVocabularyLimits)
+}
+
+func fitTextVectorizerWithin(ctx context.Context, cfg TextConfig, chars bool, texts []string, limits vocabularyLimits) (*textVectorizer, error) {
 	v := &textVectorizer{
 		tokenizer: textTokenizer{lowercase: cfg.Lowercase, minChars: cfg.MinTokenChars},
 		chars:     chars,
@@ -117,6 +129,13 @@ func fitTextVectorizer(ctx context.Context, cfg TextConfig, chars bool, texts []
 	}
 	if chars {
 		v.minN, v.maxN = cfg.CharMinNGram, cfg.CharMaxNGram
+	}
+	// Past countLimit distinct n-grams the fit cannot succeed (every n-gram
+	// counted is kept when MinDF is 1 and MaxFeatures 0) or would hold too
+	// much memory: stop counting there.
+	countLimit := limits.counted
+	if cfg.MinDF == 1 && cfg.MaxFeatures == 0 {
+		countLimit = limits.kept
 	}
 	stats := map[string]ngramStats{}
 	inText := map[string]int{}
@@ -138,6 +157,9 @@ func fitTextVectorizer(ctx context.Context, cfg TextConfig, chars bool, texts []
 			s.total += count
 			stats[key] = s
 		}
+		if len(stats) > countLimit {
+			return nil, v.tooLarge(fmt.Sprintf("the first %d of %d texts hold more than %d distinct %s n-grams", i+1, len(texts), countLimit, v.unit()), limits)
+		}
 	}
 
 	type candidate struct {
@@ -153,7 +175,10 @@ func fitTextVectorizer(ctx context.Context, cfg TextConfig, chars bool, texts []
 	if len(kept) == 0 {
 		return nil, fmt.Errorf("%w: no %s n-gram occurs in %d or more of the %d texts", ErrInvalidData, v.unit(), cfg.MinDF, len(texts))
 	}
-	if len(kept) > cfg.MaxFeatures {
+	if cfg.MaxFeatures == 0 && len(kept) > limits.kept {
+		return nil, v.tooLarge(fmt.Sprintf("%d %s n-grams occur in %d or more of the %d texts", len(kept), v.unit(), cfg.MinDF, len(texts)), limits)
+	}
+	if cfg.MaxFeatures > 0 && len(kept) > cfg.MaxFeatures {
 		// The most frequent, ties broken alphabetically, as scikit-learn's
 		// max_features does.
 		slices.SortFunc(kept, func(a, b candidate) int {
@@ -181,6 +206,14 @@ func (v *textVectorizer) buildIndex() {
 	for j, key := range v.vocab {
 		v.index[key] = int32(j)
 	}
+}
+
+// tooLarge returns the error of a vocabulary that would exceed its bound;
+// found says by how much.
+func (v *textVectorizer) tooLarge(found string, limits vocabularyLimits) error {
+	return fmt.Errorf("%w: %s, and a text model keeps at most %d %s n-grams; "+
+		"cap the vocabulary with max_features (params.max_features), or prune it with min_df (params.min_df)",
+		ErrVocabularyTooLarge, found, limits.kept, v.unit())
 }
 
 // unit names what the n-grams are made of.

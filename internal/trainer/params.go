@@ -37,14 +37,17 @@ type GBDTParams struct {
 
 // TextParams are the parameters of a text model, under the names of
 // scikit-learn's TfidfVectorizer and LogisticRegression where they exist;
-// an absent parameter takes train.DefaultTextConfig's value. The names
+// an absent parameter takes train.DefaultTextConfig's value, which is
+// scikit-learn's default. max_features null (None, the default) keeps
+// every n-gram, up to train.MaxTextVocabulary: a fit whose vocabulary
+// would be larger is refused, naming max_features. The names
 // used before are still read, as aliases: min_ngram and max_ngram
 // (ngram_range) and max_iterations (max_iter); c is read as C, since
 // parameter names are matched without regard to case.
 type TextParams struct {
 	NGramRange  []int        `json:"ngram_range,omitempty"`
 	MinDF       int          `json:"min_df,omitempty"`
-	MaxFeatures int          `json:"max_features,omitempty"`
+	MaxFeatures nullableInt  `json:"max_features,omitzero"` // null: every n-gram
 	SublinearTF *bool        `json:"sublinear_tf,omitempty"`
 	C           float64      `json:"C,omitempty"`
 	MaxIter     int          `json:"max_iter,omitempty"`
@@ -160,7 +163,7 @@ func (p TextParams) config() (train.TextConfig, error) {
 	setIf(&cfg.MinNGram, p.MinNGram)
 	setIf(&cfg.MaxNGram, p.MaxNGram)
 	setIf(&cfg.MinDF, p.MinDF)
-	setIf(&cfg.MaxFeatures, p.MaxFeatures)
+	p.MaxFeatures.apply(&cfg.MaxFeatures)
 	if p.SublinearTF != nil {
 		cfg.SublinearTF = *p.SublinearTF
 	}
@@ -201,7 +204,7 @@ func effectiveParams(cfg any) any {
 	case train.TextConfig:
 		sublinear := c.SublinearTF
 		p := TextParams{
-			NGramRange: []int{c.MinNGram, c.MaxNGram}, MinDF: c.MinDF, MaxFeatures: c.MaxFeatures, SublinearTF: &sublinear,
+			NGramRange: []int{c.MinNGram, c.MaxNGram}, MinDF: c.MinDF, MaxFeatures: limit(c.MaxFeatures), SublinearTF: &sublinear,
 			C: c.C, MaxIter: c.MaxIterations, Tol: c.Tolerance, ClassWeight: classWeightOf(c.ClassWeight),
 			ASCIILowercase: c.Lowercase == train.LowercaseASCII, Analyzer: c.Analyzer,
 		}

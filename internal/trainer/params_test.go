@@ -78,6 +78,8 @@ func TestParamsRefusedNameTheProblem(t *testing.T) {
 		{"ridge with class weights", "linear", "regression", `{"class_weight": "balanced"}`, "ClassWeight is for classifiers"},
 		{"text old and new n-grams", "text", "classification", `{"min_ngram": 1, "ngram_range": [1, 3]}`, "renamed ngram_range"},
 		{"text n-gram range of three", "text", "classification", `{"ngram_range": [1, 2, 3]}`, "ngram_range: want [min_n, max_n]"},
+		{"text max_features 0", "text", "classification", `{"max_features": 0}`, "0 must be at least 1, or null for no limit"},
+		{"text max_features beyond the bound", "text", "classification", `{"max_features": 2000001}`, "MaxFeatures 2000001 not in [0 (no cap), 2000000]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,6 +106,15 @@ func TestLinearAndTextParamsFollowScikitLearn(t *testing.T) {
 	if c := cfg.(train.TextConfig); c.MinNGram != 1 || c.MaxNGram != 3 || c.C != 2 || c.MaxIterations != 30 || c.SublinearTF || !c.ClassWeight.Balanced {
 		t.Errorf("text params gave %+v", c)
 	}
+	for params, want := range map[string]int{`{}`: 0, `{"max_features": null}`: 0, `{"max_features": 500}`: 500} {
+		cfg, err = parseParams(t, "text", "classification", params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := cfg.(train.TextConfig); c.MaxFeatures != want {
+			t.Errorf("text params %s gave MaxFeatures %d, want %d", params, c.MaxFeatures, want)
+		}
+	}
 	cfg, err = parseParams(t, "text", "classification", `{"min_ngram": 2, "max_ngram": 2, "max_iterations": 30}`)
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +133,7 @@ func TestEffectiveParamsReadBack(t *testing.T) {
 		{"linear", "classification", `{"class_weight": "balanced"}`},
 		{"linear", "regression", `{"alpha": 3}`},
 		{"text", "classification", `{"min_ngram": 1, "max_ngram": 3}`},
+		{"text", "classification", `{"max_features": 500, "min_df": 2, "sublinear_tf": true}`},
 	} {
 		cfg, err := parseParams(t, tt.family, tt.task, tt.params)
 		if err != nil {
@@ -155,17 +167,33 @@ func mustJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
+// textFixed are the TfidfVectorizer and LogisticRegression parameters a
+// text model has no option for, and the values it always follows: its
+// tokenizer is scikit-learn's token_pattern (TestTextWordsAreScikitLearns
+// in internal/train), its idf the smooth one (TestFitTextVocabularyAndWeights),
+// and it never drops frequent terms (max_df).
+var textFixed = map[string]any{
+	"analyzer": "word", "lowercase": true, "token_pattern": `(?u)\b\w\w+\b`, "strip_accents": nil,
+	"stop_words": nil, "vocabulary": nil, "max_df": 1.0, "binary": false,
+	"norm": "l2", "use_idf": true, "smooth_idf": true,
+	"penalty": "l2", "fit_intercept": true, "solver": "lbfgs",
+}
+
 // TestDefaultParamsAreScikitLearns compares the stored parameters of a
 // model trained at the defaults with scikit-learn's get_params() of the
-// estimator each family follows, name by name.
+// estimators each family follows, name by name: for the text family,
+// TfidfVectorizer's and LogisticRegression's, the parameters it has no
+// option for included (textFixed).
 func TestDefaultParamsAreScikitLearns(t *testing.T) {
 	script := `
 import json
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 print(json.dumps({k: m().get_params() for k, m in [("gbdt/classification", HistGradientBoostingClassifier),
     ("gbdt/regression", HistGradientBoostingRegressor), ("linear/classification", LogisticRegression),
-    ("linear/regression", Ridge), ("text/classification", LogisticRegression)]}))`
+    ("linear/regression", Ridge)]} | {"text/classification": {**TfidfVectorizer().get_params(),
+    **LogisticRegression().get_params()}}, default=str))`
 	out, err := exec.Command("/usr/bin/python3", "-c", script).Output()
 	if err != nil {
 		t.Fatalf("scikit-learn's get_params (python3-sklearn is needed): %v", err)
@@ -174,6 +202,7 @@ print(json.dumps({k: m().get_params() for k, m in [("gbdt/classification", HistG
 	if err := json.Unmarshal(out, &sklearn); err != nil {
 		t.Fatal(err)
 	}
+	oursAlone := map[string]bool{"ascii_lowercase": true, "char_min_ngram": true, "char_max_ngram": true}
 	for key, theirs := range sklearn {
 		family, task, _ := strings.Cut(key, "/")
 		cfg, err := parseParams(t, family, task, `{}`)
@@ -184,10 +213,21 @@ print(json.dumps({k: m().get_params() for k, m in [("gbdt/classification", HistG
 		if err := json.Unmarshal([]byte(mustJSON(t, effectiveParams(cfg))), &ours); err != nil {
 			t.Fatal(err)
 		}
+		if family == "text" {
+			for name, v := range textFixed {
+				if _, ok := ours[name]; ok {
+					t.Errorf("%s %s: a parameter of ours, and in textFixed", key, name)
+				}
+				ours[name] = v
+			}
+		}
 		for name, v := range ours {
 			want, ok := theirs[name]
 			if !ok {
-				continue // ours alone: ngram_range, analyzer and the like belong to TfidfVectorizer
+				if !oursAlone[name] {
+					t.Errorf("%s %s: scikit-learn has no such parameter", key, name)
+				}
+				continue
 			}
 			if name == "random_state" { // scikit-learn's None draws a seed; ours is fixed, 0
 				continue

@@ -9,13 +9,14 @@ a header, then one row per message with the columns
   label     0 (ham) or 1 (spam)
   text      the message
   go_score  the Go model's probability of spam (test rows only)
-and the Go model's settings as the environment variables MIN_DF,
-MAX_FEATURES, SUBLINEAR_TF (0/1), C, ANALYZER (word, char or word+char;
-word if unset), CHAR_MIN_NGRAM and CHAR_MAX_NGRAM.
+and the Go model's settings as the environment variables MIN_NGRAM and
+MAX_NGRAM (the word n-grams' ngram_range), MIN_DF, MAX_FEATURES (0 for
+None), SUBLINEAR_TF (0/1), C, ANALYZER (word, char or word+char; word if
+unset), CHAR_MIN_NGRAM and CHAR_MAX_NGRAM.
 
 This script fits scikit-learn on the train rows with the same settings:
-word unigrams and bigrams, lowercase, words as maximal runs of two or more
-letters and digits (the Go tokenizer's rule, for the ASCII corpus), and/or
+word n-grams of scikit-learn's default analyzer (lowercase, token_pattern
+(?u)\b\w\w+\b, which the Go tokenizer follows), and/or
 character n-grams of words padded with spaces (analyzer "char_wb"), each
 with smooth idf and L2 rows (a FeatureUnion of the two for word+char, so
 each block is normalised on its own, and MIN_DF and MAX_FEATURES apply to
@@ -45,7 +46,7 @@ def main(corpus_path):
 
     common = dict(
         min_df=int(os.environ["MIN_DF"]),
-        max_features=int(os.environ["MAX_FEATURES"]),
+        max_features=int(os.environ["MAX_FEATURES"]) or None,
         sublinear_tf=os.environ["SUBLINEAR_TF"] == "1",
         norm="l2",
         smooth_idf=True,
@@ -53,7 +54,8 @@ def main(corpus_path):
     blocks = []
     analyzer = os.environ.get("ANALYZER", "word")
     if analyzer in ("word", "word+char"):
-        blocks.append(("word", TfidfVectorizer(ngram_range=(1, 2), token_pattern=r"(?u)[^\W_]{2,}", **common)))
+        word_range = (int(os.environ["MIN_NGRAM"]), int(os.environ["MAX_NGRAM"]))
+        blocks.append(("word", TfidfVectorizer(ngram_range=word_range, **common)))
     if analyzer in ("char", "word+char"):
         char_range = (int(os.environ["CHAR_MIN_NGRAM"]), int(os.environ["CHAR_MAX_NGRAM"]))
         blocks.append(("char", TfidfVectorizer(analyzer="char_wb", ngram_range=char_range, **common)))
