@@ -15,7 +15,7 @@ import (
 
 // Error is a failed request as the API answers it: an HTTP status and a
 // message, with the field at fault when one is known (a JSON path such as
-// "label", "params.num_trees" or "rows[3].temperature").
+// "label", "params.max_iter" or "rows[3].temperature").
 type Error struct {
 	Status int
 	Field  string
@@ -63,8 +63,8 @@ var fieldPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?(\.[A-Za
 
 // optionsError turns trainer.ParseOptions's error, which reads
 // "invalid model options: field: problem" (several joined by newlines), into
-// a 400 naming the first field. Nested "params: num_trees: unknown field"
-// becomes the field "params.num_trees".
+// a 400 naming the first field. Nested "params: max_iters: unknown field"
+// becomes the field "params.max_iters".
 func optionsError(err error) *Error {
 	lines := strings.Split(err.Error(), "\n")
 	problems := make([]string, 0, len(lines))

@@ -75,7 +75,7 @@ func pipelines() []*pipeline {
 		},
 		{
 			topic: messageTopic, schema: schemas.TextMessage, model: "spam",
-			about: "TF-IDF over word 1-2-grams and logistic regression; tokenizes raw text inside the graph",
+			about: "TF-IDF over words and logistic regression; tokenizes raw text inside the graph",
 			train: func(ctx context.Context) ([]byte, error) {
 				return sample.TextModel(ctx, sample.TextSpec("spam", "1"), 20_000)
 			},

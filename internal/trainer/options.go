@@ -17,7 +17,7 @@ import (
 
 // ErrInvalidOptions marks options that cannot describe a training. Its
 // messages name the offending field as it is spelt in JSON ("label",
-// "params.num_trees"), so an API can hand them to the user as they are.
+// "params.max_iter"), so an API can hand them to the user as they are.
 var ErrInvalidOptions = errors.New("invalid model options")
 
 // Family is a kind of model the trainer fits.

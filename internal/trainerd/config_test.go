@@ -28,7 +28,7 @@ func TestParseConfigReadsTheExampleFile(t *testing.T) {
 	if len(cfg.Jobs) != 2 || cfg.Jobs[0].Schedule != 24*time.Hour || cfg.Jobs[0].EveryRecords != 500000 {
 		t.Errorf("jobs %+v", cfg.Jobs)
 	}
-	if string(cfg.Jobs[0].Options.Params) != `{"learning_rate":0.1,"max_depth":6,"num_trees":100}` {
+	if string(cfg.Jobs[0].Options.Params) != `{"learning_rate":0.1,"max_iter":100,"max_leaf_nodes":31}` {
 		t.Errorf("params %s", cfg.Jobs[0].Options.Params)
 	}
 	// Flags over the environment over the file.
