@@ -147,7 +147,7 @@ func (b binnedData) column(f int) []uint8 {
 func (m *binMapper) transform(d *Dataset, subset []int32, workers int) binnedData {
 	n := subsetLen(d, subset)
 	b := binnedData{make([]uint8, n*d.numFeatures), n, d.numFeatures}
-	parallelFor(workers, n, minParallelRows, func(_, lo, hi int) {
+	parallelRows(workers, n, minParallelRows, func(lo, hi int) {
 		for f := range d.numFeatures {
 			col := b.column(f)
 			for i := lo; i < hi; i++ {

@@ -6,13 +6,14 @@
 // and exports them to ONNX.
 //
 // Fitting bins every feature into at most Config.MaxBins quantile bins,
-// then grows each tree depth-wise from per-node gradient and hessian
+// then grows each tree best-first from per-node gradient and hessian
 // histograms. Only the smaller child of a split is histogrammed; the larger
 // child's histogram is its parent's minus the smaller one's. Binning,
-// gradients, histograms (split by feature), row partitions and score
-// updates run on up to Config.Workers goroutines, GOMAXPROCS by default;
-// each value is still computed by one goroutine in a fixed order, so the
-// ensemble does not depend on the number of workers.
+// gradients, histograms (in blocks of rows), row partitions and score
+// updates run on up to Config.Workers goroutines, GOMAXPROCS by default,
+// which take the pieces of work in turn; how a node's rows are cut into
+// blocks depends on its size alone and the blocks are added up in order,
+// so the ensemble does not depend on the number of workers.
 //
 // # Thresholds and missing values
 //

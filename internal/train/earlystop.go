@@ -170,7 +170,7 @@ func newEarlyStopper(cfg Config, obj objective, bins binnedData, labels, classWe
 // rows' raw scores, routing them by their bins.
 func (s *earlyStopper) addTree(k int, t grownTree) {
 	raw := s.raw[k]
-	parallelFor(s.workers, len(raw), minParallelRows, func(_, lo, hi int) {
+	parallelRows(s.workers, len(raw), minParallelRows, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			j := 0
 			for !t.tree.Nodes[j].Leaf {

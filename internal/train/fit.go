@@ -107,7 +107,7 @@ const minParallelRows = 16_384
 // the rows between up to workers goroutines. Each row's values are computed
 // alone, so the split does not change them.
 func parallelGradients(obj objective, labels []float64, raw [][]float64, pairs [][]gradPair, classWeights []float64, workers int) {
-	parallelFor(workers, len(labels), minParallelRows, func(_, lo, hi int) {
+	parallelRows(workers, len(labels), minParallelRows, func(lo, hi int) {
 		obj.gradients(labels[lo:hi], columns(raw, lo, hi), columns(pairs, lo, hi), classWeights)
 	})
 }
@@ -121,7 +121,7 @@ func addLeafValues(raw []float64, leaves []leafRows, workers int) {
 	for j, leaf := range leaves {
 		starts[j+1] = starts[j] + len(leaf.rows)
 	}
-	parallelFor(workers, starts[len(leaves)], minParallelRows, func(_, lo, hi int) {
+	parallelRows(workers, starts[len(leaves)], minParallelRows, func(lo, hi int) {
 		j, _ := slices.BinarySearch(starts, lo+1) // first leaf ending after lo
 		for j--; j < len(leaves) && starts[j] < hi; j++ {
 			from, to := max(lo, starts[j])-starts[j], min(hi, starts[j+1])-starts[j]

@@ -43,10 +43,11 @@ type grownTree struct {
 // grower grows one tree at a time over the same binned data, best-first as
 // scikit-learn's TreeGrower does: of the leaves that can still be split, the
 // one whose best split gains most is split next, until MaxLeafNodes leaves
-// exist or none can be split. Within a node, histograms are built feature by
-// feature and rows partitioned chunk by chunk on up to workers goroutines;
-// each value is computed by one goroutine in a fixed order, so the tree does
-// not depend on the number of workers.
+// exist or none can be split. Within a node, histograms are built block by
+// block of rows and rows partitioned chunk by chunk on up to workers
+// goroutines; the blocks and chunks depend on the node's size alone, and
+// each value is computed in a fixed order, so the tree does not depend on
+// the number of workers.
 type grower struct {
 	cfg      Config
 	mapper   *binMapper
@@ -56,8 +57,7 @@ type grower struct {
 	workers  int
 	rows     []int32 // row indexes, partitioned so each node's are contiguous
 	rightBuf []int32
-	pairs    []gradPair // the gradient pairs of the tree being grown
-	ordered  []gradPair // ordered[i] is pairs[rows[i]] where a histogram needs it
+	pairs    []gradPair // the gradient pairs of the tree being grown, by row
 	// The tree being grown.
 	out       grownTree
 	splitting splittable
@@ -74,7 +74,6 @@ func newGrower(cfg Config, mapper *binMapper, data binnedData, workers int) *gro
 		splits:   splitFinder{mapper: mapper, stride: stride, l2: cfg.L2Regularization, minSamplesLeaf: cfg.MinSamplesLeaf},
 		rows:     make([]int32, data.numRows),
 		rightBuf: make([]int32, data.numRows),
-		ordered:  make([]gradPair, data.numRows),
 	}
 }
 
@@ -84,7 +83,7 @@ func newGrower(cfg Config, mapper *binMapper, data binnedData, workers int) *gro
 func (g *grower) growTree(pairs []gradPair) grownTree {
 	g.pairs = pairs
 	g.out = grownTree{}
-	parallelFor(g.workers, len(g.rows), minParallelRows, func(_, lo, hi int) {
+	parallelRows(g.workers, len(g.rows), minParallelRows, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			g.rows[i] = int32(i)
 		}
@@ -92,8 +91,7 @@ func (g *grower) growTree(pairs []gradPair) grownTree {
 	root := g.newNode(0, len(g.rows), 0)
 	root.total.count = len(g.rows)
 	if g.canSplit(root) {
-		// The root holds every row in order, so its pairs need no
-		// gathering, and its totals are the sums of any feature's bins.
+		// The root's totals are the sums of any feature's bins.
 		root.hist = g.hists.build(g.rows, pairs)
 		root.total = root.hist.featureTotal(0, g.hists.stride)
 	} else {
@@ -175,15 +173,7 @@ func (g *grower) split(n node, full bool) (left, right node) {
 	if left.total.count > right.total.count {
 		small, large = &right, &left
 	}
-	// Gather the smaller child's pairs into its own range of g.ordered, so
-	// that the histogram passes read them in sequence.
-	rows, pairs := g.rows[small.start:small.end], g.ordered[small.start:small.end]
-	parallelFor(g.workers, len(rows), minParallelRows, func(_, lo, hi int) {
-		for i, r := range rows[lo:hi] {
-			pairs[lo+i] = g.pairs[r]
-		}
-	})
-	small.hist = g.hists.build(rows, pairs)
+	small.hist = g.hists.build(g.rows[small.start:small.end], g.pairs)
 	n.hist.subtract(small.hist)
 	large.hist = n.hist
 	if !splitLeft {
@@ -218,28 +208,37 @@ func (h *splittable) Pop() any {
 	return n
 }
 
+// partitionChunkRows is the size of the chunks a node's rows are
+// partitioned in.
+const partitionChunkRows = 8192
+
 // partition reorders rows[start:end] so that the rows going left come first,
 // keeping each side in increasing order for cache-friendly reads, and
 // returns where the right side begins. A large node's rows are split into
-// chunks, one per worker, each partitioned alone; the chunks' left parts
-// are then moved together, followed by their right parts, which gives the
-// same order as one pass.
+// chunks, taken in turn by up to workers goroutines, each partitioned alone;
+// the chunks' left parts are then moved together, followed by their right
+// parts, which gives the same order as one pass.
 func (g *grower) partition(start, end int, s split) int {
 	col := g.data.column(s.feature)
 	rows := g.rows[start:end]
 	right := g.rightBuf[start:end]
-	type chunk struct{ lo, hi, numLeft int }
-	chunks := make([]chunk, numChunks(g.workers, len(rows), minParallelRows))
-	parallelFor(g.workers, len(rows), minParallelRows, func(c, lo, hi int) {
-		chunks[c] = chunk{lo, hi, partitionChunk(col, s.bin, rows[lo:hi], right[lo:hi])}
+	chunkRows := max(1, len(rows))
+	if g.workers > 1 && len(rows) >= 2*partitionChunkRows {
+		chunkRows = partitionChunkRows
+	}
+	numLeft := make([]int, max(1, (len(rows)+chunkRows-1)/chunkRows))
+	parallelTasks(g.workers, len(numLeft), func(c int) {
+		lo, hi := c*chunkRows, min(len(rows), (c+1)*chunkRows)
+		numLeft[c] = partitionChunk(col, s.bin, rows[lo:hi], right[lo:hi])
 	})
 	left := 0
-	for _, c := range chunks {
-		left += copy(rows[left:], rows[c.lo:c.lo+c.numLeft]) // moves down: copy handles the overlap
+	for c, n := range numLeft {
+		left += copy(rows[left:], rows[c*chunkRows:c*chunkRows+n]) // moves down: copy handles the overlap
 	}
 	next := left
-	for _, c := range chunks {
-		next += copy(rows[next:], right[c.lo:c.lo+(c.hi-c.lo-c.numLeft)])
+	for c, n := range numLeft {
+		lo, hi := c*chunkRows, min(len(rows), (c+1)*chunkRows)
+		next += copy(rows[next:], right[lo:hi-n])
 	}
 	return start + left
 }
