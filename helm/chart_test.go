@@ -576,6 +576,13 @@ func checkTrainer(t *testing.T, m *manifests, name string, cfg trainerd.Config, 
 	if d == nil || d.Spec.Replicas == nil || *d.Spec.Replicas != 1 || d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
 		t.Errorf("%s: want one replica, replaced with Recreate", name)
 	}
+	if cfg.MemoryLimitMB != 3200 {
+		t.Errorf("%s: memory limit %d MiB, want 3200", name, cfg.MemoryLimitMB)
+	}
+	limits := podContainer(m, name).Resources.Limits
+	if lim := limits.Memory().Value() >> 20; int64(cfg.MemoryLimitMB) >= lim {
+		t.Errorf("%s: GOMEMLIMIT %d MiB is not below the container's %d MiB", name, cfg.MemoryLimitMB, lim)
+	}
 	checkSecretWiring(t, name, cfg.Kafka.SASL.Password, cfg.Registry.Password, e, "STREAMSCORE_TRAINER_")
 	if ref, ok := e.secrets["STREAMSCORE_TRAINER_API_TOKEN"]; ok && cfg.APIToken != "secret:"+ref {
 		t.Errorf("%s: api token %q, want the Secret %s", name, cfg.APIToken, ref)

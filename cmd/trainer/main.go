@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/streamscore/streamscore/internal/catalog"
@@ -55,6 +56,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		fmt.Fprintln(stderr, "trainer:", err)
 		return 2
+	}
+	// The Go runtime reads GOMEMLIMIT from the process's own environment,
+	// so that is where to look for it.
+	if os.Getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMB > 0 {
+		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
 	}
 	if command == "serve" && len(rest) > 0 {
 		fmt.Fprintf(stderr, "trainer: unexpected arguments %q\n", rest)

@@ -54,8 +54,15 @@ type Config struct {
 	MaxModelDataBytes int64 `yaml:"max_model_data_bytes"`
 	// ORTLibrary is the ONNX Runtime shared library (see model.LibraryPath).
 	ORTLibrary string `yaml:"ort_library"`
-	LogLevel   string `yaml:"log_level"`
-	LogFormat  string `yaml:"log_format"`
+	// MemoryLimitMB is Go's soft memory limit (GOMEMLIMIT), applied by
+	// cmd/trainer unless GOMEMLIMIT is set; 0 means none. A history read
+	// into columns is mostly long-lived, and Go's default GC target lets
+	// the heap reach about twice it before collecting: near the limit the
+	// collector runs as often as it must instead. Set it below the
+	// container's limit.
+	MemoryLimitMB int    `yaml:"memory_limit_mb"`
+	LogLevel      string `yaml:"log_level"`
+	LogFormat     string `yaml:"log_format"`
 }
 
 // DefaultConfig is the configuration before any file, variable or flag.
@@ -99,6 +106,7 @@ func ParseConfigUsage(name string, args []string, getenv func(string) string, us
 		fs.Int64Var(&cfg.MaxDataBytes, "max-data-bytes", cfg.MaxDataBytes, "most bytes of training rows the API holds for all models")
 		fs.Int64Var(&cfg.MaxModelDataBytes, "max-model-data-bytes", cfg.MaxModelDataBytes, "most bytes of training rows the API holds for one model")
 		fs.StringVar(&cfg.ORTLibrary, "ort-library", cfg.ORTLibrary, "ONNX Runtime shared library (env ONNXRUNTIME_SHARED_LIBRARY_PATH)")
+		fs.IntVar(&cfg.MemoryLimitMB, "memory-limit-mb", cfg.MemoryLimitMB, "Go soft memory limit in MiB, unless GOMEMLIMIT is set (0: none); set it below the container's limit")
 		fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 		fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
 	})
@@ -141,6 +149,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxModelDataBytes < 1 {
 		errs = append(errs, fmt.Errorf("max-model-data-bytes: %d is not positive", c.MaxModelDataBytes))
+	}
+	if c.MemoryLimitMB < 0 {
+		errs = append(errs, fmt.Errorf("memory-limit-mb: %d is negative", c.MemoryLimitMB))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format: %q is neither text nor json", c.LogFormat))

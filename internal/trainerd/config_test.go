@@ -40,6 +40,37 @@ func TestParseConfigReadsTheExampleFile(t *testing.T) {
 	}
 }
 
+// TestParseConfigReadsTheMemoryLimit reads the Go memory limit from each
+// source, flags over the environment over the file; 0, none, by default.
+func TestParseConfigReadsTheMemoryLimit(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "trainer.yaml")
+	if err := os.WriteFile(file, []byte("kafka: {brokers: [\"k:9092\"]}\nmemory_limit_mb: 1000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want int
+	}{
+		{"default", []string{"-brokers", "k:9092"}, nil, 0},
+		{"file", []string{"-config", file}, nil, 1000},
+		{"environment over the file", []string{"-config", file}, map[string]string{"STREAMSCORE_TRAINER_MEMORY_LIMIT_MB": "1100"}, 1100},
+		{"flag over the environment", []string{"-config", file, "-memory-limit-mb", "1280"}, map[string]string{"STREAMSCORE_TRAINER_MEMORY_LIMIT_MB": "1100"}, 1280},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, _, err := trainerd.ParseConfig("trainer", tt.args, env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.MemoryLimitMB != tt.want {
+				t.Errorf("memory limit %d MiB, want %d", cfg.MemoryLimitMB, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseConfigRefusesBadSettings(t *testing.T) {
 	dir := t.TempDir()
 	badJob := filepath.Join(dir, "bad-job.yaml")
@@ -60,6 +91,7 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 		{"bad duration", []string{"-poll-interval", "soon"}, nil, "poll-interval"},
 		{"non-positive poll interval", []string{"-poll-interval", "0s"}, nil, "poll-interval"},
 		{"bad log format", []string{"-log-format", "xml"}, nil, "log-format"},
+		{"negative memory limit", []string{"-memory-limit-mb", "-1"}, nil, "memory-limit-mb: -1 is negative"},
 		{"bad environment value", nil, map[string]string{"STREAMSCORE_TRAINER_MAX_BODY_BYTES": "lots"}, "STREAMSCORE_TRAINER_MAX_BODY_BYTES"},
 		{"missing file", []string{"-config", filepath.Join(dir, "none.yaml")}, nil, "config file"},
 		{"unknown key in the file", []string{"-config", unknown}, nil, "http_adr"},
