@@ -23,8 +23,11 @@ type historyOptions struct {
 	partitions  int
 	compression string // none or lz4, of the produced batches
 	rssLimit    int64  // bytes; a trainer holding more is killed
-	params      string // gbdt params JSON; empty: 100 iterations, early stopping off
-	keep        bool   // keep the work directory and its logs
+	// memoryLimitMiB is the trainer's -memory-limit-mb, as in a container
+	// of a given size; 0: none.
+	memoryLimitMiB int
+	params         string // gbdt params JSON; empty: 100 iterations, early stopping off
+	keep           bool   // keep the work directory and its logs
 }
 
 // historySize is one history size's measurements.
@@ -91,7 +94,7 @@ func runHistory(ctx context.Context, o historyOptions) (*historyResult, error) {
 	registry := srclient.NewSchemaRegistryClient(stack.registryURL)
 	setup := &trainerSetup{
 		bin: bins["trainer"], ortLibrary: ortLibrary, brokers: stack.brokers, registryURL: stack.registryURL,
-		stack: stack, rssLimit: o.rssLimit, params: o.params,
+		stack: stack, rssLimit: o.rssLimit, memoryLimitMiB: o.memoryLimitMiB, params: o.params,
 	}
 
 	res := &historyResult{}

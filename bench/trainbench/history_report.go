@@ -107,6 +107,11 @@ func (h *historyResult) report(w io.Writer, o historyOptions) bool {
 		fmt.Fprintf(w, "(this trainer refused %s: its own early stopping default applied),\n", paramsSklearn)
 	}
 	fmt.Fprintf(w, "default holdout (the last 20%% in time), a new catalog topic on the same broker per run.\n")
+	if o.memoryLimitMiB > 0 {
+		fmt.Fprintf(w, "The trainer runs with -memory-limit-mb %d (Go's soft memory limit), as it would in a 1.5 GiB container.\n", o.memoryLimitMiB)
+	} else {
+		fmt.Fprintf(w, "The trainer runs without a Go memory limit (-history-memory-limit-mib 0).\n")
+	}
 	fmt.Fprintf(w, "wall: trainer process start to exit (read, fit, parity check, publish); CPU and peak RSS:\n")
 	fmt.Fprintf(w, "the trainer's own, from wait4 (ru_maxrss); broker CPU: the stack's meanwhile. Produce time apart.\n")
 	fmt.Fprintf(w, "read: start to the log's \"training data read\"; fit: the fit as logged; CPU, broker, read, fit: means;\n")

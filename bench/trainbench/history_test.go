@@ -97,7 +97,7 @@ func TestHistorySmoke(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	o := historyOptions{records: []int{20_000}, runs: 1, partitions: 4, compression: "lz4", rssLimit: 2 << 30}
+	o := historyOptions{records: []int{20_000}, runs: 1, partitions: 4, compression: "lz4", rssLimit: 2 << 30, memoryLimitMiB: 1280}
 	res, err := runHistory(ctx, o)
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestHistorySmoke(t *testing.T) {
 	if r.peakRSS < 10<<20 || r.wall <= 0 || r.cpu <= 0 {
 		t.Errorf("implausible figures: peak RSS %d, wall %v, CPU %v", r.peakRSS, r.wall, r.cpu)
 	}
-	if res.brokerPeak < r.peakRSS/100 || !strings.Contains(out.String(), "20,000") {
+	if res.brokerPeak < r.peakRSS/100 || !strings.Contains(out.String(), "20,000") || !strings.Contains(out.String(), "-memory-limit-mb 1280") {
 		t.Errorf("report or broker memory missing:\n%s", out.String())
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -66,9 +68,11 @@ type trainerSetup struct {
 	brokers     string
 	registryURL string
 	stack       *stackProc
-	rssLimit    int64  // bytes; the trainer is killed above it
-	params      string // empty: paramsSklearn, falling back to paramsLegacy
-	legacy      bool   // the trainer refused paramsSklearn once: ask no more
+	rssLimit    int64 // bytes; the trainer is killed above it
+	// memoryLimitMiB is passed as -memory-limit-mb; 0: none.
+	memoryLimitMiB int
+	params         string // empty: paramsSklearn, falling back to paramsLegacy
+	legacy         bool   // the trainer refused paramsSklearn once: ask no more
 }
 
 // train runs `trainer train` once on topic with a new catalog topic, so
@@ -103,8 +107,15 @@ func (s *trainerSetup) trainWith(ctx context.Context, dir, topic, modelsTopic, p
 	}
 	defer logFile.Close()
 	var stdout bytes.Buffer
-	cmd := exec.CommandContext(ctx, s.bin, "train", "-config", cfgPath, "-log-format", "json", historyJob)
-	cmd.Env = append(os.Environ(), "ONNXRUNTIME_SHARED_LIBRARY_PATH="+s.ortLibrary)
+	args := []string{"train", "-config", cfgPath, "-log-format", "json"}
+	if s.memoryLimitMiB > 0 {
+		args = append(args, "-memory-limit-mb", strconv.Itoa(s.memoryLimitMiB))
+	}
+	cmd := exec.CommandContext(ctx, s.bin, append(args, historyJob)...)
+	// The trainer ignores -memory-limit-mb when GOMEMLIMIT is set: only
+	// the benchmark's own setting counts.
+	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GOMEMLIMIT=") }),
+		"ONNXRUNTIME_SHARED_LIBRARY_PATH="+s.ortLibrary)
 	cmd.Stdout, cmd.Stderr = &stdout, logFile
 
 	brokerCPU := s.stack.cpu()
