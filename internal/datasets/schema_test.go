@@ -32,6 +32,10 @@ func TestRecordsFitSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	words, err := LoadWords("testdata/cmudict")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		schema string
 		recs   []Record
@@ -41,6 +45,7 @@ func TestRecordsFitSchemas(t *testing.T) {
 		{"birdstrike.avsc", strikes},
 		{"weather_day.avsc", weather},
 		{"digit.avsc", digits},
+		{"word.avsc", words},
 	} {
 		t.Run(tc.schema, func(t *testing.T) {
 			text, err := os.ReadFile(filepath.Join("..", "..", "schemas", tc.schema))

@@ -50,4 +50,16 @@ mkdir -p vega-datasets/data
 
 # Digits: the first three, from Debian's python3-sklearn.
 mkdir -p sklearn/data
-zcat /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz | head -n 3 | gzip -n >sklearn/data/digits.csv.gz
+# (sed reads to the end: head would leave zcat a broken pipe, which
+# pipefail makes the script's failure.)
+zcat /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz | sed -n '1,3p' | gzip -n >sklearn/data/digits.csv.gz
+
+# Words: the first entries (a word, its alternative, one with an
+# apostrophe), two that spelling miscounts, one that it counts, one with an
+# underscore, the last word and the file's last line (punctuation).
+mkdir -p cmudict/data
+{
+	head -n 3 "$src/cmudict/data/dict.txt"
+	grep -E '^(POETRY|QUEUE|CREATE|D_C|ZYWICKI)  ' "$src/cmudict/data/dict.txt"
+	tail -n 1 "$src/cmudict/data/dict.txt"
+} >cmudict/data/dict.txt
