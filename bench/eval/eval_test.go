@@ -51,6 +51,8 @@ func TestSensorHoldout(t *testing.T) {
 func TestReportTolerance(t *testing.T) {
 	both := func(auc, f1 float64) side { return side{auc: auc, f1: f1, hasAUC: true, duration: time.Second} }
 	r2 := func(r2 float64) side { return side{r2: r2, rmse: 1, duration: time.Second} }
+	stopped := func(s side, n int) side { s.iterations, s.stopped = n, true; return s }
+	ran := func(s side, n int) side { s.iterations = n; return s }
 	for _, tc := range []struct {
 		name         string
 		set          string
@@ -66,6 +68,9 @@ func TestReportTolerance(t *testing.T) {
 		{"R² within", "weather", r2(0.881), r2(0.89), ""},
 		{"R² over", "weather", r2(0.87), r2(0.89), "weather R² -0.0200"},
 		{"R² not a number", "weather", r2(math.NaN()), r2(0.89), "weather R² +NaN"},
+		{"both stop early", "syllables", stopped(r2(0.78), 60), stopped(r2(0.78), 70), ""},
+		{"sklearn ran to the end", "syllables", stopped(r2(0.78), 60), ran(r2(0.78), 100), "syllables: sklearn did not stop early (n_iter 100)"},
+		{"ours ran to the end", "syllables", ran(r2(0.78), 100), stopped(r2(0.78), 70), "syllables: ours did not stop early (n_iter 100)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer

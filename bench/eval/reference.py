@@ -7,8 +7,9 @@ scikit-learn's counterpart of the trainer's model AT SCIKIT-LEARN'S DEFAULTS
 on the training rows, scores the holdout, and prints one JSON object:
 
     {"auc": ..., "f1": ..., "r2": ..., "rmse": ..., "n_iter": ...,
-     "train_rows": ..., "holdout_rows": ..., "fit_seconds": ...,
-     "predict_seconds": ..., "params": {...}, "sklearn": "1.2.1"}
+     "early_stopped": ..., "train_rows": ..., "holdout_rows": ...,
+     "fit_seconds": ..., "predict_seconds": ..., "params": {...},
+     "sklearn": "1.2.1"}
 
 Each input line is {"split": "train"|"holdout", "y": ..., "x": [numbers]}
 for --model gbdt, or {"split": ..., "y": ..., "text": "..."} for --model
@@ -141,6 +142,8 @@ def main():
     }
     if hasattr(est, "n_iter_"):
         result["n_iter"] = int(est.n_iter_)
+        # Early stopping ended the fit before max_iter.
+        result["early_stopped"] = bool(est.do_early_stopping_ and est.n_iter_ < est.max_iter)
     if args.task == "regression":
         result["r2"] = float(r2_score(hold_y, predicted))
         result["rmse"] = float(np.sqrt(mean_squared_error(hold_y, predicted)))

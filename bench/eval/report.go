@@ -9,8 +9,9 @@ import (
 )
 
 // report prints the comparison and returns errTolerance if a metric of
-// streamscore differs from scikit-learn's by more than tolerance: ROC AUC
-// and F1 for classifiers, R² for regressors.
+// streamscore differs from scikit-learn's by more than tolerance (ROC AUC
+// and F1 for classifiers, R² for regressors), or if a side of a set that
+// must show early stopping did not stop early.
 func report(w io.Writer, results []result, tolerance float64) error {
 	var failed []string
 	over := func(name, metric string, d float64) {
@@ -49,6 +50,7 @@ func report(w io.Writer, results []result, tolerance float64) error {
 			}
 			f1Diff := r.ours.f1 - r.theirs.f1
 			over(r.set.name, "F1", f1Diff)
+			failed = append(failed, earlyStops(r)...)
 			positive := fmt.Sprintf("%d cl.", r.classes)
 			if r.set.task == binaryTask {
 				positive = fmt.Sprintf("%.2f%%", 100*float64(r.holdPositive)/float64(max(r.holdRows, 1)))
@@ -66,6 +68,7 @@ func report(w io.Writer, results []result, tolerance float64) error {
 		for _, r := range regressors {
 			d := r.ours.r2 - r.theirs.r2
 			over(r.set.name, "R²", d)
+			failed = append(failed, earlyStops(r)...)
 			fmt.Fprintf(w, "%-12s %7d %7d  %7.4f %7.4f %+8.4f  %8.4f %8.4f  %4s %4s  %7s %7s\n", r.set.name, r.trainRows, r.holdRows,
 				r.ours.r2, r.theirs.r2, d, r.ours.rmse, r.theirs.rmse,
 				iterations(r.ours), iterations(r.theirs), seconds(r.ours.duration), seconds(r.theirs.duration))
@@ -80,11 +83,11 @@ func report(w io.Writer, results []result, tolerance float64) error {
 		}
 		fmt.Fprintf(w, "\n  %s\n  ours: %s\n  sklearn: %s\n", r.set.derivation, r.ours.params, r.theirs.params)
 	}
-	fmt.Fprintf(w, "n_iter: boosting iterations kept; ours counted from the exported model's trees, sklearn's is n_iter_\n")
+	fmt.Fprintf(w, "n_iter: boosting iterations grown (ours trainer.Result.Fit, sklearn's n_iter_); * early stopping ended the fit\n")
 	fmt.Fprintf(w, "train time: ours is trainer.Fit (fit, ONNX export, ONNX Runtime evaluation and parity check);\n")
 	fmt.Fprintf(w, "scikit-learn's is fit only (vectorising included for text)\n")
 	if len(failed) > 0 {
-		fmt.Fprintf(w, "\nFAIL: over the %.2f tolerance: %v\n", tolerance, failed)
+		fmt.Fprintf(w, "\nFAIL: over the %.2f tolerance, or no early stop where the set needs one: %v\n", tolerance, failed)
 		return fmt.Errorf("%w (%.2f): %v", errTolerance, tolerance, failed)
 	}
 	fmt.Fprintf(w, "\nok: every difference within %.2f\n", tolerance)
@@ -95,7 +98,28 @@ func iterations(s side) string {
 	if s.iterations == 0 {
 		return "-"
 	}
+	if s.stopped {
+		return fmt.Sprintf("%d*", s.iterations)
+	}
 	return fmt.Sprint(s.iterations)
+}
+
+// earlyStops names the sides of an early-stopping set that ran to their
+// last iteration.
+func earlyStops(r result) []string {
+	if !r.set.earlyStops {
+		return nil
+	}
+	var failed []string
+	for _, s := range []struct {
+		name string
+		side side
+	}{{"ours", r.ours}, {"sklearn", r.theirs}} {
+		if !s.side.stopped {
+			failed = append(failed, fmt.Sprintf("%s: %s did not stop early (n_iter %d)", r.set.name, s.name, s.side.iterations))
+		}
+	}
+	return failed
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
