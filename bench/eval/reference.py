@@ -21,13 +21,11 @@ every parameter at its default but random_state=0, which only fixes the rows
 that early_stopping='auto' holds out for validation (above 10,000 training
 rows), so that runs repeat; the trainer's gbdt defaults are scikit-learn's.
 
-text: TfidfVectorizer and LogisticRegression. The trainer's text family is
-not one scikit-learn estimator and documents defaults of its own where the
-two differ (word 1- and 2-grams, min_df 2, max_features 20,000, sublinear
-tf), so --params, the trainer's effective parameters, are passed to them by
-name, and the token pattern is the trainer's tokenisation (lowercased runs
-of at least two letters or digits; the default pattern would also keep
-"_"). Every other parameter is at its default.
+text: TfidfVectorizer and LogisticRegression. The trainer's text defaults
+are scikit-learn's, and so is its tokenisation (the default token pattern);
+--params, the trainer's effective parameters, are still passed to them by
+name, so that a run with other parameters compares like with like. Every
+other parameter is at its default.
 
 Metrics as the trainer computes them: binary, ROC AUC of predict_proba's
 positive column and F1 of the positive class at predict(); multiclass,
@@ -72,10 +70,6 @@ def load(path, model, task):
     return train_x, np.asarray(train_y, dtype=dtype), hold_x, np.asarray(hold_y, dtype=dtype)
 
 
-# The trainer's tokenisation, as a token pattern.
-TOKEN_PATTERN = r"(?u)[^\W_]{2,}"
-
-
 def by_name(est, params, applied):
     """Sets the parameters of params that est has, noting them in applied."""
     known = est.get_params()
@@ -91,7 +85,7 @@ def by_name(est, params, applied):
 def estimator(model, task, params):
     if model == "text":
         applied = {}
-        vectorizer = by_name(TfidfVectorizer(token_pattern=TOKEN_PATTERN), params, applied)
+        vectorizer = by_name(TfidfVectorizer(), params, applied)
         classifier = by_name(LogisticRegression(), params, applied)
         unused = sorted(set(params) - set(applied))
         if any(params[k] not in (None, False, "word") for k in unused):
