@@ -108,9 +108,9 @@ func (h *historyResult) report(w io.Writer, o historyOptions) bool {
 	}
 	fmt.Fprintf(w, "default holdout (the last 20%% in time), a new catalog topic on the same broker per run.\n")
 	if o.memoryLimitMiB > 0 {
-		fmt.Fprintf(w, "The trainer runs with -memory-limit-mb %d (Go's soft memory limit), as it would in a 1.5 GiB container.\n", o.memoryLimitMiB)
+		fmt.Fprintf(w, "The trainer runs with -memory-limit-mb %d (Go's soft memory limit) and its default -gc-percent.\n", o.memoryLimitMiB)
 	} else {
-		fmt.Fprintf(w, "The trainer runs without a Go memory limit (-history-memory-limit-mib 0).\n")
+		fmt.Fprintf(w, "The trainer runs at its defaults: -gc-percent 25, no Go memory limit (GOGC and GOMEMLIMIT dropped).\n")
 	}
 	fmt.Fprintf(w, "wall: trainer process start to exit (read, fit, parity check, publish); CPU and peak RSS:\n")
 	fmt.Fprintf(w, "the trainer's own, from wait4 (ru_maxrss); broker CPU: the stack's meanwhile. Produce time apart.\n")

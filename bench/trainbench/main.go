@@ -66,7 +66,7 @@ func main() {
 	fs.IntVar(&o.history.partitions, "history-partitions", 4, "history: partitions of the topic")
 	fs.StringVar(&o.history.compression, "history-compression", "none", "history: compression of the produced batches, none or lz4")
 	rssLimit := fs.Int64("history-rss-limit-mib", 6144, "history: kill a trainer whose RSS passes this, to spare the machine (the run fails)")
-	fs.IntVar(&o.history.memoryLimitMiB, "history-memory-limit-mib", 1280, "history: the trainer's -memory-limit-mb, as in a 1.5 GiB container (0: none)")
+	fs.IntVar(&o.history.memoryLimitMiB, "history-memory-limit-mib", 0, "history: the trainer's -memory-limit-mb (0: none, the trainer's default)")
 	fs.StringVar(&o.history.params, "history-params", "", `history: gbdt params JSON (default `+paramsSklearn+`, or `+paramsLegacy+` for a trainer without those names)`)
 	fs.BoolVar(&o.history.keep, "keep", false, "history: keep the work directory, with the trainer's logs")
 	if err := fs.Parse(os.Args[1:]); err != nil {

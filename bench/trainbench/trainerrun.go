@@ -112,9 +112,11 @@ func (s *trainerSetup) trainWith(ctx context.Context, dir, topic, modelsTopic, p
 		args = append(args, "-memory-limit-mb", strconv.Itoa(s.memoryLimitMiB))
 	}
 	cmd := exec.CommandContext(ctx, s.bin, append(args, historyJob)...)
-	// The trainer ignores -memory-limit-mb when GOMEMLIMIT is set: only
-	// the benchmark's own setting counts.
-	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GOMEMLIMIT=") }),
+	// The trainer's GC settings give way to GOGC and GOMEMLIMIT: only its
+	// own defaults and the benchmark's setting count.
+	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "GOMEMLIMIT=") || strings.HasPrefix(kv, "GOGC=")
+	}),
 		"ONNXRUNTIME_SHARED_LIBRARY_PATH="+s.ortLibrary)
 	cmd.Stdout, cmd.Stderr = &stdout, logFile
 

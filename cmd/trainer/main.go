@@ -57,8 +57,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "trainer:", err)
 		return 2
 	}
-	// The Go runtime reads GOMEMLIMIT from the process's own environment,
-	// so that is where to look for it.
+	// The Go runtime reads GOGC and GOMEMLIMIT from the process's own
+	// environment, so that is where to look for them.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(cfg.GCPercent)
+	}
 	if os.Getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMB > 0 {
 		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
 	}

@@ -54,6 +54,13 @@ type Config struct {
 	MaxModelDataBytes int64 `yaml:"max_model_data_bytes"`
 	// ORTLibrary is the ONNX Runtime shared library (see model.LibraryPath).
 	ORTLibrary string `yaml:"ort_library"`
+	// GCPercent is the Go garbage collector's target (GOGC), applied by
+	// cmd/trainer unless GOGC is set. A training's heap is mostly its rows'
+	// columns, which hold no pointers, so a collection costs little however
+	// large they are; Go's default of 100 would let the heap reach twice
+	// them before collecting. At the default, 25, a 10M-record history of
+	// 10 features peaks at about 1 GB instead of 1.6.
+	GCPercent int `yaml:"gc_percent"`
 	// MemoryLimitMB is Go's soft memory limit (GOMEMLIMIT), applied by
 	// cmd/trainer unless GOMEMLIMIT is set; 0 means none. A history read
 	// into columns is mostly long-lived, and Go's default GC target lets
@@ -64,6 +71,9 @@ type Config struct {
 	LogLevel      string `yaml:"log_level"`
 	LogFormat     string `yaml:"log_format"`
 }
+
+// DefaultGCPercent is the trainer's Go GC target (see Config.GCPercent).
+const DefaultGCPercent = 25
 
 // DefaultConfig is the configuration before any file, variable or flag.
 func DefaultConfig() Config {
@@ -79,6 +89,7 @@ func DefaultConfig() Config {
 		// The API's data budgets (api.Config).
 		MaxDataBytes:      api.DefaultMaxDataBytes,
 		MaxModelDataBytes: api.DefaultMaxModelDataBytes,
+		GCPercent:         DefaultGCPercent,
 	}
 }
 
@@ -106,6 +117,7 @@ func ParseConfigUsage(name string, args []string, getenv func(string) string, us
 		fs.Int64Var(&cfg.MaxDataBytes, "max-data-bytes", cfg.MaxDataBytes, "most bytes of training rows the API holds for all models")
 		fs.Int64Var(&cfg.MaxModelDataBytes, "max-model-data-bytes", cfg.MaxModelDataBytes, "most bytes of training rows the API holds for one model")
 		fs.StringVar(&cfg.ORTLibrary, "ort-library", cfg.ORTLibrary, "ONNX Runtime shared library (env ONNXRUNTIME_SHARED_LIBRARY_PATH)")
+		fs.IntVar(&cfg.GCPercent, "gc-percent", cfg.GCPercent, "Go GC target percentage, unless GOGC is set: the rows' columns hold no pointers, so collecting often is cheap")
 		fs.IntVar(&cfg.MemoryLimitMB, "memory-limit-mb", cfg.MemoryLimitMB, "Go soft memory limit in MiB, unless GOMEMLIMIT is set (0: none); set it below the container's limit")
 		fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 		fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
@@ -149,6 +161,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxModelDataBytes < 1 {
 		errs = append(errs, fmt.Errorf("max-model-data-bytes: %d is not positive", c.MaxModelDataBytes))
+	}
+	if c.GCPercent < 0 {
+		errs = append(errs, fmt.Errorf("gc-percent: %d is negative", c.GCPercent))
 	}
 	if c.MemoryLimitMB < 0 {
 		errs = append(errs, fmt.Errorf("memory-limit-mb: %d is negative", c.MemoryLimitMB))

@@ -71,6 +71,40 @@ func TestParseConfigReadsTheMemoryLimit(t *testing.T) {
 	}
 }
 
+// TestParseConfigReadsTheGCPercent reads the GC target from each source,
+// flags over the environment over the file; DefaultGCPercent by default.
+func TestParseConfigReadsTheGCPercent(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "trainer.yaml")
+	if err := os.WriteFile(file, []byte("kafka: {brokers: [\"k:9092\"]}\ngc_percent: 50\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want int
+	}{
+		{"default", []string{"-brokers", "k:9092"}, nil, trainerd.DefaultGCPercent},
+		{"file", []string{"-config", file}, nil, 50},
+		{"environment over the file", []string{"-config", file}, map[string]string{"STREAMSCORE_TRAINER_GC_PERCENT": "60"}, 60},
+		{"flag over the environment", []string{"-config", file, "-gc-percent", "100"}, map[string]string{"STREAMSCORE_TRAINER_GC_PERCENT": "60"}, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, _, err := trainerd.ParseConfig("trainer", tt.args, env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.GCPercent != tt.want {
+				t.Errorf("GC percent %d, want %d", cfg.GCPercent, tt.want)
+			}
+		})
+	}
+	if _, _, err := trainerd.ParseConfig("trainer", []string{"-brokers", "k:9092", "-gc-percent", "-1"}, env(nil)); err == nil || !strings.Contains(err.Error(), "gc-percent") {
+		t.Errorf("a negative GC percent: %v, want an error naming gc-percent", err)
+	}
+}
+
 func TestParseConfigRefusesBadSettings(t *testing.T) {
 	dir := t.TempDir()
 	badJob := filepath.Join(dir, "bad-job.yaml")
