@@ -31,9 +31,9 @@ func TestParseOptionsNamesTheField(t *testing.T) {
 		{"unknown task", `{"family": "gbdt", "task": "ranking", "features": ["a"], "label": "y"}`, `task: "ranking"`},
 		{"holdout out of range", `{"family": "gbdt", "features": ["a"], "label": "y", "holdout": 1.5}`, "holdout: 1.5 not in [0, 1)"},
 		{"metric of another task", `{"family": "gbdt", "features": ["a"], "label": "y", "metric": "rmse"}`, "metric: \"rmse\" is not a classification metric"},
-		{"unknown parameter", `{"family": "gbdt", "features": ["a"], "label": "y", "params": {"trees": 3}}`, "params: trees: unknown field"},
-		{"parameter of a wrong type", `{"family": "gbdt", "features": ["a"], "label": "y", "params": {"num_trees": "many"}}`, "params: num_trees: is a JSON string"},
-		{"parameter out of range", `{"family": "gbdt", "features": ["a"], "label": "y", "params": {"max_depth": 99}}`, "params:"},
+		{"unknown parameter", `{"family": "gbdt", "features": ["a"], "label": "y", "params": {"trees": 3}}`, "params.trees: unknown field"},
+		{"parameter of a wrong type", `{"family": "gbdt", "features": ["a"], "label": "y", "params": {"num_trees": "many"}}`, "params.num_trees: is a JSON string, want int"},
+		{"parameter out of range", `{"family": "gbdt", "features": ["a"], "label": "y", "params": {"max_depth": 99}}`, "params.max_depth: 99 is not in [1, 64]"},
 		{"trailing data", `{"family": "gbdt", "features": ["a"], "label": "y"} {}`, "unexpected data after"},
 	}
 	for _, tt := range tests {

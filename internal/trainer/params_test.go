@@ -1,11 +1,14 @@
 package trainer
 
 import (
+	"cmp"
 	"encoding/json"
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/train"
 )
 
@@ -67,28 +70,226 @@ func TestParamsRefusedNameTheProblem(t *testing.T) {
 	tests := []struct {
 		name, family, task, params, errContains string
 	}{
-		{"old and new name", "gbdt", "classification", `{"num_trees": 7, "max_iter": 8}`, "params: num_trees: renamed max_iter; give only max_iter"},
-		{"old and new l2", "gbdt", "classification", `{"l2": 1, "l2_regularization": 2}`, "l2: renamed l2_regularization"},
-		{"zero leaves", "gbdt", "classification", `{"max_leaf_nodes": 0}`, "0 must be at least 1, or null for no limit"},
-		{"one leaf", "gbdt", "classification", `{"max_leaf_nodes": 1}`, "MaxLeafNodes 1 must be at least 2"},
-		{"early stopping of a wrong value", "gbdt", "classification", `{"early_stopping": "yes"}`, `early_stopping: "yes" is not one of "auto", true, false`},
-		{"per-class weights", "gbdt", "classification", `{"class_weight": {"a": 2}}`, "per-class weights are not supported"},
-		{"class weights of a regressor", "gbdt", "regression", `{"class_weight": "balanced"}`, "class_weight: a regressor takes none"},
-		{"linear old and new name", "linear", "classification", `{"max_iterations": 5, "max_iter": 6}`, "max_iterations: renamed max_iter"},
-		{"ridge with class weights", "linear", "regression", `{"class_weight": "balanced"}`, "ClassWeight is for classifiers"},
-		{"text old and new n-grams", "text", "classification", `{"min_ngram": 1, "ngram_range": [1, 3]}`, "renamed ngram_range"},
-		{"text n-gram range of three", "text", "classification", `{"ngram_range": [1, 2, 3]}`, "ngram_range: want [min_n, max_n]"},
-		{"text max_features 0", "text", "classification", `{"max_features": 0}`, "0 must be at least 1, or null for no limit"},
-		{"text max_features beyond the bound", "text", "classification", `{"max_features": 2000001}`, "MaxFeatures 2000001 not in [0 (no cap), 2000000]"},
+		{"old and new name", "gbdt", "classification", `{"num_trees": 7, "max_iter": 8}`, "invalid model options: params.num_trees: renamed max_iter; give only max_iter"},
+		{"old and new l2", "gbdt", "classification", `{"l2": 1, "l2_regularization": 2}`, "params.l2: renamed l2_regularization"},
+		{"one leaf", "gbdt", "classification", `{"max_leaf_nodes": 1}`, "params.max_leaf_nodes: 1 is not at least 2 (null: no limit)"},
+		{"learning rate above one", "gbdt", "classification", `{"learning_rate": 5}`, "params.learning_rate: 5 is not in (0, 1]"},
+		{"too deep", "gbdt", "classification", `{"max_depth": 99}`, "params.max_depth: 99 is not in [1, 64] (null: no limit)"},
+		{"negative l2 under its old name", "gbdt", "classification", `{"l2": -1}`, "params.l2: -1 is not at least 0"},
+		{"early stopping of a wrong value", "gbdt", "classification", `{"early_stopping": "yes"}`, `params.early_stopping: "yes" is not one of "auto", true, false`},
+		{"per-class weights", "gbdt", "classification", `{"class_weight": {"a": 2}}`, "params.class_weight: {\"a\": 2} is not \"balanced\" or null (per-class weights are not supported)"},
+		{"max_leaf_nodes of a wrong type", "gbdt", "classification", `{"max_leaf_nodes": "many"}`, "params.max_leaf_nodes: is a JSON string, want int"},
+		{"null max_iter", "gbdt", "classification", `{"max_iter": null}`, "params.max_iter: null is not one of its values; leave it out for the default"},
+		{"null early_stopping", "gbdt", "classification", `{"early_stopping": null}`, "params.early_stopping: null is not one of its values"},
+		{"params not an object", "gbdt", "classification", `[1]`, "params: want an object of parameters"},
+		{"C given twice", "linear", "classification", `{"C": 1, "c": 2}`, "params.C: given twice, as C and c"},
+		{"linear old and new name", "linear", "classification", `{"max_iterations": 5, "max_iter": 6}`, "params.max_iterations: renamed max_iter"},
+		{"text old and new n-grams", "text", "classification", `{"min_ngram": 1, "ngram_range": [1, 3]}`, "params.min_ngram: renamed ngram_range; give only ngram_range"},
+		{"text n-gram range of three", "text", "classification", `{"ngram_range": [1, 2, 3]}`, "params.ngram_range: want [min_n, max_n], not 3 numbers"},
+		{"text n-gram range crossed", "text", "classification", `{"ngram_range": [3, 1]}`, "params.ngram_range: the smallest n-gram length, 3, is above the largest, 1"},
+		{"text n-grams too long", "text", "classification", `{"ngram_range": [1, 6]}`, "params.ngram_range[1]: 6 is not in [1, 5]"},
+		{"text old min above the default max", "text", "classification", `{"min_ngram": 2}`, "params.min_ngram: the smallest n-gram length, 2, is above the largest, 1"},
+		{"text max_features 0", "text", "classification", `{"max_features": 0}`, "params.max_features: 0 is not in [1, 2000000] (null: every n-gram)"},
+		{"text max_features beyond the bound", "text", "classification", `{"max_features": 2000001}`, "params.max_features: 2000001 is not in [1, 2000000]"},
+		{"text unknown analyzer", "text", "classification", `{"analyzer": "chars"}`, `params.analyzer: "chars" is not one of word, char, word+char`},
+		{"text char n-grams crossed", "text", "classification", `{"analyzer": "char", "char_min_ngram": 5}`, "params.char_min_ngram: the smallest n-gram length, 5, is above the largest, 4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := parseParams(t, tt.family, tt.task, tt.params)
-			if err == nil || !strings.Contains(err.Error(), tt.errContains) {
-				t.Errorf("error %v, want one containing %q", err, tt.errContains)
+			if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), tt.errContains) {
+				t.Errorf("error %v, want ErrInvalidOptions containing %q", err, tt.errContains)
 			}
 		})
 	}
+}
+
+// TestParamsGivenAsZeroAreUsedOrRefused checks that a parameter given as
+// 0 (or [0, 0], or under its old name) is never replaced by its default:
+// it is used where 0 is a value of it, refused, naming it, where not.
+func TestParamsGivenAsZeroAreUsedOrRefused(t *testing.T) {
+	tests := []struct {
+		name, family, task, params string
+		errContains                string         // empty: accepted
+		check                      func(any) bool // when accepted
+	}{
+		{name: "gbdt max_iter", family: "gbdt", params: `{"max_iter": 0}`, errContains: "params.max_iter: 0 is not in [1, 100000]"},
+		{name: "gbdt num_trees", family: "gbdt", params: `{"num_trees": 0}`, errContains: "params.num_trees: 0 is not in [1, 100000]"},
+		{name: "gbdt learning_rate", family: "gbdt", params: `{"learning_rate": 0}`, errContains: "params.learning_rate: 0 is not in (0, 1]"},
+		{name: "gbdt max_leaf_nodes", family: "gbdt", params: `{"max_leaf_nodes": 0}`, errContains: "params.max_leaf_nodes: 0 is not at least 2"},
+		{name: "gbdt max_depth", family: "gbdt", params: `{"max_depth": 0}`, errContains: "params.max_depth: 0 is not in [1, 64]"},
+		{name: "gbdt min_samples_leaf", family: "gbdt", params: `{"min_samples_leaf": 0}`, errContains: "params.min_samples_leaf: 0 is not at least 1"},
+		{name: "gbdt max_bins", family: "gbdt", params: `{"max_bins": 0}`, errContains: "params.max_bins: 0 is not in [2, 255]"},
+		{name: "gbdt validation_fraction", family: "gbdt", params: `{"validation_fraction": 0}`, errContains: "params.validation_fraction: 0 is not in (0, 1)"},
+		{name: "gbdt n_iter_no_change", family: "gbdt", params: `{"n_iter_no_change": 0}`, errContains: "params.n_iter_no_change: 0 is not at least 1"},
+		{name: "gbdt tol", family: "gbdt", params: `{"tol": 0}`, check: func(c any) bool { return c.(train.Config).Tol == 0 }},
+		{name: "gbdt l2 of 0 counts as given", family: "gbdt", params: `{"l2": 0, "l2_regularization": 1}`, errContains: "params.l2: renamed l2_regularization"},
+		{name: "gbdt seed of 0 counts as given", family: "gbdt", params: `{"seed": 0, "random_state": 3}`, errContains: "params.seed: renamed random_state"},
+		{name: "gbdt num_trees of 0 counts as given", family: "gbdt", params: `{"num_trees": 0, "max_iter": 5}`, errContains: "params.num_trees: renamed max_iter"},
+		{name: "linear C", family: "linear", params: `{"C": 0}`, errContains: "params.C: 0 is not above 0"},
+		{name: "linear c", family: "linear", params: `{"c": 0}`, errContains: "params.C: 0 is not above 0"},
+		{name: "linear max_iter", family: "linear", params: `{"max_iter": 0}`, errContains: "params.max_iter: 0 is not in [1, 100000]"},
+		{name: "linear max_iterations", family: "linear", params: `{"max_iterations": 0}`, errContains: "params.max_iterations: 0 is not in [1, 100000]"},
+		{name: "linear tol", family: "linear", params: `{"tol": 0}`, errContains: "params.tol: 0 is not above 0"},
+		{name: "ridge alpha: least squares", family: "linear", task: "regression", params: `{"alpha": 0}`,
+			check: func(c any) bool { return c.(train.LinearConfig).Alpha == 0 }},
+		{name: "ridge negative alpha", family: "linear", task: "regression", params: `{"alpha": -1}`, errContains: "params.alpha: -1 is not at least 0"},
+		{name: "text C", family: "text", params: `{"C": 0}`, errContains: "params.C: 0 is not above 0"},
+		{name: "text tol", family: "text", params: `{"tol": 0}`, errContains: "params.tol: 0 is not above 0"},
+		{name: "text min_df", family: "text", params: `{"min_df": 0}`, errContains: "params.min_df: 0 is not at least 1"},
+		{name: "text max_iter", family: "text", params: `{"max_iter": 0}`, errContains: "params.max_iter: 0 is not in [1, 100000]"},
+		{name: "text max_iterations", family: "text", params: `{"max_iterations": 0}`, errContains: "params.max_iterations: 0 is not in [1, 100000]"},
+		{name: "text ngram_range", family: "text", params: `{"ngram_range": [0, 0]}`,
+			errContains: "params.ngram_range[0]: 0 is not in [1, 5]\n" + ErrInvalidOptions.Error() + ": params.ngram_range[1]: 0 is not in [1, 5]"},
+		{name: "text min_ngram", family: "text", params: `{"min_ngram": 0}`, errContains: "params.min_ngram: 0 is not in [1, 5]"},
+		{name: "text char_min_ngram", family: "text", params: `{"analyzer": "char", "char_min_ngram": 0}`, errContains: "params.char_min_ngram: 0 is not in [2, 10]"},
+		{name: "text sublinear_tf false", family: "text", params: `{"sublinear_tf": false}`, check: func(c any) bool { return !c.(train.TextConfig).SublinearTF }},
+		{name: "every problem reported", family: "gbdt", params: `{"max_iter": 0, "learning_rate": 0}`,
+			errContains: "params.max_iter: 0 is not in [1, 100000]\n" + ErrInvalidOptions.Error() + ": params.learning_rate: 0 is not in (0, 1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			task := cmp.Or(tt.task, "classification")
+			cfg, err := parseParams(t, tt.family, task, tt.params)
+			if tt.errContains == "" {
+				if err != nil {
+					t.Fatalf("params %s: %v", tt.params, err)
+				}
+				if !tt.check(cfg) {
+					t.Errorf("params %s gave %+v", tt.params, cfg)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), tt.errContains) {
+				t.Errorf("params %s: error %v, want ErrInvalidOptions containing %q", tt.params, err, tt.errContains)
+			}
+		})
+	}
+}
+
+// TestParamsThatDoNotApplyAreRefused checks that a parameter of another
+// estimator is refused, null included, rather than ignored; and that the
+// early-stopping parameters are taken without early stopping, as
+// scikit-learn takes them.
+func TestParamsThatDoNotApplyAreRefused(t *testing.T) {
+	tests := []struct {
+		name, family, task, params, errContains string // errContains empty: accepted
+	}{
+		{"ridge C", "linear", "regression", `{"C": 2}`, "params.C: applies to a classifier (LogisticRegression)"},
+		{"ridge class_weight", "linear", "regression", `{"class_weight": "balanced"}`, "params.class_weight: applies to a classifier"},
+		{"ridge class_weight null", "linear", "regression", `{"class_weight": null}`, "params.class_weight: applies to a classifier"},
+		{"ridge max_iter", "linear", "regression", `{"max_iter": 50}`, "params.max_iter: applies to a classifier"},
+		{"ridge max_iterations", "linear", "regression", `{"max_iterations": 50}`, "params.max_iterations: applies to a classifier"},
+		{"ridge tol", "linear", "regression", `{"tol": 0.001}`, "params.tol: applies to a classifier"},
+		{"logistic alpha", "linear", "classification", `{"alpha": 2}`, "params.alpha: applies to a ridge regression"},
+		{"gbdt regressor class_weight", "gbdt", "regression", `{"class_weight": "balanced"}`, "params.class_weight: applies to a classifier; a regressor (HistGradientBoostingRegressor) takes none"},
+		{"gbdt regressor class_weight null", "gbdt", "regression", `{"class_weight": null}`, "params.class_weight: applies to a classifier"},
+		{"text char n-grams of words", "text", "classification", `{"char_max_ngram": 5}`, "params.char_max_ngram: applies to the char and word+char analyzers, not word"},
+		{"early stopping parameters without early stopping", "gbdt", "classification", `{"early_stopping": false, "validation_fraction": 0.3, "n_iter_no_change": 4, "tol": 0.01}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseParams(t, tt.family, tt.task, tt.params)
+			if tt.errContains == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c := cfg.(train.Config); c.ValidationFraction != 0.3 || c.NIterNoChange != 4 || c.Tol != 0.01 {
+					t.Errorf("params %s gave %+v", tt.params, c)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), tt.errContains) {
+				t.Errorf("params %s: error %v, want ErrInvalidOptions containing %q", tt.params, err, tt.errContains)
+			}
+		})
+	}
+}
+
+// TestParamBoundsAreTrains checks, bound by bound, that train takes a
+// parameter at the bound the trainer checks, and that train refuses what
+// the trainer refuses beyond it, naming the parameter: the two agree.
+func TestParamBoundsAreTrains(t *testing.T) {
+	tests := []struct {
+		family, task, name string
+		at, beyond         string // JSON values
+	}{
+		{"gbdt", "classification", "max_iter", "100000", "100001"},
+		{"gbdt", "classification", "max_iter", "1", "0"},
+		{"gbdt", "classification", "learning_rate", "1", "1.000001"},
+		{"gbdt", "classification", "max_leaf_nodes", "2", "1"},
+		{"gbdt", "classification", "max_depth", "64", "65"},
+		// max_depth 0 is refused, though train reads it as no limit: the
+		// JSON for no limit is null (TestParamsGivenAsZeroAreUsedOrRefused).
+		{"gbdt", "classification", "min_samples_leaf", "1", "0"},
+		{"gbdt", "classification", "l2_regularization", "0", "-1e-9"},
+		{"gbdt", "classification", "max_bins", "255", "256"},
+		{"gbdt", "classification", "max_bins", "2", "1"},
+		{"gbdt", "classification", "validation_fraction", "0.999", "1"},
+		{"gbdt", "classification", "n_iter_no_change", "1", "0"},
+		{"gbdt", "classification", "tol", "0", "-1e-9"},
+		{"linear", "classification", "C", "1e-9", "0"},
+		{"linear", "classification", "max_iter", "100000", "100001"},
+		{"linear", "classification", "tol", "1e-12", "0"},
+		{"linear", "regression", "alpha", "0", "-1e-9"},
+		{"text", "classification", "ngram_range", "[5, 5]", "[5, 6]"},
+		{"text", "classification", "ngram_range", "[1, 1]", "[0, 1]"},
+		{"text", "classification", "min_df", "1", "0"},
+		{"text", "classification", "max_features", "2000000", "2000001"},
+		{"text", "classification", "C", "1e-9", "0"},
+		{"text", "classification", "max_iter", "100000", "100001"},
+		{"text", "classification", "tol", "1e-12", "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.family+" "+tt.name+" "+tt.beyond, func(t *testing.T) {
+			// At the bound: the trainer's checks and then train's Validate
+			// (which params runs last) take it.
+			if _, err := parseParams(t, tt.family, tt.task, `{"`+tt.name+`": `+tt.at+`}`); err != nil {
+				t.Errorf("%s %s: %v", tt.name, tt.at, err)
+			}
+			// Beyond it: the trainer refuses it naming the parameter, and
+			// train would too.
+			cfg, errs := configOf(t, tt.family, tt.task, `{"`+tt.name+`": `+tt.beyond+`}`)
+			if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "params."+tt.name) {
+				t.Errorf("%s %s: trainer's errors %v, want one naming params.%s", tt.name, tt.beyond, errs, tt.name)
+			}
+			if err := cfg.Validate(); !errors.Is(err, train.ErrInvalidConfig) {
+				t.Errorf("%s %s: train's Validate says %v: the trainer refuses what train takes", tt.name, tt.beyond, err)
+			}
+		})
+	}
+}
+
+// configOf decodes params and builds the family's configuration, with the
+// trainer's problems, before train's Validate.
+func configOf(t *testing.T, family, task, params string) (interface{ Validate() error }, []error) {
+	t.Helper()
+	var (
+		cfg  interface{ Validate() error }
+		g    given
+		errs []error
+	)
+	switch family {
+	case "gbdt":
+		var p GBDTParams
+		if g, errs = decodeParams([]byte(params), &p); errs == nil {
+			cfg, errs = p.config(model.Task(task), g)
+		}
+	case "linear":
+		var p LinearParams
+		if g, errs = decodeParams([]byte(params), &p); errs == nil {
+			cfg, errs = p.config(model.Task(task), g)
+		}
+	case "text":
+		var p TextParams
+		if g, errs = decodeParams([]byte(params), &p); errs == nil {
+			cfg, errs = p.config(g)
+		}
+	}
+	if cfg == nil {
+		t.Fatalf("%s params %s do not decode: %v", family, params, errs)
+	}
+	return cfg, errs
 }
 
 func TestLinearAndTextParamsFollowScikitLearn(t *testing.T) {
@@ -132,8 +333,11 @@ func TestEffectiveParamsReadBack(t *testing.T) {
 		{"gbdt", "regression", `{}`},
 		{"linear", "classification", `{"class_weight": "balanced"}`},
 		{"linear", "regression", `{"alpha": 3}`},
+		{"linear", "regression", `{"alpha": 0}`},
+		{"gbdt", "classification", `{"tol": 0, "max_depth": null, "max_leaf_nodes": null}`},
 		{"text", "classification", `{"min_ngram": 1, "max_ngram": 3}`},
 		{"text", "classification", `{"max_features": 500, "min_df": 2, "sublinear_tf": true}`},
+		{"text", "classification", `{"analyzer": "word+char", "char_min_ngram": 3, "char_max_ngram": 5}`},
 	} {
 		cfg, err := parseParams(t, tt.family, tt.task, tt.params)
 		if err != nil {
@@ -143,7 +347,7 @@ func TestEffectiveParamsReadBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, old := range []string{"num_trees", `"l2"`, `"seed"`, "min_ngram", "max_iterations"} {
+		for _, old := range []string{"num_trees", `"l2"`, `"seed"`, `"min_ngram"`, "max_iterations"} {
 			if strings.Contains(string(stored), old) {
 				t.Errorf("%s params stored as %s, with the old name %s", tt.family, stored, old)
 			}

@@ -12,47 +12,44 @@ import (
 // Go's zero values cannot express: None, 'auto', 'balanced'.
 
 // nullableInt is an integer parameter whose scikit-learn default may be
-// None: absent keeps the default, null means no limit (0 in train's
-// configs), a number sets it.
+// None: null means no limit (0 in train's configs), a number sets it. Its
+// range is checked with the parameter's name (params.go).
 type nullableInt struct {
-	set   bool // present in the JSON, as a number or null
-	value int  // 0 for null
+	set   bool // present: given, or an effective parameter
+	null  bool
+	value int
 }
 
 func (n *nullableInt) UnmarshalJSON(data []byte) error {
-	n.set = true
+	*n = nullableInt{set: true}
 	if string(bytes.TrimSpace(data)) == "null" {
-		n.value = 0
+		n.null = true
 		return nil
 	}
-	var v int
-	if err := json.Unmarshal(data, &v); err != nil {
+	if err := json.Unmarshal(data, &n.value); err != nil {
 		return fmt.Errorf("want an integer or null: %w", err)
 	}
-	if v < 1 {
-		return fmt.Errorf("%d must be at least 1, or null for no limit", v)
-	}
-	n.value = v
 	return nil
 }
 
 // MarshalJSON writes null for no limit.
 func (n nullableInt) MarshalJSON() ([]byte, error) {
-	if n.value == 0 {
+	if n.null {
 		return []byte("null"), nil
 	}
 	return json.Marshal(n.value)
 }
 
-// apply sets *dst to the value if one was given.
-func (n nullableInt) apply(dst *int) {
-	if n.set {
-		*dst = n.value
+// limit is the value as train's configs take it: 0 for no limit.
+func (n nullableInt) limit() int {
+	if n.null {
+		return 0
 	}
+	return n.value
 }
 
 // limit returns the parameter of a limit, 0 meaning none.
-func limit(v int) nullableInt { return nullableInt{set: true, value: v} }
+func limit(v int) nullableInt { return nullableInt{set: true, null: v == 0, value: v} }
 
 // earlyStopping is scikit-learn's early_stopping: "auto", true or false.
 type earlyStopping struct{ mode train.EarlyStopping }
@@ -66,7 +63,7 @@ func (e *earlyStopping) UnmarshalJSON(data []byte) error {
 	case "false":
 		e.mode = train.EarlyStoppingOff
 	default:
-		return fmt.Errorf("early_stopping: %s is not one of \"auto\", true, false", data)
+		return fmt.Errorf("%s is not one of \"auto\", true, false", data)
 	}
 	return nil
 }
@@ -91,7 +88,7 @@ func (c *classWeight) UnmarshalJSON(data []byte) error {
 	case `"balanced"`:
 		c.balanced = true
 	default:
-		return fmt.Errorf("class_weight: %s is not \"balanced\" or null (per-class weights are not supported)", data)
+		return fmt.Errorf("%s is not \"balanced\" or null (per-class weights are not supported)", data)
 	}
 	return nil
 }
@@ -113,18 +110,4 @@ func (c *classWeight) config() train.ClassWeight {
 
 func classWeightOf(cw train.ClassWeight) *classWeight {
 	return &classWeight{balanced: cw.Balanced}
-}
-
-// renamed merges an old parameter name into its scikit-learn name: the old
-// value is taken when only it was given, and giving both is refused.
-func renamed[T comparable](newValue *T, oldValue T, newName, oldName string) error {
-	var zero T
-	if oldValue == zero {
-		return nil
-	}
-	if *newValue != zero {
-		return fmt.Errorf("%s: renamed %s; give only %s", oldName, newName, newName)
-	}
-	*newValue = oldValue
-	return nil
 }
