@@ -66,6 +66,7 @@ func TestHoldoutOptionsAreRefusedNamingTheField(t *testing.T) {
 		{"holdout and holdout_from", base + `, "holdout": 0.1, "holdout_from": "2026-01-01T00:00:00Z"}`, "holdout_from: give either"},
 		{"holdout 0 and holdout_from", base + `, "holdout": 0, "holdout_from": "2026-01-01T00:00:00Z"}`, "holdout_from: give either"},
 		{"negative holdout", base + `, "holdout": -0.1}`, "holdout: -0.1 not in [0, 1)"},
+		{"holdout_from of the zero time", base + `, "holdout_from": "0001-01-01T00:00:00Z"}`, "holdout_from: 0001-01-01T00:00:00Z is the zero time, which reads as no holdout_from"},
 		{"max_rows of 1", base + `, "sample": {"max_rows": 1}}`, "sample.max_rows: 1"},
 		{"keep_classes without max_rows", base + `, "sample": {"keep_classes": ["1"]}}`, "sample.keep_classes: applies only with max_rows"},
 		{"keep_classes of a regressor", `{"family": "gbdt", "task": "regression", "features": ["a"], "label": "y", "sample": {"max_rows": 9, "keep_classes": ["1"]}}`, "sample.keep_classes: a regressor"},
@@ -131,6 +132,10 @@ func TestJobValidateHoldouts(t *testing.T) {
 		{"test source after the source", trainer.Job{Source: src, TestSource: &trainer.Source{Topic: "h", Ranges: []trainer.OffsetRange{{Partition: 0, Start: 100, End: 150}}}, Options: opts("")}, ""},
 		{"test source after the source's window", trainer.Job{Source: trainer.Source{Topic: "h", To: time.Unix(100, 0)}, TestSource: &trainer.Source{Topic: "h", From: time.Unix(100, 0)}, Options: opts("")}, ""},
 		{"test source of another topic", trainer.Job{Source: src, TestSource: &trainer.Source{Topic: "t"}, Options: opts("")}, ""},
+		{"holdout_from of the zero time in YAML", trainer.Job{Source: src, Options: opts("holdout_from: 0001-01-01T00:00:00Z\n")}, "holdout_from: 0001-01-01T00:00:00Z is the zero time"},
+		{"holdout_from with a window", trainer.Job{Source: src, Window: time.Hour, Options: opts("holdout_from: 2026-01-01T00:00:00Z\n")}, "window, options.holdout_from: the window moves its start past a fixed holdout_from"},
+		{"holdout_from without a window", trainer.Job{Source: src, Options: opts("holdout_from: 2026-01-01T00:00:00Z\n")}, ""},
+		{"holdout fraction with a window", trainer.Job{Source: src, Window: time.Hour, Options: opts("holdout: 0.3\n")}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -69,8 +69,34 @@ func (j Job) Validate() error {
 	if j.Source.Topic == "" {
 		bad("source.topic", "is required")
 	}
+	checkRanges := func(field string, ranges []OffsetRange) {
+		first := map[int32]int{} // partition -> index of its range
+		for i, r := range ranges {
+			name := fmt.Sprintf("%s.ranges[%d]", field, i)
+			switch {
+			case r.Partition < 0:
+				bad(name, "partition %d is negative", r.Partition)
+			case r.Start < 0:
+				bad(name, "start %d is negative", r.Start)
+			case r.End <= r.Start:
+				bad(name, "end %d is not after start %d (end is exclusive)", r.End, r.Start)
+			}
+			if k, seen := first[r.Partition]; seen {
+				bad(name, "partition %d already has %s.ranges[%d]: give one range per partition", r.Partition, field, k)
+			} else {
+				first[r.Partition] = i
+			}
+		}
+	}
+	checkRanges("source", j.Source.Ranges)
+	if j.TestSource != nil {
+		checkRanges("test_source", j.TestSource.Ranges)
+	}
 	if j.Window < 0 || j.Schedule < 0 || j.EveryRecords < 0 {
 		bad("window, schedule, every_records", "must not be negative")
+	}
+	if j.Window > 0 && !j.Options.HoldoutFrom.IsZero() {
+		bad("window, options.holdout_from", "the window moves its start past a fixed holdout_from, after which every record read is held out: give a holdout fraction or a test_source with a window, or holdout_from without one")
 	}
 	switch j.Promote {
 	case "", PromoteIfBetter, PromoteAlways, PromoteNever:
@@ -180,7 +206,9 @@ func (r *Runner) run(ctx context.Context, job Job, force bool, progress Progress
 	if t := job.TestSource; t != nil {
 		cfg.Progress = newReadLog(logger, meters, "test_source", r.now).report
 		cfg.labelKind = history.columns.kind
-		if test, err = ReadTraining(ctx, r.KafkaOpts, r.Decoder, *t, job.Options, cfg); err != nil {
+		ts := *t
+		ts.field = "test_source" // its errors name it so
+		if test, err = ReadTraining(ctx, r.KafkaOpts, r.Decoder, ts, job.Options, cfg); err != nil {
 			return nil, fmt.Errorf("train %s: test_source: %w", job.Name, err)
 		}
 		logger.Info("test data read", "topic", t.Topic, "records", test.Records, "rows", test.Len(),

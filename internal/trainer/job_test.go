@@ -3,8 +3,10 @@ package trainer_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/streamscore/streamscore/internal/trainer"
 )
@@ -83,6 +85,78 @@ func TestRunnerPublishesAndPromotesOnlyWhatBeatsTheChampion(t *testing.T) {
 		if _, ok := v.Metrics[m]; !ok {
 			t.Errorf("stored metrics %v lack %s", v.Metrics, m)
 		}
+	}
+}
+
+func TestJobValidateRanges(t *testing.T) {
+	opts := gbdtOptions(t, `{}`)
+	r := func(partition int32, start, end int64) trainer.OffsetRange {
+		return trainer.OffsetRange{Partition: partition, Start: start, End: end}
+	}
+	tests := []struct {
+		name         string
+		source, test []trainer.OffsetRange // test nil: no test source
+		says         string                // "" is valid
+	}{
+		{"one range per partition", []trainer.OffsetRange{r(0, 0, 10), r(1, 5, 10)}, nil, ""},
+		{"one offset", []trainer.OffsetRange{r(0, 9, 10)}, nil, ""},
+		{"negative start", []trainer.OffsetRange{r(0, -1, 10)}, nil, `source.ranges[0]: start -1 is negative`},
+		{"negative partition", []trainer.OffsetRange{r(-1, 0, 10)}, nil, `source.ranges[0]: partition -1 is negative`},
+		{"end at start", []trainer.OffsetRange{r(0, 0, 10), r(1, 10, 10)}, nil, `source.ranges[1]: end 10 is not after start 10 (end is exclusive)`},
+		{"end before start", []trainer.OffsetRange{r(0, 10, 5)}, nil, `source.ranges[0]: end 5 is not after start 10`},
+		{"two ranges of a partition", []trainer.OffsetRange{r(0, 0, 10), r(1, 0, 10), r(0, 20, 30)}, nil,
+			`source.ranges[2]: partition 0 already has source.ranges[0]: give one range per partition`},
+		{"test source's negative start", []trainer.OffsetRange{r(0, 0, 10)}, []trainer.OffsetRange{r(0, -5, 10)}, `test_source.ranges[0]: start -5 is negative`},
+		{"test source's two ranges of a partition", []trainer.OffsetRange{r(0, 0, 10)}, []trainer.OffsetRange{r(0, 10, 20), r(0, 30, 40)},
+			`test_source.ranges[1]: partition 0 already has test_source.ranges[0]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			job := trainer.Job{Name: "m", Source: trainer.Source{Topic: "h", Ranges: tt.source}, Options: opts, Promote: trainer.PromoteAlways}
+			if tt.test != nil {
+				job.TestSource = &trainer.Source{Topic: "h", Ranges: tt.test}
+			}
+			err := job.Validate()
+			if tt.says == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, trainer.ErrInvalidOptions) || !strings.Contains(err.Error(), `job "m": `+tt.says) {
+				t.Errorf("error %v, want ErrInvalidOptions saying %q", err, tt.says)
+			}
+		})
+	}
+}
+
+// TestJobReadErrorsNameTheSource checks that what cannot be read of a
+// test source is refused naming test_source, not source.
+func TestJobReadErrorsNameTheSource(t *testing.T) {
+	s := newStack(t)
+	s.produce("history", sensorRows(1, 300))
+	runner := s.runner(s.catalog())
+	first := []trainer.OffsetRange{{Partition: 0, Start: 0, End: 100}}
+	tests := []struct {
+		name         string
+		source, test trainer.Source
+		says         string
+	}{
+		{"source topic", trainer.Source{Topic: "nowhere"}, trainer.Source{Topic: "history"}, `: source.topic: "nowhere" does not exist`},
+		{"test source topic", trainer.Source{Topic: "history"}, trainer.Source{Topic: "nowhere"}, `: test_source.topic: "nowhere" does not exist`},
+		{"test source partition", trainer.Source{Topic: "history", Ranges: first},
+			trainer.Source{Topic: "history", Ranges: []trainer.OffsetRange{{Partition: 9, End: 5}}}, `: test_source.ranges: history has no partition 9`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			job := trainer.Job{Name: "m", Source: tt.source, TestSource: &tt.test, Options: gbdtOptions(t, `{"max_iter": 2}`)}
+			_, err := runner.Run(ctx, job, false, nil)
+			if !errors.Is(err, trainer.ErrInvalidOptions) || !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("error %v, want ErrInvalidOptions saying %q", err, tt.says)
+			}
+		})
 	}
 }
 

@@ -64,7 +64,9 @@ type Options struct {
 	Holdout float64 `json:"holdout,omitempty" yaml:"holdout"`
 	// HoldoutFrom, when set, makes the records stamped at or after it the
 	// holdout instead of a fraction: a training job's only, since rows sent
-	// to the REST API carry no time.
+	// to the REST API carry no time, and one without a window, which would
+	// slide past it. The zero time (0001-01-01T00:00:00Z) cannot be told
+	// from none: given, it is refused.
 	HoldoutFrom time.Time `json:"holdout_from,omitzero" yaml:"holdout_from"`
 	// Sample bounds the rows a training keeps (see Sample).
 	Sample *Sample `json:"sample,omitempty" yaml:"sample"`
@@ -79,8 +81,9 @@ type Options struct {
 	// not given (DefaultHoldout). Holdout stays a float64, so that callers
 	// using it as a fraction keep working. holdoutDefault marks a Holdout
 	// that WithDefaults filled in, which a HoldoutFrom or a test source set
-	// afterwards replaces without conflict.
-	holdoutSet, holdoutDefault bool
+	// afterwards replaces without conflict. holdoutFromZero marks a
+	// holdout_from given as the zero time, which Validate refuses.
+	holdoutSet, holdoutDefault, holdoutFromZero bool
 }
 
 // holdoutGiven reports whether a holdout fraction was given, 0 included.
@@ -97,7 +100,7 @@ func ParseOptions(data []byte) (Options, error) {
 	if err := decodeStrict(data, (*plainOptions)(&o)); err != nil {
 		return Options{}, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
-	o.holdoutSet = holdoutGiven(data)
+	o.holdoutSet, o.holdoutFromZero = holdoutGiven(data)
 	o = o.WithDefaults()
 	return o, o.Validate()
 }
@@ -107,7 +110,7 @@ func (o *Options) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plainOptions)(o)); err != nil {
 		return err
 	}
-	o.holdoutSet = holdoutGiven(data)
+	o.holdoutSet, o.holdoutFromZero = holdoutGiven(data)
 	return nil
 }
 
@@ -124,12 +127,17 @@ func (o Options) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// holdoutGiven reports whether options JSON names a holdout at all.
-func holdoutGiven(data []byte) bool {
+// holdoutGiven reports whether options JSON names a holdout at all, and
+// whether it gives holdout_from as the zero time.
+func holdoutGiven(data []byte) (holdout, zeroFrom bool) {
 	var probe struct {
-		Holdout *float64 `json:"holdout"`
+		Holdout     *float64   `json:"holdout"`
+		HoldoutFrom *time.Time `json:"holdout_from"`
 	}
-	return json.Unmarshal(data, &probe) == nil && probe.Holdout != nil
+	if json.Unmarshal(data, &probe) != nil {
+		return false, false
+	}
+	return probe.Holdout != nil, probe.HoldoutFrom != nil && probe.HoldoutFrom.IsZero()
 }
 
 // WithHoldout sets the holdout fraction, 0 included: the Go spelling of
@@ -219,6 +227,9 @@ func (o Options) Validate() error {
 	}
 	if o.Holdout < 0 || o.Holdout >= 1 {
 		bad("holdout", "%v not in [0, 1) (0 trains on every row and evaluates on none)", o.Holdout)
+	}
+	if o.holdoutFromZero {
+		bad("holdout_from", "%s is the zero time, which reads as no holdout_from: give a later time, or leave holdout_from out", time.Time{}.Format(time.RFC3339))
 	}
 	if !o.HoldoutFrom.IsZero() && o.holdoutGiven() {
 		bad("holdout_from", "give either holdout (a fraction) or holdout_from (a time), not both")
@@ -310,10 +321,12 @@ func (o *Options) UnmarshalYAML(node *yaml.Node) error {
 	}
 	*o = Options(raw.plain)
 	var probe struct {
-		Holdout *float64 `yaml:"holdout"`
+		Holdout     *float64   `yaml:"holdout"`
+		HoldoutFrom *time.Time `yaml:"holdout_from"`
 	}
-	if err := node.Decode(&probe); err == nil && probe.Holdout != nil {
-		o.holdoutSet = true
+	if err := node.Decode(&probe); err == nil {
+		o.holdoutSet = probe.Holdout != nil
+		o.holdoutFromZero = probe.HoldoutFrom != nil && probe.HoldoutFrom.IsZero()
 	}
 	if raw.Params != nil {
 		params, err := json.Marshal(raw.Params)

@@ -34,7 +34,14 @@ type Source struct {
 	// Ranges restrict reading to these offsets; partitions not listed are
 	// not read. Empty means every partition, start to end.
 	Ranges []OffsetRange `yaml:"ranges" json:"ranges,omitempty"`
+
+	// field is how errors name this source: "source" when empty, or
+	// "test_source".
+	field string
 }
+
+// fieldName is how errors name the source: "source" or "test_source".
+func (s Source) fieldName() string { return cmp.Or(s.field, "source") }
 
 // OffsetRange is a span of one partition's offsets, End exclusive.
 type OffsetRange struct {
@@ -150,7 +157,7 @@ func ReadTraining(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Sou
 func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, progress ReadProgress,
 	ready func(expect int), visit func(*kgo.Record, map[string]any)) (*History, error) {
 	if src.Topic == "" {
-		return nil, fmt.Errorf("%w: source.topic: is required", ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: %s.topic: is required", ErrInvalidOptions, src.fieldName())
 	}
 	admin, err := kgo.NewClient(kafkaOpts...)
 	if err != nil {
@@ -304,7 +311,7 @@ func readBounds(ctx context.Context, admin *kadm.Client, src Source) ([]OffsetRa
 		err = starts.Error()
 	}
 	if errors.Is(err, kerr.UnknownTopicOrPartition) {
-		return nil, fmt.Errorf("%w: source.topic: %q does not exist", ErrInvalidOptions, src.Topic)
+		return nil, fmt.Errorf("%w: %s.topic: %q does not exist", ErrInvalidOptions, src.fieldName(), src.Topic)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list offsets of %s: %w", src.Topic, err)
@@ -317,7 +324,7 @@ func readBounds(ctx context.Context, admin *kadm.Client, src Source) ([]OffsetRa
 		return nil, fmt.Errorf("list offsets of %s: %w", src.Topic, err)
 	}
 	if len(starts[src.Topic]) == 0 {
-		return nil, fmt.Errorf("%w: source.topic: %q does not exist", ErrInvalidOptions, src.Topic)
+		return nil, fmt.Errorf("%w: %s.topic: %q does not exist", ErrInvalidOptions, src.fieldName(), src.Topic)
 	}
 	// The first offset at or after From bounds the start exactly: no record
 	// before it is that recent. There is no such bound for To, since
@@ -352,7 +359,7 @@ func readBounds(ctx context.Context, admin *kadm.Client, src Source) ([]OffsetRa
 	}
 	for _, want := range src.Ranges {
 		if _, ok := starts[src.Topic][want.Partition]; !ok {
-			return nil, fmt.Errorf("%w: source.ranges: %s has no partition %d", ErrInvalidOptions, src.Topic, want.Partition)
+			return nil, fmt.Errorf("%w: %s.ranges: %s has no partition %d", ErrInvalidOptions, src.fieldName(), src.Topic, want.Partition)
 		}
 	}
 	slices.SortFunc(out, func(a, b OffsetRange) int { return cmp.Compare(a.Partition, b.Partition) })
