@@ -1,13 +1,17 @@
 package trainer
 
 import (
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/train"
 )
 
 func TestReservoirKeepsTheSmallestPriorities(t *testing.T) {
@@ -92,4 +96,71 @@ func heap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+func TestLabelDictStopsPastMaxClasses(t *testing.T) {
+	// A sample of 10 rows leaves most rows out, and their labels still
+	// count: the dictionary holds every value read.
+	opts := Options{Family: GBDT, Features: []string{"a"}, Label: "id", Sample: &Sample{MaxRows: 10}}.WithDefaults()
+	c := newColumns(newLayout(opts, nil), 0)
+	for i := range MaxClasses {
+		if err := c.add(map[string]any{"a": 1.0, "id": fmt.Sprint("user-", i)}, 0, 0, int64(i)); err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+	}
+	// Another kind of the same values is another set of entries, not more
+	// classes of the first kind.
+	if err := c.add(map[string]any{"a": 1.0, "id": 7.0}, 0, 0, MaxClasses); err != nil {
+		t.Fatalf("a number among %d strings: %v", MaxClasses, err)
+	}
+	err := c.add(map[string]any{"a": 1.0, "id": "user-new"}, 0, 0, MaxClasses+1)
+	if !errors.Is(err, ErrTooManyClasses) || !errors.Is(err, ErrInvalidOptions) {
+		t.Fatalf("error %v, want ErrTooManyClasses", err)
+	}
+	for _, want := range []string{`label "id"`, fmt.Sprint(MaxClasses + 1), "strings"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+	if n := len(c.dict.names); n != MaxClasses+2 {
+		t.Errorf("dictionary of %d entries, want it to stop at %d", n, MaxClasses+2)
+	}
+}
+
+// TestMaxClassesIsTheTrainBound pins the mirror: MaxClasses classes train,
+// one more does not.
+func TestMaxClassesIsTheTrainBound(t *testing.T) {
+	cfg := train.DefaultConfig()
+	cfg.Objective, cfg.NumClasses = train.MulticlassLogLoss, MaxClasses
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("%d classes: %v", MaxClasses, err)
+	}
+	cfg.NumClasses++
+	if err := cfg.Validate(); err == nil {
+		t.Fatalf("%d classes validate: MaxClasses is below the train package's bound", cfg.NumClasses)
+	}
+}
+
+func TestNewColumnsReservesNoMoreThanTheSample(t *testing.T) {
+	opts := Options{Family: GBDT, Features: []string{"a", "b"}, Label: "y", Task: model.Regression}
+	for _, tt := range []struct {
+		name         string
+		maxRows      int
+		expect, want int
+	}{
+		{"no sample", 0, 1000, 1000},
+		{"sample below the guess", 100, 1000, 100},
+		{"guess below the sample", 5000, 1000, 1000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := opts
+			if tt.maxRows > 0 {
+				o.Sample = &Sample{MaxRows: tt.maxRows}
+			}
+			c := newColumns(newLayout(o, []string{"x"}), tt.expect)
+			if cap(c.labels) != tt.want || cap(c.features) != 2*tt.want || cap(c.extra) != tt.want || cap(c.times) != tt.want {
+				t.Errorf("room for %d labels, %d features, %d extra, %d times; want %d rows", cap(c.labels), cap(c.features), cap(c.extra), cap(c.times), tt.want)
+			}
+		})
+	}
 }

@@ -93,16 +93,29 @@ func FitRows(ctx context.Context, name string, opts Options, rows Rows, progress
 	for i := range rows.Len() {
 		// A row's index stands for its offset: it orders rows and chooses
 		// the Sample.
-		c.add(rows.Record(i, scratch), 0, 0, int64(i))
+		if err := c.add(rows.Record(i, scratch), 0, 0, int64(i)); err != nil {
+			return nil, err
+		}
 	}
 	c.finish(0)
 	return fitColumns(ctx, name, opts, c, nil, progress, start)
 }
 
+// ErrHistoryConsumed means a history was handed to FitHistory again.
+var ErrHistoryConsumed = errors.New("fit: the history was already trained on (FitHistory consumes it): read it again")
+
 // FitHistory is Fit on a history read by ReadTraining: its columns are
 // handed to the algorithms as they are, never copied. test, when not nil,
 // is a test source read by ReadTraining with the same options: the model
 // trains on every row of h and is evaluated on test's.
+//
+// FitHistory consumes h: a classifier's training labels are renumbered in
+// place into the model's classes, and the columns that ordered the rows
+// are let go. h still gives its Len, counts and ClassCounts, and the
+// Result's Holdout reads it, but a second FitHistory of h fails with
+// ErrHistoryConsumed (unless the first failed before changing it). test
+// keeps its labels but loses its ordering columns too: it may evaluate
+// again, not train.
 func FitHistory(ctx context.Context, name string, opts Options, h, test *History, progress Progress) (*Result, error) {
 	start := time.Now()
 	opts = opts.WithDefaults()
@@ -111,6 +124,9 @@ func FitHistory(ctx context.Context, name string, opts Options, h, test *History
 	}
 	if h.columns == nil || (test != nil && test.columns == nil) {
 		return nil, errors.New("fit: the history was not read by ReadTraining")
+	}
+	if h.columns.consumed || test != nil && test.columns.trained != nil {
+		return nil, ErrHistoryConsumed
 	}
 	var tc *columns
 	if test != nil {
@@ -141,7 +157,7 @@ func fitColumns(ctx context.Context, name string, opts Options, c, test *columns
 			return nil, fmt.Errorf("%w: label %q has a single class (%q) in the %d training rows", ErrNotEnoughData, opts.Label, classes[0], sp.cut)
 		}
 		// Holdout rows keep their dictionary indices, named by names.
-		c.relabel(0, sp.cut, classes)
+		c.relabel(sp.cut, classes)
 	}
 	// Rows are in order and split: what ordered them is no longer needed.
 	c.dropOrder()

@@ -11,10 +11,12 @@ import (
 // readLogEvery is how often a read's progress is logged.
 const readLogEvery = 5 * time.Second
 
-// readLog reports a read's progress: records read of those between the
-// offsets known up front, their rate and the time left at that rate, in
-// the log every readLogEvery and at the end, and to meters (when set) at
-// every report.
+// readLog reports a read's progress: records read, offsets passed of
+// those between the offsets known up front, the rate and the time left at
+// that rate, in the log every readLogEvery and at the end, and to meters
+// (when set) at every report. The records counter counts records read
+// only; the ratio is by offsets, and so reaches 1 at the end even where
+// offsets held nothing to read (ReadProgress).
 type readLog struct {
 	logger  *slog.Logger
 	meters  *readMeters
@@ -32,31 +34,32 @@ func newReadLog(logger *slog.Logger, meters *readMeters, what string, now func()
 	return &readLog{logger: logger.With("reading", what), meters: meters, now: now, start: t, lastLog: t}
 }
 
-func (p *readLog) report(read, total int64) {
+// report is a ReadProgress.
+func (p *readLog) report(records, passed, total int64) {
 	ratio := 1.0
 	if total > 0 {
-		ratio = float64(read) / float64(total)
+		ratio = float64(passed) / float64(total)
 	}
 	if p.meters != nil {
-		p.meters.records.Add(float64(read - p.last))
+		p.meters.records.Add(float64(records - p.last))
 		p.meters.ratio.Set(ratio)
 	}
-	p.last = read
+	p.last = records
 	now := p.now()
-	if now.Sub(p.lastLog) < readLogEvery && read < total {
+	if now.Sub(p.lastLog) < readLogEvery && passed < total {
 		return
 	}
 	p.lastLog = now
 	elapsed := now.Sub(p.start)
-	rate := 0.0
+	var rate, pace float64 // records and offsets a second
 	if elapsed > 0 {
-		rate = float64(read) / elapsed.Seconds()
+		rate, pace = float64(records)/elapsed.Seconds(), float64(passed)/elapsed.Seconds()
 	}
 	var eta time.Duration
-	if rate > 0 {
-		eta = time.Duration(float64(total-read) / rate * float64(time.Second))
+	if pace > 0 {
+		eta = time.Duration(float64(total-passed) / pace * float64(time.Second))
 	}
-	p.logger.Info("reading training data", "records", read, "of", total, "percent", fmt.Sprintf("%.0f", 100*ratio),
+	p.logger.Info("reading training data", "records", records, "offsets", passed, "of", total, "percent", fmt.Sprintf("%.0f", 100*ratio),
 		"records_per_second", fmt.Sprintf("%.0f", rate), "elapsed", elapsed.Round(time.Second), "eta", eta.Round(time.Second))
 }
 

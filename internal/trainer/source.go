@@ -28,7 +28,13 @@ type Decoder interface {
 type Source struct {
 	Topic string `yaml:"topic" json:"topic"`
 	// From and To bound the records' timestamps: From inclusive, To
-	// exclusive; a zero time leaves that side open.
+	// exclusive; a zero time leaves that side open. Kafka turns From into
+	// the offset reading starts at: every record before the first stamped
+	// at or after From is older than From. To cannot end the read so: a
+	// record written after the first stamped at or after To may still be
+	// stamped before To (producers' clocks differ), so the records after
+	// it are read and each is held to the window; only the room reserved
+	// for rows is bounded by To's offset.
 	From time.Time `yaml:"from" json:"from,omitzero"`
 	To   time.Time `yaml:"to" json:"to,omitzero"`
 	// Ranges restrict reading to these offsets; partitions not listed are
@@ -80,9 +86,13 @@ func (h *History) Len() int {
 	return len(h.Rows)
 }
 
-// ReadProgress is told how far a read is: records read of total, the
-// offsets between the start and end offsets known when the read began.
-type ReadProgress func(read, total int64)
+// ReadProgress is told how far a read is: records read so far (data
+// records, in or out of the time window; not transaction markers), and
+// passed of total, the offsets between the start and end offsets known
+// when the read began. Offsets that hold no record to read (compaction
+// gaps, aborted transactions, markers) are passed but not read, so
+// records may end below total while passed ends at total.
+type ReadProgress func(records, passed, total int64)
 
 // Read reads a bounded slice of a topic: every record from the start
 // offsets to the end offsets as they are when Read begins, so a topic that
@@ -99,8 +109,9 @@ func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*H
 		offset    int64
 	}
 	var rows []read
-	h, err := scan(ctx, kafkaOpts, dec, src, nil, nil, func(rec *kgo.Record, decoded map[string]any) {
+	h, err := scan(ctx, kafkaOpts, dec, src, nil, nil, func(rec *kgo.Record, decoded map[string]any) error {
 		rows = append(rows, read{decoded, rec.Timestamp, rec.Partition, rec.Offset})
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -132,7 +143,9 @@ type ReadConfig struct {
 // into the columns opts train on (see columns), through the same mapping
 // the scorer serves with, and keeps no record. Records that cannot be
 // mapped are counted in Unusable; with opts.Sample, at most MaxRows rows
-// are kept while reading. Rows are in Read's order.
+// are kept while reading. Rows are in Read's order. A classifier's label
+// with more distinct values than a model takes (MaxClasses) stops the
+// read with an error.
 func ReadTraining(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, opts Options, cfg ReadConfig) (*History, error) {
 	opts = opts.WithDefaults()
 	if err := opts.Validate(); err != nil {
@@ -140,8 +153,8 @@ func ReadTraining(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Sou
 	}
 	var c *columns
 	ready := func(expect int) { c = newColumns(newLayout(opts, cfg.Extra), expect) }
-	h, err := scan(ctx, kafkaOpts, dec, src, cfg.Progress, ready, func(rec *kgo.Record, decoded map[string]any) {
-		c.add(decoded, rec.Timestamp.UnixMilli(), rec.Partition, rec.Offset)
+	h, err := scan(ctx, kafkaOpts, dec, src, cfg.Progress, ready, func(rec *kgo.Record, decoded map[string]any) error {
+		return c.add(decoded, rec.Timestamp.UnixMilli(), rec.Partition, rec.Offset)
 	})
 	if err != nil {
 		return nil, err
@@ -151,11 +164,13 @@ func ReadTraining(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Sou
 	return h, nil
 }
 
-// scan reads src's bounded slice and hands every decoded record to visit;
-// before the first, ready (if not nil) learns how many records there are
-// at most. Records that cannot be decoded are counted in the History.
+// scan reads src's bounded slice and hands every decoded record to visit,
+// which may stop the read with an error; before the first, ready (if not
+// nil) learns how many records of the window there are at most, bar
+// records stamped out of order (readBounds).
+// Records that cannot be decoded are counted in the History.
 func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, progress ReadProgress,
-	ready func(expect int), visit func(*kgo.Record, map[string]any)) (*History, error) {
+	ready func(expect int), visit func(*kgo.Record, map[string]any) error) (*History, error) {
 	if src.Topic == "" {
 		return nil, fmt.Errorf("%w: %s.topic: is required", ErrInvalidOptions, src.fieldName())
 	}
@@ -163,7 +178,7 @@ func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, pro
 	if err != nil {
 		return nil, err
 	}
-	bounds, err := readBounds(ctx, kadm.NewClient(admin), src)
+	bounds, expect, err := readBounds(ctx, kadm.NewClient(admin), src)
 	admin.Close()
 	if err != nil {
 		return nil, err
@@ -171,21 +186,36 @@ func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, pro
 	h := &History{Skipped: map[string]int{}}
 	offsets := map[int32]kgo.Offset{}
 	pending := map[int32]int64{} // partition -> end offset still to reach
-	var total, done int64
+	next := map[int32]int64{}    // partition -> the offset after those passed
+	// records are the data records read; passed the offsets gone past, of
+	// total.
+	var records, passed, total int64
 	for _, r := range bounds {
 		if r.End > r.Start {
 			offsets[r.Partition] = kgo.NewOffset().At(r.Start)
 			pending[r.Partition] = r.End
+			next[r.Partition] = r.Start
 			h.Ranges = append(h.Ranges, r)
 			total += r.End - r.Start
 		}
 	}
 	if ready != nil {
-		ready(int(total))
+		ready(int(expect))
 	}
 	report := func() {
 		if progress != nil {
-			progress(done, total)
+			progress(records, passed, total)
+		}
+	}
+	// pass moves partition p's position to offset to, finishing the
+	// partition at its end offset.
+	pass := func(p int32, to int64) {
+		end := pending[p]
+		to = min(to, end)
+		passed += to - next[p]
+		next[p] = to
+		if to >= end {
+			delete(pending, p)
 		}
 	}
 	if len(pending) == 0 {
@@ -215,11 +245,14 @@ func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, pro
 			return nil, err
 		}
 		for _, big := range oversizeBatches(fetches) {
+			if _, wanted := pending[big.Partition]; !wanted {
+				continue
+			}
 			h.Records++ // the batch counts as one record, as in the scorer
 			h.Skipped[stream.ReasonOversizeBatch]++
-			if end, ok := pending[big.Partition]; ok && big.NextOffset >= end {
-				delete(pending, big.Partition)
-			} else {
+			records++
+			pass(big.Partition, big.NextOffset)
+			if _, wanted := pending[big.Partition]; wanted {
 				client.SetOffsets(map[string]map[int32]kgo.EpochOffset{big.Topic: {big.Partition: {Epoch: big.Epoch, Offset: big.NextOffset}}})
 			}
 		}
@@ -227,15 +260,20 @@ func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, pro
 			return nil, fmt.Errorf("read %s: %w", src.Topic, err)
 		}
 		for rec := range fetches.RecordsAll() {
-			end, wanted := pending[rec.Partition]
-			if !wanted || rec.Offset >= end {
+			if _, wanted := pending[rec.Partition]; !wanted {
 				continue
 			}
-			done++
-			if rec.Offset+1 >= end {
-				delete(pending, rec.Partition)
+			// A record at or past the end (the offsets before it compacted
+			// away) finishes its partition without being read.
+			pass(rec.Partition, rec.Offset+1)
+			if rec.Offset >= next[rec.Partition] {
+				continue
 			}
-			if rec.Attrs.IsControl() || !inWindow(rec.Timestamp, src) {
+			if rec.Attrs.IsControl() {
+				continue
+			}
+			records++
+			if !inWindow(rec.Timestamp, src) {
 				continue
 			}
 			h.Records++
@@ -251,12 +289,12 @@ func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, pro
 				h.Skipped[stream.ReasonOf(err)]++
 				continue
 			}
-			visit(rec, decoded.Record)
+			if err := visit(rec, decoded.Record); err != nil {
+				return nil, fmt.Errorf("read %s: %w", src.Topic, err)
+			}
 		}
 		report()
 	}
-	done = total // offsets left by compaction or aborted transactions
-	report()
 	return h, nil
 }
 
@@ -304,47 +342,48 @@ func oversizeBatches(fetches kgo.Fetches) []*kgo.ErrDecompressTooLarge {
 
 // readBounds turns a Source into the offset range to read per partition:
 // the committed log's start and end, narrowed by the start of the time
-// window and by explicit ranges.
-func readBounds(ctx context.Context, admin *kadm.Client, src Source) ([]OffsetRange, error) {
+// window and by explicit ranges. expect is how many of those offsets can
+// hold a record of the window, as tightly as Kafka can tell: the ranges
+// cut at the first offset stamped at or after To. A read reserves room
+// for that many rows (newColumns); only records stamped before To but
+// written after that offset are past it.
+func readBounds(ctx context.Context, admin *kadm.Client, src Source) (ranges []OffsetRange, expect int64, err error) {
 	starts, err := admin.ListStartOffsets(ctx, src.Topic)
 	if err == nil {
 		err = starts.Error()
 	}
 	if errors.Is(err, kerr.UnknownTopicOrPartition) {
-		return nil, fmt.Errorf("%w: %s.topic: %q does not exist", ErrInvalidOptions, src.fieldName(), src.Topic)
+		return nil, 0, fmt.Errorf("%w: %s.topic: %q does not exist", ErrInvalidOptions, src.fieldName(), src.Topic)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list offsets of %s: %w", src.Topic, err)
+		return nil, 0, fmt.Errorf("list offsets of %s: %w", src.Topic, err)
 	}
 	ends, err := admin.ListCommittedOffsets(ctx, src.Topic)
 	if err == nil {
 		err = ends.Error()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list offsets of %s: %w", src.Topic, err)
+		return nil, 0, fmt.Errorf("list offsets of %s: %w", src.Topic, err)
 	}
 	if len(starts[src.Topic]) == 0 {
-		return nil, fmt.Errorf("%w: %s.topic: %q does not exist", ErrInvalidOptions, src.fieldName(), src.Topic)
+		return nil, 0, fmt.Errorf("%w: %s.topic: %q does not exist", ErrInvalidOptions, src.fieldName(), src.Topic)
 	}
-	// The first offset at or after From bounds the start exactly: no record
-	// before it is that recent. There is no such bound for To, since
-	// producers may write timestamps out of order: the window's end is
-	// applied to each record instead.
-	var fromOffsets kadm.ListedOffsets
-	if !src.From.IsZero() {
-		fromOffsets, err = admin.ListOffsetsAfterMilli(ctx, src.From.UnixMilli(), src.Topic)
-		if err == nil {
-			err = fromOffsets.Error()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list offsets of %s after %s: %w", src.Topic, src.From, err)
-		}
+	// The first offset stamped at or after From starts the read: no record
+	// before it is that recent. The first stamped at or after To bounds
+	// the window's records, bar those stamped out of order (Source.To).
+	fromOffsets, err := offsetsAt(ctx, admin, src.Topic, src.From)
+	if err != nil {
+		return nil, 0, err
+	}
+	toOffsets, err := offsetsAt(ctx, admin, src.Topic, src.To)
+	if err != nil {
+		return nil, 0, err
 	}
 
-	var out []OffsetRange
 	for p, start := range starts[src.Topic] {
 		r := OffsetRange{Partition: p, Start: start.Offset, End: ends[src.Topic][p].Offset}
-		// A time past the last record lists as -1: nothing after it.
+		// A time past the last record lists as -1, or as the end offset
+		// (kadm's fallback), which may be past the committed end.
 		if o, ok := fromOffsets.Lookup(src.Topic, p); ok {
 			r.Start = max(r.Start, orEnd(o.Offset, r.End))
 		}
@@ -355,15 +394,36 @@ func readBounds(ctx context.Context, admin *kadm.Client, src Source) ([]OffsetRa
 			}
 			r.Start, r.End = max(r.Start, src.Ranges[i].Start), min(r.End, src.Ranges[i].End)
 		}
-		out = append(out, r)
+		windowEnd := r.End
+		if o, ok := toOffsets.Lookup(src.Topic, p); ok {
+			windowEnd = min(windowEnd, orEnd(o.Offset, r.End))
+		}
+		expect += max(0, windowEnd-r.Start)
+		ranges = append(ranges, r)
 	}
 	for _, want := range src.Ranges {
 		if _, ok := starts[src.Topic][want.Partition]; !ok {
-			return nil, fmt.Errorf("%w: %s.ranges: %s has no partition %d", ErrInvalidOptions, src.fieldName(), src.Topic, want.Partition)
+			return nil, 0, fmt.Errorf("%w: %s.ranges: %s has no partition %d", ErrInvalidOptions, src.fieldName(), src.Topic, want.Partition)
 		}
 	}
-	slices.SortFunc(out, func(a, b OffsetRange) int { return cmp.Compare(a.Partition, b.Partition) })
-	return out, nil
+	slices.SortFunc(ranges, func(a, b OffsetRange) int { return cmp.Compare(a.Partition, b.Partition) })
+	return ranges, expect, nil
+}
+
+// offsetsAt lists the first offset stamped at or after t in each of
+// topic's partitions; nothing for a zero t.
+func offsetsAt(ctx context.Context, admin *kadm.Client, topic string, t time.Time) (kadm.ListedOffsets, error) {
+	if t.IsZero() {
+		return nil, nil
+	}
+	listed, err := admin.ListOffsetsAfterMilli(ctx, t.UnixMilli(), topic)
+	if err == nil {
+		err = listed.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list offsets of %s after %s: %w", topic, t, err)
+	}
+	return listed, nil
 }
 
 func orEnd(offset, end int64) int64 {
@@ -381,8 +441,8 @@ func (h *History) ClassCounts() map[string]int {
 		return nil
 	}
 	out := map[string]int{}
-	for _, l := range c.labels {
-		out[c.dict.names[int(l)]]++
+	for i := range c.Len() {
+		out[c.className(i)]++
 	}
 	return out
 }
