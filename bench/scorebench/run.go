@@ -42,7 +42,29 @@ type bench struct {
 const (
 	backlogTopic = "bench.sensors"
 	trainRows    = 50_000
+	// modelTrees and modelDepth shape the model both sides score: the
+	// Python consumer's GradientBoostingClassifier(n_estimators=100,
+	// max_depth=6) and HistGradientBoostingClassifier(max_iter=100,
+	// max_depth=6, early_stopping=False) (bench/python/consumer.py).
+	modelTrees = 100
+	modelDepth = 6
 )
+
+// modelConfig is the Go model's training configuration: as many trees of
+// the same depth as the Python peer's, grown depth-wise with no leaf cap,
+// and all of them, without early stopping. train.DefaultConfig is
+// scikit-learn's HistGradientBoosting defaults (31-leaf trees of any
+// depth, early stopping on above 10,000 rows), which would score a model
+// of another size and shape than the peer's.
+func modelConfig() train.Config {
+	cfg := train.DefaultConfig()
+	cfg.Objective = train.BinaryLogLoss
+	cfg.MaxIter = modelTrees
+	cfg.MaxDepth = modelDepth
+	cfg.MaxLeafNodes = 0
+	cfg.EarlyStopping = train.EarlyStoppingOff
+	return cfg
+}
 
 func run(ctx context.Context, o options) error {
 	dir, err := os.MkdirTemp("", "scorebench-")
@@ -154,9 +176,9 @@ func (b *bench) prepare(ctx context.Context) error {
 	if b.codec, err = goavro.NewCodec(schemas.SensorReading); err != nil {
 		return err
 	}
-	progress("training the model: 100 trees of depth 6 on %d rows", trainRows)
+	progress("training the model: %d trees of depth %d, no leaf cap, no early stopping, on %d rows", modelTrees, modelDepth, trainRows)
 	spec := sample.SensorSpec("sensor-anomaly", "bench")
-	onnxBytes, err := sample.SensorModel(ctx, spec, train.DefaultConfig(), trainRows)
+	onnxBytes, err := sample.SensorModel(ctx, spec, modelConfig(), trainRows)
 	if err != nil {
 		return err
 	}
