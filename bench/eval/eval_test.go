@@ -71,6 +71,9 @@ func TestReportTolerance(t *testing.T) {
 		{"both stop early", "syllables", stopped(r2(0.78), 60), stopped(r2(0.78), 70), ""},
 		{"sklearn ran to the end", "syllables", stopped(r2(0.78), 60), ran(r2(0.78), 100), "syllables: sklearn did not stop early (n_iter 100)"},
 		{"ours ran to the end", "syllables", ran(r2(0.78), 100), stopped(r2(0.78), 70), "syllables: ours did not stop early (n_iter 100)"},
+		{"classifier stops early", "miscounts", stopped(both(0.75, 0.49), 55), stopped(both(0.75, 0.49), 60), ""},
+		{"classifier ran to the end", "miscounts", ran(both(0.75, 0.49), 100), stopped(both(0.75, 0.49), 60), "miscounts: ours did not stop early (n_iter 100)"},
+		{"classifier not early-stopping", "sensors", ran(both(0.95, 0.80), 100), ran(both(0.95, 0.80), 100), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
@@ -93,6 +96,16 @@ func TestReportTolerance(t *testing.T) {
 func TestDataSets(t *testing.T) {
 	if len(setNames()) != len(dataSets) {
 		t.Fatalf("setNames lists %d sets, dataSets holds %d", len(setNames()), len(dataSets))
+	}
+	// Sets that share a topic are produced once (env.history): they must
+	// agree on what is in it.
+	byTopic := map[string]dataSet{}
+	for _, name := range setNames() {
+		set := dataSets[name]
+		if other, ok := byTopic[set.topic]; ok && (other.schema != set.schema || other.dir != set.dir) {
+			t.Errorf("%s and %s share topic %s but not its schema and data", other.name, name, set.topic)
+		}
+		byTopic[set.topic] = set
 	}
 	for _, name := range setNames() {
 		set, ok := dataSets[name]

