@@ -137,7 +137,7 @@ func TestTooManyClasses(t *testing.T) {
 	}
 	c.must(http.StatusOK, "PUT", "/models/m/data/train", "["+strings.Join(rows, ",")+"]", nil)
 	r := c.do("PUT", "/models/m/train", nil)
-	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.err(t).Error, "NumClasses") {
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.err(t).Error, "at most 1000 classes") {
 		t.Fatalf("training on 1500 classes = %d %s, want 422 naming the number of classes", r.status, r.body)
 	}
 }
