@@ -78,6 +78,11 @@ func TestRunnerPublishesAndPromotesOnlyWhatBeatsTheChampion(t *testing.T) {
 	if err := json.Unmarshal(v.Params, &params); err != nil || params.MaxIter != 1 || params.LearningRate != 0.1 {
 		t.Errorf("stored params %s (%v): want the effective ones, defaults included", v.Params, err)
 	}
+	for _, name := range []string{`"l2_regularization":0`, `"random_state":0`, `"max_leaf_nodes":31`} {
+		if !strings.Contains(string(v.Params), name) {
+			t.Errorf("stored params %s lack %s: a default of zero is stored too", v.Params, name)
+		}
+	}
 	if v.Fit == nil || v.Fit.Iterations != 1 || v.Fit.EarlyStopped {
 		t.Errorf("stored fit %+v: want the one round grown, not stopped early", v.Fit)
 	}

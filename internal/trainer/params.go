@@ -33,14 +33,14 @@ type GBDTParams struct {
 	MaxLeafNodes       nullableInt    `json:"max_leaf_nodes,omitzero"` // null: no limit
 	MaxDepth           nullableInt    `json:"max_depth,omitzero"`      // null: no limit
 	MinSamplesLeaf     int            `json:"min_samples_leaf,omitempty"`
-	L2Regularization   float64        `json:"l2_regularization,omitempty"`
+	L2Regularization   float64        `json:"l2_regularization"`
 	MaxBins            int            `json:"max_bins,omitempty"`
 	EarlyStopping      *earlyStopping `json:"early_stopping,omitempty"`
 	ValidationFraction float64        `json:"validation_fraction,omitempty"`
 	NIterNoChange      int            `json:"n_iter_no_change,omitempty"`
 	Tol                *float64       `json:"tol,omitempty"`
 	ClassWeight        *classWeight   `json:"class_weight,omitempty"` // classifiers only
-	RandomState        uint64         `json:"random_state,omitempty"`
+	RandomState        uint64         `json:"random_state"`
 
 	// The names used before, read as aliases and never written.
 	NumTrees int     `json:"num_trees,omitempty"`
