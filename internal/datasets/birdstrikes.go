@@ -1,11 +1,8 @@
 package datasets
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -49,30 +46,16 @@ var wildlifeSizes = map[string]int32{"Small": 1, "Medium": 2, "Large": 3}
 
 // LoadBirdstrikes reads the bird strikes data set unpacked in dir.
 func LoadBirdstrikes(dir string) ([]Record, error) {
-	f, err := os.Open(filepath.Join(dir, BirdstrikeFile))
-	if err != nil {
-		return nil, fmt.Errorf("bird strikes data set: %w", err)
-	}
-	defer f.Close()
-	recs, err := ParseBirdstrikes(f)
-	if err != nil {
-		return nil, fmt.Errorf("bird strikes data set %s: %w", f.Name(), err)
-	}
-	return recs, nil
+	return loadFile(dir, BirdstrikeFile, "bird strikes", ParseBirdstrikes)
 }
 
 // ParseBirdstrikes reads birdstrikes.csv: one record per strike, in file
 // order (which is flight-date order). The cost columns are left out: they
 // are known only after the damage and would give the label away.
 func ParseBirdstrikes(r io.Reader) ([]Record, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = len(birdstrikeHeader)
-	header, err := cr.Read()
+	cr, err := csvWithHeader(r, birdstrikeHeader)
 	if err != nil {
-		return nil, fmt.Errorf("%w: header: %w", ErrBadData, err)
-	}
-	if !slices.Equal(header, birdstrikeHeader) {
-		return nil, fmt.Errorf("%w: header %q, want %q", ErrBadData, header, birdstrikeHeader)
+		return nil, err
 	}
 	rows, err := cr.ReadAll()
 	if err != nil {

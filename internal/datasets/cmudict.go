@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -21,16 +19,7 @@ var WordsEpoch = time.Date(2015, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // LoadWords reads the CMU Pronouncing Dictionary unpacked in dir.
 func LoadWords(dir string) ([]Record, error) {
-	f, err := os.Open(filepath.Join(dir, CMUDictFile))
-	if err != nil {
-		return nil, fmt.Errorf("cmudict data set: %w", err)
-	}
-	defer f.Close()
-	recs, err := ParseWords(f)
-	if err != nil {
-		return nil, fmt.Errorf("cmudict data set %s: %w", f.Name(), err)
-	}
-	return recs, nil
+	return loadFile(dir, CMUDictFile, "cmudict", ParseWords)
 }
 
 // ParseWords reads dict.txt, one entry a line: the word in capitals, two

@@ -5,8 +5,6 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -33,20 +31,13 @@ func DigitField(i int) string { return fmt.Sprintf("p%02d", i) }
 // LoadDigits reads the digits data set from scikit-learn's datasets
 // directory dir.
 func LoadDigits(dir string) ([]Record, error) {
-	f, err := os.Open(filepath.Join(dir, DigitsFile))
-	if err != nil {
-		return nil, fmt.Errorf("digits data set: %w", err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("digits data set %s: %w", f.Name(), err)
-	}
-	recs, err := ParseDigits(zr)
-	if err != nil {
-		return nil, fmt.Errorf("digits data set %s: %w", f.Name(), err)
-	}
-	return recs, nil
+	return loadFile(dir, DigitsFile, "digits", func(r io.Reader) ([]Record, error) {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		return ParseDigits(zr)
+	})
 }
 
 // ParseDigits reads digits.csv: no header, one digit a line, 64 pixel

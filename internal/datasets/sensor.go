@@ -1,14 +1,10 @@
 package datasets
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"time"
 )
@@ -32,46 +28,12 @@ var sensorHeader = []string{"reading", "mote_id", "indoor", "humidity", "tempera
 
 // LoadSensors reads the sensor data set unpacked in dir.
 func LoadSensors(dir string) ([]Record, error) {
-	f, err := os.Open(filepath.Join(dir, SensorFile))
-	if err != nil {
-		return nil, fmt.Errorf("sensor data set: %w", err)
-	}
-	defer f.Close()
-	recs, err := ParseSensors(f)
-	if err != nil {
-		return nil, fmt.Errorf("sensor data set %s: %w", f.Name(), err)
-	}
-	return recs, nil
+	return loadFile(dir, SensorFile, "sensor", ParseSensors)
 }
 
 // ParseSensors reads data.csv: one record per reading, in file order.
 func ParseSensors(r io.Reader) ([]Record, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = len(sensorHeader)
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%w: header: %w", ErrBadData, err)
-	}
-	if !slices.Equal(header, sensorHeader) {
-		return nil, fmt.Errorf("%w: header %q, want %q", ErrBadData, header, sensorHeader)
-	}
-	var out []Record
-	for {
-		row, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadData, err)
-		}
-		rec, err := sensorRecord(row)
-		if err != nil {
-			line, _ := cr.FieldPos(0)
-			return nil, fmt.Errorf("%w: line %d: %w", ErrBadData, line, err)
-		}
-		out = append(out, rec)
-	}
+	return parseCSV(r, sensorHeader, sensorRecord)
 }
 
 func sensorRecord(row []string) (Record, error) {

@@ -1,14 +1,9 @@
 package datasets
 
 import (
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"time"
 )
@@ -22,16 +17,7 @@ var weatherHeader = []string{"location", "date", "precipitation", "temp_max", "t
 
 // LoadWeather reads the daily weather data set unpacked in dir.
 func LoadWeather(dir string) ([]Record, error) {
-	f, err := os.Open(filepath.Join(dir, WeatherFile))
-	if err != nil {
-		return nil, fmt.Errorf("weather data set: %w", err)
-	}
-	defer f.Close()
-	recs, err := ParseWeather(f)
-	if err != nil {
-		return nil, fmt.Errorf("weather data set %s: %w", f.Name(), err)
-	}
-	return recs, nil
+	return loadFile(dir, WeatherFile, "weather", ParseWeather)
 }
 
 // ParseWeather reads weather.csv: one record per city and day, in file
@@ -39,32 +25,7 @@ func LoadWeather(dir string) ([]Record, error) {
 // midnight UTC; a producer that orders by it keeps the file order within a
 // day, so Seattle comes before New York.
 func ParseWeather(r io.Reader) ([]Record, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = len(weatherHeader)
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%w: header: %w", ErrBadData, err)
-	}
-	if !slices.Equal(header, weatherHeader) {
-		return nil, fmt.Errorf("%w: header %q, want %q", ErrBadData, header, weatherHeader)
-	}
-	var out []Record
-	for {
-		row, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadData, err)
-		}
-		rec, err := weatherRecord(row)
-		if err != nil {
-			line, _ := cr.FieldPos(0)
-			return nil, fmt.Errorf("%w: line %d: %w", ErrBadData, line, err)
-		}
-		out = append(out, rec)
-	}
+	return parseCSV(r, weatherHeader, weatherRecord)
 }
 
 func weatherRecord(row []string) (Record, error) {
