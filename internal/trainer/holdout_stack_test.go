@@ -172,21 +172,8 @@ func TestServiceCountsRecordsRead(t *testing.T) {
 // counterValue is the value of a model's counter, or -1 while it has none.
 func counterValue(t *testing.T, reg *prometheus.Registry, name, model string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "model" && l.GetValue() == model {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
+	if m := modelMetric(t, reg, name, model); m != nil {
+		return m.GetCounter().GetValue()
 	}
 	return -1
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/streamscore/streamscore/internal/trainer"
 )
@@ -111,6 +112,15 @@ func TestServiceRefusesBadJobs(t *testing.T) {
 // gauge is the value of a model's gauge, or -1 while it has none.
 func gauge(t *testing.T, reg *prometheus.Registry, name, model string) float64 {
 	t.Helper()
+	if m := modelMetric(t, reg, name, model); m != nil {
+		return m.GetGauge().GetValue()
+	}
+	return -1
+}
+
+// modelMetric is the metric name of model (its "model" label), or nil.
+func modelMetric(t *testing.T, reg *prometheus.Registry, name, model string) *dto.Metric {
+	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -122,12 +132,12 @@ func gauge(t *testing.T, reg *prometheus.Registry, name, model string) float64 {
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
 				if l.GetName() == "model" && l.GetValue() == model {
-					return m.GetGauge().GetValue()
+					return m
 				}
 			}
 		}
 	}
-	return -1
+	return nil
 }
 
 // trainings sums streamscore_trainings_total of a model over results.
