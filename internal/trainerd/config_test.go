@@ -40,23 +40,26 @@ func TestParseConfigReadsTheExampleFile(t *testing.T) {
 	}
 }
 
-// TestParseConfigReadsTheMemoryLimit reads the Go memory limit from each
-// source, flags over the environment over the file; 0, none, by default.
-func TestParseConfigReadsTheMemoryLimit(t *testing.T) {
+// TestParseConfigReadsTheGCSettings reads the Go memory limit and GC
+// target from each source, flags over the environment over the file; by
+// default no limit and DefaultGCPercent.
+func TestParseConfigReadsTheGCSettings(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "trainer.yaml")
-	if err := os.WriteFile(file, []byte("kafka: {brokers: [\"k:9092\"]}\nmemory_limit_mb: 1000\n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte("kafka: {brokers: [\"k:9092\"]}\nmemory_limit_mb: 1000\ngc_percent: 50\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name string
-		args []string
-		env  map[string]string
-		want int
+		name             string
+		args             []string
+		env              map[string]string
+		limitMB, percent int
 	}{
-		{"default", []string{"-brokers", "k:9092"}, nil, 0},
-		{"file", []string{"-config", file}, nil, 1000},
-		{"environment over the file", []string{"-config", file}, map[string]string{"STREAMSCORE_TRAINER_MEMORY_LIMIT_MB": "1100"}, 1100},
-		{"flag over the environment", []string{"-config", file, "-memory-limit-mb", "1280"}, map[string]string{"STREAMSCORE_TRAINER_MEMORY_LIMIT_MB": "1100"}, 1280},
+		{"default", []string{"-brokers", "k:9092"}, nil, 0, trainerd.DefaultGCPercent},
+		{"file", []string{"-config", file}, nil, 1000, 50},
+		{"environment over the file", []string{"-config", file},
+			map[string]string{"STREAMSCORE_TRAINER_MEMORY_LIMIT_MB": "1100", "STREAMSCORE_TRAINER_GC_PERCENT": "60"}, 1100, 60},
+		{"flag over the environment", []string{"-config", file, "-memory-limit-mb", "1280", "-gc-percent", "100"},
+			map[string]string{"STREAMSCORE_TRAINER_MEMORY_LIMIT_MB": "1100", "STREAMSCORE_TRAINER_GC_PERCENT": "60"}, 1280, 100},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,44 +67,15 @@ func TestParseConfigReadsTheMemoryLimit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.MemoryLimitMB != tt.want {
-				t.Errorf("memory limit %d MiB, want %d", cfg.MemoryLimitMB, tt.want)
+			if cfg.MemoryLimitMB != tt.limitMB || cfg.GCPercent != tt.percent {
+				t.Errorf("memory limit %d MiB, GC percent %d; want %d, %d", cfg.MemoryLimitMB, cfg.GCPercent, tt.limitMB, tt.percent)
 			}
 		})
 	}
-}
-
-// TestParseConfigReadsTheGCPercent reads the GC target from each source,
-// flags over the environment over the file; DefaultGCPercent by default.
-func TestParseConfigReadsTheGCPercent(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "trainer.yaml")
-	if err := os.WriteFile(file, []byte("kafka: {brokers: [\"k:9092\"]}\ngc_percent: 50\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name string
-		args []string
-		env  map[string]string
-		want int
-	}{
-		{"default", []string{"-brokers", "k:9092"}, nil, trainerd.DefaultGCPercent},
-		{"file", []string{"-config", file}, nil, 50},
-		{"environment over the file", []string{"-config", file}, map[string]string{"STREAMSCORE_TRAINER_GC_PERCENT": "60"}, 60},
-		{"flag over the environment", []string{"-config", file, "-gc-percent", "100"}, map[string]string{"STREAMSCORE_TRAINER_GC_PERCENT": "60"}, 100},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg, _, err := trainerd.ParseConfig("trainer", tt.args, env(tt.env))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cfg.GCPercent != tt.want {
-				t.Errorf("GC percent %d, want %d", cfg.GCPercent, tt.want)
-			}
-		})
-	}
-	if _, _, err := trainerd.ParseConfig("trainer", []string{"-brokers", "k:9092", "-gc-percent", "-1"}, env(nil)); err == nil || !strings.Contains(err.Error(), "gc-percent") {
-		t.Errorf("a negative GC percent: %v, want an error naming gc-percent", err)
+	for _, flag := range []string{"-memory-limit-mb", "-gc-percent"} {
+		if _, _, err := trainerd.ParseConfig("trainer", []string{"-brokers", "k:9092", flag, "-1"}, env(nil)); err == nil || !strings.Contains(err.Error(), flag[1:]) {
+			t.Errorf("%s -1: %v, want an error naming it", flag, err)
+		}
 	}
 }
 
