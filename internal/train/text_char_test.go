@@ -1,8 +1,6 @@
 package train
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os/exec"
 	"slices"
@@ -96,28 +94,7 @@ func TestCharNGramsMatchScikitLearn(t *testing.T) {
 // for each text, without lowercasing.
 func sklearnCharNGrams(t *testing.T, texts []string, minN, maxN int) [][]string {
 	t.Helper()
-	const script = `import json, sys
-from sklearn.feature_extraction.text import TfidfVectorizer
-analyze = TfidfVectorizer(analyzer="char_wb", lowercase=False, ngram_range=(int(sys.argv[1]), int(sys.argv[2]))).build_analyzer()
-json.dump([analyze(text) for text in json.load(sys.stdin)], sys.stdout)`
-	in, err := json.Marshal(texts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("/usr/bin/python3", "-c", script, strconv.Itoa(minN), strconv.Itoa(maxN))
-	cmd.Stdin = bytes.NewReader(in)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("scikit-learn's char_wb analyzer (python3-sklearn, `make setup`): %v", err)
-	}
-	var grams [][]string
-	if err := json.Unmarshal(out, &grams); err != nil {
-		t.Fatal(err)
-	}
-	if len(grams) != len(texts) {
-		t.Fatalf("scikit-learn analyzed %d texts of %d", len(grams), len(texts))
-	}
-	return grams
+	return sklearnAnalyze(t, "char_wb", `analyzer="char_wb", lowercase=False`, texts, minN, maxN)
 }
 
 // TestCharSeparatorsMatchPython checks that isCharSeparator accepts the

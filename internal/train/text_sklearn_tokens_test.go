@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -106,19 +107,30 @@ func TestWordRunesAreScikitLearns(t *testing.T) {
 // analyzer at its defaults but for ngram_range (minN, maxN).
 func sklearnWords(t *testing.T, texts []string, minN, maxN int) [][]string {
 	t.Helper()
-	const script = `import json, sys
+	return sklearnAnalyze(t, "word", "", texts, minN, maxN)
+}
+
+// sklearnAnalyze returns, for each text, the n-grams of the analyzer of a
+// TfidfVectorizer(ngram_range=(minN, maxN), extra) named what, where extra
+// are more keyword arguments in Python ("" for none).
+func sklearnAnalyze(t *testing.T, what, extra string, texts []string, minN, maxN int) [][]string {
+	t.Helper()
+	if extra != "" {
+		extra = ", " + extra
+	}
+	script := `import json, sys
 from sklearn.feature_extraction.text import TfidfVectorizer
-analyze = TfidfVectorizer(ngram_range=(int(sys.argv[1]), int(sys.argv[2]))).build_analyzer()
+analyze = TfidfVectorizer(ngram_range=(int(sys.argv[1]), int(sys.argv[2]))` + extra + `).build_analyzer()
 json.dump([analyze(text) for text in json.load(sys.stdin)], sys.stdout)`
 	in, err := json.Marshal(texts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("/usr/bin/python3", "-c", script, fmt.Sprint(minN), fmt.Sprint(maxN))
+	cmd := exec.Command("/usr/bin/python3", "-c", script, strconv.Itoa(minN), strconv.Itoa(maxN))
 	cmd.Stdin = bytes.NewReader(in)
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("scikit-learn's word analyzer (python3-sklearn, `make setup`): %v", err)
+		t.Fatalf("scikit-learn's %s analyzer (python3-sklearn, `make setup`): %v", what, err)
 	}
 	var grams [][]string
 	if err := json.Unmarshal(out, &grams); err != nil {
