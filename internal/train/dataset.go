@@ -16,6 +16,9 @@ type Dataset struct {
 	features    []float32
 	numFeatures int
 	labels      []float64
+	// categories[f] is the number of category codes of a categorical
+	// feature f, 0 for a numeric one; nil while every feature is numeric.
+	categories []int
 }
 
 // NewDataset checks that features holds len(labels) rows of numFeatures
@@ -55,3 +58,41 @@ func (d *Dataset) Label(i int) float64 { return d.labels[i] }
 
 // value returns feature f of row i.
 func (d *Dataset) value(i, f int) float32 { return d.features[i*d.numFeatures+f] }
+
+// MaxCategoryCodes bounds the codes of one categorical feature: the GBDT
+// keeps a category set per split as a bitset of this many bits.
+const MaxCategoryCodes = 1 << 16
+
+// SetCategorical marks feature f as categorical with codes 0 to codes-1:
+// every value of the column must be one of them, whole and not NaN (a
+// record's null is a category code of its own, chosen by whoever maps the
+// records). The GBDT splits such a feature on sets of codes and the linear
+// family one-hot encodes it.
+func (d *Dataset) SetCategorical(f, codes int) error {
+	if f < 0 || f >= d.numFeatures {
+		return fmt.Errorf("%w: categorical feature %d of %d", ErrInvalidData, f, d.numFeatures)
+	}
+	if codes < 1 || codes > MaxCategoryCodes {
+		return fmt.Errorf("%w: feature %d has %d category codes, want 1 to %d", ErrInvalidData, f, codes, MaxCategoryCodes)
+	}
+	for i := range d.labels {
+		v := d.value(i, f)
+		if !(v >= 0 && v < float32(codes)) || v != float32(math.Trunc(float64(v))) {
+			return fmt.Errorf("%w: row %d: categorical feature %d is %v, not a code from 0 to %d", ErrInvalidData, i, f, v, codes-1)
+		}
+	}
+	if d.categories == nil {
+		d.categories = make([]int, d.numFeatures)
+	}
+	d.categories[f] = codes
+	return nil
+}
+
+// Categories returns the number of category codes of feature f, or 0 when
+// f is numeric.
+func (d *Dataset) Categories(f int) int {
+	if d.categories == nil {
+		return 0
+	}
+	return d.categories[f]
+}
