@@ -9,13 +9,14 @@ const (
 	AttrFloat   AttributeType = 1
 	AttrInt     AttributeType = 2
 	AttrString  AttributeType = 3
+	AttrTensor  AttributeType = 4
 	AttrFloats  AttributeType = 6
 	AttrInts    AttributeType = 7
 	AttrStrings AttributeType = 8
 )
 
 // Attribute is a named operator parameter (AttributeProto). Build one with
-// Int, Ints, Float, Floats, String or Strings.
+// Int, Ints, Float, Floats, String, Strings or TensorAttr.
 type Attribute struct {
 	name    string
 	kind    AttributeType
@@ -25,6 +26,7 @@ type Attribute struct {
 	floats  []float32
 	ints    []int64
 	strings []string
+	tensor  Tensor
 }
 
 // Int returns an INT attribute.
@@ -55,6 +57,13 @@ func String(name, v string) Attribute {
 // Strings returns a STRINGS attribute.
 func Strings(name string, v ...string) Attribute {
 	return Attribute{name: name, kind: AttrStrings, strings: v}
+}
+
+// TensorAttr returns a TENSOR attribute, such as the leaf_weights of
+// ai.onnx.ml's TreeEnsemble, whose element type follows the operator's
+// input. The tensor's own name may be empty.
+func TensorAttr(name string, v Tensor) Attribute {
+	return Attribute{name: name, kind: AttrTensor, tensor: v}
 }
 
 // Name returns the attribute's name.

@@ -45,6 +45,7 @@ const (
 	attrF       protowire.Number = 2
 	attrI       protowire.Number = 3
 	attrS       protowire.Number = 4
+	attrT       protowire.Number = 5
 	attrFloats  protowire.Number = 7
 	attrInts    protowire.Number = 8
 	attrStrings protowire.Number = 9
@@ -62,6 +63,7 @@ const (
 	tensorDims       protowire.Number = 1
 	tensorDataType   protowire.Number = 2
 	tensorFloatData  protowire.Number = 4 // packed
+	tensorInt32Data  protowire.Number = 5 // packed; also holds uint8 elements
 	tensorStringData protowire.Number = 6
 	tensorInt64Data  protowire.Number = 7 // packed
 	tensorName       protowire.Number = 8
@@ -162,6 +164,8 @@ func (a *Attribute) appendProto(b []byte) []byte {
 	case AttrString:
 		b = protowire.AppendTag(b, attrS, protowire.BytesType)
 		b = protowire.AppendString(b, a.s)
+	case AttrTensor:
+		b = appendMessageField(b, attrT, a.tensor.appendProto(nil))
 	case AttrFloats:
 		for _, f := range a.floats {
 			b = protowire.AppendTag(b, attrFloats, protowire.Fixed32Type)
@@ -220,6 +224,13 @@ func (t *Tensor) appendProto(b []byte) []byte {
 			packed = protowire.AppendVarint(packed, uint64(i))
 		}
 		b = appendMessageField(b, tensorInt64Data, packed)
+	case TypeUint8:
+		// onnx.proto keeps uint8 elements in int32_data, one varint each.
+		var packed []byte
+		for _, u := range t.uint8s {
+			packed = protowire.AppendVarint(packed, uint64(u))
+		}
+		b = appendMessageField(b, tensorInt32Data, packed)
 	case TypeString:
 		for _, s := range t.strings {
 			b = protowire.AppendTag(b, tensorStringData, protowire.BytesType)

@@ -77,6 +77,7 @@ type DataType int32
 // Element types, numbered as in onnx.proto.
 const (
 	TypeFloat  DataType = 1
+	TypeUint8  DataType = 2
 	TypeInt32  DataType = 6
 	TypeInt64  DataType = 7
 	TypeString DataType = 8
@@ -89,6 +90,8 @@ func (t DataType) String() string {
 	switch t {
 	case TypeFloat:
 		return "FLOAT"
+	case TypeUint8:
+		return "UINT8"
 	case TypeInt32:
 		return "INT32"
 	case TypeInt64:

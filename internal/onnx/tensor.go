@@ -1,14 +1,15 @@
 package onnx
 
 // Tensor is a constant tensor (TensorProto), used as a graph initializer.
-// Build one with FloatTensor, Int64Tensor or StringTensor; the constructors
-// keep the element type and the data in agreement.
+// Build one with FloatTensor, Int64Tensor, Uint8Tensor or StringTensor; the
+// constructors keep the element type and the data in agreement.
 type Tensor struct {
 	name     string
 	dims     []int64
 	dataType DataType
 	floats   []float32
 	int64s   []int64
+	uint8s   []uint8
 	strings  []string
 }
 
@@ -21,6 +22,11 @@ func FloatTensor(name string, dims []int64, values []float32) Tensor {
 // Int64Tensor returns an int64 tensor; see FloatTensor.
 func Int64Tensor(name string, dims []int64, values []int64) Tensor {
 	return Tensor{name: name, dims: dims, dataType: TypeInt64, int64s: values}
+}
+
+// Uint8Tensor returns a uint8 tensor; see FloatTensor.
+func Uint8Tensor(name string, dims []int64, values []uint8) Tensor {
+	return Tensor{name: name, dims: dims, dataType: TypeUint8, uint8s: values}
 }
 
 // StringTensor returns a string tensor; see FloatTensor.
@@ -44,6 +50,8 @@ func (t Tensor) length() int {
 		return len(t.floats)
 	case TypeInt64:
 		return len(t.int64s)
+	case TypeUint8:
+		return len(t.uint8s)
 	case TypeString:
 		return len(t.strings)
 	}

@@ -145,6 +145,11 @@ func checkAttributes(where string, attrs []Attribute) error {
 		if seen[a.name] {
 			return invalid("%s: attribute %q is set twice", where, a.name)
 		}
+		if a.kind == AttrTensor {
+			if err := checkTensorData(fmt.Sprintf("%s: attribute %q", where, a.name), a.tensor); err != nil {
+				return err
+			}
+		}
 		seen[a.name] = true
 	}
 	return nil
@@ -189,18 +194,24 @@ func validateTensor(t Tensor) error {
 	if t.name == "" {
 		return invalid("initializer name is empty")
 	}
+	return checkTensorData(fmt.Sprintf("initializer %q", t.name), t)
+}
+
+// checkTensorData checks that a tensor, which what names in errors, has an
+// element type and as many values as its shape holds.
+func checkTensorData(what string, t Tensor) error {
 	if !t.dataType.known() {
-		return invalid("initializer %q has no element type; build it with FloatTensor, Int64Tensor or StringTensor", t.name)
+		return invalid("%s has no element type; build it with FloatTensor, Int64Tensor, Uint8Tensor or StringTensor", what)
 	}
 	size := int64(1)
 	for _, d := range t.dims {
 		if d < 0 {
-			return invalid("initializer %q: negative dimension %d", t.name, d)
+			return invalid("%s: negative dimension %d", what, d)
 		}
 		size *= d
 	}
 	if size != int64(t.length()) {
-		return invalid("initializer %q: shape %v holds %d elements, got %d values", t.name, t.dims, size, t.length())
+		return invalid("%s: shape %v holds %d elements, got %d values", what, t.dims, size, t.length())
 	}
 	return nil
 }

@@ -76,6 +76,15 @@ func TestValidate(t *testing.T) {
 		{"attribute built without constructor", func(m *Model) {
 			m.Graph.Nodes[1].Attributes = []Attribute{{name: "alpha"}}
 		}, `attribute "alpha" has no type`},
+		{"tensor attribute data does not fit its shape", func(m *Model) {
+			m.Graph.Nodes[1].Attributes = []Attribute{TensorAttr("table", Uint8Tensor("", []int64{3}, []uint8{1, 2}))}
+		}, `node 1 (LeakyRelu "activate"): attribute "table": shape [3] holds 3 elements, got 2 values`},
+		{"tensor attribute without element type", func(m *Model) {
+			m.Graph.Nodes[1].Attributes = []Attribute{TensorAttr("table", Tensor{})}
+		}, `attribute "table" has no element type`},
+		{"unnamed tensor attribute is valid", func(m *Model) {
+			m.Graph.Nodes[1].Attributes = append(m.Graph.Nodes[1].Attributes, TensorAttr("table", FloatTensor("", []int64{1}, []float32{1})))
+		}, ""},
 		{"no graph outputs", func(m *Model) { m.Graph.Outputs = nil }, "graph has no outputs"},
 		{"empty output name", func(m *Model) { m.Graph.Outputs[0].Name = "" }, "graph output name is empty"},
 		{"output nothing produces", func(m *Model) {
