@@ -24,6 +24,10 @@ func TestRecordsFitSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reports, err := LoadBirdstrikeReports("testdata/vega-datasets")
+	if err != nil {
+		t.Fatal(err)
+	}
 	weather, err := LoadWeather("testdata/vega-datasets")
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +47,7 @@ func TestRecordsFitSchemas(t *testing.T) {
 		{"sensor_network.avsc", sensors},
 		{"mail.avsc", mails},
 		{"birdstrike.avsc", strikes},
+		{"birdstrike_report.avsc", reports},
 		{"weather_day.avsc", weather},
 		{"digit.avsc", digits},
 		{"word.avsc", words},
