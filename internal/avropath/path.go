@@ -1,0 +1,515 @@
+package avropath
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Error classes.
+var (
+	// ErrSyntax is a path that does not parse.
+	ErrSyntax = errors.New("bad path syntax")
+	// ErrNoPath is a path a schema does not have, or that reaches a type
+	// it cannot step through (Schema.Resolve).
+	ErrNoPath = errors.New("path not in schema")
+	// ErrShape is a record whose value on the path cannot take the next
+	// step: a string where the path expects a record, a map where it
+	// expects an array (Path.Read).
+	ErrShape = errors.New("record does not fit the path")
+	// ErrSchema is a schema ParseSchema cannot read.
+	ErrSchema = errors.New("unsupported schema")
+)
+
+// maxIndex bounds an array index: Avro arrays are counted in longs, but no
+// record the scorer accepts holds more than this many items.
+const maxIndex = math.MaxInt32
+
+type stepKind uint8
+
+const (
+	keyStep   stepKind = iota // a record field or a map key
+	indexStep                 // an array element
+)
+
+type step struct {
+	kind  stepKind
+	key   string
+	index int
+}
+
+// Path is a parsed path. It is immutable, so one Path is shared by every
+// goroutine that reads records through it. The zero Path has no steps and
+// reads nothing.
+type Path struct {
+	steps []step
+	text  string // canonical form
+}
+
+// Parse parses a path (see the package documentation). Its errors wrap
+// ErrSyntax and name the offset of the first byte that does not fit.
+func Parse(s string) (Path, error) {
+	bad := func(at int, want string) (Path, error) {
+		return Path{}, fmt.Errorf("%w: %q at offset %d: %s", ErrSyntax, s, at, want)
+	}
+	if s == "" {
+		return bad(0, "empty path")
+	}
+	var steps []step
+	n := scanName(s, 0)
+	if n == 0 {
+		return bad(0, "a path starts with a field name ([A-Za-z_][A-Za-z0-9_]*)")
+	}
+	steps = append(steps, step{kind: keyStep, key: s[:n]})
+	i := n
+	for i < len(s) {
+		switch s[i] {
+		case '.':
+			end := scanName(s, i+1)
+			if end == i+1 {
+				return bad(i+1, "want a field name or map key ([A-Za-z_][A-Za-z0-9_]*) after '.'; quote other keys as [\"...\"]")
+			}
+			steps = append(steps, step{kind: keyStep, key: s[i+1 : end]})
+			i = end
+		case '[':
+			i++
+			switch {
+			case i < len(s) && s[i] == '"':
+				end := scanString(s, i)
+				if end < 0 {
+					return bad(i, "unterminated quoted key")
+				}
+				var key string
+				if err := json.Unmarshal([]byte(s[i:end]), &key); err != nil {
+					return bad(i, "a quoted key is a JSON string: "+err.Error())
+				}
+				if !utf8.ValidString(s[i:end]) {
+					return bad(i, "a quoted key must be valid UTF-8")
+				}
+				steps = append(steps, step{kind: keyStep, key: key})
+				i = end
+			case i < len(s) && s[i] >= '0' && s[i] <= '9':
+				start := i
+				for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+					i++
+				}
+				if s[start] == '0' && i-start > 1 {
+					return bad(start, "an index has no leading zero")
+				}
+				idx, err := strconv.Atoi(s[start:i])
+				if err != nil || idx > maxIndex {
+					return bad(start, fmt.Sprintf("an index is at most %d", maxIndex))
+				}
+				steps = append(steps, step{kind: indexStep, index: idx})
+			default:
+				return bad(i, "want an index or a quoted key after '['")
+			}
+			if i >= len(s) || s[i] != ']' {
+				return bad(i, "want ']'")
+			}
+			i++
+		default:
+			return bad(i, fmt.Sprintf("unexpected %q; want '.', '[' or the end", s[i]))
+		}
+	}
+	p := Path{steps: steps}
+	p.text = format(steps)
+	return p, nil
+}
+
+// MustParse parses a path known to be valid, such as a constant, and
+// panics otherwise.
+func MustParse(s string) Path {
+	p, err := Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// scanName returns the end of the Avro name starting at i, or i if none does.
+func scanName(s string, i int) int {
+	if i >= len(s) || !nameStart(s[i]) {
+		return i
+	}
+	i++
+	for i < len(s) && namePart(s[i]) {
+		i++
+	}
+	return i
+}
+
+func nameStart(c byte) bool { return c == '_' || (c|0x20 >= 'a' && c|0x20 <= 'z') }
+func namePart(c byte) bool  { return nameStart(c) || (c >= '0' && c <= '9') }
+
+// isName reports whether s is an Avro name.
+func isName(s string) bool { return s != "" && scanName(s, 0) == len(s) }
+
+// scanString returns the offset just past the JSON string starting with the
+// quote at i, or -1 if it does not end.
+func scanString(s string, i int) int {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// format writes steps in canonical form.
+func format(steps []step) string {
+	var b strings.Builder
+	for i, st := range steps {
+		switch {
+		case st.kind == indexStep:
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(st.index))
+			b.WriteByte(']')
+		case isName(st.key):
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(st.key)
+		default:
+			b.WriteByte('[')
+			quote(&b, st.key)
+			b.WriteByte(']')
+		}
+	}
+	return b.String()
+}
+
+// quote writes s as a JSON string, escaping only what JSON requires, so a
+// key reads as it was written.
+func quote(b *strings.Builder, s string) {
+	const hex = "0123456789abcdef"
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c < 0x20:
+			b.WriteString(`\u00`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+}
+
+// String returns the path in canonical form, which Parse reads back to the
+// same path: keys that are Avro names dotted, others quoted in brackets.
+func (p Path) String() string { return p.text }
+
+// IsZero reports whether p is the zero Path.
+func (p Path) IsZero() bool { return len(p.steps) == 0 }
+
+// Root is the top-level field a path starts at: "location" for
+// location.lat. A record without it cannot have the path.
+func (p Path) Root() string {
+	if len(p.steps) == 0 {
+		return ""
+	}
+	return p.steps[0].key
+}
+
+// Flat reports whether p is a single field name, a path as specs wrote
+// them before paths existed.
+func (p Path) Flat() bool { return len(p.steps) == 1 }
+
+// prefix is the canonical form of the first n steps, for messages.
+func (p Path) prefix(n int) string {
+	if n >= len(p.steps) {
+		return p.text
+	}
+	return format(p.steps[:n])
+}
+
+// Read returns the value p reaches in a record decoded by goavro (or a
+// plain JSON object), with the union wrapper around it removed, and present
+// true; or present false when the value, or any value on the way to it, is
+// null or absent. It fails, wrapping ErrShape, only when a value on the way
+// cannot take the next step: a number where the path expects a record, a
+// map where it expects an array. Read allocates nothing unless it fails.
+func (p Path) Read(rec map[string]any) (value any, present bool, err error) {
+	var cur any = rec
+	for i := range p.steps {
+		st := &p.steps[i]
+		if st.kind == keyStep {
+			m, ok := cur.(map[string]any)
+			if !ok {
+				if cur == nil {
+					return nil, false, nil
+				}
+				return nil, false, p.shapeError(i, cur, "a record or map")
+			}
+			v, ok := m[st.key]
+			if !ok {
+				inner, wrapped := branch(m)
+				if !wrapped {
+					return nil, false, nil // absent
+				}
+				if inner == nil {
+					return nil, false, nil // a null branch
+				}
+				im, ok := inner.(map[string]any)
+				if !ok {
+					// A map of one entry that lacks the key, or a
+					// union of a type no key step can enter; either way
+					// there is no value by that key.
+					return nil, false, nil
+				}
+				if v, ok = im[st.key]; !ok {
+					return nil, false, nil
+				}
+			}
+			cur = v
+			continue
+		}
+		a, ok := cur.([]any)
+		if !ok {
+			if cur == nil {
+				return nil, false, nil
+			}
+			m, isMap := cur.(map[string]any)
+			if !isMap {
+				return nil, false, p.shapeError(i, cur, "an array")
+			}
+			inner, wrapped := branch(m)
+			if !wrapped {
+				return nil, false, p.shapeError(i, cur, "an array")
+			}
+			if inner == nil {
+				return nil, false, nil
+			}
+			if a, ok = inner.([]any); !ok {
+				return nil, false, p.shapeError(i, inner, "an array")
+			}
+		}
+		if st.index >= len(a) {
+			return nil, false, nil
+		}
+		cur = a[st.index]
+	}
+	if m, ok := cur.(map[string]any); ok {
+		if inner, wrapped := branch(m); wrapped {
+			cur = inner
+		}
+	}
+	if cur == nil {
+		return nil, false, nil
+	}
+	return cur, true, nil
+}
+
+// Missing says, for a path that Read found null or absent, where it was:
+// "null", "absent", "null at location", "absent at attributes.zone",
+// "absent: window has 2 items". Messages call it after Read, off the hot
+// path.
+func (p Path) Missing(rec map[string]any) string {
+	at := func(n int) string {
+		if n >= len(p.steps) {
+			return ""
+		}
+		return " at " + p.prefix(n)
+	}
+	var cur any = rec
+	for i := range p.steps {
+		st := &p.steps[i]
+		if st.kind == keyStep {
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return "null" + at(i)
+			}
+			v, ok := m[st.key]
+			if !ok {
+				inner, wrapped := branch(m)
+				if wrapped && inner == nil {
+					return "null" + at(i)
+				}
+				im, isMap := inner.(map[string]any)
+				if !wrapped || !isMap {
+					return "absent" + at(i+1)
+				}
+				if v, ok = im[st.key]; !ok {
+					return "absent" + at(i+1)
+				}
+			}
+			if v == nil {
+				return "null" + at(i+1)
+			}
+			cur = v
+			continue
+		}
+		a, ok := cur.([]any)
+		if !ok {
+			if m, isMap := cur.(map[string]any); isMap {
+				inner, _ := branch(m)
+				a, ok = inner.([]any)
+			}
+		}
+		if !ok {
+			return "null" + at(i)
+		}
+		if st.index >= len(a) {
+			return fmt.Sprintf("absent%s: %s has %d items", at(i+1), p.prefix(i), len(a))
+		}
+		if a[st.index] == nil {
+			return "null" + at(i+1)
+		}
+		cur = a[st.index]
+	}
+	return "null"
+}
+
+// shapeError says that the value at step i, reached by the steps before
+// it, is not what the step needs.
+func (p Path) shapeError(i int, v any, want string) error {
+	if i == 0 {
+		return fmt.Errorf("%w: %s: the record is %s, not %s", ErrShape, p.text, Kind(v), want)
+	}
+	return fmt.Errorf("%w: %s: %s is %s, not %s", ErrShape, p.text, p.prefix(i), Kind(v), want)
+}
+
+// branch returns the value inside a union wrapper: a one-entry map whose
+// key is a type name as goavro writes it. Whether a map is a wrapper or a
+// map of one entry cannot be told from the value alone; Resolve refuses the
+// paths on which that matters.
+func branch(m map[string]any) (any, bool) {
+	if len(m) != 1 {
+		return nil, false
+	}
+	for k, v := range m {
+		return v, isTypeName(k)
+	}
+	return nil, false
+}
+
+// isTypeName reports whether k can be a union branch's type name as goavro
+// keys it: a primitive ("double"), a logical type on one
+// ("long.timestamp-millis"), "array", "map", or a named type's full name
+// ("io.streamscore.Location"): dotted parts, each a name that may hold '-'.
+func isTypeName(k string) bool {
+	start := true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c == '.':
+			if start {
+				return false
+			}
+			start = true
+		case start:
+			if !nameStart(c) {
+				return false
+			}
+			start = false
+		case !namePart(c) && c != '-':
+			return false
+		}
+	}
+	return !start
+}
+
+// Kind names the Avro type goavro decodes v from, for messages a producer
+// reads: "a string or enum", not "string".
+func Kind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case int32:
+		return "an int"
+	case int64:
+		return "a long"
+	case int:
+		return "an integer"
+	case float32:
+		return "a float"
+	case float64:
+		return "a double"
+	case string:
+		return "a string or enum"
+	case []byte:
+		return "bytes or fixed"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "a record or map"
+	case time.Time:
+		return "a timestamp or date"
+	case time.Duration:
+		return "a time"
+	default:
+		return fmt.Sprintf("a value of type %T", v)
+	}
+}
+
+// Put sets the value at p in rec, making the records or maps and arrays
+// on the way (an array grows with nulls). It fails, wrapping ErrShape, when
+// a value already on the way cannot take a step. Tests and smoke runs build
+// records with it.
+func (p Path) Put(rec map[string]any, v any) error {
+	if len(p.steps) == 0 {
+		return fmt.Errorf("%w: the zero path", ErrShape)
+	}
+	_, err := p.put(rec, 0, v)
+	return err
+}
+
+func (p Path) put(cur any, i int, v any) (any, error) {
+	if i == len(p.steps) {
+		return v, nil
+	}
+	st := p.steps[i]
+	if st.kind == keyStep {
+		m, ok := cur.(map[string]any)
+		if cur == nil {
+			m, ok = map[string]any{}, true
+		}
+		if !ok {
+			return nil, p.shapeError(i, cur, "a record or map")
+		}
+		child, err := p.put(m[st.key], i+1, v)
+		if err != nil {
+			return nil, err
+		}
+		m[st.key] = child
+		return m, nil
+	}
+	a, ok := cur.([]any)
+	if cur == nil {
+		ok = true
+	}
+	if !ok {
+		return nil, p.shapeError(i, cur, "an array")
+	}
+	for len(a) <= st.index {
+		a = append(a, nil)
+	}
+	child, err := p.put(a[st.index], i+1, v)
+	if err != nil {
+		return nil, err
+	}
+	a[st.index] = child
+	return a, nil
+}
