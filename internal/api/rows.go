@@ -201,7 +201,10 @@ type rowSchema struct {
 	task     model.Task
 	features []model.Feature // numeric columns, with their defaults
 	text     *model.Input    // a text model's input
-	fields   map[string]bool // every field read, label included
+	// textReader reads text; nil when its path does not parse, which a
+	// validated spec's always does.
+	textReader *model.InputReader
+	fields     map[string]bool // every field read, label included
 }
 
 // newRowSchema is the schema of training rows under opts.
@@ -221,6 +224,7 @@ func specSchema(spec model.Spec) rowSchema {
 		}
 		if in.Type == model.StringInput {
 			s.text = &in
+			s.textReader, _ = in.Reader()
 			continue
 		}
 		s.features = append(s.features, in.Fields...)
@@ -288,7 +292,7 @@ func (s rowSchema) record(rec map[string]any) (map[string]any, *fieldError) {
 }
 
 // feature reads a training row's numeric feature as the trainer will
-// (model.Input.AppendNumbers narrows every number to float32). A null or
+// (model.InputReader.AppendNumbers narrows every number to float32). A null or
 // absent feature is missing: the trainer skips such a row or uses the
 // feature's default.
 func (s rowSchema) feature(rec map[string]any, f model.Feature) (v float32, missing bool, _ *fieldError) {
@@ -320,7 +324,10 @@ func (s rowSchema) textValue(rec map[string]any) (string, bool, *fieldError) {
 	case nil:
 		return "", false, nil
 	case string:
-		if _, err := s.text.Text(rec, model.DefaultMaxTextBytes); err != nil {
+		if s.textReader == nil {
+			return "", false, &fieldError{f, "is not a path a model can read"}
+		}
+		if _, err := s.textReader.Text(rec, model.DefaultMaxTextBytes); err != nil {
 			// model's messages read "class: field "f" problem".
 			msg := err.Error()
 			if _, problem, ok := strings.Cut(msg, fmt.Sprintf("field %q ", f)); ok {

@@ -20,7 +20,7 @@ var (
 	ErrNoPath = errors.New("path not in schema")
 	// ErrShape is a record whose value on the path cannot take the next
 	// step: a string where the path expects a record, a map where it
-	// expects an array (Path.Read).
+	// expects an array (Path.Read, as a *ShapeError).
 	ErrShape = errors.New("record does not fit the path")
 	// ErrSchema is a schema ParseSchema cannot read.
 	ErrSchema = errors.New("unsupported schema")
@@ -380,13 +380,27 @@ func (p Path) Missing(rec map[string]any) string {
 	return "null"
 }
 
+// ShapeError is a record whose value on a path cannot take the next step.
+type ShapeError struct {
+	Path Path
+	// Reason says which value and what it is: "location is a double, not a
+	// record or map".
+	Reason string
+}
+
+func (e *ShapeError) Error() string { return e.Path.String() + ": " + e.Reason }
+
+// Unwrap makes every ShapeError an ErrShape.
+func (e *ShapeError) Unwrap() error { return ErrShape }
+
 // shapeError says that the value at step i, reached by the steps before
 // it, is not what the step needs.
 func (p Path) shapeError(i int, v any, want string) error {
-	if i == 0 {
-		return fmt.Errorf("%w: %s: the record is %s, not %s", ErrShape, p.text, Kind(v), want)
+	what := "the record"
+	if i > 0 {
+		what = p.prefix(i)
 	}
-	return fmt.Errorf("%w: %s: %s is %s, not %s", ErrShape, p.text, p.prefix(i), Kind(v), want)
+	return &ShapeError{Path: p, Reason: fmt.Sprintf("%s is %s, not %s", what, Kind(v), want)}
 }
 
 // branch returns the value inside a union wrapper: a one-entry map whose
@@ -470,7 +484,7 @@ func Kind(v any) string {
 // records with it.
 func (p Path) Put(rec map[string]any, v any) error {
 	if len(p.steps) == 0 {
-		return fmt.Errorf("%w: the zero path", ErrShape)
+		return &ShapeError{Path: p, Reason: "the zero path reaches nothing"}
 	}
 	_, err := p.put(rec, 0, v)
 	return err

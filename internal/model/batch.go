@@ -98,15 +98,17 @@ func (b *Batch) Reset() {
 
 // Add maps one decoded Avro record (goavro's native form) to a row. A record
 // that cannot be mapped is rejected with a classed error (ErrMissingFeature,
-// ErrWrongType, ErrNonFinite, ErrOversize) and leaves the batch unchanged.
+// ErrWrongType, ErrNonFinite, ErrOversize, ErrUnknownCategory,
+// ErrShortArray) and leaves the batch unchanged.
 func (b *Batch) Add(record map[string]any) error {
 	if b.Full() {
 		return ErrBatchFull
 	}
-	spec := b.model.spec
-	for i, in := range b.model.inputs {
+	spec := &b.model.spec
+	for i := range b.model.inputs {
+		in := &b.model.inputs[i]
 		if in.isText() {
-			s, err := in.Text(record, spec.MaxText())
+			s, err := in.reader.Text(record, spec.MaxText())
 			if err != nil {
 				b.truncate(i)
 				return err
@@ -114,7 +116,7 @@ func (b *Batch) Add(record map[string]any) error {
 			b.texts[i] = append(b.texts[i], s)
 			continue
 		}
-		row, err := in.AppendNumbers(b.numbers[i], record, spec.AllowNonFinite)
+		row, err := in.reader.AppendNumbers(b.numbers[i], record, spec.AllowNonFinite)
 		if err != nil {
 			b.truncate(i)
 			return err

@@ -61,16 +61,20 @@ func sensorSpec() model.Spec {
 }
 
 // sensorModel trains a trees×depth ensemble on sensor records, mapping
-// them to rows the way the trainer does, through Input.AppendNumbers.
+// them to rows the way the trainer does, through InputReader.AppendNumbers.
 func sensorModel(b *testing.B, trees, depth int) []byte {
 	b.Helper()
 	spec := sensorSpec()
 	recs := sensorRecords(1, 4000)
+	reader, err := spec.Inputs[0].Reader()
+	if err != nil {
+		b.Fatal(err)
+	}
 	var rows []float32
 	labels := make([]float64, len(recs))
 	for i, rec := range recs {
 		var err error
-		if rows, err = spec.Inputs[0].AppendNumbers(rows, rec, false); err != nil {
+		if rows, err = reader.AppendNumbers(rows, rec, false); err != nil {
 			b.Fatal(err)
 		}
 		hot := rec["temperature"].(float64) > 25

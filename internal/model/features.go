@@ -3,11 +3,8 @@ package model
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/big"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Classes of per-record feature errors. The scorer dead-letters a record
@@ -18,53 +15,13 @@ var (
 	ErrWrongType      = errors.New("wrong feature type")
 	ErrNonFinite      = errors.New("non-finite feature")
 	ErrOversize       = errors.New("oversize feature")
+	// ErrUnknownCategory is a value not in a categorical feature's table,
+	// for a feature whose unknown policy is dead_letter.
+	ErrUnknownCategory = errors.New("unknown category")
+	// ErrShortArray is an array shorter than its feature's length, for a
+	// feature without a pad.
+	ErrShortArray = errors.New("short array")
 )
-
-// Field describes one top-level field of a record schema, enough to check a
-// Spec against it before any record arrives.
-type Field struct {
-	Name string
-	// Type is the Avro type of the value: a primitive ("double", "long",
-	// "string", ...) or, for a nullable field, the non-null branch.
-	Type string
-	// Logical is the Avro logical type, such as "timestamp-millis".
-	Logical  string
-	Nullable bool
-}
-
-// numericTypes are the Avro types a float column accepts.
-var numericTypes = map[string]bool{"int": true, "long": true, "float": true, "double": true, "boolean": true}
-
-// CheckFields reports, all at once, every way in which records of a schema
-// with these fields could never be scored by this Spec: a mapped field that
-// is missing and has no default, or that has a type the column cannot take.
-// Nullable fields without a default are allowed: a null is refused per
-// record.
-func (s Spec) CheckFields(fields []Field) error {
-	byName := make(map[string]Field, len(fields))
-	for _, f := range fields {
-		byName[f.Name] = f
-	}
-	var problems []string
-	for _, in := range s.Inputs {
-		for _, col := range in.Fields {
-			f, ok := byName[col.Field]
-			switch {
-			case !ok && col.Default != nil: // read as the default
-			case !ok:
-				problems = append(problems, fmt.Sprintf("input %q needs field %q, which the schema lacks", in.Name, col.Field))
-			case in.isText() && f.Type != "string":
-				problems = append(problems, fmt.Sprintf("input %q takes text but field %q is %s", in.Name, col.Field, f.Type))
-			case !in.isText() && !numericTypes[f.Type]:
-				problems = append(problems, fmt.Sprintf("input %q takes numbers but field %q is %s", in.Name, col.Field, f.Type))
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s", ErrSchemaMismatch, strings.Join(problems, "; "))
-	}
-	return nil
-}
 
 // ErrSchemaMismatch means a model cannot score records of a given schema.
 var ErrSchemaMismatch = errors.New("model does not fit the record schema")
@@ -169,71 +126,4 @@ func unionBranch(m map[string]any) (any, bool) {
 		return v, true
 	}
 	return nil, false
-}
-
-// AppendNumbers appends one row of a float input's columns to dst. On error
-// dst is returned unchanged, so a bad record never leaves half a row behind.
-// The scorer's batches and the trainer's data sets both map records through
-// it, so a model is trained on exactly the features it is served.
-func (in Input) AppendNumbers(dst []float32, rec map[string]any, allowNonFinite bool) ([]float32, error) {
-	start := len(dst)
-	for _, col := range in.Fields {
-		// A field the record's schema lacks reads like a null: records
-		// written before a nullable field was added still score with the
-		// column's default.
-		raw := rec[col.Field]
-		v, ok, err := numericValue(raw)
-		if err != nil {
-			return dst[:start], fmt.Errorf("field %q: %w", col.Field, err)
-		}
-		if !ok {
-			if col.Default == nil {
-				return dst[:start], fmt.Errorf("%w: field %q is %s and has no default", ErrMissingFeature, col.Field, nullOrAbsent(rec, col.Field))
-			}
-			v = *col.Default
-		}
-		f := float32(v)
-		if !allowNonFinite && (math.IsNaN(float64(f)) || math.IsInf(float64(f), 0)) {
-			return dst[:start], fmt.Errorf("%w: field %q is %v as float32", ErrNonFinite, col.Field, v)
-		}
-		dst = append(dst, f)
-	}
-	return dst, nil
-}
-
-func nullOrAbsent(rec map[string]any, field string) string {
-	if _, present := rec[field]; present {
-		return "null"
-	}
-	return "absent"
-}
-
-// Text reads a text input's single string column from a record, refusing
-// what a model's string input cannot take. Like AppendNumbers, the scorer's
-// batches and the trainer's data sets both read texts through it.
-func (in Input) Text(rec map[string]any, maxBytes int) (string, error) {
-	col := in.Fields[0]
-	raw, present := rec[col.Field]
-	if !present {
-		return "", fmt.Errorf("%w: field %q is absent", ErrMissingFeature, col.Field)
-	}
-	s, ok, err := textValue(raw)
-	if err != nil {
-		return "", fmt.Errorf("field %q: %w", col.Field, err)
-	}
-	if !ok {
-		return "", fmt.Errorf("%w: field %q is null", ErrMissingFeature, col.Field)
-	}
-	if len(s) > maxBytes {
-		return "", fmt.Errorf("%w: field %q is %d bytes, over the %d-byte limit", ErrOversize, col.Field, len(s), maxBytes)
-	}
-	// ONNX Runtime takes strings as C strings: invalid UTF-8 fails the
-	// whole batch, and a NUL byte silently cuts the text short.
-	if !utf8.ValidString(s) {
-		return "", fmt.Errorf("%w: field %q is not valid UTF-8", ErrWrongType, col.Field)
-	}
-	if strings.IndexByte(s, 0) >= 0 {
-		return "", fmt.Errorf("%w: field %q holds a NUL byte, which a model's string input cannot carry", ErrWrongType, col.Field)
-	}
-	return s, nil
 }

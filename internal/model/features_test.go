@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/linkedin/goavro/v2"
 
+	"github.com/streamscore/streamscore/internal/avropath"
 	"github.com/streamscore/streamscore/internal/model"
 )
 
@@ -254,7 +256,25 @@ func TestTextBatchReuse(t *testing.T) {
 	}
 }
 
-func TestCheckFields(t *testing.T) {
+// recordSchema is a record schema of the given fields, each a name and
+// its Avro type as JSON.
+func recordSchema(t testing.TB, fields ...[2]string) *avropath.Schema {
+	t.Helper()
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = fmt.Sprintf(`{"name": %q, "type": %s}`, f[0], f[1])
+	}
+	text := `{"type": "record", "name": "Reading", "namespace": "io.test", "fields": [` + strings.Join(parts, ",") + `]}`
+	s, err := avropath.ParseSchema(text)
+	if err != nil {
+		t.Fatalf("ParseSchema: %v\n%s", err, text)
+	}
+	return s
+}
+
+// TestCheckSchemaFlat checks a spec of top-level fields, as specs were
+// before paths, against schemas of top-level fields.
+func TestCheckSchemaFlat(t *testing.T) {
 	spec := model.Spec{
 		Name: "m", Task: model.Classification, Labels: []string{"a", "b"},
 		Inputs: []model.Input{
@@ -263,76 +283,96 @@ func TestCheckFields(t *testing.T) {
 		},
 		Outputs: model.Outputs{Scores: "scores"},
 	}
-	good := func() []model.Field {
-		return []model.Field{
-			{Name: "device_id", Type: "string"},
-			{Name: "temperature", Type: "double"},
-			{Name: "battery", Type: "double", Nullable: true},
-			{Name: "body", Type: "string"},
+	good := func() [][2]string {
+		return [][2]string{
+			{"device_id", `"string"`},
+			{"temperature", `"double"`},
+			{"battery", `["null", "double"]`},
+			{"body", `"string"`},
 		}
 	}
 	tests := []struct {
 		name      string
-		edit      func([]model.Field) []model.Field
+		edit      func([][2]string) [][2]string
 		fragments []string // nil when the fields fit
 	}{
-		{"fits", func(f []model.Field) []model.Field { return f }, nil},
-		{"timestamp", func(f []model.Field) []model.Field {
-			f[1].Type, f[1].Logical = "long", "timestamp-millis"
+		{"fits", func(f [][2]string) [][2]string { return f }, nil},
+		{"timestamp", func(f [][2]string) [][2]string {
+			f[1][1] = `{"type": "long", "logicalType": "timestamp-millis"}`
 			return f
 		}, nil},
-		{"nullable text", func(f []model.Field) []model.Field {
-			f[3].Nullable = true
+		{"date", func(f [][2]string) [][2]string {
+			f[1][1] = `{"type": "int", "logicalType": "date"}`
 			return f
 		}, nil},
-		{"missing field", func(f []model.Field) []model.Field { return f[:2] },
+		{"time", func(f [][2]string) [][2]string {
+			f[1][1] = `{"type": "long", "logicalType": "time-micros"}`
+			return f
+		}, nil},
+		{"nullable text", func(f [][2]string) [][2]string {
+			f[3][1] = `["null", "string"]`
+			return f
+		}, nil},
+		{"enum text", func(f [][2]string) [][2]string {
+			f[3][1] = `{"type": "enum", "name": "Body", "symbols": ["A"]}`
+			return f
+		}, nil},
+		{"missing field", func(f [][2]string) [][2]string { return f[:3] },
 			[]string{`input "text" needs field "body", which the schema lacks`}},
-		{"text into number", func(f []model.Field) []model.Field {
-			f[1].Type = "string"
+		{"text into number", func(f [][2]string) [][2]string {
+			f[1][1] = `"string"`
 			return f
-		}, []string{`input "features" takes numbers but field "temperature" is string`}},
-		{"bytes into number", func(f []model.Field) []model.Field {
-			f[2].Type = "bytes"
+		}, []string{`input "features" takes numbers but field "temperature" is string (give it categories to read it as a category)`}},
+		{"bytes into number", func(f [][2]string) [][2]string {
+			f[2][1] = `"bytes"`
 			return f
 		}, []string{`input "features" takes numbers but field "battery" is bytes`}},
-		{"record into number", func(f []model.Field) []model.Field {
-			f[1].Type = "record"
+		{"decimal into number", func(f [][2]string) [][2]string {
+			f[2][1] = `{"type": "bytes", "logicalType": "decimal", "precision": 4, "scale": 2}`
 			return f
-		}, []string{`field "temperature" is record`}},
-		{"number into text", func(f []model.Field) []model.Field {
-			f[3].Type = "long"
+		}, []string{`field "battery" is bytes (decimal)`}},
+		{"record into number", func(f [][2]string) [][2]string {
+			f[1][1] = `{"type": "record", "name": "T", "fields": []}`
+			return f
+		}, []string{`field "temperature" is record T`}},
+		{"union into number", func(f [][2]string) [][2]string {
+			f[1][1] = `["int", "double"]`
+			return f
+		}, []string{`field "temperature" is ["int","double"]`}},
+		{"number into text", func(f [][2]string) [][2]string {
+			f[3][1] = `"long"`
 			return f
 		}, []string{`input "text" takes text but field "body" is long`}},
-		{"all problems at once", func(f []model.Field) []model.Field {
-			f[1].Type = "string" // text into number
-			f[3].Type = "double" // number into text
+		{"all problems at once", func(f [][2]string) [][2]string {
+			f[1][1] = `"string"` // text into number
+			f[3][1] = `"double"` // number into text
 			return f[1:2:2]      // and battery missing
 		}, []string{
 			`field "temperature" is string`,
 			`input "features" needs field "battery"`,
 			`input "text" needs field "body"`,
 		}},
-		{"all problems at once, none missing", func(f []model.Field) []model.Field {
-			f[1].Type, f[2].Type, f[3].Type = "string", "map", "int"
+		{"all problems at once, none missing", func(f [][2]string) [][2]string {
+			f[1][1], f[2][1], f[3][1] = `"string"`, `{"type": "map", "values": "double"}`, `"int"`
 			return f
-		}, []string{`field "temperature" is string`, `field "battery" is map`, `field "body" is int`}},
+		}, []string{`field "temperature" is string`, `field "battery" is map<double>`, `field "body" is int`}},
 	}
 	for _, typ := range []string{"int", "long", "float", "boolean"} {
 		tests = append(tests, struct {
 			name      string
-			edit      func([]model.Field) []model.Field
+			edit      func([][2]string) [][2]string
 			fragments []string
-		}{typ + " into number", func(f []model.Field) []model.Field {
-			f[1].Type = typ
+		}{typ + " into number", func(f [][2]string) [][2]string {
+			f[1][1] = `"` + typ + `"`
 			return f
 		}, nil})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := spec.CheckFields(tt.edit(good()))
+			err := spec.CheckSchema(recordSchema(t, tt.edit(good())...))
 			if tt.fragments == nil {
 				if err != nil {
-					t.Fatalf("CheckFields: %v", err)
+					t.Fatalf("CheckSchema: %v", err)
 				}
 				return
 			}
@@ -345,11 +385,15 @@ func TestCheckFields(t *testing.T) {
 // order and a failed row leaves dst as it was.
 func TestAppendNumbers(t *testing.T) {
 	in := model.Input{Name: "features", Fields: columns("a", "b", "c")}
-	dst, err := in.AppendNumbers(nil, map[string]any{"a": 1.0, "b": int32(2), "c": int64(3)}, false)
+	r, err := in.Reader()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst, err = in.AppendNumbers(dst, map[string]any{"a": 4.0, "b": 5.0}, false)
+	dst, err := r.AppendNumbers(nil, map[string]any{"a": 1.0, "b": int32(2), "c": int64(3)}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err = r.AppendNumbers(dst, map[string]any{"a": 4.0, "b": 5.0}, false)
 	requireErr(t, err, model.ErrMissingFeature, `"c"`)
 	if want := []float32{1, 2, 3}; len(dst) != 3 || dst[0] != want[0] || dst[1] != want[1] || dst[2] != want[2] {
 		t.Errorf("dst after a failed row = %v; want %v", dst, want)

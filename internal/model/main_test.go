@@ -14,7 +14,7 @@ var (
 	// runtimePath is the library TestMain initialised ONNX Runtime from.
 	runtimePath string
 	// runtimeErr says why ONNX Runtime could not start; tests that need it
-	// fail with it, the others (spec, CheckFields, LibraryPath) still run.
+	// fail with it, the others (spec, CheckSchema, LibraryPath) still run.
 	runtimeErr error
 )
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/streamscore/streamscore/internal/avropath"
 )
 
 // ErrBadModel marks a model that cannot be served: it does not load in ONNX
@@ -51,11 +53,13 @@ type Model struct {
 	margin   boundMargin
 }
 
-// boundInput is a Spec input checked against the graph.
+// boundInput is a Spec input checked against the graph, with the reader
+// of its records.
 type boundInput struct {
 	Input
-	width int // columns of a float input; 1 for text
-	rank  int // 2 for [N, width]; 1 for a text input declared as [N]
+	reader *InputReader
+	width  int // columns of a float input; 1 for text
+	rank   int // 2 for [N, width]; 1 for a text input declared as [N]
 }
 
 // outputKind says which of a Spec's outputs a Model reads.
@@ -202,7 +206,11 @@ func bindInput(in Input, info ort.InputOutputInfo) (boundInput, error) {
 	if len(dims) == 0 || dims[0] > 0 {
 		return boundInput{}, fmt.Errorf("shape %v has no dynamic batch dimension; export it with a dynamic first axis", dims)
 	}
-	b := boundInput{Input: in, rank: len(dims), width: len(in.Fields)}
+	reader, err := in.Reader()
+	if err != nil {
+		return boundInput{}, err
+	}
+	b := boundInput{Input: in, reader: reader, rank: len(dims), width: in.Width()}
 	switch in.Type {
 	case StringInput:
 		if info.DataType != ort.TensorElementDataTypeString {
@@ -218,8 +226,11 @@ func bindInput(in Input, info ort.InputOutputInfo) (boundInput, error) {
 		if len(dims) != 2 {
 			return boundInput{}, fmt.Errorf("a float input must be [N, features], got %v", dims)
 		}
-		if dims[1] > 0 && int(dims[1]) != len(in.Fields) {
-			return boundInput{}, fmt.Errorf("the graph takes %d columns but the spec maps %d fields", dims[1], len(in.Fields))
+		if dims[1] > 0 && int(dims[1]) != b.width {
+			if b.width == len(in.Fields) {
+				return boundInput{}, fmt.Errorf("the graph takes %d columns but the spec maps %d fields", dims[1], len(in.Fields))
+			}
+			return boundInput{}, fmt.Errorf("the graph takes %d columns but the spec maps %d, from %d fields", dims[1], b.width, len(in.Fields))
 		}
 	}
 	return b, nil
@@ -270,20 +281,31 @@ func checkOutputShape(out boundOutput, dims ort.Shape) error {
 	return nil
 }
 
-// smokeTest runs one row of zeros and empty strings, so a graph that loads
-// but cannot run (a missing kernel, a shape it rejects) is refused at load
-// time and never mid-stream.
+// smokeTest runs one row of zeros, empty strings and null categories, so a
+// graph that loads but cannot run (a missing kernel, a shape it rejects) is
+// refused at load time and never mid-stream.
 func (m *Model) smokeTest() error {
 	b := m.NewBatch()
 	defer b.Close()
 	row := map[string]any{}
 	for _, in := range m.inputs {
 		for _, f := range in.Fields {
-			if in.isText() {
-				row[f.Field] = ""
-			} else {
-				row[f.Field] = 0.0
+			var v any = 0.0
+			switch {
+			case in.isText():
+				v = ""
+			case f.Categorical():
+				v = nil
+			case f.Length > 0:
+				items := make([]any, f.Length)
+				for i := range items {
+					items[i] = 0.0
+				}
+				v = items
 			}
+			// Paths that contradict each other (a and a.b) cannot both
+			// be set; the row then reads as far as it can.
+			_ = avropath.MustParse(f.Field).Put(row, v)
 		}
 	}
 	if err := b.Add(row); err != nil {

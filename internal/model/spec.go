@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/streamscore/streamscore/internal/avropath"
 )
 
 // SpecMetadataKey is the ONNX metadata_props key under which a model carries
@@ -45,8 +47,9 @@ type Spec struct {
 const DefaultMaxTextBytes = 64 << 10
 
 // Input maps Avro fields onto one ONNX input tensor. A float input of shape
-// [N, len(Fields)] takes one numeric field per column; a string input of
-// shape [N, 1] takes exactly one string field.
+// [N, Width()] takes one column per feature, or Length consecutive columns
+// for a whole array; a string input of shape [N, 1] takes exactly one
+// string field.
 type Input struct {
 	Name string `json:"name"`
 	// Type is the tensor's element type: "float" (the default) or "string".
@@ -64,13 +67,94 @@ const (
 
 func (in Input) isText() bool { return in.Type == StringInput }
 
-// Feature is one column: an Avro field, and what to use when the field is
-// null or absent from the record's schema (an older schema version).
-// Without a Default such a record is unscorable.
+// Width is the number of columns the input takes: one per feature, Length
+// for a whole array.
+func (in Input) Width() int {
+	if in.isText() {
+		return 1
+	}
+	w := 0
+	for _, f := range in.Fields {
+		w += max(f.Length, 1)
+	}
+	return w
+}
+
+// Feature is one column, or Length columns, of an input: a path into the
+// record (avropath: location.lat, attributes.firmware, window[3]) and how
+// to read what it reaches.
+//
+// A number, a boolean (1 or 0), a timestamp or date (its Unix
+// milliseconds, or one Part of it) or a time (milliseconds) is one column.
+// Default stands in for a null or absent value (a record of an older
+// schema); without one such a record is unscorable.
+//
+// With Categories, the value (a string or enum symbol as it is, an int or
+// long in decimal, a boolean as "true" or "false") is one column holding
+// its code: i for Categories[i], len(Categories) for any other value
+// (CodeOther), len(Categories)+1 for null or absent (CodeNull). Unknown
+// says what a value not in the table becomes.
+//
+// With Length, the value is an array of numbers read into Length
+// consecutive columns; a shorter one is padded with Pad, or refused
+// (ErrShortArray) when Pad is nil; a longer one is refused.
 type Feature struct {
 	Field   string   `json:"field"`
 	Default *float64 `json:"default,omitempty"`
+
+	Length int      `json:"length,omitempty"`
+	Pad    *float64 `json:"pad,omitempty"`
+
+	Categories []string `json:"categories,omitempty"`
+	// Unknown is UnknownOther (the default when empty), UnknownCategory
+	// or UnknownDeadLetter.
+	Unknown         string `json:"unknown,omitempty"`
+	UnknownCategory string `json:"unknown_category,omitempty"`
+
+	// Part is HourOfDay or DayOfWeek: the column is that part of a
+	// timestamp, in UTC, instead of its Unix milliseconds.
+	Part string `json:"part,omitempty"`
 }
+
+// What a categorical feature does with a value not in its table
+// (Feature.Unknown).
+const (
+	// UnknownOther gives it the other code, len(Categories): the code
+	// training gave rare values. The default.
+	UnknownOther = "other"
+	// UnknownCategory gives it the code of UnknownCategory.
+	UnknownCategory = "category"
+	// UnknownDeadLetter refuses the record (ErrUnknownCategory).
+	UnknownDeadLetter = "dead_letter"
+)
+
+// Parts of a timestamp read as a column, in UTC (Feature.Part).
+const (
+	// HourOfDay is 0 to 23.
+	HourOfDay = "hour_of_day"
+	// DayOfWeek is 0 (Monday) to 6 (Sunday).
+	DayOfWeek = "day_of_week"
+)
+
+// MaxLength is the most columns one array feature takes.
+const MaxLength = 4096
+
+// MaxCategories is the most categories a feature has: every code up to
+// MaxCategories+1 is exact in a float32 column.
+const MaxCategories = 1<<24 - 2
+
+// Categorical reports whether the feature is read as categories.
+func (f Feature) Categorical() bool { return f.Categories != nil }
+
+// Codes is the number of codes a categorical feature takes: one per
+// category, other and null.
+func (f Feature) Codes() int { return len(f.Categories) + 2 }
+
+// CodeOther is the code of a value not in the table.
+func (f Feature) CodeOther() int { return len(f.Categories) }
+
+// CodeNull is the code of a null or absent value.
+func (f Feature) CodeNull() int { return len(f.Categories) + 1 }
 
 // Outputs names the ONNX outputs to read. Scores is a float tensor [N, C]
 // (classification) and Value a float tensor [N] or [N, 1] (regression);
@@ -167,10 +251,86 @@ func (s Spec) Validate() error {
 			if f.Field == "" {
 				return bad("input %q column %d has no field name", in.Name, i)
 			}
+			if err := f.validate(in); err != nil {
+				return bad("input %q field %q: %s", in.Name, f.Field, err)
+			}
 		}
 	}
 	if s.MaxTextBytes < 0 {
 		return bad("max_text_bytes is negative")
+	}
+	return nil
+}
+
+// validate checks one feature's options, saying what is wrong without
+// naming it; Validate names the input and the feature.
+func (f Feature) validate(in Input) error {
+	if _, err := avropath.Parse(f.Field); err != nil {
+		return err
+	}
+	if in.isText() {
+		switch {
+		case f.Length != 0 || f.Pad != nil:
+			return errors.New("a string input takes one string, not an array (length, pad)")
+		case f.Categorical() || f.Unknown != "" || f.UnknownCategory != "":
+			return errors.New("a string input takes the text as it is; categories are read into a float input")
+		case f.Part != "":
+			return errors.New("a string input takes text, not a part of a timestamp")
+		}
+		return nil
+	}
+	if f.Pad != nil && f.Length == 0 {
+		return errors.New("pad goes with length")
+	}
+	if f.Length != 0 {
+		if f.Length < 1 || f.Length > MaxLength {
+			return fmt.Errorf("length %d is out of 1..%d", f.Length, MaxLength)
+		}
+		if f.Categorical() || f.Part != "" {
+			return errors.New("an array (length) is read as numbers, not categories or time parts")
+		}
+	}
+	switch f.Part {
+	case "", HourOfDay, DayOfWeek:
+	default:
+		return fmt.Errorf("part %q is neither %q nor %q", f.Part, HourOfDay, DayOfWeek)
+	}
+	if f.Part != "" && f.Categorical() {
+		return errors.New("a time part is a number column, not categories")
+	}
+	if !f.Categorical() {
+		if f.Unknown != "" || f.UnknownCategory != "" {
+			return errors.New("unknown and unknown_category go with categories")
+		}
+		return nil
+	}
+	if len(f.Categories) == 0 {
+		return errors.New("categories is empty; a categorical feature needs at least one")
+	}
+	if len(f.Categories) > MaxCategories {
+		return fmt.Errorf("%d categories, over the %d whose codes a float32 holds exactly", len(f.Categories), MaxCategories)
+	}
+	if f.Default != nil {
+		return errors.New("a categorical feature has no default: null and absent have their own code")
+	}
+	seen := make(map[string]bool, len(f.Categories))
+	for _, c := range f.Categories {
+		if seen[c] {
+			return fmt.Errorf("category %q is listed twice", c)
+		}
+		seen[c] = true
+	}
+	switch f.Unknown {
+	case "", UnknownOther, UnknownDeadLetter:
+		if f.UnknownCategory != "" {
+			return fmt.Errorf("unknown_category goes with unknown %q", UnknownCategory)
+		}
+	case UnknownCategory:
+		if !seen[f.UnknownCategory] {
+			return fmt.Errorf("unknown_category %q is not one of the categories", f.UnknownCategory)
+		}
+	default:
+		return fmt.Errorf("unknown %q is none of %q, %q, %q", f.Unknown, UnknownOther, UnknownCategory, UnknownDeadLetter)
 	}
 	return nil
 }

@@ -35,19 +35,22 @@ func SensorSpec(name, version string) model.Spec {
 func SensorData(spec model.Spec, seed uint64, rows int) (*train.Dataset, error) {
 	gen := NewSensors(seed, 100, 0.05)
 	in := spec.Inputs[0]
-	features := make([]float32, 0, rows*len(in.Fields))
+	reader, err := in.Reader()
+	if err != nil {
+		return nil, err
+	}
+	features := make([]float32, 0, rows*in.Width())
 	labels := make([]float64, rows)
 	for i := range rows {
 		rec, anomaly := gen.Next()
-		var err error
-		if features, err = in.AppendNumbers(features, rec, spec.AllowNonFinite); err != nil {
+		if features, err = reader.AppendNumbers(features, rec, spec.AllowNonFinite); err != nil {
 			return nil, fmt.Errorf("sample reading %d: %w", i, err)
 		}
 		if anomaly {
 			labels[i] = 1
 		}
 	}
-	return train.NewDataset(features, len(in.Fields), labels)
+	return train.NewDataset(features, in.Width(), labels)
 }
 
 // SensorModel trains the demo's sensor anomaly model, a gradient-boosted

@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/streamscore/streamscore/internal/avropath"
 	"github.com/streamscore/streamscore/internal/httpserve"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
@@ -300,7 +301,11 @@ func checkInputSchemas(reg latestGetter, lookup schemaLookup, spec model.Spec, t
 		if err != nil {
 			return fmt.Errorf("input schema %s: %w", subject, err)
 		}
-		if err := spec.CheckFields(modelFields(schema.Fields)); err != nil {
+		tree, err := avropath.ParseSchema(schema.Text)
+		if err != nil {
+			return fmt.Errorf("input schema %s: %w", subject, err)
+		}
+		if err := spec.CheckSchema(tree); err != nil {
 			return fmt.Errorf("model %s against %s version %d: %w", spec.Name, subject, latest.Version(), err)
 		}
 		logger.Info("model fits the input schema", "subject", subject, "version", latest.Version(), "schema_id", latest.ID())
@@ -310,11 +315,3 @@ func checkInputSchemas(reg latestGetter, lookup schemaLookup, spec model.Spec, t
 
 // errCodeSubjectNotFound is the registry's error code for an unknown subject.
 const errCodeSubjectNotFound = 40401
-
-func modelFields(fields []serde.Field) []model.Field {
-	out := make([]model.Field, len(fields))
-	for i, f := range fields {
-		out[i] = model.Field(f)
-	}
-	return out
-}

@@ -59,23 +59,36 @@ type columns struct {
 // layout is what columns keep of a record: the model's own input mapping
 // (the one the scorer serves), the label, and raw extra fields.
 type layout struct {
-	task   model.Task
-	text   bool
-	label  string
-	input  model.Input
-	width  int
-	extra  []model.Input // one-field inputs without defaults
-	sample Sample
-	keep   map[string]bool
+	task  model.Task
+	text  bool
+	label string
+	// labelReader reads label, parsed once.
+	labelReader *labelReader
+	input       model.Input
+	// reader reads input; readerErr, when the input's paths do not
+	// parse (options validation refuses them first), fails every row.
+	reader    *model.InputReader
+	readerErr error
+	width     int
+	extra     []model.Input // one-field inputs without defaults
+	// extraReaders read extra; one whose path does not parse is nil,
+	// and reads NaN.
+	extraReaders []*model.InputReader
+	sample       Sample
+	keep         map[string]bool
 }
 
 // newLayout is the layout of opts' model, with extra numeric fields kept
 // raw beside its own.
 func newLayout(opts Options, extra []string) *layout {
-	l := &layout{task: opts.Task, text: opts.Family == Text, label: opts.Label, input: opts.Spec("", nil).Inputs[0]}
-	l.width = len(l.input.Fields)
+	l := &layout{task: opts.Task, text: opts.Family == Text, label: opts.Label, labelReader: newLabelReader(opts.Label), input: opts.Spec("", nil).Inputs[0]}
+	l.reader, l.readerErr = l.input.Reader()
+	l.width = l.input.Width()
 	for _, f := range extra {
-		l.extra = append(l.extra, model.Input{Name: f, Type: model.FloatInput, Fields: []model.Feature{{Field: f}}})
+		in := model.Input{Name: f, Type: model.FloatInput, Fields: []model.Feature{{Field: f}}}
+		r, _ := in.Reader()
+		l.extra = append(l.extra, in)
+		l.extraReaders = append(l.extraReaders, r)
 	}
 	if opts.Sample != nil {
 		l.sample = *opts.Sample
@@ -150,13 +163,13 @@ func (c *columns) addRecord(rec map[string]any, ts int64, partition int32, offse
 	var label float64
 	var class string
 	if l.task == model.Regression {
-		v, err := valueOf(rec, l.label)
+		v, err := valueOf(rec, l.labelReader)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrBadLabel, err)
 		}
 		label = v
 	} else {
-		name, kind, err := classOf(rec, l.label)
+		name, kind, err := classOf(rec, l.labelReader)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrBadLabel, err)
 		}
@@ -169,20 +182,29 @@ func (c *columns) addRecord(rec map[string]any, ts int64, partition int32, offse
 	}
 	var text string
 	if l.text {
-		s, err := l.input.Text(rec, model.DefaultMaxTextBytes)
+		if l.readerErr != nil {
+			return l.readerErr
+		}
+		s, err := l.reader.Text(rec, model.DefaultMaxTextBytes)
 		if err != nil {
 			return err
 		}
 		text = s
 	} else {
-		row, err := l.input.AppendNumbers(c.row[:0], rec, false)
+		if l.readerErr != nil {
+			return l.readerErr
+		}
+		row, err := l.reader.AppendNumbers(c.row[:0], rec, false)
 		if err != nil {
 			return err
 		}
 		c.row = row
 	}
-	for i, in := range l.extra {
+	for i, in := range l.extraReaders {
 		c.extraRow[i] = float32(math.NaN())
+		if in == nil {
+			continue
+		}
 		if v, err := in.AppendNumbers(c.extraRow[i:i], rec, true); err == nil {
 			c.extraRow[i] = v[0]
 		}

@@ -108,19 +108,20 @@ func scoreRows(m *model.Model, rows Rows, label string) ([]scoredRow, map[string
 		batch.Reset()
 		return nil
 	}
+	labelReader := newLabelReader(label)
 	scratch := map[string]any{}
 	for i := range rows.Len() {
 		rec := rows.Record(i, scratch)
 		row := scoredRow{index: i}
 		if spec.Task == model.Regression {
-			v, err := valueOf(rec, label)
+			v, err := valueOf(rec, labelReader)
 			if err != nil {
 				skipped[skipBadLabel]++
 				continue
 			}
 			row.value = v
 		} else {
-			c, _, err := classOf(rec, label)
+			c, _, err := classOf(rec, labelReader)
 			if err != nil {
 				skipped[skipBadLabel]++
 				continue

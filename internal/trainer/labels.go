@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/streamscore/streamscore/internal/avropath"
 	"github.com/streamscore/streamscore/internal/model"
 )
 
@@ -126,64 +127,95 @@ func ClassLabel(v any) (string, LabelKind, error) {
 	}
 }
 
-// classOf reads a classifier's label as a class name, by ClassLabel.
-func classOf(rec map[string]any, field string) (string, LabelKind, error) {
-	v, present := rec[field]
+// labelReader reads a label by its path, parsed once: a label may be
+// nested, as a feature may (device.status), and is read the same way.
+type labelReader struct {
+	name   string
+	path   avropath.Path
+	number *model.InputReader // a regressor's label, read as a feature column
+	err    error              // why the path cannot be read; every record fails with it
+}
+
+// newLabelReader returns the reader of the label at field. A path that
+// does not parse (options validation refuses it first) makes every record
+// a bad label naming it.
+func newLabelReader(field string) *labelReader {
+	l := &labelReader{name: field}
+	p, err := avropath.Parse(field)
+	if err == nil {
+		l.name, l.path = p.String(), p
+		l.number, err = model.Input{Name: "label", Fields: []model.Feature{{Field: field}}}.Reader()
+	}
+	l.err = err
+	return l
+}
+
+// raw reads the label's value, without its union wrapper.
+func (l *labelReader) raw(rec map[string]any) (any, error) {
+	if l.err != nil {
+		return nil, fmt.Errorf("field %q: %w", l.name, badLabel("cannot be read: %v", l.err))
+	}
+	v, present, err := l.path.Read(rec)
+	if err != nil {
+		var se *avropath.ShapeError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("field %q: %w", l.name, badLabel("cannot be read: %s", se.Reason))
+		}
+		return nil, fmt.Errorf("field %q: %w", l.name, badLabel("cannot be read: %v", err))
+	}
 	if !present {
-		return "", 0, fmt.Errorf("field %q: %w", field, badLabel("is absent"))
+		return nil, fmt.Errorf("field %q: %w", l.name, badLabel("is %s", l.path.Missing(rec)))
+	}
+	return v, nil
+}
+
+// classOf reads a classifier's label as a class name, by ClassLabel.
+func classOf(rec map[string]any, l *labelReader) (string, LabelKind, error) {
+	v, err := l.raw(rec)
+	if err != nil {
+		return "", 0, err
 	}
 	c, kind, err := ClassLabel(v)
 	if err != nil {
-		return "", 0, fmt.Errorf("field %q: %w", field, err)
+		return "", 0, fmt.Errorf("field %q: %w", l.name, err)
 	}
 	return c, kind, nil
 }
+
+// targetLabel reads TargetValue's one value.
+var targetLabel = newLabelReader("label")
 
 // TargetValue is the one rule for a regressor's label: a number, read as
 // a feature column reads it (integers at float32 precision, doubles as
 // they are, non-finite refused). A boolean, a string or null is refused.
 func TargetValue(v any) (float64, error) {
-	return valueOf(map[string]any{"label": v}, "label")
+	return valueOf(map[string]any{"label": v}, targetLabel)
 }
 
 // valueOf reads a regressor's label through the same column mapping as a
 // feature, so a label is read exactly as a number would be scored.
-func valueOf(rec map[string]any, field string) (float64, error) {
-	v, present := rec[field]
-	if !present {
-		return 0, fmt.Errorf("field %q: %w", field, badLabel("is absent"))
+func valueOf(rec map[string]any, l *labelReader) (float64, error) {
+	v, err := l.raw(rec)
+	if err != nil {
+		return 0, err
 	}
-	switch inner := unionValue(v).(type) {
-	case nil:
-		return 0, fmt.Errorf("field %q: %w", field, badLabel("is null"))
+	switch v.(type) {
 	case bool, string:
 		// A feature column reads a boolean as 1/0; a target must not:
 		// true is not a quantity to predict.
-		return 0, fmt.Errorf("field %q: %w", field, badLabel("is %s; a regressor's label must be a number", valueKind(inner)))
+		return 0, fmt.Errorf("field %q: %w", l.name, badLabel("is %s; a regressor's label must be a number", valueKind(v)))
 	}
-	col := model.Input{Name: "label", Fields: []model.Feature{{Field: field}}}
 	var buf [1]float32
-	row, err := col.AppendNumbers(buf[:0], rec, false)
+	row, err := l.number.AppendNumbers(buf[:0], rec, false)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrBadLabel, err)
 	}
 	// AppendNumbers narrows to float32, as features are; the label keeps
 	// double precision where the record has it.
-	if f, ok := unionValue(v).(float64); ok {
+	if f, ok := v.(float64); ok {
 		return f, nil
 	}
 	return float64(row[0]), nil
-}
-
-// unionValue is the value of a nullable Avro field's non-null branch (a
-// one-entry map, as goavro decodes it), or v itself.
-func unionValue(v any) any {
-	if m, ok := v.(map[string]any); ok && len(m) == 1 {
-		for _, inner := range m {
-			return inner
-		}
-	}
-	return v
 }
 
 // valueKind names a label value's type for messages.

@@ -50,6 +50,10 @@ func scoreAllowance(task model.Task, goScore float32) float64 {
 func parity(spec model.Spec, fitted fittedModel, scored []scoredRow, holdout Rows) (float64, error) {
 	var err error
 	input := spec.Inputs[0]
+	reader, err := input.Reader()
+	if err != nil {
+		return 0, err
+	}
 	width := max(len(spec.Labels), 1)
 	goScores := make([]float32, width)
 	var features []float32
@@ -60,10 +64,10 @@ func parity(spec model.Spec, fitted fittedModel, scored []scoredRow, holdout Row
 		rec := holdout.Record(s.index, scratch)
 		var text string
 		if input.Type == model.StringInput {
-			if text, err = input.Text(rec, spec.MaxText()); err != nil {
+			if text, err = reader.Text(rec, spec.MaxText()); err != nil {
 				return 0, err
 			}
-		} else if features, err = input.AppendNumbers(features[:0], rec, spec.AllowNonFinite); err != nil {
+		} else if features, err = reader.AppendNumbers(features[:0], rec, spec.AllowNonFinite); err != nil {
 			return 0, err
 		}
 		if err := fitted.score(features, text, goScores); err != nil {

@@ -1,0 +1,409 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/streamscore/streamscore/internal/avropath"
+)
+
+// InputReader maps records onto one input's columns. It is built once per
+// input (Input.Reader), with the paths parsed and the category tables
+// indexed, and is then only read: the scorer's batches and the trainer's
+// data sets share one, and map records through it without allocating. The
+// scorer and the trainer both read through it, so a model is trained on
+// exactly the features it is served.
+type InputReader struct {
+	input Input
+	cols  []column
+	width int
+}
+
+type columnKind uint8
+
+const (
+	numberColumn columnKind = iota
+	partColumn
+	categoryColumn
+	arrayColumn
+)
+
+// column is one feature, ready to read.
+type column struct {
+	kind columnKind
+	path avropath.Path
+	name string // the path as messages name it
+
+	def    float64
+	hasDef bool
+
+	part string
+
+	codes  map[string]float32
+	other  float32 // the code of a value not in the table, per Unknown
+	null   float32
+	refuse bool // Unknown is dead_letter
+	ncats  int
+	length int
+	pad    float64
+	hasPad bool
+}
+
+// Reader returns the reader of in's records. It fails, wrapping
+// ErrBadSpec, on what Validate refuses.
+func (in Input) Reader() (*InputReader, error) {
+	r := &InputReader{input: in, cols: make([]column, len(in.Fields)), width: in.Width()}
+	for i, f := range in.Fields {
+		if err := f.validate(in); err != nil {
+			return nil, fmt.Errorf("%w: input %q field %q: %w", ErrBadSpec, in.Name, f.Field, err)
+		}
+		p, _ := avropath.Parse(f.Field) // validate parsed it
+		c := column{path: p, name: p.String()}
+		if f.Default != nil {
+			c.def, c.hasDef = *f.Default, true
+		}
+		switch {
+		case f.Categorical():
+			c.kind = categoryColumn
+			c.ncats = len(f.Categories)
+			c.codes = make(map[string]float32, len(f.Categories))
+			for code, cat := range f.Categories {
+				c.codes[cat] = float32(code)
+			}
+			c.other, c.null = float32(f.CodeOther()), float32(f.CodeNull())
+			switch f.Unknown {
+			case UnknownCategory:
+				c.other = c.codes[f.UnknownCategory]
+			case UnknownDeadLetter:
+				c.refuse = true
+			}
+		case f.Length > 0:
+			c.kind, c.length = arrayColumn, f.Length
+			if f.Pad != nil {
+				c.pad, c.hasPad = *f.Pad, true
+			}
+		case f.Part != "":
+			c.kind, c.part = partColumn, f.Part
+		}
+		r.cols[i] = c
+	}
+	return r, nil
+}
+
+// Input is the input the reader reads.
+func (r *InputReader) Input() Input { return r.input }
+
+// Width is the number of columns a row of this input has.
+func (r *InputReader) Width() int { return r.width }
+
+// AppendNumbers appends one row of a float input's columns to dst. On
+// error dst is returned unchanged, so a bad record never leaves half a row
+// behind. The error, of one of the per-record classes (ErrMissingFeature,
+// ErrWrongType, ErrNonFinite, ErrUnknownCategory, ErrShortArray), names the
+// path.
+func (r *InputReader) AppendNumbers(dst []float32, rec map[string]any, allowNonFinite bool) ([]float32, error) {
+	start := len(dst)
+	for i := range r.cols {
+		c := &r.cols[i]
+		var err error
+		switch c.kind {
+		case categoryColumn:
+			var code float32
+			if code, err = c.code(rec); err == nil {
+				dst = append(dst, code)
+			}
+		case arrayColumn:
+			dst, err = c.appendArray(dst, rec, allowNonFinite)
+		default:
+			var v float64
+			if v, err = c.number(rec); err == nil {
+				f := float32(v)
+				if !allowNonFinite && (math.IsNaN(float64(f)) || math.IsInf(float64(f), 0)) {
+					err = fmt.Errorf("%w: field %q is %v as float32", ErrNonFinite, c.name, v)
+				} else {
+					dst = append(dst, f)
+				}
+			}
+		}
+		if err != nil {
+			return dst[:start], err
+		}
+	}
+	return dst, nil
+}
+
+// read reads the column's path, classing a record that does not fit it as
+// ErrWrongType.
+func (c *column) read(rec map[string]any) (any, bool, error) {
+	v, present, err := c.path.Read(rec)
+	if err != nil {
+		return nil, false, c.shapeError(err)
+	}
+	return v, present, nil
+}
+
+func (c *column) shapeError(err error) error {
+	var se *avropath.ShapeError
+	if errors.As(err, &se) {
+		return fmt.Errorf("field %q: %w: %s", c.name, ErrWrongType, se.Reason)
+	}
+	return fmt.Errorf("field %q: %w: %w", c.name, ErrWrongType, err)
+}
+
+// missing is the error of a null or absent value without a stand-in.
+func (c *column) missing(rec map[string]any) error {
+	return fmt.Errorf("%w: field %q is %s and has no default", ErrMissingFeature, c.name, c.path.Missing(rec))
+}
+
+// number reads a number column: a number, a boolean, a timestamp or time,
+// or a part of a timestamp.
+func (c *column) number(rec map[string]any) (float64, error) {
+	raw, present, err := c.read(rec)
+	if err != nil {
+		return 0, err
+	}
+	if !present {
+		if !c.hasDef {
+			return 0, c.missing(rec)
+		}
+		return c.def, nil
+	}
+	if c.kind == partColumn {
+		return c.timePart(raw)
+	}
+	v, ok, err := numericValue(raw)
+	if err != nil {
+		return 0, fmt.Errorf("field %q: %w", c.name, err)
+	}
+	if !ok {
+		if !c.hasDef {
+			return 0, c.missing(rec)
+		}
+		return c.def, nil
+	}
+	return v, nil
+}
+
+// timePart reads the part of a timestamp or date, in UTC. A number is
+// read as Unix milliseconds, as a timestamp column writes it.
+func (c *column) timePart(v any) (float64, error) {
+	var t time.Time
+	switch x := v.(type) {
+	case time.Time:
+		t = x.UTC()
+	case int64:
+		t = time.UnixMilli(x).UTC()
+	case int32:
+		t = time.UnixMilli(int64(x)).UTC()
+	case int:
+		t = time.UnixMilli(int64(x)).UTC()
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return 0, fmt.Errorf("%w: field %q is %v, not a time", ErrWrongType, c.name, x)
+		}
+		t = time.UnixMilli(int64(x)).UTC()
+	default:
+		return 0, fmt.Errorf("field %q: %w: an Avro %s is not a timestamp, so has no %s", c.name, ErrWrongType, avroKind(v), c.part)
+	}
+	if c.part == HourOfDay {
+		return float64(t.Hour()), nil
+	}
+	return float64((int(t.Weekday()) + 6) % 7), nil // Monday 0
+}
+
+// code reads a categorical column's code.
+func (c *column) code(rec map[string]any) (float32, error) {
+	raw, present, err := c.read(rec)
+	if err != nil {
+		return 0, err
+	}
+	if !present {
+		return c.null, nil
+	}
+	var (
+		code  float32
+		known bool
+	)
+	switch x := raw.(type) {
+	case string:
+		code, known = c.codes[x]
+	case int32:
+		code, known = c.intCode(int64(x))
+	case int64:
+		code, known = c.intCode(x)
+	case int:
+		code, known = c.intCode(int64(x))
+	case bool:
+		code, known = c.codes[strconv.FormatBool(x)]
+	default:
+		return 0, fmt.Errorf("field %q: %w: an Avro %s is not a category (a string, an enum, an int, a long or a boolean)", c.name, ErrWrongType, avroKind(raw))
+	}
+	if known {
+		return code, nil
+	}
+	if c.refuse {
+		s, _ := categoryString(raw)
+		return 0, fmt.Errorf("%w: field %q is %s, not one of its %d categories", ErrUnknownCategory, c.name, quoteShort(s), c.ncats)
+	}
+	return c.other, nil
+}
+
+// intCode looks an integer up by its decimal form without allocating it.
+func (c *column) intCode(x int64) (float32, bool) {
+	var buf [20]byte
+	code, ok := c.codes[string(strconv.AppendInt(buf[:0], x, 10))]
+	return code, ok
+}
+
+// appendArray appends a whole array's columns.
+func (c *column) appendArray(dst []float32, rec map[string]any, allowNonFinite bool) ([]float32, error) {
+	raw, present, err := c.read(rec)
+	if err != nil {
+		return dst, err
+	}
+	if !present {
+		if !c.hasDef {
+			return dst, c.missing(rec)
+		}
+		for range c.length {
+			dst = append(dst, float32(c.def))
+		}
+		return dst, c.finite(dst[len(dst)-c.length:], allowNonFinite, -1)
+	}
+	items, ok := raw.([]any)
+	if !ok {
+		return dst, fmt.Errorf("field %q: %w: an Avro %s is not an array", c.name, ErrWrongType, avroKind(raw))
+	}
+	switch {
+	case len(items) > c.length:
+		return dst, fmt.Errorf("field %q: %w: the array has %d items, over its length %d", c.name, ErrWrongType, len(items), c.length)
+	case len(items) < c.length && !c.hasPad:
+		return dst, fmt.Errorf("%w: field %q has %d items, short of its length %d, and no pad", ErrShortArray, c.name, len(items), c.length)
+	}
+	start := len(dst)
+	for j, item := range items {
+		v, ok, err := numericValue(item)
+		if err != nil {
+			return dst[:start], fmt.Errorf("field %q item %d: %w", c.name, j, err)
+		}
+		if !ok {
+			return dst[:start], fmt.Errorf("%w: field %q item %d is null", ErrMissingFeature, c.name, j)
+		}
+		dst = append(dst, float32(v))
+	}
+	for range c.length - len(items) {
+		dst = append(dst, float32(c.pad))
+	}
+	if err := c.finite(dst[start:], allowNonFinite, len(items)); err != nil {
+		return dst[:start], err
+	}
+	return dst, nil
+}
+
+// finite refuses a non-finite column of an array; items is how many came
+// from the record (the rest are the pad), or -1 for a default.
+func (c *column) finite(cols []float32, allowNonFinite bool, items int) error {
+	if allowNonFinite {
+		return nil
+	}
+	for j, f := range cols {
+		if !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) {
+			continue
+		}
+		switch {
+		case items < 0:
+			return fmt.Errorf("%w: field %q is null and its default is %v", ErrNonFinite, c.name, f)
+		case j >= items:
+			return fmt.Errorf("%w: field %q is padded with %v", ErrNonFinite, c.name, f)
+		}
+		return fmt.Errorf("%w: field %q item %d is %v as float32", ErrNonFinite, c.name, j, f)
+	}
+	return nil
+}
+
+// Text reads a string input's text. An enum symbol is text too. It
+// refuses what a model's string input cannot take, naming the path.
+func (r *InputReader) Text(rec map[string]any, maxBytes int) (string, error) {
+	c := &r.cols[0]
+	raw, present, err := c.read(rec)
+	if err != nil {
+		return "", err
+	}
+	if !present {
+		return "", fmt.Errorf("%w: field %q is %s", ErrMissingFeature, c.name, c.path.Missing(rec))
+	}
+	s, ok, err := textValue(raw)
+	if err != nil {
+		return "", fmt.Errorf("field %q: %w", c.name, err)
+	}
+	if !ok {
+		return "", fmt.Errorf("%w: field %q is null", ErrMissingFeature, c.name)
+	}
+	if len(s) > maxBytes {
+		return "", fmt.Errorf("%w: field %q is %d bytes, over the %d-byte limit", ErrOversize, c.name, len(s), maxBytes)
+	}
+	// ONNX Runtime takes strings as C strings: invalid UTF-8 fails the
+	// whole batch, and a NUL byte silently cuts the text short.
+	if !utf8.ValidString(s) {
+		return "", fmt.Errorf("%w: field %q is not valid UTF-8", ErrWrongType, c.name)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return "", fmt.Errorf("%w: field %q holds a NUL byte, which a model's string input cannot carry", ErrWrongType, c.name)
+	}
+	return s, nil
+}
+
+// Category reads feature i's raw category value: the string a category
+// table holds for it (a string or enum symbol as it is, an int or long in
+// decimal, a boolean as "true" or "false"), or present false when it is
+// null or absent. A value of another type fails with ErrWrongType. The
+// trainer learns a feature's categories through it, whether or not the
+// feature has a table yet.
+func (r *InputReader) Category(i int, rec map[string]any) (value string, present bool, err error) {
+	c := &r.cols[i]
+	raw, present, err := c.read(rec)
+	if err != nil || !present {
+		return "", false, err
+	}
+	s, ok := categoryString(raw)
+	if !ok {
+		return "", false, fmt.Errorf("field %q: %w: an Avro %s is not a category (a string, an enum, an int, a long or a boolean)", c.name, ErrWrongType, avroKind(raw))
+	}
+	return s, true, nil
+}
+
+// categoryString is the table form of a category value.
+func categoryString(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case int32:
+		return strconv.FormatInt(int64(x), 10), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case int:
+		return strconv.Itoa(x), true
+	case bool:
+		return strconv.FormatBool(x), true
+	}
+	return "", false
+}
+
+// quoteShort quotes a value for a message, cut to a length a log line
+// holds.
+func quoteShort(s string) string {
+	const limit = 64
+	if len(s) <= limit {
+		return strconv.Quote(s)
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + fmt.Sprintf(" (%d bytes)", len(s))
+}
