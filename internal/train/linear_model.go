@@ -43,15 +43,47 @@ func (m *LinearModel) head() head {
 	return head{objective: m.Objective, numFeatures: m.NumFeatures, numOutputs: m.NumOutputs(), model: m}
 }
 
+// NumColumns returns the number of weights per output: one per numeric
+// feature, one per code of each categorical feature.
+func (m *LinearModel) NumColumns() int {
+	_, _, width := linearColumns(m.NumFeatures, m.categories)
+	return width
+}
+
+// categories returns the number of codes of feature f, 0 when it is
+// numeric.
+func (m *LinearModel) categories(f int) int {
+	if m.Categories == nil {
+		return 0
+	}
+	return m.Categories[f]
+}
+
 // rawScores writes the raw score of each output for one row into out. The
 // imputed, standardised features are computed in float32, as the exported
-// Imputer and Scaler compute them; the dot products are summed in float64.
+// graph computes them; the dot products, the categorical weights and the
+// intercept are summed in float64, as the graph sums them too, and rounded
+// once. A categorical value that is not a code counts as the other code
+// (categoryCode), as in the graph.
 func (m *LinearModel) rawScores(row, out []float32) {
-	p := m.NumFeatures
+	width := len(m.Coefficients) / len(out)
 	for k := range out {
+		w := m.Coefficients[k*width : (k+1)*width]
 		acc := float64(m.Intercepts[k])
-		for f, w := range m.Coefficients[k*p : (k+1)*p] {
-			acc += float64(w) * float64(m.standardized(f, row[f]))
+		col := 0
+		for f := range m.NumFeatures {
+			if m.categories(f) == 0 {
+				acc += float64(w[col]) * float64(m.standardized(f, row[f]))
+				col++
+			}
+		}
+		if m.Categories != nil {
+			for f, codes := range m.Categories {
+				if codes > 0 {
+					acc += float64(w[col+categoryCode(row[f], codes)])
+					col += codes
+				}
+			}
 		}
 		out[k] = float32(acc)
 	}
@@ -66,8 +98,10 @@ func (m *LinearModel) standardized(f int, v float32) float32 {
 }
 
 // Validate checks that the model is well formed: a known objective, one
-// intercept and one row of coefficients per output, a mean and a scale per
-// feature, and no value that is NaN or infinite. FitLinear always returns a
+// intercept and one row of NumColumns coefficients per output, a mean and
+// a scale per feature, no value that is NaN or infinite, and, if
+// Categories is set, a number of codes per feature from 0 (numeric) to
+// MaxCategoryCodes. FitLinear always returns a
 // valid model; ONNX checks anyway, since a LinearModel can also be built or
 // edited by hand.
 func (m *LinearModel) Validate() error {
@@ -78,13 +112,23 @@ func (m *LinearModel) Validate() error {
 	if m.NumFeatures < 1 {
 		return fmt.Errorf("%w: NumFeatures %d must be at least 1", ErrInvalidLinearModel, m.NumFeatures)
 	}
+	if m.Categories != nil {
+		if len(m.Categories) != m.NumFeatures {
+			return fmt.Errorf("%w: %d categories for %d features", ErrInvalidLinearModel, len(m.Categories), m.NumFeatures)
+		}
+		for f, codes := range m.Categories {
+			if codes < 0 || codes > MaxCategoryCodes {
+				return fmt.Errorf("%w: feature %d has %d category codes, want 0 (numeric) to %d", ErrInvalidLinearModel, f, codes, MaxCategoryCodes)
+			}
+		}
+	}
 	k := obj.numOutputs()
 	lengths := []struct {
 		name      string
 		got, want int
 	}{
 		{"intercepts", len(m.Intercepts), k},
-		{"coefficients", len(m.Coefficients), k * m.NumFeatures},
+		{"coefficients", len(m.Coefficients), k * m.NumColumns()},
 		{"means", len(m.Means), m.NumFeatures},
 		{"scales", len(m.Scales), m.NumFeatures},
 	}

@@ -11,6 +11,8 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/streamscore/streamscore/internal/onnx/onnxtest"
 )
 
@@ -124,39 +126,82 @@ func TestFitLinearStopsWhenContextIsCancelled(t *testing.T) {
 
 // TestFitLinearReachesOptimum checks the first-order conditions at the
 // fit: the gradient of the logistic objective is within the tolerance, and
-// the ridge solution satisfies its normal equations.
+// the ridge solution satisfies its normal equations; with numeric features
+// only, and with categorical ones, narrow (solved directly) and wide
+// (solved by conjugate gradients). The gradient comes from the design
+// matrix written out in full, one-hot columns and all, not from the
+// objective FitLinear used.
 func TestFitLinearReachesOptimum(t *testing.T) {
-	for _, obj := range linearObjectives {
-		t.Run(obj.String(), func(t *testing.T) {
-			data := syntheticData(t, obj, 3000, 52)
-			cfg := linearConfigFor(obj)
-			m := fitLinearForTest(t, cfg, data)
-			if !m.Stats.Converged {
-				t.Fatalf("Stats = %+v, want a converged fit", m.Stats)
-			}
-			means, scales := fitStandardization(data)
-			z := standardize(data, means, scales)
-			params := make([]float64, 0, len(m.Coefficients)+len(m.Intercepts))
-			for _, v := range slices.Concat(m.Coefficients, m.Intercepts) {
-				params = append(params, float64(v))
-			}
-			grad := make([]float64, len(params))
-			if obj == SquaredError {
-				ridgeGradient(z, data.labels, cfg.Alpha, params, grad)
-			} else {
-				newDenseLogistic(z, data.labels, m.NumOutputs(), cfg.C, nil).gradient(grad, params)
-			}
-			worst := 0.0
-			for _, g := range grad {
-				worst = max(worst, math.Abs(g))
-			}
-			// The parameters were rounded to float32, and the line search
-			// may stop a little past the threshold.
-			if worst > 10*cfg.Tolerance {
-				t.Errorf("gradient infinity norm at the fit = %g, want about %g or less", worst, cfg.Tolerance)
-			}
-		})
+	datasets := []struct {
+		name string
+		data func(obj Objective) *Dataset
+	}{
+		{"numeric", func(obj Objective) *Dataset { return syntheticData(t, obj, 3000, 52) }},
+		{"categorical", func(obj Objective) *Dataset { return categoricalData(t, obj, 3000, 52, 0) }},
+		{"wide categorical", func(obj Objective) *Dataset { return categoricalData(t, obj, 3000, 52, 1000) }},
 	}
+	for _, ds := range datasets {
+		for _, obj := range linearObjectives {
+			t.Run(ds.name+"/"+obj.String(), func(t *testing.T) {
+				data := ds.data(obj)
+				cfg := linearConfigFor(obj)
+				m := fitLinearForTest(t, cfg, data)
+				if !m.Stats.Converged {
+					t.Fatalf("Stats = %+v, want a converged fit", m.Stats)
+				}
+				means, scales := fitStandardization(data)
+				z := standardize(data, means, scales)
+				params := make([]float64, 0, len(m.Coefficients)+len(m.Intercepts))
+				for _, v := range slices.Concat(m.Coefficients, m.Intercepts) {
+					params = append(params, float64(v))
+				}
+				grad := make([]float64, len(params))
+				if obj == SquaredError {
+					ridgeGradient(z, data.labels, cfg.Alpha, params, grad)
+				} else {
+					newDenseLogistic(z, data.labels, m.NumOutputs(), cfg.C, nil).gradient(grad, params)
+				}
+				worst := 0.0
+				for _, g := range grad {
+					worst = max(worst, math.Abs(g))
+				}
+				// The parameters were rounded to float32, and the line search
+				// may stop a little past the threshold.
+				if worst > 10*cfg.Tolerance {
+					t.Errorf("gradient infinity norm at the fit = %g, want about %g or less", worst, cfg.Tolerance)
+				}
+			})
+		}
+	}
+}
+
+// denseDesign returns x written out as a dense matrix, one-hot columns
+// included.
+func denseDesign(x *linearDesign) *mat.Dense {
+	d := mat.NewDense(x.n, x.width, nil)
+	for i := range x.n {
+		row := d.RawRowView(i)
+		if x.numeric != nil {
+			copy(row, x.numeric.RawRowView(i))
+		}
+		if len(x.blocks) > 0 {
+			for _, c := range x.rowColumns(i) {
+				row[c] = 1
+			}
+		}
+	}
+	return d
+}
+
+// standardize returns d's design matrix written out, one-hot columns
+// included.
+func standardize(d *Dataset, means, scales []float64) *mat.Dense {
+	return denseDesign(newLinearDesign(d, means, scales))
+}
+
+// newDenseLogistic returns the logistic objective on the columns of z.
+func newDenseLogistic(z *mat.Dense, y []float64, numOutputs int, c float64, classWeights []float64) *linearLogistic {
+	return newLinearLogistic(numericDesign(z), y, numOutputs, c, classWeights)
 }
 
 // ridgeGradient writes the gradient of (‖y − Zw − b‖² + α‖w‖²)/(2n) at
@@ -181,6 +226,16 @@ func ridgeGradient(z interface {
 	for f := range p {
 		grad[f] += alpha * w[f] / float64(n)
 	}
+}
+
+// numericDesign returns a design of z's columns, all taken as numeric.
+func numericDesign(z *mat.Dense) *linearDesign {
+	n, p := z.Dims()
+	features := make([]int, p)
+	for j := range features {
+		features[j] = j
+	}
+	return &linearDesign{n: n, width: p, numeric: z, numericFeatures: features}
 }
 
 // TestFitLinearIsScaleInvariant checks that standardisation makes the fit
