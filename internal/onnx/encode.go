@@ -63,7 +63,7 @@ const (
 	tensorDims       protowire.Number = 1
 	tensorDataType   protowire.Number = 2
 	tensorFloatData  protowire.Number = 4 // packed
-	tensorInt32Data  protowire.Number = 5 // packed; also holds uint8 elements
+	tensorInt32Data  protowire.Number = 5 // packed; also holds uint8 and bool elements
 	tensorStringData protowire.Number = 6
 	tensorInt64Data  protowire.Number = 7 // packed
 	tensorName       protowire.Number = 8
@@ -231,6 +231,12 @@ func (t *Tensor) appendProto(b []byte) []byte {
 			packed = protowire.AppendVarint(packed, uint64(u))
 		}
 		b = appendMessageField(b, tensorInt32Data, packed)
+	case TypeBool:
+		var packed []byte
+		for _, v := range t.bools {
+			packed = protowire.AppendVarint(packed, uint64(boolBit(v)))
+		}
+		b = appendMessageField(b, tensorInt32Data, packed)
 	case TypeString:
 		for _, s := range t.strings {
 			b = protowire.AppendTag(b, tensorStringData, protowire.BytesType)
@@ -238,6 +244,13 @@ func (t *Tensor) appendProto(b []byte) []byte {
 		}
 	}
 	return appendStringField(b, tensorName, t.name)
+}
+
+func boolBit(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // appendStringField appends a string field, leaving it out when empty (an

@@ -1,8 +1,9 @@
 package onnx
 
 // Tensor is a constant tensor (TensorProto), used as a graph initializer.
-// Build one with FloatTensor, Int64Tensor, Uint8Tensor or StringTensor; the
-// constructors keep the element type and the data in agreement.
+// Build one with FloatTensor, Int64Tensor, Uint8Tensor, BoolTensor or
+// StringTensor; the constructors keep the element type and the data in
+// agreement.
 type Tensor struct {
 	name     string
 	dims     []int64
@@ -10,6 +11,7 @@ type Tensor struct {
 	floats   []float32
 	int64s   []int64
 	uint8s   []uint8
+	bools    []bool
 	strings  []string
 }
 
@@ -27,6 +29,11 @@ func Int64Tensor(name string, dims []int64, values []int64) Tensor {
 // Uint8Tensor returns a uint8 tensor; see FloatTensor.
 func Uint8Tensor(name string, dims []int64, values []uint8) Tensor {
 	return Tensor{name: name, dims: dims, dataType: TypeUint8, uint8s: values}
+}
+
+// BoolTensor returns a bool tensor; see FloatTensor.
+func BoolTensor(name string, dims []int64, values []bool) Tensor {
+	return Tensor{name: name, dims: dims, dataType: TypeBool, bools: values}
 }
 
 // StringTensor returns a string tensor; see FloatTensor.
@@ -52,6 +59,8 @@ func (t Tensor) length() int {
 		return len(t.int64s)
 	case TypeUint8:
 		return len(t.uint8s)
+	case TypeBool:
+		return len(t.bools)
 	case TypeString:
 		return len(t.strings)
 	}

@@ -12,9 +12,9 @@ import (
 )
 
 // tensorAttrModel is a node carrying one tensor attribute of each element
-// type that ai.onnx.ml's TreeEnsemble reads: float (leaf_weights,
+// type that ai.onnx.ml's TreeEnsemble reads, float (leaf_weights,
 // nodes_splits, membership_values with its NaN separators) and uint8
-// (nodes_modes).
+// (nodes_modes), and of the other types the writer has.
 func tensorAttrModel() *Model {
 	return &Model{
 		IRVersion: IRVersion,
@@ -26,6 +26,7 @@ func tensorAttrModel() *Model {
 				TensorAttr("weights", FloatTensor("", []int64{4}, []float32{1.5, -2, float32(math.NaN()), 0})),
 				TensorAttr("modes", Uint8Tensor("", []int64{3}, []uint8{0, 6, 255})),
 				TensorAttr("named", Int64Tensor("table", []int64{2, 1}, []int64{-1, 1 << 40})),
+				TensorAttr("mask", BoolTensor("", []int64{3}, []bool{true, false, true})),
 			}}},
 			Outputs: []ValueInfo{TensorInfo("y", TypeFloat)},
 		},
@@ -80,6 +81,15 @@ func TestMarshalWritesTensorAttributes(t *testing.T) {
 			t.Errorf("int32_data = %v, want [0 6 255]", got)
 		}
 	})
+	t.Run("bool in int32_data", func(t *testing.T) {
+		tensor := tensorOf(t, "mask")
+		if got := DataType(varintsOf(tensor, tensorDataType)[0]); got != TypeBool {
+			t.Errorf("data_type = %v, want BOOL", got)
+		}
+		if got := packedVarints(t, one(t, tensor, tensorInt32Data).bytes); !slices.Equal(got, []int64{1, 0, 1}) {
+			t.Errorf("int32_data = %v, want [1 0 1]", got)
+		}
+	})
 	t.Run("named int64", func(t *testing.T) {
 		tensor := tensorOf(t, "named")
 		if got := stringOf(t, tensor, tensorName); got != "table" {
@@ -93,7 +103,7 @@ func TestMarshalWritesTensorAttributes(t *testing.T) {
 
 // readTensorAttrsScript prints every tensor attribute of the first node as
 // the python onnx package decodes it: name -> {dtype, dims, values}, NaN
-// written as null.
+// written as null and booleans as 0 and 1.
 const readTensorAttrsScript = `import json, math, sys, onnx
 from onnx import numpy_helper
 node = onnx.load(sys.argv[1]).graph.node[0]
@@ -102,7 +112,8 @@ for a in node.attribute:
     if a.type != onnx.AttributeProto.TENSOR:
         continue
     arr = numpy_helper.to_array(a.t)
-    vals = [None if isinstance(v, float) and math.isnan(v) else v for v in arr.flatten().tolist()]
+    vals = [None if isinstance(v, float) and math.isnan(v) else int(v) if isinstance(v, bool) else v
+            for v in arr.flatten().tolist()]
     out[a.name] = {"dtype": str(arr.dtype), "dims": list(arr.shape), "values": vals}
 print(json.dumps(out))`
 
@@ -136,6 +147,7 @@ func TestTensorAttributesReadByONNX(t *testing.T) {
 		"weights": {"float32", []int64{4}, []*float64{num(1.5), num(-2), nil, num(0)}},
 		"modes":   {"uint8", []int64{3}, []*float64{num(0), num(6), num(255)}},
 		"named":   {"int64", []int64{2, 1}, []*float64{num(-1), num(1 << 40)}},
+		"mask":    {"bool", []int64{3}, []*float64{num(1), num(0), num(1)}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("python onnx read %s, want %+v", out, want)

@@ -201,7 +201,7 @@ func validateTensor(t Tensor) error {
 // element type and as many values as its shape holds.
 func checkTensorData(what string, t Tensor) error {
 	if !t.dataType.known() {
-		return invalid("%s has no element type; build it with FloatTensor, Int64Tensor, Uint8Tensor or StringTensor", what)
+		return invalid("%s has no element type; build it with FloatTensor, Int64Tensor, Uint8Tensor, BoolTensor or StringTensor", what)
 	}
 	size := int64(1)
 	for _, d := range t.dims {
