@@ -11,18 +11,27 @@ import (
 // precise enough for 255 bins.
 const binSampleSize = 200_000
 
-// binMapper maps feature values to bins. For feature f, bin b holds the
-// values x with edges[f][b-1] < x <= edges[f][b]; values above the last
-// edge fall in bin len(edges[f]), and NaN falls in missingBin, which is
-// above every finite bin of every feature.
+// binMapper maps feature values to bins. For a numeric feature f, bin b
+// holds the values x with edges[f][b-1] < x <= edges[f][b]; values above the
+// last edge fall in bin len(edges[f]), and NaN falls in missingBin, which is
+// above every finite bin of every feature. A categorical feature's bins are
+// its codes, categories[f] of them, with no edges: a Dataset's codes are
+// whole numbers below categories[f], which is at most missingBin.
 type binMapper struct {
 	edges      [][]float32
 	missingBin uint8
+	categories []int // codes of each categorical feature, 0 for a numeric one; nil if none
 }
 
-// fitBinMapper computes the bin edges of every feature from a sample of the
-// training rows (all of d's when subset is nil, else d's rows subset[i]),
-// splitting the features between up to workers goroutines.
+// isCategorical reports whether feature f is categorical.
+func (m *binMapper) isCategorical(f int) bool {
+	return m.categories != nil && m.categories[f] > 0
+}
+
+// fitBinMapper computes the bin edges of every numeric feature from a
+// sample of the training rows (all of d's when subset is nil, else d's rows
+// subset[i]), splitting the features between up to workers goroutines.
+// Categorical features keep their codes as bins.
 func fitBinMapper(d *Dataset, subset []int32, maxBins int, seed uint64, workers int) *binMapper {
 	rows := sampleRows(subsetLen(d, subset), binSampleSize, seed)
 	if subset != nil {
@@ -37,6 +46,9 @@ func fitBinMapper(d *Dataset, subset []int32, maxBins int, seed uint64, workers 
 	parallelFor(workers, d.numFeatures, 1, func(_, lo, hi int) {
 		values := make([]float32, 0, len(rows))
 		for f := lo; f < hi; f++ {
+			if d.Categories(f) > 0 {
+				continue
+			}
 			values = values[:0]
 			for _, i := range rows {
 				if v := d.value(i, f); !isNaN(v) {
@@ -47,7 +59,7 @@ func fitBinMapper(d *Dataset, subset []int32, maxBins int, seed uint64, workers 
 			edges[f] = quantileEdges(values, maxBins)
 		}
 	})
-	return &binMapper{edges: edges, missingBin: uint8(maxBins)}
+	return &binMapper{edges: edges, missingBin: uint8(maxBins), categories: slices.Clone(d.categories)}
 }
 
 // sampleRows returns up to size distinct row indexes in increasing order.
@@ -115,7 +127,8 @@ func (m *binMapper) bin(f int, v float32) uint8 {
 	return uint8(b)
 }
 
-// numFiniteBins returns how many bins feature f's non-missing values use.
+// numFiniteBins returns how many bins numeric feature f's non-missing
+// values use.
 func (m *binMapper) numFiniteBins(f int) int { return len(m.edges[f]) + 1 }
 
 // threshold returns the split threshold that sends bins 0..b of feature f
@@ -150,6 +163,16 @@ func (m *binMapper) transform(d *Dataset, subset []int32, workers int) binnedDat
 	parallelRows(workers, n, minParallelRows, func(lo, hi int) {
 		for f := range d.numFeatures {
 			col := b.column(f)
+			if m.isCategorical(f) {
+				for i := lo; i < hi; i++ {
+					row := i
+					if subset != nil {
+						row = int(subset[i])
+					}
+					col[i] = uint8(d.value(row, f)) // a code, checked by SetCategorical
+				}
+				continue
+			}
 			for i := lo; i < hi; i++ {
 				row := i
 				if subset != nil {

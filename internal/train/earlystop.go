@@ -175,7 +175,8 @@ func (s *earlyStopper) addTree(k int, t grownTree) {
 			j := 0
 			for !t.tree.Nodes[j].Leaf {
 				n := &t.tree.Nodes[j]
-				if s.bins.column(int(n.Feature))[i] <= t.bins[j] {
+				bin := s.bins.column(int(n.Feature))[i]
+				if n.Categories == nil && bin <= t.bins[j] || n.Categories != nil && n.Categories.has(int(bin)) {
 					j = int(n.Left)
 				} else {
 					j = int(n.Right)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 var (
@@ -47,11 +48,15 @@ type Tree struct {
 }
 
 // Node is a tree node. A split node sends a row to Left when
-// row[Feature] <= Threshold, and to Right otherwise, NaN included.
+// row[Feature] <= Threshold, and to Right otherwise, NaN included. A
+// categorical split node, one with Categories, sends a row to Left when
+// row[Feature] is one of the set's codes, and to Right otherwise: another
+// code, NaN or any value that is not a code; it ignores Threshold.
 type Node struct {
 	Leaf        bool
 	Feature     int32
 	Threshold   float32
+	Categories  CategorySet
 	Left, Right int32
 	Value       float32 // a leaf's contribution to the raw score
 }
@@ -77,7 +82,36 @@ func (e *Ensemble) Validate() error {
 			return fmt.Errorf("%w: tree %d: %w", ErrInvalidEnsemble, i, err)
 		}
 	}
+	return e.checkFeatureKinds()
+}
+
+// checkFeatureKinds refuses a feature split both on thresholds and on
+// sets of categories: the exported model treats a categorical feature's
+// values apart (see addTreeEnsembleV5).
+func (e *Ensemble) checkFeatureKinds() error {
+	categorical := e.categoricalFeatures()
+	for i := range e.Trees {
+		for j, n := range e.Trees[i].Nodes {
+			if !n.Leaf && n.Categories == nil && categorical[n.Feature] {
+				return fmt.Errorf("%w: tree %d: node %d splits feature %d on a threshold, which other nodes split on sets of categories", ErrInvalidEnsemble, i, j, n.Feature)
+			}
+		}
+	}
 	return nil
+}
+
+// categoricalFeatures reports, for every feature, whether a node splits
+// it on a set of categories.
+func (e *Ensemble) categoricalFeatures() []bool {
+	categorical := make([]bool, e.NumFeatures)
+	for i := range e.Trees {
+		for _, n := range e.Trees[i].Nodes {
+			if !n.Leaf && n.Categories != nil {
+				categorical[n.Feature] = true
+			}
+		}
+	}
+	return categorical
 }
 
 func (t *Tree) validate(numFeatures int) error {
@@ -94,7 +128,11 @@ func (t *Tree) validate(numFeatures int) error {
 		switch {
 		case n.Feature < 0 || int(n.Feature) >= numFeatures:
 			return fmt.Errorf("node %d reads feature %d of %d", i, n.Feature, numFeatures)
-		case math.IsNaN(float64(n.Threshold)):
+		case len(n.Categories) > MaxCategoryCodes/64:
+			return fmt.Errorf("node %d has a category set of %d words; codes go up to %d", i, len(n.Categories), MaxCategoryCodes-1)
+		case n.Categories != nil && n.Categories.Len() == 0:
+			return fmt.Errorf("node %d splits on an empty set of categories", i)
+		case n.Categories == nil && math.IsNaN(float64(n.Threshold)):
 			return fmt.Errorf("node %d has threshold NaN", i)
 		case !t.isChild(i, n.Left) || !t.isChild(i, n.Right):
 			return fmt.Errorf("node %d has children %d and %d; want indexes after it", i, n.Left, n.Right)
@@ -107,4 +145,10 @@ func (t *Tree) validate(numFeatures int) error {
 // later in Nodes.
 func (t *Tree) isChild(parent int, child int32) bool {
 	return int(child) > parent && int(child) < len(t.Nodes)
+}
+
+// hasCategoricalSplit reports whether any tree splits on a set of
+// categories.
+func (e *Ensemble) hasCategoricalSplit() bool {
+	return slices.Contains(e.categoricalFeatures(), true)
 }

@@ -34,24 +34,34 @@ const batchDim = "N"
 // raw scores, one column per output, under the classifier head every
 // family shares (addBinaryHead, addMulticlassHead): explicit arithmetic,
 // rather than relying on how each runtime post-transforms a
-// TreeEnsembleClassifier. meta becomes the model's metadata_props.
+// TreeEnsembleClassifier. An ensemble with a categorical split needs set
+// membership, which only ai.onnx.ml opset 5's TreeEnsemble has: its trees
+// become one TreeEnsemble and an Add of the base scores (see
+// treeEnsembleV5Nodes), in a model of IR version 10, under the same head.
+// meta becomes the model's metadata_props.
 func (e *Ensemble) ONNX(meta map[string]string) (*onnx.Model, error) {
 	if err := e.Validate(); err != nil {
 		return nil, fmt.Errorf("export ONNX: %w", err)
 	}
+	categorical := e.hasCategoricalSplit()
 	var graph onnx.Graph
 	switch e.Objective {
 	case BinaryLogLoss:
-		graph = e.classifierGraph()
+		graph = e.classifierGraph(categorical)
 	case SquaredError:
-		graph = e.regressorGraph()
+		graph = e.regressorGraph(categorical)
 	case MulticlassLogLoss:
-		graph = e.multiclassGraph()
+		graph = e.multiclassGraph(categorical)
 	default:
 		return nil, fmt.Errorf("export ONNX: no graph for objective %v", e.Objective)
 	}
 	doc := fmt.Sprintf("gradient-boosted trees: %d trees, %v, %d features", len(e.Trees), e.Objective, e.NumFeatures)
-	return newMLModel(doc, graph, meta), nil
+	model := newMLModel(doc, graph, meta)
+	if categorical {
+		model.IRVersion = treeEnsembleIRVersion
+		model.Opsets[1].Version = treeEnsembleOpsetML
+	}
+	return model, nil
 }
 
 // newMLModel wraps a graph of default and ai.onnx.ml operators in a model
@@ -74,39 +84,51 @@ func (e *Ensemble) featuresInput() onnx.ValueInfo {
 	return onnx.TensorInfo(InputFeatures, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(int64(e.NumFeatures)))
 }
 
-func (e *Ensemble) regressorGraph() onnx.Graph {
-	return onnx.Graph{
+func (e *Ensemble) regressorGraph(categorical bool) onnx.Graph {
+	g := onnx.Graph{
 		Name:   "gbdt_regressor",
 		Inputs: []onnx.ValueInfo{e.featuresInput()},
-		Nodes:  []onnx.Node{e.treeEnsembleNode(OutputVariable)},
 		Outputs: []onnx.ValueInfo{
 			onnx.TensorInfo(OutputVariable, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(1)),
 		},
 	}
+	e.addTrees(&g, OutputVariable, categorical)
+	return g
 }
 
 // classifierGraph is the ensemble's raw score (the logit) under the binary
 // classifier head.
-func (e *Ensemble) classifierGraph() onnx.Graph {
+func (e *Ensemble) classifierGraph(categorical bool) onnx.Graph {
 	g := onnx.Graph{
 		Name:   "gbdt_binary_classifier",
 		Inputs: []onnx.ValueInfo{e.featuresInput()},
-		Nodes:  []onnx.Node{e.treeEnsembleNode("logit")},
 	}
+	e.addTrees(&g, "logit", categorical)
 	addBinaryHead(&g, "logit")
 	return g
 }
 
 // multiclassGraph is the ensemble's class scores under the multiclass
 // classifier head.
-func (e *Ensemble) multiclassGraph() onnx.Graph {
+func (e *Ensemble) multiclassGraph(categorical bool) onnx.Graph {
 	g := onnx.Graph{
 		Name:   "gbdt_multiclass_classifier",
 		Inputs: []onnx.ValueInfo{e.featuresInput()},
-		Nodes:  []onnx.Node{e.treeEnsembleNode("class_scores")},
 	}
+	e.addTrees(&g, "class_scores", categorical)
 	addMulticlassHead(&g, "class_scores", e.NumClasses())
 	return g
+}
+
+// addTrees adds to g the nodes that write the raw scores, base scores
+// included, one column per output, to output: a TreeEnsembleRegressor, or,
+// for an ensemble with categorical splits, a TreeEnsemble and an Add.
+func (e *Ensemble) addTrees(g *onnx.Graph, output string, categorical bool) {
+	if categorical {
+		e.addTreeEnsembleV5(g, output)
+		return
+	}
+	g.Nodes = append(g.Nodes, e.treeEnsembleNode(output))
 }
 
 // opNode is a one-output operator named for its output.

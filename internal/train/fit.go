@@ -22,6 +22,9 @@ func Fit(ctx context.Context, cfg Config, data *Dataset) (*Ensemble, error) {
 	if err := obj.checkLabels(data.labels); err != nil {
 		return nil, err
 	}
+	if err := checkCategoryCodes(data, cfg.MaxBins); err != nil {
+		return nil, err
+	}
 	var classWeights []float64
 	if cfg.Objective != SquaredError {
 		// As scikit-learn, from every row, before the validation split.
@@ -84,6 +87,20 @@ func Fit(ctx context.Context, cfg Config, data *Dataset) (*Ensemble, error) {
 		ens.Stats.ValidationScores = stopper.scores
 	}
 	return ens, nil
+}
+
+// checkCategoryCodes refuses a categorical feature with more codes than
+// maxBins: a feature's codes are its bins, and a feature has maxBins bins
+// besides the one of missing values.
+func checkCategoryCodes(data *Dataset, maxBins int) error {
+	for f := range data.numFeatures {
+		if codes := data.Categories(f); codes > maxBins {
+			return fmt.Errorf("%w: categorical feature %d has %d category codes, more than MaxBins (%d): "+
+				"its codes are its bins, so keep at most MaxBins-2 categories beside the other and null codes",
+				ErrInvalidData, f, codes, maxBins)
+		}
+	}
+	return nil
 }
 
 // gather returns values[rows[i]] for every i, or values itself when rows

@@ -32,8 +32,9 @@ type leafRows struct {
 
 // grownTree is a tree as the grower returns it: the tree, the bin each split
 // node compares (bins[i] for Nodes[i]; a row goes left when its bin is at
-// most that), which scores binned validation rows without their float
-// values, and the leaves in the order of the grower's row buffer.
+// most that, or, at a categorical split, when its bin, its code, is in the
+// node's Categories), which scores binned validation rows without their
+// float values, and the leaves in the order of the grower's row buffer.
 type grownTree struct {
 	tree   Tree
 	bins   []uint8
@@ -162,8 +163,12 @@ func (g *grower) split(n node, full bool) (left, right node) {
 	left = g.newNode(n.start, mid, n.depth+1)
 	right = g.newNode(mid, n.end, n.depth+1)
 	left.total, right.total = s.left, s.right
-	g.out.tree.Nodes[n.index] = Node{Feature: int32(s.feature), Threshold: g.mapper.threshold(s.feature, s.bin), Left: left.index, Right: right.index}
-	g.out.bins[n.index] = uint8(s.bin)
+	if s.categories != nil {
+		g.out.tree.Nodes[n.index] = Node{Feature: int32(s.feature), Categories: s.categories, Left: left.index, Right: right.index}
+	} else {
+		g.out.tree.Nodes[n.index] = Node{Feature: int32(s.feature), Threshold: g.mapper.threshold(s.feature, s.bin), Left: left.index, Right: right.index}
+		g.out.bins[n.index] = uint8(s.bin)
+	}
 	splitLeft, splitRight := !full && g.canSplit(left), !full && g.canSplit(right)
 	if !splitLeft && !splitRight {
 		g.hists.release(n.hist)
@@ -229,7 +234,11 @@ func (g *grower) partition(start, end int, s split) int {
 	numLeft := make([]int, max(1, (len(rows)+chunkRows-1)/chunkRows))
 	parallelTasks(g.workers, len(numLeft), func(c int) {
 		lo, hi := c*chunkRows, min(len(rows), (c+1)*chunkRows)
-		numLeft[c] = partitionChunk(col, s.bin, rows[lo:hi], right[lo:hi])
+		if s.categories != nil {
+			numLeft[c] = partitionChunkSet(col, s.categories, rows[lo:hi], right[lo:hi])
+		} else {
+			numLeft[c] = partitionChunk(col, s.bin, rows[lo:hi], right[lo:hi])
+		}
 	})
 	left := 0
 	for c, n := range numLeft {

@@ -4,7 +4,8 @@ package train
 func (t *Tree) leafValue(row []float32) float32 {
 	n := &t.Nodes[0]
 	for !n.Leaf {
-		if row[n.Feature] <= n.Threshold {
+		x := row[n.Feature]
+		if n.Categories == nil && x <= n.Threshold || n.Categories != nil && n.Categories.Contains(x) {
 			n = &t.Nodes[n.Left]
 		} else {
 			n = &t.Nodes[n.Right]

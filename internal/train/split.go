@@ -5,20 +5,26 @@ package train
 const minChildHessian = 1e-3
 
 // split is a candidate split of a node: rows whose bin of feature is at most
-// bin go left, the rest (always including missing values) go right.
+// bin go left, the rest (always including missing values) go right; or, when
+// categories is not nil, rows whose bin (their code) of a categorical
+// feature is in categories go left.
 type split struct {
 	feature     int
 	bin         int
+	categories  CategorySet
 	gain        float64
 	left, right binStats
 }
 
-// splitFinder scores candidate splits from a node's histogram.
+// splitFinder scores candidate splits from a node's histogram. Its
+// categories buffer is reused from node to node, so a splitFinder serves
+// one grower at a time.
 type splitFinder struct {
 	mapper         *binMapper
 	stride         int
 	l2             float64
 	minSamplesLeaf int
+	categories     []categoryRatio
 }
 
 // best returns the split of the node with the largest positive gain, if any
@@ -28,6 +34,10 @@ func (s *splitFinder) best(h histogram, total binStats) (split, bool) {
 	parentScore := s.score(total)
 	for f := range s.mapper.edges {
 		fh := h[f*s.stride : (f+1)*s.stride]
+		if s.mapper.isCategorical(f) {
+			s.bestCategorical(f, fh, total, parentScore, &best)
+			continue
+		}
 		var left binStats
 		for b := range s.mapper.numFiniteBins(f) {
 			left = left.plus(fh[b])
