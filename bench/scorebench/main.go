@@ -8,7 +8,11 @@
 // repeated; the table shows medians. Each fixed-rate measurement offers
 // records at a steady rate and measures end-to-end latency, from a record's
 // creation to its output being readable by a consumer, with one consumer in
-// this process for every implementation.
+// this process for every implementation. The nested part drains a backlog
+// of nested records (schemas/sensor_reading_nested.avsc) with a model that
+// reads paths and categories into them, taking turns with the flat runs,
+// and prints what a nested record costs beside a flat one; `-parts nested`
+// runs only that.
 package main
 
 import (
@@ -29,6 +33,7 @@ type options struct {
 	rate          int
 	rateFor       time.Duration
 	partitions    int
+	parts         parts
 	skipPython    bool
 	keep          bool
 	profile       string
@@ -45,16 +50,24 @@ func main() {
 	fs.IntVar(&o.rate, "rate", 1000, "offered records per second in the fixed-rate measurement")
 	fs.DurationVar(&o.rateFor, "rate-for", 15*time.Second, "how long records are offered at that rate")
 	fs.IntVar(&o.partitions, "partitions", 3, "partitions of every topic")
-	fs.BoolVar(&o.skipPython, "skip-python", false, "measure the Go scorer only")
+	o.parts, _ = parseParts("all")
+	fs.Func("parts", "parts to run, comma separated: "+joinParts(allParts)+" (default all)", func(s string) (err error) {
+		o.parts, err = parseParts(s)
+		return err
+	})
+	fs.BoolVar(&o.skipPython, "skip-python", false, "leave out the python part")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
 	fs.StringVar(&o.profile, "profile", "", "write a CPU profile of the busy scorer to this file")
-	fs.StringVar(&o.profilePhase, "profile-phase", "go-full", "profile the scorer of this phase: go-full or go-live")
+	fs.StringVar(&o.profilePhase, "profile-phase", "go-full", "profile the scorer of this phase: go-full, go-nested or go-live")
 	fs.Func("scorer-flags", "extra flags for every scorer run, space separated (e.g. \"-gc-percent=200\")", func(s string) error {
 		o.scorerFlags = strings.Fields(s)
 		return nil
 	})
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
+	}
+	if o.skipPython {
+		delete(o.parts, partPython)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

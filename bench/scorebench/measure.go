@@ -116,6 +116,10 @@ func (b *bench) watchCount(ctx context.Context, want int, proc *process, count f
 		select {
 		case <-ctx.Done():
 			return m, fmt.Errorf("%d of %d records before the deadline", seen, want)
+		case <-proc.exited:
+			// A scorer that refused its model at start-up: say so now,
+			// not after the deadline.
+			return m, fmt.Errorf("%d of %d records: the process exited; its log ends:\n%s", seen, want, proc.logTail(2048))
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -166,8 +170,13 @@ func (b *bench) consumeLatencies(ctx context.Context, topic string, want int, pr
 	return m, nil
 }
 
-// scorer starts the Go scorer on a topic.
+// scorer starts the Go scorer on a topic with the flat model.
 func (b *bench) scorer(ctx context.Context, bin, topic, group, output, logName string, extra ...string) (*process, error) {
+	return b.scorerOf(ctx, bin, topic, b.modelPath, group, output, logName, extra...)
+}
+
+// scorerOf starts the Go scorer on a topic with a model.
+func (b *bench) scorerOf(ctx context.Context, bin, topic, model, group, output, logName string, extra ...string) (*process, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -176,7 +185,7 @@ func (b *bench) scorer(ctx context.Context, bin, topic, group, output, logName s
 	args := append([]string{
 		"-brokers", b.brokers[0], "-registry-url", b.registryURL,
 		"-topics", topic, "-group", group, "-output-topic", output, "-dlq-topic", "bench.dlq",
-		"-model", b.modelPath, "-http-addr", addr, "-log-level", "warn", "-pprof=" + strconv.FormatBool(b.o.profile != ""),
+		"-model", model, "-http-addr", addr, "-log-level", "warn", "-pprof=" + strconv.FormatBool(b.o.profile != ""),
 	}, append(extra, b.o.scorerFlags...)...)
 	p, _, err := start(ctx, filepath.Join(b.dir, logName), bin, args...)
 	if p != nil {
@@ -208,12 +217,12 @@ func (b *bench) captureProfile(addr string) {
 	progress("CPU profile written to %s", b.o.profile)
 }
 
-// goBacklog drains the backlog with the scorer binary bin; group prefixes
-// its consumer group, output topic and log.
-func (b *bench) goBacklog(ctx context.Context, bin, group string, i int) (measurement, error) {
+// goBacklog drains a backlog topic with the scorer binary bin and a model;
+// group prefixes its consumer group, output topic and log.
+func (b *bench) goBacklog(ctx context.Context, bin, topic, model, group string, i int) (measurement, error) {
 	n := group + strconv.Itoa(i)
 	output := "bench." + n
-	p, err := b.scorer(ctx, bin, backlogTopic, n, output, "scorer-"+n+".log")
+	p, err := b.scorerOf(ctx, bin, topic, model, n, output, "scorer-"+n+".log")
 	if err != nil {
 		return measurement{}, err
 	}

@@ -22,6 +22,8 @@ import (
 type process struct {
 	cmd      *exec.Cmd
 	done     chan error
+	exited   chan struct{} // closed when the process has ended
+	logPath  string
 	httpAddr string // the scorer's metrics endpoint
 }
 
@@ -39,10 +41,11 @@ func start(ctx context.Context, logPath string, name string, args ...string) (*p
 	if err := cmd.Start(); err != nil {
 		return nil, nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &process{cmd: cmd, done: make(chan error, 1)}
+	p := &process{cmd: cmd, done: make(chan error, 1), exited: make(chan struct{}), logPath: logPath}
 	go func() {
 		err := cmd.Wait()
 		logFile.Close()
+		close(p.exited)
 		p.done <- err
 	}()
 	return p, bufio.NewScanner(stdout), nil
@@ -58,6 +61,15 @@ func (p *process) stop() error {
 		p.cmd.Process.Kill()
 		return errors.New("did not stop within 30s of SIGTERM; killed")
 	}
+}
+
+// logTail returns the last n bytes of the process's log.
+func (p *process) logTail(n int) string {
+	raw, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return err.Error()
+	}
+	return string(raw[max(0, len(raw)-n):])
 }
 
 // cpu returns the process's user plus system CPU time so far, from
@@ -101,6 +113,9 @@ func (b *bench) build(ctx context.Context) error {
 		return fmt.Errorf("go build: %w", err)
 	}
 	b.scorerBin = filepath.Join(bin, "scorer")
+	if !b.o.parts[partFull] {
+		return nil
+	}
 	// The same scorer with the avro guard compiled out, to measure what
 	// the guard costs side by side; never a binary to run otherwise.
 	noGuard := filepath.Join(b.dir, "bin-noguard")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +37,7 @@ type bench struct {
 	codec       *goavro.Codec
 	modelPath   string
 	csvPath     string
+	nested      nestedReport
 	profiled    bool
 }
 
@@ -89,23 +91,26 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	var rep report
+	rep := report{parts: o.parts, nested: b.nested}
 	rep.records, rep.pythonRecords, rep.runs, rep.rate, rep.rateFor = o.records, o.pythonRecords, o.runs, o.rate, o.rateFor
-	progress("full speed: streamscore beside streamscore with the avro guard compiled out, %d runs each of %d records, taking turns", o.runs, o.records)
-	if rep.goFull, rep.goNoGuard, err = b.alternate(ctx,
-		func(i int) (measurement, error) { return b.goBacklog(ctx, b.scorerBin, "go-full-", i) },
-		func(i int) (measurement, error) { return b.goBacklog(ctx, b.noGuardBin, "go-noguard-", i) }); err != nil {
-		return err
+	if o.parts[partFull] || o.parts[partNested] {
+		if err := b.fullSpeed(ctx, &rep); err != nil {
+			return err
+		}
 	}
-	progress("full speed: streamscore exactly-once, %d runs of %d records", o.runs, o.records)
-	if rep.goEOS, err = b.repeat(ctx, func(i int) (measurement, error) { return b.goExactlyOnce(ctx, i) }); err != nil {
-		return err
+	if o.parts[partEOS] {
+		progress("full speed: streamscore exactly-once, %d runs of %d records", o.runs, o.records)
+		if rep.goEOS, err = b.repeat(ctx, func(i int) (measurement, error) { return b.goExactlyOnce(ctx, i) }); err != nil {
+			return err
+		}
 	}
-	progress("fixed rate: streamscore at %d records/s for %v", o.rate, o.rateFor)
-	if rep.goRate, err = b.goFixedRate(ctx); err != nil {
-		return err
+	if o.parts[partRate] {
+		progress("fixed rate: streamscore at %d records/s for %v", o.rate, o.rateFor)
+		if rep.goRate, err = b.goFixedRate(ctx); err != nil {
+			return err
+		}
 	}
-	if !o.skipPython {
+	if o.parts[partPython] {
 		for _, mode := range []string{"single", "batch"} {
 			progress("full speed: Python %s, %d runs of %d records", mode, o.runs, o.pythonRecords)
 			m, err := b.repeat(ctx, func(i int) (measurement, error) { return b.pythonBacklog(ctx, mode, i) })
@@ -125,28 +130,74 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-// alternate runs two measurements o.runs times each, taking turns, so
-// that the machine's load drifts over both alike, and returns the medians.
-func (b *bench) alternate(ctx context.Context, f, g func(int) (measurement, error)) (measurement, measurement, error) {
-	var fs, gs []measurement
+// fullSpeed drains the backlogs at full speed: the flat one with the
+// scorer, and, by part, with the scorer without its avro guard and the
+// nested one, taking turns, so that every one of them is measured beside
+// the same flat runs.
+func (b *bench) fullSpeed(ctx context.Context, rep *report) error {
+	variants := []variant{{"flat", func(i int) (measurement, error) {
+		return b.goBacklog(ctx, b.scorerBin, backlogTopic, b.modelPath, "go-full-", i)
+	}}}
+	if b.o.parts[partFull] {
+		variants = append(variants, variant{"avro guard compiled out", func(i int) (measurement, error) {
+			return b.goBacklog(ctx, b.noGuardBin, backlogTopic, b.modelPath, "go-noguard-", i)
+		}})
+	}
+	if b.o.parts[partNested] {
+		// The flat model reads nested records too (its fields are at their
+		// top level, the battery's default standing in for the field the
+		// nested record moved into device): what the bigger record costs
+		// to decode, apart from what its paths and categories cost.
+		variants = append(variants, variant{"nested record, flat model", func(i int) (measurement, error) {
+			return b.goBacklog(ctx, b.scorerBin, nestedTopic, b.modelPath, "go-nestedflat-", i)
+		}}, variant{"nested", func(i int) (measurement, error) {
+			return b.goBacklog(ctx, b.scorerBin, nestedTopic, b.nested.modelPath, "go-nested-", i)
+		}})
+	}
+	names := make([]string, len(variants))
+	for i, v := range variants {
+		names[i] = v.name
+	}
+	progress("full speed: streamscore, %d runs each of %d records, taking turns: %s", b.o.runs, b.o.records, strings.Join(names, ", "))
+	runs, err := b.alternate(ctx, variants)
+	if err != nil {
+		return err
+	}
+	rep.goFull = median(runs[0])
+	if b.o.parts[partFull] {
+		rep.goNoGuard = median(runs[1])
+	}
+	if b.o.parts[partNested] {
+		n := len(runs)
+		rep.nested.flatRuns, rep.nested.decodeRuns, rep.nested.nestedRuns = runs[0], runs[n-2], runs[n-1]
+	}
+	return nil
+}
+
+// variant is one measurement of those alternate runs in turns.
+type variant struct {
+	name string
+	f    func(i int) (measurement, error)
+}
+
+// alternate runs each variant o.runs times, taking turns, so that the
+// machine's load drifts over all alike, and returns every run of each.
+func (b *bench) alternate(ctx context.Context, variants []variant) ([][]measurement, error) {
+	all := make([][]measurement, len(variants))
 	for i := range b.o.runs {
-		for _, run := range []struct {
-			name string
-			f    func(int) (measurement, error)
-			all  *[]measurement
-		}{{"", f, &fs}, {" (avro guard compiled out)", g, &gs}} {
+		for j, v := range variants {
 			if ctx.Err() != nil {
-				return measurement{}, measurement{}, ctx.Err()
+				return nil, ctx.Err()
 			}
-			m, err := run.f(i)
+			m, err := v.f(i)
 			if err != nil {
-				return measurement{}, measurement{}, err
+				return nil, fmt.Errorf("%s run %d: %w", v.name, i+1, err)
 			}
-			progress("  run %d%s: %.0f records/s, %.1f us CPU per record", i+1, run.name, m.rate(), m.cpuPerRecord())
-			*run.all = append(*run.all, m)
+			progress("  run %d, %s: %.0f records/s, %.1f us CPU per record", i+1, v.name, m.rate(), m.cpuPerRecord())
+			all[j] = append(all[j], m)
 		}
 	}
-	return median(fs), median(gs), nil
+	return all, nil
 }
 
 // repeat runs a measurement o.runs times and returns the median one.
@@ -167,9 +218,10 @@ func (b *bench) repeat(ctx context.Context, f func(int) (measurement, error)) (m
 	return median(all), nil
 }
 
-// prepare registers the schema, creates the backlog topic, trains the
-// model both implementations use a twin of, writes its training data for
-// the Python side and preloads the backlog.
+// prepare trains the flat model both implementations use a twin of,
+// writes its training data for the Python side, preloads the flat backlog
+// and, for the nested part, trains the nested model and preloads its
+// backlog.
 func (b *bench) prepare(ctx context.Context) error {
 	b.registry = srclient.NewSchemaRegistryClient(b.registryURL)
 	var err error
@@ -186,16 +238,33 @@ func (b *bench) prepare(ctx context.Context) error {
 	if err := os.WriteFile(b.modelPath, onnxBytes, 0o644); err != nil {
 		return err
 	}
-	data, err := sample.SensorData(spec, 1, trainRows)
-	if err != nil {
-		return err
+	if b.o.parts[partPython] {
+		data, err := sample.SensorData(spec, 1, trainRows)
+		if err != nil {
+			return err
+		}
+		if err := b.writeCSV(data); err != nil {
+			return err
+		}
 	}
-	if err := b.writeCSV(data); err != nil {
-		return err
+	total := 0
+	if b.o.parts[partFull] || b.o.parts[partEOS] || b.o.parts[partNested] {
+		total = b.o.records
 	}
-	total := max(b.o.records, b.o.pythonRecords)
-	progress("preloading %d records into %s", total, backlogTopic)
-	return b.produceBacklog(ctx, backlogTopic, total)
+	if b.o.parts[partPython] {
+		total = max(total, b.o.pythonRecords)
+	}
+	if total > 0 {
+		progress("preloading %d records into %s", total, backlogTopic)
+		gen := sample.NewSensors(99, 200, 0.05)
+		if b.nested.flatBytes, err = b.produceBacklog(ctx, backlogTopic, schemas.SensorReading, b.codec, total, gen.Next); err != nil {
+			return err
+		}
+	}
+	if b.o.parts[partNested] {
+		return b.prepareNested(ctx)
+	}
+	return nil
 }
 
 // writeCSV writes the training rows with the features in model order.
@@ -222,10 +291,15 @@ func (b *bench) writeCSV(data *train.Dataset) error {
 
 // topic creates a topic and registers the sensor schema under its subject.
 func (b *bench) topic(ctx context.Context, name string) (uint32, error) {
+	return b.topicOf(ctx, name, schemas.SensorReading)
+}
+
+// topicOf creates a topic and registers schema under its subject.
+func (b *bench) topicOf(ctx context.Context, name, schema string) (uint32, error) {
 	if _, err := b.admin.CreateTopic(ctx, int32(b.o.partitions), -1, nil, name); err != nil {
 		return 0, fmt.Errorf("create %s: %w", name, err)
 	}
-	s, err := b.registry.CreateSchema(name+"-value", schemas.SensorReading, srclient.Avro)
+	s, err := b.registry.CreateSchema(name+"-value", schema, srclient.Avro)
 	if err != nil {
 		return 0, fmt.Errorf("register %s: %w", name, err)
 	}
@@ -233,35 +307,37 @@ func (b *bench) topic(ctx context.Context, name string) (uint32, error) {
 }
 
 // frame encodes one generated reading.
-func (b *bench) frame(id uint32, gen *sample.Sensors) (key, value []byte) {
-	rec, _ := gen.Next()
+func frame(codec *goavro.Codec, id uint32, rec map[string]any) (key, value []byte) {
 	value = binary.BigEndian.AppendUint32([]byte{0}, id)
-	value, err := b.codec.BinaryFromNative(value, rec)
+	value, err := codec.BinaryFromNative(value, rec)
 	if err != nil {
 		panic(err) // generated records always fit their schema
 	}
 	return []byte(rec["device_id"].(string)), value
 }
 
-// produceBacklog fills a topic as fast as the broker takes it.
-func (b *bench) produceBacklog(ctx context.Context, topic string, n int) error {
-	id, err := b.topic(ctx, topic)
+// produceBacklog fills a topic with n generated readings as fast as the
+// broker takes them and returns their mean size, framing included.
+func (b *bench) produceBacklog(ctx context.Context, topic, schema string, codec *goavro.Codec, n int, next func() (map[string]any, bool)) (float64, error) {
+	id, err := b.topicOf(ctx, topic, schema)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	gen := sample.NewSensors(99, 200, 0.05)
 	var failed firstError
+	size := 0
 	for range n {
-		key, value := b.frame(id, gen)
+		rec, _ := next()
+		key, value := frame(codec, id, rec)
+		size += len(value)
 		b.client.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: value}, failed.promise)
 	}
 	if err := b.client.Flush(ctx); err != nil {
-		return err
+		return 0, err
 	}
 	if err := failed.get(); err != nil {
-		return fmt.Errorf("preload: %w", err)
+		return 0, fmt.Errorf("preload %s: %w", topic, err)
 	}
-	return nil
+	return float64(size) / float64(n), nil
 }
 
 // firstError keeps the first error of many produce promises.
@@ -301,7 +377,8 @@ func (b *bench) offer(ctx context.Context, topic string, id uint32) (int, error)
 		case now := <-ticker.C:
 			due := min(want, int(now.Sub(start).Seconds()*float64(b.o.rate)))
 			for ; sent < due; sent++ {
-				key, value := b.frame(id, gen)
+				rec, _ := gen.Next()
+				key, value := frame(b.codec, id, rec)
 				b.client.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: value, Timestamp: time.Now()}, failed.promise)
 			}
 		}

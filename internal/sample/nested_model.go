@@ -1,0 +1,169 @@
+package sample
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/train"
+)
+
+// NestedMaxCategories caps each categorical feature of the nested sensor
+// model, most frequent values first: the sites past it, rarely seen in
+// training, read as "other", as the trainer's max_categories would make
+// them.
+const NestedMaxCategories = 32
+
+// nestedCategorical are the categorical features of the nested sensor
+// model, after its numeric ones.
+var nestedCategorical = []string{"status", "device.model", "site", "attributes.zone"}
+
+// nestedFeatures are the nested sensor model's features without their
+// category tables: the flat model's measurements by path (the battery now
+// inside device), where the device is, its vibration window as four
+// columns, the hour of the reading, and the categories.
+func nestedFeatures() []model.Feature {
+	volts, pad := MainsVolts, 0.0
+	fs := []model.Feature{}
+	for _, f := range SensorFeatures {
+		if f == "battery_volts" {
+			fs = append(fs, model.Feature{Field: "device.battery_volts", Default: &volts})
+			continue
+		}
+		fs = append(fs, model.Feature{Field: f})
+	}
+	fs = append(fs,
+		model.Feature{Field: "location.lat"},
+		model.Feature{Field: "location.lon"},
+		// A device's first readings after a boot carry fewer than four.
+		model.Feature{Field: "vibration_window", Length: windowLen, Pad: &pad},
+		model.Feature{Field: "ts", Part: model.HourOfDay},
+	)
+	for _, f := range nestedCategorical {
+		fs = append(fs, model.Feature{Field: f})
+	}
+	return fs
+}
+
+// NestedSensorSpec is the nested sensor model's feature mapping, its
+// category tables learned from rows training readings: most frequent value
+// first, ties by value, at most NestedMaxCategories of each.
+func NestedSensorSpec(name, version string, rows int) (model.Spec, error) {
+	fs := nestedFeatures()
+	paths := make([]avropath.Path, len(nestedCategorical))
+	counts := make([]map[string]int, len(nestedCategorical))
+	for i, f := range nestedCategorical {
+		p, err := avropath.Parse(f)
+		if err != nil {
+			return model.Spec{}, err
+		}
+		paths[i], counts[i] = p, map[string]int{}
+	}
+	gen := NewNestedSensors(1, 100, 0.05)
+	for range rows {
+		rec, _ := gen.Next()
+		for i, p := range paths {
+			v, ok, err := p.Read(rec)
+			if err != nil {
+				return model.Spec{}, fmt.Errorf("%s: %w", nestedCategorical[i], err)
+			}
+			if ok {
+				counts[i][v.(string)]++
+			}
+		}
+	}
+	first := len(fs) - len(nestedCategorical)
+	for i, c := range counts {
+		fs[first+i].Categories = mostFrequent(c, NestedMaxCategories)
+	}
+	return model.Spec{
+		Name:    name,
+		Version: version,
+		Task:    model.Classification,
+		Labels:  []string{"normal", "anomaly"},
+		Inputs:  []model.Input{{Name: train.InputFeatures, Type: model.FloatInput, Fields: fs}},
+		Outputs: model.Outputs{Scores: train.OutputProbabilities},
+	}, nil
+}
+
+// mostFrequent returns at most limit values of counts, most frequent
+// first, ties by value.
+func mostFrequent(counts map[string]int, limit int) []string {
+	vs := make([]string, 0, len(counts))
+	for v := range counts {
+		vs = append(vs, v)
+	}
+	slices.SortFunc(vs, func(a, b string) int {
+		return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(a, b))
+	})
+	return vs[:min(limit, len(vs))]
+}
+
+// NestedSensorData generates rows labelled nested readings and maps them to
+// columns through the spec, exactly as the scorer will, its categorical
+// columns marked with their codes: one per category, then "other" and null.
+func NestedSensorData(spec model.Spec, seed uint64, rows int) (*train.Dataset, error) {
+	in := spec.Inputs[0]
+	reader, err := in.Reader()
+	if err != nil {
+		return nil, err
+	}
+	gen := NewNestedSensors(seed, 100, 0.05)
+	features := make([]float32, 0, rows*in.Width())
+	labels := make([]float64, rows)
+	for i := range rows {
+		rec, anomaly := gen.Next()
+		if features, err = reader.AppendNumbers(features, rec, spec.AllowNonFinite); err != nil {
+			return nil, fmt.Errorf("sample nested reading %d: %w", i, err)
+		}
+		if anomaly {
+			labels[i] = 1
+		}
+	}
+	data, err := train.NewDataset(features, in.Width(), labels)
+	if err != nil {
+		return nil, err
+	}
+	col := 0
+	for _, f := range in.Fields {
+		if f.Categorical() {
+			if err := data.SetCategorical(col, f.Codes()); err != nil {
+				return nil, fmt.Errorf("feature %s: %w", f.Field, err)
+			}
+		}
+		col += max(f.Length, 1)
+	}
+	return data, nil
+}
+
+// NestedSensorModel trains the nested sensor anomaly model, a
+// gradient-boosted tree ensemble with category splits, on rows generated
+// nested readings and returns it as ONNX bytes with its spec in the
+// metadata, and the spec.
+func NestedSensorModel(ctx context.Context, name, version string, cfg train.Config, rows int) ([]byte, model.Spec, error) {
+	spec, err := NestedSensorSpec(name, version, rows)
+	if err != nil {
+		return nil, model.Spec{}, err
+	}
+	data, err := NestedSensorData(spec, 1, rows)
+	if err != nil {
+		return nil, model.Spec{}, err
+	}
+	ens, err := train.Fit(ctx, cfg, data)
+	if err != nil {
+		return nil, model.Spec{}, fmt.Errorf("train nested sensor model: %w", err)
+	}
+	meta, err := spec.Marshal()
+	if err != nil {
+		return nil, model.Spec{}, err
+	}
+	m, err := ens.ONNX(map[string]string{model.SpecMetadataKey: meta})
+	if err != nil {
+		return nil, model.Spec{}, err
+	}
+	b, err := m.Marshal()
+	return b, spec, err
+}
