@@ -137,3 +137,120 @@ func TestSpecMarshalRoundTrip(t *testing.T) {
 		t.Error("the round-trip spec is invalid")
 	}
 }
+
+// TestValidateFeatures checks the options of a feature: paths, arrays,
+// categories and time parts, each refusal naming the input and the feature.
+func TestValidateFeatures(t *testing.T) {
+	one := func(f model.Feature) func(*model.Spec) {
+		return func(s *model.Spec) { s.Inputs[0].Fields[1] = f }
+	}
+	text := func(f model.Feature) func(*model.Spec) {
+		return func(s *model.Spec) { s.Inputs[1].Fields[0] = f }
+	}
+	pad, def := 0.0, 1.0
+	tests := []struct {
+		name    string
+		edit    func(*model.Spec)
+		wantErr string // "" when valid; else what follows `input "..." field "...": `
+	}{
+		{"nested path", one(model.Feature{Field: "location.lat"}), ""},
+		{"map key", one(model.Feature{Field: `attributes["fw.version"]`}), ""},
+		{"array index", one(model.Feature{Field: "window[3]"}), ""},
+		{"whole array", one(model.Feature{Field: "window", Length: 8}), ""},
+		{"whole array padded", one(model.Feature{Field: "window", Length: 8, Pad: &pad}), ""},
+		{"whole array of the most columns", one(model.Feature{Field: "window", Length: model.MaxLength}), ""},
+		{"whole array with a default", one(model.Feature{Field: "window", Length: 2, Default: &def}), ""},
+		{"categories", one(model.Feature{Field: "status", Categories: []string{"OK", "WARN"}}), ""},
+		{"empty string category", one(model.Feature{Field: "status", Categories: []string{""}}), ""},
+		{"unknown other", one(model.Feature{Field: "site", Categories: []string{"a"}, Unknown: model.UnknownOther}), ""},
+		{"unknown dead_letter", one(model.Feature{Field: "site", Categories: []string{"a"}, Unknown: model.UnknownDeadLetter}), ""},
+		{"unknown category", one(model.Feature{Field: "site", Categories: []string{"a", "b"}, Unknown: model.UnknownCategory, UnknownCategory: "b"}), ""},
+		{"hour of day", one(model.Feature{Field: "ts", Part: model.HourOfDay}), ""},
+		{"day of week with a default", one(model.Feature{Field: "ts", Part: model.DayOfWeek, Default: &def}), ""},
+		{"nested text", text(model.Feature{Field: "device.note"}), ""},
+
+		{"path syntax", one(model.Feature{Field: "location..lat"}), `input "features" field "location..lat": bad path syntax: "location..lat" at offset 9`},
+		{"path with a space", one(model.Feature{Field: "sepal length"}), `field "sepal length": bad path syntax`},
+		{"text path syntax", text(model.Feature{Field: "note["}), `input "text" field "note[": bad path syntax`},
+		{"length zero with pad", one(model.Feature{Field: "w", Pad: &pad}), `input "features" field "w": pad goes with length`},
+		{"negative length", one(model.Feature{Field: "w", Length: -1}), "length -1 is out of 1..4096"},
+		{"length too long", one(model.Feature{Field: "w", Length: model.MaxLength + 1}), "length 4097 is out of 1..4096"},
+		{"array of categories", one(model.Feature{Field: "w", Length: 2, Categories: []string{"a"}}), "an array (length) is read as numbers, not categories or time parts"},
+		{"array of parts", one(model.Feature{Field: "w", Length: 2, Part: model.HourOfDay}), "an array (length) is read as numbers"},
+		{"unknown part", one(model.Feature{Field: "ts", Part: "minute"}), `part "minute" is neither "hour_of_day" nor "day_of_week"`},
+		{"part with categories", one(model.Feature{Field: "ts", Part: model.HourOfDay, Categories: []string{"1"}}), "a time part is a number column, not categories"},
+		{"empty categories", one(model.Feature{Field: "s", Categories: []string{}}), "categories is empty; a categorical feature needs at least one"},
+		{"duplicate category", one(model.Feature{Field: "s", Categories: []string{"a", "b", "a"}}), `category "a" is listed twice`},
+		{"categorical default", one(model.Feature{Field: "s", Categories: []string{"a"}, Default: &def}), "a categorical feature has no default: null and absent have their own code"},
+		{"unknown without categories", one(model.Feature{Field: "s", Unknown: model.UnknownOther}), "unknown and unknown_category go with categories"},
+		{"unknown_category without categories", one(model.Feature{Field: "s", UnknownCategory: "a"}), "unknown and unknown_category go with categories"},
+		{"bad unknown", one(model.Feature{Field: "s", Categories: []string{"a"}, Unknown: "drop"}), `unknown "drop" is none of "other", "category", "dead_letter"`},
+		{"unknown_category not in the table", one(model.Feature{Field: "s", Categories: []string{"a"}, Unknown: model.UnknownCategory, UnknownCategory: "z"}), `unknown_category "z" is not one of the categories`},
+		{"unknown_category missing", one(model.Feature{Field: "s", Categories: []string{"a"}, Unknown: model.UnknownCategory}), `unknown_category "" is not one of the categories`},
+		{"unknown_category without its policy", one(model.Feature{Field: "s", Categories: []string{"a"}, UnknownCategory: "a"}), `unknown_category goes with unknown "category"`},
+		{"unknown_category beside dead_letter", one(model.Feature{Field: "s", Categories: []string{"a"}, Unknown: model.UnknownDeadLetter, UnknownCategory: "a"}), `unknown_category goes with unknown "category"`},
+		{"categories on a string input", text(model.Feature{Field: "note", Categories: []string{"a"}}), `input "text" field "note": a string input takes the text as it is; categories are read into a float input`},
+		{"length on a string input", text(model.Feature{Field: "note", Length: 2}), "a string input takes one string, not an array"},
+		{"part on a string input", text(model.Feature{Field: "note", Part: model.DayOfWeek}), "a string input takes text, not a part of a timestamp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := validSpec()
+			tt.edit(&spec)
+			err := spec.Validate()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				for _, in := range spec.Inputs {
+					if _, err := in.Reader(); err != nil {
+						t.Errorf("Reader of a valid input: %v", err)
+					}
+				}
+				return
+			}
+			requireErr(t, err, model.ErrBadSpec, tt.wantErr)
+			// Reader refuses what Validate does, for callers that build
+			// one from an input alone.
+			for _, in := range spec.Inputs {
+				if _, rerr := in.Reader(); rerr != nil {
+					requireErr(t, rerr, model.ErrBadSpec, tt.wantErr)
+					return
+				}
+			}
+			t.Error("every input's Reader accepted what Validate refused")
+		})
+	}
+}
+
+// TestSpecFeaturesRoundTrip keeps every feature option through the JSON a
+// model's metadata holds, and a flat spec's JSON as it was.
+func TestSpecFeaturesRoundTrip(t *testing.T) {
+	pad := -1.0
+	spec := validSpec()
+	spec.Inputs[0].Fields = []model.Feature{
+		{Field: "location.lat"},
+		{Field: "window", Length: 8, Pad: &pad},
+		{Field: "status", Categories: []string{"OK", "WARN"}, Unknown: model.UnknownCategory, UnknownCategory: "OK"},
+		{Field: "ts", Part: model.DayOfWeek},
+	}
+	text, err := spec.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := model.ParseSpec([]byte(text))
+	if err != nil {
+		t.Fatalf("ParseSpec(Marshal()): %v", err)
+	}
+	if !reflect.DeepEqual(got, spec) {
+		t.Errorf("round trip changed the spec:\n got %+v\nwant %+v", got, spec)
+	}
+	flat, err := validSpec().Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `"inputs":[{"name":"features","fields":[{"field":"temperature"},{"field":"humidity"}]},{"name":"text","type":"string","fields":[{"field":"note"}]}]`
+	if !strings.Contains(flat, want) {
+		t.Errorf("a flat spec marshals as %s; want its inputs as before: %s", flat, want)
+	}
+}
