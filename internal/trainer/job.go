@@ -103,6 +103,9 @@ func (j Job) Validate() error {
 	default:
 		bad("promote", "%q is not one of %s, %s, %s", j.Promote, PromoteIfBetter, PromoteAlways, PromoteNever)
 	}
+	if j.Options.Subject != "" {
+		bad("options.subject", "a job checks its features against its topic's schema (%s-value): subject is for a REST model's rows", j.Source.Topic)
+	}
 	if err := j.Options.WithDefaults().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("job %q: options: %w", j.Name, err))
 	}

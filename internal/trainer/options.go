@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/train"
 )
 
 // ErrInvalidOptions marks options that cannot describe a training. Its
@@ -45,13 +46,38 @@ const DefaultHoldout = 0.2
 type Options struct {
 	Family Family     `json:"family" yaml:"family"`
 	Task   model.Task `json:"task,omitempty" yaml:"task"` // classification (default) or regression
-	// Features are the numeric fields of a gbdt or linear model, in column
-	// order.
+	// Features are the paths of a gbdt or linear model's features, in
+	// column order: record fields ("location.lat"), map values by key
+	// ("attributes.firmware", `attributes["fw.version"]`), array elements
+	// ("window[3]"), through nullable unions. A number, boolean or
+	// timestamp is one column; a string or enum, or an int or long listed
+	// in Categorical, is one column of category codes; a whole array
+	// listed in Arrays is Length columns; a timestamp listed in TimeParts
+	// is a column per part.
 	Features []string `json:"features,omitempty" yaml:"features"`
-	// Defaults give a feature's value when a record has it null or lacks it;
-	// without one such a record is skipped in training and dead-lettered in
-	// scoring.
+	// Defaults give a numeric feature's value when a record has it null or
+	// lacks it; without one such a record is skipped in training and
+	// dead-lettered in scoring. A categorical feature takes none: its null
+	// is a category code of its own.
 	Defaults map[string]float64 `json:"defaults,omitempty" yaml:"defaults"`
+	// Categorical tunes categorical features, by path (see Categorical),
+	// and makes an int or long feature categorical.
+	Categorical CategoricalOptions `json:"categorical,omitempty" yaml:"categorical"`
+	// MaxCategories bounds every categorical feature's table unless its
+	// Categorical entry says otherwise: DefaultMaxCategories when nil, and
+	// never more than a gbdt's max_bins - 2.
+	MaxCategories *int `json:"max_categories,omitempty" yaml:"max_categories"`
+	// Arrays read whole arrays as columns, by path (see ArrayColumns).
+	Arrays ArrayOptions `json:"arrays,omitempty" yaml:"arrays"`
+	// TimeParts read timestamps as parts of the UTC time, by path:
+	// PartHourOfDay, PartDayOfWeek, one column each in the order given,
+	// instead of the Unix milliseconds.
+	TimeParts map[string][]string `json:"time_parts,omitempty" yaml:"time_parts"`
+	// Subject, for a REST model, is the schema registry subject whose
+	// latest schema the paths are checked against when the model is
+	// created, and which says which features are categorical (strings and
+	// enums); a training job checks its topic's "{topic}-value" instead.
+	Subject string `json:"subject,omitempty" yaml:"subject"`
 	// TextField is the text field of a text model.
 	TextField string `json:"text,omitempty" yaml:"text"`
 	// Label is the field to predict: the class (any scalar) of a classifier,
@@ -205,25 +231,39 @@ func (o Options) Validate() error {
 			bad("text", "only a text model takes a text field")
 		}
 	}
+	label, labelErr := canonicalPath(o.Label)
+	if o.Label != "" && labelErr != nil {
+		bad("label", "%s", labelErr)
+	}
 	seen := make(map[string]bool, len(o.Features))
 	for i, f := range o.Features {
+		p, err := canonicalPath(f)
 		switch {
 		case f == "":
 			bad(fmt.Sprintf("features[%d]", i), "is empty")
-		case f == o.Label:
+		case err != nil:
+			bad(fmt.Sprintf("features[%d]", i), "%s", err)
+		case labelErr == nil && p == label:
 			bad(fmt.Sprintf("features[%d]", i), "%q is the label", f)
-		case seen[f]:
+		case seen[p]:
 			bad(fmt.Sprintf("features[%d]", i), "%q is repeated", f)
 		}
-		seen[f] = true
+		seen[p] = true
 	}
-	for f := range o.Defaults {
-		if !seen[f] {
-			bad("defaults."+f, "is not one of the features")
+	for _, f := range slices.Sorted(maps.Keys(o.Defaults)) {
+		if p, err := canonicalPath(f); err != nil || !seen[p] {
+			bad(keyName("defaults", f), "is not one of the features")
 		}
 	}
-	if o.TextField != "" && o.TextField == o.Label {
-		bad("text", "%q is the label", o.TextField)
+	o.validateFeatureOptions(bad)
+	if o.TextField != "" {
+		p, err := canonicalPath(o.TextField)
+		switch {
+		case err != nil:
+			bad("text", "%s", err)
+		case labelErr == nil && p == label:
+			bad("text", "%q is the label", o.TextField)
+		}
 	}
 	if o.Holdout < 0 || o.Holdout >= 1 {
 		bad("holdout", "%v not in [0, 1) (0 trains on every row and evaluates on none)", o.Holdout)
@@ -251,27 +291,10 @@ func (o Options) Validate() error {
 }
 
 // Spec is the feature mapping a model trained with these options serves
-// with. Labels are the class names, in score order, for a classifier.
+// with. Labels are the class names, in score order, for a classifier. A
+// categorical feature's table is learnt in training: here it is empty.
 func (o Options) Spec(name string, labels []string) model.Spec {
-	spec := model.Spec{Name: name, Task: o.Task, Labels: labels}
-	if o.Family == Text {
-		spec.Inputs = []model.Input{{Name: train.InputText, Type: model.StringInput, Fields: []model.Feature{{Field: o.TextField}}}}
-	} else {
-		cols := make([]model.Feature, len(o.Features))
-		for i, f := range o.Features {
-			cols[i] = model.Feature{Field: f}
-			if d, ok := o.Defaults[f]; ok {
-				cols[i].Default = &d
-			}
-		}
-		spec.Inputs = []model.Input{{Name: train.InputFeatures, Type: model.FloatInput, Fields: cols}}
-	}
-	if o.Task == model.Regression {
-		spec.Outputs = model.Outputs{Value: train.OutputVariable}
-	} else {
-		spec.Outputs = model.Outputs{Scores: train.OutputProbabilities, Margin: train.OutputMargin}
-	}
-	return spec
+	return o.spec(name, labels, nil)
 }
 
 // decodeStrict decodes one JSON value, refusing unknown fields and trailing
@@ -315,6 +338,9 @@ func (o *Options) UnmarshalYAML(node *yaml.Node) error {
 	var raw struct {
 		plain  `yaml:",inline"`
 		Params map[string]any `yaml:"params"`
+	}
+	if err := checkYAMLKeys(node); err != nil {
+		return err
 	}
 	if err := node.Decode(&raw); err != nil {
 		return err
