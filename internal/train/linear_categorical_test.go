@@ -13,18 +13,18 @@ import (
 	"github.com/streamscore/streamscore/internal/onnx/onnxtest"
 )
 
-// The categorical features of categoricalData: the column of each and its
+// The categorical features of linearCategoricalData: the column of each and its
 // number of codes, laid out as the trainer lays out a feature's codes (one
 // per category, then "other", then "null").
 const (
-	categoricalSmallFeature = 1 // 5 categories
-	categoricalSmallCodes   = 7
-	categoricalMidFeature   = 4 // 28 categories
-	categoricalMidCodes     = 30
-	categoricalWideFeature  = 6 // present when categoricalData is asked for wide codes
+	linearSmallFeature = 1 // 5 categories
+	linearSmallCodes   = 7
+	linearMidFeature   = 4 // 28 categories
+	linearMidCodes     = 30
+	linearWideFeature  = 6 // present when linearCategoricalData is asked for wide codes
 )
 
-// categoricalData returns n rows of a problem that is linear in the
+// linearCategoricalData returns n rows of a problem that is linear in the
 // standardised numeric features and the one-hot categorical ones, so that
 // a linear model is the right model: columns numeric, categorical (7
 // codes), numeric (about 5% missing), numeric, categorical (30 codes),
@@ -36,7 +36,7 @@ const (
 // them. Binary labels are drawn from sigmoid(signal), multiclass ones from
 // a softmax of two such signals and 0, regression labels are the signal
 // plus Gaussian noise.
-func categoricalData(t testing.TB, obj Objective, n int, seed uint64, wideCodes int) *Dataset {
+func linearCategoricalData(t testing.TB, obj Objective, n int, seed uint64, wideCodes int) *Dataset {
 	t.Helper()
 	effects := rand.New(rand.NewPCG(0xcafe, 13))
 	effectsOf := func(codes int) [2][]float64 {
@@ -49,7 +49,7 @@ func categoricalData(t testing.TB, obj Objective, n int, seed uint64, wideCodes 
 		}
 		return e
 	}
-	small, mid := effectsOf(categoricalSmallCodes), effectsOf(categoricalMidCodes)
+	small, mid := effectsOf(linearSmallCodes), effectsOf(linearMidCodes)
 	var wide [2][]float64
 	numFeatures := 6
 	if wideCodes > 0 {
@@ -59,7 +59,7 @@ func categoricalData(t testing.TB, obj Objective, n int, seed uint64, wideCodes 
 
 	rng := rand.New(rand.NewPCG(seed, 0xca7))
 	zipf := func(codes int) *rand.Zipf { return rand.NewZipf(rng, 1.2, 2, uint64(codes-1)) }
-	smallCodes, midCodes := zipf(categoricalSmallCodes), zipf(categoricalMidCodes)
+	smallCodes, midCodes := zipf(linearSmallCodes), zipf(linearMidCodes)
 	var wideZipf *rand.Zipf
 	if wideCodes > 0 {
 		wideZipf = zipf(wideCodes)
@@ -113,9 +113,9 @@ func categoricalData(t testing.TB, obj Objective, n int, seed uint64, wideCodes 
 	if err != nil {
 		t.Fatal(err)
 	}
-	categorical := [][2]int{{categoricalSmallFeature, categoricalSmallCodes}, {categoricalMidFeature, categoricalMidCodes}}
+	categorical := [][2]int{{linearSmallFeature, linearSmallCodes}, {linearMidFeature, linearMidCodes}}
 	if wideCodes > 0 {
-		categorical = append(categorical, [2]int{categoricalWideFeature, wideCodes})
+		categorical = append(categorical, [2]int{linearWideFeature, wideCodes})
 	}
 	for _, c := range categorical {
 		if err := d.SetCategorical(c[0], c[1]); err != nil {
@@ -178,7 +178,7 @@ func TestCategoryCode(t *testing.T) {
 func TestLinearLogisticMatchesOneHotMatrix(t *testing.T) {
 	for _, obj := range []Objective{BinaryLogLoss, MulticlassLogLoss} {
 		t.Run(obj.String(), func(t *testing.T) {
-			data := categoricalData(t, obj, 500, 70, 40)
+			data := linearCategoricalData(t, obj, 500, 70, 40)
 			means, scales := fitStandardization(data)
 			x := newLinearDesign(data, means, scales)
 			numOutputs := linearConfigFor(obj).NumClasses
@@ -213,13 +213,13 @@ func TestLinearLogisticMatchesOneHotMatrix(t *testing.T) {
 // problem is singular (least squares with one-hot blocks always is), and
 // a code never seen in training weighted 0.
 func TestRidgeSolversAgree(t *testing.T) {
-	data := categoricalData(t, SquaredError, 2000, 71, 200)
+	data := linearCategoricalData(t, SquaredError, 2000, 71, 200)
 	unseen := make([]bool, 200)
 	for c := range unseen {
 		unseen[c] = true
 	}
 	for i := range data.NumRows() {
-		unseen[int(data.Row(i)[categoricalWideFeature])] = false
+		unseen[int(data.Row(i)[linearWideFeature])] = false
 	}
 	if !slices.Contains(unseen, true) {
 		t.Fatal("every code of the wide feature is in the training rows; the test needs an unseen one")
@@ -276,7 +276,7 @@ func TestFitLinearWideCategoryMemory(t *testing.T) {
 	oneHotBytes := float64(rows) * codes * 8
 	for _, obj := range linearObjectives {
 		t.Run(obj.String(), func(t *testing.T) {
-			data := categoricalData(t, obj, rows, 72, codes)
+			data := linearCategoricalData(t, obj, rows, 72, codes)
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
 			m := fitLinearForTest(t, linearConfigFor(obj), data)
@@ -294,17 +294,17 @@ func TestFitLinearWideCategoryMemory(t *testing.T) {
 // features: their codes, a mean of 0 and a scale of 1, and one weight per
 // code, in the ColumnTransformer's column order.
 func TestLinearCategoricalModel(t *testing.T) {
-	data := categoricalData(t, MulticlassLogLoss, 1000, 73, 0)
+	data := linearCategoricalData(t, MulticlassLogLoss, 1000, 73, 0)
 	m := fitLinearForTest(t, linearConfigFor(MulticlassLogLoss), data)
-	if want := []int{0, categoricalSmallCodes, 0, 0, categoricalMidCodes, 0}; !slices.Equal(m.Categories, want) {
+	if want := []int{0, linearSmallCodes, 0, 0, linearMidCodes, 0}; !slices.Equal(m.Categories, want) {
 		t.Errorf("Categories = %v, want %v", m.Categories, want)
 	}
-	for _, f := range []int{categoricalSmallFeature, categoricalMidFeature} {
+	for _, f := range []int{linearSmallFeature, linearMidFeature} {
 		if m.Means[f] != 0 || m.Scales[f] != 1 {
 			t.Errorf("feature %d: mean %v, scale %v; want 0 and 1", f, m.Means[f], m.Scales[f])
 		}
 	}
-	width := 4 + categoricalSmallCodes + categoricalMidCodes
+	width := 4 + linearSmallCodes + linearMidCodes
 	if m.NumColumns() != width || len(m.Coefficients) != syntheticClasses*width {
 		t.Errorf("NumColumns %d and %d coefficients, want %d columns of %d classes", m.NumColumns(), len(m.Coefficients), width, syntheticClasses)
 	}
@@ -318,15 +318,15 @@ func TestLinearCategoricalModel(t *testing.T) {
 // feature adds its code's weight to the score: two rows that differ only in
 // that feature's code differ by the difference of the two weights.
 func TestLinearCategoricalPredictsCodeWeights(t *testing.T) {
-	m := fitLinearForTest(t, linearConfigFor(SquaredError), categoricalData(t, SquaredError, 2000, 74, 0))
+	m := fitLinearForTest(t, linearConfigFor(SquaredError), linearCategoricalData(t, SquaredError, 2000, 74, 0))
 	row := []float32{0.3, 2, 1, 0.5, 0, -1}
 	base, err := m.Predict(row)
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := 4 + categoricalSmallCodes // the mid feature's block
-	for code := range categoricalMidCodes {
-		row[categoricalMidFeature] = float32(code)
+	start := 4 + linearSmallCodes // the mid feature's block
+	for code := range linearMidCodes {
+		row[linearMidFeature] = float32(code)
 		got, _ := m.Predict(row)
 		want := float64(base) + float64(m.Coefficients[start+code]) - float64(m.Coefficients[start])
 		if math.Abs(float64(got)-want) > 1e-5*(1+math.Abs(want)) {
@@ -335,9 +335,9 @@ func TestLinearCategoricalPredictsCodeWeights(t *testing.T) {
 	}
 }
 
-// outOfRangeCodes are values a categorical feature of codes codes can be
+// linearNonCodes are values a categorical feature of codes codes can be
 // given that are not codes; each counts as the other code, codes-2.
-func outOfRangeCodes(codes int) []float32 {
+func linearNonCodes(codes int) []float32 {
 	return []float32{-1, float32(codes), float32(codes + 5), 2.5, float32(codes) - 0.5, 1e30, -1e30,
 		float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1))}
 }
@@ -349,12 +349,12 @@ func outOfRangeCodes(codes int) []float32 {
 func TestLinearUnseenCodeCountsAsOther(t *testing.T) {
 	for _, obj := range linearObjectives {
 		t.Run(obj.String(), func(t *testing.T) {
-			m := fitLinearForTest(t, linearConfigFor(obj), categoricalData(t, obj, 2000, 75, 0))
+			m := fitLinearForTest(t, linearConfigFor(obj), linearCategoricalData(t, obj, 2000, 75, 0))
 			base := []float32{0.3, 1, 1, 0.5, 3, -1}
 			var rows, want []float32 // want: the same rows with the code Go should use
-			for _, f := range []int{categoricalSmallFeature, categoricalMidFeature} {
+			for _, f := range []int{linearSmallFeature, linearMidFeature} {
 				codes := m.Categories[f]
-				for _, v := range outOfRangeCodes(codes) {
+				for _, v := range linearNonCodes(codes) {
 					row, expected := slices.Clone(base), slices.Clone(base)
 					row[f] = v
 					expected[f] = float32(codes - 2)
@@ -412,16 +412,16 @@ func TestLinearCategoricalONNXMatchesGoPredictions(t *testing.T) {
 				name += "/all categorical"
 			}
 			t.Run(name, func(t *testing.T) {
-				data := categoricalData(t, obj, 5000, 76, 3000)
+				data := linearCategoricalData(t, obj, 5000, 76, 3000)
 				if allCategorical {
-					data = categoricalColumns(t, data)
+					data = linearCategoricalOnly(t, data)
 				}
 				m := fitLinearForTest(t, linearConfigFor(obj), data)
 				f := m.NumFeatures
 				ortm := newORTModel(t, m, f, batch)
-				rows := categoricalData(t, obj, 8*batch, 77, 3000)
+				rows := linearCategoricalData(t, obj, 8*batch, 77, 3000)
 				if allCategorical {
-					rows = categoricalColumns(t, rows)
+					rows = linearCategoricalOnly(t, rows)
 				}
 				features := rows.features
 				// Sweep every code of every categorical feature, one feature
@@ -450,8 +450,8 @@ func TestLinearCategoricalONNXMatchesGoPredictions(t *testing.T) {
 	}
 }
 
-// categoricalColumns returns d's categorical columns alone.
-func categoricalColumns(t *testing.T, d *Dataset) *Dataset {
+// linearCategoricalOnly returns d's categorical columns alone.
+func linearCategoricalOnly(t *testing.T, d *Dataset) *Dataset {
 	t.Helper()
 	var columns []int
 	for f := range d.NumFeatures() {
@@ -480,7 +480,7 @@ func categoricalColumns(t *testing.T, d *Dataset) *Dataset {
 func TestLinearCategoricalONNXPassesChecker(t *testing.T) {
 	for _, obj := range linearObjectives {
 		t.Run(obj.String(), func(t *testing.T) {
-			m := fitLinearForTest(t, linearConfigFor(obj), categoricalData(t, obj, 500, 78, 100))
+			m := fitLinearForTest(t, linearConfigFor(obj), linearCategoricalData(t, obj, 500, 78, 100))
 			model, err := m.ONNX(map[string]string{"name": "checker-test"})
 			if err != nil {
 				t.Fatal(err)
@@ -536,7 +536,7 @@ func TestLinearModelValidateCategories(t *testing.T) {
 func TestFitLinearCategoricalIsDeterministic(t *testing.T) {
 	for _, obj := range linearObjectives {
 		t.Run(obj.String(), func(t *testing.T) {
-			data := categoricalData(t, obj, 1000, 79, 600)
+			data := linearCategoricalData(t, obj, 1000, 79, 600)
 			a := fitLinearForTest(t, linearConfigFor(obj), data)
 			b := fitLinearForTest(t, linearConfigFor(obj), data)
 			if !slices.Equal(a.Coefficients, b.Coefficients) || !slices.Equal(a.Intercepts, b.Intercepts) {
@@ -549,7 +549,7 @@ func TestFitLinearCategoricalIsDeterministic(t *testing.T) {
 // TestFitLinearWideRidgeStopsWhenContextIsCancelled cancels a ridge
 // regression solved by conjugate gradients.
 func TestFitLinearWideRidgeStopsWhenContextIsCancelled(t *testing.T) {
-	data := categoricalData(t, SquaredError, 1000, 80, 600)
+	data := linearCategoricalData(t, SquaredError, 1000, 80, 600)
 	means, scales := fitStandardization(data)
 	x := newLinearDesign(data, means, scales)
 	if x.width <= ridgeDirectMaxColumns {

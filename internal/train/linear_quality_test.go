@@ -119,8 +119,8 @@ func TestLinearCategoricalQualityMatchesScikitLearn(t *testing.T) {
 				name += fmt.Sprintf("/%d codes", wideCodes)
 			}
 			t.Run(name, func(t *testing.T) {
-				train := categoricalData(t, tt.obj, 20_000, 81, wideCodes)
-				test := categoricalData(t, tt.obj, 10_000, 82, wideCodes)
+				train := linearCategoricalData(t, tt.obj, 20_000, 81, wideCodes)
+				test := linearCategoricalData(t, tt.obj, 10_000, 82, wideCodes)
 				cfg := linearConfigFor(tt.obj)
 				m := fitLinearForTest(t, cfg, train)
 				scores, columns := goScores(t, m, test)

@@ -137,8 +137,8 @@ func TestFitLinearReachesOptimum(t *testing.T) {
 		data func(obj Objective) *Dataset
 	}{
 		{"numeric", func(obj Objective) *Dataset { return syntheticData(t, obj, 3000, 52) }},
-		{"categorical", func(obj Objective) *Dataset { return categoricalData(t, obj, 3000, 52, 0) }},
-		{"wide categorical", func(obj Objective) *Dataset { return categoricalData(t, obj, 3000, 52, 1000) }},
+		{"categorical", func(obj Objective) *Dataset { return linearCategoricalData(t, obj, 3000, 52, 0) }},
+		{"wide categorical", func(obj Objective) *Dataset { return linearCategoricalData(t, obj, 3000, 52, 1000) }},
 	}
 	for _, ds := range datasets {
 		for _, obj := range linearObjectives {
