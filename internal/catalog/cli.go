@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,7 +44,7 @@ func cliCommands() []cliCommand {
 	return []cliCommand{
 		{name: "list", about: "models, their version counts and aliases", run: cliList},
 		{name: "versions", args: "NAME", about: "a model's versions, metrics and aliases", run: cliVersions},
-		{name: "show", args: "NAME VERSION|ALIAS", about: "one version's metadata, as JSON", run: cliShow},
+		{name: "show", args: "NAME VERSION|ALIAS", about: "one version's metadata, as JSON (category tables: count and first few)", run: cliShow},
 		{name: "history", args: "NAME", about: "every alias change, oldest first", run: cliHistory},
 		{name: "export", args: "NAME VERSION|ALIAS -o FILE", about: "write the model to FILE, its feature mapping to FILE.spec.json", run: cliExport},
 		{name: "promote", args: "NAME VERSION [-alias A] [-reason R]", about: "point alias A (champion) at a version, recorded as forced", run: cliPromote},
@@ -238,12 +240,44 @@ func cliShow(_ context.Context, c *Catalog, args []string, stdout io.Writer) err
 	if err != nil {
 		return err
 	}
-	out, err := json.MarshalIndent(v, "", "  ")
+	compact, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode version: %w", err)
 	}
-	_, err = fmt.Fprintf(stdout, "%s\n", out)
+	var out bytes.Buffer
+	if err := json.Indent(&out, summarizeCategories(compact), "", "  "); err != nil {
+		return fmt.Errorf("encode version: %w", err)
+	}
+	_, err = fmt.Fprintf(stdout, "%s\n", out.Bytes())
 	return err
+}
+
+// shownCategories is how many of a categorical feature's categories show
+// prints; the table of a version, up to 253 categories a feature, would
+// otherwise be most of its output. export writes the spec whole.
+const shownCategories = 5
+
+// categoryTable is a spec feature's "categories" array in compact JSON.
+var categoryTable = regexp.MustCompile(`"categories":\[("(?:[^"\\]|\\.)*"(?:,"(?:[^"\\]|\\.)*")*)?\]`)
+
+// summarizeCategories replaces every categories table of a version's
+// compact JSON by its count and first few entries:
+// "categories": {"count": 253, "first": ["ams-01", ...]}.
+func summarizeCategories(compact []byte) []byte {
+	return categoryTable.ReplaceAllFunc(compact, func(m []byte) []byte {
+		var table []string
+		if json.Unmarshal(m[len(`"categories":`):], &table) != nil {
+			return m
+		}
+		summary, err := json.Marshal(struct {
+			Count int      `json:"count"`
+			First []string `json:"first"`
+		}{len(table), table[:min(len(table), shownCategories)]})
+		if err != nil {
+			return m
+		}
+		return append([]byte(`"categories":`), summary...)
+	})
 }
 
 func cliPromote(ctx context.Context, c *Catalog, args []string, stdout io.Writer) error {
