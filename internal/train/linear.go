@@ -83,7 +83,8 @@ type LinearFitStats struct {
 // numeric features and a OneHotEncoder over every code of the categorical
 // ones; or a ridge regression after the same transformer, as Ridge
 // (LinearRegression when Alpha is 0; a singular problem gets the
-// minimum-norm solution). A ridge regression of at most 512 columns (a
+// minimum-norm solution, beyond 512 columns in each categorical block: a
+// code never seen in training weighs 0). A ridge regression of at most 512 columns (a
 // numeric feature is one column, a categorical feature one per code) is
 // solved from its normal equations, a wider one by conjugate gradients. A
 // classifier's labels must include every class.
@@ -92,7 +93,9 @@ type LinearFitStats struct {
 // per value, and each categorical feature as one 4-byte code per row: the
 // one-hot columns are never materialised, so a feature of 10,000 codes
 // costs what a numeric feature does, plus its weights (10,000 per output).
-// It checks ctx at every optimizer step, returning ctx's error if it is
+// L-BFGS keeps about 25 vectors of all the weights, some 200 bytes a
+// weight, so a model of more than MaxLinearWeights weights (columns times
+// outputs) is refused with ErrInvalidData rather than fitted. It checks ctx at every optimizer step, returning ctx's error if it is
 // cancelled.
 func FitLinear(ctx context.Context, cfg LinearConfig, data *Dataset) (*LinearModel, error) {
 	if err := cfg.Validate(); err != nil {
@@ -110,6 +113,10 @@ func FitLinear(ctx context.Context, cfg LinearConfig, data *Dataset) (*LinearMod
 		if err := checkEveryClass(data.labels, max(numOutputs, 2)); err != nil {
 			return nil, err
 		}
+	}
+	if _, _, width := linearColumns(data.numFeatures, data.Categories); numOutputs*width > MaxLinearWeights {
+		return nil, fmt.Errorf("%w: a linear model of %d columns (numeric features and category codes) and %d outputs has %d weights, more than the %d FitLinear fits; cap the categories",
+			ErrInvalidData, width, numOutputs, numOutputs*width, MaxLinearWeights)
 	}
 	means, scales := fitStandardization(data)
 	x := newLinearDesign(data, means, scales)
@@ -147,6 +154,11 @@ func FitLinear(ctx context.Context, cfg LinearConfig, data *Dataset) (*LinearMod
 	}
 	return m, nil
 }
+
+// MaxLinearWeights bounds the weights of a model FitLinear fits, its
+// columns (numeric features and category codes) times its outputs: about
+// 400 MB of optimizer state. Ten thousand codes of ten classes are 100,000.
+const MaxLinearWeights = 1 << 21
 
 // checkEveryClass checks that every class 0..numClasses-1 has a row: a
 // class without one would drive its intercept to −∞.

@@ -561,3 +561,25 @@ func TestFitLinearWideRidgeStopsWhenContextIsCancelled(t *testing.T) {
 		t.Errorf("fitRidge error = %v, want context.Canceled", err)
 	}
 }
+
+// TestFitLinearRefusesTooManyWeights checks the bound on a model's
+// weights: 33 features of 65,536 codes are 2,162,688 columns, more than
+// MaxLinearWeights, and FitLinear says so before it allocates anything of
+// that size.
+func TestFitLinearRefusesTooManyWeights(t *testing.T) {
+	const numFeatures = 33
+	features := make([]float32, 2*numFeatures)
+	data, err := NewDataset(features, numFeatures, []float64{0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f := range numFeatures {
+		if err := data.SetCategorical(f, MaxCategoryCodes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = FitLinear(context.Background(), linearConfigFor(BinaryLogLoss), data)
+	if !errors.Is(err, ErrInvalidData) || !strings.Contains(err.Error(), "2162688 weights, more than the 2097152") {
+		t.Errorf("FitLinear error = %v, want ErrInvalidData naming the weights and the limit", err)
+	}
+}
