@@ -34,9 +34,9 @@ import (
 // its code, so addCategoricalScores looks each code up (Gather) in one
 // table of every categorical feature's weights, a row per code. That is
 // exact, costs one lookup per feature and row whatever the number of codes,
-// and keeps the input a float32 matrix of codes. OneHotEncoder from
-// ai.onnx.ml would need int64 or string input, and a one-hot MatMul would
-// multiply by a zero for every other code.
+// and keeps the input a float32 matrix of codes. ai.onnx.ml's
+// OneHotEncoder, or OneHot, would write out the N × codes one-hot matrix
+// only for a MatMul to multiply all but one of each row's entries by zero.
 func (m *LinearModel) ONNX(meta map[string]string) (*onnx.Model, error) {
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("export ONNX: %w", err)

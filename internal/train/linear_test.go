@@ -454,13 +454,15 @@ func TestLinearPredictRejectsBadShapes(t *testing.T) {
 }
 
 // linearLabelMargin is how close two classes' probabilities may be for
-// ONNX Runtime's label to differ from Go's: its float32 dot products may
-// round the other way.
+// ONNX Runtime's label to differ from Go's: both sum the scores in
+// float64, but in different orders, and a score on the edge of a float32
+// may round the other way.
 const linearLabelMargin = 1e-5
 
 // linearRelTolerance bounds |ONNX Runtime − Go| relative to a regressed
-// value beyond 1: float32 resolves about 6e-8 of a value, and ONNX Runtime
-// sums in float32 where Go sums in float64.
+// value beyond 1: both sum in float64 and round once to float32, which
+// resolves about 6e-8 of a value; a different order of the float64 sums
+// can move the rounding by one float32 step.
 const linearRelTolerance = 1e-6
 
 func TestLinearONNXMatchesGoPredictions(t *testing.T) {
