@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/avropath"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
 
@@ -302,7 +303,7 @@ sys.path.insert(0, ".")
 from reference import encode_categories
 train = [[1.0, "b", "x"], [2.0, "a", "x"], [3.0, "c", None], [4.0, "b", "y"], [5.0, "a", "y"], [6.0, "c", "y"], [7.0, "d", "x"]]
 hold = [[8.0, "a", "z"], [9.0, "d", None], [10.0, None, "x"]]
-tables = encode_categories(train, hold, [1, 2], 3)
+tables = encode_categories(train, hold, [1, 2], [3, 3])
 json.dump({"tables": tables, "train": train, "hold": hold}, sys.stdout)
 `
 	out, err := exec.Command("/usr/bin/python3", "-c", script).Output()
@@ -388,5 +389,49 @@ func TestReferenceCategorical(t *testing.T) {
 	}
 	if got.AUC < 0.99 {
 		t.Errorf("AUC %v: the category decides the label", got.AUC)
+	}
+}
+
+// TestCategoryCaps resolves each categorical set's options against its
+// schema file, as the run does against the registry's copy: the schema's
+// strings and enums, and only they, become categorical, each capped at the
+// trainer's default.
+func TestCategoryCaps(t *testing.T) {
+	for _, name := range []string{"damage", "time-of-day", "birdstrikes"} {
+		t.Run(name, func(t *testing.T) {
+			set := dataSets[name]
+			text, err := os.ReadFile(filepath.Join("..", "..", "schemas", set.schema))
+			if err != nil {
+				t.Fatal(err)
+			}
+			schema, err := avropath.ParseSchema(string(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts, err := set.options(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if opts, err = opts.Resolve(schema, set.schema); err != nil {
+				t.Fatal(err)
+			}
+			caps, err := categoryCaps(set, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(caps) != len(set.categorical) {
+				t.Fatalf("caps %v for categorical %q", caps, set.categorical)
+			}
+			for _, c := range caps {
+				if c != trainer.DefaultMaxCategories {
+					t.Errorf("cap %d, want the default %d", c, trainer.DefaultMaxCategories)
+				}
+			}
+			// Features read as numbers are not categorical to the set.
+			set.categorical = append(slices.Clone(set.categorical), "speed_knots")
+			if _, err := categoryCaps(set, opts); err == nil {
+				t.Error("a set naming a numeric feature categorical: no error")
+			}
+		})
 	}
 }

@@ -55,7 +55,7 @@ from sklearn.pipeline import make_pipeline
 
 
 
-def encode_categories(train_x, hold_x, columns, max_categories):
+def encode_categories(train_x, hold_x, columns, caps):
     """Replaces the raw categories of the given columns by codes, in place,
     and returns each column's table.
 
@@ -65,8 +65,8 @@ def encode_categories(train_x, hold_x, columns, max_categories):
     the Go side checks that the tables printed equal the ones in its model.
     The table is learnt from the training rows only (the holdout is the
     future), most frequent first, ties by value (Python orders str by code
-    point, as Go orders UTF-8 strings by byte), capped at max_categories:
-    the trainer's cap, which keeps every code below max_bins (255). Code i
+    point, as Go orders UTF-8 strings by byte), capped at the column's cap
+    in caps: the trainer's, which keeps every code below max_bins. Code i
     is table[i]; len(table), "other", is a value outside the table (a rare
     one cut by the cap, or one first seen in the holdout); len(table) + 1 is
     a null. Both of the last two are ordinary codes to the estimator, as
@@ -75,12 +75,12 @@ def encode_categories(train_x, hold_x, columns, max_categories):
     child with more samples).
     """
     tables = []
-    for c in columns:
+    for c, cap in zip(columns, caps):
         counts = {}
         for x in train_x:
             if x[c] is not None:
                 counts[x[c]] = counts.get(x[c], 0) + 1
-        table = sorted(counts, key=lambda v: (-counts[v], v))[:max_categories]
+        table = sorted(counts, key=lambda v: (-counts[v], v))[:cap]
         codes = {v: i for i, v in enumerate(table)}
         other, null = len(table), len(table) + 1
         for rows in (train_x, hold_x):
@@ -165,8 +165,8 @@ def main():
     parser.add_argument("--random-state", type=int, default=0, help="the gbdt estimators' random_state")
     parser.add_argument("--categorical", default="",
                         help="comma-separated indices of the gbdt's categorical columns, which hold raw values")
-    parser.add_argument("--max-categories", type=int, default=253,
-                        help="the most categories a categorical column keeps (the trainer's cap)")
+    parser.add_argument("--max-categories", default="",
+                        help="comma-separated, for each --categorical column, the most categories it keeps (the trainer's caps)")
     args = parser.parse_args()
     train_x, train_y, hold_x, hold_y = load(args.data, args.model, args.task)
     categorical = [int(c) for c in args.categorical.split(",")] if args.categorical else None
@@ -174,7 +174,10 @@ def main():
     if categorical:
         if args.model != "gbdt":
             sys.exit("reference.py: --categorical is for --model gbdt")
-        tables = encode_categories(train_x, hold_x, categorical, args.max_categories)
+        caps = [int(c) for c in args.max_categories.split(",")] if args.max_categories else []
+        if len(caps) != len(categorical):
+            sys.exit(f"reference.py: {len(caps)} --max-categories for {len(categorical)} --categorical columns")
+        tables = encode_categories(train_x, hold_x, categorical, caps)
     if args.model == "gbdt":
         train_x = np.asarray(train_x, dtype=np.float32)
         hold_x = np.asarray(hold_x, dtype=np.float32)

@@ -153,6 +153,16 @@ func (e *env) evaluate(ctx context.Context, set dataSet) (result, error) {
 			return result{}, err
 		}
 	}
+	// As a job does: every path checked against the topic's latest schema,
+	// its strings and enums made categorical.
+	opts, _, err = trainer.ResolveSchema(ctx, trainer.RegistrySchemas{Registry: e.registry}, trainer.TopicSubject(set.topic), opts)
+	if err != nil {
+		return result{}, err
+	}
+	caps, err := categoryCaps(set, opts)
+	if err != nil {
+		return result{}, err
+	}
 	trainRows, holdRows := trainer.Split(history.Rows, opts.Holdout)
 	log.Info("training", "family", opts.Family, "train", len(trainRows), "holdout", len(holdRows))
 	fitted, err := trainer.Fit(ctx, set.name, opts, history.Rows, nil)
@@ -183,11 +193,7 @@ func (e *env) evaluate(ctx context.Context, set dataSet) (result, error) {
 	if r.trainPositive, r.holdPositive, err = writeRows(path, set, trainRows, holdRows); err != nil {
 		return result{}, err
 	}
-	maxCategories, err := categoryCap(opts, fitted.Params)
-	if err != nil {
-		return result{}, err
-	}
-	if r.theirs, err = e.reference(ctx, set, path, fitted.Params, maxCategories); err != nil {
+	if r.theirs, err = e.reference(ctx, set, path, fitted.Params, caps); err != nil {
 		return result{}, err
 	}
 	if r.categories, err = sameCategories(set, fitted.Spec, r.theirs.categories); err != nil {
@@ -338,21 +344,23 @@ func writeRows(path string, set dataSet, trainRows, holdRows []map[string]any) (
 	return trainPositive, holdPositive, f.Close()
 }
 
-// categoryCap is the most categories the trainer keeps per categorical
-// feature of a model trained with opts and params, which reference.py's
-// tables keep too.
-func categoryCap(opts trainer.Options, params json.RawMessage) (int, error) {
-	// TODO(h4): opts.MaxCategories once the trainer's option lands.
-	var p struct {
-		MaxBins int `json:"max_bins"`
+// categoryCaps are the most categories the trainer keeps of each of the
+// set's categorical features (by opts, resolved against the schema), which
+// reference.py's tables keep too; it checks that the trainer reads as
+// categories exactly the features the set says.
+func categoryCaps(set dataSet, opts trainer.Options) ([]int, error) {
+	var names []string
+	var caps []int
+	for _, f := range opts.FeatureReads() {
+		if f.Kind == trainer.CategoryFeature {
+			names = append(names, f.Given)
+			caps = append(caps, f.MaxCategories)
+		}
 	}
-	if err := json.Unmarshal(params, &p); err != nil {
-		return 0, fmt.Errorf("params %s: %w", params, err)
+	if !slices.Equal(names, set.categorical) {
+		return nil, fmt.Errorf("the trainer reads %q as categories, want %q", names, set.categorical)
 	}
-	if p.MaxBins == 0 {
-		return 253, nil
-	}
-	return min(253, p.MaxBins-2), nil
+	return caps, nil
 }
 
 // sameCategories returns the trainer's category table of each of set's
@@ -404,17 +412,18 @@ func sameCategories(set dataSet, spec model.Spec, theirs [][]string) ([]table, e
 }
 
 // reference runs reference.py on the rows and reads its one line of JSON.
-func (e *env) reference(ctx context.Context, set dataSet, path string, params json.RawMessage, maxCategories int) (side, error) {
+func (e *env) reference(ctx context.Context, set dataSet, path string, params json.RawMessage, caps []int) (side, error) {
 	args := []string{e.o.reference, "--model", set.model, "--task", string(set.task),
 		"--data", path, "--params", string(params), "--random-state", strconv.FormatUint(e.o.randomState, 10)}
 	if len(set.categorical) > 0 {
-		var columns []string
+		var columns, limits []string
 		for i, f := range set.features {
-			if slices.Contains(set.categorical, f) {
+			if j := slices.Index(set.categorical, f); j >= 0 {
 				columns = append(columns, strconv.Itoa(i))
+				limits = append(limits, strconv.Itoa(caps[j]))
 			}
 		}
-		args = append(args, "--categorical", strings.Join(columns, ","), "--max-categories", strconv.Itoa(maxCategories))
+		args = append(args, "--categorical", strings.Join(columns, ","), "--max-categories", strings.Join(limits, ","))
 	}
 	cmd := exec.CommandContext(ctx, e.o.python, args...)
 	// scikit-learn's gradient boosting runs OpenMP threads, which libgomp
