@@ -170,3 +170,37 @@ func (t categoryTable) shown(code float32) (string, bool) {
 	}
 	return overflowValue, true
 }
+
+// learnCategories learns every categorical feature's table from rows
+// [0, cut), the training rows, and recodes those rows in place to final
+// codes; the rows after them keep their dictionary indices. It returns
+// the tables by feature (nil for the others) and, by column, the codes
+// of each categorical column.
+func (c *columns) learnCategories(cut int) (tables [][]string, codes map[int]int, err error) {
+	l := c.layout
+	if len(l.cats) == 0 {
+		return nil, nil, nil
+	}
+	c.consumed = true
+	tables = make([][]string, len(l.reads))
+	codes = map[int]int{}
+	c.tables = make([]categoryTable, len(l.cats))
+	train := c.features[:cut*l.width]
+	for j, cc := range l.cats {
+		t, err := learnTable(c.dicts[j], train, l.width, cc.at, l.reads[cc.read])
+		if err != nil {
+			return nil, nil, err
+		}
+		c.tables[j] = t
+		tables[cc.read] = t.categories
+		codes[cc.at] = len(t.categories) + 2
+	}
+	for r := range cut {
+		row := train[r*l.width : (r+1)*l.width]
+		for j, cc := range l.cats {
+			row[cc.at] = c.tables[j].recode(row[cc.at])
+		}
+	}
+	c.recoded = cut
+	return tables, codes, nil
+}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/streamscore/streamscore/internal/model"
@@ -52,52 +51,16 @@ type columns struct {
 	// out, once finished.
 	offered, sampledOut int
 
-	row, extraRow []float32 // one row being mapped
-	moved         rowCopy   // one row set aside by permute
-}
+	// dicts are the categorical features' dictionaries (layout.cats),
+	// extraDicts the categorical extra features' (nil for the others).
+	// Once the categories are learnt (learnCategories), rows [0, recoded)
+	// hold final codes of tables.
+	dicts, extraDicts []*catDict
+	tables            []categoryTable
+	recoded           int
 
-// layout is what columns keep of a record: the model's own input mapping
-// (the one the scorer serves), the label, and raw extra fields.
-type layout struct {
-	task  model.Task
-	text  bool
-	label string
-	// labelReader reads label, parsed once.
-	labelReader *labelReader
-	input       model.Input
-	// reader reads input; readerErr, when the input's paths do not
-	// parse (options validation refuses them first), fails every row.
-	reader    *model.InputReader
-	readerErr error
-	width     int
-	extra     []model.Input // one-field inputs without defaults
-	// extraReaders read extra; one whose path does not parse is nil,
-	// and reads NaN.
-	extraReaders []*model.InputReader
-	sample       Sample
-	keep         map[string]bool
-}
-
-// newLayout is the layout of opts' model, with extra numeric fields kept
-// raw beside its own.
-func newLayout(opts Options, extra []string) *layout {
-	l := &layout{task: opts.Task, text: opts.Family == Text, label: opts.Label, labelReader: newLabelReader(opts.Label), input: opts.Spec("", nil).Inputs[0]}
-	l.reader, l.readerErr = l.input.Reader()
-	l.width = l.input.Width()
-	for _, f := range extra {
-		in := model.Input{Name: f, Type: model.FloatInput, Fields: []model.Feature{{Field: f}}}
-		r, _ := in.Reader()
-		l.extra = append(l.extra, in)
-		l.extraReaders = append(l.extraReaders, r)
-	}
-	if opts.Sample != nil {
-		l.sample = *opts.Sample
-		l.keep = map[string]bool{}
-		for _, c := range opts.Sample.KeepClasses {
-			l.keep[c] = true
-		}
-	}
-	return l
+	row, extraRow, nums []float32 // one row being mapped
+	moved               rowCopy   // one row set aside by permute
 }
 
 // newColumns makes room for up to expect rows, capped by the sample
@@ -121,12 +84,22 @@ func newColumns(l *layout, expect int) *columns {
 		times:      make([]int64, 0, expect),
 		partitions: make([]int32, 0, expect),
 		offsets:    make([]int64, 0, expect),
-		extra:      make([]float32, 0, expect*len(l.extra)),
+		extra:      make([]float32, 0, expect*l.extraWidth),
 		skipped:    map[string]int{},
 		dict:       labelDict{index: map[labelKey]int{}},
 		seed:       l.sample.Seed,
 		row:        make([]float32, 0, l.width),
-		extraRow:   make([]float32, len(l.extra)),
+		extraRow:   make([]float32, l.extraWidth),
+	}
+	for range l.cats {
+		c.dicts = append(c.dicts, newCatDict())
+	}
+	for _, x := range l.extra {
+		var d *catDict
+		if x.categorical {
+			d = newCatDict()
+		}
+		c.extraDicts = append(c.extraDicts, d)
 	}
 	if l.text {
 		c.texts = make([]string, 0, expect)
@@ -190,25 +163,10 @@ func (c *columns) addRecord(rec map[string]any, ts int64, partition int32, offse
 			return err
 		}
 		text = s
-	} else {
-		if l.readerErr != nil {
-			return l.readerErr
-		}
-		row, err := l.reader.AppendNumbers(c.row[:0], rec, false)
-		if err != nil {
-			return err
-		}
-		c.row = row
+	} else if err := c.readRow(rec); err != nil {
+		return err
 	}
-	for i, in := range l.extraReaders {
-		c.extraRow[i] = float32(math.NaN())
-		if in == nil {
-			continue
-		}
-		if v, err := in.AppendNumbers(c.extraRow[i:i], rec, true); err == nil {
-			c.extraRow[i] = v[0]
-		}
-	}
+	c.readExtra(rec)
 
 	c.offered++
 	slot := c.Len()
@@ -232,7 +190,7 @@ func (c *columns) addRecord(rec map[string]any, ts int64, partition int32, offse
 	}
 	// The sample is full and this row replaces the one in slot.
 	c.labels[slot], c.times[slot], c.partitions[slot], c.offsets[slot] = label, ts, partition, offset
-	copy(c.extra[slot*len(l.extra):], c.extraRow)
+	copy(c.extra[slot*l.extraWidth:], c.extraRow)
 	if l.text {
 		c.texts[slot] = text
 	} else {
@@ -340,7 +298,7 @@ type rowCopy struct {
 
 func (c *columns) save(i int) {
 	m := &c.moved
-	w, x := c.layout.width, len(c.layout.extra)
+	w, x := c.layout.width, c.layout.extraWidth
 	if !c.layout.text {
 		m.features = append(m.features[:0], c.features[i*w:(i+1)*w]...)
 	} else {
@@ -352,7 +310,7 @@ func (c *columns) save(i int) {
 
 func (c *columns) restore(i int) {
 	m := &c.moved
-	w, x := c.layout.width, len(c.layout.extra)
+	w, x := c.layout.width, c.layout.extraWidth
 	if !c.layout.text {
 		copy(c.features[i*w:(i+1)*w], m.features)
 	} else {
@@ -364,7 +322,7 @@ func (c *columns) restore(i int) {
 
 // move copies row src over row dst in every column.
 func (c *columns) move(dst, src int) {
-	w, x := c.layout.width, len(c.layout.extra)
+	w, x := c.layout.width, c.layout.extraWidth
 	if !c.layout.text {
 		copy(c.features[dst*w:(dst+1)*w], c.features[src*w:(src+1)*w])
 	} else {
@@ -385,7 +343,7 @@ func (c *columns) keepIf(keep func(i int) bool) {
 			n++
 		}
 	}
-	w, x := c.layout.width, len(c.layout.extra)
+	w, x := c.layout.width, c.layout.extraWidth
 	if c.layout.text {
 		clear(c.texts[n:]) // let the dropped strings go
 		c.texts = c.texts[:n]
@@ -495,8 +453,9 @@ func (c *columns) className(i int) string {
 // colRows are rows [from, to) of columns as Rows: each row is built as the
 // record it was read from, as far as the model reads it, in a scratch map.
 // names turns a label index into the class name (nil for a regressor).
-// raw shows extra fields as read (absent when they were null), for the
-// champion; otherwise the model's own mapped values are shown.
+// raw shows the extra features too, as read (absent when they were null),
+// for the champion; otherwise the model's own values are shown, over
+// which raw writes the extra features where they share a path.
 type colRows struct {
 	c        *columns
 	from, to int
@@ -512,28 +471,12 @@ func (s colRows) Record(i int, scratch map[string]any) map[string]any {
 	}
 	clear(scratch)
 	c, l, r := s.c, s.c.layout, s.from+i
-	if l.text {
-		scratch[l.input.Fields[0].Field] = c.texts[r]
-	} else {
-		for j, f := range l.input.Fields {
-			scratch[f.Field] = float64(c.features[r*l.width+j])
-		}
-	}
-	if s.raw {
-		x := len(l.extra)
-		for j, in := range l.extra {
-			name := in.Fields[0].Field
-			if v := c.extra[r*x+j]; math.IsNaN(float64(v)) {
-				delete(scratch, name)
-			} else {
-				scratch[name] = float64(v)
-			}
-		}
-	}
+	c.writeRecord(r, s.raw, scratch)
+	label := l.labelReader.path
 	if l.task == model.Regression {
-		scratch[l.label] = c.labels[r]
+		_ = label.Put(scratch, c.labels[r])
 	} else {
-		scratch[l.label] = s.names[int(c.labels[r])]
+		_ = label.Put(scratch, s.names[int(c.labels[r])])
 	}
 	return scratch
 }

@@ -37,7 +37,7 @@ func TestReservoirKeepsTheSmallestPriorities(t *testing.T) {
 
 func TestSortByTimeMovesEveryColumnTogether(t *testing.T) {
 	opts := Options{Family: GBDT, Features: []string{"a", "b"}, Label: "y", Task: model.Regression}
-	c := newColumns(newLayout(opts, []string{"raw"}), 0)
+	c := newColumns(newLayout(opts, []model.Feature{{Field: "raw"}}), 0)
 	rng := rand.New(rand.NewPCG(3, 4))
 	const n = 1000
 	for i := range n {
@@ -157,7 +157,7 @@ func TestNewColumnsReservesNoMoreThanTheSample(t *testing.T) {
 			if tt.maxRows > 0 {
 				o.Sample = &Sample{MaxRows: tt.maxRows}
 			}
-			c := newColumns(newLayout(o, []string{"x"}), tt.expect)
+			c := newColumns(newLayout(o, []model.Feature{{Field: "x"}}), tt.expect)
 			if cap(c.labels) != tt.want || cap(c.features) != 2*tt.want || cap(c.extra) != tt.want || cap(c.times) != tt.want {
 				t.Errorf("room for %d labels, %d features, %d extra, %d times; want %d rows", cap(c.labels), cap(c.features), cap(c.extra), cap(c.times), tt.want)
 			}

@@ -176,6 +176,12 @@ func reasonOf(err error) string {
 		return "non_finite"
 	case errors.Is(err, model.ErrOversize):
 		return "oversize"
+	case errors.Is(err, model.ErrUnknownCategory):
+		// A holdout value the table does not hold, with unknown:
+		// dead_letter, as the scorer would dead-letter it.
+		return "unknown_category"
+	case errors.Is(err, model.ErrShortArray):
+		return "short_array"
 	case errors.Is(err, stream.ErrInternal):
 		return stream.ReasonInternal
 	}

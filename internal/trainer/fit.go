@@ -159,18 +159,24 @@ func fitColumns(ctx context.Context, name string, opts Options, c, test *columns
 		// Holdout rows keep their dictionary indices, named by names.
 		c.relabel(sp.cut, classes)
 	}
+	// Categories are learnt from the training rows alone, so that the
+	// holdout meets unseen values as the scorer will.
+	tables, codes, err := c.learnCategories(sp.cut)
+	if err != nil {
+		return nil, err
+	}
 	// Rows are in order and split: what ordered them is no longer needed.
 	c.dropOrder()
 	if test != nil {
 		test.dropOrder()
 	}
-	data := &dataset{width: c.layout.width, targets: c.labels[:sp.cut], classes: classes, rows: sp.cut, skipped: c.skipped}
+	data := &dataset{width: c.layout.width, targets: c.labels[:sp.cut], classes: classes, rows: sp.cut, skipped: c.skipped, categorical: codes}
 	if c.layout.text {
 		data.texts = c.texts[:sp.cut]
 	} else {
 		data.features = c.features[:sp.cut*c.layout.width]
 	}
-	spec := opts.Spec(name, classes)
+	spec := opts.spec(name, classes, tables)
 	fitted, err := fitFamily(ctx, opts, params, data, progress)
 	if err != nil {
 		return nil, err
@@ -249,6 +255,8 @@ type dataset struct {
 	classes  []string  // class names in index order, for classifiers
 	rows     int
 	skipped  map[string]int
+	// categorical are the codes of each categorical column, by column.
+	categorical map[int]int
 }
 
 // fittedModel is a trained model of any family: it exports itself, and
@@ -300,6 +308,11 @@ func fitTabular(opts Options, d *dataset, fit func(*train.Dataset) (tabularModel
 	data, err := train.NewDataset(d.features, d.width, d.targets)
 	if err != nil {
 		return nil, err
+	}
+	for col, codes := range d.categorical {
+		if err := data.SetCategorical(col, codes); err != nil {
+			return nil, err
+		}
 	}
 	m, err := fit(data)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/avropath"
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/model"
 )
@@ -173,9 +174,13 @@ type Outcome struct {
 type Runner struct {
 	KafkaOpts []kgo.Opt
 	Decoder   Decoder
-	Catalog   Catalog
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Schemas give the latest schema of a topic's records, which a job's
+	// paths are checked against before any record is read. Without them,
+	// a job is checked against its topic's newest record's schema.
+	Schemas Schemas
+	Catalog Catalog
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Run trains one job once. force promotes the new version whatever its
@@ -195,6 +200,13 @@ func (r *Runner) run(ctx context.Context, job Job, force bool, progress Progress
 	if job.TestSource != nil && overlaps(src, *job.TestSource) {
 		return nil, fmt.Errorf("train %s: %w: test_source: overlaps source on topic %q: the model would be evaluated on records it learnt from", job.Name, ErrInvalidOptions, src.Topic)
 	}
+	// Every path is checked against the topics' schemas before a record
+	// is read: a job that cannot train fails now, not after its history.
+	opts, err := r.checkSchemas(ctx, job)
+	if err != nil {
+		return nil, fmt.Errorf("train %s: %w", job.Name, err)
+	}
+	job.Options = opts
 	cfg := ReadConfig{Extra: r.championFields(job.Name, job.Options)}
 	cfg.Progress = newReadLog(logger, meters, "source", r.now).report
 	history, err := ReadTraining(ctx, r.KafkaOpts, r.Decoder, src, job.Options, cfg)
@@ -233,33 +245,75 @@ func (r *Runner) run(ctx context.Context, job Job, force bool, progress Progress
 	return out, nil
 }
 
-// championFields are the numeric fields the champion reads that opts'
-// model does not, or reads with another default: they are kept raw while
-// reading so that the champion is judged on the same rows as it would
-// read them. None when there is no champion yet.
-func (r *Runner) championFields(name string, opts Options) []string {
+// championFields are the features the champion reads that opts' model
+// does not read the same way (see extraFeatures): they are kept raw while
+// reading so that the champion is judged on the same rows as it would read
+// them. None when there is no champion yet.
+func (r *Runner) championFields(name string, opts Options) []model.Feature {
 	champion, err := r.Catalog.Resolve(name, AliasChampion)
 	if err != nil {
 		return nil
 	}
-	own := map[string]*float64{}
-	for _, f := range opts.Spec("", nil).Inputs[0].Fields {
-		own[f.Field] = f.Default
+	return extraFeatures(opts, champion.Spec)
+}
+
+// extraFeatures are the features of other's float inputs at paths that
+// opts' model does not read exactly as other does: the same features at
+// the path, each with the same length, pad, part and default, categorical
+// on both sides or on neither (the categories themselves may differ: rows
+// show a category as the value it was). A path read otherwise is kept
+// whole, every feature of other at it.
+func extraFeatures(opts Options, other model.Spec) []model.Feature {
+	own := map[string][]model.Feature{}
+	if opts.Family != Text {
+		reads := opts.FeatureReads()
+		tables := make([][]string, len(reads))
+		for i, f := range reads {
+			if f.Kind == CategoryFeature {
+				tables[i] = placeholderTable
+			}
+		}
+		for _, f := range specFeatures(reads, tables) {
+			own[f.Field] = append(own[f.Field], f)
+		}
 	}
-	var extra []string
-	for _, in := range champion.Spec.Inputs {
-		if in.Type != model.FloatInput {
+	theirs := map[string][]model.Feature{}
+	var order []string
+	for _, in := range other.Inputs {
+		if in.Type == model.StringInput {
 			continue
 		}
 		for _, f := range in.Fields {
-			d, ok := own[f.Field]
-			same := ok && (d == nil) == (f.Default == nil) && (d == nil || *d == *f.Default)
-			if !same && !slices.Contains(extra, f.Field) {
-				extra = append(extra, f.Field)
+			key := f.Field
+			if p, err := avropath.Parse(f.Field); err == nil {
+				key = p.String()
 			}
+			if theirs[key] == nil {
+				order = append(order, key)
+			}
+			theirs[key] = append(theirs[key], f)
+		}
+	}
+	var extra []model.Feature
+	for _, key := range order {
+		if !sameReading(own[key], theirs[key]) {
+			extra = append(extra, theirs[key]...)
 		}
 	}
 	return extra
+}
+
+// sameReading reports whether two models read a path into the same
+// columns.
+func sameReading(a, b []model.Feature) bool {
+	return slices.EqualFunc(a, b, func(x, y model.Feature) bool {
+		return x.Length == y.Length && samePtr(x.Pad, y.Pad) && x.Part == y.Part &&
+			samePtr(x.Default, y.Default) && x.Categorical() == y.Categorical()
+	})
+}
+
+func samePtr(a, b *float64) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }
 
 // promotion is the policy of one run: forced when asked for.

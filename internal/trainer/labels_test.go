@@ -101,8 +101,8 @@ func TestTargetValue(t *testing.T) {
 // each Avro type, records produced to kfake and decoded through the
 // registry, and checks the same rule as the REST API's TestLabelRule:
 // whole numbers are one class however typed, booleans are false/true, a
-// union that mixes kinds fails the training naming the rows, and a
-// regressor's boolean label is a bad label.
+// union that mixes kinds skips the rows of the minority kind, and a
+// regressor's boolean label refuses the job before it reads.
 func TestKafkaLabels(t *testing.T) {
 	s := newStack(t)
 	cat := s.catalog()
@@ -145,8 +145,10 @@ func TestKafkaLabels(t *testing.T) {
 			labels: append([]any{union("boolean", true)}, alternate(union("long", int64(0)), union("long", int64(1)))...),
 			want:   []string{"0", "1"}, mixed: 1},
 		{name: "a regressor's doubles", task: "regression", labelType: `"double"`, labels: alternate(1.5, 2.5)},
+		// Refused before any record is read: the schema says what the
+		// label is.
 		{name: "a regressor's booleans", task: "regression", labelType: `"boolean"`, labels: alternate(false, true),
-			err: trainer.ErrNotEnoughData, errSays: "bad_label:"},
+			err: trainer.ErrInvalidOptions, errSays: "y: is boolean; a regressor's label is an int, a long, a float or a double (the label)"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -261,8 +261,8 @@ func (o Options) Resolve(schema *avropath.Schema, subject string) (Options, erro
 		}
 	}
 	if len(problems) > 0 {
-		return Options{}, fmt.Errorf("%w: %w: %d of the paths do not fit the schema %s: %s",
-			ErrInvalidOptions, model.ErrSchemaMismatch, len(problems), subject, strings.Join(problems, "; "))
+		return Options{}, fmt.Errorf("%w: %w: %s: %d %s: %s", ErrInvalidOptions, model.ErrSchemaMismatch,
+			subject, len(problems), plural(len(problems), "path does not fit", "paths do not fit"), strings.Join(problems, "; "))
 	}
 	if len(out.Categorical) == 0 {
 		out.Categorical = nil
@@ -284,6 +284,9 @@ func (o Options) validateCategoryBins() error {
 
 // labelFits says why a label of the task cannot be the leaf, or "".
 func labelFits(task model.Task, leaf avropath.Leaf) string {
+	if leaf.Type == "union" {
+		return "" // each record's branch is read as it comes
+	}
 	if task == model.Regression {
 		if !numericKind(leaf.Type) || leaf.Logical != "" {
 			return "a regressor's label is an int, a long, a float or a double"
@@ -310,4 +313,11 @@ func isTimestamp(leaf avropath.Leaf) bool {
 		return true
 	}
 	return false
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -4,10 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/serde"
 )
 
 // Schemas finds the latest schema registered under a subject, which a
@@ -72,4 +78,124 @@ func ResolveSchema(ctx context.Context, schemas Schemas, subject string, opts Op
 		return Options{}, false, err
 	}
 	return resolved, true, nil
+}
+
+// checkSchemas resolves a job's options against the latest schema of its
+// source topic, and of its test source's when that is another topic,
+// before any record is read (see Options.Resolve): a path the schema lacks
+// or a type that cannot feed its column refuses the job, every such path
+// named at once, and the strings and enums become categorical. Both
+// topics must make the same features categorical.
+func (r *Runner) checkSchemas(ctx context.Context, job Job) (Options, error) {
+	opts := job.Options.WithDefaults()
+	resolved, err := r.resolveTopic(ctx, job.Source, opts)
+	if err != nil {
+		return Options{}, err
+	}
+	if t := job.TestSource; t != nil && t.Topic != job.Source.Topic {
+		ts := *t
+		ts.field = "test_source"
+		test, err := r.resolveTopic(ctx, ts, opts)
+		if err != nil {
+			return Options{}, err
+		}
+		if a, b := categoricalPaths(resolved), categoricalPaths(test); !slices.Equal(a, b) {
+			return Options{}, fmt.Errorf("%w: test_source: topic %q makes features %q categorical, and source topic %q %q: a model reads a feature one way",
+				ErrInvalidOptions, t.Topic, b, job.Source.Topic, a)
+		}
+	}
+	return resolved, nil
+}
+
+// resolveTopic resolves opts against the latest schema of src's topic:
+// the registry's (Schemas), or, for a runner built without one, the
+// writer schema of the topic's newest record. A topic without either is
+// read unchecked, categorical only where the options say so.
+func (r *Runner) resolveTopic(ctx context.Context, src Source, opts Options) (Options, error) {
+	subject := TopicSubject(src.Topic)
+	logger := r.logger().With("subject", subject)
+	if r.Schemas != nil {
+		resolved, ok, err := ResolveSchema(ctx, r.Schemas, subject, opts)
+		if err != nil {
+			return Options{}, fmt.Errorf("%s: %w", src.fieldName(), err)
+		}
+		if !ok {
+			logger.Warn("no schema registered for the topic: its records are checked one by one as they are read")
+		}
+		return resolved, nil
+	}
+	text, id, err := newestSchema(ctx, r.KafkaOpts, r.Decoder, src)
+	if err != nil {
+		return Options{}, err
+	}
+	if text == "" {
+		logger.Warn("no schema to check against: its records are checked one by one as they are read")
+		return opts, nil
+	}
+	schema, err := avropath.ParseSchema(text)
+	if err == nil {
+		opts, err = opts.Resolve(schema, fmt.Sprintf("schema id %d (of %s's newest record)", id, src.Topic))
+	}
+	if err != nil {
+		return Options{}, fmt.Errorf("%s: %w", src.fieldName(), err)
+	}
+	return opts, nil
+}
+
+// newestSchema is the writer schema of the newest record at the end of a
+// topic's partitions ("" when none can be decoded): what a runner without
+// a registry client checks a job against.
+func newestSchema(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (string, uint32, error) {
+	topic := src.Topic
+	admin, err := kgo.NewClient(kafkaOpts...)
+	if err != nil {
+		return "", 0, err
+	}
+	ends, err := kadm.NewClient(admin).ListCommittedOffsets(ctx, topic)
+	admin.Close()
+	if err == nil {
+		err = ends.Error()
+	}
+	if errors.Is(err, kerr.UnknownTopicOrPartition) {
+		return "", 0, fmt.Errorf("%w: %s.topic: %q does not exist", ErrInvalidOptions, src.fieldName(), topic)
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("list offsets of %s: %w", topic, err)
+	}
+	var last []OffsetRange
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			last = append(last, OffsetRange{Partition: o.Partition, Start: o.Offset - 1, End: o.Offset})
+		}
+	})
+	if len(last) == 0 {
+		return "", 0, nil
+	}
+	var (
+		newest time.Time
+		text   string
+		id     uint32
+	)
+	_, err = scan(ctx, kafkaOpts, dec, Source{Topic: topic, Ranges: last}, nil, nil, func(rec *kgo.Record, d serde.Decoded) error {
+		if text == "" || rec.Timestamp.After(newest) {
+			newest, text, id = rec.Timestamp, d.Schema.Text, d.SchemaID
+		}
+		return nil
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	return text, id, nil
+}
+
+// categoricalPaths are the canonical paths of opts' categorical features.
+func categoricalPaths(opts Options) []string {
+	var out []string
+	for _, f := range opts.FeatureReads() {
+		if f.Kind == CategoryFeature {
+			out = append(out, f.Path.String())
+		}
+	}
+	slices.Sort(out)
+	return out
 }

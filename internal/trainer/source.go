@@ -109,8 +109,8 @@ func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*H
 		offset    int64
 	}
 	var rows []read
-	h, err := scan(ctx, kafkaOpts, dec, src, nil, nil, func(rec *kgo.Record, decoded map[string]any) error {
-		rows = append(rows, read{decoded, rec.Timestamp, rec.Partition, rec.Offset})
+	h, err := scan(ctx, kafkaOpts, dec, src, nil, nil, func(rec *kgo.Record, decoded serde.Decoded) error {
+		rows = append(rows, read{decoded.Record, rec.Timestamp, rec.Partition, rec.Offset})
 		return nil
 	})
 	if err != nil {
@@ -128,10 +128,10 @@ func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*H
 
 // ReadConfig tunes ReadTraining.
 type ReadConfig struct {
-	// Extra are numeric fields to keep raw beside the model's own, so that
-	// another model reading them (the champion) can be judged on the same
-	// rows.
-	Extra []string
+	// Extra are features of another model (the champion) to keep raw
+	// beside the model's own, so that it can be judged on the same rows:
+	// those the model does not read the same way (see extraFeatures).
+	Extra []model.Feature
 	// Progress, when set, is told how far the read is after every fetch.
 	Progress ReadProgress
 	// labelKind, when set, is the label kind rows must have (a test
@@ -153,8 +153,8 @@ func ReadTraining(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Sou
 	}
 	var c *columns
 	ready := func(expect int) { c = newColumns(newLayout(opts, cfg.Extra), expect) }
-	h, err := scan(ctx, kafkaOpts, dec, src, cfg.Progress, ready, func(rec *kgo.Record, decoded map[string]any) error {
-		return c.add(decoded, rec.Timestamp.UnixMilli(), rec.Partition, rec.Offset)
+	h, err := scan(ctx, kafkaOpts, dec, src, cfg.Progress, ready, func(rec *kgo.Record, decoded serde.Decoded) error {
+		return c.add(decoded.Record, rec.Timestamp.UnixMilli(), rec.Partition, rec.Offset)
 	})
 	if err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func ReadTraining(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Sou
 // records stamped out of order (readBounds).
 // Records that cannot be decoded are counted in the History.
 func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, progress ReadProgress,
-	ready func(expect int), visit func(*kgo.Record, map[string]any) error) (*History, error) {
+	ready func(expect int), visit func(*kgo.Record, serde.Decoded) error) (*History, error) {
 	if src.Topic == "" {
 		return nil, fmt.Errorf("%w: %s.topic: is required", ErrInvalidOptions, src.fieldName())
 	}
@@ -289,7 +289,7 @@ func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, pro
 				h.Skipped[stream.ReasonOf(err)]++
 				continue
 			}
-			if err := visit(rec, decoded.Record); err != nil {
+			if err := visit(rec, decoded); err != nil {
 				return nil, fmt.Errorf("read %s: %w", src.Topic, err)
 			}
 		}

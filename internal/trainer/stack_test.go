@@ -19,12 +19,13 @@ import (
 // stack is a test's embedded broker and registry, with a topic of
 // labelled sensor readings.
 type stack struct {
-	t       *testing.T
-	s       *embedded.Stack
-	client  *kgo.Client
-	schema  uint32
-	codec   *goavro.Codec
-	decoder *serde.Decoder
+	t        *testing.T
+	s        *embedded.Stack
+	client   *kgo.Client
+	schema   uint32
+	codec    *goavro.Codec
+	decoder  *serde.Decoder
+	registry *srclient.SchemaRegistryClient
 }
 
 func newStack(t *testing.T) *stack {
@@ -54,7 +55,47 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
-	return &stack{t: t, s: s, client: client, schema: uint32(sch.ID()), codec: codec, decoder: dec}
+	return &stack{t: t, s: s, client: client, schema: uint32(sch.ID()), codec: codec, decoder: dec, registry: registry}
+}
+
+// topic registers schema as topic's value schema, to produce records of it
+// with produceTo.
+func (s *stack) topic(topic, schema string) topicSchema {
+	s.t.Helper()
+	sch, err := s.registry.CreateSchema(topic+"-value", schema, srclient.Avro)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	codec, err := goavro.NewCodec(schema)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return topicSchema{topic: topic, id: uint32(sch.ID()), codec: codec}
+}
+
+// topicSchema is a topic and the schema its records are written with.
+type topicSchema struct {
+	topic string
+	id    uint32
+	codec *goavro.Codec
+}
+
+// produceTo writes records of ts's schema, each stamped with its "ts".
+func (s *stack) produceTo(ts topicSchema, rows []map[string]any) {
+	s.t.Helper()
+	records := make([]*kgo.Record, len(rows))
+	for i, row := range rows {
+		value, err := ts.codec.BinaryFromNative(binary.BigEndian.AppendUint32([]byte{0}, ts.id), row)
+		if err != nil {
+			s.t.Fatalf("row %d: %v", i, err)
+		}
+		records[i] = &kgo.Record{Topic: ts.topic, Value: value, Timestamp: row["ts"].(time.Time)}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.client.ProduceSync(ctx, records...).FirstErr(); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 func (s *stack) kafkaOpts() []kgo.Opt { return []kgo.Opt{kgo.SeedBrokers(s.s.Brokers()...)} }
@@ -104,6 +145,7 @@ func (s *stack) catalog() *catalog.Catalog {
 	return c
 }
 
+// runner is a runner that checks jobs against the stack's registry.
 func (s *stack) runner(c *catalog.Catalog) *trainer.Runner {
-	return &trainer.Runner{KafkaOpts: s.kafkaOpts(), Decoder: s.decoder, Catalog: c}
+	return &trainer.Runner{KafkaOpts: s.kafkaOpts(), Decoder: s.decoder, Schemas: trainer.RegistrySchemas{Registry: s.registry}, Catalog: c}
 }

@@ -1,0 +1,333 @@
+package trainer
+
+import (
+	"math"
+	"time"
+
+	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/train"
+)
+
+// layout is what columns keep of a record: the model's own columns, read
+// through the mapping the scorer serves (model.InputReader), the label,
+// and the raw values of another model's features (the champion's).
+//
+// A row's columns follow the features' order, each feature taking
+// FeatureRead.Width of them. Numbers, arrays and timestamp parts are read
+// by one reader, as the scorer reads them; a categorical feature's column
+// holds the value's index in the column's dictionary until its table is
+// learnt (categories.go).
+type layout struct {
+	task  model.Task
+	text  bool
+	label string
+	// labelReader reads label, parsed once.
+	labelReader *labelReader
+	// reads are a gbdt or linear model's features; textPath a text
+	// model's text.
+	reads    []FeatureRead
+	textPath avropath.Path
+	// reader reads the text, or every column but the categorical ones,
+	// in order; numAt places them in the row (nil when there is no
+	// categorical feature: they are the row). readerErr, when the paths
+	// do not parse (options validation refuses them first), fails every
+	// row.
+	reader    *model.InputReader
+	readerErr error
+	numAt     []int
+	// cats are the categorical features; catReader.Category(j, rec) reads
+	// cats[j]'s value. catOf[i] is reads[i]'s index in cats, or -1.
+	cats      []catColumn
+	catReader *model.InputReader
+	catOf     []int
+	width     int
+	// extra are the features of another model kept raw (see extraColumn),
+	// extraWidth columns a row.
+	extra      []extraColumn
+	extraWidth int
+	sample     Sample
+	keep       map[string]bool
+}
+
+// catColumn is a categorical feature: reads[read], at column at.
+type catColumn struct{ read, at int }
+
+// extraColumn is a feature of another model whose reading this model's
+// columns do not hold: its value as read, NaN when it cannot be, or for a
+// categorical feature its index in a dictionary of its own.
+type extraColumn struct {
+	feature     model.Feature
+	path        avropath.Path
+	reader      *model.InputReader // nil when the path does not parse
+	categorical bool
+	at, width   int
+}
+
+// placeholderTable stands for a categorical feature's table while its
+// categories are read, not yet learnt: readers need one, and Category
+// does not look at it.
+var placeholderTable = []string{overflowValue}
+
+// newLayout is the layout of opts' model, with extra, features of another
+// model (the champion's) that it does not read the same way, kept raw
+// beside its own.
+func newLayout(opts Options, extra []model.Feature) *layout {
+	l := &layout{task: opts.Task, text: opts.Family == Text, label: opts.Label, labelReader: newLabelReader(opts.Label)}
+	if l.text {
+		in := opts.Spec("", nil).Inputs[0]
+		l.textPath, _ = avropath.Parse(in.Fields[0].Field)
+		l.reader, l.readerErr = in.Reader()
+		l.width = 1
+	} else {
+		l.reads = opts.FeatureReads()
+		var numbers, cats []model.Feature
+		for i, f := range l.reads {
+			l.catOf = append(l.catOf, -1)
+			if f.Kind == CategoryFeature {
+				l.catOf[i] = len(l.cats)
+				l.cats = append(l.cats, catColumn{read: i, at: l.width})
+				cats = append(cats, model.Feature{Field: f.Path.String(), Categories: placeholderTable})
+				l.width++
+				continue
+			}
+			numbers = append(numbers, specFeatures([]FeatureRead{f}, nil)...)
+			for range f.Width() {
+				l.numAt = append(l.numAt, l.width)
+				l.width++
+			}
+		}
+		if len(cats) == 0 {
+			l.numAt = nil
+		}
+		if len(numbers) > 0 {
+			l.reader, l.readerErr = model.Input{Name: train.InputFeatures, Fields: numbers}.Reader()
+		}
+		if len(cats) > 0 && l.readerErr == nil {
+			l.catReader, l.readerErr = model.Input{Name: train.InputFeatures, Fields: cats}.Reader()
+		}
+	}
+	for _, f := range extra {
+		x := extraColumn{feature: f, categorical: f.Categorical(), at: l.extraWidth, width: max(f.Length, 1)}
+		x.path, _ = avropath.Parse(f.Field)
+		read := f
+		read.Default = nil // NaN when null: the other model applies its own
+		if x.categorical {
+			read = model.Feature{Field: f.Field, Categories: placeholderTable}
+		}
+		x.reader, _ = model.Input{Name: "extra", Fields: []model.Feature{read}}.Reader()
+		l.extra = append(l.extra, x)
+		l.extraWidth += x.width
+	}
+	if opts.Sample != nil {
+		l.sample = *opts.Sample
+		l.keep = map[string]bool{}
+		for _, c := range opts.Sample.KeepClasses {
+			l.keep[c] = true
+		}
+	}
+	return l
+}
+
+// readRow maps rec's features into c.row: numbers as read, categorical
+// values as dictionary indices (rawNull when null or absent).
+func (c *columns) readRow(rec map[string]any) error {
+	l := c.layout
+	if l.readerErr != nil {
+		return l.readerErr
+	}
+	if l.numAt == nil {
+		row, err := l.reader.AppendNumbers(c.row[:0], rec, false)
+		if err != nil {
+			return err
+		}
+		c.row = row
+		return nil
+	}
+	c.row = c.row[:l.width]
+	if l.reader != nil {
+		nums, err := l.reader.AppendNumbers(c.nums[:0], rec, false)
+		if err != nil {
+			return err
+		}
+		c.nums = nums
+		for k, v := range nums {
+			c.row[l.numAt[k]] = v
+		}
+	}
+	for j, cc := range l.cats {
+		v, present, err := l.catReader.Category(j, rec)
+		if err != nil {
+			return err
+		}
+		raw := float32(rawNull)
+		if present {
+			raw = c.dicts[j].code(v)
+		}
+		c.row[cc.at] = raw
+	}
+	return nil
+}
+
+// readExtra maps rec's extra features into c.extraRow.
+func (c *columns) readExtra(rec map[string]any) {
+	for i, x := range c.layout.extra {
+		dst := c.extraRow[x.at : x.at+x.width : x.at+x.width]
+		for k := range dst {
+			dst[k] = float32(math.NaN())
+		}
+		switch {
+		case x.reader == nil:
+		case x.categorical:
+			dst[0] = rawNull
+			if v, present, err := x.reader.Category(0, rec); err == nil && present {
+				dst[0] = c.extraDicts[i].code(v)
+			}
+		default:
+			if _, err := x.reader.AppendNumbers(dst[:0], rec, true); err != nil {
+				for k := range dst {
+					dst[k] = float32(math.NaN()) // a failed read may have written some
+				}
+			}
+		}
+	}
+}
+
+// writeRecord writes row r as the record it was read from, as far as the
+// model reads it: each feature at its path, the categories as the values
+// they were (see categories.go), timestamp parts as a time that has them.
+// With raw, the extra features are written too, over the model's own
+// where they share a path.
+func (c *columns) writeRecord(r int, raw bool, rec map[string]any) {
+	l := c.layout
+	if l.text {
+		_ = l.textPath.Put(rec, c.texts[r])
+	} else {
+		row := c.features[r*l.width : (r+1)*l.width]
+		at := 0
+		for i, f := range l.reads {
+			cols := row[at : at+f.Width()]
+			at += f.Width()
+			switch f.Kind {
+			case CategoryFeature:
+				j := l.catOf[i]
+				var (
+					v       string
+					present bool
+				)
+				if r < c.recoded {
+					v, present = c.tables[j].shown(cols[0])
+				} else {
+					v, present = c.dicts[j].value(cols[0])
+				}
+				putCategory(rec, f.Path, v, present)
+			case ArrayFeature:
+				_ = f.Path.Put(rec, numbers(cols))
+			case PartsFeature:
+				_ = f.Path.Put(rec, partsTime(f.Parts, cols))
+			default:
+				_ = f.Path.Put(rec, float64(cols[0]))
+			}
+		}
+	}
+	if raw {
+		c.writeExtra(r, rec)
+	}
+}
+
+// writeExtra writes row r's extra features into rec: those read as NaN
+// as null, which the other model reads as it reads a null or absent value.
+func (c *columns) writeExtra(r int, rec map[string]any) {
+	l := c.layout
+	row := c.extra[r*l.extraWidth : (r+1)*l.extraWidth]
+	// Parts of one timestamp are written as one time, once all are known.
+	var parts map[string]*extraTime
+	for i, x := range l.extra {
+		cols := row[x.at : x.at+x.width]
+		switch {
+		case x.path.IsZero():
+		case x.categorical:
+			v, present := c.extraDicts[i].value(cols[0])
+			putCategory(rec, x.path, v, present)
+		case hasNaN(cols):
+			// Null, over the model's own value (its default) if any.
+			_ = x.path.Put(rec, nil)
+		case x.feature.Length > 0:
+			_ = x.path.Put(rec, numbers(cols))
+		case x.feature.Part != "":
+			if parts == nil {
+				parts = map[string]*extraTime{}
+			}
+			t := parts[x.path.String()]
+			if t == nil {
+				t = &extraTime{path: x.path}
+				parts[x.path.String()] = t
+			}
+			t.parts, t.values = append(t.parts, x.feature.Part), append(t.values, cols[0])
+		default:
+			_ = x.path.Put(rec, float64(cols[0]))
+		}
+	}
+	for _, t := range parts {
+		_ = t.path.Put(rec, partsTime(t.parts, t.values))
+	}
+}
+
+// extraTime gathers the parts of one timestamp among the extra features.
+type extraTime struct {
+	path   avropath.Path
+	parts  []string
+	values []float32
+}
+
+// putCategory writes a categorical value, or null.
+func putCategory(rec map[string]any, p avropath.Path, v string, present bool) {
+	if present {
+		_ = p.Put(rec, v)
+	} else {
+		_ = p.Put(rec, nil)
+	}
+}
+
+// numbers is an array's columns as an Avro array of doubles.
+func numbers(cols []float32) []any {
+	out := make([]any, len(cols))
+	for k, v := range cols {
+		out[k] = float64(v)
+	}
+	return out
+}
+
+func hasNaN(cols []float32) bool {
+	for _, v := range cols {
+		if math.IsNaN(float64(v)) {
+			return true
+		}
+	}
+	return false
+}
+
+// partsTime is a time whose parts are the columns: a Monday in UTC (5
+// January 1970) plus the day of the week and the hour of the day. A value
+// that is no part (a default standing in for a null, say) makes the time
+// null, which reads as that default again.
+func partsTime(parts []string, cols []float32) any {
+	hour, day := 0, 0
+	for k, p := range parts {
+		v := cols[k]
+		n := int(v)
+		limit := 24
+		if p == PartDayOfWeek {
+			limit = 7
+		}
+		if float32(n) != v || n < 0 || n >= limit {
+			return nil
+		}
+		if p == PartDayOfWeek {
+			day = n
+		} else {
+			hour = n
+		}
+	}
+	return time.Date(1970, time.January, 5+day, hour, 0, 0, 0, time.UTC)
+}
