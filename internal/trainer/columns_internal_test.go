@@ -89,6 +89,130 @@ func BenchmarkColumnsAdd(b *testing.B) {
 		b.ReportMetric(float64(heap()-before)/float64(b.N), "B/row")
 		runtime.KeepAlive(c)
 	})
+	// The nested reading's 10 numbers (four of them a window), the hour and
+	// four categorical columns: a column of 4 bytes each, the values kept
+	// once in their dictionaries.
+	nested := sample.NewNestedSensors(1, 200, 0.1)
+	nestedRecs := make([]map[string]any, 4096)
+	for i := range nestedRecs {
+		rec, anomaly := nested.Next()
+		rec["anomaly"] = anomaly
+		nestedRecs[i] = rec
+	}
+	pad := 0.0
+	nestedOpts := Options{Family: GBDT, Label: "anomaly",
+		Features:    []string{"temperature", "humidity", "location.lat", "location.lon", "vibration_window", "ts", "status", "device.model", "site", "attributes.zone"},
+		Categorical: CategoricalOptions{"status": {}, "device.model": {}, "site": {}, "attributes.zone": {}},
+		Arrays:      ArrayOptions{"vibration_window": {Length: 4, Pad: &pad}},
+		TimeParts:   map[string][]string{"ts": {PartHourOfDay}},
+	}.WithDefaults()
+	b.Run("nested", func(b *testing.B) {
+		before := heap()
+		c := newColumns(newLayout(nestedOpts, nil), b.N)
+		for i := range b.N {
+			c.add(nestedRecs[i%len(nestedRecs)], int64(i), 0, int64(i))
+		}
+		b.StopTimer()
+		if c.Len() != b.N {
+			b.Fatalf("%d rows kept of %d: %v", c.Len(), b.N, c.skipped)
+		}
+		b.ReportMetric(float64(heap()-before)/float64(b.N), "B/row")
+		runtime.KeepAlive(c)
+	})
+}
+
+// TestCategoricalColumnsKeepNoStringPerRow reads many rows of a few
+// distinct strings: each categorical column holds a dictionary index per
+// row, the dictionary each distinct value once, the null its own raw code.
+func TestCategoricalColumnsKeepNoStringPerRow(t *testing.T) {
+	opts := Options{Family: GBDT, Features: []string{"x", "site", "device.model"}, Label: "y",
+		Categorical: CategoricalOptions{"site": {}, "device.model": {}}}.WithDefaults()
+	c := newColumns(newLayout(opts, nil), 0)
+	sites := []string{"ams", "ber", "cdg"}
+	for i := range 3000 {
+		rec := map[string]any{"x": float64(i), "y": i%2 == 0, "site": sites[i%3], "device": map[string]any{"model": map[string]any{"string": "X100"}}}
+		if i%10 == 0 {
+			rec["device"] = nil
+		}
+		if err := c.add(rec, int64(i), 0, int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Len() != 3000 || len(c.features) != 3*3000 {
+		t.Fatalf("%d rows, %d columns: %v", c.Len(), len(c.features), c.skipped)
+	}
+	if got := c.dicts[0].values; !slices.Equal(got, sites) {
+		t.Errorf("site dictionary %q, want each value once", got)
+	}
+	if got := c.dicts[1].values; !slices.Equal(got, []string{"X100"}) {
+		t.Errorf("device.model dictionary %q", got)
+	}
+	for i := range 3000 {
+		site, model := c.features[3*i+1], c.features[3*i+2]
+		wantModel := float32(0)
+		if i%10 == 0 {
+			wantModel = rawNull
+		}
+		if site != float32(i%3) || model != wantModel {
+			t.Fatalf("row %d: site %v, model %v; want indices %d and %v", i, site, model, i%3, wantModel)
+		}
+	}
+}
+
+// TestLearnTable learns tables from raw training values: most frequent
+// first, ties by value, capped, the rarer values and the dictionary's
+// overflow recoded to other, null to its own code; with unknown: category
+// the stand-in is kept whatever its count; a feature null in every
+// training row has nothing to learn.
+func TestLearnTable(t *testing.T) {
+	d := newCatDict()
+	var raw []float32
+	for v, n := range map[string]int{"a": 5, "b": 9, "c": 5, "d": 1, "e": 2} {
+		for range n {
+			raw = append(raw, d.code(v))
+		}
+	}
+	raw = append(raw, rawNull, rawOverflow)
+	tests := []struct {
+		name        string
+		f           FeatureRead
+		want        []string
+		recodeOf    map[string]float32
+		null, other float32
+	}{
+		{"capped", FeatureRead{MaxCategories: 3}, []string{"b", "a", "c"},
+			map[string]float32{"b": 0, "a": 1, "c": 2, "e": 3, "d": 3}, 4, 3},
+		{"all", FeatureRead{MaxCategories: 10}, []string{"b", "a", "c", "e", "d"},
+			map[string]float32{"d": 4}, 6, 5},
+		{"stand-in kept", FeatureRead{MaxCategories: 3, Categorical: Categorical{Unknown: UnknownCategory, UnknownCategory: "d"}}, []string{"b", "a", "d"},
+			map[string]float32{"c": 2, "e": 2, "d": 2}, 4, 3},
+		{"stand-in never seen", FeatureRead{MaxCategories: 2, Categorical: Categorical{Unknown: UnknownCategory, UnknownCategory: "z"}}, []string{"b", "z"},
+			map[string]float32{"a": 1, "z": 1}, 3, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			table, err := learnTable(d, raw, 1, 0, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(table.categories, tt.want) {
+				t.Fatalf("categories %q, want %q", table.categories, tt.want)
+			}
+			for v, want := range tt.recodeOf {
+				if i, ok := d.index[v]; ok {
+					if got := table.recode(float32(i)); got != want {
+						t.Errorf("%q recoded to %v, want %v", v, got, want)
+					}
+				}
+			}
+			if table.recode(rawNull) != tt.null || table.recode(rawOverflow) != tt.other || table.null != tt.null || table.other != tt.other {
+				t.Errorf("null %v other %v, want %v and %v", table.recode(rawNull), table.recode(rawOverflow), tt.null, tt.other)
+			}
+		})
+	}
+	if _, err := learnTable(newCatDict(), []float32{rawNull, rawNull}, 1, 0, FeatureRead{Given: "site", MaxCategories: 3}); !errors.Is(err, ErrNotEnoughData) || !strings.Contains(err.Error(), `"site" is null in every training row`) {
+		t.Errorf("a feature null in every row: %v", err)
+	}
 }
 
 func heap() uint64 {
