@@ -58,7 +58,7 @@ func main() {
 	fs.BoolVar(&o.skipPython, "skip-python", false, "leave out the python part")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
 	fs.StringVar(&o.profile, "profile", "", "write a CPU profile of the busy scorer to this file")
-	fs.StringVar(&o.profilePhase, "profile-phase", "go-full", "profile the scorer of this phase: go-full, go-nested or go-live")
+	fs.StringVar(&o.profilePhase, "profile-phase", "go-full", "profile the first scorer whose consumer group starts so: go-full, go-noguard, go-flatmodel (nested records, flat model), go-nested, go-eos or go-live")
 	fs.Func("scorer-flags", "extra flags for every scorer run, space separated (e.g. \"-gc-percent=200\")", func(s string) error {
 		o.scorerFlags = strings.Fields(s)
 		return nil

@@ -149,7 +149,7 @@ func (b *bench) fullSpeed(ctx context.Context, rep *report) error {
 		// nested record moved into device): what the bigger record costs
 		// to decode, apart from what its paths and categories cost.
 		variants = append(variants, variant{"nested record, flat model", func(i int) (measurement, error) {
-			return b.goBacklog(ctx, b.scorerBin, nestedTopic, b.modelPath, "go-nestedflat-", i)
+			return b.goBacklog(ctx, b.scorerBin, nestedTopic, b.modelPath, "go-flatmodel-", i)
 		}}, variant{"nested", func(i int) (measurement, error) {
 			return b.goBacklog(ctx, b.scorerBin, nestedTopic, b.nested.modelPath, "go-nested-", i)
 		}})

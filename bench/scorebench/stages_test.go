@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/linkedin/goavro/v2"
+
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/schemas"
+)
+
+// stageRecords is how many generated records each stage cycles through:
+// few enough that their decoded form stays in the CPU's caches, as a
+// record the scorer has just decoded does when it maps it.
+const stageRecords = 1024
+
+// stage is one record shape and model of the nested part, ready to score.
+type stage struct {
+	name   string
+	codec  *goavro.Codec
+	bodies [][]byte         // Avro bodies, no framing
+	recs   []map[string]any // the bodies decoded
+	onnx   []byte
+}
+
+// stages builds the nested part's three variants as the bench trains and
+// generates them: flat records and model, nested records and the flat
+// model, nested records and model.
+func stages(b *testing.B) []stage {
+	b.Helper()
+	ctx := context.Background()
+	flatModel, err := sample.SensorModel(ctx, sample.SensorSpec("sensor-anomaly", "bench"), modelConfig(), trainRows)
+	if err != nil {
+		b.Fatal(err)
+	}
+	nestedModel, _, err := sample.NestedSensorModel(ctx, "sensor-anomaly-nested", "bench", modelConfig(), trainRows)
+	if err != nil {
+		b.Fatal(err)
+	}
+	flat := sample.NewSensors(99, 200, 0.05)
+	nested := sample.NewNestedSensors(99, 200, 0.05)
+	flatBodies, flatRecs := encode(b, schemas.SensorReading, flat.Next)
+	nestedBodies, nestedRecs := encode(b, schemas.SensorReadingNested, nested.Next)
+	return []stage{
+		{"flat", codec(b, schemas.SensorReading), flatBodies, flatRecs, flatModel},
+		{"nested-record-flat-model", codec(b, schemas.SensorReadingNested), nestedBodies, nestedRecs, flatModel},
+		{"nested", codec(b, schemas.SensorReadingNested), nestedBodies, nestedRecs, nestedModel},
+	}
+}
+
+func codec(b *testing.B, schema string) *goavro.Codec {
+	c, err := goavro.NewCodec(schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// encode generates stageRecords records, encodes them and decodes them
+// again, as the scorer receives them.
+func encode(b *testing.B, schema string, next func() (map[string]any, bool)) ([][]byte, []map[string]any) {
+	c := codec(b, schema)
+	bodies := make([][]byte, stageRecords)
+	recs := make([]map[string]any, stageRecords)
+	for i := range bodies {
+		rec, _ := next()
+		body, err := c.BinaryFromNative(nil, rec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		native, _, err := c.NativeFromBinary(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bodies[i], recs[i] = body, native.(map[string]any)
+	}
+	return bodies, recs
+}
+
+// BenchmarkStages measures, for each variant of the nested part, the
+// scorer's three stages apart, on one thread: goavro's decode of a body,
+// mapping a decoded record into a batch (paths, categories), and ONNX
+// Runtime's run of a full batch of the scorer's default 128 rows. Every op
+// is one record, so the stages add up to the scorer's own work per record
+// (beside framing, the avro guard, producing and committing).
+func BenchmarkStages(b *testing.B) {
+	if err := model.Init(model.LibraryPath("")); err != nil {
+		b.Fatal(err)
+	}
+	const batchRows = 128
+	for _, s := range stages(b) {
+		b.Run(s.name+"/decode", func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := startCPU()
+			i := 0
+			for b.Loop() {
+				if _, _, err := s.codec.NativeFromBinary(s.bodies[i%stageRecords]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			cpu.report(b, i)
+		})
+		m, err := model.Load(s.onnx, model.Options{MaxBatch: batchRows})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer m.Close()
+		batch := m.NewBatch()
+		defer batch.Close()
+		b.Run(s.name+"/map", func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := startCPU()
+			i := 0
+			for b.Loop() {
+				if batch.Full() {
+					batch.Reset()
+				}
+				if err := batch.Add(s.recs[i%stageRecords]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			cpu.report(b, i)
+		})
+		b.Run(s.name+"/run", func(b *testing.B) {
+			batch.Reset()
+			for i := range batchRows {
+				if err := batch.Add(s.recs[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu := startCPU()
+			n := 0
+			for b.Loop() {
+				if _, err := m.Run(batch); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*batchRows), "ns/record")
+			cpu.report(b, n*batchRows)
+		})
+	}
+}
+
+// cpuClock is the process's CPU time at a start: on a machine shared with
+// other work, a stage's CPU time per record is steadier than its wall time,
+// and it counts the garbage collector's work its allocations cause.
+type cpuClock time.Duration
+
+func startCPU() cpuClock { return cpuClock(processCPU()) }
+
+// report adds the CPU time per record since the start as cpu-ns/record.
+func (c cpuClock) report(b *testing.B, records int) {
+	b.ReportMetric(float64(processCPU()-time.Duration(c))/float64(records), "cpu-ns/record")
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
