@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -133,7 +134,8 @@ func TestFleetSchemaTrainedAndScoredEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat := e.models().cat
-	runner := &trainer.Runner{KafkaOpts: []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, Decoder: decoder, Catalog: cat}
+	runner := &trainer.Runner{KafkaOpts: []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, Decoder: decoder, Catalog: cat,
+		Schemas: trainer.RegistrySchemas{Registry: e.registry}}
 
 	// A model of the plain numbers only: the label hardly depends on them,
 	// so the full models must beat it by far.
@@ -155,6 +157,8 @@ options: {family: gbdt, label: anomaly, features: [temperature, location.lon, hu
 			if out.Result == nil || out.Result.Divergence > trainer.ParityTolerance {
 				t.Fatalf("the trainer's Go/ONNX Runtime parity: %+v", out.Result)
 			}
+			t.Logf("%s v%d: holdout AUC %.4f (plain-number baseline %.4f), Go/ONNX Runtime divergence on the holdout %.3g",
+				v.name, out.Version.Version, out.Version.Metrics[trainer.MetricAUC], baseAUC, out.Result.Divergence)
 			// Every other row is usable: the nullable features have defaults,
 			// and a null firmware is a category of its own.
 			wantSkipped := map[string]int{}
@@ -166,6 +170,7 @@ options: {family: gbdt, label: anomaly, features: [temperature, location.lon, hu
 					got, wantSkipped, shortInHistory, map[bool]string{true: "skips", false: "pads"}[v.skippedShort])
 			}
 			artifact := catalogArtifact(t, cat, out)
+			checkFleetGraph(t, v, artifact)
 			features := checkFleetSpec(t, v, out, artifact, siteCounts)
 			ve.scoreFleet(v, out, artifact, features)
 		})
@@ -240,6 +245,38 @@ func catalogArtifact(t *testing.T, cat *catalog.Catalog, out *trainer.Outcome) [
 		t.Fatalf("the catalog's artifact of %s v%d is not the one the trainer published", out.Version.Name, out.Version.Version)
 	}
 	return artifact
+}
+
+// checkFleetGraph checks that the categories reach the model as
+// categories: a gbdt's trees split on category sets (ai.onnx.ml 5's
+// TreeEnsemble with BRANCH_MEMBER nodes, which ONNX Runtime 1.24 runs),
+// and a linear model has no trees. testdata/onnx_nodes.py reads the graph.
+func checkFleetGraph(t *testing.T, v fleetVariant, artifact []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), v.name+".onnx")
+	if err := os.WriteFile(path, artifact, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var graph struct {
+		Opsets       map[string]int `json:"opsets"`
+		Ops          []string       `json:"ops"`
+		BranchMember int            `json:"branch_member"`
+	}
+	if err := json.Unmarshal([]byte(run(t, python3, "testdata/onnx_nodes.py", path)), &graph); err != nil {
+		t.Fatal(err)
+	}
+	trees := slices.Contains(graph.Ops, "TreeEnsemble")
+	switch v.family {
+	case "gbdt":
+		if !trees || graph.Opsets["ai.onnx.ml"] < 5 || graph.BranchMember == 0 {
+			t.Errorf("gbdt graph: operators %v, opsets %v, %d BRANCH_MEMBER nodes; want a TreeEnsemble (ai.onnx.ml 5) splitting on category sets",
+				graph.Ops, graph.Opsets, graph.BranchMember)
+		}
+	case "linear":
+		if trees {
+			t.Errorf("linear graph: operators %v", graph.Ops)
+		}
+	}
 }
 
 // checkFleetSpec checks the published spec column by column: the paths
@@ -434,6 +471,7 @@ func (e *env) scoreFleet(v fleetVariant, out *trainer.Outcome, artifact []byte, 
 			}
 		}
 	}
+	t.Logf("%d inputs: %d outputs (by case %v), %d dead letters", len(inputs), len(scored), perKind, len(dlq))
 	for _, c := range fleetCases {
 		if v.want[c.name] == "" && perKind[c.name] != map[bool]int{true: 200, false: 12}[c.name == "plain"] {
 			t.Errorf("case %s: %d outputs", c.name, perKind[c.name])
