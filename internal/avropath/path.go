@@ -250,6 +250,14 @@ func (p Path) prefix(n int) string {
 // cannot take the next step: a number where the path expects a record, a
 // map where it expects an array. Read allocates nothing unless it fails.
 func (p Path) Read(rec map[string]any) (value any, present bool, err error) {
+	if len(p.steps) == 1 {
+		// A top-level field, as every path was before paths: one lookup.
+		v, ok := rec[p.steps[0].key]
+		if !ok {
+			return nil, false, nil
+		}
+		return leaf(v)
+	}
 	var cur any = rec
 	for i := range p.steps {
 		st := &p.steps[i]
@@ -262,6 +270,9 @@ func (p Path) Read(rec map[string]any) (value any, present bool, err error) {
 				return nil, false, p.shapeError(i, cur, "a record or map")
 			}
 			v, ok := m[st.key]
+			if !ok && i == 0 {
+				return nil, false, nil // the record itself is never a union
+			}
 			if !ok {
 				inner, wrapped := branch(m)
 				if !wrapped {
@@ -309,15 +320,20 @@ func (p Path) Read(rec map[string]any) (value any, present bool, err error) {
 		}
 		cur = a[st.index]
 	}
-	if m, ok := cur.(map[string]any); ok {
+	return leaf(cur)
+}
+
+// leaf is the value a path reaches, without its union wrapper.
+func leaf(v any) (any, bool, error) {
+	if m, ok := v.(map[string]any); ok {
 		if inner, wrapped := branch(m); wrapped {
-			cur = inner
+			v = inner
 		}
 	}
-	if cur == nil {
+	if v == nil {
 		return nil, false, nil
 	}
-	return cur, true, nil
+	return v, true, nil
 }
 
 // Missing says, for a path that Read found null or absent, where it was:
@@ -340,6 +356,9 @@ func (p Path) Missing(rec map[string]any) string {
 				return "null" + at(i)
 			}
 			v, ok := m[st.key]
+			if !ok && i == 0 {
+				return "absent" + at(1)
+			}
 			if !ok {
 				inner, wrapped := branch(m)
 				if wrapped && inner == nil {

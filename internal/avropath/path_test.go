@@ -294,3 +294,19 @@ func TestKind(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRootIsNoUnion reads a field a record of one field lacks: the
+// record is never taken for a union wrapper around its one field.
+func TestReadRootIsNoUnion(t *testing.T) {
+	rec := map[string]any{"location": map[string]any{"lat": 1.5, "x": map[string]any{"y": 2.0}}}
+	for _, path := range []string{"lat", "lat.x", "x.y", "lat[0]"} {
+		p := avropath.MustParse(path)
+		v, present, err := p.Read(rec)
+		if err != nil || present {
+			t.Errorf("Read %s = %v, %v, %v; want absent", path, v, present, err)
+		}
+		if m := p.Missing(rec); !strings.HasPrefix(m, "absent") {
+			t.Errorf("Missing %s = %q; want absent", path, m)
+		}
+	}
+}

@@ -125,3 +125,48 @@ func BenchmarkBatchAddRun(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAppendNumbers maps one record to a row, as Batch.Add does for a
+// float input: the flat sensor record's ten doubles, ints and a nullable
+// double, beside ten columns of a nested record read through paths,
+// nullable unions, a map key, categories and a timestamp part. One op is
+// one row.
+func BenchmarkAppendNumbers(b *testing.B) {
+	flat, err := sensorSpec().Inputs[0].Reader()
+	if err != nil {
+		b.Fatal(err)
+	}
+	nested, err := model.Input{Name: "features", Fields: []model.Feature{
+		{Field: "temperature"},
+		{Field: "location.lat"},
+		{Field: "location.lon"},
+		{Field: "home.lat", Default: ptr(0)},
+		{Field: "device.battery", Default: ptr(0)},
+		{Field: "gauges.g", Default: ptr(0)},
+		{Field: "status", Categories: cats("OK", "WARN", "FAIL")},
+		{Field: "device.model", Categories: cats("X100", "T9")},
+		{Field: "site", Categories: cats("lon-01", "ams-03")},
+		{Field: "ts", Part: model.HourOfDay},
+	}}.Reader()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bm := range []struct {
+		name   string
+		reader *model.InputReader
+		rec    map[string]any
+	}{
+		{"flat", flat, sensorRecords(2, 1)[0]},
+		{"nested", nested, fleetRecord()},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			dst := make([]float32, 0, bm.reader.Width())
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bm.reader.AppendNumbers(dst[:0], bm.rec, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -110,6 +110,18 @@ func (r *InputReader) AppendNumbers(dst []float32, rec map[string]any, allowNonF
 	start := len(dst)
 	for i := range r.cols {
 		c := &r.cols[i]
+		if c.kind == numberColumn && c.path.Flat() {
+			// A top-level number, the whole of a spec written before
+			// paths: read as it always was, with one lookup. Anything
+			// but a present number takes the general way below.
+			if v, ok, err := numericValue(rec[c.name]); ok && err == nil {
+				f := float32(v)
+				if allowNonFinite || !(math.IsNaN(float64(f)) || math.IsInf(float64(f), 0)) {
+					dst = append(dst, f)
+					continue
+				}
+			}
+		}
 		var err error
 		switch c.kind {
 		case categoryColumn:
