@@ -540,13 +540,17 @@ func flatScores(t *testing.T, m *model.Model, b *model.Batch, row []float32) []f
 }
 
 // TestScorerRefusesPathsTheSchemaLacks starts a scorer with a side spec
-// whose paths the fleet schema cannot feed: a field a nested record lacks,
-// a step into a string, an index into a map, and a double read as a
-// category. The scorer must refuse at start-up, before consuming, naming
-// every such path and its Avro type at once.
+// whose paths the latest fleet schema cannot feed: a field a nested record
+// lacks (which an older version had), a step into a string, an index into
+// a map, and a double read as a category. The scorer must refuse at
+// start-up, before consuming, naming every such path and its Avro type at
+// once.
 func TestScorerRefusesPathsTheSchemaLacks(t *testing.T) {
 	const topic = "fleet.refused"
 	e := newEnv(t, topic)
+	// An older version had location.alt; the latest, which is checked, has not.
+	e.register(topic+"-value", strings.Replace(fleetSchema(t), `{"name": "lon", "type": "double"}`,
+		`{"name": "lon", "type": "double"}, {"name": "alt", "type": "double"}`, 1))
 	e.register(topic+"-value", fleetSchema(t))
 	// The sensor model's ten columns, mapped onto fleet paths.
 	spec := `{"name": "fleet-refused", "task": "classification", "labels": ["normal", "anomaly"],
