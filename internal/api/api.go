@@ -123,6 +123,16 @@ type Publisher interface {
 	Publish(ctx context.Context, name string, res *trainer.Result, opts trainer.Options) (version int, err error)
 }
 
+// SchemaLookup finds the latest schema registered under a subject, which
+// a model naming a subject ("subject" in its options) is checked against
+// when it is created. The trainer's is the schema registry's
+// (trainer.RegistrySchemas).
+type SchemaLookup interface {
+	// LatestSchema returns the schema's text and version; a subject with
+	// no schema is trainer.ErrNoSchema.
+	LatestSchema(ctx context.Context, subject string) (text string, version int, err error)
+}
+
 // Deps are the API's collaborators; all are optional.
 type Deps struct {
 	Logger     *slog.Logger
@@ -130,6 +140,9 @@ type Deps struct {
 	Publisher  Publisher
 	// Jobs, when set, are served under /jobs.
 	Jobs Jobs
+	// Schemas, when set, check models that name a subject; without them
+	// such a model is refused.
+	Schemas SchemaLookup
 }
 
 // API serves the trainer's REST API. Close it to cancel running trainings
@@ -140,6 +153,7 @@ type API struct {
 	metrics   *metrics
 	publisher Publisher
 	jobs      Jobs
+	schemas   SchemaLookup
 	models    *store
 	data      *dataBudget
 	tasks     *tasks
@@ -169,7 +183,7 @@ func New(cfg Config, deps Deps) (*API, error) {
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	a := &API{
-		cfg: cfg, logger: logger.With("component", "api"), metrics: m, publisher: deps.Publisher, jobs: deps.Jobs,
+		cfg: cfg, logger: logger.With("component", "api"), metrics: m, publisher: deps.Publisher, jobs: deps.Jobs, schemas: deps.Schemas,
 		models: newStore(cfg.MaxModels, cfg.MaxModelDataBytes), tasks: newTasks(cfg.MaxTasks),
 		data: &dataBudget{limit: cfg.MaxDataBytes, gauge: m.dataBytes.Set},
 		ctx:  ctx, cancel: cancel,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -41,10 +42,13 @@ const (
 // training reads never changes.
 type block struct {
 	n     int
-	width int // numeric features per row
-	// numbers are row-major: row r's features at [r*width, (r+1)*width).
+	width int // feature columns per row
+	// numbers are row-major: row r's columns at [r*width, (r+1)*width).
+	// A categorical feature's column holds an index into its list in
+	// cats.
 	numbers []float32
-	missing bitmap   // bit r*width+j: feature j of row r was null or absent
+	missing bitmap   // bit r*width+j: column j of row r was null or absent
+	cats    []catList
 	texts   []string // a text model's text, per row
 	noText  bitmap   // bit r: row r's text was null or absent
 
@@ -62,6 +66,17 @@ type block struct {
 	bytes int64 // what the budgets are charged for it
 	refs  int   // holders: its model, and each training reading it
 }
+
+// catList is one categorical feature's values in a block, each once, in
+// the order met: a row keeps an index, never a string of its own.
+type catList struct {
+	names []string
+	index map[string]uint32 // only while building
+}
+
+// maxBlockCategories bounds one feature's distinct values in a block, so
+// that an index is exact in a float32 column.
+const maxBlockCategories = 1 << 24
 
 // bitmap is a growable set of bits.
 type bitmap []uint64
@@ -107,15 +122,19 @@ type builder struct {
 	// kind is the model's label kind when the slice began (0: none yet).
 	kind trainer.LabelKind
 	take func(int64) error
+	cols rowColumns // one row being checked
 }
 
 func newBuilder(schema rowSchema, kind trainer.LabelKind, take func(int64) error) (*builder, error) {
 	if err := take(blockOverhead); err != nil {
 		return nil, err
 	}
-	b := &block{width: len(schema.features), bytes: blockOverhead}
+	b := &block{width: schema.width, bytes: blockOverhead, cats: make([]catList, schema.categorical())}
 	if schema.task != model.Regression {
 		b.index = map[string]uint32{}
+	}
+	for k := range b.cats {
+		b.cats[k].index = map[string]uint32{}
 	}
 	bl := &builder{b: b, schema: schema, kind: kind}
 	// Every byte taken is the block's: its charge is known exactly.
@@ -150,22 +169,13 @@ func (bl *builder) add(i int, rec map[string]any) error {
 	if ferr != nil {
 		return ferr.at(at)
 	}
-	if err := bl.checkKind(at, kind, rec[s.label]); err != nil {
+	label, _, _ := s.labelPath.Read(rec)
+	if err := bl.checkKind(at, kind, label); err != nil {
 		return err
 	}
 	// Check the whole row before growing anything.
-	var nums [64]float32
-	row := nums[:0]
-	var miss []int
-	for j, f := range s.features {
-		v, missing, ferr := s.feature(rec, f)
-		if ferr != nil {
-			return ferr.at(at)
-		}
-		row = append(row, v)
-		if missing {
-			miss = append(miss, j)
-		}
+	if ferr := s.columns(rec, &bl.cols); ferr != nil {
+		return ferr.at(at)
 	}
 	var (
 		text    string
@@ -176,7 +186,7 @@ func (bl *builder) add(i int, rec map[string]any) error {
 			return ferr.at(at)
 		}
 	}
-	if err := bl.appendRow(row, miss, text, hasText, class, kind, target, rec[s.label]); err != nil {
+	if err := bl.appendRow(&bl.cols, text, hasText, class, kind, target, label); err != nil {
 		return fmt.Errorf("at %s, %w", at, err)
 	}
 	return nil
@@ -211,10 +221,21 @@ func quoted(v any) string {
 }
 
 // appendRow grows the columns by one checked row.
-func (bl *builder) appendRow(row []float32, miss []int, text string, hasText bool, class string, kind trainer.LabelKind, target float64, label any) error {
+func (bl *builder) appendRow(cols *rowColumns, text string, hasText bool, class string, kind trainer.LabelKind, target float64, label any) error {
 	b, take := bl.b, bl.take
 	var err error
 	r := b.n
+	row, miss := cols.values, cols.missing
+	for _, f := range bl.schema.features {
+		if f.kind != trainer.CategoryFeature || slices.Contains(miss, f.col) {
+			continue
+		}
+		i, err := b.cats[f.cat].add(cols.cats[f.cat], take)
+		if err != nil {
+			return err
+		}
+		row[f.col] = float32(i)
+	}
 	if b.width > 0 {
 		if b.numbers, err = grow(b.numbers, b.width, 4, take); err != nil {
 			return err
@@ -272,6 +293,29 @@ func (bl *builder) appendRow(row []float32, miss []int, text string, hasText boo
 	return nil
 }
 
+// add returns name's index in the list, adding it if it is new.
+func (l *catList) add(name string, take func(int64) error) (uint32, error) {
+	if i, ok := l.index[name]; ok {
+		return i, nil
+	}
+	if len(l.names) >= maxBlockCategories {
+		return 0, fmt.Errorf("%w: over %d distinct values of one categorical feature", errDataBudget, maxBlockCategories)
+	}
+	if err := take(classOverhead + 2*int64(len(name))); err != nil {
+		return 0, err
+	}
+	if l.index == nil {
+		l.index = make(map[string]uint32, len(l.names)+1)
+		for i, n := range l.names {
+			l.index[n] = uint32(i)
+		}
+	}
+	i := uint32(len(l.names))
+	l.index[name] = i
+	l.names = append(l.names, name)
+	return i, nil
+}
+
 // addClass adds a class to the block's dictionary.
 func (b *block) addClass(name string, kind trainer.LabelKind, take func(int64) error) error {
 	if err := take(classOverhead + 2*int64(len(name))); err != nil {
@@ -306,6 +350,9 @@ func (b *block) addClass(name string, kind trainer.LabelKind, take func(int64) e
 func (bl *builder) finish() *block {
 	b := bl.b
 	b.index = nil
+	for k := range b.cats {
+		b.cats[k].index = nil
+	}
 	return b
 }
 
@@ -327,6 +374,18 @@ func (b *block) appendBlock(o *block, schema rowSchema, take func(int64) error) 
 	}
 	for _, t := range o.texts {
 		extra += int64(len(t))
+	}
+	catIndex := make([]map[string]uint32, len(b.cats))
+	for k := range b.cats {
+		catIndex[k] = make(map[string]uint32, len(b.cats[k].names))
+		for i, n := range b.cats[k].names {
+			catIndex[k][n] = uint32(i)
+		}
+		for _, name := range o.cats[k].names {
+			if _, known := catIndex[k][name]; !known {
+				extra += classOverhead + 2*int64(len(name))
+			}
+		}
 	}
 	if err := take(extra); err != nil {
 		return err
@@ -370,7 +429,29 @@ func (b *block) appendBlock(o *block, schema rowSchema, take func(int64) error) 
 	for _, c := range o.classOf {
 		b.classOf = append(b.classOf, remap[c])
 	}
+	start := len(b.numbers)
 	b.numbers = append(b.numbers, o.numbers...)
+	for _, f := range schema.features {
+		if f.kind != trainer.CategoryFeature {
+			continue
+		}
+		l, index := &b.cats[f.cat], catIndex[f.cat]
+		remap := make([]float32, len(o.cats[f.cat].names))
+		for i, name := range o.cats[f.cat].names {
+			c, known := index[name]
+			if !known {
+				c = uint32(len(l.names))
+				index[name] = c
+				l.names = append(l.names, name)
+			}
+			remap[i] = float32(c)
+		}
+		for r := range o.n {
+			if at := r*b.width + f.col; !o.missing.get(at) {
+				b.numbers[start+at] = remap[int(o.numbers[at])]
+			}
+		}
+	}
 	for bit := range o.n * b.width {
 		if o.missing.get(bit) {
 			b.missing.set(b.n*b.width + bit)
@@ -393,22 +474,21 @@ func (b *block) appendBlock(o *block, schema rowSchema, take func(int64) error) 
 }
 
 // record writes row r of b into rec as the trainer reads a record: the
-// label as its class value or target, each present feature as a float32,
-// the text as a string. Missing values are left out, which the trainer
-// reads as null.
+// label as its class value or target, each feature at its path (see
+// rowSchema.write), the text as a string. Missing values are left out,
+// which the trainer reads as null.
 func (b *block) record(r int, s rowSchema, rec map[string]any) {
 	if s.task == model.Regression {
-		rec[s.label] = b.targets[r]
+		_ = s.labelPath.Put(rec, b.targets[r])
 	} else {
-		rec[s.label] = b.values[b.classOf[r]]
+		_ = s.labelPath.Put(rec, b.values[b.classOf[r]])
 	}
-	for j, f := range s.features {
-		if !b.missing.get(r*b.width + j) {
-			rec[f.Field] = b.numbers[r*b.width+j]
-		}
-	}
+	s.write(b.numbers[r*b.width:(r+1)*b.width],
+		func(col int) bool { return b.missing.get(r*b.width + col) },
+		func(cat int, index float32) string { return b.cats[cat].names[int(index)] },
+		rec)
 	if s.text != nil && !b.noText.get(r) {
-		rec[s.text.Fields[0].Field] = b.texts[r]
+		_ = s.text.path.Put(rec, b.texts[r])
 	}
 }
 

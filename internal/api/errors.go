@@ -59,7 +59,9 @@ func badRequest(field, format string, args ...any) *Error {
 }
 
 // fieldPath matches the leading "field: " of the trainer's messages.
-var fieldPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?)*$`)
+// A segment is a name with indexes or quoted keys: features[2],
+// categorical["site"].unknown, rows[3].attributes["fw.version"].
+var fieldPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\]|\["(?:[^"\\]|\\.)*"\])*(\.[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\]|\["(?:[^"\\]|\\.)*"\])*)*$`)
 
 // optionsError turns trainer.ParseOptions's error, which reads
 // "invalid model options: field: problem" (several joined by newlines), into

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,7 +30,11 @@ func (a *API) putModel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return optionsError(err)
 	}
-	created, err := a.models.put(name, opts)
+	resolved, err := a.resolveSubject(r.Context(), opts)
+	if err != nil {
+		return err
+	}
+	created, err := a.models.put(name, opts, resolved)
 	if err != nil {
 		return err
 	}
@@ -222,4 +227,30 @@ func (a *API) getTask(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, a.logger, http.StatusOK, t.info())
 	return nil
+}
+
+// resolveSubject checks the paths of a model that names a subject against
+// the subject's latest schema, and returns its options with the strings
+// and enums categorical (trainer.Options.Resolve): a 400 names every path
+// the schema cannot feed, and its Avro type. A model without a subject is
+// checked as its rows come.
+func (a *API) resolveSubject(ctx context.Context, opts trainer.Options) (trainer.Options, error) {
+	if opts.Subject == "" {
+		return opts, nil
+	}
+	if a.schemas == nil {
+		return trainer.Options{}, badRequest("subject", "this trainer has no schema registry to check %q against: leave subject out, and name the categorical features in categorical", opts.Subject)
+	}
+	resolved, found, err := trainer.ResolveSchema(ctx, a.schemas, opts.Subject, opts)
+	switch {
+	case errors.Is(err, trainer.ErrInvalidOptions):
+		e := optionsError(err)
+		e.Field = "features"
+		return trainer.Options{}, e
+	case err != nil:
+		return trainer.Options{}, &Error{Status: http.StatusBadGateway, Field: "subject", Msg: fmt.Sprintf("subject: %s", err), Err: err}
+	case !found:
+		return trainer.Options{}, badRequest("subject", "no schema is registered under %q", opts.Subject)
+	}
+	return resolved, nil
 }

@@ -28,7 +28,10 @@ type entry struct {
 	mu      sync.Mutex // guards the fields below
 	opts    trainer.Options
 	optsKey string // canonical options JSON, to tell a repeated PUT from a change
-	schema  rowSchema
+	// resolved are opts as trained and checked: with the subject's strings
+	// and enums listed as categorical, when opts name a subject.
+	resolved trainer.Options
+	schema   rowSchema
 	gen     int // bumped when the options are replaced or the model deleted
 	// The rows held, in blocks in upload order (see data.go), and the kind
 	// of their class labels (0: none yet, or a regressor).
@@ -94,7 +97,7 @@ func (s *store) get(name string) (*entry, error) {
 // replaces its options (only while it holds no rows and is not training,
 // which drops its trained version).
 // It reports whether the model was created.
-func (s *store) put(name string, opts trainer.Options) (bool, error) {
+func (s *store) put(name string, opts, resolved trainer.Options) (bool, error) {
 	key, err := canonicalOptions(opts)
 	if err != nil {
 		return false, err
@@ -106,7 +109,7 @@ func (s *store) put(name string, opts trainer.Options) (bool, error) {
 		if len(s.models) >= s.max {
 			return false, newError(http.StatusConflict, "", "the trainer holds %d models, its limit; delete one first", len(s.models))
 		}
-		s.models[name] = &entry{name: name, opts: opts, optsKey: key, schema: newRowSchema(opts), maxDataBytes: s.maxDataBytes}
+		s.models[name] = &entry{name: name, opts: opts, optsKey: key, resolved: resolved, schema: newRowSchema(resolved), maxDataBytes: s.maxDataBytes}
 		return true, nil
 	}
 	e.mu.Lock()
@@ -121,7 +124,7 @@ func (s *store) put(name string, opts trainer.Options) (bool, error) {
 	}
 	// The trained version was trained under the old options: it goes too,
 	// and the version numbers go on from it.
-	e.opts, e.optsKey, e.schema = opts, key, newRowSchema(opts)
+	e.opts, e.optsKey, e.resolved, e.schema = opts, key, resolved, newRowSchema(resolved)
 	e.gen++
 	e.latest = nil
 	e.serve(nil)

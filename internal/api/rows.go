@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"net/http"
 	"strconv"
@@ -22,12 +21,15 @@ import (
 // record stops the read early. path names the array in messages ("rows",
 // "records"). Numbers arrive as json.Number.
 //
+// keep says how each top-level field is read: skipped, as a scalar, or
+// whole (an object or array a feature's path goes into).
+//
 // The body is read as a stream of tokens, never decoded whole: only the
 // fields keep accepts are decoded, the others are skipped as they are
 // read, so a record of 100,000 fields costs what its kept fields cost.
 // A field given twice keeps its last value, as a decoded object would.
 // rec is reused from one record to the next: each must not keep it.
-func decodeRecords(r io.Reader, path string, keep func(field string) bool, each func(i int, rec map[string]any) error) error {
+func decodeRecords(r io.Reader, path string, keep func(field string) fieldUse, each func(i int, rec map[string]any) error) error {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -89,7 +91,7 @@ func decodeRecords(r io.Reader, path string, keep func(field string) bool, each 
 
 // decodeObject reads the next value, which must be an object, into rec:
 // the fields keep accepts, decoded; the others skipped.
-func decodeObject(dec *json.Decoder, at string, keep func(string) bool, rec map[string]any) error {
+func decodeObject(dec *json.Decoder, at string, keep func(string) fieldUse, rec map[string]any) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return jsonError(at, err)
@@ -103,10 +105,20 @@ func decodeObject(dec *json.Decoder, at string, keep func(string) bool, rec map[
 			return jsonError(at, err)
 		}
 		key, _ := tok.(string) // the decoder allows nothing else here
-		if !keep(key) {
+		switch keep(key) {
+		case skipField:
 			if err := dec.Decode(&skipValue{}); err != nil {
 				return jsonError(at, err)
 			}
+			continue
+		case wholeField:
+			// A path goes into it: objects and arrays are decoded, their
+			// numbers as json.Number.
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				return jsonError(at, err)
+			}
+			rec[key] = v
 			continue
 		}
 		var v scalar
@@ -121,11 +133,11 @@ func decodeObject(dec *json.Decoder, at string, keep func(string) bool, rec map[
 	return nil
 }
 
-// scalar is decoded into for a field that is kept: a number (as
+// scalar is decoded into for a field read as itself: a number (as
 // json.Number), a string, a boolean or null. An array or an object is not
-// decoded, since no field takes one and a 32 MiB array of numbers would
-// take a gigabyte as []any: it is kept as its opening delimiter, which the
-// field's check refuses by name ("is an array").
+// decoded, since no such field takes one and a 32 MiB array of numbers
+// would take a gigabyte as []any: it is kept as its opening delimiter,
+// which the field's check refuses by name ("is an array").
 type scalar struct{ value any }
 
 func (s *scalar) UnmarshalJSON(raw []byte) error {
@@ -193,164 +205,19 @@ func jsonKind(v any) string {
 	return fmt.Sprintf("a %T", v)
 }
 
-// rowSchema is what a model reads from a record: the label, the numeric
-// features or the text. It checks uploaded rows and prediction records, and
-// keeps only the fields the model reads.
-type rowSchema struct {
-	label    string
-	task     model.Task
-	features []model.Feature // numeric columns, with their defaults
-	text     *model.Input    // a text model's input
-	// textReader reads text; nil when its path does not parse, which a
-	// validated spec's always does.
-	textReader *model.InputReader
-	fields     map[string]bool // every field read, label included
-}
-
-// newRowSchema is the schema of training rows under opts.
-func newRowSchema(opts trainer.Options) rowSchema {
-	s := specSchema(opts.Spec("", nil))
-	s.label = opts.Label
-	s.fields[s.label] = true
-	return s
-}
-
-// specSchema is the schema of the records a loaded model scores.
-func specSchema(spec model.Spec) rowSchema {
-	s := rowSchema{task: spec.Task, fields: map[string]bool{}}
-	for _, in := range spec.Inputs {
-		for _, f := range in.Fields {
-			s.fields[f.Field] = true
-		}
-		if in.Type == model.StringInput {
-			s.text = &in
-			s.textReader, _ = in.Reader()
-			continue
-		}
-		s.features = append(s.features, in.Fields...)
-	}
-	return s
-}
-
-// reads reports whether the model reads field; the decoder keeps no other.
-func (s rowSchema) reads(field string) bool { return s.fields[field] }
-
-// sameFields reports whether two schemas read the same fields the same way.
-func (s rowSchema) sameFields(o rowSchema) bool {
-	return s.label == o.label && maps.Equal(s.fields, o.fields) && (s.text == nil) == (o.text == nil)
-}
-
-// fieldError is a record's field that the model cannot read.
-type fieldError struct {
-	field   string
-	problem string
-}
-
-func (e *fieldError) at(path string) *Error {
-	return badRequest(path+"."+e.field, "%s.%s: %s", path, e.field, e.problem)
-}
-
-func nullOrAbsent(present bool) string {
-	if present {
-		return "null"
-	}
-	return "absent"
-}
-
-// record checks a record to score (numbers as json.Number) and returns the
-// fields the model reads, numbers as int64 or float64, as model.Batch takes
-// them. A record to score needs no label, but a null feature without a
-// default, or a null text, cannot be scored.
-func (s rowSchema) record(rec map[string]any) (map[string]any, *fieldError) {
-	out := make(map[string]any, len(s.features)+1)
-	for _, f := range s.features {
-		raw, present := rec[f.Field]
-		v, err := numberValue(raw)
-		if err != nil {
-			return nil, &fieldError{f.Field, err.Error()}
-		}
-		if v == nil && f.Default == nil {
-			return nil, &fieldError{f.Field, fmt.Sprintf("is %s and has no default", nullOrAbsent(present))}
-		}
-		if present {
-			out[f.Field] = v
-		}
-	}
-	if s.text != nil {
-		text, present, ferr := s.textValue(rec)
-		if ferr != nil {
-			return nil, ferr
-		}
-		if !present {
-			f := s.text.Fields[0].Field
-			_, present := rec[f]
-			return nil, &fieldError{f, fmt.Sprintf("is %s; want a string", nullOrAbsent(present))}
-		}
-		out[s.text.Fields[0].Field] = text
-	}
-	return out, nil
-}
-
-// feature reads a training row's numeric feature as the trainer will
-// (model.InputReader.AppendNumbers narrows every number to float32). A null or
-// absent feature is missing: the trainer skips such a row or uses the
-// feature's default.
-func (s rowSchema) feature(rec map[string]any, f model.Feature) (v float32, missing bool, _ *fieldError) {
-	n, err := numberValue(rec[f.Field])
-	if err != nil {
-		return 0, false, &fieldError{f.Field, err.Error()}
-	}
-	switch x := n.(type) {
-	case nil:
-		return 0, true, nil
-	case bool:
-		if x {
-			return 1, false, nil
-		}
-		return 0, false, nil
-	case int64:
-		return float32(float64(x)), false, nil
-	case float64:
-		return float32(x), false, nil
-	}
-	return 0, false, &fieldError{f.Field, fmt.Sprintf("is %s, want a number", jsonKind(n))}
-}
-
-// textValue reads a text model's text: a string the model can take, or
-// null or absent (present false).
-func (s rowSchema) textValue(rec map[string]any) (string, bool, *fieldError) {
-	f := s.text.Fields[0].Field
-	switch x := rec[f].(type) {
-	case nil:
-		return "", false, nil
-	case string:
-		if s.textReader == nil {
-			return "", false, &fieldError{f, "is not a path a model can read"}
-		}
-		if _, err := s.textReader.Text(rec, model.DefaultMaxTextBytes); err != nil {
-			// model's messages read "class: field "f" problem".
-			msg := err.Error()
-			if _, problem, ok := strings.Cut(msg, fmt.Sprintf("field %q ", f)); ok {
-				msg = problem
-			}
-			return "", false, &fieldError{f, msg}
-		}
-		return x, true, nil
-	default:
-		return "", false, &fieldError{f, fmt.Sprintf("is %s, want a string", jsonKind(rec[f]))}
-	}
-}
-
 // labelValue reads a training row's label: present, not null, a boolean,
 // a string or a number (int64 or float64). What it is worth is then the
 // trainer's one rule (trainer.ClassLabel, trainer.TargetValue).
 func (s rowSchema) labelValue(rec map[string]any) (any, *fieldError) {
-	raw, present := rec[s.label]
-	if !present {
-		return nil, &fieldError{s.label, "is required (the label)"}
-	}
 	bad := func(format string, args ...any) (any, *fieldError) {
 		return nil, &fieldError{s.label, fmt.Sprintf(format, args...)}
+	}
+	raw, present, err := s.labelPath.Read(rec)
+	switch {
+	case err != nil:
+		return nil, shapeError(s.label, err)
+	case !present && strings.HasPrefix(s.labelPath.Missing(rec), "absent"):
+		return bad("is required (the label)")
 	}
 	switch x := raw.(type) {
 	case nil:

@@ -107,7 +107,7 @@ func (a *API) startTraining(e *entry) (*task, error) {
 	ctx, cancel := context.WithCancelCause(a.ctx)
 	e.task, e.cancel = t, cancel
 	ctx, stop := context.WithTimeoutCause(ctx, a.cfg.TrainTimeout, fmt.Errorf("%w of %s", errTimeout, a.cfg.TrainTimeout))
-	job := trainingJob{entry: e, task: t, opts: e.opts, rows: e.holdRows(), gen: e.gen}
+	job := trainingJob{entry: e, task: t, opts: e.resolved, rows: e.holdRows(), gen: e.gen}
 	a.wg.Add(1)
 	go a.runTraining(ctx, func() { stop(); cancel(nil) }, job)
 	return t, nil

@@ -224,7 +224,7 @@ func (c *columns) writeRecord(r int, raw bool, rec map[string]any) {
 			case ArrayFeature:
 				_ = f.Path.Put(rec, numbers(cols))
 			case PartsFeature:
-				_ = f.Path.Put(rec, partsTime(f.Parts, cols))
+				_ = f.Path.Put(rec, TimeOfParts(f.Parts, cols))
 			default:
 				_ = f.Path.Put(rec, float64(cols[0]))
 			}
@@ -269,7 +269,7 @@ func (c *columns) writeExtra(r int, rec map[string]any) {
 		}
 	}
 	for _, t := range parts {
-		_ = t.path.Put(rec, partsTime(t.parts, t.values))
+		_ = t.path.Put(rec, TimeOfParts(t.parts, t.values))
 	}
 }
 
@@ -311,7 +311,7 @@ func hasNaN(cols []float32) bool {
 // January 1970) plus the day of the week and the hour of the day. A value
 // that is no part (a default standing in for a null, say) makes the time
 // null, which reads as that default again.
-func partsTime(parts []string, cols []float32) any {
+func TimeOfParts(parts []string, cols []float32) any {
 	hour, day := 0, 0
 	for k, p := range parts {
 		v := cols[k]
