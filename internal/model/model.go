@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	ort "github.com/yalue/onnxruntime_go"
-
-	"github.com/streamscore/streamscore/internal/avropath"
 )
 
 // ErrBadModel marks a model that cannot be served: it does not load in ONNX
@@ -281,33 +279,13 @@ func checkOutputShape(out boundOutput, dims ort.Shape) error {
 	return nil
 }
 
-// smokeTest runs one row of zeros, empty strings and null categories, so a
-// graph that loads but cannot run (a missing kernel, a shape it rejects) is
-// refused at load time and never mid-stream.
+// smokeTest runs one row of ZeroRecord, so a graph that loads but cannot
+// run (a missing kernel, a shape it rejects) is refused at load time and
+// never mid-stream.
 func (m *Model) smokeTest() error {
 	b := m.NewBatch()
 	defer b.Close()
-	row := map[string]any{}
-	for _, in := range m.inputs {
-		for _, f := range in.Fields {
-			var v any = 0.0
-			switch {
-			case in.isText():
-				v = ""
-			case f.Categorical():
-				v = nil
-			case f.Length > 0:
-				items := make([]any, f.Length)
-				for i := range items {
-					items[i] = 0.0
-				}
-				v = items
-			}
-			// Paths that contradict each other (a and a.b) cannot both
-			// be set; the row then reads as far as it can.
-			_ = avropath.MustParse(f.Field).Put(row, v)
-		}
-	}
+	row := m.spec.ZeroRecord()
 	if err := b.Add(row); err != nil {
 		return fmt.Errorf("%w: smoke batch: %w", ErrBadModel, err)
 	}

@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -386,4 +387,56 @@ func TestBatchReadsPaths(t *testing.T) {
 		_, err := model.Load(encode(t, identityGraph(4), &spec), model.Options{})
 		requireErr(t, err, model.ErrBadModel, "the graph takes 4 columns but the spec maps 7, from 4 fields")
 	})
+}
+
+// TestZeroRecord builds the record a smoke run scores: every path the spec
+// reads is there, and reads without error.
+func TestZeroRecord(t *testing.T) {
+	spec := model.Spec{
+		Name: "m", Task: model.Regression, Outputs: model.Outputs{Value: "v"},
+		Inputs: []model.Input{
+			{Name: "features", Fields: []model.Feature{
+				{Field: "temperature"},
+				{Field: "location.lat"},
+				{Field: "location.lon"},
+				{Field: `attributes["fw.version"]`, Categories: cats("1")},
+				{Field: "window", Length: 3},
+				{Field: "window[1]"},
+				{Field: "points[2].x"},
+				{Field: "ts", Part: model.HourOfDay},
+			}},
+			{Name: "text", Type: model.StringInput, Fields: columns("device.note")},
+		},
+	}
+	rec := spec.ZeroRecord()
+	want := map[string]any{
+		"temperature": 0.0,
+		"location":    map[string]any{"lat": 0.0, "lon": 0.0},
+		"attributes":  map[string]any{"fw.version": nil},
+		"window":      []any{0.0, 0.0, 0.0},
+		"points":      []any{nil, nil, map[string]any{"x": 0.0}},
+		"ts":          0.0,
+		"device":      map[string]any{"note": ""},
+	}
+	if !reflect.DeepEqual(rec, want) {
+		t.Errorf("ZeroRecord = %#v\nwant %#v", rec, want)
+	}
+	nums, err := spec.Inputs[0].Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := nums.AppendNumbers(nil, rec, false)
+	if err != nil {
+		t.Fatalf("AppendNumbers(ZeroRecord): %v", err)
+	}
+	if wantRow := []float32{0, 0, 0, 2, 0, 0, 0, 0, 0, 0}; !slices.Equal(row, wantRow) {
+		t.Errorf("ZeroRecord reads as %v; want %v", row, wantRow)
+	}
+	text, err := spec.Inputs[1].Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := text.Text(rec, 10); err != nil || s != "" {
+		t.Errorf("Text(ZeroRecord) = %q, %v; want the empty text", s, err)
+	}
 }

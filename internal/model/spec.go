@@ -335,6 +335,41 @@ func (f Feature) validate(in Input) error {
 	return nil
 }
 
+// ZeroRecord is a decoded record holding every path the spec reads: zero
+// for a number or a time part, an empty string for a text, null for a
+// category, an array of zeros for a whole array. A smoke run scores it to
+// prove a model runs before any real record arrives. Paths that contradict
+// each other (a and a.b) cannot both be set; the record then holds the
+// first.
+func (s Spec) ZeroRecord() map[string]any {
+	rec := map[string]any{}
+	for _, in := range s.Inputs {
+		for _, f := range in.Fields {
+			p, err := avropath.Parse(f.Field)
+			if err != nil {
+				continue // Validate refuses it
+			}
+			var v any = 0.0
+			switch {
+			case in.isText():
+				v = ""
+			case f.Categorical():
+				v = nil
+			case f.Length > 0:
+				items := make([]any, f.Length)
+				for i := range items {
+					items[i] = 0.0
+				}
+				v = items
+			}
+			if _, present, err := p.Read(rec); err == nil && !present {
+				_ = p.Put(rec, v)
+			}
+		}
+	}
+	return rec
+}
+
 // MaxText is the text feature limit in bytes: MaxTextBytes, or its default.
 func (s Spec) MaxText() int {
 	if s.MaxTextBytes == 0 {
