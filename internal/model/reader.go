@@ -14,10 +14,10 @@ import (
 
 // InputReader maps records onto one input's columns. It is built once per
 // input (Input.Reader), with the paths parsed and the category tables
-// indexed, and is then only read: the scorer's batches and the trainer's
-// data sets share one, and map records through it without allocating. The
-// scorer and the trainer both read through it, so a model is trained on
-// exactly the features it is served.
+// indexed, and only read after: one reader serves every goroutine, and
+// maps a record without allocating. The scorer's batches and the trainer's
+// data sets both read through it, so a model is trained on exactly the
+// features it is served.
 type InputReader struct {
 	input Input
 	cols  []column
@@ -57,6 +57,9 @@ type column struct {
 // Reader returns the reader of in's records. It fails, wrapping
 // ErrBadSpec, on what Validate refuses.
 func (in Input) Reader() (*InputReader, error) {
+	if in.isText() && len(in.Fields) != 1 {
+		return nil, fmt.Errorf("%w: string input %q takes exactly one field, got %d", ErrBadSpec, in.Name, len(in.Fields))
+	}
 	r := &InputReader{input: in, cols: make([]column, len(in.Fields)), width: in.Width()}
 	for i, f := range in.Fields {
 		if err := f.validate(in); err != nil {

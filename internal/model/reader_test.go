@@ -304,6 +304,10 @@ func TestCodes(t *testing.T) {
 	if got := (model.Input{Name: "t", Type: model.StringInput, Fields: columns("body")}).Width(); got != 1 {
 		t.Errorf("a string input's Width() = %d; want 1", got)
 	}
+	for _, n := range []int{0, 2} {
+		_, err := model.Input{Name: "t", Type: model.StringInput, Fields: columns("a", "b")[:n]}.Reader()
+		requireErr(t, err, model.ErrBadSpec, "takes exactly one field")
+	}
 }
 
 // TestReaderDoesNotAllocate keeps the scorer's steady state free of
