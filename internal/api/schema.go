@@ -133,6 +133,9 @@ func (s *rowSchema) add(f rowFeature) {
 	s.width += f.width
 	s.features = append(s.features, f)
 	s.use(f.path)
+	if f.kind == trainer.ArrayFeature {
+		s.roots[f.path.Root()] = wholeField // an array is decoded whole
+	}
 }
 
 func (s *rowSchema) setText(in model.Input) {

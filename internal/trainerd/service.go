@@ -76,7 +76,7 @@ func (s *Service) build(ctx context.Context) error {
 		MaxDataBytes: s.cfg.MaxDataBytes, MaxModelDataBytes: s.cfg.MaxModelDataBytes,
 	}, api.Deps{
 		Logger: s.logger.With("component", "api"), Registerer: s.registry,
-		Publisher: publisher{runner}, Jobs: s.jobs,
+		Publisher: publisher{runner}, Jobs: s.jobs, Schemas: apiSchemas(runner),
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadConfig, err)
@@ -111,7 +111,7 @@ func (s *Service) connect(ctx context.Context) (*trainer.Runner, error) {
 		return nil, fmt.Errorf("models topic %s: %w", s.cfg.ModelsTopic, err)
 	}
 	runner := &trainer.Runner{KafkaOpts: kafkaOpts, Catalog: s.catalog, Logger: s.logger}
-	if len(s.cfg.Jobs) > 0 {
+	if len(s.cfg.Jobs) > 0 || s.cfg.Registry.URL != "" {
 		client, err := s.cfg.Registry.Client()
 		if err != nil {
 			return nil, err
@@ -119,8 +119,23 @@ func (s *Service) connect(ctx context.Context) (*trainer.Runner, error) {
 		if runner.Decoder, err = serde.NewDecoder(explainedRegistry{client, s.cfg.Registry}, serde.DecoderConfig{Limits: s.cfg.Avro}); err != nil {
 			return nil, err
 		}
+		// Jobs, and REST models that name a subject, are checked against
+		// the latest schemas before anything is read.
+		runner.Schemas = trainer.RegistrySchemas{Registry: explainedLatest{client, s.cfg.Registry}}
 	}
 	return runner, nil
+}
+
+// explainedLatest is explainedRegistry's for the latest schema of a
+// subject.
+type explainedLatest struct {
+	trainer.LatestGetter
+	settings connect.Registry
+}
+
+func (r explainedLatest) GetLatestSchema(subject string) (*srclient.Schema, error) {
+	schema, err := r.LatestGetter.GetLatestSchema(subject)
+	return schema, r.settings.Explain(err)
 }
 
 // explainedRegistry names the settings to check when the registry refuses
@@ -211,4 +226,13 @@ func (p publisher) Publish(ctx context.Context, name string, res *trainer.Result
 		return 0, err
 	}
 	return out.Version.Version, nil
+}
+
+// apiSchemas are the API's schema lookups: the runner's, or none (nil,
+// not a nil interface inside one) without a registry.
+func apiSchemas(r *trainer.Runner) api.SchemaLookup {
+	if r.Schemas == nil {
+		return nil
+	}
+	return r.Schemas
 }
