@@ -127,8 +127,8 @@ func (l *loader) load(ctx context.Context, v catalog.Version) (*model.Model, err
 // every record of which the serving model could map, so a candidate that
 // cannot map one of them would dead-letter records the serving model
 // scores, and is refused. Before any traffic (at start, or a scorer that
-// has seen none), it is a full batch of synthetic rows, zeros and empty
-// strings. Either way the batch is as large as batches get (model.Load
+// has seen none), it is a full batch of synthetic rows (syntheticRows).
+// Either way the batch is as large as batches get (model.Load
 // only ran one row), which catches graphs that only run small batches. The
 // run must succeed and every score and value be finite.
 func smoke(m *model.Model, records []map[string]any, maxBatch int) error {
@@ -164,19 +164,11 @@ func smoke(m *model.Model, records []map[string]any, maxBatch int) error {
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
-// syntheticRows are n records with every field the spec maps: zero for a
-// number, empty for a text.
+// syntheticRows are n records holding every path the spec reads
+// (model.Spec.ZeroRecord: zeros, empty texts, first categories, arrays of
+// the declared length, nested as the paths say).
 func syntheticRows(spec model.Spec, n int) []map[string]any {
-	row := map[string]any{}
-	for _, in := range spec.Inputs {
-		for _, f := range in.Fields {
-			if in.Type == model.StringInput {
-				row[f.Field] = ""
-			} else {
-				row[f.Field] = 0.0
-			}
-		}
-	}
+	row := spec.ZeroRecord()
 	rows := make([]map[string]any, n)
 	for i := range rows {
 		rows[i] = row // read only: one map serves every row

@@ -28,10 +28,16 @@ const (
 	ReasonCorruptAvro   = "corrupt_avro"
 	// ReasonOverBudget: a well-formed body that nests too deep or would
 	// decode into more memory than the avro guard's limits allow.
-	ReasonOverBudget      = "over_budget"
-	ReasonMissingFeature  = "missing_feature"
-	ReasonWrongType       = "wrong_type"
-	ReasonNonFinite       = "non_finite"
+	ReasonOverBudget     = "over_budget"
+	ReasonMissingFeature = "missing_feature"
+	ReasonWrongType      = "wrong_type"
+	ReasonNonFinite      = "non_finite"
+	// ReasonUnknownCategory: a categorical value outside the model's
+	// table, for a feature whose spec says unknown: dead_letter.
+	ReasonUnknownCategory = "unknown_category"
+	// ReasonShortArray: an array shorter than its feature's length, for a
+	// feature with no pad.
+	ReasonShortArray      = "short_array"
 	ReasonOutputSchema    = "output_schema_rejected"
 	ReasonInferenceFailed = "inference_failed"
 	// ReasonTooLarge: the output or dead letter was too large for Kafka;
@@ -66,6 +72,8 @@ func ReasonOf(err error) string {
 		{model.ErrMissingFeature, ReasonMissingFeature},
 		{model.ErrWrongType, ReasonWrongType},
 		{model.ErrNonFinite, ReasonNonFinite},
+		{model.ErrUnknownCategory, ReasonUnknownCategory},
+		{model.ErrShortArray, ReasonShortArray},
 		{model.ErrOversize, ReasonOversize},
 		{errOversizeRecord, ReasonOversize},
 		{errOversizeBatch, ReasonOversizeBatch},
