@@ -47,7 +47,7 @@ type block struct {
 	// A categorical feature's column holds an index into its list in
 	// cats.
 	numbers []float32
-	missing bitmap   // bit r*width+j: column j of row r was null or absent
+	missing bitmap // bit r*width+j: column j of row r was null or absent
 	cats    []catList
 	texts   []string // a text model's text, per row
 	noText  bitmap   // bit r: row r's text was null or absent
