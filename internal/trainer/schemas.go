@@ -48,7 +48,9 @@ func (r RegistrySchemas) LatestSchema(_ context.Context, subject string) (string
 		return "", 0, fmt.Errorf("%w: %s", ErrNoSchema, subject)
 	}
 	if err != nil {
-		return "", 0, fmt.Errorf("schema registry: latest schema of %s: %w", subject, err)
+		// As the decoder classes a registry that does not answer: the
+		// training can be retried once it does.
+		return "", 0, fmt.Errorf("%w: latest schema of %s: %w", serde.ErrRegistryUnavailable, subject, err)
 	}
 	return s.Schema(), s.Version(), nil
 }

@@ -105,8 +105,9 @@ func TestSecuredTrainer(t *testing.T) {
 		})
 	}
 
-	// The registry is first asked when a job reads records, so a wrong
-	// registry password passes New and fails the training.
+	// The registry is first asked when a job checks its paths against the
+	// topic's latest schema, so a wrong registry password passes New and
+	// fails the training.
 	t.Run("wrong registry password", func(t *testing.T) {
 		svc, err := trainerd.New(ctx, config(kafkaPass, caFile, "wrong-pw"), logger)
 		if err != nil {

@@ -164,3 +164,107 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestTrainerChecksPathsBeforeReading runs the service with a job whose
+// paths the topic's latest schema lacks: triggered, it fails naming each
+// path and its Avro type, and the service's read counter for it stays at
+// zero (no record was read). A REST model naming the topic's subject is
+// checked against the same registry when it is created.
+func TestTrainerChecksPathsBeforeReading(t *testing.T) {
+	stack, err := embedded.Start(embedded.Config{Partitions: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stack.Close() })
+	produceHistory(t, stack, "sensors.history", 500)
+
+	cfg := trainerd.DefaultConfig()
+	cfg.Kafka.Brokers = stack.Brokers()
+	cfg.Registry.URL = stack.RegistryURL()
+	cfg.HTTPAddr = "127.0.0.1:0"
+	var opts trainer.Options
+	if err := json.Unmarshal([]byte(`{"family": "gbdt", "features": ["temperature", "location.lat", "device_id", "humidity.mean"], "label": "anomaly"}`), &opts); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Jobs = []trainer.Job{{Name: "broken", Source: trainer.Source{Topic: "sensors.history"}, Options: opts}}
+	svc, err := trainerd.New(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	base := "http://" + svc.Addr()
+	call := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	if code, body := call("POST", "/jobs/broken/train", ""); code != http.StatusAccepted {
+		t.Fatalf("trigger: %d %s", code, body)
+	}
+	var lastError string
+	waitFor(t, "the job to fail", func() bool {
+		_, body := call("GET", "/jobs", "")
+		var jobs struct {
+			Jobs []trainer.JobStatus `json:"jobs"`
+		}
+		if err := json.Unmarshal([]byte(body), &jobs); err != nil || len(jobs.Jobs) != 1 {
+			return false
+		}
+		lastError = jobs.Jobs[0].LastError
+		return lastError != ""
+	})
+	for _, want := range []string{"sensors.history-value version 1: 2 paths do not fit",
+		`location.lat: record SensorReading has no field "location"`, "humidity.mean: humidity is double"} {
+		if !strings.Contains(lastError, want) {
+			t.Errorf("the job failed with %q; want it to say %q", lastError, want)
+		}
+	}
+	if strings.Contains(lastError, "device_id:") {
+		t.Errorf("the job failed with %q: device_id, a string, is a category", lastError)
+	}
+	_, metrics := call("GET", "/metrics", "")
+	if !strings.Contains(metrics, `streamscore_trainings_total{model="broken",result="failed"} 1`) {
+		t.Errorf("metrics: the failed training is not counted")
+	}
+	if !strings.Contains(metrics, `streamscore_training_read_records_total{model="broken"} 0`) {
+		t.Errorf("records were read for a job refused before reading:\n%s", grepLines(metrics, "read_records"))
+	}
+
+	code, body := call("PUT", "/models/checked", `{"family": "gbdt", "features": ["temperature", "location.lat"], "label": "anomaly", "subject": "sensors.history-value"}`)
+	if code != http.StatusBadRequest || !strings.Contains(body, `location.lat: record SensorReading has no field \"location\"`) || !strings.Contains(body, `"field":"features"`) {
+		t.Errorf("a REST model with a path its subject lacks: %d %s", code, body)
+	}
+}
+
+// grepLines are the lines of text that hold s.
+func grepLines(text, s string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
