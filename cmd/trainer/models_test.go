@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +111,17 @@ func TestCatalogReadsWithoutONNXRuntime(t *testing.T) {
 	if _, err := c.SetAlias(ctx, "linear", "champion", 1, "first", false); err != nil {
 		t.Fatal(err)
 	}
+	// A version whose third column is a category of a hundred sites: show
+	// prints its table as a count and the first few.
+	sites := spec
+	sites.Inputs = []model.Input{{Name: spec.Inputs[0].Name, Type: model.FloatInput, Fields: slices.Clone(spec.Inputs[0].Fields)}}
+	sites.Inputs[0].Fields[2] = model.Feature{Field: "site"}
+	for i := range 100 {
+		sites.Inputs[0].Fields[2].Categories = append(sites.Inputs[0].Fields[2].Categories, fmt.Sprintf("site-%03d", i))
+	}
+	if _, err := c.Publish(ctx, catalog.Version{Name: "sites", Family: "imported", Spec: sites}, artifact); err != nil {
+		t.Fatal(err)
+	}
 
 	dir := t.TempDir()
 	absTestdata, err := filepath.Abs(testdata)
@@ -133,6 +146,7 @@ func TestCatalogReadsWithoutONNXRuntime(t *testing.T) {
 		{[]string{"list"}, "linear  2 "},
 		{[]string{"versions", "linear"}, "imported"},
 		{[]string{"show", "linear", "champion"}, `"family": "imported"`},
+		{[]string{"show", "sites", "1"}, `"count": 100,`},
 		{[]string{"history", "linear"}, "champion"},
 		{[]string{"export", "linear", "champion", "-o", "linear.onnx"}, "linear version 1 -> linear.onnx"},
 		{[]string{"promote", "linear", "2"}, "linear champion: 1 -> 2"},
@@ -142,6 +156,9 @@ func TestCatalogReadsWithoutONNXRuntime(t *testing.T) {
 		if code != 0 || !strings.Contains(out, tt.say) {
 			t.Errorf("trainer models %s: exit %d, want 0 with %q:\n%s", strings.Join(tt.args, " "), code, tt.say, out)
 		}
+	}
+	if _, out := trainer("show", "sites", "1"); !strings.Contains(out, `"site-004"`) || strings.Contains(out, "site-005") {
+		t.Errorf("show does not print the first five categories alone:\n%s", out)
 	}
 	if got, err := os.ReadFile(filepath.Join(dir, "linear.onnx")); err != nil || !bytes.Equal(got, artifact) {
 		t.Errorf("the exported file is not the version's ONNX (%v)", err)
