@@ -165,7 +165,7 @@ func smoke(m *model.Model, records []map[string]any, maxBatch int) error {
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // syntheticRows are n records holding every path the spec reads
-// (model.Spec.ZeroRecord: zeros, empty texts, first categories, arrays of
+// (model.Spec.ZeroRecord: zeros, empty texts, null categories, arrays of
 // the declared length, nested as the paths say).
 func syntheticRows(spec model.Spec, n int) []map[string]any {
 	row := spec.ZeroRecord()

@@ -19,39 +19,12 @@ type Schema struct {
 	Text string
 	// Name is the record's full name, such as io.streamscore.sensors.SensorReading.
 	Name string
-	// Fields describes the record's top-level fields, in schema order.
-	Fields []Field
 
 	codec *goavro.Codec
 	guard *avroguard.Schema
 }
 
-// Field describes one top-level field of a record, enough for the feature
-// mapper to check a model against a schema before any record arrives. It has
-// the shape of model.Field, so the scorer converts with model.Field(f).
-//
-// How goavro presents the value in a decoded record follows from it: a
-// nullable field is nil or a one-entry map keyed by the branch's type name
-// ("double", or "long.timestamp-millis" for a logical type); a
-// timestamp-millis long is a time.Time in UTC.
-type Field struct {
-	Name string
-	// Type is the Avro type of the value; for a nullable field, of the
-	// non-null branch. It is a primitive ("null", "boolean", "int", "long",
-	// "float", "double", "bytes", "string"), a complex kind ("record",
-	// "enum", "array", "map", "fixed"; a reference to a named type gives the
-	// kind of that type), or "union" for every union other than the nullable
-	// form [null, T] or [T, null].
-	Type string
-	// Logical is the Avro logical type of the value, such as
-	// "timestamp-millis", or "".
-	Logical string
-	// Nullable is true when the field's type is a union that has null as a
-	// branch.
-	Nullable bool
-}
-
-// newSchema compiles a writer schema and describes its top-level fields.
+// newSchema compiles a writer schema.
 func newSchema(id uint32, text string) (*Schema, error) {
 	var root any
 	if err := json.Unmarshal([]byte(text), &root); err != nil {
@@ -69,17 +42,8 @@ func newSchema(id uint32, text string) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnsupportedSchema, err)
 	}
-	names := make(map[string]string)
-	collectNames(root, "", names)
-	name, ns := fullName(obj, "")
-	rawFields, _ := obj["fields"].([]any)
-	fields := make([]Field, 0, len(rawFields))
-	for _, rf := range rawFields {
-		f, _ := rf.(map[string]any)
-		fname, _ := f["name"].(string)
-		fields = append(fields, describeField(fname, f["type"], ns, names))
-	}
-	return &Schema{ID: id, Text: text, Name: name, Fields: fields, codec: codec, guard: guard}, nil
+	name, _ := fullName(obj, "")
+	return &Schema{ID: id, Text: text, Name: name, codec: codec, guard: guard}, nil
 }
 
 // describeTop names what a non-record top-level schema is, for errors.
@@ -154,65 +118,5 @@ func collectNames(node any, enclosing string, names map[string]string) {
 		default:
 			collectNames(t, enclosing, names)
 		}
-	}
-}
-
-// describeField describes a field from its type.
-func describeField(name string, typ any, ns string, names map[string]string) Field {
-	union, ok := typ.([]any)
-	if !ok {
-		t, logical := describeType(typ, ns, names)
-		return Field{Name: name, Type: t, Logical: logical}
-	}
-	var other []any
-	for _, m := range union {
-		if m != "null" {
-			other = append(other, m)
-		}
-	}
-	f := Field{Name: name, Type: "union", Nullable: len(other) < len(union)}
-	if f.Nullable && len(union) == 2 {
-		f.Type, f.Logical = describeType(other[0], ns, names)
-	}
-	return f
-}
-
-// describeType gives the Avro type and logical type of a non-union schema.
-func describeType(typ any, ns string, names map[string]string) (string, string) {
-	switch v := typ.(type) {
-	case string:
-		if primitives[v] {
-			return v, ""
-		}
-		if !strings.Contains(v, ".") && ns != "" {
-			if kind, ok := names[ns+"."+v]; ok {
-				return kind, ""
-			}
-		}
-		if kind, ok := names[v]; ok {
-			return kind, ""
-		}
-		return v, ""
-	case map[string]any:
-		logical, _ := v["logicalType"].(string)
-		switch t := v["type"].(type) {
-		case string:
-			if t == "error" {
-				t = "record"
-			}
-			return t, logical
-		case []any:
-			return "union", ""
-		default:
-			inner, innerLogical := describeType(t, ns, names)
-			if logical == "" {
-				logical = innerLogical
-			}
-			return inner, logical
-		}
-	case []any:
-		return "union", ""
-	default:
-		return fmt.Sprintf("%T", v), ""
 	}
 }
