@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -328,5 +329,64 @@ func TestJobWithBadPathsRefusedBeforeReading(t *testing.T) {
 	if _, err := runner.Run(context.Background(), trainer.Job{Name: "refused", Source: trainer.Source{Topic: "fleet"}, Options: opts}, false, nil); !errors.Is(err, model.ErrSchemaMismatch) ||
 		!strings.Contains(err.Error(), `location.alt: record Location has no field "alt"`) {
 		t.Errorf("without a registry client: %v", err)
+	}
+}
+
+// TestNestedChampionJudgedOnTheCandidatesRows retrains nested models whose
+// champion reads categories the candidate reads otherwise or not at all:
+// the champion must be evaluated on the candidate's holdout rows exactly
+// as it reads them, the same as evaluating it directly on those records,
+// with a fraction holdout and with a test source on another topic.
+func TestNestedChampionJudgedOnTheCandidatesRows(t *testing.T) {
+	const n = 2000
+	s := newStack(t)
+	history, later := nestedRows(4, n), nestedRows(5, 600)
+	s.produceTo(s.topic("nested", labelledNestedSchema(t)), history)
+	s.produceTo(s.topic("nested.later", labelledNestedSchema(t)), later)
+	cat := s.catalog()
+	runner := s.runner(cat)
+	options := func(extra string) trainer.Options {
+		t.Helper()
+		opts, err := trainer.ParseOptions([]byte(`{"family": "gbdt", "label": "anomaly", "params": {"max_iter": 15, "max_depth": 3}` + extra + `}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return opts
+	}
+	// The champion: sites (capped), a window, the hour, a map key. The
+	// candidates read the site with another cap (the same reading: raw
+	// values), the window as one element, and no map key.
+	champion := options(`, "features": ["temperature", "site", "vibration_window", "ts", "attributes.zone"],
+		"categorical": {"site": {"max": 5}}, "arrays": {"vibration_window": {"length": 4, "pad": 0}}, "time_parts": {"ts": ["hour_of_day"]}`)
+	candidate := options(`, "features": ["humidity", "site", "vibration_window[0]", "status"], "categorical": {"site": {"max": 30}}, "defaults": {"vibration_window[0]": 0}`)
+	for i, tt := range []struct {
+		name string
+		test *trainer.Source
+		rows []map[string]any
+	}{
+		{"fraction holdout", nil, history[n-n/5:]},
+		{"test source", &trainer.Source{Topic: "nested.later"}, later},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			name := fmt.Sprintf("nested-judged-%d", i)
+			first, err := runner.Run(context.Background(), trainer.Job{Name: name, Source: trainer.Source{Topic: "nested"}, Options: champion}, false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := runner.Run(context.Background(), trainer.Job{Name: name, Source: trainer.Source{Topic: "nested"}, TestSource: tt.test, Options: candidate}, false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Champion == nil {
+				t.Fatalf("the champion was not evaluated: %s", out.Reason)
+			}
+			want := evaluateVersion(t, cat, name, first.Version.Version, tt.rows)
+			if got := *out.Champion; got.Rows != len(tt.rows) || !maps.Equal(got.Metrics, want.Metrics) {
+				t.Errorf("champion evaluated on %d rows: %v; directly on the %d holdout records: %v", got.Rows, got.Metrics, len(tt.rows), want.Metrics)
+			}
+			if out.Result.Divergence > trainer.ParityTolerance || out.Result.Evaluation.Rows != len(tt.rows) {
+				t.Errorf("candidate: %d rows evaluated, divergence %g", out.Result.Evaluation.Rows, out.Result.Divergence)
+			}
+		})
 	}
 }
