@@ -165,3 +165,25 @@ func TestFitRowsCategoricalNullEverywhere(t *testing.T) {
 		t.Fatal("trained on a categorical feature with no value")
 	}
 }
+
+// TestFitRowsCategoricalSampled keeps a sample of the rows: the tables
+// are learnt from the kept training rows, which are all the model reads.
+func TestFitRowsCategoricalSampled(t *testing.T) {
+	rows := categoricalRows(3000)
+	opts, err := trainer.ParseOptions([]byte(`{"family": "gbdt", "features": ["x", "meta.site"], "label": "y",
+		"categorical": {"meta.site": {}}, "sample": {"max_rows": 800, "seed": 3}, "params": {"max_iter": 20}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := trainer.FitRows(context.Background(), "sites", opts, trainer.Records(rows), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TrainRows+res.Evaluation.Rows != 800 || res.Divergence > trainer.ParityTolerance {
+		t.Errorf("%d rows trained, %d evaluated, divergence %g", res.TrainRows, res.Evaluation.Rows, res.Divergence)
+	}
+	site := res.Spec.Inputs[0].Fields[1]
+	if len(site.Categories) == 0 || slices.Contains(site.Categories, "new-0") || slices.Contains(site.Categories, "new-1") {
+		t.Errorf("categories %q: want the training rows' sites, none of the holdout's unseen ones", site.Categories)
+	}
+}

@@ -267,6 +267,18 @@ func (o Options) Resolve(schema *avropath.Schema, subject string) (Options, erro
 	if len(out.Categorical) == 0 {
 		out.Categorical = nil
 	}
+	// The scorer checks the spec it serves against the schema by the same
+	// rules (model.Spec.CheckSchema): a model trained here must pass it.
+	reads := out.FeatureReads()
+	tables := make([][]string, len(reads))
+	for i, f := range reads {
+		if f.Kind == CategoryFeature {
+			tables[i] = placeholderTable
+		}
+	}
+	if err := out.spec("check", nil, tables).CheckSchema(schema); err != nil {
+		return Options{}, fmt.Errorf("%w: %s: %w", ErrInvalidOptions, subject, err)
+	}
 	return out, out.validateCategoryBins()
 }
 
