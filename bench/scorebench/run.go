@@ -144,14 +144,18 @@ func (b *bench) fullSpeed(ctx context.Context, rep *report) error {
 		}})
 	}
 	if b.o.parts[partNested] {
-		// The flat model reads nested records too (its fields are at their
-		// top level, the battery's default standing in for the field the
-		// nested record moved into device): what the bigger record costs
-		// to decode, apart from what its paths and categories cost.
-		variants = append(variants, variant{"nested record, flat model", func(i int) (measurement, error) {
+		// The grouped record is the flat one's values nested, with two
+		// categories: the target's record. The flat model reads the rich
+		// nested records too (its fields are at their top level, the
+		// battery's default standing in for the field the nested record
+		// moved into device): what the bigger record costs to decode,
+		// apart from what its paths and categories cost.
+		variants = append(variants, variant{"grouped", func(i int) (measurement, error) {
+			return b.goBacklog(ctx, b.scorerBin, groupedTopic, b.nested.groupedModel, "go-grouped-", i)
+		}}, variant{"nested record, flat model", func(i int) (measurement, error) {
 			return b.goBacklog(ctx, b.scorerBin, nestedTopic, b.modelPath, "go-flatmodel-", i)
 		}}, variant{"nested", func(i int) (measurement, error) {
-			return b.goBacklog(ctx, b.scorerBin, nestedTopic, b.nested.modelPath, "go-nested-", i)
+			return b.goBacklog(ctx, b.scorerBin, nestedTopic, b.nested.richModel, "go-nested-", i)
 		}})
 	}
 	names := make([]string, len(variants))
@@ -169,7 +173,8 @@ func (b *bench) fullSpeed(ctx context.Context, rep *report) error {
 	}
 	if b.o.parts[partNested] {
 		n := len(runs)
-		rep.nested.flatRuns, rep.nested.decodeRuns, rep.nested.nestedRuns = runs[0], runs[n-2], runs[n-1]
+		rep.nested.flatRuns, rep.nested.groupedRuns = runs[0], runs[n-3]
+		rep.nested.decodeRuns, rep.nested.richRuns = runs[n-2], runs[n-1]
 	}
 	return nil
 }
@@ -220,8 +225,8 @@ func (b *bench) repeat(ctx context.Context, f func(int) (measurement, error)) (m
 
 // prepare trains the flat model both implementations use a twin of,
 // writes its training data for the Python side, preloads the flat backlog
-// and, for the nested part, trains the nested model and preloads its
-// backlog.
+// and, for the nested part, trains the grouped and nested models and
+// preloads their backlogs.
 func (b *bench) prepare(ctx context.Context) error {
 	b.registry = srclient.NewSchemaRegistryClient(b.registryURL)
 	var err error
@@ -257,7 +262,7 @@ func (b *bench) prepare(ctx context.Context) error {
 	if total > 0 {
 		progress("preloading %d records into %s", total, backlogTopic)
 		gen := sample.NewSensors(99, 200, 0.05)
-		if b.nested.flatBytes, err = b.produceBacklog(ctx, backlogTopic, schemas.SensorReading, b.codec, total, gen.Next); err != nil {
+		if b.nested.flat.bytes, err = b.produceBacklog(ctx, backlogTopic, schemas.SensorReading, b.codec, total, gen.Next); err != nil {
 			return err
 		}
 	}

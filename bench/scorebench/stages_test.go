@@ -27,9 +27,10 @@ type stage struct {
 	onnx   []byte
 }
 
-// stages builds the nested part's three variants as the bench trains and
-// generates them: flat records and model, nested records and the flat
-// model, nested records and model.
+// stages builds the nested part's four variants as the bench trains and
+// generates them: flat records and model, grouped records and model (the
+// target's), rich nested records and the flat model, rich nested records
+// and model.
 func stages(b *testing.B) []stage {
 	b.Helper()
 	ctx := context.Background()
@@ -37,16 +38,20 @@ func stages(b *testing.B) []stage {
 	if err != nil {
 		b.Fatal(err)
 	}
+	groupedModel, _, err := sample.GroupedSensorModel(ctx, "sensor-anomaly-grouped", "bench", modelConfig(), trainRows)
+	if err != nil {
+		b.Fatal(err)
+	}
 	nestedModel, _, err := sample.NestedSensorModel(ctx, "sensor-anomaly-nested", "bench", modelConfig(), trainRows)
 	if err != nil {
 		b.Fatal(err)
 	}
-	flat := sample.NewSensors(99, 200, 0.05)
-	nested := sample.NewNestedSensors(99, 200, 0.05)
-	flatBodies, flatRecs := encode(b, schemas.SensorReading, flat.Next)
-	nestedBodies, nestedRecs := encode(b, schemas.SensorReadingNested, nested.Next)
+	flatBodies, flatRecs := encode(b, schemas.SensorReading, sample.NewSensors(99, 200, 0.05).Next)
+	groupedBodies, groupedRecs := encode(b, schemas.SensorReadingGrouped, sample.NewGroupedSensors(99, 200, 0.05).Next)
+	nestedBodies, nestedRecs := encode(b, schemas.SensorReadingNested, sample.NewNestedSensors(99, 200, 0.05).Next)
 	return []stage{
 		{"flat", codec(b, schemas.SensorReading), flatBodies, flatRecs, flatModel},
+		{"grouped", codec(b, schemas.SensorReadingGrouped), groupedBodies, groupedRecs, groupedModel},
 		{"nested-record-flat-model", codec(b, schemas.SensorReadingNested), nestedBodies, nestedRecs, flatModel},
 		{"nested", codec(b, schemas.SensorReadingNested), nestedBodies, nestedRecs, nestedModel},
 	}

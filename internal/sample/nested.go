@@ -43,6 +43,22 @@ const (
 // hotSite reports whether site i is a foundry, warmer than the others.
 func hotSite(i int) bool { return i%5 == 2 }
 
+// reportedStatus is the status a device reports with a reading, from a
+// uniform draw u: FAIL or WARN with most anomalies, WARN or MAINTENANCE
+// with a few normal readings, OK otherwise. It says something, not
+// everything, about the anomaly.
+func reportedStatus(u float64, anomaly bool) string {
+	switch {
+	case anomaly && u < 0.25:
+		return "FAIL"
+	case anomaly && u < 0.55, !anomaly && u < 0.04:
+		return "WARN"
+	case !anomaly && u < 0.06:
+		return "MAINTENANCE"
+	}
+	return "OK"
+}
+
 // nestedDevice is what does not change between a device's readings.
 type nestedDevice struct {
 	site     int
@@ -126,15 +142,7 @@ func (s *NestedSensors) Next() (map[string]any, bool) {
 	if v, ok := volts.(map[string]any); ok && d.model == "T9" {
 		volts = map[string]any{"double": v["double"].(float64) - lowCellVolts}
 	}
-	status := "OK"
-	switch u := r.Float64(); {
-	case anomaly && u < 0.25:
-		status = "FAIL"
-	case anomaly && u < 0.55, !anomaly && u < 0.04:
-		status = "WARN"
-	case !anomaly && u < 0.06:
-		status = "MAINTENANCE"
-	}
+	status := reportedStatus(r.Float64(), anomaly)
 	vibration := flat["vibration"].(float64)
 	window := make([]any, len(d.window))
 	copy(window, d.window)
