@@ -16,6 +16,10 @@ func FuzzParseOptions(f *testing.F) {
 	f.Add(`{"family": "text", "text": "t", "label": "y", "params": {"analyzer": "word+char"}}`)
 	f.Add(`{"family": "linear", "task": "regression", "features": ["a"], "label": "y", "holdout": 0.5, "metric": "mae"}`)
 	f.Add(`{"family": "gbdt", "features": ["a"], "label": "y", "params": null}`)
+	f.Add(`{"family": "gbdt", "features": ["location.lat", "site", "w", "ts", "attributes[\"fw.version\"]"], "label": "y.v",
+		"categorical": {"site": {"max": 5, "unknown": "category", "unknown_category": "a"}}, "max_categories": 9,
+		"arrays": {"w": {"length": 3, "pad": 0}}, "time_parts": {"ts": ["hour_of_day", "day_of_week"]}}`)
+	f.Add(`{"family": "linear", "features": ["a[2]"], "label": "y", "categorical": {"a[2]": {"unknown": "dead_letter"}}, "subject": "s-value"}`)
 	f.Add(`{"family": 1}`)
 	f.Add(`[]`)
 	f.Add(``)
@@ -34,8 +38,12 @@ func FuzzParseOptions(f *testing.F) {
 		if opts.Task == model.Classification {
 			labels = []string{"no", "yes"}
 		}
-		if err := opts.Spec("m", labels).Validate(); err != nil {
+		spec := opts.Spec("m", labels)
+		if err := spec.Validate(); err != nil {
 			t.Fatalf("options %+v give an invalid spec: %v", opts, err)
+		}
+		if _, err := spec.Inputs[0].Reader(); err != nil {
+			t.Fatalf("options %+v give a spec no reader reads: %v", opts, err)
 		}
 	})
 }

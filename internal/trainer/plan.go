@@ -122,7 +122,7 @@ func (o Options) FeatureReads() []FeatureRead {
 
 // specFeatures are the spec's columns for reads, with each categorical
 // feature's table from tables (by feature index; nil before it is
-// learnt).
+// learnt, which leaves the column numeric in the spec).
 func specFeatures(reads []FeatureRead, tables [][]string) []model.Feature {
 	var out []model.Feature
 	for i, f := range reads {
@@ -136,10 +136,14 @@ func specFeatures(reads []FeatureRead, tables [][]string) []model.Feature {
 				table = tables[i]
 			}
 			mf := model.Feature{Field: name, Categories: table}
-			if f.Categorical.Unknown != "" && f.Categorical.Unknown != UnknownOther {
-				mf.Unknown = f.Categorical.Unknown
+			if table != nil {
+				// Before its table is learnt, a feature has no policy
+				// for what the table lacks.
+				if f.Categorical.Unknown != "" && f.Categorical.Unknown != UnknownOther {
+					mf.Unknown = f.Categorical.Unknown
+				}
+				mf.UnknownCategory = f.Categorical.UnknownCategory
 			}
-			mf.UnknownCategory = f.Categorical.UnknownCategory
 			out = append(out, mf)
 		case ArrayFeature:
 			out = append(out, model.Feature{Field: name, Length: f.Array.Length, Pad: f.Array.Pad, Default: f.Default})
