@@ -202,3 +202,16 @@ func TestFeatureOptionsYAMLIsStrict(t *testing.T) {
 		})
 	}
 }
+
+// TestJobTakesNoSubject refuses a subject in a job's options: a job is
+// checked against its topic's own subject.
+func TestJobTakesNoSubject(t *testing.T) {
+	opts, err := trainer.ParseOptions([]byte(`{"family": "gbdt", "features": ["a"], "label": "y", "subject": "other-value"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = trainer.Job{Name: "m", Source: trainer.Source{Topic: "history"}, Options: opts}.Validate()
+	if !errors.Is(err, trainer.ErrInvalidOptions) || !strings.Contains(err.Error(), "options.subject: a job checks its features against its topic's schema (history-value)") {
+		t.Errorf("error %v", err)
+	}
+}
