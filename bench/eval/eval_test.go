@@ -151,20 +151,21 @@ func TestReportCategoriesMatter(t *testing.T) {
 // TestDataSets checks that every set's trainer options parse and that its
 // task and the trainer's agree.
 func TestDataSets(t *testing.T) {
-	if len(setNames()) != len(dataSets) {
-		t.Fatalf("setNames lists %d sets, dataSets holds %d", len(setNames()), len(dataSets))
+	all := append(setNames(), extraSetNames()...)
+	if len(all) != len(dataSets) {
+		t.Fatalf("setNames and extraSetNames list %d sets, dataSets holds %d", len(all), len(dataSets))
 	}
 	// Sets that share a topic are produced once (env.history): they must
 	// agree on what is in it.
 	byTopic := map[string]dataSet{}
-	for _, name := range setNames() {
+	for _, name := range all {
 		set := dataSets[name]
 		if other, ok := byTopic[set.topic]; ok && (other.schema != set.schema || other.dir != set.dir) {
 			t.Errorf("%s and %s share topic %s but not its schema and data", other.name, name, set.topic)
 		}
 		byTopic[set.topic] = set
 	}
-	for _, name := range setNames() {
+	for _, name := range all {
 		set, ok := dataSets[name]
 		if !ok || set.name != name {
 			t.Fatalf("set %q missing or misnamed", name)
@@ -183,9 +184,15 @@ func TestDataSets(t *testing.T) {
 			checkCategorical(t, set, opts)
 		}
 	}
-	for _, name := range []string{"damage", "time-of-day"} {
-		if len(dataSets[name].categorical) == 0 {
-			t.Errorf("%s has no categorical feature", name)
+	// Each categorical set reads the strike reports' categorical columns,
+	// but the label's source.
+	for name, source := range map[string]string{"damage": "damage", "night": "time_of_day", "time-of-day": "time_of_day"} {
+		set := dataSets[name]
+		if len(set.categorical) == 0 || slices.Contains(set.features, source) {
+			t.Errorf("%s: categorical features %q, features %q: want some, and no %s", name, set.categorical, set.features, source)
+		}
+		if want := len(strikeCategories) - len(set.categorical); want > 1 {
+			t.Errorf("%s leaves %d categorical columns out", name, want)
 		}
 	}
 }
@@ -285,6 +292,11 @@ func TestMixedRow(t *testing.T) {
 		}
 	}
 	row["airport"] = "DFW"
+	row["night"] = true
+	got, err = dataSets["night"].python(row)
+	if err != nil || got["y"] != 1 || len(got["x"].([]any)) != 8 || slices.Contains(got["x"].([]any), any("Night")) {
+		t.Fatalf("night row %v, %v: want y 1 and no time of day", got, err)
+	}
 	row["time_of_day"] = "Dusk"
 	got, err = dataSets["time-of-day"].python(row)
 	if err != nil || got["y"] != "Dusk" || len(got["x"].([]any)) != 8 {
@@ -397,7 +409,7 @@ func TestReferenceCategorical(t *testing.T) {
 // strings and enums, and only they, become categorical, each capped at the
 // trainer's default.
 func TestCategoryCaps(t *testing.T) {
-	for _, name := range []string{"damage", "time-of-day", "birdstrikes"} {
+	for _, name := range []string{"damage", "night", "time-of-day", "birdstrikes"} {
 		t.Run(name, func(t *testing.T) {
 			set := dataSets[name]
 			text, err := os.ReadFile(filepath.Join("..", "..", "schemas", set.schema))

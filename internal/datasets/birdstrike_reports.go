@@ -75,5 +75,6 @@ func birdstrikeReport(n int, row []string) (Record, error) {
 		"speed_knots":      speed,
 		"damage":           row[2],
 		"damaged":          row[2] != NoDamage,
+		"night":            row[9] == "Night",
 	}}, nil
 }

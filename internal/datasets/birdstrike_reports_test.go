@@ -32,6 +32,7 @@ func TestLoadBirdstrikeReports(t *testing.T) {
 		"speed_knots":      map[string]any{"int": int32(300)},
 		"damage":           "None",
 		"damaged":          false,
+		"night":            false,
 	} {
 		if got := first.Value[k]; !equalValue(got, want) {
 			t.Errorf("first record %s = %v, want %v", k, got, want)
@@ -66,10 +67,10 @@ func TestParseBirdstrikeReports(t *testing.T) {
 		if len(recs) != 2 || recs[0].Key != "1" || recs[1].Key != "2" {
 			t.Fatalf("records %v", recs)
 		}
-		if v := recs[0].Value; v["time_of_day"] != "Night" || v["speed_knots"] != nil || v["damaged"] != false {
+		if v := recs[0].Value; v["time_of_day"] != "Night" || v["night"] != true || v["speed_knots"] != nil || v["damaged"] != false {
 			t.Errorf("first %v", v)
 		}
-		if v := recs[1].Value; v["time_of_day"] != "Dawn" || v["damaged"] != true {
+		if v := recs[1].Value; v["time_of_day"] != "Dawn" || v["night"] != false || v["damaged"] != true {
 			t.Errorf("second %v", v)
 		}
 	})

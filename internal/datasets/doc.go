@@ -66,7 +66,8 @@
 // that a model learns them as categories. Its label is any damage: every
 // class but None (1,061 strikes, 10.6%; the 15 of the undocumented codes
 // count as damage, since they are not None). Time of day (Dawn, Day, Dusk,
-// Night: 4.3%, 56.2%, 5.8%, 33.6%) serves as a four-class label too.
+// Night: 4.3%, 56.2%, 5.8%, 33.6%) serves as a label too: night against
+// the rest (the field night), and the four classes.
 //
 // # Weather (regression)
 //
