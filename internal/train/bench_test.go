@@ -30,6 +30,26 @@ func BenchmarkFit1M(b *testing.B) {
 	}
 }
 
+// BenchmarkFitCategorical is BenchmarkFit's classifier on 100k rows of
+// mixed data: three numeric features and two categorical ones, of 42 and 7
+// codes, split on sets of categories (codes=sets) and, for comparison, the
+// same columns all taken as numbers (codes=numbers).
+func BenchmarkFitCategorical(b *testing.B) {
+	data := mixedData(b, BinaryLogLoss, 100_000, 31)
+	numeric, err := NewDataset(data.features, data.numFeatures, data.labels)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, variant := range []struct {
+		name string
+		data *Dataset
+	}{{"codes=sets", data}, {"codes=numbers", numeric}} {
+		for _, shape := range benchShapes {
+			b.Run(variant.name+"/"+shape.name, func(b *testing.B) { benchmarkFit(b, variant.data, shape.config(BinaryLogLoss)) })
+		}
+	}
+}
+
 // benchShape is a shape of tree a benchmark grows.
 type benchShape struct {
 	name             string

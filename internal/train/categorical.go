@@ -91,13 +91,13 @@ type categoryRatio struct {
 func (s *splitFinder) bestCategorical(f int, fh histogram, total binStats, parentScore float64, best *split) {
 	// Rows per unit of hessian: 1 for a loss of constant hessians.
 	support := float64(total.count) / total.hess
-	cats := s.categories[:0]
+	cats := s.ratios[:0]
 	for c, b := range fh[:s.mapper.categories[f]] {
 		if b.hess*support >= minCategorySupport {
 			cats = append(cats, categoryRatio{c, b.grad / (b.hess + minCategorySupport)})
 		}
 	}
-	s.categories = cats
+	s.ratios = cats
 	if len(cats) <= 1 {
 		return
 	}

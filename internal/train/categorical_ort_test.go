@@ -114,8 +114,8 @@ func categoricalProbeRows(t *testing.T, ens *Ensemble, n int, seed uint64) []flo
 	t.Helper()
 	thresholds := make([][]float32, ens.NumFeatures)
 	for _, tree := range ens.Trees {
-		for _, node := range tree.Nodes {
-			if !node.Leaf && node.Categories == nil {
+		for i, node := range tree.Nodes {
+			if !node.Leaf && tree.categories(i) == nil {
 				thresholds[node.Feature] = append(thresholds[node.Feature], node.Threshold)
 			}
 		}
@@ -178,12 +178,13 @@ func checkSplitKinds(t *testing.T, ens *Ensemble) {
 	t.Helper()
 	var numeric, smallSets, bigSets int
 	for _, tree := range ens.Trees {
-		for _, n := range tree.Nodes {
+		for i, n := range tree.Nodes {
+			set := tree.categories(i)
 			switch {
 			case n.Leaf:
-			case n.Categories == nil:
+			case set == nil:
 				numeric++
-			case n.Categories.Len() <= 30 && slices.Max(n.Categories.Codes()) <= 30:
+			case set.Len() <= 30 && slices.Max(set.Codes()) <= 30:
 				smallSets++
 			default:
 				bigSets++
@@ -207,20 +208,26 @@ func TestCategoricalONNXOfHandBuiltTrees(t *testing.T) {
 		BaseScores:  []float32{0.5},
 		Trees: []Tree{
 			{Nodes: []Node{{Leaf: true, Value: 0.25}}},
-			{Nodes: []Node{
-				{Feature: 1, Categories: NewCategorySet(0, 3, 31, 64, 65, 127), Left: 1, Right: 2},
-				{Feature: 0, Threshold: 1.5, Left: 3, Right: 4},
-				{Feature: 1, Categories: NewCategorySet(100), Left: 5, Right: 6},
-				{Leaf: true, Value: 1},
-				{Leaf: true, Value: 2},
-				{Leaf: true, Value: 4},
-				{Leaf: true, Value: 8},
-			}},
-			{Nodes: []Node{
-				{Feature: 1, Categories: NewCategorySet(2, 5), Left: 1, Right: 2},
-				{Leaf: true, Value: 16},
-				{Leaf: true, Value: 32},
-			}},
+			{
+				Nodes: []Node{
+					{Feature: 1, Left: 1, Right: 2},
+					{Feature: 0, Threshold: 1.5, Left: 3, Right: 4},
+					{Feature: 1, Left: 5, Right: 6},
+					{Leaf: true, Value: 1},
+					{Leaf: true, Value: 2},
+					{Leaf: true, Value: 4},
+					{Leaf: true, Value: 8},
+				},
+				Categories: []CategorySet{0: NewCategorySet(0, 3, 31, 64, 65, 127), 2: NewCategorySet(100), 6: nil},
+			},
+			{
+				Nodes: []Node{
+					{Feature: 1, Left: 1, Right: 2},
+					{Leaf: true, Value: 16},
+					{Leaf: true, Value: 32},
+				},
+				Categories: []CategorySet{NewCategorySet(2, 5), nil, nil},
+			},
 		},
 	}
 	var rows []float32
@@ -246,5 +253,60 @@ func TestCategoricalONNXOfHandBuiltTrees(t *testing.T) {
 		if got, _ := ens.Predict(tt.row); got != tt.want {
 			t.Errorf("Predict(%v) = %v, want %v", tt.row, got, tt.want)
 		}
+	}
+}
+
+// TestCategoricalONNXDeclaresInterface checks that an ensemble with
+// categorical splits keeps the interface of every tabular model (input,
+// outputs, shapes, metadata) and imports ai.onnx.ml opset 5 for its
+// TreeEnsemble, at IR version 10.
+func TestCategoricalONNXDeclaresInterface(t *testing.T) {
+	requireORT(t)
+	tests := []struct {
+		obj     Objective
+		outputs map[string]ort.Shape
+	}{
+		{BinaryLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, 2}, OutputMargin: {-1, 1}}},
+		{SquaredError, map[string]ort.Shape{OutputVariable: {-1, 1}}},
+		{MulticlassLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, syntheticClasses}, OutputMargin: {-1, syntheticClasses}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.obj.String(), func(t *testing.T) {
+			ens := fitForTest(t, configFor(tt.obj, 3), mixedData(t, tt.obj, 2000, 23))
+			model, err := ens.ONNX(map[string]string{"model_name": "fleet"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ens.hasCategoricalSplit() || model.IRVersion != 10 || !slices.Contains(model.Opsets, onnx.Opset{Domain: onnx.DomainML, Version: 5}) {
+				t.Errorf("IR version %d, opsets %v: want 10 and ai.onnx.ml 5 for categorical splits", model.IRVersion, model.Opsets)
+			}
+			b, err := model.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs, outputs, err := ort.GetInputOutputInfoWithONNXData(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(inputs) != 1 || inputs[0].Name != InputFeatures || !inputs[0].Dimensions.Equals(ort.Shape{-1, mixedFeatures}) {
+				t.Errorf("inputs = %v, want %s [-1 %d]", inputs, InputFeatures, mixedFeatures)
+			}
+			if len(outputs) != len(tt.outputs) {
+				t.Errorf("got %d outputs, want %d", len(outputs), len(tt.outputs))
+			}
+			for _, out := range outputs {
+				if want, ok := tt.outputs[out.Name]; !ok || !out.Dimensions.Equals(want) {
+					t.Errorf("output %s %v, want one of %v", out.Name, out.Dimensions, tt.outputs)
+				}
+			}
+			meta, err := ort.GetModelMetadataWithONNXData(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer meta.Destroy()
+			if v, ok, err := meta.LookupCustomMetadataMap("model_name"); err != nil || !ok || v != "fleet" {
+				t.Errorf("metadata model_name = %q, %v, %v; want fleet", v, ok, err)
+			}
+		})
 	}
 }

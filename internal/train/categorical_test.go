@@ -123,11 +123,11 @@ func TestCategoricalSplitLearnsTheSet(t *testing.T) {
 		cfg := configFor(BinaryLogLoss, 1)
 		cfg.MaxDepth = 1
 		ens := fitForTest(t, cfg, setData(t, 20_000, tt.numCodes, tt.positive, 3))
-		root := ens.Trees[0].Nodes[0]
-		if root.Leaf || root.Feature != 1 || root.Categories == nil {
+		root, set := ens.Trees[0].Nodes[0], ens.Trees[0].categories(0)
+		if root.Leaf || root.Feature != 1 || set == nil {
 			t.Fatalf("root %+v, want a categorical split of feature 1", root)
 		}
-		if got := root.Categories.Codes(); !slices.Equal(got, tt.positive) {
+		if got := set.Codes(); !slices.Equal(got, tt.positive) {
 			t.Errorf("%d codes: root sends %v left, want %v", tt.numCodes, got, tt.positive)
 		}
 		left, right := ens.Trees[0].Nodes[root.Left].Value, ens.Trees[0].Nodes[root.Right].Value
@@ -160,12 +160,12 @@ func TestCategoricalSplitKeepsSmallCategoriesRight(t *testing.T) {
 	cfg.MaxDepth = 1
 	cfg.MinSamplesLeaf = 1
 	ens := fitForTest(t, cfg, d)
-	root := ens.Trees[0].Nodes[0]
-	if got := root.Categories.Codes(); !slices.Equal(got, []int{2}) {
+	set := ens.Trees[0].categories(0)
+	if got := set.Codes(); !slices.Equal(got, []int{2}) {
 		t.Errorf("root sends %v left, want [2]: code 6 has too little support", got)
 	}
 	for _, code := range []float32{6, 7} {
-		if root.Categories.Contains(code) {
+		if set.Contains(code) {
 			t.Errorf("code %v goes left", code)
 		}
 	}
@@ -174,7 +174,7 @@ func TestCategoricalSplitKeepsSmallCategoriesRight(t *testing.T) {
 func TestValidateRefusesBadCategorySets(t *testing.T) {
 	tree := func(set CategorySet) *Ensemble {
 		e := stump(0)
-		e.Trees[0].Nodes[0].Categories = set
+		e.Trees[0].Categories = []CategorySet{set, nil, nil}
 		return e
 	}
 	tests := []struct {
@@ -189,6 +189,16 @@ func TestValidateRefusesBadCategorySets(t *testing.T) {
 			e.Trees = append(e.Trees, tree(NewCategorySet(1)).Trees[0])
 			return e
 		}(), "tree 0: node 0 splits feature 0 on a threshold, which other nodes split on sets of categories"},
+		{"a set per node or none", func() *Ensemble {
+			e := tree(NewCategorySet(1))
+			e.Trees[0].Categories = e.Trees[0].Categories[:2]
+			return e
+		}(), "tree 0: 2 category sets for 3 nodes"},
+		{"a set on a leaf", func() *Ensemble {
+			e := tree(NewCategorySet(1))
+			e.Trees[0].Categories[2] = NewCategorySet(1)
+			return e
+		}(), "tree 0: leaf 2 has a category set"},
 		{"NaN threshold beside a set is ignored", func() *Ensemble {
 			e := tree(NewCategorySet(3))
 			e.Trees[0].Nodes[0].Threshold = float32(math.NaN())

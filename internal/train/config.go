@@ -70,7 +70,8 @@ type Config struct {
 	// (l2_regularization).
 	L2Regularization float64
 	// MaxBins is the number of bins per feature, not counting the bin of
-	// missing values (max_bins).
+	// missing values (max_bins). A categorical feature's codes are its
+	// bins, so it may have at most MaxBins codes.
 	MaxBins int
 	// EarlyStopping chooses whether rounds stop when the loss on a
 	// validation set, ValidationFraction of the training rows, has not

@@ -5,10 +5,11 @@
 // char_wb) or both side by side (FitText, TextModel, TextConfig.Analyzer),
 // and exports them to ONNX.
 //
-// Fitting bins every feature into at most Config.MaxBins quantile bins,
-// then grows each tree best-first from per-node gradient and hessian
-// histograms. Only the smaller child of a split is histogrammed; the larger
-// child's histogram is its parent's minus the smaller one's. Binning,
+// Fitting bins every numeric feature into at most Config.MaxBins quantile
+// bins (a categorical feature's bins are its codes), then grows each tree
+// best-first from per-node gradient and hessian histograms. Only the
+// smaller child of a split is histogrammed; the larger child's histogram
+// is its parent's minus the smaller one's. Binning,
 // gradients, histograms (in blocks of rows), row partitions and score
 // updates run on up to Config.Workers goroutines, GOMAXPROCS by default,
 // which take the pieces of work in turn; how a node's rows are cut into
@@ -23,6 +24,53 @@
 // NaN in a bin of its own, which lets a split with threshold +Inf separate
 // "present" (left) from "missing" (right). The Go predictor and the exported
 // ONNX model therefore route every row, NaN included, the same way.
+//
+// # Categorical features
+//
+// Dataset.SetCategorical marks a feature categorical: its values are codes
+// 0 to n-1, which Fit takes as the feature's bins as they are, with no
+// quantiles, so n may be at most Config.MaxBins (the trainer keeps at most
+// MaxBins-2 categories beside its "other" and "null" codes). At each node a
+// categorical feature is split, as scikit-learn's HistGradientBoosting
+// splits its categorical_features, into a set of codes that goes left and
+// the rest:
+//
+//   - the categories whose hessians, scaled to count rows when hessians
+//     are constant, reach 10 (scikit-learn's MIN_CAT_SUPPORT) take part;
+//   - they are sorted by their gradient sum over their hessian sum plus
+//     10, which smooths the ratio of small categories;
+//   - the sorted categories are scanned from either end up to the middle,
+//     the scanned ones going left, and the split of largest gain wins,
+//     under the same min_samples_leaf and hessian limits as a threshold.
+//
+// So the left set holds at most half of the categories that take part;
+// the categories short of support and the codes the node did not see go
+// right. A Node keeps its left set as a CategorySet, a bitset, and sends a
+// row left when the row's value is one of its codes: a value that is no
+// code (NaN, a negative or fractional number, a code past the set) goes
+// right, as an unseen code does.
+//
+// Where this differs from scikit-learn: ties between equal ratios are
+// broken by the lower code first (scikit-learn leaves them to qsort); a
+// categorical feature has no missing values, since a record's null is a
+// code of its own, chosen by whoever maps the records; and at prediction
+// scikit-learn sends a category the fit never saw, a negative value or
+// NaN the way of missing values, which for a feature that had none in
+// training is the child that got more training rows, where here they
+// always go right. The trainer maps a value it has no category for to
+// the "other" code, which training saw unless every value was in the
+// table. On data both bin alike the trees are scikit-learn's
+// (TestCategoricalTreesMatchScikitLearn).
+//
+// An ensemble with a categorical split exports as ai.onnx.ml opset 5's
+// TreeEnsemble (IR version 10), BRANCH_MEMBER nodes holding the sets,
+// followed by an Add of the base scores; ONNX Runtime 1.24 runs it. Its
+// input goes through Floor, Equal and Where first, so that a categorical
+// value that is not a whole number reaches the trees as NaN: ONNX Runtime
+// truncates a value to an integer before looking it up in a set of more
+// than 30 codes or of codes above 30, which would take 2.5 for code 2. An
+// ensemble without one exports byte for byte as before, with
+// TreeEnsembleRegressor (opset 3, IR version 8).
 //
 // # Scores
 //

@@ -176,7 +176,7 @@ func (s *earlyStopper) addTree(k int, t grownTree) {
 			for !t.tree.Nodes[j].Leaf {
 				n := &t.tree.Nodes[j]
 				bin := s.bins.column(int(n.Feature))[i]
-				if n.Categories == nil && bin <= t.bins[j] || n.Categories != nil && n.Categories.has(int(bin)) {
+				if set := t.tree.categories(j); set == nil && bin <= t.bins[j] || set != nil && set.has(int(bin)) {
 					j = int(n.Left)
 				} else {
 					j = int(n.Right)

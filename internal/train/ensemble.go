@@ -45,20 +45,34 @@ type BoostingStats struct {
 // Tree is one regression tree; Nodes[0] is the root.
 type Tree struct {
 	Nodes []Node
+	// Categories holds the category sets of a tree with categorical
+	// splits, one entry per node: when Categories[i] is not nil, split
+	// node i sends a row to Left when row[Feature] is one of the set's
+	// codes, and to Right otherwise (another code, NaN or any value that
+	// is not a code), ignoring its Threshold. It is nil for a tree of
+	// threshold splits alone, which keeps Node small and such a tree's
+	// prediction as fast as it was.
+	Categories []CategorySet
 }
 
 // Node is a tree node. A split node sends a row to Left when
-// row[Feature] <= Threshold, and to Right otherwise, NaN included. A
-// categorical split node, one with Categories, sends a row to Left when
-// row[Feature] is one of the set's codes, and to Right otherwise: another
-// code, NaN or any value that is not a code; it ignores Threshold.
+// row[Feature] <= Threshold, and to Right otherwise, NaN included, unless
+// its tree holds a category set for it (see Tree.Categories).
 type Node struct {
 	Leaf        bool
 	Feature     int32
 	Threshold   float32
-	Categories  CategorySet
 	Left, Right int32
 	Value       float32 // a leaf's contribution to the raw score
+}
+
+// categories returns the category set of node i, nil for a split on a
+// threshold or a leaf.
+func (t *Tree) categories(i int) CategorySet {
+	if t.Categories == nil {
+		return nil
+	}
+	return t.Categories[i]
 }
 
 // Validate checks that the ensemble is well formed: a known objective, one
@@ -91,8 +105,9 @@ func (e *Ensemble) Validate() error {
 func (e *Ensemble) checkFeatureKinds() error {
 	categorical := e.categoricalFeatures()
 	for i := range e.Trees {
-		for j, n := range e.Trees[i].Nodes {
-			if !n.Leaf && n.Categories == nil && categorical[n.Feature] {
+		t := &e.Trees[i]
+		for j, n := range t.Nodes {
+			if !n.Leaf && t.categories(j) == nil && categorical[n.Feature] {
 				return fmt.Errorf("%w: tree %d: node %d splits feature %d on a threshold, which other nodes split on sets of categories", ErrInvalidEnsemble, i, j, n.Feature)
 			}
 		}
@@ -105,8 +120,9 @@ func (e *Ensemble) checkFeatureKinds() error {
 func (e *Ensemble) categoricalFeatures() []bool {
 	categorical := make([]bool, e.NumFeatures)
 	for i := range e.Trees {
-		for _, n := range e.Trees[i].Nodes {
-			if !n.Leaf && n.Categories != nil {
+		t := &e.Trees[i]
+		for j, n := range t.Nodes {
+			if !n.Leaf && t.categories(j) != nil {
 				categorical[n.Feature] = true
 			}
 		}
@@ -118,21 +134,28 @@ func (t *Tree) validate(numFeatures int) error {
 	if len(t.Nodes) == 0 {
 		return errors.New("no nodes")
 	}
+	if t.Categories != nil && len(t.Categories) != len(t.Nodes) {
+		return fmt.Errorf("%d category sets for %d nodes; want one per node, or none", len(t.Categories), len(t.Nodes))
+	}
 	for i, n := range t.Nodes {
+		set := t.categories(i)
 		if n.Leaf {
 			if math.IsNaN(float64(n.Value)) {
 				return fmt.Errorf("leaf %d has value NaN", i)
+			}
+			if set != nil {
+				return fmt.Errorf("leaf %d has a category set", i)
 			}
 			continue
 		}
 		switch {
 		case n.Feature < 0 || int(n.Feature) >= numFeatures:
 			return fmt.Errorf("node %d reads feature %d of %d", i, n.Feature, numFeatures)
-		case len(n.Categories) > MaxCategoryCodes/64:
-			return fmt.Errorf("node %d has a category set of %d words; codes go up to %d", i, len(n.Categories), MaxCategoryCodes-1)
-		case n.Categories != nil && n.Categories.Len() == 0:
+		case len(set) > MaxCategoryCodes/64:
+			return fmt.Errorf("node %d has a category set of %d words; codes go up to %d", i, len(set), MaxCategoryCodes-1)
+		case set != nil && set.Len() == 0:
 			return fmt.Errorf("node %d splits on an empty set of categories", i)
-		case n.Categories == nil && math.IsNaN(float64(n.Threshold)):
+		case set == nil && math.IsNaN(float64(n.Threshold)):
 			return fmt.Errorf("node %d has threshold NaN", i)
 		case !t.isChild(i, n.Left) || !t.isChild(i, n.Right):
 			return fmt.Errorf("node %d has children %d and %d; want indexes after it", i, n.Left, n.Right)

@@ -115,10 +115,10 @@ func (a *treeEnsembleV5) addTree(target int64, t *Tree) {
 			continue
 		}
 		a.featureIDs = append(a.featureIDs, int64(n.Feature))
-		if n.Categories != nil {
+		if set := t.categories(i); set != nil {
 			a.modes[index[i]] = modeBranchMember
 			a.splits = append(a.splits, 0)
-			for _, c := range n.Categories.Codes() {
+			for _, c := range set.Codes() {
 				a.membership = append(a.membership, float32(c))
 			}
 			a.membership = append(a.membership, float32(math.NaN())) // ends the node's set

@@ -33,7 +33,7 @@ type leafRows struct {
 // grownTree is a tree as the grower returns it: the tree, the bin each split
 // node compares (bins[i] for Nodes[i]; a row goes left when its bin is at
 // most that, or, at a categorical split, when its bin, its code, is in the
-// node's Categories), which scores binned validation rows without their
+// node's category set), which scores binned validation rows without their
 // float values, and the leaves in the order of the grower's row buffer.
 type grownTree struct {
 	tree   Tree
@@ -59,9 +59,17 @@ type grower struct {
 	rows     []int32 // row indexes, partitioned so each node's are contiguous
 	rightBuf []int32
 	pairs    []gradPair // the gradient pairs of the tree being grown, by row
-	// The tree being grown.
+	// The tree being grown, and the category sets of its categorical
+	// splits, which become out.tree.Categories once it is grown.
 	out       grownTree
+	sets      []nodeSet
 	splitting splittable
+}
+
+// nodeSet is the category set of a categorical split node.
+type nodeSet struct {
+	node int32
+	set  CategorySet
 }
 
 func newGrower(cfg Config, mapper *binMapper, data binnedData, workers int) *grower {
@@ -84,6 +92,7 @@ func newGrower(cfg Config, mapper *binMapper, data binnedData, workers int) *gro
 func (g *grower) growTree(pairs []gradPair) grownTree {
 	g.pairs = pairs
 	g.out = grownTree{}
+	g.sets = g.sets[:0]
 	parallelRows(g.workers, len(g.rows), minParallelRows, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			g.rows[i] = int32(i)
@@ -118,6 +127,12 @@ func (g *grower) growTree(pairs []gradPair) grownTree {
 		}
 	}
 	slices.SortFunc(g.out.leaves, func(a, b leafRows) int { return a.start - b.start })
+	if len(g.sets) > 0 {
+		g.out.tree.Categories = make([]CategorySet, len(g.out.tree.Nodes))
+		for _, ns := range g.sets {
+			g.out.tree.Categories[ns.node] = ns.set
+		}
+	}
 	return g.out
 }
 
@@ -164,7 +179,8 @@ func (g *grower) split(n node, full bool) (left, right node) {
 	right = g.newNode(mid, n.end, n.depth+1)
 	left.total, right.total = s.left, s.right
 	if s.categories != nil {
-		g.out.tree.Nodes[n.index] = Node{Feature: int32(s.feature), Categories: s.categories, Left: left.index, Right: right.index}
+		g.out.tree.Nodes[n.index] = Node{Feature: int32(s.feature), Left: left.index, Right: right.index}
+		g.sets = append(g.sets, nodeSet{n.index, s.categories})
 	} else {
 		g.out.tree.Nodes[n.index] = Node{Feature: int32(s.feature), Threshold: g.mapper.threshold(s.feature, s.bin), Left: left.index, Right: right.index}
 		g.out.bins[n.index] = uint8(s.bin)

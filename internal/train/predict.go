@@ -1,17 +1,38 @@
 package train
 
-// leafValue returns the value of the leaf that row reaches.
+// leafValue returns the value of the leaf that row reaches in a tree
+// without categorical splits (Categories nil). It is small enough to be
+// inlined into rawScores, which matters to prediction's speed.
 func (t *Tree) leafValue(row []float32) float32 {
 	n := &t.Nodes[0]
 	for !n.Leaf {
-		x := row[n.Feature]
-		if n.Categories == nil && x <= n.Threshold || n.Categories != nil && n.Categories.Contains(x) {
+		if row[n.Feature] <= n.Threshold {
 			n = &t.Nodes[n.Left]
 		} else {
 			n = &t.Nodes[n.Right]
 		}
 	}
 	return n.Value
+}
+
+// leafValueCategorical returns the value of the leaf that row reaches in
+// a tree with categorical splits.
+func (t *Tree) leafValueCategorical(row []float32) float32 {
+	i := int32(0)
+	for !t.Nodes[i].Leaf {
+		n := &t.Nodes[i]
+		x := row[n.Feature]
+		left := x <= n.Threshold
+		if set := t.Categories[i]; set != nil {
+			left = set.Contains(x)
+		}
+		if left {
+			i = n.Left
+		} else {
+			i = n.Right
+		}
+	}
+	return t.Nodes[i].Value
 }
 
 // NumOutputs returns the number of raw scores the ensemble computes per row.
@@ -59,7 +80,12 @@ func (e *Ensemble) head() head {
 func (e *Ensemble) rawScores(row, out []float32) {
 	clear(out)
 	for i := range e.Trees {
-		out[i%len(out)] += e.Trees[i].leafValue(row)
+		t := &e.Trees[i]
+		if t.Categories == nil {
+			out[i%len(out)] += t.leafValue(row)
+		} else {
+			out[i%len(out)] += t.leafValueCategorical(row)
+		}
 	}
 	for k := range out {
 		out[k] += e.BaseScores[k]

@@ -16,15 +16,15 @@ type split struct {
 	left, right binStats
 }
 
-// splitFinder scores candidate splits from a node's histogram. Its
-// categories buffer is reused from node to node, so a splitFinder serves
-// one grower at a time.
+// splitFinder scores candidate splits from a node's histogram. Its ratios
+// buffer is reused from node to node, so a splitFinder serves one grower at
+// a time.
 type splitFinder struct {
 	mapper         *binMapper
 	stride         int
 	l2             float64
 	minSamplesLeaf int
-	categories     []categoryRatio
+	ratios         []categoryRatio
 }
 
 // best returns the split of the node with the largest positive gain, if any
