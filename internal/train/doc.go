@@ -45,10 +45,11 @@
 //
 // So the left set holds at most half of the categories that take part;
 // the categories short of support and the codes the node did not see go
-// right. A Node keeps its left set as a CategorySet, a bitset, and sends a
-// row left when the row's value is one of its codes: a value that is no
-// code (NaN, a negative or fractional number, a code past the set) goes
-// right, as an unseen code does.
+// right. A tree keeps the left set of each such node as a CategorySet, a
+// bitset, in Tree.Categories, and the node sends a row left when the row's
+// value is one of its codes: a value that is no code (NaN, a negative or
+// fractional number, a code past the set) goes right, as an unseen code
+// does.
 //
 // Where this differs from scikit-learn: ties between equal ratios are
 // broken by the lower code first (scikit-learn leaves them to qsort); a
