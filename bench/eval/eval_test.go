@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
 
@@ -443,6 +444,42 @@ func TestCategoryCaps(t *testing.T) {
 			set.categorical = append(slices.Clone(set.categorical), "speed_knots")
 			if _, err := categoryCaps(set, opts); err == nil {
 				t.Error("a set naming a numeric feature categorical: no error")
+			}
+		})
+	}
+}
+
+// TestSameCategories checks the comparison of the trainer's category
+// tables (in its model's spec) with scikit-learn's: equal tables in column
+// order pass; another order, another category or another categorical
+// feature fail.
+func TestSameCategories(t *testing.T) {
+	set := dataSet{name: "s", categorical: []string{"a", "b"}}
+	spec := model.Spec{Inputs: []model.Input{{Name: "features", Fields: []model.Feature{
+		{Field: "x"}, {Field: "a", Categories: []string{"p", "q"}}, {Field: "b", Categories: []string{"r"}},
+	}}}}
+	tables, err := sameCategories(set, spec, [][]string{{"p", "q"}, {"r"}})
+	if err != nil || len(tables) != 2 || tables[0].feature != "a" || len(tables[1].categories) != 1 {
+		t.Fatalf("tables %v, %v", tables, err)
+	}
+	for _, tc := range []struct {
+		name   string
+		theirs [][]string
+		set    []string
+		fails  string
+	}{
+		{"order", [][]string{{"q", "p"}, {"r"}}, nil, `a: the trainer's categories ["p" "q"], scikit-learn's ["q" "p"]`},
+		{"category", [][]string{{"p", "q"}, {"s"}}, nil, "b: the trainer's"},
+		{"tables", [][]string{{"p", "q"}}, nil, "reference.py learnt 1 category tables, the trainer 2"},
+		{"features", [][]string{{"p", "q"}, {"r"}}, []string{"a"}, `the trainer read ["a" "b"] as categories, want ["a"]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := set
+			if tc.set != nil {
+				s.categorical = tc.set
+			}
+			if _, err := sameCategories(s, spec, tc.theirs); err == nil || !strings.Contains(err.Error(), tc.fails) {
+				t.Fatalf("error %v, want one naming %q", err, tc.fails)
 			}
 		})
 	}
