@@ -10,6 +10,7 @@ import (
 
 	"github.com/linkedin/goavro/v2"
 
+	"github.com/streamscore/streamscore/internal/avroguard"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/scorer"
@@ -25,6 +26,7 @@ const stageRecords = 1024
 type stage struct {
 	name   string
 	codec  *goavro.Codec
+	guard  *avroguard.Schema
 	bodies [][]byte         // Avro bodies, no framing
 	recs   []map[string]any // the bodies decoded
 	onnx   []byte
@@ -53,11 +55,21 @@ func stages(b *testing.B) []stage {
 	groupedBodies, groupedRecs := encode(b, schemas.SensorReadingGrouped, sample.NewGroupedSensors(99, 200, 0.05).Next)
 	nestedBodies, nestedRecs := encode(b, schemas.SensorReadingNested, sample.NewNestedSensors(99, 200, 0.05).Next)
 	return []stage{
-		{"flat", codec(b, schemas.SensorReading), flatBodies, flatRecs, flatModel},
-		{"grouped", codec(b, schemas.SensorReadingGrouped), groupedBodies, groupedRecs, groupedModel},
-		{"nested-record-flat-model", codec(b, schemas.SensorReadingNested), nestedBodies, nestedRecs, flatModel},
-		{"nested", codec(b, schemas.SensorReadingNested), nestedBodies, nestedRecs, nestedModel},
+		{"flat", codec(b, schemas.SensorReading), guard(b, schemas.SensorReading), flatBodies, flatRecs, flatModel},
+		{"grouped", codec(b, schemas.SensorReadingGrouped), guard(b, schemas.SensorReadingGrouped), groupedBodies, groupedRecs, groupedModel},
+		{"nested-record-flat-model", codec(b, schemas.SensorReadingNested), guard(b, schemas.SensorReadingNested), nestedBodies, nestedRecs, flatModel},
+		{"nested", codec(b, schemas.SensorReadingNested), guard(b, schemas.SensorReadingNested), nestedBodies, nestedRecs, nestedModel},
 	}
+}
+
+// guard compiles the avro guard the scorer checks every body with
+// before goavro decodes it.
+func guard(b *testing.B, schema string) *avroguard.Schema {
+	g, err := avroguard.Compile(schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return g
 }
 
 func codec(b *testing.B, schema string) *goavro.Codec {
@@ -90,11 +102,12 @@ func encode(b *testing.B, schema string, next func() (map[string]any, bool)) ([]
 }
 
 // BenchmarkStages measures, for each variant of the nested part, the
-// scorer's three stages apart, on one thread: goavro's decode of a body,
-// mapping a decoded record into a batch (paths, categories), and ONNX
-// Runtime's run of a full batch of the scorer's default 128 rows. Every op
-// is one record, so the stages add up to the scorer's own work per record
-// (beside framing, the avro guard, producing and committing). The garbage
+// scorer's four stages apart, on one thread: the avro guard's walk of a
+// body (with the default limits), goavro's decode of it, mapping a decoded
+// record into a batch (paths, categories), and ONNX Runtime's run of a
+// full batch of the scorer's default 128 rows. Every op is one record, so
+// the stages add up to the scorer's own work per record (beside framing,
+// fetching, producing and committing). The garbage
 // collector runs at the scorer's target, unless GOGC is set, as in the
 // scorer: at Go's default of 100 a record's decode, mostly allocation,
 // costs up to half as much CPU again as it does in the scorer, and the
@@ -107,7 +120,20 @@ func BenchmarkStages(b *testing.B) {
 		defer debug.SetGCPercent(debug.SetGCPercent(scorer.DefaultConfig().GCPercent))
 	}
 	const batchRows = 128
+	limits := avroguard.Limits{}.Resolve()
 	for _, s := range stages(b) {
+		b.Run(s.name+"/guard", func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := startCPU()
+			i := 0
+			for b.Loop() {
+				if _, err := s.guard.Check(s.bodies[i%stageRecords], limits); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			cpu.report(b, i)
+		})
 		b.Run(s.name+"/decode", func(b *testing.B) {
 			b.ReportAllocs()
 			cpu := startCPU()
