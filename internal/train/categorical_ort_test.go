@@ -197,9 +197,11 @@ func checkSplitKinds(t *testing.T, ens *Ensemble) {
 	}
 }
 
-// TestCategoricalONNXOfHandBuiltTrees exports trees built by hand: a tree
-// that is one leaf, a set holding codes beyond 63 and a set of one code,
-// and checks every code from -2 to 130 and non-codes in ONNX Runtime.
+// TestCategoricalONNXOfHandBuiltTrees exports trees built by hand: trees
+// that are one leaf, after others (whose leaves come first in the
+// TreeEnsemble's list), a set holding codes beyond 63 and a set of one
+// code, and checks every code from -2 to 130 and non-codes in ONNX
+// Runtime.
 func TestCategoricalONNXOfHandBuiltTrees(t *testing.T) {
 	requireORT(t)
 	ens := &Ensemble{
@@ -207,7 +209,6 @@ func TestCategoricalONNXOfHandBuiltTrees(t *testing.T) {
 		NumFeatures: 2,
 		BaseScores:  []float32{0.5},
 		Trees: []Tree{
-			{Nodes: []Node{{Leaf: true, Value: 0.25}}},
 			{
 				Nodes: []Node{
 					{Feature: 1, Left: 1, Right: 2},
@@ -220,6 +221,7 @@ func TestCategoricalONNXOfHandBuiltTrees(t *testing.T) {
 				},
 				Categories: []CategorySet{0: NewCategorySet(0, 3, 31, 64, 65, 127), 2: NewCategorySet(100), 6: nil},
 			},
+			{Nodes: []Node{{Leaf: true, Value: 0.25}}},
 			{
 				Nodes: []Node{
 					{Feature: 1, Left: 1, Right: 2},
@@ -228,6 +230,7 @@ func TestCategoricalONNXOfHandBuiltTrees(t *testing.T) {
 				},
 				Categories: []CategorySet{NewCategorySet(2, 5), nil, nil},
 			},
+			{Nodes: []Node{{Leaf: true, Value: 64}}},
 		},
 	}
 	var rows []float32
@@ -245,10 +248,10 @@ func TestCategoricalONNXOfHandBuiltTrees(t *testing.T) {
 		row  []float32
 		want float32
 	}{
-		{[]float32{1, 3}, 0.5 + 0.25 + 1 + 32},
-		{[]float32{2, 100}, 0.5 + 0.25 + 4 + 32},
-		{[]float32{2, 5}, 0.5 + 0.25 + 8 + 16},
-		{[]float32{2, 5.5}, 0.5 + 0.25 + 8 + 32},
+		{[]float32{1, 3}, 0.5 + 0.25 + 1 + 32 + 64},
+		{[]float32{2, 100}, 0.5 + 0.25 + 4 + 32 + 64},
+		{[]float32{2, 5}, 0.5 + 0.25 + 8 + 16 + 64},
+		{[]float32{2, 5.5}, 0.5 + 0.25 + 8 + 32 + 64},
 	} {
 		if got, _ := ens.Predict(tt.row); got != tt.want {
 			t.Errorf("Predict(%v) = %v, want %v", tt.row, got, tt.want)

@@ -37,7 +37,7 @@ const batchDim = "N"
 // TreeEnsembleClassifier. An ensemble with a categorical split needs set
 // membership, which only ai.onnx.ml opset 5's TreeEnsemble has: its trees
 // become one TreeEnsemble and an Add of the base scores (see
-// treeEnsembleV5Nodes), in a model of IR version 10, under the same head.
+// addTreeEnsembleV5), in a model of IR version 10, under the same head.
 // meta becomes the model's metadata_props.
 func (e *Ensemble) ONNX(meta map[string]string) (*onnx.Model, error) {
 	if err := e.Validate(); err != nil {

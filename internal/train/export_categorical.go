@@ -84,10 +84,11 @@ type treeEnsembleV5 struct {
 
 func (a *treeEnsembleV5) addTree(target int64, t *Tree) {
 	if t.Nodes[0].Leaf {
-		// A tree needs a root branch. One whose two branches name the
-		// same leaf is what ONNX Runtime takes for a leaf root, and reads
-		// that leaf by the wrong index, so both branches get a leaf of
-		// their own, of the same value: any row scores it.
+		// A tree needs a root branch. ONNX Runtime 1.24 takes one whose
+		// two branches name the same leaf for a leaf, and then reads the
+		// leaf at the root's index among the nodes instead of the leaf's
+		// own, another tree's leaf; so both branches get a leaf of their
+		// own, of the same value: any row scores it.
 		a.roots = append(a.roots, int64(len(a.modes)))
 		a.featureIDs = append(a.featureIDs, 0)
 		a.splits = append(a.splits, 0)
