@@ -27,7 +27,8 @@ test: setup lint tidy-check
 test-short: setup
 	$(GO) test -short -count=1 ./...
 
-## bench: scorer beside a Python consumer on the same data, in one run
+## bench: scorer beside a Python consumer on the same data, in one run, and the nested records'
+## cost beside the flat one's; one part: BENCH_ARGS='-parts nested' (parts: full,eos,rate,python,nested)
 bench: setup
 	$(GO) run ./bench/scorebench $(BENCH_ARGS)
 
