@@ -31,8 +31,8 @@ func (s CategorySet) add(c int) CategorySet {
 
 // Contains reports whether x is one of the set's codes: a whole number, not
 // NaN, whose bit is set. Any other value, a code beyond the set's words or a
-// fraction, is not in the set, which is how ONNX Runtime's BRANCH_MEMBER
-// compares a value with the set's members.
+// fraction, is not in the set, as the exported graph's membership columns
+// have it (setColumns.addMembership).
 func (s CategorySet) Contains(x float32) bool {
 	if !(x >= 0) || x >= float32(len(s)*64) {
 		return false // NaN and negative values included

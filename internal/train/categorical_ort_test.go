@@ -9,6 +9,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/streamscore/streamscore/internal/onnx"
+	"github.com/streamscore/streamscore/internal/onnx/onnxtest"
 )
 
 // parityAllowance is the trainer's parity rule (internal/trainer's
@@ -172,8 +173,8 @@ func TestCategoricalONNXMatchesGo(t *testing.T) {
 }
 
 // checkSplitKinds fails unless ens splits on numbers and on sets of
-// categories, sets of both of ONNX Runtime's kinds (at most 30 codes, all
-// up to 30: a bitset; otherwise a list).
+// categories, small sets (at most 30 codes, all up to 30) and others,
+// which reach the membership tables' rows past 30 and past 63.
 func checkSplitKinds(t *testing.T, ens *Ensemble) {
 	t.Helper()
 	var numeric, smallSets, bigSets int
@@ -198,10 +199,9 @@ func checkSplitKinds(t *testing.T, ens *Ensemble) {
 }
 
 // TestCategoricalONNXOfHandBuiltTrees exports trees built by hand: trees
-// that are one leaf, after others (whose leaves come first in the
-// TreeEnsemble's list), a set holding codes beyond 63 and a set of one
-// code, and checks every code from -2 to 130 and non-codes in ONNX
-// Runtime.
+// that are one leaf, after others, a set holding codes beyond 63 and a set
+// of one code, and checks every code from -2 to 130 and non-codes in ONNX
+// Runtime, and the model with the onnx checker.
 func TestCategoricalONNXOfHandBuiltTrees(t *testing.T) {
 	requireORT(t)
 	ens := &Ensemble{
@@ -243,6 +243,15 @@ func TestCategoricalONNXOfHandBuiltTrees(t *testing.T) {
 		}
 	}
 	checkCategoricalParity(t, ens, rows)
+	model, err := ens.ONNX(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := model.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	onnxtest.Check(t, b)
 	// Spot checks of the Go side: code 3 goes left twice, 100 right then left.
 	for _, tt := range []struct {
 		row  []float32
@@ -261,8 +270,10 @@ func TestCategoricalONNXOfHandBuiltTrees(t *testing.T) {
 
 // TestCategoricalONNXDeclaresInterface checks that an ensemble with
 // categorical splits keeps the interface of every tabular model (input,
-// outputs, shapes, metadata) and imports ai.onnx.ml opset 5 for its
-// TreeEnsemble, at IR version 10.
+// outputs, shapes, metadata), with the operator sets and IR version of
+// one without (ai.onnx.ml 3's TreeEnsembleRegressor, every split a
+// BRANCH_LEQ, some on membership columns past the input's), and that the
+// python onnx checker accepts it.
 func TestCategoricalONNXDeclaresInterface(t *testing.T) {
 	requireORT(t)
 	tests := []struct {
@@ -280,13 +291,16 @@ func TestCategoricalONNXDeclaresInterface(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !ens.hasCategoricalSplit() || model.IRVersion != 10 || !slices.Contains(model.Opsets, onnx.Opset{Domain: onnx.DomainML, Version: 5}) {
-				t.Errorf("IR version %d, opsets %v: want 10 and ai.onnx.ml 5 for categorical splits", model.IRVersion, model.Opsets)
+			wantOpsets := []onnx.Opset{{Domain: onnx.DomainDefault, Version: onnx.OpsetVersion}, {Domain: onnx.DomainML, Version: onnx.OpsetMLVersion}}
+			if !ens.hasCategoricalSplit() || model.IRVersion != onnx.IRVersion || !slices.Equal(model.Opsets, wantOpsets) {
+				t.Errorf("IR version %d, opsets %v: want %d and %v, as without categorical splits", model.IRVersion, model.Opsets, onnx.IRVersion, wantOpsets)
 			}
+			checkLEQTrees(t, ens, model)
 			b, err := model.Marshal()
 			if err != nil {
 				t.Fatal(err)
 			}
+			onnxtest.Check(t, b)
 			inputs, outputs, err := ort.GetInputOutputInfoWithONNXData(b)
 			if err != nil {
 				t.Fatal(err)
@@ -311,5 +325,42 @@ func TestCategoricalONNXDeclaresInterface(t *testing.T) {
 				t.Errorf("metadata model_name = %q, %v, %v; want fleet", v, ok, err)
 			}
 		})
+	}
+}
+
+// checkLEQTrees fails unless model's trees are one TreeEnsembleRegressor
+// whose splits are all BRANCH_LEQ, those on category sets reading a
+// membership column past the input's, with the threshold that sends a 0,
+// a code in the set, left.
+func checkLEQTrees(t *testing.T, ens *Ensemble, model *onnx.Model) {
+	t.Helper()
+	var ops []string
+	for _, n := range model.Graph.Nodes {
+		if n.Domain == onnx.DomainML {
+			ops = append(ops, n.OpType)
+		}
+	}
+	if !slices.Equal(ops, []string{"TreeEnsembleRegressor"}) {
+		t.Errorf("ai.onnx.ml operators %v, want one TreeEnsembleRegressor", ops)
+	}
+	a := treeAttributes{sets: newSetColumns(ens)}
+	for i := range ens.Trees {
+		a.addTree(int64(i), 0, &ens.Trees[i])
+	}
+	var sets int
+	for i, mode := range a.modes {
+		switch {
+		case mode == "LEAF":
+		case mode != "BRANCH_LEQ":
+			t.Fatalf("node %d of the TreeEnsembleRegressor is %s", i, mode)
+		case a.featureIDs[i] >= int64(ens.NumFeatures):
+			sets++
+			if a.values[i] != 0.5 {
+				t.Errorf("node %d reads membership column %d against %v, want 0.5", i, a.featureIDs[i], a.values[i])
+			}
+		}
+	}
+	if sets == 0 {
+		t.Error("no split reads a membership column")
 	}
 }

@@ -63,15 +63,20 @@
 // table. On data both bin alike the trees are scikit-learn's
 // (TestCategoricalTreesMatchScikitLearn).
 //
-// An ensemble with a categorical split exports as ai.onnx.ml opset 5's
-// TreeEnsemble (IR version 10), BRANCH_MEMBER nodes holding the sets,
-// followed by an Add of the base scores; ONNX Runtime 1.24 runs it. Its
-// input goes through Floor, Equal and Where first, so that a categorical
-// value that is not a whole number reaches the trees as NaN: ONNX Runtime
-// truncates a value to an integer before looking it up in a set of more
-// than 30 codes or of codes above 30, which would take 2.5 for code 2. An
-// ensemble without one exports byte for byte as before, with
-// TreeEnsembleRegressor (opset 3, IR version 8).
+// An ensemble with a categorical split exports with the same
+// TreeEnsembleRegressor (ai.onnx.ml opset 3, IR version 8) as one
+// without, every split a BRANCH_LEQ. The graph first computes a
+// membership column for each distinct category set of a feature, by a
+// Gather from a constant table with a row per code (0 in the set, 1 not)
+// and a last row of 1s for every value that is no code (a fraction, a
+// negative, NaN, an infinity, a code no set holds), which Floor, Equal and
+// Where pick for such values; it appends the columns to the features, and
+// a set split becomes "column <= 0.5". ai.onnx.ml opset 5's TreeEnsemble,
+// whose BRANCH_MEMBER nodes hold sets, would do without the tables, but
+// ONNX Runtime 1.24 walks trees of mixed node modes 2.5 times slower than
+// trees of BRANCH_LEQ alone and takes seconds to minutes to open them, and
+// the onnx checker 1.12 does not know it. An ensemble without categorical
+// splits exports byte for byte as before.
 //
 // # Scores
 //

@@ -34,34 +34,27 @@ const batchDim = "N"
 // raw scores, one column per output, under the classifier head every
 // family shares (addBinaryHead, addMulticlassHead): explicit arithmetic,
 // rather than relying on how each runtime post-transforms a
-// TreeEnsembleClassifier. An ensemble with a categorical split needs set
-// membership, which only ai.onnx.ml opset 5's TreeEnsemble has: its trees
-// become one TreeEnsemble and an Add of the base scores (see
-// addTreeEnsembleV5), in a model of IR version 10, under the same head.
-// meta becomes the model's metadata_props.
+// TreeEnsembleClassifier. An ensemble with categorical splits first
+// computes, in the graph, a membership column for each of its category
+// sets, on which its trees split by threshold like any other column (see
+// setColumns.addMembership). meta becomes the model's metadata_props.
 func (e *Ensemble) ONNX(meta map[string]string) (*onnx.Model, error) {
 	if err := e.Validate(); err != nil {
 		return nil, fmt.Errorf("export ONNX: %w", err)
 	}
-	categorical := e.hasCategoricalSplit()
 	var graph onnx.Graph
 	switch e.Objective {
 	case BinaryLogLoss:
-		graph = e.classifierGraph(categorical)
+		graph = e.classifierGraph()
 	case SquaredError:
-		graph = e.regressorGraph(categorical)
+		graph = e.regressorGraph()
 	case MulticlassLogLoss:
-		graph = e.multiclassGraph(categorical)
+		graph = e.multiclassGraph()
 	default:
 		return nil, fmt.Errorf("export ONNX: no graph for objective %v", e.Objective)
 	}
 	doc := fmt.Sprintf("gradient-boosted trees: %d trees, %v, %d features", len(e.Trees), e.Objective, e.NumFeatures)
-	model := newMLModel(doc, graph, meta)
-	if categorical {
-		model.IRVersion = treeEnsembleIRVersion
-		model.Opsets[1].Version = treeEnsembleOpsetML
-	}
-	return model, nil
+	return newMLModel(doc, graph, meta), nil
 }
 
 // newMLModel wraps a graph of default and ai.onnx.ml operators in a model
@@ -84,7 +77,7 @@ func (e *Ensemble) featuresInput() onnx.ValueInfo {
 	return onnx.TensorInfo(InputFeatures, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(int64(e.NumFeatures)))
 }
 
-func (e *Ensemble) regressorGraph(categorical bool) onnx.Graph {
+func (e *Ensemble) regressorGraph() onnx.Graph {
 	g := onnx.Graph{
 		Name:   "gbdt_regressor",
 		Inputs: []onnx.ValueInfo{e.featuresInput()},
@@ -92,43 +85,46 @@ func (e *Ensemble) regressorGraph(categorical bool) onnx.Graph {
 			onnx.TensorInfo(OutputVariable, onnx.TypeFloat, onnx.DimParam(batchDim), onnx.DimValue(1)),
 		},
 	}
-	e.addTrees(&g, OutputVariable, categorical)
+	e.addTrees(&g, OutputVariable)
 	return g
 }
 
 // classifierGraph is the ensemble's raw score (the logit) under the binary
 // classifier head.
-func (e *Ensemble) classifierGraph(categorical bool) onnx.Graph {
+func (e *Ensemble) classifierGraph() onnx.Graph {
 	g := onnx.Graph{
 		Name:   "gbdt_binary_classifier",
 		Inputs: []onnx.ValueInfo{e.featuresInput()},
 	}
-	e.addTrees(&g, "logit", categorical)
+	e.addTrees(&g, "logit")
 	addBinaryHead(&g, "logit")
 	return g
 }
 
 // multiclassGraph is the ensemble's class scores under the multiclass
 // classifier head.
-func (e *Ensemble) multiclassGraph(categorical bool) onnx.Graph {
+func (e *Ensemble) multiclassGraph() onnx.Graph {
 	g := onnx.Graph{
 		Name:   "gbdt_multiclass_classifier",
 		Inputs: []onnx.ValueInfo{e.featuresInput()},
 	}
-	e.addTrees(&g, "class_scores", categorical)
+	e.addTrees(&g, "class_scores")
 	addMulticlassHead(&g, "class_scores", e.NumClasses())
 	return g
 }
 
 // addTrees adds to g the nodes that write the raw scores, base scores
-// included, one column per output, to output: a TreeEnsembleRegressor, or,
-// for an ensemble with categorical splits, a TreeEnsemble and an Add.
-func (e *Ensemble) addTrees(g *onnx.Graph, output string, categorical bool) {
-	if categorical {
-		e.addTreeEnsembleV5(g, output)
+// included, one column per output, to output: a TreeEnsembleRegressor
+// reading the features, or, for an ensemble with categorical splits, the
+// features and the membership columns of its category sets.
+func (e *Ensemble) addTrees(g *onnx.Graph, output string) {
+	if !e.hasCategoricalSplit() {
+		g.Nodes = append(g.Nodes, e.treeEnsembleNode(InputFeatures, output, nil))
 		return
 	}
-	g.Nodes = append(g.Nodes, e.treeEnsembleNode(output))
+	sets := newSetColumns(e)
+	input := sets.addMembership(g)
+	g.Nodes = append(g.Nodes, e.treeEnsembleNode(input, output, sets))
 }
 
 // opNode is a one-output operator named for its output.
@@ -136,10 +132,12 @@ func opNode(op string, inputs []string, output string, attrs ...onnx.Attribute) 
 	return onnx.Node{OpType: op, Name: output, Inputs: inputs, Outputs: []string{output}, Attributes: attrs}
 }
 
-// treeEnsembleNode returns a TreeEnsembleRegressor that writes the raw
-// scores, one column per output, to output.
-func (e *Ensemble) treeEnsembleNode(output string) onnx.Node {
-	var a treeAttributes
+// treeEnsembleNode returns a TreeEnsembleRegressor that reads input and
+// writes the raw scores, one column per output, to output. sets, nil for
+// an ensemble without categorical splits, places the membership columns
+// its set splits read.
+func (e *Ensemble) treeEnsembleNode(input, output string, sets *setColumns) onnx.Node {
+	a := treeAttributes{sets: sets}
 	for i := range e.Trees {
 		a.addTree(int64(i), int64(i%e.NumOutputs()), &e.Trees[i])
 	}
@@ -153,7 +151,7 @@ func (e *Ensemble) treeEnsembleNode(output string) onnx.Node {
 		OpType:     "TreeEnsembleRegressor",
 		Domain:     onnx.DomainML,
 		Name:       "trees",
-		Inputs:     []string{InputFeatures},
+		Inputs:     []string{input},
 		Outputs:    []string{output},
 		Attributes: attrs,
 	}
@@ -163,6 +161,7 @@ func (e *Ensemble) treeEnsembleNode(output string) onnx.Node {
 // which TreeEnsembleRegressor describes its trees. Node ids are indexes
 // into Tree.Nodes.
 type treeAttributes struct {
+	sets                                            *setColumns
 	treeIDs, nodeIDs, featureIDs, trueIDs, falseIDs []int64
 	values                                          []float32
 	modes                                           []string
@@ -187,8 +186,13 @@ func (a *treeAttributes) addTree(treeID, target int64, t *Tree) {
 			continue
 		}
 		a.modes = append(a.modes, "BRANCH_LEQ") // true branch when x <= value; NaN is false
-		a.featureIDs = append(a.featureIDs, int64(n.Feature))
-		a.values = append(a.values, n.Threshold)
+		if set := t.categories(i); set != nil {
+			a.featureIDs = append(a.featureIDs, a.sets.column(n.Feature, set))
+			a.values = append(a.values, membershipThreshold) // 0, in the set, goes left
+		} else {
+			a.featureIDs = append(a.featureIDs, int64(n.Feature))
+			a.values = append(a.values, n.Threshold)
+		}
 		a.trueIDs = append(a.trueIDs, int64(n.Left))
 		a.falseIDs = append(a.falseIDs, int64(n.Right))
 	}

@@ -1,174 +1,179 @@
 package train
 
 import (
-	"math"
+	"encoding/binary"
+	"fmt"
 
 	"github.com/streamscore/streamscore/internal/onnx"
 )
 
-// An ensemble with a categorical split is exported with ai.onnx.ml opset
-// 5's TreeEnsemble, the first tree operator with set membership
-// (BRANCH_MEMBER); ONNX 1.16 brought it with IR version 10. ONNX Runtime
-// 1.24 runs it.
-const (
-	treeEnsembleOpsetML   int64 = 5
-	treeEnsembleIRVersion int64 = 10
-)
+// An ensemble with categorical splits is exported with the same
+// TreeEnsembleRegressor (ai.onnx.ml opset 3) as one without, every split
+// a BRANCH_LEQ: the graph first computes, for each distinct category set,
+// a membership column that holds 0 when a row's code is in the set and 1
+// when not, and appends these columns to the features; a split on the set
+// becomes "column <= 0.5". Two things weigh against ai.onnx.ml opset 5's
+// TreeEnsemble and its BRANCH_MEMBER nodes, which hold the sets in the
+// trees: ONNX Runtime 1.24 walks an ensemble that mixes node modes about
+// 2.5 times slower than one of BRANCH_LEQ nodes alone, for which it has a
+// fast path, and it takes seconds to minutes to open such a model, as it
+// unrolls every set into a chain of equality tests (a 100-tree model 0.2
+// to 3 s, a 400-tree one 9 to 56 s). Opset 3 is also what the python onnx
+// checker (1.12) knows.
 
-// TreeEnsemble's node modes (its nodes_modes tensor) and aggregate
-// function.
-const (
-	modeBranchLEQ     uint8 = 0
-	modeBranchMember  uint8 = 6
-	aggregateSum      int64 = 1
-	postTransformNone int64 = 0
-)
+// setColumns lays out the membership columns of an ensemble's category
+// sets: those of each categorical feature, in increasing feature order,
+// after the NumFeatures input columns.
+type setColumns struct {
+	numFeatures int
+	features    []*setFeature
+	byFeature   map[int32]*setFeature
+}
 
-// addTreeEnsembleV5 adds to g a TreeEnsemble that sums the trees' leaf
-// values per output, as Go does, in float32 and tree order, and an Add of
-// the base scores (TreeEnsemble has no base values), writing the raw
-// scores to output.
-//
-// The trees do not read the features as they come: a value of a
-// categorical feature that is not a whole number becomes NaN first, which
-// no set holds. ONNX Runtime 1.24 compares a value exactly with a set of
-// at most 30 codes up to 30, but truncates it to an integer before looking
-// it up in a larger set, so that 2.5 would be taken for code 2; NaN is in
-// no set either way, as CategorySet.Contains has it.
-func (e *Ensemble) addTreeEnsembleV5(g *onnx.Graph, output string) {
-	var a treeEnsembleV5
-	for i := range e.Trees {
-		a.addTree(int64(i%e.NumOutputs()), &e.Trees[i])
-	}
-	numeric := make([]bool, e.NumFeatures)
+// setFeature is one categorical feature's distinct sets, in the order the
+// trees first split on them.
+type setFeature struct {
+	feature int
+	// codes is one past the largest code in any of the sets: the
+	// membership table's rows are codes 0 to codes-1 and, last, the row
+	// of every value that is no such code, which no set holds.
+	codes int
+	sets  []CategorySet
+	index map[string]int // setKey(set) -> position in sets
+	first int            // the column of sets[0] in the trees' input
+}
+
+// newSetColumns collects the distinct category sets of e's trees, equal
+// sets once per feature.
+func newSetColumns(e *Ensemble) *setColumns {
+	c := &setColumns{numFeatures: e.NumFeatures, byFeature: map[int32]*setFeature{}}
 	for f, categorical := range e.categoricalFeatures() {
-		numeric[f] = !categorical
-	}
-	const sums = "tree_sums"
-	g.Initializers = append(g.Initializers,
-		onnx.BoolTensor("numeric_features", []int64{int64(e.NumFeatures)}, numeric),
-		onnx.FloatTensor("not_a_code", nil, []float32{float32(math.NaN())}),
-		onnx.FloatTensor("base_scores", []int64{int64(e.NumOutputs())}, e.BaseScores))
-	g.Nodes = append(g.Nodes,
-		opNode("Floor", []string{InputFeatures}, "features_floor"),
-		opNode("Equal", []string{"features_floor", InputFeatures}, "features_whole"),
-		opNode("Or", []string{"features_whole", "numeric_features"}, "features_kept"),
-		opNode("Where", []string{"features_kept", InputFeatures, "not_a_code"}, "tree_features"),
-		onnx.Node{
-			OpType:     "TreeEnsemble",
-			Domain:     onnx.DomainML,
-			Name:       "trees",
-			Inputs:     []string{"tree_features"},
-			Outputs:    []string{sums},
-			Attributes: a.list(int64(e.NumOutputs())),
-		},
-		opNode("Add", []string{sums, "base_scores"}, output),
-	)
-}
-
-// treeEnsembleV5 accumulates TreeEnsemble's attributes. Its interior
-// nodes (nodes_*) and its leaves (leaf_*) are listed apart; a branch names
-// a leaf by its index among the leaves, with a true nodes_*leafs flag.
-// Each tree's nodes are listed in Tree.Nodes order.
-type treeEnsembleV5 struct {
-	roots                []int64
-	featureIDs           []int64
-	splits               []float32
-	modes                []uint8
-	trueIDs, trueLeafs   []int64
-	falseIDs, falseLeafs []int64
-	membership           []float32
-	leafTargets          []int64
-	leafWeights          []float32
-}
-
-func (a *treeEnsembleV5) addTree(target int64, t *Tree) {
-	if t.Nodes[0].Leaf {
-		// A tree needs a root branch. ONNX Runtime 1.24 takes one whose
-		// two branches name the same leaf for a leaf, and then reads the
-		// leaf at the root's index among the nodes instead of the leaf's
-		// own, another tree's leaf; so both branches get a leaf of their
-		// own, of the same value: any row scores it.
-		a.roots = append(a.roots, int64(len(a.modes)))
-		a.featureIDs = append(a.featureIDs, 0)
-		a.splits = append(a.splits, 0)
-		a.modes = append(a.modes, modeBranchLEQ)
-		a.trueIDs = append(a.trueIDs, a.addLeaf(target, t.Nodes[0].Value))
-		a.falseIDs = append(a.falseIDs, a.addLeaf(target, t.Nodes[0].Value))
-		a.trueLeafs = append(a.trueLeafs, 1)
-		a.falseLeafs = append(a.falseLeafs, 1)
-		return
-	}
-	// index[i] is node i's index among the interior nodes or among the
-	// leaves, whichever it is.
-	index := make([]int64, len(t.Nodes))
-	for i, n := range t.Nodes {
-		if n.Leaf {
-			index[i] = a.addLeaf(target, n.Value)
-		} else {
-			index[i] = int64(len(a.modes))
-			a.modes = append(a.modes, modeBranchLEQ) // the mode is set below
+		if categorical {
+			sf := &setFeature{feature: f, index: map[string]int{}}
+			c.features = append(c.features, sf)
+			c.byFeature[int32(f)] = sf
 		}
 	}
-	a.roots = append(a.roots, index[0])
-	for i, n := range t.Nodes {
-		if n.Leaf {
-			continue
-		}
-		a.featureIDs = append(a.featureIDs, int64(n.Feature))
-		if set := t.categories(i); set != nil {
-			a.modes[index[i]] = modeBranchMember
-			a.splits = append(a.splits, 0)
-			for _, c := range set.Codes() {
-				a.membership = append(a.membership, float32(c))
+	for i := range e.Trees {
+		t := &e.Trees[i]
+		for j, n := range t.Nodes {
+			set := t.categories(j)
+			if n.Leaf || set == nil {
+				continue
 			}
-			a.membership = append(a.membership, float32(math.NaN())) // ends the node's set
-		} else {
-			a.modes[index[i]] = modeBranchLEQ
-			a.splits = append(a.splits, n.Threshold) // true branch when x <= threshold; NaN is false
+			sf := c.byFeature[n.Feature]
+			key := setKey(set)
+			if _, ok := sf.index[key]; ok {
+				continue
+			}
+			sf.index[key] = len(sf.sets)
+			sf.sets = append(sf.sets, set)
+			sf.codes = max(sf.codes, set.Codes()[set.Len()-1]+1)
 		}
-		a.trueIDs = append(a.trueIDs, index[n.Left])
-		a.trueLeafs = append(a.trueLeafs, leafFlag(t.Nodes[n.Left].Leaf))
-		a.falseIDs = append(a.falseIDs, index[n.Right])
-		a.falseLeafs = append(a.falseLeafs, leafFlag(t.Nodes[n.Right].Leaf))
 	}
+	first := e.NumFeatures
+	for _, sf := range c.features {
+		sf.first = first
+		first += len(sf.sets)
+	}
+	return c
 }
 
-// addLeaf adds a leaf and returns its index among the leaves.
-func (a *treeEnsembleV5) addLeaf(target int64, value float32) int64 {
-	a.leafTargets = append(a.leafTargets, target)
-	a.leafWeights = append(a.leafWeights, value)
-	return int64(len(a.leafWeights) - 1)
+// setKey identifies a set by its codes: trailing zero words, which a set
+// built by hand may have, do not count.
+func setKey(set CategorySet) string {
+	n := len(set)
+	for n > 0 && set[n-1] == 0 {
+		n--
+	}
+	b := make([]byte, 0, 8*n)
+	for _, w := range set[:n] {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	return string(b)
 }
 
-func leafFlag(leaf bool) int64 {
-	if leaf {
-		return 1
-	}
-	return 0
+// column returns the trees' input column that holds a row's membership
+// of set, a set of feature f that newSetColumns collected.
+func (c *setColumns) column(f int32, set CategorySet) int64 {
+	sf := c.byFeature[f]
+	return int64(sf.first + sf.index[setKey(set)])
 }
 
-// list returns the attributes. Tensor attributes are 1-D, of float32 like
-// the input, except nodes_modes, uint8.
-func (a *treeEnsembleV5) list(numTargets int64) []onnx.Attribute {
-	vector := func(n int) []int64 { return []int64{int64(n)} }
-	attrs := []onnx.Attribute{
-		onnx.Int("n_targets", numTargets),
-		onnx.Int("aggregate_function", aggregateSum),
-		onnx.Int("post_transform", postTransformNone),
-		onnx.Ints("tree_roots", a.roots...),
-		onnx.Ints("nodes_featureids", a.featureIDs...),
-		onnx.TensorAttr("nodes_splits", onnx.FloatTensor("", vector(len(a.splits)), a.splits)),
-		onnx.TensorAttr("nodes_modes", onnx.Uint8Tensor("", vector(len(a.modes)), a.modes)),
-		onnx.Ints("nodes_truenodeids", a.trueIDs...),
-		onnx.Ints("nodes_trueleafs", a.trueLeafs...),
-		onnx.Ints("nodes_falsenodeids", a.falseIDs...),
-		onnx.Ints("nodes_falseleafs", a.falseLeafs...),
-		onnx.Ints("leaf_targetids", a.leafTargets...),
-		onnx.TensorAttr("leaf_weights", onnx.FloatTensor("", vector(len(a.leafWeights)), a.leafWeights)),
+// membershipThreshold sends a row left, into the set, when its membership
+// column holds 0 and right when it holds 1.
+const membershipThreshold float32 = 0.5
+
+// addMembership adds to g the nodes that compute the trees' input, float32
+// [N, NumFeatures + sets]: the features, then each categorical feature's
+// membership columns,
+//
+//	values = features[:, categorical]                           [N, K]
+//	code   = values if whole and 0 <= values < codes else codes [N, K]
+//	member = table_f[int64(code[:, k])]                         [N, m_f] each
+//	input  = concat(features, member_0, ..., member_K-1)
+//
+// where table_f, float32 [codes_f + 1, m_f], holds in row c and column j 0
+// when code c is in feature f's set j and 1 when not, and its last row,
+// that of every value that is no code (a fraction, a negative, NaN, an
+// infinity, a code no set holds), all 1: such values go right, as
+// CategorySet.Contains has it. The test of a code is the linear models'
+// (addCategoricalScores), so that Gather never reads outside a table,
+// which ONNX Runtime would refuse with an error rather than score. It
+// returns the name of the trees' input.
+func (c *setColumns) addMembership(g *onnx.Graph) string {
+	k := int64(len(c.features))
+	features, codes := make([]int64, k), make([]float32, k)
+	for i, sf := range c.features {
+		features[i], codes[i] = int64(sf.feature), float32(sf.codes)
 	}
-	if len(a.membership) > 0 {
-		attrs = append(attrs, onnx.TensorAttr("membership_values", onnx.FloatTensor("", vector(len(a.membership)), a.membership)))
+	g.Initializers = append(g.Initializers,
+		onnx.Int64Tensor("set_features", []int64{k}, features),
+		onnx.FloatTensor("set_zero", nil, []float32{0}),
+		onnx.FloatTensor("set_codes", []int64{k}, codes),
+	)
+	g.Nodes = append(g.Nodes,
+		opNode("Gather", []string{InputFeatures, "set_features"}, "set_values", onnx.Int("axis", 1)),
+		opNode("Floor", []string{"set_values"}, "set_floor"),
+		opNode("Equal", []string{"set_floor", "set_values"}, "set_is_whole"),
+		opNode("GreaterOrEqual", []string{"set_values", "set_zero"}, "set_not_negative"),
+		opNode("Less", []string{"set_values", "set_codes"}, "set_below_codes"),
+		opNode("And", []string{"set_is_whole", "set_not_negative"}, "set_whole_not_negative"),
+		opNode("And", []string{"set_whole_not_negative", "set_below_codes"}, "set_is_code"),
+		opNode("Where", []string{"set_is_code", "set_values", "set_codes"}, "set_code_values"),
+		opNode("Cast", []string{"set_code_values"}, "set_rows", onnx.Int("to", int64(onnx.TypeInt64))),
+	)
+	const output = "tree_features"
+	concat := []string{InputFeatures}
+	for i, sf := range c.features {
+		column := fmt.Sprintf("set_column_%d", i)
+		rows := fmt.Sprintf("set_rows_%d", sf.feature)
+		table := fmt.Sprintf("set_table_%d", sf.feature)
+		member := fmt.Sprintf("set_membership_%d", sf.feature)
+		g.Initializers = append(g.Initializers,
+			onnx.Int64Tensor(column, nil, []int64{int64(i)}),
+			onnx.FloatTensor(table, []int64{int64(sf.codes + 1), int64(len(sf.sets))}, sf.table()),
+		)
+		g.Nodes = append(g.Nodes,
+			opNode("Gather", []string{"set_rows", column}, rows, onnx.Int("axis", 1)),
+			opNode("Gather", []string{table, rows}, member, onnx.Int("axis", 0)),
+		)
+		concat = append(concat, member)
 	}
-	return attrs
+	g.Nodes = append(g.Nodes, opNode("Concat", concat, output, onnx.Int("axis", 1)))
+	return output
+}
+
+// table returns the feature's membership table, row-major [codes+1, sets].
+func (sf *setFeature) table() []float32 {
+	m := len(sf.sets)
+	t := make([]float32, (sf.codes+1)*m)
+	for code := range sf.codes + 1 {
+		for j, set := range sf.sets {
+			if code == sf.codes || !set.has(code) {
+				t[code*m+j] = 1
+			}
+		}
+	}
+	return t
 }
