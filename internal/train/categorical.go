@@ -86,8 +86,12 @@ type categoryRatio struct {
 // and from the highest, each direction up to the middle, the scanned
 // categories going left. So the left child holds at most half of the
 // categories that take part; the rest, the categories with too little
-// support and the codes the node has not seen go right. Ties between
-// ratios are broken by code, so that the order does not depend on the sort.
+// support and the codes the node has not seen go right. Of categories
+// whose ratios tie, the higher code comes first, as in scikit-learn 1.2 on
+// glibc: its comparison never calls two ratios equal, and glibc's qsort, a
+// merge sort, then takes the later of two tied categories, the higher
+// code, first. The order matters when the scan stops inside a run of
+// ties, at the middle or where a child would get too few rows.
 func (s *splitFinder) bestCategorical(f int, fh histogram, total binStats, parentScore float64, best *split) {
 	// Rows per unit of hessian: 1 for a loss of constant hessians.
 	support := float64(total.count) / total.hess
@@ -102,7 +106,7 @@ func (s *splitFinder) bestCategorical(f int, fh histogram, total binStats, paren
 		return
 	}
 	slices.SortFunc(cats, func(a, b categoryRatio) int {
-		return cmp.Or(cmp.Compare(a.ratio, b.ratio), a.code-b.code)
+		return cmp.Or(cmp.Compare(a.ratio, b.ratio), b.code-a.code)
 	})
 	improved, bestDirection, bestLast := false, 0, 0
 	for _, direction := range [2]int{1, -1} {

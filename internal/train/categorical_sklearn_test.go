@@ -154,3 +154,67 @@ func rocAUC(scores, labels []float64) float64 {
 	negatives := float64(len(scores)) - positives
 	return (rankSum - positives*(positives+1)/2) / (positives * negatives)
 }
+
+// TestCategoricalTiesMatchScikitLearn fits both libraries on a feature
+// whose categories 1 to 4 tie: the same rows and labels each, so the same
+// gradient/hessian ratio. Code 0, of the highest ratio, is too small to be
+// a leaf alone (15 rows, min_samples_leaf 20), so the root takes as many
+// of the tied categories as the scan lets go left but not all: which ones
+// follows the order of the ties. scikit-learn 1.2's qsort on glibc puts a
+// tie's higher code first, so the root's left set is {2, 3, 4}; the test
+// checks that, and every tree's leaves and every code's prediction
+// against scikit-learn's.
+func TestCategoricalTiesMatchScikitLearn(t *testing.T) {
+	groups := []struct{ rows, positives int }{{15, 0}, {12, 6}, {12, 6}, {12, 6}, {12, 6}}
+	var features []float32
+	var labels []float64
+	for code, g := range groups {
+		for i := range g.rows {
+			features = append(features, float32(code))
+			labels = append(labels, float64(boolInt(i%2 == 0 && i/2 < g.positives)))
+		}
+	}
+	train, err := NewDataset(features, 1, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := train.SetCategorical(0, len(groups)); err != nil {
+		t.Fatal(err)
+	}
+	test, err := NewDataset([]float32{0, 1, 2, 3, 4}, 1, []float64{0, 0, 0, 0, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := configFor(BinaryLogLoss, 5)
+	cfg.EarlyStopping = EarlyStoppingOff
+	ens := fitForTest(t, cfg, train)
+	sk := fitScikitLearn(t, BinaryLogLoss, map[string]any{
+		"max_iter": 5, "early_stopping": false, "categorical_features": []int{0},
+	}, train, test, 1)
+
+	root := ens.Trees[0].categories(0)
+	if got, want := root.Codes(), []int{2, 3, 4}; !slices.Equal(got, want) {
+		t.Errorf("the first root's left set is %v, want scikit-learn's %v", got, want)
+	}
+	if len(sk.Leaves) != len(ens.Trees) {
+		t.Fatalf("%d Go trees, %d scikit-learn trees", len(ens.Trees), len(sk.Leaves))
+	}
+	for i := range ens.Trees {
+		if got := numLeaves(&ens.Trees[i]); got != sk.Leaves[i] {
+			t.Errorf("tree %d has %d leaves, scikit-learn's %d", i, got, sk.Leaves[i])
+		}
+	}
+	ours := predictProba1(t, ens, test)
+	for code := range ours {
+		if diff := math.Abs(ours[code] - sk.Predictions[code]); diff > 1e-6 {
+			t.Errorf("code %d: Go probability %.7f, scikit-learn's %.7f", code, ours[code], sk.Predictions[code])
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -51,16 +51,17 @@
 // fractional number, a code past the set) goes right, as an unseen code
 // does.
 //
-// Where this differs from scikit-learn: ties between equal ratios are
-// broken by the lower code first (scikit-learn leaves them to qsort); a
-// categorical feature has no missing values, since a record's null is a
-// code of its own, chosen by whoever maps the records; and at prediction
-// scikit-learn sends a category the fit never saw, a negative value or
-// NaN the way of missing values, which for a feature that had none in
-// training is the child that got more training rows, where here they
-// always go right. The trainer maps a value it has no category for to
-// the "other" code, which training saw unless every value was in the
-// table. On data both bin alike the trees are scikit-learn's
+// Ties between equal ratios put the higher code first, the order that
+// scikit-learn 1.2's qsort gives them on glibc
+// (TestCategoricalTiesMatchScikitLearn). Where this differs from
+// scikit-learn: a categorical feature has no missing values, since a
+// record's null is a code of its own, chosen by whoever maps the records;
+// and at prediction scikit-learn sends a category the fit never saw, a
+// negative value or NaN the way of missing values, which for a feature
+// that had none in training is the child that got more training rows,
+// where here they always go right. The trainer maps a value it has no
+// category for to the "other" code, which training saw unless every value
+// was in the table. On data both bin alike the trees are scikit-learn's
 // (TestCategoricalTreesMatchScikitLearn).
 //
 // An ensemble with a categorical split exports with the same
