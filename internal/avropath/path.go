@@ -243,20 +243,34 @@ func (p Path) prefix(n int) string {
 	return format(p.steps[:n])
 }
 
-// Read returns the value p reaches in a record decoded by goavro (or a
-// plain JSON object), with the union wrapper around it removed, and present
-// true; or present false when the value, or any value on the way to it, is
-// null or absent. It fails, wrapping ErrShape, only when a value on the way
-// cannot take the next step: a number where the path expects a record, a
-// map where it expects an array. Read allocates nothing unless it fails.
+// Read returns the value p reaches in a record decoded by goavro, with the
+// union wrapper around it removed, and present true; or present false when
+// the value, or any value on the way to it, is null or absent. It fails,
+// wrapping ErrShape, only when a value on the way cannot take the next
+// step: a number where the path expects a record, a map where it expects an
+// array. Read allocates nothing unless it fails.
 func (p Path) Read(rec map[string]any) (value any, present bool, err error) {
+	return p.read(rec, true)
+}
+
+// ReadJSON is Read for a plain JSON object, such as a REST row. JSON has no
+// union wrappers, so ReadJSON unwraps nothing: temp of {"temp": {"celsius":
+// 21.5}} is that object, not 21.5, and location.lat of {"location": {"foo":
+// {"lat": 5}}} is absent.
+func (p Path) ReadJSON(obj map[string]any) (value any, present bool, err error) {
+	return p.read(obj, false)
+}
+
+// read walks p through rec; unions says whether one-entry maps may be
+// goavro's union wrappers.
+func (p Path) read(rec map[string]any, unions bool) (any, bool, error) {
 	if len(p.steps) == 1 {
 		// A top-level field, as every path was before paths: one lookup.
 		v, ok := rec[p.steps[0].key]
 		if !ok {
 			return nil, false, nil
 		}
-		return leaf(v)
+		return leaf(v, unions)
 	}
 	var cur any = rec
 	for i := range p.steps {
@@ -270,7 +284,7 @@ func (p Path) Read(rec map[string]any) (value any, present bool, err error) {
 				return nil, false, p.shapeError(i, cur, "a record or map")
 			}
 			v, ok := m[st.key]
-			if !ok && i == 0 {
+			if !ok && (i == 0 || !unions) {
 				return nil, false, nil // the record itself is never a union
 			}
 			if !ok {
@@ -301,7 +315,7 @@ func (p Path) Read(rec map[string]any) (value any, present bool, err error) {
 				return nil, false, nil
 			}
 			m, isMap := cur.(map[string]any)
-			if !isMap {
+			if !isMap || !unions {
 				return nil, false, p.shapeError(i, cur, "an array")
 			}
 			inner, wrapped := branch(m)
@@ -320,12 +334,13 @@ func (p Path) Read(rec map[string]any) (value any, present bool, err error) {
 		}
 		cur = a[st.index]
 	}
-	return leaf(cur)
+	return leaf(cur, unions)
 }
 
-// leaf is the value a path reaches, without its union wrapper.
-func leaf(v any) (any, bool, error) {
-	if m, ok := v.(map[string]any); ok {
+// leaf is the value a path reaches, without its union wrapper when unions
+// says there may be one.
+func leaf(v any, unions bool) (any, bool, error) {
+	if m, ok := v.(map[string]any); ok && unions {
 		if inner, wrapped := branch(m); wrapped {
 			v = inner
 		}
@@ -340,7 +355,12 @@ func leaf(v any) (any, bool, error) {
 // "null", "absent", "null at location", "absent at attributes.zone",
 // "absent: window has 2 items". Messages call it after Read, off the hot
 // path.
-func (p Path) Missing(rec map[string]any) string {
+func (p Path) Missing(rec map[string]any) string { return p.missing(rec, true) }
+
+// MissingJSON is Missing for a plain JSON object, which ReadJSON read.
+func (p Path) MissingJSON(obj map[string]any) string { return p.missing(obj, false) }
+
+func (p Path) missing(rec map[string]any, unions bool) string {
 	at := func(n int) string {
 		if n >= len(p.steps) {
 			return ""
@@ -356,8 +376,8 @@ func (p Path) Missing(rec map[string]any) string {
 				return "null" + at(i)
 			}
 			v, ok := m[st.key]
-			if !ok && i == 0 {
-				return "absent" + at(1)
+			if !ok && (i == 0 || !unions) {
+				return "absent" + at(i+1)
 			}
 			if !ok {
 				inner, wrapped := branch(m)
@@ -379,7 +399,7 @@ func (p Path) Missing(rec map[string]any) string {
 			continue
 		}
 		a, ok := cur.([]any)
-		if !ok {
+		if !ok && unions {
 			if m, isMap := cur.(map[string]any); isMap {
 				inner, _ := branch(m)
 				a, ok = inner.([]any)

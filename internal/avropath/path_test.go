@@ -310,3 +310,69 @@ func TestReadRootIsNoUnion(t *testing.T) {
 		}
 	}
 }
+
+// TestReadJSON reads plain JSON objects, in which a one-entry object is an
+// object and never a union wrapper.
+func TestReadJSON(t *testing.T) {
+	obj := map[string]any{
+		"temp":     map[string]any{"celsius": 21.5},
+		"location": map[string]any{"foo": map[string]any{"lat": 5.0}},
+		"one":      map[string]any{"double": 1.5},
+		"window":   []any{0.5, map[string]any{"double": 2.5}},
+		"wrapped":  map[string]any{"array": []any{1.0}},
+		"nested":   map[string]any{"a": map[string]any{"b": 3.0}},
+		"nothing":  nil,
+	}
+	tests := []struct {
+		path    string
+		want    any
+		present bool
+		missing string
+	}{
+		{path: "temp", want: map[string]any{"celsius": 21.5}, present: true},
+		{path: "temp.celsius", want: 21.5, present: true},
+		{path: "location.lat", missing: "absent"},
+		{path: "location.foo.lat", want: 5.0, present: true},
+		{path: "one", want: map[string]any{"double": 1.5}, present: true},
+		{path: "one.x", missing: "absent"},
+		{path: "window[0]", want: 0.5, present: true},
+		{path: "window[1]", want: map[string]any{"double": 2.5}, present: true},
+		{path: "window[2]", missing: "absent: window has 2 items"},
+		{path: "nested.a.b", want: 3.0, present: true},
+		{path: "nested.a.c", missing: "absent"},
+		{path: "nothing.x", missing: "null at nothing"},
+		{path: "absent.x", missing: "absent at absent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			p := mustParse(t, tt.path)
+			got, present, err := p.ReadJSON(obj)
+			if err != nil {
+				t.Fatalf("ReadJSON: %v", err)
+			}
+			if present != tt.present || !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("ReadJSON = %#v, %v; want %#v, %v", got, present, tt.want, tt.present)
+			}
+			if !present {
+				if m := p.MissingJSON(obj); m != tt.missing {
+					t.Errorf("MissingJSON = %q; want %q", m, tt.missing)
+				}
+			}
+		})
+	}
+	// A union wrapper around an array is an object where the path wants an
+	// array.
+	if _, _, err := mustParse(t, "wrapped[0]").ReadJSON(obj); !errors.Is(err, avropath.ErrShape) {
+		t.Errorf("ReadJSON wrapped[0] = %v; want ErrShape", err)
+	}
+}
+
+// mustParse parses a path a test knows to be valid.
+func mustParse(t testing.TB, s string) avropath.Path {
+	t.Helper()
+	p, err := avropath.Parse(s)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", s, err)
+	}
+	return p
+}
