@@ -19,23 +19,14 @@ import (
 	"github.com/streamscore/streamscore/internal/avropath"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/registry"
-	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/trainer"
 	"github.com/streamscore/streamscore/schemas"
 )
 
 // nestedNative are nested sensor readings as goavro decodes them, with
 // their anomaly label.
-func nestedNative(seed uint64, n int) []map[string]any {
-	gen := sample.NewNestedSensors(seed, 200, 0.1)
-	rows := make([]map[string]any, n)
-	for i := range rows {
-		rec, anomaly := gen.Next()
-		rec["anomaly"] = anomaly
-		rows[i] = rec
-	}
-	return rows
-}
+var nestedNative = testkit.NestedRows
 
 // asJSON is a decoded record as a client sends it: timestamps in Unix
 // milliseconds, a nullable union's value bare, through JSON.

@@ -27,6 +27,7 @@ import (
 	"github.com/streamscore/streamscore/internal/scorer"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/stream"
+	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
 
@@ -178,15 +179,7 @@ options: {family: gbdt, label: anomaly, features: [temperature, location.lon, hu
 }
 
 // nonZero is counts without its zero entries.
-func nonZero(counts map[string]int) map[string]int {
-	out := map[string]int{}
-	for k, c := range counts {
-		if c != 0 {
-			out[k] = c
-		}
-	}
-	return out
-}
+var nonZero = testkit.NonZero
 
 // produceFleetHistory registers the labelled fleet schema under topic's
 // subject and writes n readings, returning them.

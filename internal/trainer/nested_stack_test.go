@@ -19,8 +19,8 @@ import (
 
 	"github.com/streamscore/streamscore/internal/avropath"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/trainer"
 	"github.com/streamscore/streamscore/schemas"
 )
@@ -46,16 +46,7 @@ func labelledNestedSchema(t testing.TB) string {
 }
 
 // nestedRows generates labelled nested readings, oldest first.
-func nestedRows(seed uint64, n int) []map[string]any {
-	gen := sample.NewNestedSensors(seed, 200, 0.1)
-	rows := make([]map[string]any, n)
-	for i := range rows {
-		rec, anomaly := gen.Next()
-		rec["anomaly"] = anomaly
-		rows[i] = rec
-	}
-	return rows
-}
+var nestedRows = testkit.NestedRows
 
 // nestedJob is a job on the nested topic naming features by path: a
 // categorical string capped by max_categories, enums, an int listed as
@@ -229,15 +220,8 @@ func learntTable(t *testing.T, rows []map[string]any, path string, max int) []st
 	return table[:min(len(table), max)]
 }
 
-func nonZeroCounts(m map[string]int) map[string]int {
-	out := map[string]int{}
-	for k, v := range m {
-		if v != 0 {
-			out[k] = v
-		}
-	}
-	return out
-}
+// nonZeroCounts is counts without its zero entries.
+var nonZeroCounts = testkit.NonZero
 
 // TestIssueExampleTrains is issue 13's failing example: features
 // [temperature, location.lat, status, device.model, site] on nested
