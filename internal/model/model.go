@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	ort "github.com/yalue/onnxruntime_go"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // ErrBadModel marks a model that cannot be served: it does not load in ONNX
@@ -79,15 +80,22 @@ type boundOutput struct {
 
 // Load validates an ONNX model and opens an ONNX Runtime session for it. Init
 // must have been called. The model must take a dynamic batch dimension.
+//
+// ONNX Runtime opens the model twice: once to describe its inputs and
+// outputs, which onnxruntime_go reads from a session of its own, and once
+// for the session that scores. Opening builds every kernel, a tree
+// ensemble's included, so each open costs about as much as the other;
+// the Spec in the metadata is read from the model's bytes rather than
+// through a third session.
 func Load(onnxData []byte, opts Options) (*Model, error) {
 	opts = opts.withDefaults()
-	spec, err := resolveSpec(onnxData, opts)
-	if err != nil {
-		return nil, err
-	}
 	inputInfo, outputInfo, err := ort.GetInputOutputInfoWithONNXData(onnxData)
 	if err != nil {
 		return nil, fmt.Errorf("%w: ONNX Runtime cannot read the model: %w", ErrBadModel, err)
+	}
+	spec, err := resolveSpec(onnxData, opts)
+	if err != nil {
+		return nil, err
 	}
 	inputs, err := bindInputs(spec, inputInfo)
 	if err != nil {
@@ -134,17 +142,14 @@ func Load(onnxData []byte, opts Options) (*Model, error) {
 }
 
 // resolveSpec takes the Spec from the options or the model's metadata.
+// The model must have been read by ONNX Runtime already, so that its bytes
+// are a ModelProto.
 func resolveSpec(onnxData []byte, opts Options) (Spec, error) {
 	var spec Spec
 	if opts.Spec != nil {
 		spec = *opts.Spec
 	} else {
-		meta, err := ort.GetModelMetadataWithONNXData(onnxData)
-		if err != nil {
-			return Spec{}, fmt.Errorf("%w: ONNX Runtime cannot read the model: %w", ErrBadModel, err)
-		}
-		defer meta.Destroy()
-		raw, ok, err := meta.LookupCustomMetadataMap(SpecMetadataKey)
+		raw, ok, err := metadataProp(onnxData, SpecMetadataKey)
 		if err != nil {
 			return Spec{}, fmt.Errorf("%w: read metadata: %w", ErrBadModel, err)
 		}
@@ -306,4 +311,78 @@ func (m *Model) Close() error {
 	err := m.session.Destroy()
 	m.session = nil
 	return err
+}
+
+// Fields of onnx.proto that metadataProp reads.
+const (
+	modelMetadataProps protowire.Number = 14 // ModelProto.metadata_props
+	entryKey           protowire.Number = 1  // StringStringEntryProto.key
+	entryValue         protowire.Number = 2  // StringStringEntryProto.value
+)
+
+// metadataProp returns the value of key in an encoded model's
+// metadata_props, as ONNX Runtime's custom metadata map holds it: of
+// entries with the same key, the last. It reads the top-level fields
+// alone, skipping the graph unparsed, which is why it costs nothing beside
+// a session; onnxruntime_go reads metadata only through a session of its
+// own.
+func metadataProp(onnxData []byte, key string) (value string, ok bool, err error) {
+	b := onnxData
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return "", false, fmt.Errorf("model field: %w", protowire.ParseError(n))
+		}
+		b = b[n:]
+		if num != modelMetadataProps || typ != protowire.BytesType {
+			if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+				return "", false, fmt.Errorf("model field %d: %w", num, protowire.ParseError(n))
+			}
+			b = b[n:]
+			continue
+		}
+		entry, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return "", false, fmt.Errorf("metadata_props: %w", protowire.ParseError(n))
+		}
+		b = b[n:]
+		k, v, err := metadataEntry(entry)
+		if err != nil {
+			return "", false, err
+		}
+		if k == key {
+			value, ok = v, true
+		}
+	}
+	return value, ok, nil
+}
+
+// metadataEntry decodes a StringStringEntryProto; a field given twice
+// keeps its last value, as protobuf's parsers do.
+func metadataEntry(b []byte) (key, value string, err error) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return "", "", fmt.Errorf("metadata_props entry: %w", protowire.ParseError(n))
+		}
+		b = b[n:]
+		if (num == entryKey || num == entryValue) && typ == protowire.BytesType {
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return "", "", fmt.Errorf("metadata_props entry: %w", protowire.ParseError(n))
+			}
+			if num == entryKey {
+				key = string(v)
+			} else {
+				value = string(v)
+			}
+			b = b[n:]
+			continue
+		}
+		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+			return "", "", fmt.Errorf("metadata_props entry field %d: %w", num, protowire.ParseError(n))
+		}
+		b = b[n:]
+	}
+	return key, value, nil
 }

@@ -1,0 +1,4 @@
+package model
+
+// MetadataProp exposes metadataProp to the external tests.
+var MetadataProp = metadataProp
