@@ -92,7 +92,7 @@ func FuzzMetadataProp(f *testing.F) {
 		f.Add(data[:len(data)/2], model.SpecMetadataKey)
 	}
 	f.Add([]byte{0x72, 0xff, 0xff, 0xff, 0xff, 0x0f}, "a") // field 14, a length past the end
-	f.Add([]byte{0x72, 0x02, 0x0a, 0x05}, "a")              // an entry whose key runs past it
+	f.Add([]byte{0x72, 0x02, 0x0a, 0x05}, "a")             // an entry whose key runs past it
 	f.Add([]byte("this is not a model"), "")
 	f.Fuzz(func(t *testing.T, data []byte, key string) {
 		value, ok, err := model.MetadataProp(data, key)
