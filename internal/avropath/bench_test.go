@@ -2,8 +2,6 @@ package avropath_test
 
 import (
 	"testing"
-
-	"github.com/streamscore/streamscore/internal/avropath"
 )
 
 // BenchmarkRead reads one path of each shape from a decoded record. Read
@@ -21,7 +19,7 @@ func BenchmarkRead(b *testing.B) {
 		"points[1].x",        // a record in an array
 		"attributes.missing", // absent
 	} {
-		p := avropath.MustParse(path)
+		p := mustParse(b, path)
 		b.Run(path, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -36,7 +34,7 @@ func BenchmarkRead(b *testing.B) {
 func TestReadDoesNotAllocate(t *testing.T) {
 	rec := record()
 	for _, path := range []string{"temperature", "location.lat", "place.depth", "attributes.zone", "window[2]", "opt_window[1]", "points[1].x", "attributes.missing", "no_place.name"} {
-		p := avropath.MustParse(path)
+		p := mustParse(t, path)
 		if n := testing.AllocsPerRun(100, func() { _, _, _ = p.Read(rec) }); n != 0 {
 			t.Errorf("Read %s: %.0f allocations; want 0", path, n)
 		}

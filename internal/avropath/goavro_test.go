@@ -1,7 +1,9 @@
 package avropath_test
 
 import (
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,7 +95,7 @@ func TestReadGoavro(t *testing.T) {
 		}
 		rec := decoded.(map[string]any)
 		for _, tt := range tests {
-			p := avropath.MustParse(tt.path)
+			p := mustParse(t, tt.path)
 			if _, err := s.Resolve(p); err != nil {
 				t.Fatalf("Resolve %s: %v", tt.path, err)
 			}
@@ -109,6 +111,85 @@ func TestReadGoavro(t *testing.T) {
 			if present != (want != nil) || !reflect.DeepEqual(got, want) {
 				t.Errorf("%s %s: Read = %#v, %v; want %#v", name, tt.path, got, present, want)
 			}
+		}
+	}
+}
+
+// TestResolveRefusesWrapperKeysOfMapValues shows, on records goavro
+// decoded, why Resolve refuses a map key named like the union wrapper of
+// the map's values: a map of one entry lacking the key reads like a union
+// wrapper, and Read would return the one entry's value under another key
+// (review M4).
+func TestResolveRefusesWrapperKeysOfMapValues(t *testing.T) {
+	const schema = `{
+	  "type": "record", "name": "Reading", "namespace": "io.x",
+	  "fields": [
+	    {"name": "gauges", "type": {"type": "map", "values": ["null", "double"]}},
+	    {"name": "coords", "type": {"type": "map", "values": ["long", "null"]}},
+	    {"name": "opt_gauges", "type": ["null", {"type": "map", "values": ["null", "double"]}]},
+	    {"name": "places", "type": {"type": "map", "values": ["null",
+	      {"type": "record", "name": "Place", "fields": [{"name": "depth", "type": "double"}]}]}},
+	    {"name": "series", "type": {"type": "map", "values": ["null", {"type": "array", "items": "double"}]}}
+	  ]
+	}`
+	codec, err := goavro.NewCodec(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := avropath.ParseSchema(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := codec.BinaryFromNative(nil, map[string]any{
+		"gauges":     map[string]any{"g": goavro.Union("double", 9.5)},
+		"coords":     map[string]any{"lat": goavro.Union("long", int64(52))},
+		"opt_gauges": goavro.Union("map", map[string]any{"g": goavro.Union("double", 9.5)}),
+		"places":     map[string]any{"dock": goavro.Union("io.x.Place", map[string]any{"depth": 4.5})},
+		"series":     map[string]any{"s": goavro.Union("array", []any{1.5})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded, _, err := codec.NativeFromBinary(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := decoded.(map[string]any)
+	tests := []struct {
+		path     string
+		misreads any // what Read finds, though the map has no such key
+		refusal  string
+	}{
+		{"gauges.double", 9.5, `gauges.double: gauges is map<["null","double"]>, whose values a decoded record holds under the key "double"`},
+		{"coords.long", int64(52), `coords.long: coords is map<["long","null"]>, whose values a decoded record holds under the key "long"`},
+		{`places["io.x.Place"]`, 4.5, `places["io.x.Place"]: places is map<["null","record Place"]>, whose values`},
+		{"series.array", []any{1.5}, `series.array: series is map<["null","array<double>"]>, whose values`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			p := mustParse(t, tt.path)
+			if got, present, err := p.Read(rec); err != nil || !present || !reflect.DeepEqual(got, tt.misreads) {
+				t.Fatalf("Read = %#v, %v, %v; the case no longer shows the misreading", got, present, err)
+			}
+			_, err := s.Resolve(p)
+			if !errors.Is(err, avropath.ErrNoPath) || !strings.HasPrefix(err.Error(), tt.refusal) {
+				t.Errorf("Resolve = %v\nwant:     %s", err, tt.refusal)
+			}
+		})
+	}
+	// Other keys of the same maps resolve, and read what the map holds. So
+	// does a wrapper key into a nullable map: Read unwraps the union around
+	// the map, and looks no further.
+	for path, want := range map[string]any{
+		"gauges.g": 9.5, "coords.lat": int64(52), "places.dock": map[string]any{"depth": 4.5}, "gauges.lat": nil,
+		"opt_gauges.g": 9.5, "opt_gauges.double": nil,
+	} {
+		p := mustParse(t, path)
+		if _, err := s.Resolve(p); err != nil {
+			t.Errorf("Resolve %s: %v", path, err)
+		}
+		if got, present, err := p.Read(rec); err != nil || present != (want != nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("Read %s = %#v, %v, %v; want %#v", path, got, present, err, want)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -26,9 +25,18 @@ var (
 	ErrSchema = errors.New("unsupported schema")
 )
 
-// maxIndex bounds an array index: Avro arrays are counted in longs, but no
-// record the scorer accepts holds more than this many items.
-const maxIndex = math.MaxInt32
+// Bounds on a path, which arrives from specs and REST bodies: Put makes an
+// array as long as an index (a smoke record is built so), and Put and
+// Read take a step per step, so an unbounded path is an unbounded
+// allocation or walk. No record a model reads nests deeper or needs more.
+const (
+	// MaxIndex is the largest array index.
+	MaxIndex = 1 << 16
+	// MaxPathBytes is the longest path, in bytes as written.
+	MaxPathBytes = 1 << 10
+	// MaxSteps is the most steps in a path, the field name included.
+	MaxSteps = 64
+)
 
 type stepKind uint8
 
@@ -60,6 +68,10 @@ func Parse(s string) (Path, error) {
 	if s == "" {
 		return bad(0, "empty path")
 	}
+	if len(s) > MaxPathBytes {
+		// Not quoted whole: the message would be as long as the path.
+		return Path{}, fmt.Errorf("%w: a path is at most %d bytes, and this one (%q...) is %d", ErrSyntax, MaxPathBytes, s[:32], len(s))
+	}
 	var steps []step
 	n := scanName(s, 0)
 	if n == 0 {
@@ -68,6 +80,9 @@ func Parse(s string) (Path, error) {
 	steps = append(steps, step{kind: keyStep, key: s[:n]})
 	i := n
 	for i < len(s) {
+		if len(steps) == MaxSteps {
+			return bad(i, fmt.Sprintf("a path has at most %d steps", MaxSteps))
+		}
 		switch s[i] {
 		case '.':
 			end := scanName(s, i+1)
@@ -91,6 +106,11 @@ func Parse(s string) (Path, error) {
 				if !utf8.ValidString(s[i:end]) {
 					return bad(i, "a quoted key must be valid UTF-8")
 				}
+				if at := loneSurrogate(s[i:end]); at >= 0 {
+					// json.Unmarshal reads it as U+FFFD, a key other
+					// than the one written.
+					return bad(i+at, "a \\u escape of half a surrogate pair names no character")
+				}
 				steps = append(steps, step{kind: keyStep, key: key})
 				i = end
 			case i < len(s) && s[i] >= '0' && s[i] <= '9':
@@ -102,8 +122,8 @@ func Parse(s string) (Path, error) {
 					return bad(start, "an index has no leading zero")
 				}
 				idx, err := strconv.Atoi(s[start:i])
-				if err != nil || idx > maxIndex {
-					return bad(start, fmt.Sprintf("an index is at most %d", maxIndex))
+				if err != nil || idx > MaxIndex {
+					return bad(start, fmt.Sprintf("an index is at most %d", MaxIndex))
 				}
 				steps = append(steps, step{kind: indexStep, index: idx})
 			default:
@@ -120,16 +140,6 @@ func Parse(s string) (Path, error) {
 	p := Path{steps: steps}
 	p.text = format(steps)
 	return p, nil
-}
-
-// MustParse parses a path known to be valid, such as a constant, and
-// panics otherwise.
-func MustParse(s string) Path {
-	p, err := Parse(s)
-	if err != nil {
-		panic(err)
-	}
-	return p
 }
 
 // scanName returns the end of the Avro name starting at i, or i if none does.
@@ -159,6 +169,39 @@ func scanString(s string, i int) int {
 			j++
 		case '"':
 			return j + 1
+		}
+	}
+	return -1
+}
+
+// loneSurrogate returns the offset in q, a valid JSON string, of a \u
+// escape of a surrogate that is not half of a pair, or -1.
+func loneSurrogate(q string) int {
+	hex := func(j int) rune {
+		if j+6 > len(q) || q[j] != '\\' || q[j+1] != 'u' {
+			return -1
+		}
+		r, err := strconv.ParseUint(q[j+2:j+6], 16, 16)
+		if err != nil {
+			return -1
+		}
+		return rune(r)
+	}
+	for j := 0; j < len(q); j++ {
+		if q[j] != '\\' {
+			continue
+		}
+		r := hex(j)
+		switch {
+		case r >= 0xd800 && r < 0xdc00:
+			if lo := hex(j + 6); lo < 0xdc00 || lo > 0xdfff {
+				return j
+			}
+			j += 11 // the pair
+		case r >= 0xdc00 && r <= 0xdfff:
+			return j
+		default:
+			j++ // the escaped byte; a \u's hex digits are no backslash
 		}
 	}
 	return -1
@@ -439,7 +482,7 @@ func (p Path) shapeError(i int, v any, want string) error {
 	if i > 0 {
 		what = p.prefix(i)
 	}
-	return &ShapeError{Path: p, Reason: fmt.Sprintf("%s is %s, not %s", what, Kind(v), want)}
+	return &ShapeError{Path: p, Reason: fmt.Sprintf("%s is %s, not %s", what, kind(v), want)}
 }
 
 // branch returns the value inside a union wrapper: a one-entry map whose
@@ -482,9 +525,9 @@ func isTypeName(k string) bool {
 	return !start
 }
 
-// Kind names the Avro type goavro decodes v from, for messages a producer
+// kind names the Avro type goavro decodes v from, for messages a producer
 // reads: "a string or enum", not "string".
-func Kind(v any) string {
+func kind(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
@@ -518,51 +561,75 @@ func Kind(v any) string {
 }
 
 // Put sets the value at p in rec, making the records or maps and arrays
-// on the way (an array grows with nulls). It fails, wrapping ErrShape, when
-// a value already on the way cannot take a step. Tests and smoke runs build
-// records with it.
+// on the way (an array grows with nulls, to at most MaxIndex+1 items). It
+// fails, wrapping ErrShape and changing nothing, when a value already on
+// the way cannot take a step. Tests and smoke runs build records with it.
 func (p Path) Put(rec map[string]any, v any) error {
 	if len(p.steps) == 0 {
 		return &ShapeError{Path: p, Reason: "the zero path reaches nothing"}
 	}
-	_, err := p.put(rec, 0, v)
-	return err
-}
-
-func (p Path) put(cur any, i int, v any) (any, error) {
-	if i == len(p.steps) {
-		return v, nil
-	}
-	st := p.steps[i]
-	if st.kind == keyStep {
-		m, ok := cur.(map[string]any)
+	// Check the whole way first, so that a failure leaves rec as it was.
+	var cur any = rec
+	for i, st := range p.steps {
 		if cur == nil {
-			m, ok = map[string]any{}, true
+			break // made from here on
 		}
+		if st.kind == keyStep {
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return p.shapeError(i, cur, "a record or map")
+			}
+			cur = m[st.key]
+			continue
+		}
+		a, ok := cur.([]any)
 		if !ok {
-			return nil, p.shapeError(i, cur, "a record or map")
+			return p.shapeError(i, cur, "an array")
 		}
-		child, err := p.put(m[st.key], i+1, v)
-		if err != nil {
-			return nil, err
+		cur = nil
+		if st.index < len(a) {
+			cur = a[st.index]
 		}
-		m[st.key] = child
-		return m, nil
 	}
-	a, ok := cur.([]any)
-	if cur == nil {
-		ok = true
+	// Then walk it again, making what is missing. A slot is where the
+	// value of the steps so far is kept: a map's key or an array's index.
+	type slot struct {
+		m   map[string]any
+		key string
+		a   []any
+		i   int
 	}
-	if !ok {
-		return nil, p.shapeError(i, cur, "an array")
+	get := func(s slot) any {
+		if s.m != nil {
+			return s.m[s.key]
+		}
+		return s.a[s.i]
 	}
-	for len(a) <= st.index {
-		a = append(a, nil)
+	set := func(s slot, x any) {
+		if s.m != nil {
+			s.m[s.key] = x
+		} else {
+			s.a[s.i] = x
+		}
 	}
-	child, err := p.put(a[st.index], i+1, v)
-	if err != nil {
-		return nil, err
+	at := slot{m: rec, key: p.steps[0].key}
+	for _, st := range p.steps[1:] {
+		if st.kind == keyStep {
+			m, _ := get(at).(map[string]any)
+			if m == nil {
+				m = map[string]any{}
+				set(at, m)
+			}
+			at = slot{m: m, key: st.key}
+			continue
+		}
+		a, _ := get(at).([]any)
+		if len(a) <= st.index {
+			a = append(a, make([]any, st.index+1-len(a))...)
+			set(at, a)
+		}
+		at = slot{a: a, i: st.index}
 	}
-	a[st.index] = child
-	return a, nil
+	set(at, v)
+	return nil
 }

@@ -2,6 +2,7 @@ package avropath_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -34,7 +35,11 @@ func TestParse(t *testing.T) {
 		{"grid[1][2]", "grid[1][2]"},
 		{"device.sensors[10].value", "device.sensors[10].value"},
 		{`m["k"][2]["j"].x`, "m.k[2].j.x"},
-		{"window[2147483647]", "window[2147483647]"},
+		{"window[65536]", "window[65536]"},
+		{`m["\ud83d\ude00"]`, `m["😀"]`},
+		{`m["\\ud800"]`, `m["\\ud800"]`},
+		{"a" + strings.Repeat(".a", avropath.MaxSteps-1), "a" + strings.Repeat(".a", avropath.MaxSteps-1)},
+		{"a" + strings.Repeat("b", avropath.MaxPathBytes-1), "a" + strings.Repeat("b", avropath.MaxPathBytes-1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -79,7 +84,23 @@ func TestParseRefuses(t *testing.T) {
 		{"a[1", "offset 3: want ']'"},
 		{"a[1x]", "offset 3: want ']'"},
 		{"a[01]", "offset 2: an index has no leading zero"},
-		{"a[2147483648]", "offset 2: an index is at most 2147483647"},
+		{"a[65537]", "offset 2: an index is at most 65536"},
+		// An index a record holds nothing at: a smoke record once grew an
+		// array this long for it (review M1).
+		{"w[2147483647]", "offset 2: an index is at most 65536"},
+		{"w[10000000]", "offset 2: an index is at most 65536"},
+		// Paths long or deep enough to exhaust memory or the stack in Put
+		// (review M2).
+		{"a" + strings.Repeat(".a", avropath.MaxSteps), "offset 127: a path has at most 64 steps"},
+		{"a" + strings.Repeat("[0]", avropath.MaxSteps), "offset 190: a path has at most 64 steps"},
+		{"a" + strings.Repeat("b", avropath.MaxPathBytes), "a path is at most 1024 bytes, and this one (\"abbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"...) is 1025"},
+		{"a" + strings.Repeat(".a", 8_000_000), "a path is at most 1024 bytes"},
+		// Lone surrogates, which json.Unmarshal would read as U+FFFD
+		// (review S3).
+		{`a["\ud800"]`, `offset 3: a \u escape of half a surrogate pair`},
+		{`a["x\udc00"]`, `offset 4: a \u escape of half a surrogate pair`},
+		{`a["\ud800\u0041"]`, `offset 3: a \u escape of half a surrogate pair`},
+		{`a["\ud83d\ude00\ude00"]`, `offset 15: a \u escape of half a surrogate pair`},
 		{"a[99999999999999999999]", "offset 2: an index is at most"},
 		{`a["x`, "offset 2: unterminated quoted key"},
 		{`a["x\"]`, "offset 2: unterminated quoted key"},
@@ -106,7 +127,7 @@ func TestParseRefuses(t *testing.T) {
 
 func TestRoot(t *testing.T) {
 	for in, want := range map[string]string{"a": "a", "a.b": "a", "w[3]": "w", `m["x.y"].z`: "m"} {
-		p := avropath.MustParse(in)
+		p := mustParse(t, in)
 		if got := p.Root(); got != want {
 			t.Errorf("%s: Root() = %q; want %q", in, got, want)
 		}
@@ -200,7 +221,7 @@ func TestRead(t *testing.T) {
 	rec := record()
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			p := avropath.MustParse(tt.path)
+			p := mustParse(t, tt.path)
 			got, present, err := p.Read(rec)
 			if err != nil {
 				t.Fatalf("Read: %v", err)
@@ -233,7 +254,7 @@ func TestReadRefusesShape(t *testing.T) {
 	rec := record()
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			_, present, err := avropath.MustParse(tt.path).Read(rec)
+			_, present, err := mustParse(t, tt.path).Read(rec)
 			if !errors.Is(err, avropath.ErrShape) || present {
 				t.Fatalf("Read = %v, %v; want ErrShape", present, err)
 			}
@@ -257,27 +278,65 @@ func TestPut(t *testing.T) {
 		"deep.er.est.x": true,
 	}
 	for path, v := range puts {
-		if err := avropath.MustParse(path).Put(rec, v); err != nil {
+		if err := mustParse(t, path).Put(rec, v); err != nil {
 			t.Fatalf("Put %s: %v", path, err)
 		}
 	}
 	for path, v := range puts {
-		got, present, err := avropath.MustParse(path).Read(rec)
+		got, present, err := mustParse(t, path).Read(rec)
 		if err != nil || !present || !reflect.DeepEqual(got, v) {
 			t.Errorf("Read %s after Put = %v, %v, %v; want %v", path, got, present, err, v)
 		}
 	}
-	if got, _, _ := avropath.MustParse("w").Read(rec); !reflect.DeepEqual(got, []any{nil, nil, 3.0}) {
+	if got, _, _ := mustParse(t, "w").Read(rec); !reflect.DeepEqual(got, []any{nil, nil, 3.0}) {
 		t.Errorf("w = %#v; want two nulls before 3", got)
 	}
-	if err := avropath.MustParse("a.x").Put(rec, 1.0); !errors.Is(err, avropath.ErrShape) {
+	if err := mustParse(t, "a.x").Put(rec, 1.0); !errors.Is(err, avropath.ErrShape) {
 		t.Errorf("Put through a number = %v; want ErrShape", err)
 	}
-	if err := avropath.MustParse("b[0]").Put(rec, 1.0); !errors.Is(err, avropath.ErrShape) {
+	if err := mustParse(t, "b[0]").Put(rec, 1.0); !errors.Is(err, avropath.ErrShape) {
 		t.Errorf("Put an index into a record = %v; want ErrShape", err)
 	}
 	if err := (avropath.Path{}).Put(rec, 1.0); !errors.Is(err, avropath.ErrShape) {
 		t.Errorf("Put at the zero path = %v; want ErrShape", err)
+	}
+}
+
+// TestPutBounds puts at the deepest path and the largest index Parse
+// takes: Put walks without recursion, and grows an array only as far as
+// the index (review M1, M2).
+func TestPutBounds(t *testing.T) {
+	deep := "a" + strings.Repeat(".a", avropath.MaxSteps-2) + "[3]"
+	rec := map[string]any{}
+	if err := mustParse(t, deep).Put(rec, 1.0); err != nil {
+		t.Fatalf("Put %s: %v", deep, err)
+	}
+	if got, present, err := mustParse(t, deep).Read(rec); err != nil || !present || got != 1.0 {
+		t.Errorf("Read after Put = %v, %v, %v", got, present, err)
+	}
+	wide := fmt.Sprintf("w[%d]", avropath.MaxIndex)
+	if err := mustParse(t, wide).Put(rec, 2.0); err != nil {
+		t.Fatalf("Put %s: %v", wide, err)
+	}
+	if n := len(rec["w"].([]any)); n != avropath.MaxIndex+1 {
+		t.Errorf("w has %d items; want %d", n, avropath.MaxIndex+1)
+	}
+	// A failure halfway leaves the record as it was.
+	rec = map[string]any{"b": map[string]any{"c": 1.0}}
+	if err := mustParse(t, "b.x[2].c.d").Put(rec, 1.0); err != nil {
+		t.Fatal(err)
+	}
+	if err := mustParse(t, "b.x[1].y.z").Put(rec, 1.0); err != nil {
+		t.Fatal(err)
+	}
+	before := fmt.Sprint(rec)
+	for _, path := range []string{"b.c.z", "b.x[2].c.d.e", "b.x.y", "b[0]"} {
+		if err := mustParse(t, path).Put(rec, 1.0); !errors.Is(err, avropath.ErrShape) {
+			t.Errorf("Put %s = %v; want ErrShape", path, err)
+		}
+		if after := fmt.Sprint(rec); after != before {
+			t.Errorf("Put %s changed the record:\n%s\nto\n%s", path, before, after)
+		}
 	}
 }
 
@@ -300,7 +359,7 @@ func TestKind(t *testing.T) {
 func TestReadRootIsNoUnion(t *testing.T) {
 	rec := map[string]any{"location": map[string]any{"lat": 1.5, "x": map[string]any{"y": 2.0}}}
 	for _, path := range []string{"lat", "lat.x", "x.y", "lat[0]"} {
-		p := avropath.MustParse(path)
+		p := mustParse(t, path)
 		v, present, err := p.Read(rec)
 		if err != nil || present {
 			t.Errorf("Read %s = %v, %v, %v; want absent", path, v, present, err)

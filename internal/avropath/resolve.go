@@ -19,8 +19,6 @@ type Leaf struct {
 	// Nullable is true when the path can read null or nothing: through a
 	// nullable union on the way or at its end, a map key, or an array index.
 	Nullable bool
-	// Symbols are an enum's symbols.
-	Symbols []string
 	// Items is an array's item type or a map's value type.
 	Items *Leaf
 	// TypeName names the type in messages: "array<double>", "enum Status",
@@ -58,9 +56,10 @@ func IsAbsent(err error) bool {
 //	location.lat: location is string, not a record or map
 //	window[3]: window is map<double>, not an array
 //
-// It also refuses the two paths Read cannot read exactly (see the package
-// documentation): a step named like the union wrapper it steps through, and
-// a step into the values of a map of records or maps.
+// It also refuses the paths Read cannot read exactly (see the package
+// documentation): a step named like the union wrapper it steps through, a
+// key named like the union wrapper of a map's values, and a step into the
+// values of a map of records or maps.
 func (s *Schema) Resolve(p Path) (Leaf, error) {
 	if len(p.steps) == 0 {
 		return Leaf{}, &ResolveError{Path: p, Reason: "empty path"}
@@ -78,7 +77,11 @@ func (s *Schema) Resolve(p Path) (Leaf, error) {
 	n := s.root
 	nullable := false
 	for i, st := range p.steps {
-		if n.kind == "union" {
+		// wrapped: the value at this step is a union wrapper, which Read
+		// unwraps when the key is missing from it, and then looks no
+		// further.
+		wrapped := n.kind == "union"
+		if wrapped {
 			inner, hasNull, others := n.nullable()
 			if others != 1 {
 				return fail(false, "%s is %s; a path passes only through a nullable union [\"null\", T]", at(i), typeName(n))
@@ -100,6 +103,15 @@ func (s *Schema) Resolve(p Path) (Leaf, error) {
 				}
 				n = f
 			case "map":
+				// A map of one entry that lacks the key reads like a
+				// union wrapper around its one value, unless the map is
+				// itself inside one: Read looks the key up in that value.
+				// A value that is a union wrapper holds one key, its
+				// branch's type name.
+				if !wrapped && n.items.kind == "union" && st.key == wrapperKey(nonNull(n.items)) {
+					return fail(false, "%s is %s, whose values a decoded record holds under the key %q: the key %q would read another key's value from a map of one entry",
+						at(i), typeName(n), st.key, st.key)
+				}
 				if i+1 < len(p.steps) && p.steps[i+1].kind == keyStep {
 					if v := nonNull(n.items); v.kind == "record" || v.kind == "map" {
 						return fail(false, "%s is %s: a path cannot step into the values of a map of records or maps, as a map of one entry reads like a nullable union", at(i), typeName(n))
@@ -162,7 +174,7 @@ func (n *node) leaf() Leaf {
 			return Leaf{Type: "null", Nullable: true, TypeName: typeName(n)}
 		}
 	}
-	l := Leaf{Type: t.kind, Logical: t.logical, Nullable: nullable, Symbols: t.symbols, TypeName: typeName(t)}
+	l := Leaf{Type: t.kind, Logical: t.logical, Nullable: nullable, TypeName: typeName(t)}
 	if nullable {
 		l.TypeName = typeName(n)
 	}

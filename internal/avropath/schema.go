@@ -20,7 +20,6 @@ type node struct {
 	logical  string // a logical type goavro decodes: see logicalTypes
 	name     string // a named type's full name
 	fields   []field
-	symbols  []string
 	items    *node   // array items, map values
 	branches []*node // union members
 }
@@ -69,9 +68,6 @@ func ParseSchema(text string) (*Schema, error) {
 	}
 	return &Schema{root: n}, nil
 }
-
-// Name is the top-level record's full name.
-func (s *Schema) Name() string { return s.root.name }
 
 type schemaParser struct {
 	named map[string]*node
@@ -167,11 +163,9 @@ func (p *schemaParser) parseObject(obj map[string]any, ns string) (*node, error)
 		case "enum":
 			syms, _ := obj["symbols"].([]any)
 			for _, s := range syms {
-				sym, ok := s.(string)
-				if !ok {
+				if _, ok := s.(string); !ok {
 					return nil, fmt.Errorf("enum %s: a symbol is %s, not a string", full, jsonKind(s))
 				}
-				n.symbols = append(n.symbols, sym)
 			}
 		case "fixed":
 			if logical == "decimal" {

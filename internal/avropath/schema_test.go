@@ -89,9 +89,6 @@ func parseFleet(t testing.TB) *avropath.Schema {
 
 func TestResolve(t *testing.T) {
 	s := parseFleet(t)
-	if s.Name() != "io.fleet.Reading" {
-		t.Errorf("Name() = %q", s.Name())
-	}
 	double := &avropath.Leaf{Type: "double", TypeName: "double"}
 	tests := []struct {
 		path string
@@ -112,8 +109,8 @@ func TestResolve(t *testing.T) {
 		{"at", avropath.Leaf{Type: "int", Logical: "time-millis", TypeName: "int (time-millis)"}},
 		{"amount", avropath.Leaf{Type: "bytes", Logical: "decimal", TypeName: "bytes (decimal)"}},
 		{"wrong_logical", avropath.Leaf{Type: "string", TypeName: "string"}},
-		{"status", avropath.Leaf{Type: "enum", Symbols: []string{"OK", "WARN", "FAIL"}, TypeName: "enum Status"}},
-		{"prev_status", avropath.Leaf{Type: "enum", Symbols: []string{"OK", "WARN", "FAIL"}, Nullable: true, TypeName: `["null","enum Status"]`}},
+		{"status", avropath.Leaf{Type: "enum", TypeName: "enum Status"}},
+		{"prev_status", avropath.Leaf{Type: "enum", Nullable: true, TypeName: `["null","enum Status"]`}},
 		{"hash", avropath.Leaf{Type: "fixed", TypeName: "fixed Hash"}},
 		{"hash2", avropath.Leaf{Type: "fixed", TypeName: "fixed Hash"}},
 		{"location", avropath.Leaf{Type: "record", TypeName: "record Location"}},
@@ -122,8 +119,8 @@ func TestResolve(t *testing.T) {
 		{"home.lat", avropath.Leaf{Type: "double", Nullable: true, TypeName: "double"}},
 		{"home.floor", avropath.Leaf{Type: "int", Nullable: true, TypeName: `["null","int"]`}},
 		{"work.lon", avropath.Leaf{Type: "double", Nullable: true, TypeName: "double"}},
-		{"device.model", avropath.Leaf{Type: "enum", Symbols: []string{"X100", "T9"}, TypeName: "enum Model"}},
-		{"model_again", avropath.Leaf{Type: "enum", Symbols: []string{"X100", "T9"}, TypeName: "enum Model"}},
+		{"device.model", avropath.Leaf{Type: "enum", TypeName: "enum Model"}},
+		{"model_again", avropath.Leaf{Type: "enum", TypeName: "enum Model"}},
 		{"device.battery", avropath.Leaf{Type: "double", Nullable: true, TypeName: `["null","double"]`}},
 		{"device.spec.volts", avropath.Leaf{Type: "double", TypeName: "double"}},
 		{"device.spec2.volts", avropath.Leaf{Type: "double", TypeName: "double"}},
@@ -139,6 +136,9 @@ func TestResolve(t *testing.T) {
 		{"attributes.firmware", avropath.Leaf{Type: "string", Nullable: true, TypeName: "string"}},
 		{`attributes["fw.version"]`, avropath.Leaf{Type: "string", Nullable: true, TypeName: "string"}},
 		{"gauges.g1", avropath.Leaf{Type: "double", Nullable: true, TypeName: `["null","double"]`}},
+		// A nullable map's wrapper is unwrapped and no further, so a key
+		// named like its values' wrapper reads exactly (goavro_test.go).
+		{"gauges.double", avropath.Leaf{Type: "double", Nullable: true, TypeName: `["null","double"]`}},
 		{"by_zone.a", avropath.Leaf{Type: "record", Nullable: true, TypeName: "record Location"}},
 		{"nested_maps.a", avropath.Leaf{Type: "map", Items: double, Nullable: true, TypeName: "map<double>"}},
 		{"series.a[0]", avropath.Leaf{Type: "double", Nullable: true, TypeName: "double"}},
@@ -157,7 +157,7 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			got, err := s.Resolve(avropath.MustParse(tt.path))
+			got, err := s.Resolve(mustParse(t, tt.path))
 			if err != nil {
 				t.Fatalf("Resolve: %v", err)
 			}
@@ -202,7 +202,7 @@ func TestResolveRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			_, err := s.Resolve(avropath.MustParse(tt.path))
+			_, err := s.Resolve(mustParse(t, tt.path))
 			if !errors.Is(err, avropath.ErrNoPath) {
 				t.Fatalf("Resolve = %v; want ErrNoPath", err)
 			}

@@ -1,0 +1,4 @@
+package avropath
+
+// Kind exposes kind, the words ShapeError uses for a value, to the tests.
+var Kind = kind
