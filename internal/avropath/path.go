@@ -142,6 +142,16 @@ func Parse(s string) (Path, error) {
 	return p, nil
 }
 
+// MustParse parses a path known to be valid, such as a constant, and
+// panics otherwise. Tests of other packages build their paths with it.
+func MustParse(s string) Path {
+	p, err := Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
 // scanName returns the end of the Avro name starting at i, or i if none does.
 func scanName(s string, i int) int {
 	if i >= len(s) || !nameStart(s[i]) {
