@@ -570,6 +570,31 @@ func kind(v any) string {
 	}
 }
 
+// Growth is the number of array items Put(rec, v) would add: a caller that
+// builds one record from many paths bounds it, as each index may be up to
+// MaxIndex. A path that does not fit rec adds nothing.
+func (p Path) Growth(rec map[string]any) int {
+	n := 0
+	var cur any = rec
+	for _, st := range p.steps {
+		if st.kind == keyStep {
+			m, _ := cur.(map[string]any)
+			cur = m[st.key] // nil when m is: made from here on
+			continue
+		}
+		a, ok := cur.([]any)
+		if !ok && cur != nil {
+			return 0
+		}
+		n += max(st.index+1-len(a), 0)
+		cur = nil
+		if st.index < len(a) {
+			cur = a[st.index]
+		}
+	}
+	return n
+}
+
 // Put sets the value at p in rec, making the records or maps and arrays
 // on the way (an array grows with nulls, to at most MaxIndex+1 items). It
 // fails, wrapping ErrShape and changing nothing, when a value already on

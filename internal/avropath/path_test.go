@@ -321,6 +321,25 @@ func TestPutBounds(t *testing.T) {
 	if n := len(rec["w"].([]any)); n != avropath.MaxIndex+1 {
 		t.Errorf("w has %d items; want %d", n, avropath.MaxIndex+1)
 	}
+	// Growth counts the items Put adds, and Put adds them.
+	rec = map[string]any{"w": []any{1.0, 2.0}}
+	for _, tt := range []struct {
+		path string
+		want int
+	}{
+		{"w[1]", 0}, {"w[4]", 3}, {"v[4]", 5}, {"v[1][2]", 2 + 3}, {"m.x[0].y[1]", 1 + 2}, {"w.x", 0}, {"w[0][1]", 0},
+	} {
+		p := mustParse(t, tt.path)
+		if got := p.Growth(rec); got != tt.want {
+			t.Errorf("Growth %s = %d; want %d", tt.path, got, tt.want)
+		}
+	}
+	p := mustParse(t, "w[4]")
+	_ = p.Put(rec, 5.0)
+	if n := len(rec["w"].([]any)); n != 5 || p.Growth(rec) != 0 {
+		t.Errorf("after Put w[4], w has %d items and Growth is %d", n, p.Growth(rec))
+	}
+
 	// A failure halfway leaves the record as it was.
 	rec = map[string]any{"b": map[string]any{"c": 1.0}}
 	if err := mustParse(t, "b.x[2].c.d").Put(rec, 1.0); err != nil {
