@@ -26,58 +26,60 @@ var (
 // ErrSchemaMismatch means a model cannot score records of a given schema.
 var ErrSchemaMismatch = errors.New("model does not fit the record schema")
 
-// numericValue reads an Avro value as decoded by goavro (a union arrives as a
-// one-entry map keyed by its branch) as a float64.
-func numericValue(v any) (float64, bool, error) {
+// plainNumber reads what a number column takes, as goavro decodes it: a
+// number, a boolean (1 or 0), a timestamp or date (Unix milliseconds) or a
+// time (milliseconds). It fails without an error, for the reader's fast
+// path.
+func plainNumber(v any) (float64, bool) {
 	switch x := v.(type) {
-	case nil:
-		return 0, false, nil
 	case float64:
-		return x, true, nil
+		return x, true
 	case float32:
-		return float64(x), true, nil
+		return float64(x), true
 	case int32:
-		return float64(x), true, nil
+		return float64(x), true
 	case int64:
-		return float64(x), true, nil
+		return float64(x), true
 	case int:
-		return float64(x), true, nil
+		return float64(x), true
 	case bool:
 		if x {
-			return 1, true, nil
+			return 1, true
 		}
-		return 0, true, nil
+		return 0, true
 	case time.Time:
-		return float64(x.UnixMilli()), true, nil
+		return float64(x.UnixMilli()), true
 	case time.Duration:
 		// goavro decodes time-millis and time-micros to a Duration; like a
 		// timestamp, it becomes milliseconds.
-		return float64(x) / float64(time.Millisecond), true, nil
-	case map[string]any:
-		if inner, ok := unionBranch(x); ok {
-			return numericValue(inner)
-		}
-		return 0, false, fmt.Errorf("%w: an Avro record or map is not a number", ErrWrongType)
-	default:
-		return 0, false, fmt.Errorf("%w: an Avro %s is not a number", ErrWrongType, avroKind(v))
+		return float64(x) / float64(time.Millisecond), true
 	}
+	return 0, false
 }
 
-// textValue reads an Avro string, plain or as a nullable union branch.
+// numericValue reads the value a path reached, its union wrapper already
+// removed by avropath (the one rule of what a wrapper is), as a float64:
+// present false for null, ErrWrongType for what is not a number.
+func numericValue(v any) (float64, bool, error) {
+	if f, ok := plainNumber(v); ok {
+		return f, true, nil
+	}
+	if v == nil {
+		return 0, false, nil
+	}
+	return 0, false, fmt.Errorf("%w: an Avro %s is not a number", ErrWrongType, avroKind(v))
+}
+
+// textValue reads the string a path reached, its union wrapper already
+// removed by avropath.
 func textValue(v any) (string, bool, error) {
 	switch x := v.(type) {
 	case nil:
 		return "", false, nil
 	case string:
 		return x, true, nil
-	case map[string]any:
-		if inner, ok := unionBranch(x); ok {
-			return textValue(inner)
-		}
-		return "", false, fmt.Errorf("%w: an Avro record or map is not text", ErrWrongType)
-	default:
-		return "", false, fmt.Errorf("%w: an Avro %s is not text", ErrWrongType, avroKind(v))
 	}
+	return "", false, fmt.Errorf("%w: an Avro %s is not text", ErrWrongType, avroKind(v))
 }
 
 // avroKind names the Avro type goavro decoded v from, for reasons that a
@@ -113,17 +115,4 @@ func avroKind(v any) string {
 	default:
 		return fmt.Sprintf("value of unknown type %T", v)
 	}
-}
-
-// unionBranch returns the value of a non-null union branch, which goavro
-// decodes as a map of the branch's type name to its value. A map of any
-// other size is an Avro map field, not a union.
-func unionBranch(m map[string]any) (any, bool) {
-	if len(m) != 1 {
-		return nil, false
-	}
-	for _, v := range m {
-		return v, true
-	}
-	return nil, false
 }

@@ -19,7 +19,6 @@ import (
 // data sets both read through it, so a model is trained on exactly the
 // features it is served.
 type InputReader struct {
-	input Input
 	cols  []column
 	width int
 }
@@ -60,9 +59,13 @@ func (in Input) Reader() (*InputReader, error) {
 	if in.isText() && len(in.Fields) != 1 {
 		return nil, fmt.Errorf("%w: string input %q takes exactly one field, got %d", ErrBadSpec, in.Name, len(in.Fields))
 	}
-	r := &InputReader{input: in, cols: make([]column, len(in.Fields)), width: in.Width()}
+	if len(in.Fields) > MaxWidth {
+		return nil, fmt.Errorf("%w: input %q has %d fields, over the %d columns an input takes", ErrBadSpec, in.Name, len(in.Fields), MaxWidth)
+	}
+	r := &InputReader{cols: make([]column, len(in.Fields))}
 	for i, f := range in.Fields {
-		if err := f.validate(in); err != nil {
+		codes, err := f.validate(in)
+		if err != nil {
 			return nil, fmt.Errorf("%w: input %q field %q: %w", ErrBadSpec, in.Name, f.Field, err)
 		}
 		p, _ := avropath.Parse(f.Field) // validate parsed it
@@ -74,10 +77,7 @@ func (in Input) Reader() (*InputReader, error) {
 		case f.Categorical():
 			c.kind = categoryColumn
 			c.ncats = len(f.Categories)
-			c.codes = make(map[string]float32, len(f.Categories))
-			for code, cat := range f.Categories {
-				c.codes[cat] = float32(code)
-			}
+			c.codes = codes
 			c.other, c.null = float32(f.CodeOther()), float32(f.CodeNull())
 			switch f.Unknown {
 			case UnknownCategory:
@@ -95,11 +95,12 @@ func (in Input) Reader() (*InputReader, error) {
 		}
 		r.cols[i] = c
 	}
+	// Each feature's length is bounded now, so the sum cannot overflow.
+	if r.width = in.Width(); r.width > MaxWidth {
+		return nil, fmt.Errorf("%w: input %q is %d columns wide, over the %d an input takes", ErrBadSpec, in.Name, r.width, MaxWidth)
+	}
 	return r, nil
 }
-
-// Input is the input the reader reads.
-func (r *InputReader) Input() Input { return r.input }
 
 // Width is the number of columns a row of this input has.
 func (r *InputReader) Width() int { return r.width }
@@ -117,7 +118,7 @@ func (r *InputReader) AppendNumbers(dst []float32, rec map[string]any, allowNonF
 			// A top-level number, the whole of a spec written before
 			// paths: read as it always was, with one lookup. Anything
 			// but a present number takes the general way below.
-			if v, ok, err := numericValue(rec[c.name]); ok && err == nil {
+			if v, ok := plainNumber(rec[c.name]); ok {
 				f := float32(v)
 				if allowNonFinite || !(math.IsNaN(float64(f)) || math.IsInf(float64(f), 0)) {
 					dst = append(dst, f)
@@ -210,25 +211,22 @@ func (c *column) timePart(v any) (float64, error) {
 	var t time.Time
 	switch x := v.(type) {
 	case time.Time:
-		t = x.UTC()
+		t = x
 	case int64:
-		t = time.UnixMilli(x).UTC()
+		t = time.UnixMilli(x)
 	case int32:
-		t = time.UnixMilli(int64(x)).UTC()
+		t = time.UnixMilli(int64(x))
 	case int:
-		t = time.UnixMilli(int64(x)).UTC()
+		t = time.UnixMilli(int64(x))
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return 0, fmt.Errorf("%w: field %q is %v, not a time", ErrWrongType, c.name, x)
 		}
-		t = time.UnixMilli(int64(x)).UTC()
+		t = time.UnixMilli(int64(x))
 	default:
 		return 0, fmt.Errorf("field %q: %w: an Avro %s is not a timestamp, so has no %s", c.name, ErrWrongType, avroKind(v), c.part)
 	}
-	if c.part == HourOfDay {
-		return float64(t.Hour()), nil
-	}
-	return float64((int(t.Weekday()) + 6) % 7), nil // Monday 0
+	return TimePart(t, c.part) // the part was validated
 }
 
 // code reads a categorical column's code.
@@ -246,7 +244,11 @@ func (c *column) code(rec map[string]any) (float32, error) {
 	)
 	switch x := raw.(type) {
 	case string:
-		code, known = c.codes[x]
+		if code, known = c.codes[x]; !known && !utf8.ValidString(x) {
+			// No table holds it (Validate), and the trainer reads it as
+			// a wrong type (Category): refuse it here the same way.
+			return 0, c.notUTF8()
+		}
 	case int32:
 		code, known = c.intCode(int64(x))
 	case int64:
@@ -389,7 +391,18 @@ func (r *InputReader) Category(i int, rec map[string]any) (value string, present
 	if !ok {
 		return "", false, fmt.Errorf("field %q: %w: an Avro %s is not a category (a string, an enum, an int, a long or a boolean)", c.name, ErrWrongType, avroKind(raw))
 	}
+	if !utf8.ValidString(s) {
+		return "", false, c.notUTF8()
+	}
 	return s, true, nil
+}
+
+// notUTF8 refuses a category value that is not valid UTF-8. Neither goavro
+// nor the serde checks strings, but a spec is JSON, which would carry such
+// a value as U+FFFD: another category, or the same one twice. So the
+// trainer skips it (as a wrong type) and the scorer dead-letters it alike.
+func (c *column) notUTF8() error {
+	return fmt.Errorf("%w: field %q is not valid UTF-8", ErrWrongType, c.name)
 }
 
 // categoryString is the table form of a category value.

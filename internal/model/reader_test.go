@@ -1,12 +1,15 @@
 package model_test
 
 import (
+	"fmt"
 	"math"
 	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/avropath"
 	"github.com/streamscore/streamscore/internal/model"
 )
 
@@ -47,6 +50,12 @@ func fleetRecord() map[string]any {
 		"ts_zone": time.Date(2024, 3, 4, 1, 30, 0, 0, time.FixedZone("CET", 3600)),
 		"ts_ms":   int64(1_709_214_300_000), // 2024-02-29T13:45:00Z
 		"ts_none": nil,
+		// Neither goavro nor the serde checks UTF-8 (review M5).
+		"bad_site": "a\xff",
+		// One entry keyed by no type name: a map or record, not a union
+		// (review S1).
+		"celsius": map[string]any{"°C": 21.5},
+		"note_c":  map[string]any{"°C": "warm"},
 	}
 }
 
@@ -124,6 +133,12 @@ func TestFeatureKinds(t *testing.T) {
 			wantErr: model.ErrWrongType, fragments: []string{"an Avro double is not an array"}},
 
 		// Categories.
+		{name: "category not valid UTF-8", feature: model.Feature{Field: "bad_site", Categories: cats("a", "b")},
+			wantErr: model.ErrWrongType, fragments: []string{"is not valid UTF-8"}},
+		{name: "category not valid UTF-8, dead-lettered as a wrong type", feature: model.Feature{Field: "bad_site", Categories: cats("a"), Unknown: model.UnknownDeadLetter},
+			wantErr: model.ErrWrongType, fragments: []string{"is not valid UTF-8"}},
+		{name: "one-entry map keyed by no type name", feature: model.Feature{Field: "celsius"},
+			wantErr: model.ErrWrongType, fragments: []string{"an Avro record or map is not a number"}},
 		{name: "category from a string", feature: model.Feature{Field: "site", Categories: cats("lon-01", "ams-03")}, want: []float32{1}},
 		{name: "category from an enum", feature: model.Feature{Field: "status", Categories: statuses}, want: []float32{1}},
 		{name: "category from a nullable enum", feature: model.Feature{Field: "prev_status", Categories: statuses}, want: []float32{0}},
@@ -223,6 +238,8 @@ func TestTextFromPaths(t *testing.T) {
 		{field: "no_status", wantErr: model.ErrMissingFeature, says: "is null"},
 		{field: "temperature", wantErr: model.ErrWrongType, says: "an Avro double is not text"},
 		{field: "site.x", wantErr: model.ErrWrongType, says: "site is a string or enum, not a record or map"},
+		{field: "note_c", wantErr: model.ErrWrongType, says: "an Avro record or map is not text"},
+		{field: "bad_site", wantErr: model.ErrWrongType, says: "is not valid UTF-8"},
 	}
 	rec := fleetRecord()
 	for _, tt := range tests {
@@ -263,6 +280,7 @@ func TestCategory(t *testing.T) {
 		{field: "temperature", wantErr: model.ErrWrongType},
 		{field: "ts", wantErr: model.ErrWrongType},
 		{field: "site.x", wantErr: model.ErrWrongType},
+		{field: "bad_site", wantErr: model.ErrWrongType},
 	}
 	rec := fleetRecord()
 	// Category reads a feature whether or not it has a table yet: the
@@ -442,5 +460,57 @@ func TestZeroRecord(t *testing.T) {
 	}
 	if s, err := text.Text(rec, 10); err != nil || s != "" {
 		t.Errorf("Text(ZeroRecord) = %q, %v; want the empty text", s, err)
+	}
+}
+
+// TestZeroRecordIsBounded builds the smoke record of specs whose paths
+// index far into arrays: one array shared by many paths is made once, and
+// a spec of many far indexes costs a bounded allocation, its paths past the
+// bound left out (review M1). Unbounded, the hostile spec below would take
+// 64 GiB.
+func TestZeroRecordIsBounded(t *testing.T) {
+	shared := make([]model.Feature, model.MaxWidth)
+	for i := range shared {
+		shared[i] = model.Feature{Field: fmt.Sprintf("w[%d]", i)}
+	}
+	spec := model.Spec{Name: "m", Task: model.Regression, Outputs: model.Outputs{Value: "v"},
+		Inputs: []model.Input{{Name: "features", Fields: shared}}}
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rec := spec.ZeroRecord()
+	if n := len(rec["w"].([]any)); n != model.MaxWidth {
+		t.Errorf("w has %d items; want %d, one per path", n, model.MaxWidth)
+	}
+
+	hostile := make([]model.Feature, model.MaxWidth)
+	for i := range hostile {
+		hostile[i] = model.Feature{Field: fmt.Sprintf("w%d[%d]", i, avropath.MaxIndex), Default: ptr(0)}
+	}
+	spec.Inputs[0].Fields = hostile
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rec = spec.ZeroRecord()
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
+		t.Errorf("ZeroRecord allocated %d MiB; want at most 64", got>>20)
+	}
+	items := 0
+	for _, v := range rec {
+		items += len(v.([]any))
+	}
+	if items > 1<<20 || len(rec) == 0 {
+		t.Errorf("ZeroRecord made %d arrays of %d items in all; want some, of at most %d items", len(rec), items, 1<<20)
+	}
+	// What it holds, it holds whole; the rest reads as absent.
+	r, err := spec.Inputs[0].Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.AppendNumbers(nil, rec, false); err != nil {
+		t.Errorf("AppendNumbers(ZeroRecord): %v", err)
 	}
 }

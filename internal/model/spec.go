@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
+	"unicode/utf8"
 
 	"github.com/streamscore/streamscore/internal/avropath"
 )
@@ -136,12 +138,34 @@ const (
 	DayOfWeek = "day_of_week"
 )
 
-// MaxLength is the most columns one array feature takes.
-const MaxLength = 4096
+// TimePart is the part (HourOfDay or DayOfWeek) of t in UTC, as a time
+// part column holds it. Every reader of a time part, the scorer's, the
+// trainer's and the REST API's, computes it here.
+func TimePart(t time.Time, part string) (float64, error) {
+	t = t.UTC()
+	switch part {
+	case HourOfDay:
+		return float64(t.Hour()), nil
+	case DayOfWeek:
+		return float64((int(t.Weekday()) + 6) % 7), nil // Monday 0
+	}
+	return 0, fmt.Errorf("%w: part %q is neither %q nor %q", ErrBadSpec, part, HourOfDay, DayOfWeek)
+}
 
-// MaxCategories is the most categories a feature has: every code up to
-// MaxCategories+1 is exact in a float32 column.
-const MaxCategories = 1<<24 - 2
+// MaxArrayLength is the most columns one array feature takes.
+const MaxArrayLength = 4096
+
+// MaxWidth is the most columns an input takes. A batch holds MaxBatch
+// rows of them, so a spec of many long arrays would otherwise ask for
+// gigabytes per batch.
+const MaxWidth = 1 << 16
+
+// MaxCategories is the most categories a feature has. With the other and
+// null codes it is train.MaxCategoryCodes (1<<16), the most codes the
+// trainer splits on (a test holds the two together; model does not import
+// the trainer's package), and well inside the codes a float32 holds
+// exactly. It also bounds the table a Load indexes per feature.
+const MaxCategories = 1<<16 - 2
 
 // Categorical reports whether the feature is read as categories.
 func (f Feature) Categorical() bool { return f.Categories != nil }
@@ -234,6 +258,9 @@ func (s Spec) Validate() error {
 		if len(in.Fields) == 0 {
 			return bad("input %q has no fields", in.Name)
 		}
+		if len(in.Fields) > MaxWidth {
+			return bad("input %q has %d fields, over the %d columns an input takes", in.Name, len(in.Fields), MaxWidth)
+		}
 		switch in.Type {
 		case "", FloatInput:
 		case StringInput:
@@ -251,9 +278,13 @@ func (s Spec) Validate() error {
 			if f.Field == "" {
 				return bad("input %q column %d has no field name", in.Name, i)
 			}
-			if err := f.validate(in); err != nil {
+			if _, err := f.validate(in); err != nil {
 				return bad("input %q field %q: %s", in.Name, f.Field, err)
 			}
+		}
+		// Each feature's length is bounded, so the sum cannot overflow.
+		if w := in.Width(); w > MaxWidth {
+			return bad("input %q is %d columns wide, over the %d an input takes", in.Name, w, MaxWidth)
 		}
 	}
 	if s.MaxTextBytes < 0 {
@@ -263,8 +294,39 @@ func (s Spec) Validate() error {
 }
 
 // validate checks one feature's options, saying what is wrong without
-// naming it; Validate names the input and the feature.
-func (f Feature) validate(in Input) error {
+// naming it; Validate names the input and the feature. For a categorical
+// feature it returns the table indexed, each category to its code, which
+// it builds to find a category listed twice: the reader keeps it.
+func (f Feature) validate(in Input) (map[string]float32, error) {
+	if err := f.check(in); err != nil {
+		return nil, err
+	}
+	if !f.Categorical() {
+		return nil, nil
+	}
+	codes := make(map[string]float32, len(f.Categories))
+	for i, c := range f.Categories {
+		if _, dup := codes[c]; dup {
+			return nil, fmt.Errorf("category %q is listed twice", c)
+		}
+		// A spec travels as JSON, which would carry invalid UTF-8 as
+		// U+FFFD: another category, or a duplicate. The readers refuse
+		// such values (ErrWrongType), so no table needs them.
+		if !utf8.ValidString(c) {
+			return nil, fmt.Errorf("category %s is not valid UTF-8", quoteShort(c))
+		}
+		codes[c] = float32(i)
+	}
+	if f.Unknown == UnknownCategory {
+		if _, ok := codes[f.UnknownCategory]; !ok {
+			return nil, fmt.Errorf("unknown_category %q is not one of the categories", f.UnknownCategory)
+		}
+	}
+	return codes, nil
+}
+
+// check checks what validate does but the category table.
+func (f Feature) check(in Input) error {
 	if _, err := avropath.Parse(f.Field); err != nil {
 		return err
 	}
@@ -283,8 +345,8 @@ func (f Feature) validate(in Input) error {
 		return errors.New("pad goes with length")
 	}
 	if f.Length != 0 {
-		if f.Length < 1 || f.Length > MaxLength {
-			return fmt.Errorf("length %d is out of 1..%d", f.Length, MaxLength)
+		if f.Length < 1 || f.Length > MaxArrayLength {
+			return fmt.Errorf("length %d is out of 1..%d", f.Length, MaxArrayLength)
 		}
 		if f.Categorical() || f.Part != "" {
 			return errors.New("an array (length) is read as numbers, not categories or time parts")
@@ -308,17 +370,10 @@ func (f Feature) validate(in Input) error {
 		return errors.New("categories is empty; a categorical feature needs at least one")
 	}
 	if len(f.Categories) > MaxCategories {
-		return fmt.Errorf("%d categories, over the %d whose codes a float32 holds exactly", len(f.Categories), MaxCategories)
+		return fmt.Errorf("%d categories, over the %d a feature takes", len(f.Categories), MaxCategories)
 	}
 	if f.Default != nil {
 		return errors.New("a categorical feature has no default: null and absent have their own code")
-	}
-	seen := make(map[string]bool, len(f.Categories))
-	for _, c := range f.Categories {
-		if seen[c] {
-			return fmt.Errorf("category %q is listed twice", c)
-		}
-		seen[c] = true
 	}
 	switch f.Unknown {
 	case "", UnknownOther, UnknownDeadLetter:
@@ -326,29 +381,46 @@ func (f Feature) validate(in Input) error {
 			return fmt.Errorf("unknown_category goes with unknown %q", UnknownCategory)
 		}
 	case UnknownCategory:
-		if !seen[f.UnknownCategory] {
-			return fmt.Errorf("unknown_category %q is not one of the categories", f.UnknownCategory)
-		}
+		// validate finds it in the table.
 	default:
 		return fmt.Errorf("unknown %q is none of %q, %q, %q", f.Unknown, UnknownOther, UnknownCategory, UnknownDeadLetter)
 	}
 	return nil
 }
 
+// maxZeroItems bounds the array items ZeroRecord makes in all, 16 MiB of
+// them: each path may index up to avropath.MaxIndex, and a spec has up to
+// MaxWidth paths.
+const maxZeroItems = 1 << 20
+
 // ZeroRecord is a decoded record holding every path the spec reads: zero
 // for a number or a time part, an empty string for a text, null for a
 // category, an array of zeros for a whole array. A smoke run scores it to
 // prove a model runs before any real record arrives. Paths that contradict
 // each other (a and a.b) cannot both be set; the record then holds the
-// first.
+// first. A path whose arrays would take the record past maxZeroItems items
+// is left out, so that a hostile spec costs no more than that: the smoke
+// run then finds it absent.
 func (s Spec) ZeroRecord() map[string]any {
 	rec := map[string]any{}
+	items := 0
 	for _, in := range s.Inputs {
 		for _, f := range in.Fields {
 			p, err := avropath.Parse(f.Field)
 			if err != nil {
 				continue // Validate refuses it
 			}
+			if _, present, err := p.Read(rec); err != nil || present {
+				continue
+			}
+			cost := p.Growth(rec)
+			if !in.isText() && f.Length > 0 && !f.Categorical() {
+				cost += f.Length
+			}
+			if cost > maxZeroItems-items {
+				continue
+			}
+			items += cost
 			var v any = 0.0
 			switch {
 			case in.isText():
@@ -356,15 +428,13 @@ func (s Spec) ZeroRecord() map[string]any {
 			case f.Categorical():
 				v = nil
 			case f.Length > 0:
-				items := make([]any, f.Length)
-				for i := range items {
-					items[i] = 0.0
+				zeros := make([]any, f.Length)
+				for i := range zeros {
+					zeros[i] = 0.0
 				}
-				v = items
+				v = zeros
 			}
-			if _, present, err := p.Read(rec); err == nil && !present {
-				_ = p.Put(rec, v)
-			}
+			_ = p.Put(rec, v)
 		}
 	}
 	return rec

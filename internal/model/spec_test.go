@@ -3,10 +3,13 @@ package model_test
 import (
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/train"
 )
 
 // validSpec is a spec every Validate row starts from and breaks one way.
@@ -158,7 +161,7 @@ func TestValidateFeatures(t *testing.T) {
 		{"array index", one(model.Feature{Field: "window[3]"}), ""},
 		{"whole array", one(model.Feature{Field: "window", Length: 8}), ""},
 		{"whole array padded", one(model.Feature{Field: "window", Length: 8, Pad: &pad}), ""},
-		{"whole array of the most columns", one(model.Feature{Field: "window", Length: model.MaxLength}), ""},
+		{"whole array of the most columns", one(model.Feature{Field: "window", Length: model.MaxArrayLength}), ""},
 		{"whole array with a default", one(model.Feature{Field: "window", Length: 2, Default: &def}), ""},
 		{"categories", one(model.Feature{Field: "status", Categories: []string{"OK", "WARN"}}), ""},
 		{"empty string category", one(model.Feature{Field: "status", Categories: []string{""}}), ""},
@@ -168,13 +171,15 @@ func TestValidateFeatures(t *testing.T) {
 		{"hour of day", one(model.Feature{Field: "ts", Part: model.HourOfDay}), ""},
 		{"day of week with a default", one(model.Feature{Field: "ts", Part: model.DayOfWeek, Default: &def}), ""},
 		{"nested text", text(model.Feature{Field: "device.note"}), ""},
+		{"the most categories", one(model.Feature{Field: "s", Categories: manyCategories(model.MaxCategories)}), ""},
+		{"the most columns", func(s *model.Spec) { s.Inputs[0].Fields = arrays(model.MaxWidth / model.MaxArrayLength) }, ""},
 
 		{"path syntax", one(model.Feature{Field: "location..lat"}), `input "features" field "location..lat": bad path syntax: "location..lat" at offset 9`},
 		{"path with a space", one(model.Feature{Field: "sepal length"}), `field "sepal length": bad path syntax`},
 		{"text path syntax", text(model.Feature{Field: "note["}), `input "text" field "note[": bad path syntax`},
 		{"length zero with pad", one(model.Feature{Field: "w", Pad: &pad}), `input "features" field "w": pad goes with length`},
 		{"negative length", one(model.Feature{Field: "w", Length: -1}), "length -1 is out of 1..4096"},
-		{"length too long", one(model.Feature{Field: "w", Length: model.MaxLength + 1}), "length 4097 is out of 1..4096"},
+		{"length too long", one(model.Feature{Field: "w", Length: model.MaxArrayLength + 1}), "length 4097 is out of 1..4096"},
 		{"array of categories", one(model.Feature{Field: "w", Length: 2, Categories: []string{"a"}}), "an array (length) is read as numbers, not categories or time parts"},
 		{"array of parts", one(model.Feature{Field: "w", Length: 2, Part: model.HourOfDay}), "an array (length) is read as numbers"},
 		{"unknown part", one(model.Feature{Field: "ts", Part: "minute"}), `part "minute" is neither "hour_of_day" nor "day_of_week"`},
@@ -189,6 +194,17 @@ func TestValidateFeatures(t *testing.T) {
 		{"unknown_category missing", one(model.Feature{Field: "s", Categories: []string{"a"}, Unknown: model.UnknownCategory}), `unknown_category "" is not one of the categories`},
 		{"unknown_category without its policy", one(model.Feature{Field: "s", Categories: []string{"a"}, UnknownCategory: "a"}), `unknown_category goes with unknown "category"`},
 		{"unknown_category beside dead_letter", one(model.Feature{Field: "s", Categories: []string{"a"}, Unknown: model.UnknownDeadLetter, UnknownCategory: "a"}), `unknown_category goes with unknown "category"`},
+		{"huge index", one(model.Feature{Field: "w[2147483647]", Default: &def}), `bad path syntax: "w[2147483647]" at offset 2: an index is at most 65536`},
+		{"index of ten million", one(model.Feature{Field: "w[10000000]", Default: &def}), "an index is at most 65536"},
+		{"path of 8M steps", one(model.Feature{Field: "a" + strings.Repeat(".a", 8_000_000), Default: &def}), "a path is at most 1024 bytes"},
+		{"path of 65 steps", one(model.Feature{Field: "a" + strings.Repeat("[0]", 64)}), "a path has at most 64 steps"},
+		{"category not valid UTF-8", one(model.Feature{Field: "s", Categories: []string{"a\xff", "b"}}), `category "a\xff" is not valid UTF-8`},
+		{"categories alike once JSON", one(model.Feature{Field: "s", Categories: []string{"a\xff", "a\xfe"}}), `category "a\xff" is not valid UTF-8`},
+		{"too many categories", one(model.Feature{Field: "s", Categories: manyCategories(model.MaxCategories + 1)}), "65535 categories, over the 65534 a feature takes"},
+		{"too many columns", func(s *model.Spec) { s.Inputs[0].Fields = arrays(model.MaxWidth/model.MaxArrayLength + 1) },
+			`input "features" is 69632 columns wide, over the 65536 an input takes`},
+		{"too many fields", func(s *model.Spec) { s.Inputs[0].Fields = columns(manyCategories(model.MaxWidth + 1)...) },
+			`input "features" has 65537 fields, over the 65536 columns an input takes`},
 		{"categories on a string input", text(model.Feature{Field: "note", Categories: []string{"a"}}), `input "text" field "note": a string input takes the text as it is; categories are read into a float input`},
 		{"length on a string input", text(model.Feature{Field: "note", Length: 2}), "a string input takes one string, not an array"},
 		{"part on a string input", text(model.Feature{Field: "note", Part: model.DayOfWeek}), "a string input takes text, not a part of a timestamp"},
@@ -220,6 +236,60 @@ func TestValidateFeatures(t *testing.T) {
 			}
 			t.Error("every input's Reader accepted what Validate refused")
 		})
+	}
+}
+
+// manyCategories is n distinct names, each a valid path too: c0, c1, ...
+func manyCategories(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "c" + strconv.Itoa(i)
+	}
+	return out
+}
+
+// arrays is n whole-array features of the longest length.
+func arrays(n int) []model.Feature {
+	out := make([]model.Feature, n)
+	for i := range out {
+		out[i] = model.Feature{Field: "w" + strconv.Itoa(i), Length: model.MaxArrayLength}
+	}
+	return out
+}
+
+// TestMaxCategoriesFitTheTrainer holds model's bound on categories to the
+// codes the trainer splits on: the categories, other and null. model does
+// not import train, so the two constants are kept together here.
+func TestMaxCategoriesFitTheTrainer(t *testing.T) {
+	if model.MaxCategories+2 != train.MaxCategoryCodes {
+		t.Errorf("MaxCategories = %d; want train.MaxCategoryCodes-2 = %d", model.MaxCategories, train.MaxCategoryCodes-2)
+	}
+}
+
+// TestTimePart computes the parts of a timestamp in UTC.
+func TestTimePart(t *testing.T) {
+	tests := []struct {
+		at   time.Time
+		part string
+		want float64
+	}{
+		{time.Date(2024, 2, 29, 13, 45, 0, 0, time.UTC), model.HourOfDay, 13},
+		{time.Date(2024, 2, 29, 13, 45, 0, 0, time.UTC), model.DayOfWeek, 3},                   // Thursday
+		{time.Date(2024, 3, 4, 0, 0, 0, 0, time.UTC), model.DayOfWeek, 0},                      // Monday
+		{time.Date(2024, 3, 3, 23, 59, 59, 0, time.UTC), model.DayOfWeek, 6},                   // Sunday
+		{time.Date(2024, 3, 4, 0, 30, 0, 0, time.FixedZone("CET", 3600)), model.HourOfDay, 23}, // 23:30 UTC
+		{time.Date(2024, 3, 4, 0, 30, 0, 0, time.FixedZone("CET", 3600)), model.DayOfWeek, 6},
+		{time.UnixMilli(0), model.HourOfDay, 0},
+		{time.UnixMilli(0), model.DayOfWeek, 3}, // 1 January 1970 was a Thursday
+	}
+	for _, tt := range tests {
+		got, err := model.TimePart(tt.at, tt.part)
+		if err != nil || got != tt.want {
+			t.Errorf("TimePart(%v, %s) = %v, %v; want %v", tt.at, tt.part, got, err, tt.want)
+		}
+	}
+	if _, err := model.TimePart(time.Now(), "minute"); !errors.Is(err, model.ErrBadSpec) {
+		t.Errorf("TimePart of an unknown part = %v; want ErrBadSpec", err)
 	}
 }
 
