@@ -97,6 +97,16 @@ func TestFitRowsCategorical(t *testing.T) {
 			if got := res.Evaluation.Skipped["unknown_category"]; got != skipped || res.Evaluation.Rows != 400-skipped || (tt.deadLetter && skipped < 80) {
 				t.Errorf("holdout: %d rows scored, skipped %v; want %d unknown_category", res.Evaluation.Rows, res.Evaluation.Skipped, skipped)
 			}
+			// With dead_letter, training rows whose site the table cuts
+			// are skipped too: the scorer would refuse them, so the model
+			// must not learn the other code from them.
+			cut := 0
+			if tt.deadLetter {
+				cut = outside(train, site.Categories)
+			}
+			if got := res.Skipped["unknown_category"]; got != cut || res.TrainRows != 1600-cut || (tt.deadLetter && cut == 0) {
+				t.Errorf("training: %d rows, skipped %v; want %d unknown_category", res.TrainRows, res.Skipped, cut)
+			}
 			if res.Divergence > trainer.ParityTolerance {
 				t.Errorf("Go and ONNX Runtime differ by %g", res.Divergence)
 			}

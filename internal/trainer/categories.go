@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/streamscore/streamscore/internal/stream"
 )
 
 // A categorical column is read in two steps. While reading, each row's
@@ -31,22 +33,33 @@ const (
 // filling memory, and indices exact in a float32 (2^24).
 const maxDictValues = 1 << 20
 
+// maxDictBytes bounds the bytes of a column's distinct values: past it,
+// new values are read as rawOverflow too. The count alone lets long values
+// (a URL, a free-text field read as a category) take a million times their
+// length; 64 MiB holds a million values of 64 bytes.
+const maxDictBytes = 64 << 20
+
 // catDict is one categorical column's distinct values, in the order met.
 type catDict struct {
 	index  map[string]int32
 	values []string
+	// bytes is the length of values; maxValues and maxBytes bound them.
+	bytes               int
+	maxValues, maxBytes int
 	// overflowed counts values read as rawOverflow.
 	overflowed int
 }
 
-func newCatDict() *catDict { return &catDict{index: map[string]int32{}} }
+func newCatDict() *catDict {
+	return &catDict{index: map[string]int32{}, maxValues: maxDictValues, maxBytes: maxDictBytes}
+}
 
-// code is v's raw column value, v added if it is new.
+// code is v's raw column value, v added if it is new and within bounds.
 func (d *catDict) code(v string) float32 {
 	if i, ok := d.index[v]; ok {
 		return float32(i)
 	}
-	if len(d.values) >= maxDictValues {
+	if len(d.values) >= d.maxValues || d.bytes+len(v) > d.maxBytes {
 		d.overflowed++
 		return rawOverflow
 	}
@@ -56,26 +69,45 @@ func (d *catDict) code(v string) float32 {
 	v = string([]byte(v))
 	d.index[v] = i
 	d.values = append(d.values, v)
+	d.bytes += len(v)
 	return float32(i)
 }
 
 // value is the raw value a column holds as the record had it: the string,
-// and false for null.
-func (d *catDict) value(raw float32) (string, bool) {
+// and false for null. A value past the dictionary's bound is shown as
+// outside, a value the reading model's table lacks (outsideValue), which
+// that model maps as it maps any value its table lacks, as the scorer
+// would map the value itself.
+func (d *catDict) value(raw float32, outside string) (string, bool) {
 	switch {
 	case raw == rawNull:
 		return "", false
 	case raw == rawOverflow:
-		// Read as a value no table holds: the scorer would find it
-		// unknown too.
-		return overflowValue, true
+		return outside, true
 	}
 	return d.values[int(raw)], true
 }
 
-// overflowValue stands for a value past the dictionary's bound when rows
-// are shown as records; learnTable keeps it out of every table.
-const overflowValue = "\x00overflow"
+// outsideValue is a value that table does not hold: what a row shows for
+// a value the trainer did not keep (past a dictionary's bound, or the
+// other code), so that the model reading the row finds it unknown. It is
+// chosen per table, not fixed: a producer can send any valid string, and
+// a fixed stand-in it sent would be a category like any other, which the
+// model would then read as that category and not as an unknown value.
+func outsideValue(table []string) string {
+	v := "\x00outside"
+	if len(table) == 0 {
+		return v
+	}
+	held := make(map[string]bool, len(table))
+	for _, c := range table {
+		held[c] = true
+	}
+	for held[v] {
+		v += "\x00"
+	}
+	return v
+}
 
 // categoryTable is a categorical feature's learnt categories, and how each
 // raw value of the training rows recodes to a final code.
@@ -85,6 +117,12 @@ type categoryTable struct {
 	codes []float32
 	other float32 // the code of values outside the table
 	null  float32
+	// outside is the code every value the table lacks recodes to, as the
+	// scorer maps it: other, or the unknown category's code.
+	outside float32
+	// shownOutside is a value the table lacks (outsideValue), shown for
+	// the other code.
+	shownOutside string
 }
 
 // learnTable learns a feature's categories from raw training-row values:
@@ -124,10 +162,10 @@ func learnTable(d *catDict, raw []float32, stride, col int, f FeatureRead) (cate
 	if len(table) == 0 {
 		return categoryTable{}, fmt.Errorf("%w: categorical feature %q is null in every training row: it has no category to learn", ErrNotEnoughData, f.Given)
 	}
-	t := categoryTable{categories: table, other: float32(len(table)), null: float32(len(table) + 1)}
-	outside := t.other
+	t := categoryTable{categories: table, other: float32(len(table)), null: float32(len(table) + 1), shownOutside: outsideValue(table)}
+	t.outside = t.other
 	if f.Categorical.Unknown == UnknownCategory {
-		outside = float32(slices.Index(table, f.Categorical.UnknownCategory))
+		t.outside = float32(slices.Index(table, f.Categorical.UnknownCategory))
 	}
 	at := make(map[string]int, len(table))
 	for i, c := range table {
@@ -138,7 +176,7 @@ func learnTable(d *catDict, raw []float32, stride, col int, f FeatureRead) (cate
 		if c, ok := at[v]; ok {
 			t.codes[i] = float32(c)
 		} else {
-			t.codes[i] = outside
+			t.codes[i] = t.outside
 		}
 	}
 	return t, nil
@@ -150,7 +188,9 @@ func (t categoryTable) recode(raw float32) float32 {
 	case raw == rawNull:
 		return t.null
 	case raw == rawOverflow:
-		return t.other
+		// Past the dictionary's bound, a value is not in the table: it
+		// trains as the scorer will map it.
+		return t.outside
 	}
 	return t.codes[int(raw)]
 }
@@ -163,44 +203,78 @@ func (t categoryTable) shown(code float32) (string, bool) {
 	case code == t.null:
 		return "", false
 	case code == t.other:
-		return overflowValue, true
+		return t.shownOutside, true
 	}
 	if i := int(code); i >= 0 && i < len(t.categories) && float32(i) == code && !math.IsNaN(float64(code)) {
 		return t.categories[i], true
 	}
-	return overflowValue, true
+	return t.shownOutside, true
 }
 
 // learnCategories learns every categorical feature's table from rows
 // [0, cut), the training rows, and recodes those rows in place to final
-// codes; the rows after them keep their dictionary indices. It returns
-// the tables by feature (nil for the others) and, by column, the codes
-// of each categorical column.
-func (c *columns) learnCategories(cut int) (tables [][]string, codes map[int]int, err error) {
+// codes; the rows after them keep their dictionary indices. A training row
+// whose value of a feature with unknown: dead_letter is cut from the table
+// (by max, max_categories or the dictionary's bound) is dropped, counted
+// unknown_category: the scorer dead-letters such a value, so the model
+// must not train on a code it can never be given. It returns the tables
+// by feature (nil for the others), by column the codes of each categorical
+// column, and the training rows left, the rows after them moved down.
+func (c *columns) learnCategories(cut int) (tables [][]string, codes map[int]int, left int, err error) {
 	l := c.layout
 	if len(l.cats) == 0 {
-		return nil, nil, nil
+		return nil, nil, cut, nil
 	}
 	c.consumed = true
 	tables = make([][]string, len(l.reads))
 	codes = map[int]int{}
 	c.tables = make([]categoryTable, len(l.cats))
+	c.outside = make([]string, len(l.cats))
 	train := c.features[:cut*l.width]
+	var deadLetter []int // indices in l.cats
 	for j, cc := range l.cats {
-		t, err := learnTable(c.dicts[j], train, l.width, cc.at, l.reads[cc.read])
+		f := l.reads[cc.read]
+		t, err := learnTable(c.dicts[j], train, l.width, cc.at, f)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		c.tables[j] = t
+		c.outside[j] = t.shownOutside
 		tables[cc.read] = t.categories
 		codes[cc.at] = len(t.categories) + 2
+		if f.Categorical.Unknown == UnknownDeadLetter {
+			deadLetter = append(deadLetter, j)
+		}
 	}
+	dead := 0
 	for r := range cut {
 		row := train[r*l.width : (r+1)*l.width]
 		for j, cc := range l.cats {
 			row[cc.at] = c.tables[j].recode(row[cc.at])
 		}
+		for _, j := range deadLetter {
+			if row[l.cats[j].at] == c.tables[j].other {
+				dead++
+				break
+			}
+		}
+	}
+	if dead > 0 {
+		w := l.width
+		c.keepIf(func(i int) bool {
+			if i >= cut {
+				return true
+			}
+			for _, j := range deadLetter {
+				if c.features[i*w+l.cats[j].at] == c.tables[j].other {
+					return false
+				}
+			}
+			return true
+		})
+		c.skipped[stream.ReasonUnknownCategory] += dead
+		cut -= dead
 	}
 	c.recoded = cut
-	return tables, codes, nil
+	return tables, codes, cut, nil
 }

@@ -58,6 +58,14 @@ type columns struct {
 	dicts, extraDicts []*catDict
 	tables            []categoryTable
 	recoded           int
+	// outside are the values rows show, by categorical feature, for a
+	// value past its dictionary's bound: one the model's table lacks
+	// (outsideValue). Set once the tables are learnt, on the training
+	// columns and on a test source's.
+	outside []string
+	// refusals are the reasons rows' extra features were refused for
+	// (readExtra), numbered from 1 in the extra columns.
+	refusals []string
 
 	row, extraRow, nums []float32 // one row being mapped
 	moved               rowCopy   // one row set aside by permute
@@ -464,6 +472,15 @@ type colRows struct {
 }
 
 func (s colRows) Len() int { return s.to - s.from }
+
+// Refused is why the other model's scorer would refuse row i, when the
+// rows are shown raw to it (see readExtra).
+func (s colRows) Refused(i int) (string, bool) {
+	if !s.raw {
+		return "", false
+	}
+	return s.c.refused(s.from + i)
+}
 
 func (s colRows) Record(i int, scratch map[string]any) map[string]any {
 	if scratch == nil {

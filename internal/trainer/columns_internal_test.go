@@ -51,8 +51,9 @@ func TestSortByTimeMovesEveryColumnTogether(t *testing.T) {
 	}
 	for i := range n {
 		v := c.labels[i]
-		if float64(c.features[2*i]) != float64(float32(v)) || float64(c.features[2*i+1]) != float64(float32(-v)) || c.extra[i] != float32(v) {
-			t.Fatalf("row %d: features %v, extra %v, label %v: columns moved apart", i, c.features[2*i:2*i+2], c.extra[i], v)
+		// The extra column, then whether the row was refused (it is not).
+		if float64(c.features[2*i]) != float64(float32(v)) || float64(c.features[2*i+1]) != float64(float32(-v)) || c.extra[2*i] != float32(v) || c.extra[2*i+1] != 0 {
+			t.Fatalf("row %d: features %v, extra %v, label %v: columns moved apart", i, c.features[2*i:2*i+2], c.extra[2*i:2*i+2], v)
 		}
 		if i > 0 {
 			a, b := i-1, i
@@ -161,9 +162,10 @@ func TestCategoricalColumnsKeepNoStringPerRow(t *testing.T) {
 
 // TestLearnTable learns tables from raw training values: most frequent
 // first, ties by value, capped, the rarer values and the dictionary's
-// overflow recoded to other, null to its own code; with unknown: category
-// the stand-in is kept whatever its count; a feature null in every
-// training row has nothing to learn.
+// overflow recoded as the scorer maps a value the table lacks (other, or
+// with unknown: category the stand-in's code), null to its own code; with
+// unknown: category the stand-in is kept whatever its count; a feature
+// null in every training row has nothing to learn.
 func TestLearnTable(t *testing.T) {
 	d := newCatDict()
 	var raw []float32
@@ -179,15 +181,16 @@ func TestLearnTable(t *testing.T) {
 		want        []string
 		recodeOf    map[string]float32
 		null, other float32
+		overflow    float32 // the code of a value past the dictionary
 	}{
 		{"capped", FeatureRead{MaxCategories: 3}, []string{"b", "a", "c"},
-			map[string]float32{"b": 0, "a": 1, "c": 2, "e": 3, "d": 3}, 4, 3},
+			map[string]float32{"b": 0, "a": 1, "c": 2, "e": 3, "d": 3}, 4, 3, 3},
 		{"all", FeatureRead{MaxCategories: 10}, []string{"b", "a", "c", "e", "d"},
-			map[string]float32{"d": 4}, 6, 5},
+			map[string]float32{"d": 4}, 6, 5, 5},
 		{"stand-in kept", FeatureRead{MaxCategories: 3, Categorical: Categorical{Unknown: UnknownCategory, UnknownCategory: "d"}}, []string{"b", "a", "d"},
-			map[string]float32{"c": 2, "e": 2, "d": 2}, 4, 3},
+			map[string]float32{"c": 2, "e": 2, "d": 2}, 4, 3, 2},
 		{"stand-in never seen", FeatureRead{MaxCategories: 2, Categorical: Categorical{Unknown: UnknownCategory, UnknownCategory: "z"}}, []string{"b", "z"},
-			map[string]float32{"a": 1, "z": 1}, 3, 2},
+			map[string]float32{"a": 1, "z": 1}, 3, 2, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,8 +208,11 @@ func TestLearnTable(t *testing.T) {
 					}
 				}
 			}
-			if table.recode(rawNull) != tt.null || table.recode(rawOverflow) != tt.other || table.null != tt.null || table.other != tt.other {
-				t.Errorf("null %v other %v, want %v and %v", table.recode(rawNull), table.recode(rawOverflow), tt.null, tt.other)
+			if table.recode(rawNull) != tt.null || table.null != tt.null || table.other != tt.other {
+				t.Errorf("null %v, other %v; want %v and %v", table.recode(rawNull), table.other, tt.null, tt.other)
+			}
+			if got := table.recode(rawOverflow); got != tt.overflow {
+				t.Errorf("a value past the dictionary recoded to %v, want %v, the code the scorer gives a value the table lacks", got, tt.overflow)
 			}
 		})
 	}
@@ -282,7 +288,9 @@ func TestNewColumnsReservesNoMoreThanTheSample(t *testing.T) {
 				o.Sample = &Sample{MaxRows: tt.maxRows}
 			}
 			c := newColumns(newLayout(o, []model.Feature{{Field: "x"}}), tt.expect)
-			if cap(c.labels) != tt.want || cap(c.features) != 2*tt.want || cap(c.extra) != tt.want || cap(c.times) != tt.want {
+			// One extra feature, and the column saying whether a row is
+			// refused.
+			if cap(c.labels) != tt.want || cap(c.features) != 2*tt.want || cap(c.extra) != 2*tt.want || cap(c.times) != tt.want {
 				t.Errorf("room for %d labels, %d features, %d extra, %d times; want %d rows", cap(c.labels), cap(c.features), cap(c.extra), cap(c.times), tt.want)
 			}
 		})

@@ -132,6 +132,12 @@ func scoreRows(m *model.Model, rows Rows, label string) ([]scoredRow, map[string
 				continue
 			}
 		}
+		if rf, ok := rows.(refusingRows); ok {
+			if reason, refused := rf.Refused(i); refused {
+				skipped[reason]++
+				continue
+			}
+		}
 		if err := guarded(func() error { return batch.Add(rec) }); err != nil {
 			batch.DropPartial()
 			skipped[reasonOf(err)]++
@@ -163,27 +169,15 @@ func classScores(r model.Result, labels []string) []float32 {
 	return s
 }
 
-// reasonOf names the class of a row's feature error.
+// reasonOf names the class of a row's error, as the scorer names a
+// dead letter's (stream.ReasonOf); a bad label is the trainer's own, and
+// an error of no class unreadable.
 func reasonOf(err error) string {
-	switch {
-	case errors.Is(err, ErrBadLabel):
+	if errors.Is(err, ErrBadLabel) {
 		return skipBadLabel
-	case errors.Is(err, model.ErrMissingFeature):
-		return "missing_feature"
-	case errors.Is(err, model.ErrWrongType):
-		return "wrong_type"
-	case errors.Is(err, model.ErrNonFinite):
-		return "non_finite"
-	case errors.Is(err, model.ErrOversize):
-		return "oversize"
-	case errors.Is(err, model.ErrUnknownCategory):
-		// A holdout value the table does not hold, with unknown:
-		// dead_letter, as the scorer would dead-letter it.
-		return "unknown_category"
-	case errors.Is(err, model.ErrShortArray):
-		return "short_array"
-	case errors.Is(err, stream.ErrInternal):
-		return stream.ReasonInternal
+	}
+	if r := stream.ReasonOf(err); r != stream.ReasonInferenceFailed {
+		return r
 	}
 	return "unreadable"
 }

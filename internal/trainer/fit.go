@@ -150,6 +150,26 @@ func fitColumns(ctx context.Context, name string, opts Options, c, test *columns
 	if err != nil {
 		return nil, err
 	}
+	// Categories are learnt from the training rows alone, so that the
+	// holdout meets unseen values as the scorer will. Training rows the
+	// scorer would dead-letter are dropped, and the holdout moves down.
+	tables, codes, left, err := c.learnCategories(sp.cut)
+	if err != nil {
+		return nil, err
+	}
+	if dropped := sp.cut - left; dropped > 0 {
+		sp.cut = left
+		if sp.holdout.c == c {
+			sp.holdout.from -= dropped
+			sp.holdout.to -= dropped
+		}
+		if sp.cut < 2 {
+			return nil, fmt.Errorf("%w: %d usable rows leave %d to train on (unusable: %v)", ErrNotEnoughData, c.Len(), sp.cut, c.skipped)
+		}
+	}
+	if test != nil {
+		test.outside = c.outside
+	}
 	var classes []string
 	if opts.Task == model.Classification {
 		classes = c.classes(0, sp.cut)
@@ -158,12 +178,6 @@ func fitColumns(ctx context.Context, name string, opts Options, c, test *columns
 		}
 		// Holdout rows keep their dictionary indices, named by names.
 		c.relabel(sp.cut, classes)
-	}
-	// Categories are learnt from the training rows alone, so that the
-	// holdout meets unseen values as the scorer will.
-	tables, codes, err := c.learnCategories(sp.cut)
-	if err != nil {
-		return nil, err
 	}
 	// Rows are in order and split: what ordered them is no longer needed.
 	c.dropOrder()

@@ -207,7 +207,8 @@ func (r *Runner) run(ctx context.Context, job Job, force bool, progress Progress
 		return nil, fmt.Errorf("train %s: %w", job.Name, err)
 	}
 	job.Options = opts
-	cfg := ReadConfig{Extra: r.championFields(job.Name, job.Options)}
+	extra, allowNonFinite := r.championFields(job.Name, job.Options)
+	cfg := ReadConfig{Extra: extra, ExtraAllowNonFinite: allowNonFinite}
 	cfg.Progress = newReadLog(logger, meters, "source", r.now).report
 	history, err := ReadTraining(ctx, r.KafkaOpts, r.Decoder, src, job.Options, cfg)
 	if err != nil {
@@ -248,13 +249,14 @@ func (r *Runner) run(ctx context.Context, job Job, force bool, progress Progress
 // championFields are the features the champion reads that opts' model
 // does not read the same way (see extraFeatures): they are kept raw while
 // reading so that the champion is judged on the same rows as it would read
-// them. None when there is no champion yet.
-func (r *Runner) championFields(name string, opts Options) []model.Feature {
+// them, and whether the champion takes values that are not finite. None
+// when there is no champion yet.
+func (r *Runner) championFields(name string, opts Options) ([]model.Feature, bool) {
 	champion, err := r.Catalog.Resolve(name, AliasChampion)
 	if err != nil {
-		return nil
+		return nil, false
 	}
-	return extraFeatures(opts, champion.Spec)
+	return extraFeatures(opts, champion.Spec), champion.Spec.AllowNonFinite
 }
 
 // extraFeatures are the features of other's float inputs at paths that

@@ -1,11 +1,14 @@
 package trainer
 
 import (
+	"errors"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/streamscore/streamscore/internal/avropath"
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/stream"
 	"github.com/streamscore/streamscore/internal/train"
 )
 
@@ -43,31 +46,38 @@ type layout struct {
 	catOf     []int
 	width     int
 	// extra are the features of another model kept raw (see extraColumn),
-	// extraWidth columns a row.
-	extra      []extraColumn
-	extraWidth int
-	sample     Sample
-	keep       map[string]bool
+	// extraWidth columns a row, the last of which (refusedAt) says whether
+	// that model's scorer would refuse the row, and why (see readExtra).
+	// extraAllowNonFinite is that model's Spec.AllowNonFinite.
+	extra               []extraColumn
+	extraWidth          int
+	refusedAt           int
+	extraAllowNonFinite bool
+	sample              Sample
+	keep                map[string]bool
 }
 
 // catColumn is a categorical feature: reads[read], at column at.
 type catColumn struct{ read, at int }
 
 // extraColumn is a feature of another model whose reading this model's
-// columns do not hold: its value as read, NaN when it cannot be, or for a
-// categorical feature its index in a dictionary of its own.
+// columns do not hold: its value as read, NaN when null, or for a
+// categorical feature its index in a dictionary of its own. outside is
+// the value shown for one past that dictionary's bound: one the other
+// model's table lacks.
 type extraColumn struct {
 	feature     model.Feature
 	path        avropath.Path
 	reader      *model.InputReader // nil when the path does not parse
 	categorical bool
+	outside     string
 	at, width   int
 }
 
 // placeholderTable stands for a categorical feature's table while its
 // categories are read, not yet learnt: readers need one, and Category
 // does not look at it.
-var placeholderTable = []string{overflowValue}
+var placeholderTable = []string{outsideValue(nil)}
 
 // newLayout is the layout of opts' model, with extra, features of another
 // model (the champion's) that it does not read the same way, kept raw
@@ -108,7 +118,7 @@ func newLayout(opts Options, extra []model.Feature) *layout {
 		}
 	}
 	for _, f := range extra {
-		x := extraColumn{feature: f, categorical: f.Categorical(), at: l.extraWidth, width: max(f.Length, 1)}
+		x := extraColumn{feature: f, categorical: f.Categorical(), outside: outsideValue(f.Categories), at: l.extraWidth, width: max(f.Length, 1)}
 		x.path, _ = avropath.Parse(f.Field)
 		read := f
 		read.Default = nil // NaN when null: the other model applies its own
@@ -118,6 +128,10 @@ func newLayout(opts Options, extra []model.Feature) *layout {
 		x.reader, _ = model.Input{Name: "extra", Fields: []model.Feature{read}}.Reader()
 		l.extra = append(l.extra, x)
 		l.extraWidth += x.width
+	}
+	if len(l.extra) > 0 {
+		l.refusedAt = l.extraWidth
+		l.extraWidth++
 	}
 	if opts.Sample != nil {
 		l.sample = *opts.Sample
@@ -169,28 +183,73 @@ func (c *columns) readRow(rec map[string]any) error {
 	return nil
 }
 
-// readExtra maps rec's extra features into c.extraRow.
+// readExtra maps rec's extra features into c.extraRow. A feature the
+// other model's scorer could not read (a wrong type, a short array, a
+// value not finite) marks the row refused, with the reason of the first
+// in that model's order: the row is then counted as that scorer would
+// count it, not shown to the model as a null it would read.
 func (c *columns) readExtra(rec map[string]any) {
-	for i, x := range c.layout.extra {
+	l := c.layout
+	if len(l.extra) == 0 {
+		return
+	}
+	refused := ""
+	for i, x := range l.extra {
 		dst := c.extraRow[x.at : x.at+x.width : x.at+x.width]
 		for k := range dst {
 			dst[k] = float32(math.NaN())
 		}
+		var err error
 		switch {
 		case x.reader == nil:
 		case x.categorical:
 			dst[0] = rawNull
-			if v, present, err := x.reader.Category(0, rec); err == nil && present {
+			var (
+				v       string
+				present bool
+			)
+			if v, present, err = x.reader.Category(0, rec); err == nil && present {
 				dst[0] = c.extraDicts[i].code(v)
 			}
 		default:
-			if _, err := x.reader.AppendNumbers(dst[:0], rec, true); err != nil {
+			// Without its default (newLayout), a null is missing_feature:
+			// kept as NaN, the other model applies its own.
+			if _, err = x.reader.AppendNumbers(dst[:0], rec, l.extraAllowNonFinite); err != nil {
 				for k := range dst {
 					dst[k] = float32(math.NaN()) // a failed read may have written some
 				}
+				if errors.Is(err, model.ErrMissingFeature) {
+					err = nil
+				}
 			}
 		}
+		if err != nil && refused == "" {
+			refused = stream.ReasonOf(err)
+		}
 	}
+	c.extraRow[l.refusedAt] = 0
+	if refused != "" {
+		k := slices.Index(c.refusals, refused)
+		if k < 0 {
+			k = len(c.refusals)
+			c.refusals = append(c.refusals, refused)
+		}
+		c.extraRow[l.refusedAt] = float32(k + 1)
+	}
+}
+
+// refused is why the other model's scorer would refuse row r, if it would
+// (see readExtra).
+func (c *columns) refused(r int) (string, bool) {
+	l := c.layout
+	if len(l.extra) == 0 {
+		return "", false
+	}
+	k := int(c.extra[r*l.extraWidth+l.refusedAt])
+	if k == 0 {
+		return "", false
+	}
+	return c.refusals[k-1], true
 }
 
 // writeRecord writes row r as the record it was read from, as far as the
@@ -218,7 +277,7 @@ func (c *columns) writeRecord(r int, raw bool, rec map[string]any) {
 				if r < c.recoded {
 					v, present = c.tables[j].shown(cols[0])
 				} else {
-					v, present = c.dicts[j].value(cols[0])
+					v, present = c.dicts[j].value(cols[0], c.outsideOf(j))
 				}
 				putCategory(rec, f.Path, v, present)
 			case ArrayFeature:
@@ -247,7 +306,7 @@ func (c *columns) writeExtra(r int, rec map[string]any) {
 		switch {
 		case x.path.IsZero():
 		case x.categorical:
-			v, present := c.extraDicts[i].value(cols[0])
+			v, present := c.extraDicts[i].value(cols[0], x.outside)
 			putCategory(rec, x.path, v, present)
 		case hasNaN(cols):
 			// Null, over the model's own value (its default) if any.
@@ -280,6 +339,15 @@ type extraTime struct {
 	values []float32
 }
 
+// outsideOf is what rows show for a value past categorical feature j's
+// dictionary: one the model's table lacks.
+func (c *columns) outsideOf(j int) string {
+	if j < len(c.outside) {
+		return c.outside[j]
+	}
+	return placeholderTable[0] // before the table is learnt
+}
+
 // putCategory writes a categorical value, or null.
 func putCategory(rec map[string]any, p avropath.Path, v string, present bool) {
 	if present {
@@ -307,7 +375,7 @@ func hasNaN(cols []float32) bool {
 	return false
 }
 
-// partsTime is a time whose parts are the columns: a Monday in UTC (5
+// TimeOfParts is a time whose parts are the columns: a Monday in UTC (5
 // January 1970) plus the day of the week and the hour of the day. A value
 // that is no part (a default standing in for a null, say) makes the time
 // null, which reads as that default again.

@@ -21,3 +21,12 @@ func (r Records) Len() int { return len(r) }
 
 // Record returns record i itself.
 func (r Records) Record(i int, _ map[string]any) map[string]any { return r[i] }
+
+// refusingRows are rows some of which a model's scorer would refuse for a
+// reason known before reading them (a champion's feature the trainer read
+// raw, see readExtra): such a row is counted as skipped for the reason,
+// as the scorer would dead-letter it.
+type refusingRows interface {
+	Rows
+	Refused(i int) (reason string, refused bool)
+}

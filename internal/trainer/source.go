@@ -132,6 +132,9 @@ type ReadConfig struct {
 	// beside the model's own, so that it can be judged on the same rows:
 	// those the model does not read the same way (see extraFeatures).
 	Extra []model.Feature
+	// ExtraAllowNonFinite is that model's Spec.AllowNonFinite: whether its
+	// scorer takes a NaN or infinite value of Extra or refuses the record.
+	ExtraAllowNonFinite bool
 	// Progress, when set, is told how far the read is after every fetch.
 	Progress ReadProgress
 	// labelKind, when set, is the label kind rows must have (a test
@@ -152,7 +155,11 @@ func ReadTraining(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Sou
 		return nil, err
 	}
 	var c *columns
-	ready := func(expect int) { c = newColumns(newLayout(opts, cfg.Extra), expect) }
+	ready := func(expect int) {
+		l := newLayout(opts, cfg.Extra)
+		l.extraAllowNonFinite = cfg.ExtraAllowNonFinite
+		c = newColumns(l, expect)
+	}
 	h, err := scan(ctx, kafkaOpts, dec, src, cfg.Progress, ready, func(rec *kgo.Record, decoded serde.Decoded) error {
 		return c.add(decoded.Record, rec.Timestamp.UnixMilli(), rec.Partition, rec.Offset)
 	})
