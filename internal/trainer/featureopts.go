@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/model"
 )
 
 // How features are read, beyond a number per path: the options that make a
@@ -24,22 +25,23 @@ import (
 // refusal names the option as `categorical["site"].unknown`.
 
 // Unknown-category policies: what a value the category table does not hold
-// becomes when a model scores it.
+// becomes when a model scores it. They are the spec's (model.Feature's
+// Unknown), which the scorer applies.
 const (
 	// UnknownOther maps it to the "other" code, as rare values were in
 	// training (the default).
-	UnknownOther = "other"
+	UnknownOther = model.UnknownOther
 	// UnknownDeadLetter refuses the record (unknown_category).
-	UnknownDeadLetter = "dead_letter"
+	UnknownDeadLetter = model.UnknownDeadLetter
 	// UnknownCategory maps it to the code of Categorical.UnknownCategory.
-	UnknownCategory = "category"
+	UnknownCategory = model.UnknownCategory
 )
 
 // Timestamp parts a feature can read instead of the Unix milliseconds,
-// of the UTC time.
+// of the UTC time: the spec's (model.Feature's Part).
 const (
-	PartHourOfDay = "hour_of_day" // 0 to 23
-	PartDayOfWeek = "day_of_week" // 0 Monday to 6 Sunday
+	PartHourOfDay = model.HourOfDay // 0 to 23
+	PartDayOfWeek = model.DayOfWeek // 0 Monday to 6 Sunday
 )
 
 // DefaultMaxCategories is the most categories a feature keeps when the
@@ -52,8 +54,9 @@ const DefaultMaxCategories = 253
 // is a one-hot column of its own.
 const maxLinearCategories = 1000
 
-// MaxArrayLength bounds arrays.<path>.length: each element is a column.
-const MaxArrayLength = 4096
+// MaxArrayLength bounds arrays.<path>.length: each element is a column,
+// and the spec takes no longer array.
+const MaxArrayLength = model.MaxArrayLength
 
 // Categorical tunes one categorical feature. Strings and enums are
 // categorical without an entry; an int or long feature is categorical only
@@ -135,8 +138,8 @@ func keyName(option, key string) string {
 	return option + "[" + strconv.Quote(key) + "]"
 }
 
-// featureOptions is what Validate checks of the options that say how
-// features are read; bad reports one problem naming its option.
+// validateFeatureOptions is what Validate checks of the options that say
+// how features are read; bad reports one problem naming its option.
 func (o Options) validateFeatureOptions(bad func(field, format string, args ...any)) {
 	text := o.Family == Text
 	if text {
@@ -274,7 +277,7 @@ func (o Options) maxBins() int {
 	return maxGBDTBins
 }
 
-// maxCategories is the most categories the feature at path keeps.
+// maxCategories is the most categories a feature of settings c keeps.
 func (o Options) maxCategories(c Categorical) int {
 	limit, _ := o.categoryLimit()
 	switch {
