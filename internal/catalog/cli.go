@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -240,15 +238,11 @@ func cliShow(_ context.Context, c *Catalog, args []string, stdout io.Writer) err
 	if err != nil {
 		return err
 	}
-	compact, err := json.Marshal(v)
+	out, err := json.MarshalIndent(summarizeCategories(v), "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode version: %w", err)
 	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, summarizeCategories(compact), "", "  "); err != nil {
-		return fmt.Errorf("encode version: %w", err)
-	}
-	_, err = fmt.Fprintf(stdout, "%s\n", out.Bytes())
+	_, err = fmt.Fprintf(stdout, "%s\n", out)
 	return err
 }
 
@@ -257,27 +251,52 @@ func cliShow(_ context.Context, c *Catalog, args []string, stdout io.Writer) err
 // otherwise be most of its output. export writes the spec whole.
 const shownCategories = 5
 
-// categoryTable is a spec feature's "categories" array in compact JSON.
-var categoryTable = regexp.MustCompile(`"categories":\[("(?:[^"\\]|\\.)*"(?:,"(?:[^"\\]|\\.)*")*)?\]`)
+// The version as show prints it: each field below shadows the embedded
+// one of the same JSON name, so a spec feature's categories print as a
+// categorySummary and everything else as the version encodes. A shadowing
+// field encodes after the embedded type's fields: the spec comes last,
+// below the version's short facts, and a feature's categories after its
+// unknown rule.
+type (
+	shownVersion struct {
+		Version
+		Spec shownSpec `json:"spec"`
+	}
+	shownSpec struct {
+		model.Spec
+		Inputs []shownInput `json:"inputs"`
+	}
+	shownInput struct {
+		model.Input
+		Fields []shownFeature `json:"fields"`
+	}
+	shownFeature struct {
+		model.Feature
+		Categories *categorySummary `json:"categories,omitempty"`
+	}
+	categorySummary struct {
+		Count int      `json:"count"`
+		First []string `json:"first"`
+	}
+)
 
-// summarizeCategories replaces every categories table of a version's
-// compact JSON by its count and first few entries:
+// summarizeCategories is v with every categories table replaced by its
+// count and first few entries:
 // "categories": {"count": 253, "first": ["ams-01", ...]}.
-func summarizeCategories(compact []byte) []byte {
-	return categoryTable.ReplaceAllFunc(compact, func(m []byte) []byte {
-		var table []string
-		if json.Unmarshal(m[len(`"categories":`):], &table) != nil {
-			return m
+func summarizeCategories(v Version) shownVersion {
+	out := shownVersion{Version: v, Spec: shownSpec{Spec: v.Spec, Inputs: make([]shownInput, 0, len(v.Spec.Inputs))}}
+	for _, in := range v.Spec.Inputs {
+		si := shownInput{Input: in, Fields: make([]shownFeature, 0, len(in.Fields))}
+		for _, f := range in.Fields {
+			sf := shownFeature{Feature: f}
+			if f.Categories != nil {
+				sf.Categories = &categorySummary{Count: len(f.Categories), First: f.Categories[:min(len(f.Categories), shownCategories)]}
+			}
+			si.Fields = append(si.Fields, sf)
 		}
-		summary, err := json.Marshal(struct {
-			Count int      `json:"count"`
-			First []string `json:"first"`
-		}{len(table), table[:min(len(table), shownCategories)]})
-		if err != nil {
-			return m
-		}
-		return append([]byte(`"categories":`), summary...)
-	})
+		out.Spec.Inputs = append(out.Spec.Inputs, si)
+	}
+	return out
 }
 
 func cliPromote(ctx context.Context, c *Catalog, args []string, stdout io.Writer) error {

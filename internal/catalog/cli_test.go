@@ -64,7 +64,7 @@ func TestCLI(t *testing.T) {
 			"VERSION  FAMILY  CREATED               SIZE  PARENT  ALIASES   METRICS\n" +
 				"1        gbdt    2026-03-01T12:00:00Z  1200  -       -         auc=0.93 logloss=0.21\n" +
 				"2        gbdt    2026-03-02T12:00:00Z  3400  1       champion  auc=0.93 logloss=0.21\n", nil},
-		{"show by alias", []string{"show", "sensor", "champion"}, `(?s)^\{\n  "name": "sensor",\n  "version": 2,\n  "family": "gbdt",.*"parent": 1,.*"size": 3400,\n  "chunks": 1\n\}\n$`, nil},
+		{"show by alias", []string{"show", "sensor", "champion"}, `(?s)^\{\n  "name": "sensor",\n  "version": 2,\n  "family": "gbdt",.*"parent": 1,.*"size": 3400,\n  "chunks": 1,\n  "spec": \{\n.*\n  \}\n\}\n$`, nil},
 		{"show by number", []string{"show", "sensor", "1"}, `(?s)"version": 1,.*"topic": "sensors",.*"params": \{\n    "num_trees": 20`, nil},
 		{"promote", []string{"promote", "sensor", "1", "-reason", "hot fix"}, "sensor champion: 2 -> 1\n", nil},
 		{"promote flags first", []string{"promote", "-alias", "shadow", "sensor", "2"}, "sensor shadow: none -> 2\n", nil},
