@@ -5,7 +5,6 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"time"
 )
 
 // NoDamage is the damage class of a strike that left the aircraft
@@ -40,17 +39,9 @@ func ParseBirdstrikeReports(r io.Reader) ([]Record, error) {
 }
 
 func birdstrikeReport(n int, row []string) (Record, error) {
-	day, err := time.Parse(time.DateOnly, row[3])
+	day, v, err := birdstrikeFields(row)
 	if err != nil {
-		return Record{}, fmt.Errorf("flight date: %w", err)
-	}
-	var speed any // null when the report gives none
-	if row[13] != "" {
-		knots, err := strconv.Atoi(row[13])
-		if err != nil || knots < 0 {
-			return Record{}, fmt.Errorf("speed %q is not a number of knots", row[13])
-		}
-		speed = map[string]any{"int": int32(knots)}
+		return Record{}, err
 	}
 	// The enums refuse any other symbol when encoded; refusing here names
 	// the line instead.
@@ -62,19 +53,7 @@ func birdstrikeReport(n int, row []string) (Record, error) {
 			return Record{}, fmt.Errorf("%s %q is none of %q", birdstrikeHeader[c.col], row[c.col], c.symbols)
 		}
 	}
-	return Record{Key: strconv.Itoa(n), Time: day, Value: map[string]any{
-		"flight_date":      day,
-		"airport":          row[0],
-		"aircraft":         row[1],
-		"operator":         row[4],
-		"origin_state":     row[5],
-		"phase_of_flight":  row[6],
-		"wildlife_size":    row[7],
-		"wildlife_species": row[8],
-		"time_of_day":      row[9],
-		"speed_knots":      speed,
-		"damage":           row[2],
-		"damaged":          row[2] != NoDamage,
-		"night":            row[9] == "Night",
-	}}, nil
+	v["damaged"] = row[2] != NoDamage
+	v["night"] = row[9] == "Night"
+	return Record{Key: strconv.Itoa(n), Time: day, Value: v}, nil
 }

@@ -93,32 +93,11 @@ func rankCodes(rows [][]string, col int) map[string]int32 {
 }
 
 func birdstrikeRecord(i int, row []string, codes map[int]map[string]int32) (Record, error) {
-	day, err := time.Parse(time.DateOnly, row[3])
+	day, v, err := birdstrikeFields(row)
 	if err != nil {
-		return Record{}, fmt.Errorf("flight date: %w", err)
+		return Record{}, err
 	}
-	var speed any // null when the report gives none
-	if row[13] != "" {
-		knots, err := strconv.Atoi(row[13])
-		if err != nil || knots < 0 {
-			return Record{}, fmt.Errorf("speed %q is not a number of knots", row[13])
-		}
-		speed = map[string]any{"int": int32(knots)}
-	}
-	v := map[string]any{
-		"flight_date":        day,
-		"airport":            row[0],
-		"aircraft":           row[1],
-		"operator":           row[4],
-		"origin_state":       row[5],
-		"phase_of_flight":    row[6],
-		"wildlife_size":      row[7],
-		"wildlife_species":   row[8],
-		"time_of_day":        row[9],
-		"speed_knots":        speed,
-		"damage":             row[2],
-		"substantial_damage": row[2] == SubstantialDamage,
-	}
+	v["substantial_damage"] = row[2] == SubstantialDamage
 	for _, c := range birdstrikeCodes {
 		code, ok := codes[c.col][row[c.col]]
 		if !ok {
@@ -127,4 +106,34 @@ func birdstrikeRecord(i int, row []string, codes map[int]map[string]int32) (Reco
 		v[c.field] = code
 	}
 	return Record{Key: strconv.Itoa(i + 1), Time: day, Value: v}, nil
+}
+
+// birdstrikeFields are the fields of a strike both record shapes hold, as
+// the report gives them, and its flight date.
+func birdstrikeFields(row []string) (time.Time, map[string]any, error) {
+	day, err := time.Parse(time.DateOnly, row[3])
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("flight date: %w", err)
+	}
+	var speed any // null when the report gives none
+	if row[13] != "" {
+		knots, err := strconv.Atoi(row[13])
+		if err != nil || knots < 0 {
+			return time.Time{}, nil, fmt.Errorf("speed %q is not a number of knots", row[13])
+		}
+		speed = map[string]any{"int": int32(knots)}
+	}
+	return day, map[string]any{
+		"flight_date":      day,
+		"airport":          row[0],
+		"aircraft":         row[1],
+		"operator":         row[4],
+		"origin_state":     row[5],
+		"phase_of_flight":  row[6],
+		"wildlife_size":    row[7],
+		"wildlife_species": row[8],
+		"time_of_day":      row[9],
+		"speed_knots":      speed,
+		"damage":           row[2],
+	}, nil
 }
