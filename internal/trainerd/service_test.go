@@ -39,49 +39,9 @@ func TestTrainerServesJobsAndTheAPI(t *testing.T) {
 	}
 	t.Cleanup(func() { stack.Close() })
 	produceHistory(t, stack, "sensors.history", 2000)
-
-	cfg := trainerd.DefaultConfig()
-	cfg.Kafka.Brokers = stack.Brokers()
-	cfg.Registry.URL = stack.RegistryURL()
-	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.APIToken = "s3cret"
-	var opts trainer.Options
-	if err := json.Unmarshal([]byte(`{"family": "gbdt", "features": ["temperature", "humidity", "vibration", "rssi", "sound"], "label": "anomaly", "params": {"num_trees": 20}}`), &opts); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Jobs = []trainer.Job{{Name: "sensors", Source: trainer.Source{Topic: "sensors.history"}, Options: opts}}
-	svc, err := trainerd.New(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	svc, call := startService(t, stack, "s3cret", "sensors",
+		`{"family": "gbdt", "features": ["temperature", "humidity", "vibration", "rssi", "sound"], "label": "anomaly", "params": {"num_trees": 20}}`)
 	base := "http://" + svc.Addr()
-	call := func(method, path, body string) (int, string) {
-		t.Helper()
-		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer s3cret")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
 
 	// A job, triggered over HTTP, trains from the topic.
 	if code, body := call("POST", "/jobs/sensors/train", ""); code != http.StatusAccepted {
@@ -146,6 +106,61 @@ func TestTrainerServesJobsAndTheAPI(t *testing.T) {
 	}
 }
 
+// startService runs the trainer service on stack, listening on a free
+// port, with one job of the given options training from the topic
+// sensors.history, until the test ends (when Run must return without an
+// error). call makes an API request with token, if any, and a JSON body,
+// and returns the status and body.
+func startService(t *testing.T, stack *embedded.Stack, token, job, options string) (*trainerd.Service, func(method, path, body string) (int, string)) {
+	t.Helper()
+	cfg := trainerd.DefaultConfig()
+	cfg.Kafka.Brokers = stack.Brokers()
+	cfg.Registry.URL = stack.RegistryURL()
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.APIToken = token
+	var opts trainer.Options
+	if err := json.Unmarshal([]byte(options), &opts); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Jobs = []trainer.Job{{Name: job, Source: trainer.Source{Topic: "sensors.history"}, Options: opts}}
+	svc, err := trainerd.New(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	base := "http://" + svc.Addr()
+	call := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	return svc, call
+}
+
 // produceHistory writes n labelled sensor readings to topic on an
 // unsecured stack.
 func produceHistory(t *testing.T, stack *embedded.Stack, topic string, n int) {
@@ -177,48 +192,8 @@ func TestTrainerChecksPathsBeforeReading(t *testing.T) {
 	}
 	t.Cleanup(func() { stack.Close() })
 	produceHistory(t, stack, "sensors.history", 500)
-
-	cfg := trainerd.DefaultConfig()
-	cfg.Kafka.Brokers = stack.Brokers()
-	cfg.Registry.URL = stack.RegistryURL()
-	cfg.HTTPAddr = "127.0.0.1:0"
-	var opts trainer.Options
-	if err := json.Unmarshal([]byte(`{"family": "gbdt", "features": ["temperature", "location.lat", "device_id", "humidity.mean"], "label": "anomaly"}`), &opts); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Jobs = []trainer.Job{{Name: "broken", Source: trainer.Source{Topic: "sensors.history"}, Options: opts}}
-	svc, err := trainerd.New(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	base := "http://" + svc.Addr()
-	call := func(method, path, body string) (int, string) {
-		t.Helper()
-		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	_, call := startService(t, stack, "", "broken",
+		`{"family": "gbdt", "features": ["temperature", "location.lat", "device_id", "humidity.mean"], "label": "anomaly"}`)
 
 	if code, body := call("POST", "/jobs/broken/train", ""); code != http.StatusAccepted {
 		t.Fatalf("trigger: %d %s", code, body)
