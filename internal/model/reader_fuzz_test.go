@@ -2,12 +2,11 @@ package model_test
 
 import (
 	"errors"
-	"math/big"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/testkit"
 )
 
 // FuzzInputReader feeds random values of the shapes goavro decodes to
@@ -47,15 +46,10 @@ func FuzzInputReader(f *testing.F) {
 		return slices.ContainsFunc(classes, func(c error) bool { return errors.Is(err, c) })
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		g := &valueGen{data: data}
-		rec := map[string]any{}
-		for _, k := range []string{"a", "b", "m", "w", "s", "double", "t", "map"} {
-			if v, ok := g.field(); ok {
-				rec[k] = v
-			}
-		}
+		g := testkit.NewNativeValues(data)
+		rec := g.Record("a", "b", "m", "w", "s", "double", "t", "map")
 		dst := []float32{42}
-		got, err := r.AppendNumbers(dst, rec, g.next()%2 == 0)
+		got, err := r.AppendNumbers(dst, rec, g.Byte()%2 == 0)
 		switch {
 		case err != nil && !classed(err):
 			t.Fatalf("AppendNumbers: an unclassed error: %v", err)
@@ -73,76 +67,4 @@ func FuzzInputReader(f *testing.F) {
 			}
 		}
 	})
-}
-
-// valueGen makes values from fuzz bytes.
-type valueGen struct {
-	data []byte
-	i    int
-}
-
-func (g *valueGen) next() byte {
-	if g.i >= len(g.data) {
-		return 0
-	}
-	b := g.data[g.i]
-	g.i++
-	return b
-}
-
-// field is a top-level field's value, or none (absent).
-func (g *valueGen) field() (any, bool) {
-	if g.next()%5 == 0 {
-		return nil, false
-	}
-	return g.value(0), true
-}
-
-var genKeys = []string{"a", "b", "s", "k.j", "t", "double", "map", "array", "io.x.R", "long.timestamp-millis", "null", ""}
-
-func (g *valueGen) value(depth int) any {
-	b := g.next()
-	if depth > 4 {
-		b %= 8
-	}
-	switch b % 16 {
-	case 0:
-		return nil
-	case 1:
-		return float64(g.next()) - 128
-	case 2:
-		return float32(g.next())
-	case 3:
-		return int32(g.next())
-	case 4:
-		return int64(g.next()) << 40
-	case 5:
-		return []string{"x", "1", "true", "", "\x00", "\xff", "long text over sixteen bytes"}[int(g.next())%7]
-	case 6:
-		return g.next()%2 == 0
-	case 7:
-		return time.UnixMilli(int64(g.next()) * 3_600_000).UTC()
-	case 8:
-		return time.Duration(g.next()) * time.Millisecond
-	case 9:
-		return []byte{g.next()}
-	case 10:
-		return big.NewRat(int64(g.next()), 3)
-	case 11:
-		return []float64{1} // no Avro type decodes to this
-	case 12, 13:
-		n := int(g.next() % 4)
-		m := make(map[string]any, n)
-		for range n {
-			m[genKeys[int(g.next())%len(genKeys)]] = g.value(depth + 1)
-		}
-		return m
-	default:
-		n := int(g.next() % 5)
-		a := make([]any, n)
-		for j := range a {
-			a[j] = g.value(depth + 1)
-		}
-		return a
-	}
 }
