@@ -169,7 +169,7 @@ func (bl *builder) add(i int, rec map[string]any) error {
 	if ferr != nil {
 		return ferr.at(at)
 	}
-	label, _, _ := s.labelPath.Read(rec)
+	label, _, _ := s.labelPath.ReadJSON(rec)
 	if err := bl.checkKind(at, kind, label); err != nil {
 		return err
 	}

@@ -125,7 +125,7 @@ func (a *API) putRows(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return a.budgetError(e, "rows", err)
 	}
-	err = decodeRecords(r.Body, "rows", schema.reads, func(i int, rec map[string]any) error {
+	err = decodeRecords(r.Body, "rows", schema.paths, func(i int, rec map[string]any) error {
 		if held+i+1 > limit {
 			return tooManyRows(e.name, held, i+1, limit)
 		}

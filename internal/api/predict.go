@@ -55,7 +55,7 @@ func (a *API) predict(w http.ResponseWriter, r *http.Request) error {
 		schema = specSchema(decodedFor.Spec())
 	}
 	var records []map[string]any
-	err = decodeRecords(r.Body, "records", schema.reads, func(_ int, rec map[string]any) error {
+	err = decodeRecords(r.Body, "records", schema.paths, func(_ int, rec map[string]any) error {
 		records = append(records, maps.Clone(rec))
 		return nil
 	})

@@ -28,7 +28,7 @@ func FuzzNestedRows(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := decodeRecords(bytes.NewReader([]byte(body)), "rows", schema.reads, bl.add); err != nil {
+		if err := decodeRecords(bytes.NewReader([]byte(body)), "rows", schema.paths, bl.add); err != nil {
 			return
 		}
 		b := bl.finish()
