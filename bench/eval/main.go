@@ -10,8 +10,7 @@
 // sides' category tables are equal). Each is fitted again on both sides
 // with only its numeric feature, to show what the categories add: the run
 // fails unless they add more than the tolerance to ROC AUC on both sides.
-// A third, the four-class time-of-day, runs only when -sets names it (see
-// extraSetNames: ONNX Runtime's cost with its 400 trees).
+// A third, the four-class time-of-day, is a multiclass one.
 //
 // It starts the embedded broker and registry in a temporary directory,
 // registers each set's schema (schemas/*.avsc), produces each data set to
@@ -62,7 +61,7 @@ func main() {
 	fs.StringVar(&o.schemas, "schemas", "schemas", "directory of the .avsc files")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python with scikit-learn (Debian's python3-sklearn)")
 	fs.StringVar(&o.reference, "reference", "bench/eval/reference.py", "the scikit-learn side")
-	sets := fs.String("sets", strings.Join(setNames(), ","), "data sets to evaluate, comma-separated (also: "+strings.Join(extraSetNames(), ", ")+")")
+	sets := fs.String("sets", strings.Join(setNames(), ","), "data sets to evaluate, comma-separated")
 	fs.Float64Var(&o.tolerance, "tolerance", 0.01, "largest AUC, F1 or R² difference from scikit-learn that passes")
 	fs.Uint64Var(&o.randomState, "random-state", 0, "random_state of both sides' gbdt (early stopping's validation rows, bin sampling)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (broker data, the rows given to Python)")
@@ -72,7 +71,7 @@ func main() {
 	o.sets = strings.Split(*sets, ",")
 	for _, s := range o.sets {
 		if _, ok := dataSets[s]; !ok {
-			fmt.Fprintf(os.Stderr, "eval: unknown data set %q (have %s)\n", s, strings.Join(append(setNames(), extraSetNames()...), ", "))
+			fmt.Fprintf(os.Stderr, "eval: unknown data set %q (have %s)\n", s, strings.Join(setNames(), ", "))
 			os.Exit(2)
 		}
 	}

@@ -214,17 +214,7 @@ var dataSets = map[string]dataSet{
 
 // setNames are the data sets make eval evaluates, in order.
 func setNames() []string {
-	return []string{"sensors", "mail", "birdstrikes", "damage", "night", "miscounts", "digits", "weather", "syllables"}
-}
-
-// extraSetNames are the data sets evaluated only when -sets names them.
-// time-of-day, the multiclass with categorical features, is one: its 400
-// trees make ONNX Runtime 1.24 take 9 s or more to create each session of
-// the model (several per training), as it unrolls every category set into a
-// chain of BRANCH_EQ nodes at a cost that grows with the square of the
-// ensemble's nodes and set members (100 trees 0.2 s, 200 trees 1.8 s).
-func extraSetNames() []string {
-	return []string{"time-of-day"}
+	return []string{"sensors", "mail", "birdstrikes", "damage", "night", "time-of-day", "miscounts", "digits", "weather", "syllables"}
 }
 
 // strikeCategories are the bird strike reports' categorical columns:

@@ -241,9 +241,9 @@ func catalogArtifact(t *testing.T, cat *catalog.Catalog, out *trainer.Outcome) [
 }
 
 // checkFleetGraph checks that the categories reach the model as
-// categories: a gbdt's trees split on category sets (ai.onnx.ml 5's
-// TreeEnsemble with BRANCH_MEMBER nodes, which ONNX Runtime 1.24 runs),
-// and a linear model has no trees. testdata/onnx_nodes.py reads the graph.
+// categories: a gbdt's trees split on category sets (a TreeEnsembleRegressor
+// reading membership columns that set tables compute in the graph), and a
+// linear model has no trees. testdata/onnx_nodes.py reads the graph.
 func checkFleetGraph(t *testing.T, v fleetVariant, artifact []byte) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), v.name+".onnx")
@@ -251,19 +251,19 @@ func checkFleetGraph(t *testing.T, v fleetVariant, artifact []byte) {
 		t.Fatal(err)
 	}
 	var graph struct {
-		Opsets       map[string]int `json:"opsets"`
-		Ops          []string       `json:"ops"`
-		BranchMember int            `json:"branch_member"`
+		Opsets    map[string]int `json:"opsets"`
+		Ops       []string       `json:"ops"`
+		SetTables int            `json:"set_tables"`
 	}
 	if err := json.Unmarshal([]byte(run(t, python3, "testdata/onnx_nodes.py", path)), &graph); err != nil {
 		t.Fatal(err)
 	}
-	trees := slices.Contains(graph.Ops, "TreeEnsemble")
+	trees := slices.Contains(graph.Ops, "TreeEnsembleRegressor")
 	switch v.family {
 	case "gbdt":
-		if !trees || graph.Opsets["ai.onnx.ml"] < 5 || graph.BranchMember == 0 {
-			t.Errorf("gbdt graph: operators %v, opsets %v, %d BRANCH_MEMBER nodes; want a TreeEnsemble (ai.onnx.ml 5) splitting on category sets",
-				graph.Ops, graph.Opsets, graph.BranchMember)
+		if !trees || graph.SetTables == 0 {
+			t.Errorf("gbdt graph: operators %v, opsets %v, %d category set tables; want a TreeEnsembleRegressor splitting on category sets",
+				graph.Ops, graph.Opsets, graph.SetTables)
 		}
 	case "linear":
 		if trees {

@@ -100,8 +100,8 @@ func (e *Ensemble) Validate() error {
 }
 
 // checkFeatureKinds refuses a feature split both on thresholds and on
-// sets of categories: the exported model treats a categorical feature's
-// values apart (see addTreeEnsembleV5).
+// sets of categories: a categorical feature's values are codes, which a
+// threshold does not order.
 func (e *Ensemble) checkFeatureKinds() error {
 	categorical := e.categoricalFeatures()
 	for i := range e.Trees {

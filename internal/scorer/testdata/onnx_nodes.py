@@ -3,33 +3,24 @@
 
     /usr/bin/python3 onnx_nodes.py MODEL.onnx
 
-prints {"opsets": {domain: version}, "ops": [op_type, ...], "branch_member": N}:
-the operator set imports, the graph's operators in order, and how many tree
-nodes of its TreeEnsemble (ai.onnx.ml 5) are BRANCH_MEMBER (mode 6), that is
-split on a category set. Needs python3-onnx (1.12 reads IR 10 as protobuf).
+prints {"opsets": {domain: version}, "ops": [op_type, ...], "set_tables": N}:
+the operator set imports, the graph's operators in order, and how many
+category set tables (initializers set_table_*, one per feature a gbdt
+splits on category sets) the graph holds. Needs python3-onnx.
 """
 
 import json
 import sys
 
 import onnx
-from onnx import numpy_helper
-
-BRANCH_MEMBER = 6
 
 
 def main():
     model = onnx.load(sys.argv[1])
-    branch_member = 0
-    for node in model.graph.node:
-        if node.op_type != "TreeEnsemble":
-            continue
-        for attr in node.attribute:
-            if attr.name == "nodes_modes":
-                branch_member += int((numpy_helper.to_array(attr.t) == BRANCH_MEMBER).sum())
+    set_tables = sum(1 for t in model.graph.initializer if t.name.startswith("set_table_"))
     json.dump({"opsets": {o.domain or "ai.onnx": o.version for o in model.opset_import},
                "ops": [n.op_type for n in model.graph.node],
-               "branch_member": branch_member}, sys.stdout)
+               "set_tables": set_tables}, sys.stdout)
 
 
 if __name__ == "__main__":
