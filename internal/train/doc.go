@@ -95,13 +95,22 @@
 //
 // # Linear models
 //
-// FitLinear fits, on features imputed with their training means and
-// standardised, a logistic regression (binary, or multinomial with one
-// weight vector per class) by L-BFGS, or a ridge regression from its
-// normal equations: the optima of scikit-learn's SimpleImputer,
-// StandardScaler and LogisticRegression or Ridge. A LinearModel keeps the
-// means and scales beside the coefficients, and its ONNX graph computes
-// them in float32 as Go does.
+// FitLinear fits a logistic regression (binary, or multinomial with one
+// weight vector per class) by L-BFGS, or a ridge regression, on the
+// columns of scikit-learn's ColumnTransformer of a mean SimpleImputer and
+// StandardScaler over the numeric features and a OneHotEncoder over every
+// code of the categorical ones (Dataset.SetCategorical): the optima of that
+// pipeline with LogisticRegression or Ridge. One-hot columns are never
+// materialised: a row keeps the code of each categorical feature, whose
+// weight is the score it adds, so a feature of 10,000 codes costs 4 bytes a
+// row. A ridge regression of at most 512 columns is solved from its normal
+// equations, a wider one by conjugate gradients; a code never seen in
+// training weighs 0. A LinearModel keeps the means and scales beside the
+// coefficients; its ONNX graph standardises in float32 as Go does, looks
+// each code up in a weight table (Gather), sums the scores in float64 and
+// rounds once, so ONNX Runtime and Go agree to float32 rounding. A
+// categorical value that is not one of its codes (negative, too large,
+// fractional, NaN) counts as the "other" code, codes-2, in both.
 //
 // # One interface for the tabular models
 //
