@@ -301,29 +301,7 @@ func TestCategoricalONNXDeclaresInterface(t *testing.T) {
 				t.Fatal(err)
 			}
 			onnxtest.Check(t, b)
-			inputs, outputs, err := ort.GetInputOutputInfoWithONNXData(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(inputs) != 1 || inputs[0].Name != InputFeatures || !inputs[0].Dimensions.Equals(ort.Shape{-1, mixedFeatures}) {
-				t.Errorf("inputs = %v, want %s [-1 %d]", inputs, InputFeatures, mixedFeatures)
-			}
-			if len(outputs) != len(tt.outputs) {
-				t.Errorf("got %d outputs, want %d", len(outputs), len(tt.outputs))
-			}
-			for _, out := range outputs {
-				if want, ok := tt.outputs[out.Name]; !ok || !out.Dimensions.Equals(want) {
-					t.Errorf("output %s %v, want one of %v", out.Name, out.Dimensions, tt.outputs)
-				}
-			}
-			meta, err := ort.GetModelMetadataWithONNXData(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer meta.Destroy()
-			if v, ok, err := meta.LookupCustomMetadataMap("model_name"); err != nil || !ok || v != "fleet" {
-				t.Errorf("metadata model_name = %q, %v, %v; want fleet", v, ok, err)
-			}
+			checkDeclaredInterface(t, b, mixedFeatures, tt.outputs, "fleet")
 		})
 	}
 }

@@ -167,29 +167,37 @@ func TestONNXDeclaresInterface(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inputs, outputs, err := ort.GetInputOutputInfoWithONNXData(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(inputs) != 1 || inputs[0].Name != InputFeatures || !inputs[0].Dimensions.Equals(ort.Shape{-1, syntheticFeatures}) {
-				t.Errorf("inputs = %v, want %s [-1 %d]", inputs, InputFeatures, syntheticFeatures)
-			}
-			if len(outputs) != len(tt.outputs) {
-				t.Errorf("got %d outputs, want %d", len(outputs), len(tt.outputs))
-			}
-			for _, out := range outputs {
-				if want, ok := tt.outputs[out.Name]; !ok || !out.Dimensions.Equals(want) {
-					t.Errorf("output %s %v, want one of %v", out.Name, out.Dimensions, tt.outputs)
-				}
-			}
-			meta, err := ort.GetModelMetadataWithONNXData(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer meta.Destroy()
-			if v, ok, err := meta.LookupCustomMetadataMap("model_name"); err != nil || !ok || v != "sensor-anomaly" {
-				t.Errorf("metadata model_name = %q, %v, %v; want sensor-anomaly", v, ok, err)
-			}
+			checkDeclaredInterface(t, b, syntheticFeatures, tt.outputs, "sensor-anomaly")
 		})
+	}
+}
+
+// checkDeclaredInterface checks what ONNX Runtime reads from an exported
+// model: its one input of features columns, its outputs and their shapes,
+// and the model_name metadata.
+func checkDeclaredInterface(t *testing.T, b []byte, features int, want map[string]ort.Shape, name string) {
+	t.Helper()
+	inputs, outputs, err := ort.GetInputOutputInfoWithONNXData(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inputs) != 1 || inputs[0].Name != InputFeatures || !inputs[0].Dimensions.Equals(ort.Shape{-1, int64(features)}) {
+		t.Errorf("inputs = %v, want %s [-1 %d]", inputs, InputFeatures, features)
+	}
+	if len(outputs) != len(want) {
+		t.Errorf("got %d outputs, want %d", len(outputs), len(want))
+	}
+	for _, out := range outputs {
+		if shape, ok := want[out.Name]; !ok || !out.Dimensions.Equals(shape) {
+			t.Errorf("output %s %v, want one of %v", out.Name, out.Dimensions, want)
+		}
+	}
+	meta, err := ort.GetModelMetadataWithONNXData(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Destroy()
+	if v, ok, err := meta.LookupCustomMetadataMap("model_name"); err != nil || !ok || v != name {
+		t.Errorf("metadata model_name = %q, %v, %v; want %s", v, ok, err, name)
 	}
 }
