@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -134,8 +135,8 @@ type Catalog struct {
 	closed  chan struct{} // closed by Close
 	once    sync.Once
 
-	ensureMu sync.Mutex
-	ensured  bool
+	ensureMu sync.Mutex  // one EnsureTopic at a time
+	ensured  atomic.Bool // EnsureTopic created the topic or found it
 
 	mu    sync.RWMutex
 	state *state

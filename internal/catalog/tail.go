@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // tail applies the topic's records to the state until ctx ends. Fetch
@@ -40,7 +41,9 @@ func (c *Catalog) tail(ctx context.Context) {
 
 // Sync returns once the catalog has read every record written before the
 // call, so that what it lists is current. A topic that does not exist yet
-// is an empty catalog.
+// is an empty catalog, unless EnsureTopic has created or found it: then a
+// broker's "unknown topic" means it has not learned of the topic yet, and
+// Sync waits for it (see endOffset), until ctx ends.
 func (c *Catalog) Sync(ctx context.Context) error {
 	end, err := c.endOffset(ctx)
 	if err != nil {
@@ -50,33 +53,82 @@ func (c *Catalog) Sync(ctx context.Context) error {
 }
 
 // endOffset is the partition's end offset, 0 if the topic does not exist.
-// A topic created by another client moments ago may be missing from this
-// client's cached metadata, which answers "unknown topic" without asking
-// the broker (seen under load: a Sync right after another catalog's
-// publish returned at once); so an unknown topic is asked about once more
-// after a metadata request of its own.
+//
+// "Unknown topic" is not always the truth about a topic created moments
+// ago. Brokers learn of a new topic asynchronously, and this client's
+// cached metadata (kept MetadataMinAge) can say the topic is missing:
+// the tail's consumer asks about the topic every MetadataMinAge while it
+// is missing, and an answer it got before the topic was created can be
+// stored after a fresher one. Then ListEndOffsets either lists the topic
+// as unknown or, when the listing saw the topic but the metadata kgo
+// routes the ListOffsets request by did not, fails with
+// UNKNOWN_TOPIC_OR_PARTITION, which kgo does not retry (a trainer failed
+// to start on that, under load). So an unknown topic is asked about again
+// with a metadata request of the catalog's own, which skips the cache. A
+// catalog that has not ensured the topic takes a second "unknown" as an
+// empty catalog: the topic may well not exist yet. One that has
+// (EnsureTopic created the topic or found it) knows the topic exists, so
+// it keeps asking, with backoff, until the broker knows it too or ctx
+// ends. A partition without a leader yet is waited for the same way.
 func (c *Catalog) endOffset(ctx context.Context) (int64, error) {
 	adm := kadm.NewClient(c.client)
+	backoff := 10 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		listed, err := adm.ListEndOffsets(ctx, c.topic)
-		if err != nil {
+		end, err := c.listEnd(ctx, adm)
+		switch {
+		case err == nil:
+			return end, nil
+		case errors.Is(err, kerr.UnknownTopicOrPartition) && attempt > 0 && !c.ensured.Load():
+			return 0, nil
+		case !errors.Is(err, kerr.UnknownTopicOrPartition) && !errors.Is(err, kerr.LeaderNotAvailable):
 			return 0, fmt.Errorf("list end offset of %s: %w", c.topic, err)
 		}
-		o, ok := listed.Lookup(c.topic, 0)
-		unknown := !ok || errors.Is(o.Err, kerr.UnknownTopicOrPartition)
-		switch {
-		case unknown && attempt == 0:
-			if _, err := adm.Metadata(ctx, c.topic); err != nil {
-				return 0, fmt.Errorf("metadata of %s: %w", c.topic, err)
+		if attempt > 0 {
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return 0, fmt.Errorf("list end offset of %s: the broker does not know the topic yet (%w): %w", c.topic, err, ctx.Err())
+			case <-c.closed:
+				t.Stop()
+				return 0, ErrClosed
 			}
-			continue
-		case unknown:
-			return 0, nil
-		case o.Err != nil:
-			return 0, fmt.Errorf("list end offset of %s: %w", c.topic, o.Err)
+			backoff = min(2*backoff, 500*time.Millisecond)
 		}
-		return o.Offset, nil
+		if err := c.refreshMetadata(ctx); err != nil {
+			return 0, err
+		}
 	}
+}
+
+// listEnd lists the partition's end offset. A topic the metadata does not
+// know is kerr.UnknownTopicOrPartition, whether kadm lists it so or fails
+// the request with it.
+func (c *Catalog) listEnd(ctx context.Context, adm *kadm.Client) (int64, error) {
+	listed, err := adm.ListEndOffsets(ctx, c.topic)
+	if err != nil {
+		return 0, err
+	}
+	o, ok := listed.Lookup(c.topic, 0)
+	if !ok {
+		return 0, kerr.UnknownTopicOrPartition
+	}
+	return o.Offset, o.Err
+}
+
+// refreshMetadata asks a broker about the topic. A metadata request of our
+// own is never answered from the client's cache, and its answer replaces
+// what the cache holds, which the next ListEndOffsets routes by.
+func (c *Catalog) refreshMetadata(ctx context.Context) error {
+	req := kmsg.NewPtrMetadataRequest()
+	topic := kmsg.NewMetadataRequestTopic()
+	topic.Topic = kmsg.StringPtr(c.topic)
+	req.Topics = append(req.Topics, topic)
+	if _, err := req.RequestWith(ctx, c.client); err != nil {
+		return fmt.Errorf("metadata of %s: %w", c.topic, err)
+	}
+	return nil
 }
 
 // waitFor returns once every record before offset end has been applied.

@@ -24,7 +24,7 @@ import (
 func (c *Catalog) EnsureTopic(ctx context.Context) error {
 	c.ensureMu.Lock()
 	defer c.ensureMu.Unlock()
-	if c.ensured {
+	if c.ensured.Load() {
 		return nil
 	}
 	compact, maxBytes := "compact", strconv.Itoa(c.maxRecordBytes())
@@ -38,7 +38,7 @@ func (c *Catalog) EnsureTopic(ctx context.Context) error {
 		// rather than at its next periodic refresh.
 		c.client.ForceMetadataRefresh()
 	}
-	c.ensured = true
+	c.ensured.Store(true)
 	return nil
 }
 
