@@ -42,6 +42,12 @@ fuzz: setup
 	$(GO) test -run '^$$' -fuzz FuzzRegisterBody -fuzztime 30s ./internal/registry/
 	$(GO) test -run '^$$' -fuzz FuzzApply -fuzztime 30s ./internal/catalog/
 	$(GO) test -run '^$$' -fuzz FuzzParseOptions -fuzztime 30s ./internal/trainer/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s -fuzzminimizetime 1s ./internal/avropath/
+	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime 20s -fuzzminimizetime 1s ./internal/avropath/
+	$(GO) test -run '^$$' -fuzz FuzzInputReader -fuzztime 30s ./internal/model/
+	$(GO) test -run '^$$' -fuzz FuzzMetadataProp -fuzztime 20s ./internal/model/
+	$(GO) test -run '^$$' -fuzz FuzzNestedRows -fuzztime 20s ./internal/api/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeByPaths -fuzztime 20s ./internal/api/
 
 ## chaos: fault-injection tests, each checked offset by offset, about 2 minutes: the scorer
 ## killed with SIGKILL and the broker restarted (real processes), the registry down for 30 s,
