@@ -288,6 +288,16 @@ func (p Path) Root() string {
 // them before paths existed.
 func (p Path) Flat() bool { return len(p.steps) == 1 }
 
+// Pair returns the two keys of a path of two key steps (location.lat,
+// attributes.firmware), so that a reader of many such paths can look their
+// shared first key up once per record. ok is false for any other path.
+func (p Path) Pair() (head, tail string, ok bool) {
+	if len(p.steps) != 2 || p.steps[0].kind != keyStep || p.steps[1].kind != keyStep {
+		return "", "", false
+	}
+	return p.steps[0].key, p.steps[1].key, true
+}
+
 // prefix is the canonical form of the first n steps, for messages.
 func (p Path) prefix(n int) string {
 	if n >= len(p.steps) {

@@ -37,6 +37,10 @@ type column struct {
 	kind columnKind
 	path avropath.Path
 	name string // the path as messages name it
+	// head and tail are the keys of a two-step path (env.temperature),
+	// whose first lookup AppendNumbers shares with the columns beside it.
+	head, tail string
+	pair       bool
 
 	def    float64
 	hasDef bool
@@ -70,6 +74,7 @@ func (in Input) Reader() (*InputReader, error) {
 		}
 		p, _ := avropath.Parse(f.Field) // validate parsed it
 		c := column{path: p, name: p.String()}
+		c.head, c.tail, c.pair = p.Pair()
 		if f.Default != nil {
 			c.def, c.hasDef = *f.Default, true
 		}
@@ -112,14 +117,32 @@ func (r *InputReader) Width() int { return r.width }
 // path.
 func (r *InputReader) AppendNumbers(dst []float32, rec map[string]any, allowNonFinite bool) ([]float32, error) {
 	start := len(dst)
+	// The record (or map) at the first key of the last two-step path read:
+	// the columns of one nested record (env.temperature, env.humidity)
+	// share one lookup of env.
+	var parentKey string
+	var parent map[string]any
 	for i := range r.cols {
 		c := &r.cols[i]
-		if c.kind == numberColumn && c.path.Flat() {
-			// A top-level number, the whole of a spec written before
-			// paths: read as it always was, with one lookup. Anything
-			// but a present number takes the general way below.
-			if v, ok := plainNumber(rec[c.name]); ok {
-				f := float32(v)
+		if c.kind == numberColumn {
+			// The common cases, a number at the top level (the whole of a
+			// spec written before paths) or one level down, are read with
+			// plain lookups; anything but a present number (a union
+			// wrapper, a null, another type) takes the general way below,
+			// which reads the same value wherever these lookups find one.
+			var v any
+			switch {
+			case c.path.Flat():
+				v = rec[c.name]
+			case c.pair:
+				if parent == nil || parentKey != c.head {
+					parent, _ = rec[c.head].(map[string]any)
+					parentKey = c.head
+				}
+				v = parent[c.tail] // nil when parent is
+			}
+			if x, ok := plainNumber(v); ok {
+				f := float32(x)
 				if allowNonFinite || !(math.IsNaN(float64(f)) || math.IsInf(float64(f), 0)) {
 					dst = append(dst, f)
 					continue
