@@ -3,6 +3,7 @@ package api
 import (
 	"math"
 
+	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
 
@@ -35,7 +36,7 @@ func (s rowSchema) write(values []float32, missing func(col int) bool, category 
 			_ = f.path.Put(rec, items)
 		case trainer.PartsFeature:
 			if !missing(f.col) {
-				_ = f.path.Put(rec, trainer.TimeOfParts(f.parts, cols))
+				_ = f.path.Put(rec, model.TimeOfParts(f.parts, cols))
 			}
 		default:
 			if !missing(f.col) {

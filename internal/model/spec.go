@@ -152,6 +152,33 @@ func TimePart(t time.Time, part string) (float64, error) {
 	return 0, fmt.Errorf("%w: part %q is neither %q nor %q", ErrBadSpec, part, HourOfDay, DayOfWeek)
 }
 
+// TimeOfParts is a time whose TimePart of each of parts is the column
+// beside it: a Monday in UTC (5 January 1970) plus the day of the week and
+// the hour of the day. It writes rows held as columns back as records (the
+// trainer's holdout, the REST API's rows). A value that is no part (a
+// default standing in for a null, say) makes the time null, which reads as
+// that default again.
+func TimeOfParts(parts []string, cols []float32) any {
+	hour, day := 0, 0
+	for k, p := range parts {
+		v := cols[k]
+		n := int(v)
+		limit := 24
+		if p == DayOfWeek {
+			limit = 7
+		}
+		if float32(n) != v || n < 0 || n >= limit {
+			return nil
+		}
+		if p == DayOfWeek {
+			day = n
+		} else {
+			hour = n
+		}
+	}
+	return time.Date(1970, time.January, 5+day, hour, 0, 0, 0, time.UTC)
+}
+
 // MaxArrayLength is the most columns one array feature takes.
 const MaxArrayLength = 4096
 

@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -322,5 +323,29 @@ func TestSpecFeaturesRoundTrip(t *testing.T) {
 	const want = `"inputs":[{"name":"features","fields":[{"field":"temperature"},{"field":"humidity"}]},{"name":"text","type":"string","fields":[{"field":"note"}]}]`
 	if !strings.Contains(flat, want) {
 		t.Errorf("a flat spec marshals as %s; want its inputs as before: %s", flat, want)
+	}
+}
+
+// TestTimeOfPartsReadsBackItsParts: a time built from parts gives those
+// parts back through TimePart, and a value that is no part is a null.
+func TestTimeOfPartsReadsBackItsParts(t *testing.T) {
+	parts := []string{model.HourOfDay, model.DayOfWeek}
+	for day := range 7 {
+		for hour := range 24 {
+			tm, ok := model.TimeOfParts(parts, []float32{float32(hour), float32(day)}).(time.Time)
+			if !ok {
+				t.Fatalf("hour %d day %d: not a time", hour, day)
+			}
+			h, _ := model.TimePart(tm, model.HourOfDay)
+			d, _ := model.TimePart(tm, model.DayOfWeek)
+			if h != float64(hour) || d != float64(day) {
+				t.Fatalf("hour %d day %d read back as %v %v", hour, day, h, d)
+			}
+		}
+	}
+	for _, cols := range [][]float32{{24, 0}, {0, 7}, {-1, 0}, {1.5, 0}, {0, float32(math.NaN())}} {
+		if v := model.TimeOfParts(parts, cols); v != nil {
+			t.Errorf("parts %v: %v, want null", cols, v)
+		}
 	}
 }

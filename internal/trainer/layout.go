@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"slices"
-	"time"
 
 	"github.com/streamscore/streamscore/internal/avropath"
 	"github.com/streamscore/streamscore/internal/model"
@@ -283,7 +282,7 @@ func (c *columns) writeRecord(r int, raw bool, rec map[string]any) {
 			case ArrayFeature:
 				_ = f.Path.Put(rec, numbers(cols))
 			case PartsFeature:
-				_ = f.Path.Put(rec, TimeOfParts(f.Parts, cols))
+				_ = f.Path.Put(rec, model.TimeOfParts(f.Parts, cols))
 			default:
 				_ = f.Path.Put(rec, float64(cols[0]))
 			}
@@ -328,7 +327,7 @@ func (c *columns) writeExtra(r int, rec map[string]any) {
 		}
 	}
 	for _, t := range parts {
-		_ = t.path.Put(rec, TimeOfParts(t.parts, t.values))
+		_ = t.path.Put(rec, model.TimeOfParts(t.parts, t.values))
 	}
 }
 
@@ -373,29 +372,4 @@ func hasNaN(cols []float32) bool {
 		}
 	}
 	return false
-}
-
-// TimeOfParts is a time whose parts are the columns: a Monday in UTC (5
-// January 1970) plus the day of the week and the hour of the day. A value
-// that is no part (a default standing in for a null, say) makes the time
-// null, which reads as that default again.
-func TimeOfParts(parts []string, cols []float32) any {
-	hour, day := 0, 0
-	for k, p := range parts {
-		v := cols[k]
-		n := int(v)
-		limit := 24
-		if p == PartDayOfWeek {
-			limit = 7
-		}
-		if float32(n) != v || n < 0 || n >= limit {
-			return nil
-		}
-		if p == PartDayOfWeek {
-			day = n
-		} else {
-			hour = n
-		}
-	}
-	return time.Date(1970, time.January, 5+day, hour, 0, 0, 0, time.UTC)
 }
