@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -179,18 +178,9 @@ func TestNestedModels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ens, err := train.Fit(context.Background(), modelConfig(), data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(ens.Trees) != modelTrees || ens.Stats.EarlyStopped {
-				t.Fatalf("%d trees (early stopped: %v), want %d", len(ens.Trees), ens.Stats.EarlyStopped, modelTrees)
-			}
+			ens := fitBenchModel(t, data)
 			byCategory := 0
-			for i, tree := range ens.Trees {
-				if d := depth(tree, 0); d > modelDepth {
-					t.Fatalf("tree %d has depth %d, over %d", i, d, modelDepth)
-				}
+			for _, tree := range ens.Trees {
 				for _, n := range tree.Nodes {
 					if !n.Leaf && data.Categories(int(n.Feature)) > 0 {
 						byCategory++

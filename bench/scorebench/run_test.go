@@ -18,18 +18,9 @@ func TestModelConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ens, err := train.Fit(context.Background(), modelConfig(), data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ens.Trees) != modelTrees || ens.Stats.EarlyStopped {
-		t.Fatalf("%d trees (early stopped: %v), want %d", len(ens.Trees), ens.Stats.EarlyStopped, modelTrees)
-	}
+	ens := fitBenchModel(t, data)
 	mostLeaves := 0
-	for i, tree := range ens.Trees {
-		if d := depth(tree, 0); d > modelDepth {
-			t.Fatalf("tree %d has depth %d, over %d", i, d, modelDepth)
-		}
+	for _, tree := range ens.Trees {
 		leaves := 0
 		for _, n := range tree.Nodes {
 			if n.Leaf {
@@ -51,4 +42,24 @@ func depth(tree train.Tree, i int32) int {
 		return 0
 	}
 	return 1 + max(depth(tree, n.Left), depth(tree, n.Right))
+}
+
+// fitBenchModel fits the benchmark's model config on data and checks the
+// shape every benchmark model has: all its trees, none deeper than the
+// Python peer's.
+func fitBenchModel(t *testing.T, data *train.Dataset) *train.Ensemble {
+	t.Helper()
+	ens, err := train.Fit(context.Background(), modelConfig(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ens.Trees) != modelTrees || ens.Stats.EarlyStopped {
+		t.Fatalf("%d trees (early stopped: %v), want %d", len(ens.Trees), ens.Stats.EarlyStopped, modelTrees)
+	}
+	for i, tree := range ens.Trees {
+		if d := depth(tree, 0); d > modelDepth {
+			t.Fatalf("tree %d has depth %d, over %d", i, d, modelDepth)
+		}
+	}
+	return ens
 }
