@@ -276,15 +276,7 @@ func TestCategoricalONNXOfHandBuiltTrees(t *testing.T) {
 // python onnx checker accepts it.
 func TestCategoricalONNXDeclaresInterface(t *testing.T) {
 	requireORT(t)
-	tests := []struct {
-		obj     Objective
-		outputs map[string]ort.Shape
-	}{
-		{BinaryLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, 2}, OutputMargin: {-1, 1}}},
-		{SquaredError, map[string]ort.Shape{OutputVariable: {-1, 1}}},
-		{MulticlassLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, syntheticClasses}, OutputMargin: {-1, syntheticClasses}}},
-	}
-	for _, tt := range tests {
+	for _, tt := range declaredOutputs {
 		t.Run(tt.obj.String(), func(t *testing.T) {
 			ens := fitForTest(t, configFor(tt.obj, 3), mixedData(t, tt.obj, 2000, 23))
 			model, err := ens.ONNX(map[string]string{"model_name": "fleet"})

@@ -148,15 +148,7 @@ func TestONNXPassesChecker(t *testing.T) {
 // ONNX Runtime reads from the exported models.
 func TestONNXDeclaresInterface(t *testing.T) {
 	requireORT(t)
-	tests := []struct {
-		obj     Objective
-		outputs map[string]ort.Shape
-	}{
-		{BinaryLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, 2}, OutputMargin: {-1, 1}}},
-		{SquaredError, map[string]ort.Shape{OutputVariable: {-1, 1}}},
-		{MulticlassLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, syntheticClasses}, OutputMargin: {-1, syntheticClasses}}},
-	}
-	for _, tt := range tests {
+	for _, tt := range declaredOutputs {
 		t.Run(tt.obj.String(), func(t *testing.T) {
 			ens := fitForTest(t, configFor(tt.obj, 2), syntheticData(t, tt.obj, 500, 14))
 			model, err := ens.ONNX(map[string]string{"model_name": "sensor-anomaly"})
@@ -200,4 +192,15 @@ func checkDeclaredInterface(t *testing.T, b []byte, features int, want map[strin
 	if v, ok, err := meta.LookupCustomMetadataMap("model_name"); err != nil || !ok || v != name {
 		t.Errorf("metadata model_name = %q, %v, %v; want %s", v, ok, err, name)
 	}
+}
+
+// declaredOutputs are the outputs, and their shapes, that an exported
+// ensemble of each objective declares.
+var declaredOutputs = []struct {
+	obj     Objective
+	outputs map[string]ort.Shape
+}{
+	{BinaryLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, 2}, OutputMargin: {-1, 1}}},
+	{SquaredError, map[string]ort.Shape{OutputVariable: {-1, 1}}},
+	{MulticlassLogLoss, map[string]ort.Shape{OutputLabel: {-1}, OutputProbabilities: {-1, syntheticClasses}, OutputMargin: {-1, syntheticClasses}}},
 }
