@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/streamscore/streamscore/internal/onnx/onnxtest"
 )
 
 // The categorical features of linearCategoricalData: the column of each and its
@@ -475,23 +474,6 @@ func linearCategoricalOnly(t *testing.T, d *Dataset) *Dataset {
 		}
 	}
 	return out
-}
-
-func TestLinearCategoricalONNXPassesChecker(t *testing.T) {
-	for _, obj := range linearObjectives {
-		t.Run(obj.String(), func(t *testing.T) {
-			m := fitLinearForTest(t, linearConfigFor(obj), linearCategoricalData(t, obj, 500, 78, 100))
-			model, err := m.ONNX(map[string]string{"name": "checker-test"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := model.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
-			onnxtest.Check(t, b)
-		})
-	}
 }
 
 func TestLinearModelValidateCategories(t *testing.T) {

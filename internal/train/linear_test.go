@@ -490,20 +490,28 @@ func TestLinearONNXMatchesGoPredictions(t *testing.T) {
 	}
 }
 
+// TestLinearONNXPassesChecker: the python onnx checker accepts a linear
+// model's graph, numeric and with categorical features (their weight
+// tables and the Gather that reads them).
 func TestLinearONNXPassesChecker(t *testing.T) {
 	for _, obj := range linearObjectives {
-		t.Run(obj.String(), func(t *testing.T) {
-			m := fitLinearForTest(t, linearConfigFor(obj), syntheticData(t, obj, 500, 60))
-			model, err := m.ONNX(map[string]string{"name": "checker-test"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := model.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
-			onnxtest.Check(t, b)
-		})
+		for name, data := range map[string]*Dataset{
+			"numeric":     syntheticData(t, obj, 500, 60),
+			"categorical": linearCategoricalData(t, obj, 500, 78, 100),
+		} {
+			t.Run(obj.String()+"/"+name, func(t *testing.T) {
+				m := fitLinearForTest(t, linearConfigFor(obj), data)
+				model, err := m.ONNX(map[string]string{"name": "checker-test"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := model.Marshal()
+				if err != nil {
+					t.Fatal(err)
+				}
+				onnxtest.Check(t, b)
+			})
+		}
 	}
 }
 
