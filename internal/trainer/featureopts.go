@@ -181,21 +181,27 @@ func (o Options) validateFeatureOptions(bad func(field, format string, args ...a
 		}
 	}
 	kinds := map[string]string{} // canonical path -> the option that shapes it
-	claim := func(name, path, option string) {
+	// claim names option[key] and finds key among the features, claiming
+	// it for option: ok is false when key is no feature, reported.
+	claim := func(option, key string) (name string, ok bool) {
+		name = keyName(option, key)
+		path, ok := feature(name, key)
+		if !ok {
+			return name, false
+		}
 		if other, taken := kinds[path]; taken {
 			bad(name, "the feature is in %s already: a feature is read one way", other)
-			return
+		} else {
+			kinds[path] = option
 		}
-		kinds[path] = option
+		return name, true
 	}
 	for _, key := range slices.Sorted(maps.Keys(o.Categorical)) {
 		c := o.Categorical[key]
-		name := keyName("categorical", key)
-		path, ok := feature(name, key)
+		name, ok := claim("categorical", key)
 		if !ok {
 			continue
 		}
-		claim(name, path, "categorical")
 		if c.Max != nil {
 			if n := *c.Max; n < 1 || n > limit {
 				bad(name+".max", "%d is not in [1, %d] (%s)", n, limit, limitWhy)
@@ -219,12 +225,10 @@ func (o Options) validateFeatureOptions(bad func(field, format string, args ...a
 	}
 	for _, key := range slices.Sorted(maps.Keys(o.Arrays)) {
 		a := o.Arrays[key]
-		name := keyName("arrays", key)
-		path, ok := feature(name, key)
+		name, ok := claim("arrays", key)
 		if !ok {
 			continue
 		}
-		claim(name, path, "arrays")
 		if a.Length < 1 || a.Length > MaxArrayLength {
 			bad(name+".length", "%d is not in [1, %d] (the array's columns)", a.Length, MaxArrayLength)
 		}
@@ -234,12 +238,10 @@ func (o Options) validateFeatureOptions(bad func(field, format string, args ...a
 	}
 	for _, key := range slices.Sorted(maps.Keys(o.TimeParts)) {
 		parts := o.TimeParts[key]
-		name := keyName("time_parts", key)
-		path, ok := feature(name, key)
+		name, ok := claim("time_parts", key)
 		if !ok {
 			continue
 		}
-		claim(name, path, "time_parts")
 		if len(parts) == 0 {
 			bad(name, "is empty: give %s, %s or both", PartHourOfDay, PartDayOfWeek)
 		}
