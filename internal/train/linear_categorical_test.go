@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
 )
 
 // The categorical features of linearCategoricalData: the column of each and its
