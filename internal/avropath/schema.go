@@ -3,6 +3,7 @@ package avropath
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -22,6 +23,11 @@ type node struct {
 	fields   []field
 	items    *node   // array items, map values
 	branches []*node // union members
+	symbols  []string
+	size     int // a fixed's
+	// validated is goavro's validated-string, a string it checks against
+	// a pattern as it decodes.
+	validated bool
 }
 
 type field struct {
@@ -163,11 +169,18 @@ func (p *schemaParser) parseObject(obj map[string]any, ns string) (*node, error)
 		case "enum":
 			syms, _ := obj["symbols"].([]any)
 			for _, s := range syms {
-				if _, ok := s.(string); !ok {
+				sym, ok := s.(string)
+				if !ok {
 					return nil, fmt.Errorf("enum %s: a symbol is %s, not a string", full, jsonKind(s))
 				}
+				n.symbols = append(n.symbols, sym)
 			}
 		case "fixed":
+			size, ok := obj["size"].(float64)
+			if !ok || size < 0 || size != math.Trunc(size) || size > math.MaxInt32 {
+				return nil, fmt.Errorf("fixed %s: size %v is not a count of bytes", full, obj["size"])
+			}
+			n.size = int(size)
 			if logical == "decimal" {
 				n.logical = "decimal"
 			}
@@ -189,7 +202,7 @@ func (p *schemaParser) parseObject(obj map[string]any, ns string) (*node, error)
 		return &node{kind: t, items: items}, nil
 	}
 	if primitives[t] {
-		return &node{kind: t, logical: logicalTypes[t+"."+logical]}, nil
+		return &node{kind: t, logical: logicalTypes[t+"."+logical], validated: t == "string" && logical == "validated-string"}, nil
 	}
 	// {"type": "SomeNamedType"}
 	return p.reference(t, ns)
