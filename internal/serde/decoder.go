@@ -98,57 +98,96 @@ func NewDecoder(reg SchemaGetter, cfg DecoderConfig) (*Decoder, error) {
 	return &Decoder{reg: reg, limits: cfg.Limits.Resolve(), now: cfg.Now, missing: newNegativeCache[uint32](cfg.NegativeTTL)}, nil
 }
 
-// Decoded is one decoded value.
-type Decoded struct {
+// Checked is one framed value whose writer schema is known and whose body
+// the guard has passed: everything but the decoded record, which Decode
+// makes on demand. The scorer reads most records' features straight from
+// the body and decodes only the rest.
+type Checked struct {
 	// SchemaID is the writer schema's id from the frame.
 	SchemaID uint32
 	// Schema is the cached writer schema, shared by every record of the id:
 	// read it, never modify it.
 	Schema *Schema
-	// Record is goavro's native form of the record.
-	Record map[string]any
-	// Body is the Avro binary body, aliasing the value passed to Decode.
+	// Body is the Avro binary body, aliasing the value passed to Check.
 	Body []byte
-	// Cost estimates the bytes Record holds (avroguard's estimate, within
-	// a small factor above the truth), so callers can bound how many
-	// decoded records they keep.
+	// Cost estimates the bytes the decoded record holds (avroguard's
+	// estimate, within a small factor above the truth), so callers can
+	// bound how many records they keep.
 	Cost int64
 }
 
-// Decode parses the frame of value, looks up its writer schema and decodes
-// the body, which must hold exactly one record. Errors wrap one of the
+// Decode decodes the body into goavro's native form. Its errors wrap
+// ErrCorruptAvro and name the schema id.
+func (c Checked) Decode() (map[string]any, error) {
+	rec, err := c.Schema.decodeChecked(c.Body)
+	if err != nil {
+		return nil, fmt.Errorf("schema id %d: %w", c.SchemaID, err)
+	}
+	return rec, nil
+}
+
+// Decoded is one decoded value.
+type Decoded struct {
+	Checked
+	// Record is goavro's native form of the record.
+	Record map[string]any
+}
+
+// Check parses the frame of value, looks up its writer schema and checks
+// the body with the guard, without decoding it. Errors wrap one of the
 // classes documented in errors.go and name the schema id.
-func (d *Decoder) Decode(value []byte) (Decoded, error) {
+func (d *Decoder) Check(value []byte) (Checked, error) {
 	id, body, err := ParseFrame(value)
 	if err != nil {
-		return Decoded{}, err
+		return Checked{}, err
 	}
 	s, err := d.Lookup(id)
 	if err != nil {
-		return Decoded{}, err
+		return Checked{}, err
 	}
-	rec, cost, err := s.decodeBody(body, d.limits)
+	cost, err := s.check(body, d.limits)
 	if err != nil {
-		return Decoded{}, fmt.Errorf("schema id %d: %w", id, err)
+		return Checked{}, fmt.Errorf("schema id %d: %w", id, err)
 	}
-	return Decoded{SchemaID: id, Schema: s, Record: rec, Body: body, Cost: cost}, nil
+	return Checked{SchemaID: id, Schema: s, Body: body, Cost: cost}, nil
 }
 
-// decodeBody decodes one record that must fill body exactly. The guard
-// walks the body first, so that goavro never sees one whose counts,
-// lengths or nesting would make it allocate without bound. goavro is not
-// known to panic, but a panic here would stop the scorer on one poison
-// record, so it is turned into ErrCorruptAvro.
-func (s *Schema) decodeBody(body []byte, limits avroguard.Limits) (rec map[string]any, cost int64, err error) {
-	if guardOn {
-		cost, err = s.guard.Check(body, limits)
+// Decode is Check, then Checked.Decode: the body must hold exactly one
+// record.
+func (d *Decoder) Decode(value []byte) (Decoded, error) {
+	c, err := d.Check(value)
+	if err != nil {
+		return Decoded{}, err
 	}
+	rec, err := c.Decode()
+	if err != nil {
+		return Decoded{}, err
+	}
+	return Decoded{Checked: c, Record: rec}, nil
+}
+
+// check walks the body with the guard, so that goavro never sees one whose
+// counts, lengths or nesting would make it allocate without bound, and
+// returns the guard's estimate of what decoding it costs.
+func (s *Schema) check(body []byte, limits avroguard.Limits) (int64, error) {
+	if !guardOn {
+		return 0, nil
+	}
+	cost, err := s.guard.Check(body, limits)
 	switch {
 	case errors.Is(err, avroguard.ErrOverBudget):
-		return nil, 0, fmt.Errorf("%w: %w", ErrOverBudget, err)
+		return 0, fmt.Errorf("%w: %w", ErrOverBudget, err)
 	case err != nil:
-		return nil, 0, fmt.Errorf("%w: %w", ErrCorruptAvro, err)
+		return 0, fmt.Errorf("%w: %w", ErrCorruptAvro, err)
 	}
+	return cost, nil
+}
+
+// decodeChecked decodes one record, which must fill body exactly, from a
+// body check passed. goavro is not known to panic, but a panic here would
+// stop the scorer on one poison record, so it is turned into
+// ErrCorruptAvro.
+func (s *Schema) decodeChecked(body []byte) (rec map[string]any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: decoder panicked: %v", ErrCorruptAvro, r)
@@ -156,16 +195,16 @@ func (s *Schema) decodeBody(body []byte, limits avroguard.Limits) (rec map[strin
 	}()
 	native, rest, err := s.codec.NativeFromBinary(body)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %w", ErrCorruptAvro, err)
+		return nil, fmt.Errorf("%w: %w", ErrCorruptAvro, err)
 	}
 	if len(rest) != 0 {
-		return nil, 0, fmt.Errorf("%w: %d trailing bytes after the record", ErrCorruptAvro, len(rest))
+		return nil, fmt.Errorf("%w: %d trailing bytes after the record", ErrCorruptAvro, len(rest))
 	}
 	rec, ok := native.(map[string]any)
 	if !ok {
-		return nil, 0, fmt.Errorf("%w: decoded a %T, not a record", ErrCorruptAvro, native)
+		return nil, fmt.Errorf("%w: decoded a %T, not a record", ErrCorruptAvro, native)
 	}
-	return rec, cost, nil
+	return rec, nil
 }
 
 // Lookup returns the writer schema of id, from the cache or the registry.

@@ -353,3 +353,34 @@ type pythonFixture struct {
 		Margin *[][2]any `json:"margin"`
 	} `json:"prediction"`
 }
+
+// TestCheckLeavesToDecodeWhatOnlyGoavroFinds: Check frames, looks up and
+// guards a value without decoding it, so trailing bytes, which only
+// goavro's decode finds, pass Check and fail Checked.Decode as
+// ErrCorruptAvro naming the id; a good value's Checked decodes to the
+// record Decode returns, and carries the schema's type tree for reading
+// features from the body.
+func TestCheckLeavesToDecodeWhatOnlyGoavroFinds(t *testing.T) {
+	reg := newTestRegistry(t)
+	d := reg.newDecoder(t, DecoderConfig{})
+	good := encodeFrame(t, projectSchema(t, "sensor_reading"), sensorID, sensorRecord(2))
+	c, err := d.Check(good)
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if c.Schema.Tree == nil || c.Cost <= 0 {
+		t.Fatalf("Checked has tree %v and cost %d; want a tree and a positive cost", c.Schema.Tree, c.Cost)
+	}
+	rec, err := c.Decode()
+	if err != nil || !reflect.DeepEqual(rec, sensorRecord(2)) {
+		t.Fatalf("Decode = %v, %v; want the record", rec, err)
+	}
+	trailing := append(append([]byte(nil), good...), 0)
+	c, err = d.Check(trailing)
+	if err != nil {
+		t.Fatalf("Check of a body with a trailing byte: %v; want it left to Decode", err)
+	}
+	if _, err := c.Decode(); !errors.Is(err, ErrCorruptAvro) || !strings.Contains(err.Error(), fmt.Sprintf("schema id %d", sensorID)) {
+		t.Fatalf("Decode of a body with a trailing byte: %v; want ErrCorruptAvro naming schema id %d", err, sensorID)
+	}
+}

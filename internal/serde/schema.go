@@ -8,6 +8,7 @@ import (
 	"github.com/linkedin/goavro/v2"
 
 	"github.com/streamscore/streamscore/internal/avroguard"
+	"github.com/streamscore/streamscore/internal/avropath"
 )
 
 // Schema is a writer schema as the Decoder caches it: compiled once per id,
@@ -19,6 +20,12 @@ type Schema struct {
 	Text string
 	// Name is the record's full name, such as io.streamscore.sensors.SensorReading.
 	Name string
+
+	// Tree is the schema's type tree, from which a model reads its
+	// features straight from the bodies (model.Batch.AddBody); nil for a
+	// schema goavro takes and avropath does not, whose records are then
+	// decoded whole.
+	Tree *avropath.Schema
 
 	codec *goavro.Codec
 	guard *avroguard.Schema
@@ -43,7 +50,8 @@ func newSchema(id uint32, text string) (*Schema, error) {
 		return nil, fmt.Errorf("%w: %w", ErrUnsupportedSchema, err)
 	}
 	name, _ := fullName(obj, "")
-	return &Schema{ID: id, Text: text, Name: name, codec: codec, guard: guard}, nil
+	tree, _ := avropath.ParseSchema(text) // nil: see Tree
+	return &Schema{ID: id, Text: text, Name: name, Tree: tree, codec: codec, guard: guard}, nil
 }
 
 // describeTop names what a non-record top-level schema is, for errors.
