@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/streamscore/streamscore/internal/avropath"
 )
 
 // ErrBatchFull is returned by Add when the batch holds MaxBatch rows.
@@ -48,6 +50,11 @@ type Batch struct {
 
 	margins       []float32 // row-major [rows, margin width]
 	marginOutputs map[int]*ort.Tensor[float32]
+
+	// AddBody's scratch: a record's projected values, and the numbers of
+	// its whole arrays.
+	values       []avropath.Value
+	arrayNumbers []float64
 }
 
 // NewBatch returns an empty batch for this model.

@@ -50,6 +50,8 @@ type Model struct {
 	inputs   []boundInput
 	output   boundOutput
 	margin   boundMargin
+
+	projections projections
 }
 
 // boundInput is a Spec input checked against the graph, with the reader
