@@ -11,6 +11,7 @@ import (
 	"github.com/linkedin/goavro/v2"
 
 	"github.com/streamscore/streamscore/internal/avroguard"
+	"github.com/streamscore/streamscore/internal/avropath"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/scorer"
@@ -25,6 +26,7 @@ const stageRecords = 1024
 // stage is one record shape and model of the nested part, ready to score.
 type stage struct {
 	name   string
+	schema string
 	codec  *goavro.Codec
 	guard  *avroguard.Schema
 	bodies [][]byte         // Avro bodies, no framing
@@ -55,10 +57,10 @@ func stages(b *testing.B) []stage {
 	groupedBodies, groupedRecs := encode(b, schemas.SensorReadingGrouped, sample.NewGroupedSensors(99, 200, 0.05).Next)
 	nestedBodies, nestedRecs := encode(b, schemas.SensorReadingNested, sample.NewNestedSensors(99, 200, 0.05).Next)
 	return []stage{
-		{"flat", codec(b, schemas.SensorReading), guard(b, schemas.SensorReading), flatBodies, flatRecs, flatModel},
-		{"grouped", codec(b, schemas.SensorReadingGrouped), guard(b, schemas.SensorReadingGrouped), groupedBodies, groupedRecs, groupedModel},
-		{"nested-record-flat-model", codec(b, schemas.SensorReadingNested), guard(b, schemas.SensorReadingNested), nestedBodies, nestedRecs, flatModel},
-		{"nested", codec(b, schemas.SensorReadingNested), guard(b, schemas.SensorReadingNested), nestedBodies, nestedRecs, nestedModel},
+		{"flat", schemas.SensorReading, codec(b, schemas.SensorReading), guard(b, schemas.SensorReading), flatBodies, flatRecs, flatModel},
+		{"grouped", schemas.SensorReadingGrouped, codec(b, schemas.SensorReadingGrouped), guard(b, schemas.SensorReadingGrouped), groupedBodies, groupedRecs, groupedModel},
+		{"nested-record-flat-model", schemas.SensorReadingNested, codec(b, schemas.SensorReadingNested), guard(b, schemas.SensorReadingNested), nestedBodies, nestedRecs, flatModel},
+		{"nested", schemas.SensorReadingNested, codec(b, schemas.SensorReadingNested), guard(b, schemas.SensorReadingNested), nestedBodies, nestedRecs, nestedModel},
 	}
 }
 
@@ -102,12 +104,15 @@ func encode(b *testing.B, schema string, next func() (map[string]any, bool)) ([]
 }
 
 // BenchmarkStages measures, for each variant of the nested part, the
-// scorer's four stages apart, on one thread: the avro guard's walk of a
-// body (with the default limits), goavro's decode of it, mapping a decoded
-// record into a batch (paths, categories), and ONNX Runtime's run of a
-// full batch of the scorer's default 128 rows. Every op is one record, so
-// the stages add up to the scorer's own work per record (beside framing,
-// fetching, producing and committing). The garbage
+// scorer's stages apart, on one thread: the avro guard's walk of a body
+// (with the default limits); goavro's decode of it and mapping the decoded
+// record into a batch (paths, categories), the way a record is read when
+// its features cannot be read straight from the body; project, reading
+// them straight from the body into a batch, the way the scorer reads every
+// other record; and ONNX Runtime's run of a full batch of the scorer's
+// default 128 rows. Every op is one record, so guard, project and run add
+// up to the scorer's own work per record (beside framing, fetching,
+// producing and committing). The garbage
 // collector runs at the scorer's target, unless GOGC is set, as in the
 // scorer: at Go's default of 100 a record's decode, mostly allocation,
 // costs up to half as much CPU again as it does in the scorer, and the
@@ -163,6 +168,28 @@ func BenchmarkStages(b *testing.B) {
 				}
 				if err := batch.Add(s.recs[i%stageRecords]); err != nil {
 					b.Fatal(err)
+				}
+				i++
+			}
+			cpu.report(b, i)
+		})
+		tree, err := avropath.ParseSchema(s.schema)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(s.name+"/project", func(b *testing.B) {
+			if batch.Reset(); !batch.AddBody(tree, s.bodies[0]) {
+				b.Skipf("the %s model's features are not read from the body: its records are decoded and mapped", s.name)
+			}
+			b.ReportAllocs()
+			cpu := startCPU()
+			i := 0
+			for b.Loop() {
+				if batch.Full() {
+					batch.Reset()
+				}
+				if !batch.AddBody(tree, s.bodies[i%stageRecords]) {
+					b.Fatalf("record %d is not read from its body", i%stageRecords)
 				}
 				i++
 			}

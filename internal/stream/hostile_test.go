@@ -128,12 +128,12 @@ func TestHostileRecordsDeadLettered(t *testing.T) {
 // would.
 type panickingDecoder struct{ Decoder }
 
-func (d panickingDecoder) Decode(value []byte) (serde.Decoded, error) {
+func (d panickingDecoder) Check(value []byte) (serde.Checked, error) {
 	if bytes.HasSuffix(value, []byte("POISON")) {
 		var nothing map[string]int
 		nothing["x"]++ // assignment to a nil map: a runtime panic
 	}
-	return d.Decoder.Decode(value)
+	return d.Decoder.Check(value)
 }
 
 // TestPanicWhileDecodingDeadLettersTheRecord: a record that makes decoding
@@ -160,8 +160,8 @@ func TestPanicWhileDecodingDeadLettersTheRecord(t *testing.T) {
 			continue
 		}
 		reason := header(r.out, HeaderErrorReason)
-		if r.reason != ReasonInternal || !strings.Contains(reason, "assignment to entry in nil map") || !strings.Contains(reason, "panickingDecoder.Decode") {
-			t.Errorf("poison record: class %q reason %q, want internal_error naming the panic and panickingDecoder.Decode", r.reason, reason)
+		if r.reason != ReasonInternal || !strings.Contains(reason, "assignment to entry in nil map") || !strings.Contains(reason, "panickingDecoder.Check") {
+			t.Errorf("poison record: class %q reason %q, want internal_error naming the panic and panickingDecoder.Check", r.reason, reason)
 		}
 	}
 }
@@ -193,7 +193,7 @@ func TestBatchPanicScoresRowsAlone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows = append(rows, row{source: rec, decoded: d, outTopic: "bench.scored", output: output, emit: out.emit})
+		rows = append(rows, row{source: rec, checked: d.Checked, outTopic: "bench.scored", output: output, emit: out.emit})
 	}
 	p.score(job{slot: p.slot, rows: rows})
 	for _, rec := range f.records[:3] {

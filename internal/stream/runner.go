@@ -334,9 +334,9 @@ func (s *Scorer) ShadowServing() (model.Spec, bool) {
 	return *spec, true
 }
 
-// RecentRecords returns the decoded input records of the last batch
-// scored (none before the first): real traffic to try a model on before
-// swapping it in. The records are shared: read them, never modify them.
+// RecentRecords decodes the input records of the last batch scored (none
+// before the first): real traffic to try a model on before swapping it
+// in.
 func (s *Scorer) RecentRecords() []map[string]any { return s.proc.recentRecords() }
 
 // Run consumes until ctx ends or a result cannot be produced, then drains

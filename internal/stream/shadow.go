@@ -26,8 +26,8 @@ const (
 
 // shadowQueue is how many scored batches may wait for the shadow stage
 // before further ones are dropped: enough to ride out a slow shadow run or
-// a garbage collection, few enough that waiting rows (decoded records)
-// cannot grow the heap far.
+// a garbage collection, few enough that waiting rows (the records'
+// bodies) cannot grow the heap far.
 const shadowQueue = 8
 
 // shadowStage scores, on its own goroutine, the rows the serving model has
@@ -192,12 +192,12 @@ func (s *shadowStage) score(rows []row) {
 		if s.batch.Full() {
 			s.runGathered()
 		}
-		if err := s.batch.Add(r.decoded.Record); err != nil {
+		if err := addRecord(s.batch, r.checked); err != nil {
 			s.fail(ReasonOf(err), 1)
 			continue
 		}
 		topic := s.topics[r.source.Topic]
-		output, err := s.schemas.Output(r.source.Topic, topic, r.decoded.Schema)
+		output, err := s.schemas.Output(r.source.Topic, topic, r.checked.Schema)
 		if err != nil {
 			s.batch.RemoveLast()
 			reason := ReasonOf(err)
