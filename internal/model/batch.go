@@ -52,9 +52,12 @@ type Batch struct {
 	marginOutputs map[int]*ort.Tensor[float32]
 
 	// AddBody's scratch: a record's projected values, and the numbers of
-	// its whole arrays.
+	// its whole arrays; and the projection of the last schema it met,
+	// which is most often the next one's.
 	values       []avropath.Value
 	arrayNumbers []float64
+	tree         *avropath.Schema
+	projection   *avropath.Projection
 }
 
 // NewBatch returns an empty batch for this model.

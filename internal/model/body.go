@@ -64,7 +64,10 @@ func (b *Batch) AddBody(s *avropath.Schema, body []byte) bool {
 	if b.Full() || s == nil {
 		return false
 	}
-	p := b.model.projection(s)
+	if s != b.tree {
+		b.tree, b.projection = s, b.model.projection(s)
+	}
+	p := b.projection
 	if p == nil {
 		return false
 	}
