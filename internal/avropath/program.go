@@ -104,9 +104,8 @@ var readCodes = map[opKind]instrCode{
 }
 
 // maxInlineDepth is how deep skip lays out records inside records; deeper
-// ones are left to the walker. A record that holds itself without a union,
-// a map or an array between has no finite value, and this bounds its
-// layout; the avro guard refuses its bodies.
+// ones are left to the walker, so a program stays small however deep a
+// schema nests (Project refuses a record that holds itself directly).
 const maxInlineDepth = 8
 
 // skip lays out skipping a value of type o, depth records deep: a

@@ -79,9 +79,11 @@ type Projection struct {
 // type, or an array where Array is false), or when s has what the
 // projection would read differently from goavro: a string goavro checks
 // against a pattern (its validated-string logical type), or two named types
-// with one short name, which parsers resolve differently.
+// with one short name, which parsers resolve differently; or a record that
+// holds itself with no union, array or map between, which has no finite
+// value to read.
 func (s *Schema) Project(cols []Column) (*Projection, error) {
-	c := compiler{ops: map[*node]*op{}, names: map[string]bool{}}
+	c := compiler{ops: map[*node]*op{}, names: map[string]bool{}, inside: map[*node]bool{}}
 	root, err := c.op(s.root)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotProjectable, err)
@@ -199,11 +201,28 @@ type op struct {
 type compiler struct {
 	ops   map[*node]*op
 	names map[string]bool // short names of named types seen
+	// inside are the records being compiled that reach the type being
+	// compiled through record fields alone: meeting one again is a
+	// record that holds itself, which has no finite value.
+	inside map[*node]bool
 }
 
 func (c *compiler) op(n *node) (*op, error) {
+	if c.inside[n] {
+		return nil, fmt.Errorf("record %s holds itself with no union, array or map between", shortName(n.name))
+	}
 	if o, ok := c.ops[n]; ok {
 		return o, nil
+	}
+	switch n.kind {
+	case "record":
+		c.inside[n] = true
+		defer delete(c.inside, n)
+	case "union", "array", "map":
+		// A value of these can stop the recursion (a null, no items).
+		outer := c.inside
+		c.inside = map[*node]bool{}
+		defer func() { c.inside = outer }()
 	}
 	o := &op{size: -1, logical: n.logical != ""}
 	c.ops[n] = o
@@ -289,8 +308,8 @@ type want struct {
 	fields []*want          // a record's, by field index; nil: skipped
 	keys   map[string]*want // a map's
 	index  map[int]*want    // an array's
-	// all is every column this want and those below it read, to reset a
-	// map key that occurs twice (goavro keeps the last).
+	// all is every column this want and those below it read, made
+	// absent at once by a null on the way.
 	all []int
 }
 
