@@ -73,8 +73,9 @@ type Projection struct {
 	cols int
 }
 
-// Project returns the projection of cols in s's bodies. It fails, wrapping
-// ErrNotProjectable, when a path does not resolve, when a column reads a
+// Project returns the projection of cols in s's bodies. A column whose
+// field s lacks (a field added after s) reads Absent. Project fails,
+// wrapping ErrNotProjectable, when a path does not resolve otherwise, when a column reads a
 // type a Value does not carry (bytes, fixed, a record, a map, a logical
 // type, or an array where Array is false), or when s has what the
 // projection would read differently from goavro: a string goavro checks
@@ -91,6 +92,9 @@ func (s *Schema) Project(cols []Column) (*Projection, error) {
 	p := &Projection{root: root, want: &want{}, cols: len(cols)}
 	for i, col := range cols {
 		leaf, err := s.Resolve(col.Path)
+		if IsAbsent(err) && s.plainlyAbsent(col.Path) {
+			continue // a field of a newer schema: its Value stays Absent
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrNotProjectable, err)
 		}
@@ -113,6 +117,29 @@ func (s *Schema) Project(cols []Column) (*Projection, error) {
 	p.want.gather()
 	p.prog = compile(p.root, p.want)
 	return p, nil
+}
+
+// plainlyAbsent reports whether Read finds nothing at p in every record
+// of s, as the projection does, for a path Resolve found absent: a
+// record on the way lacks the field. It does not when that record is
+// nested and has one field: goavro decodes it to a map of one entry, which
+// Read takes for a union wrapper when the key is missing from it and reads
+// the key in the entry's value.
+func (s *Schema) plainlyAbsent(p Path) bool {
+	n := s.root
+	for i, st := range p.steps {
+		n = nonNull(n)
+		if st.kind == keyStep && n.kind == "record" {
+			f, ok := n.field(st.key)
+			if !ok {
+				return i == 0 || len(n.fields) != 1
+			}
+			n = f
+			continue
+		}
+		n = n.items
+	}
+	return false
 }
 
 // projectable refuses a leaf whose value a Value does not carry.

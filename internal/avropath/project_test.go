@@ -951,6 +951,45 @@ func TestProjectionIsSharedByGoroutines(t *testing.T) {
 
 // TestProjectRefuses lists the columns and schemas a projection cannot
 // read exactly: each refusal wraps ErrNotProjectable and says why.
+// soloSchema nests a record of one field, a map: goavro decodes it to a
+// map of one entry, which Path.Read takes for a union wrapper when a key
+// is missing from it.
+const soloSchema = `{"type": "record", "name": "R", "fields": [
+  {"name": "x", "type": "double"},
+  {"name": "solo", "type": {"type": "record", "name": "Solo", "fields": [
+    {"name": "inner", "type": {"type": "map", "values": "double"}}]}}]}`
+
+// TestProjectionReadsFieldsTheSchemaLacksAsAbsent: a column on a field
+// the writer schema lacks (one a newer schema added), at the top or
+// nested, reads Absent, as Path.Read finds nothing in goavro's record, so
+// records of older schemas are read from their bodies too; except in a
+// nested record of one field, where Path.Read reads the entry's value as
+// a union wrapper's and Project declines (TestProjectRefuses).
+func TestProjectionReadsFieldsTheSchemaLacksAsAbsent(t *testing.T) {
+	f := newFixture(t, projSchema)
+	cols := columns("nope", "location.alt", "temperature", "nope.deeper")
+	p := f.project(t, cols)
+	body := f.encode(t, projRecord())
+	if d := f.disagreements(p, cols, body); len(d) > 0 {
+		t.Fatalf("disagreements: %v", d)
+	}
+	vals := make([]avropath.Value, len(cols))
+	if _, err := p.Read(body, vals, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cols {
+		if want := avropath.Absent; c.Path.String() != "temperature" && vals[i].Kind != want {
+			t.Errorf("%s: %v; want Absent", colName(c), describe(vals[i], nil))
+		}
+	}
+	solo := newFixture(t, soloSchema)
+	ps := solo.project(t, columns("x", "nope"))
+	soloBody := solo.encode(t, map[string]any{"x": 1.5, "solo": map[string]any{"inner": map[string]any{"nope": 2.0}}})
+	if d := solo.disagreements(ps, columns("x", "nope"), soloBody); len(d) > 0 {
+		t.Fatalf("a top-level field missing beside a record of one field: %v", d)
+	}
+}
+
 func TestProjectRefuses(t *testing.T) {
 	const validatedAt = `{"type": "record", "name": "V", "fields": [
 	  {"name": "x", "type": "double"},
@@ -970,14 +1009,13 @@ func TestProjectRefuses(t *testing.T) {
 		cols   []avropath.Column
 		why    string // in the message
 	}{
-		{"a path with no such field", projSchema, columns("nope"), `record Reading has no field "nope"`},
-		{"a path with no such nested field", projSchema, columns("location.alt"), `record Location has no field "alt"`},
+		{"a field missing from a nested record of one field", soloSchema, columns("solo.alt"), `record Solo has no field "alt"`},
 		{"a key step into a double", projSchema, columns("temperature.x"), "temperature is double, not a record or map"},
 		{"a key step into an array", projSchema, columns("window.x"), "window is array<double>, not a record or map"},
 		{"an index into a map", projSchema, columns("attributes[0]"), "attributes is map<string>, not an array"},
 		{"a step through a multi-branch union", projSchema, columns("wide.x"), "a path passes only through a nullable union"},
 		{"a key into a map of records", projSchema, columns("places.dock.depth"), "cannot step into the values of a map of records"},
-		{"one bad column among good ones", projSchema, columns("temperature", "nope", "count"), `no field "nope"`},
+		{"one bad column among good ones", projSchema, columns("temperature", "temperature.x", "count"), "temperature is double"},
 		{"a column on bytes", projSchema, columns("blob"), "blob: bytes " + notScalar},
 		{"a column on fixed", projSchema, columns("hash"), "hash: fixed Hash " + notScalar},
 		{"a column on a decimal fixed", projSchema, columns("tail_price"), logical},
