@@ -39,6 +39,9 @@ const (
 	Float
 	// Text is a string or an enum's symbol, in Bytes.
 	Text
+	// Millis is a timestamp-millis, in Int: Unix milliseconds, the
+	// instant of goavro's time.Time.
+	Millis
 	// Numbers is a whole array of numbers: Nums[Start : Start+Len] of the
 	// slice Read returned.
 	Numbers
@@ -77,7 +80,7 @@ type Projection struct {
 // field s lacks (a field added after s) reads Absent. Project fails,
 // wrapping ErrNotProjectable, when a path does not resolve otherwise, when a column reads a
 // type a Value does not carry (bytes, fixed, a record, a map, a logical
-// type, or an array where Array is false), or when s has what the
+// type other than timestamp-millis, or an array where Array is false), or when s has what the
 // projection would read differently from goavro: a string goavro checks
 // against a pattern (its validated-string logical type), or two named types
 // with one short name, which parsers resolve differently; or a record that
@@ -150,7 +153,7 @@ func projectable(l Leaf, array bool) error {
 		}
 		return nil
 	}
-	if l.Logical != "" {
+	if l.Logical != "" && l.Logical != "timestamp-millis" {
 		return fmt.Errorf("%s has a logical type", l.TypeName)
 	}
 	switch l.Type {
@@ -218,6 +221,7 @@ const (
 type op struct {
 	kind    opKind
 	logical bool     // goavro decodes it to another Go type: Unread
+	millis  bool     // a timestamp-millis: Millis
 	size    int      // fixed's size; for any type, bytes it always takes, or -1
 	symbols [][]byte // an enum's
 	fields  []*op
@@ -251,7 +255,7 @@ func (c *compiler) op(n *node) (*op, error) {
 		c.inside = map[*node]bool{}
 		defer func() { c.inside = outer }()
 	}
-	o := &op{size: -1, logical: n.logical != ""}
+	o := &op{size: -1, logical: n.logical != "" && n.logical != "timestamp-millis", millis: n.logical == "timestamp-millis"}
 	c.ops[n] = o
 	if n.name != "" {
 		short := shortName(n.name)
@@ -483,6 +487,9 @@ func (r *bodyReader) scalar(o *op) (Value, error) {
 		return Value{Kind: Boolean, Int: b}, err
 	case opInt, opLong:
 		i, err := r.integer(o.kind == opInt)
+		if o.millis {
+			return Value{Kind: Millis, Int: i}, err
+		}
 		return Value{Kind: Int, Int: i}, err
 	case opFloat, opDouble:
 		f, err := r.float(o.kind)
@@ -560,7 +567,7 @@ func (k *mapKeys) add(key []byte) bool {
 func (r *bodyReader) arrayItems(o *op, w *want) error {
 	// A column reads an array whole only of plain numbers: items of a
 	// union, even of one branch, are goavro's wrappers, not numbers.
-	plain := !o.items.logical && o.items.kind >= opBoolean && o.items.kind <= opDouble
+	plain := !o.items.logical && !o.items.millis && o.items.kind >= opBoolean && o.items.kind <= opDouble
 	whole := false
 	for _, s := range w.slots {
 		if s.array && plain {

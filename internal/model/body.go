@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/streamscore/streamscore/internal/avropath"
@@ -39,17 +40,9 @@ func (m *Model) projection(s *avropath.Schema) *avropath.Projection {
 	}
 	var cols []avropath.Column
 	for _, in := range m.inputs {
-		c, ok := in.reader.projectColumns()
-		if !ok {
-			cols = nil
-			break
-		}
-		cols = append(cols, c...)
+		cols = append(cols, in.reader.projectColumns()...)
 	}
-	var p *avropath.Projection
-	if cols != nil {
-		p, _ = s.Project(cols) // nil when it cannot: Add reads those records
-	}
+	p, _ := s.Project(cols) // nil when it cannot: Add reads those records
 	m.projections.cache.Store(s, p)
 	return p
 }
@@ -105,18 +98,13 @@ func (b *Batch) AddBody(s *avropath.Schema, body []byte) bool {
 	return true
 }
 
-// projectColumns is what the reader's columns read of a body, or false
-// when a column reads what a projection does not carry (a part of a
-// timestamp).
-func (r *InputReader) projectColumns() ([]avropath.Column, bool) {
+// projectColumns is what the reader's columns read of a body.
+func (r *InputReader) projectColumns() []avropath.Column {
 	cols := make([]avropath.Column, len(r.cols))
 	for i, c := range r.cols {
-		if c.kind == partColumn {
-			return nil, false
-		}
 		cols[i] = avropath.Column{Path: c.path, Array: c.kind == arrayColumn}
 	}
-	return cols, true
+	return cols
 }
 
 // appendValues appends the row of projected values to dst, as
@@ -166,12 +154,23 @@ func finite(cols []float32) bool {
 }
 
 // valueNumber reads a number column's value as number reads it: a
-// number, a boolean as 1 or 0, the default for a null.
+// number, a boolean as 1 or 0, a timestamp as its Unix milliseconds, or
+// a part of it; the default for a null.
 func (c *column) valueNumber(v *avropath.Value) (float64, bool) {
+	if c.kind == partColumn {
+		switch v.Kind {
+		case avropath.Millis, avropath.Int:
+			part, err := TimePart(time.UnixMilli(v.Int), c.part)
+			return part, err == nil
+		case avropath.Absent:
+			return c.def, c.hasDef
+		}
+		return 0, false
+	}
 	switch v.Kind {
 	case avropath.Float:
 		return v.Float, true
-	case avropath.Int, avropath.Boolean:
+	case avropath.Int, avropath.Boolean, avropath.Millis:
 		return float64(v.Int), true
 	case avropath.Absent:
 		return c.def, c.hasDef

@@ -23,6 +23,7 @@ const bodySchema = `{
   "fields": [
     {"name": "id", "type": "string"},
     {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "day", "type": {"type": "int", "logicalType": "date"}},
     {"name": "temp", "type": "double"},
     {"name": "hum", "type": "float"},
     {"name": "rssi", "type": "int"},
@@ -44,9 +45,10 @@ const bodySchema = `{
   ]
 }`
 
-// bodyFeatures reads every field of bodySchema that a model can: numbers,
-// nested and nullable ones with defaults, a whole array and an item, a map
-// value, categories of a string, an enum, an int and a boolean.
+// bodyFeatures reads every field of bodySchema that a model reads from a
+// body: numbers, nested and nullable ones with defaults, a whole array and
+// an item, a map value, categories of a string, an enum, an int and a
+// boolean, a timestamp and its parts.
 func bodyFeatures(unknown string) []model.Feature {
 	return []model.Feature{
 		{Field: "temp"}, {Field: "hum"}, {Field: "rssi"}, {Field: "uptime"}, {Field: "on"},
@@ -61,6 +63,7 @@ func bodyFeatures(unknown string) []model.Feature {
 		{Field: "level", Categories: cats("1", "2")},
 		{Field: "flag", Categories: cats("true")},
 		{Field: "note", Categories: cats("x")},
+		{Field: "ts"}, {Field: "ts", Part: model.HourOfDay}, {Field: "ts", Part: model.DayOfWeek},
 	}
 }
 
@@ -83,7 +86,8 @@ func bodyModel(t testing.TB, features []model.Feature) *model.Model {
 func randomReading(rng *rand.Rand) map[string]any {
 	pick := func(vs ...string) string { return vs[rng.IntN(len(vs))] }
 	rec := map[string]any{
-		"id": fmt.Sprintf("dev-%d", rng.IntN(100)), "ts": time.UnixMilli(rng.Int64N(1 << 41)).UTC(),
+		"id": fmt.Sprintf("dev-%d", rng.IntN(100)), "ts": time.UnixMilli(rng.Int64N(1<<42) - 1<<41).UTC(),
+		"day":  time.Date(1970, 1, 1+rng.IntN(20000), 0, 0, 0, 0, time.UTC),
 		"temp": rng.NormFloat64() * 10, "hum": float32(rng.Float64() * 100),
 		"rssi": int32(-rng.IntN(120)), "uptime": rng.Int64N(1 << 40), "on": rng.IntN(2) == 0,
 		"flag": rng.IntN(2) == 0,
@@ -256,19 +260,26 @@ func mustEncode(t testing.TB, codec *goavro.Codec, rec map[string]any) []byte {
 	return body
 }
 
-// TestAddBodyDeclinesAModelItCannotReadFromBodies: a part of a timestamp
-// is read from the decoded record only, so a model with one takes every
-// record through Add.
+// TestAddBodyDeclinesAModelItCannotReadFromBodies: a date is read from
+// the decoded record only, so a model with one takes every record through
+// Add.
 func TestAddBodyDeclinesAModelItCannotReadFromBodies(t *testing.T) {
 	fx := newBodyFixture(t)
-	m := bodyModel(t, []model.Feature{{Field: "temp"}, {Field: "ts", Part: model.HourOfDay}})
+	m := bodyModel(t, []model.Feature{{Field: "temp"}, {Field: "day"}})
 	b := newBatch(t, m)
 	body := mustEncode(t, fx.codec, randomReading(rand.New(rand.NewPCG(3, 4))))
 	if b.AddBody(fx.tree, body) {
-		t.Fatal("AddBody took a record whose hour of day it cannot read")
+		t.Fatal("AddBody took a record whose date it cannot read")
 	}
 	if b.Len() != 0 {
 		t.Fatalf("the batch holds %d rows", b.Len())
+	}
+	native, _, err := fx.codec.NativeFromBinary(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(native.(map[string]any)); err != nil {
+		t.Fatalf("Add: %v", err)
 	}
 }
 
