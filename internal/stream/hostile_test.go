@@ -6,19 +6,24 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/linkedin/goavro/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/train"
+	"github.com/streamscore/streamscore/schemas"
 )
 
 // outcomes collects what a processor emitted, by source offset.
@@ -276,4 +281,50 @@ func smallModel() train.Config {
 	cfg := train.DefaultConfig()
 	cfg.MaxIter, cfg.MaxDepth = 5, 3
 	return cfg
+}
+
+// TestRecordsAreReadFromTheirBodies: good records are scored from their
+// bodies, none decoded whole; a record that does not map (a NaN, here) is
+// decoded whole, which names its reason, and counted so.
+func TestRecordsAreReadFromTheirBodies(t *testing.T) {
+	f := newFixture(t, 32)
+	m := f.model(t, "1", smallModel(), 2000)
+	p := f.processor(Config{}, m)
+	defer p.close()
+	out := newOutcomes()
+	run(t, p, f.records, out.emit)
+	for _, rec := range f.records {
+		if r := out.one(t, rec); r.reason != "" {
+			t.Fatalf("good record %s dead-lettered: %s", coords(rec.Topic, rec.Partition, rec.Offset), header(r.out, HeaderErrorReason))
+		}
+	}
+	if n := counterValue(t, f.metrics.decodedWhole); n != 0 {
+		t.Fatalf("%v good records decoded whole; want every one read from its body", n)
+	}
+	codec, err := goavro.NewCodec(schemas.SensorReading)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reading, _ := sample.NewSensors(2, 1, 0).Next()
+	reading["temperature"] = math.NaN()
+	nan := &kgo.Record{Topic: "bench", Partition: 9, Value: f.records[0].Value[:5:5]}
+	if nan.Value, err = codec.BinaryFromNative(nan.Value, reading); err != nil {
+		t.Fatal(err)
+	}
+	run(t, p, []*kgo.Record{nan}, out.emit)
+	if r := out.one(t, nan); r.reason != ReasonNonFinite {
+		t.Fatalf("the NaN record: class %q (%s); want %s", r.reason, header(r.out, HeaderErrorReason), ReasonNonFinite)
+	}
+	if n := counterValue(t, f.metrics.decodedWhole); n != 1 {
+		t.Fatalf("%v records decoded whole; want the NaN record alone", n)
+	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }

@@ -11,6 +11,7 @@ type metrics struct {
 	recordsOut      *prometheus.CounterVec
 	deadLettered    *prometheus.CounterVec
 	registryRetries prometheus.Counter
+	decodedWhole    prometheus.Counter
 	batchRows       prometheus.Histogram
 	inference       prometheus.Histogram
 	endToEnd        prometheus.Histogram
@@ -64,6 +65,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		registryRetries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "streamscore_registry_retries_total",
 			Help: "Schema lookups that failed because the registry was unreachable, and will be retried.",
+		}),
+		decodedWhole: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "streamscore_records_decoded_total",
+			Help: "Input records decoded whole because their features could not be read straight from the body: a record that does not map cleanly (it is then scored or dead-lettered), or every record of a schema or model that a projection cannot read.",
 		}),
 		batchRows: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "streamscore_batch_rows",
@@ -122,7 +127,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "The shadow model, as labels; the value is always 1.",
 		}, []string{"name", "version"}),
 	}
-	reg.MustRegister(m.recordsIn, m.recordsOut, m.deadLettered, m.registryRetries,
+	reg.MustRegister(m.recordsIn, m.recordsOut, m.deadLettered, m.registryRetries, m.decodedWhole,
 		m.batchRows, m.inference, m.endToEnd, m.processing, m.lag, m.assigned, m.heldBack, m.transactions, m.modelInfo,
 		m.modelSwaps, m.shadowOut, m.shadowFailures, m.shadowModelInfo)
 	return m

@@ -329,7 +329,11 @@ func (p *processor) decodeRecord(rec *kgo.Record, emit func(result)) error {
 		return nil
 	}
 	batch := p.slot.batch
-	if err := addRecord(batch, checked); err != nil {
+	decoded, err := addRecord(batch, checked)
+	if decoded {
+		p.metrics.decodedWhole.Inc()
+	}
+	if err != nil {
 		emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
 		return nil
 	}
@@ -351,17 +355,18 @@ func (p *processor) decodeRecord(rec *kgo.Record, emit func(result)) error {
 }
 
 // addRecord adds a checked record's row to b: read straight from its body
-// where the model can, else from the record goavro decodes, which also
-// names what is wrong with a record that cannot be scored.
-func addRecord(b *model.Batch, c serde.Checked) error {
+// where the model can, else from the record goavro decodes (decoded is
+// then true), which also names what is wrong with a record that cannot be
+// scored.
+func addRecord(b *model.Batch, c serde.Checked) (decoded bool, err error) {
 	if b.AddBody(c.Schema.Tree, c.Body) {
-		return nil
+		return false, nil
 	}
 	rec, err := c.Decode()
 	if err != nil {
-		return err
+		return true, err
 	}
-	return b.Add(rec)
+	return true, b.Add(rec)
 }
 
 // scoreJobs is the scoring stage: it runs until the jobs channel closes.
@@ -484,7 +489,7 @@ func (p *processor) runRow(g *generation, b *model.Batch, r row) (out result, er
 		}
 	}()
 	b.Reset()
-	if err := addRecord(b, r.checked); err != nil {
+	if _, err := addRecord(b, r.checked); err != nil {
 		return result{}, err
 	}
 	results, err := g.model.Run(b)

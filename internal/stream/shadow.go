@@ -192,7 +192,7 @@ func (s *shadowStage) score(rows []row) {
 		if s.batch.Full() {
 			s.runGathered()
 		}
-		if err := addRecord(s.batch, r.checked); err != nil {
+		if _, err := addRecord(s.batch, r.checked); err != nil {
 			s.fail(ReasonOf(err), 1)
 			continue
 		}
