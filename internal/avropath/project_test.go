@@ -300,6 +300,24 @@ func (f *fixture) disagreements(p *avropath.Projection, cols []avropath.Column, 
 	return out
 }
 
+// agrees holds body to what the test built: the guard passes it, goavro
+// decodes it to a record whose paths read what want says, and the
+// projection reads each column as goavro's record does.
+func (f *fixture) agrees(t *testing.T, p *avropath.Projection, cols []avropath.Column, body []byte, want map[string]any) {
+	t.Helper()
+	if _, err := f.guard.Check(body, avroguard.Limits{}); err != nil {
+		t.Fatalf("the guard refuses the body: %v", err)
+	}
+	rec, err := f.decode(body)
+	if err != nil {
+		t.Fatalf("goavro: %v", err)
+	}
+	expect(t, rec, want)
+	for _, d := range f.disagreements(p, cols, body) {
+		t.Error(d)
+	}
+}
+
 // mismatch says how v, what the projection read for col, differs from
 // what Path.Read found in goavro's record, or "" if it is what the contract
 // says: Absent for nothing, the same number, boolean or text, the numbers
@@ -682,18 +700,7 @@ func TestProjectionReadsWhatGoavroDecodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body := f.encode(t, tt.rec)
-			if _, err := f.guard.Check(body, avroguard.Limits{}); err != nil {
-				t.Fatalf("the guard refuses the body: %v", err)
-			}
-			rec, err := f.decode(body)
-			if err != nil {
-				t.Fatalf("goavro: %v", err)
-			}
-			expect(t, rec, tt.want)
-			for _, d := range f.disagreements(p, projColumns, body) {
-				t.Error(d)
-			}
+			f.agrees(t, p, projColumns, f.encode(t, tt.rec), tt.want)
 		})
 	}
 }
@@ -785,18 +792,7 @@ func TestProjectionReadsArraysAndMapsOfSeveralBlocks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body := blocksBody(tt.window, tt.flags, tt.gauges, tt.opt, tt.skip)
-			if _, err := f.guard.Check(body, avroguard.Limits{}); err != nil {
-				t.Fatalf("the guard refuses the body: %v", err)
-			}
-			rec, err := f.decode(body)
-			if err != nil {
-				t.Fatalf("goavro: %v", err)
-			}
-			expect(t, rec, tt.want)
-			for _, d := range f.disagreements(p, blocksColumns, body) {
-				t.Error(d)
-			}
+			f.agrees(t, p, blocksColumns, blocksBody(tt.window, tt.flags, tt.gauges, tt.opt, tt.skip), tt.want)
 		})
 	}
 }

@@ -143,6 +143,16 @@ func newBodyFixture(t testing.TB) bodyFixture {
 	return bodyFixture{codec, guard, tree}
 }
 
+// decode is goavro's decoding of a body the test made.
+func (fx bodyFixture) decode(t testing.TB, body []byte) map[string]any {
+	t.Helper()
+	native, _, err := fx.codec.NativeFromBinary(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return native.(map[string]any)
+}
+
 // scores runs b and returns a copy of every row's scores: the rows it was
 // fed, through the identity model.
 func scores(t testing.TB, m *model.Model, b *model.Batch) [][]float32 {
@@ -188,11 +198,8 @@ func TestAddBodyTakesEveryCleanRecordAsAddDoes(t *testing.T) {
 			if !fromBody.AddBody(fx.tree, body) {
 				t.Fatalf("round %d: AddBody declined a record Add maps: %v", round, rec)
 			}
-			native, _, err := fx.codec.NativeFromBinary(body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := fromRecord.Add(native.(map[string]any)); err != nil {
+			native := fx.decode(t, body)
+			if err := fromRecord.Add(native); err != nil {
 				t.Fatalf("round %d: Add: %v", round, err)
 			}
 		}
@@ -240,11 +247,8 @@ func TestAddBodyLeavesToAddWhatAddRefuses(t *testing.T) {
 			if b.Len() != 1 {
 				t.Fatalf("the batch holds %d rows after AddBody declined; want the 1 it held", b.Len())
 			}
-			native, _, err := fx.codec.NativeFromBinary(body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := b.Add(native.(map[string]any)); !errors.Is(err, tt.want) {
+			native := fx.decode(t, body)
+			if err := b.Add(native); !errors.Is(err, tt.want) {
 				t.Fatalf("Add: %v; want %v", err, tt.want)
 			}
 		})
@@ -274,11 +278,8 @@ func TestAddBodyDeclinesAModelItCannotReadFromBodies(t *testing.T) {
 	if b.Len() != 0 {
 		t.Fatalf("the batch holds %d rows", b.Len())
 	}
-	native, _, err := fx.codec.NativeFromBinary(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Add(native.(map[string]any)); err != nil {
+	native := fx.decode(t, body)
+	if err := b.Add(native); err != nil {
 		t.Fatalf("Add: %v", err)
 	}
 }
