@@ -45,10 +45,11 @@
 //   - a step named like the wrapper key of the union it steps through
 //     (a field "map" of a ["null", map<string>]), which would read the
 //     wrapper itself;
-//   - a key named like the wrapper key of a map's values, when the map is
-//     not itself in a union (the key "double" of a map<["null","double"]>):
-//     in a map of one entry lacking the key, Read would take the map for a
-//     wrapper and read the one value's wrapper;
+//   - a key named like the wrapper key of a map's values, or of any branch
+//     of their union, when the map is not itself in a union (the key
+//     "double" of a map<["null","double"]>, "region" of a map<["string",
+//     region]>): in a map of one entry lacking the key, Read would take the
+//     map for a wrapper and read the one value's wrapper;
 //   - a key step into the values of a map of records or maps: a map of one
 //     entry lacking the key looks like a union wrapper.
 //

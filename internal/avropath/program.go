@@ -22,16 +22,11 @@ const (
 	skipVarint                  // an int (n 1) or a long
 	skipBytes
 	skipBoolean
-	skipOther // op, by the walker's skip
-	walkOther // op and w, by the walker
-	readDouble
-	readFloat
-	readInt
-	readLong
-	readBoolean
-	readString
-	readEnum
-	chooseArm // a union: arms[index]
+	skipOther  // op, by the walker's skip
+	walkOther  // op and w, by the walker
+	readDouble // the commonest column, read without a call
+	readScalar // any other scalar: a boolean, an int, a long, a float, text
+	chooseArm  // a union: arms[index]
 	resetColumns
 )
 
@@ -43,17 +38,29 @@ type instr struct {
 	arms []program
 }
 
+// maxLayout bounds the record fields a projection lays out to be skipped
+// inline, over all its programs: a schema of records nested in records,
+// each field a record again, would otherwise lay out fan-out^depth
+// instructions (a 2 KB schema, gigabytes of program). Past it, records
+// are skipped by the walker, which costs time in proportion to the body.
+const maxLayout = 1024
+
+// layout lays out the programs of one projection.
+type layout struct {
+	left int // fields still to be laid out inline
+}
+
 // compile lays out the program of a value of type o of which w wants
 // what it does (nil: nothing).
-func compile(o *op, w *want) program {
+func (l *layout) compile(o *op, w *want) program {
 	var p program
-	p.add(o, w)
+	l.add(&p, o, w)
 	return p
 }
 
-func (p *program) add(o *op, w *want) {
+func (l *layout) add(p *program, o *op, w *want) {
 	if w == nil {
-		p.skip(o, 0)
+		l.skip(p, o, 0)
 		return
 	}
 	switch o.kind {
@@ -67,7 +74,7 @@ func (p *program) add(o *op, w *want) {
 			if w.fields != nil {
 				fw = w.fields[i]
 			}
-			p.add(f, fw)
+			l.add(p, f, fw)
 		}
 		return
 	case opUnion:
@@ -77,7 +84,7 @@ func (p *program) add(o *op, w *want) {
 				arms[i] = program{{code: resetColumns, w: w}}
 				continue
 			}
-			arms[i] = compile(a, w)
+			arms[i] = l.compile(a, w)
 		}
 		p.emit(instr{code: chooseArm, arms: arms})
 		return
@@ -89,28 +96,26 @@ func (p *program) add(o *op, w *want) {
 		p.emit(instr{code: walkOther, op: o, w: w})
 		return
 	}
-	c, ok := readCodes[o.kind]
-	if !ok { // bytes, fixed: Unread
+	switch o.kind {
+	case opNull:
+		p.emit(instr{code: resetColumns, w: w})
+	case opDouble:
+		p.emit(instr{code: readDouble, n: w.slots[0].col})
+	case opBoolean, opInt, opLong, opFloat, opString, opEnum:
+		p.emit(instr{code: readScalar, n: w.slots[0].col, op: o})
+	default: // bytes, fixed: Unread
 		p.emit(instr{code: walkOther, op: o, w: w})
-		return
 	}
-	p.emit(instr{code: c, n: w.slots[0].col, op: o, w: w})
-}
-
-// readCodes are the instructions that read a scalar into its column.
-var readCodes = map[opKind]instrCode{
-	opNull: resetColumns, opBoolean: readBoolean, opInt: readInt, opLong: readLong,
-	opFloat: readFloat, opDouble: readDouble, opString: readString, opEnum: readEnum,
 }
 
 // maxInlineDepth is how deep skip lays out records inside records; deeper
-// ones are left to the walker, so a program stays small however deep a
-// schema nests (Project refuses a record that holds itself directly).
+// ones are left to the walker.
 const maxInlineDepth = 8
 
 // skip lays out skipping a value of type o, depth records deep: a
-// fixed-size value in one step, a record field by field.
-func (p *program) skip(o *op, depth int) {
+// fixed-size value in one step, a record field by field while the layout
+// budget lasts.
+func (l *layout) skip(p *program, o *op, depth int) {
 	switch {
 	case o.size >= 0:
 		p.emit(instr{code: skipFixed, n: o.size})
@@ -122,9 +127,10 @@ func (p *program) skip(o *op, depth int) {
 		p.emit(instr{code: skipBytes})
 	case o.kind == opBoolean:
 		p.emit(instr{code: skipBoolean})
-	case o.kind == opRecord && depth < maxInlineDepth:
+	case o.kind == opRecord && depth < maxInlineDepth && l.left >= len(o.fields):
+		l.left -= len(o.fields)
 		for _, f := range o.fields {
-			p.skip(f, depth+1)
+			l.skip(p, f, depth+1)
 		}
 	default:
 		p.emit(instr{code: skipOther, op: o})
@@ -180,7 +186,7 @@ func (r *bodyReader) run(p program) error {
 			}
 			r.vals[in.n] = Value{Kind: Float, Float: math.Float64frombits(binary.LittleEndian.Uint64(r.buf[r.pos:]))}
 			r.pos += 8
-		case readFloat, readInt, readLong, readBoolean, readString, readEnum:
+		case readScalar:
 			v, err := r.scalar(in.op)
 			if err != nil {
 				return err

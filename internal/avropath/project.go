@@ -70,8 +70,6 @@ type Value struct {
 // to the end is one goavro decodes. It is immutable: one Projection serves
 // every goroutine.
 type Projection struct {
-	root *op
-	want *want
 	prog program
 	cols int
 }
@@ -87,12 +85,18 @@ type Projection struct {
 // holds itself with no union, array or map between, which has no finite
 // value to read.
 func (s *Schema) Project(cols []Column) (*Projection, error) {
-	c := compiler{ops: map[*node]*op{}, names: map[string]bool{}, inside: map[*node]bool{}}
+	c := compiler{ops: map[*node]*op{}, names: map[string]bool{}}
 	root, err := c.op(s.root)
+	state := map[*op]int{}
+	for _, o := range c.ops {
+		if err == nil {
+			err = holdsItself(o, state)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotProjectable, err)
 	}
-	p := &Projection{root: root, want: &want{}, cols: len(cols)}
+	top := &want{}
 	for i, col := range cols {
 		leaf, err := s.Resolve(col.Path)
 		if IsAbsent(err) && s.plainlyAbsent(col.Path) {
@@ -104,7 +108,7 @@ func (s *Schema) Project(cols []Column) (*Projection, error) {
 		if err := projectable(leaf, col.Array); err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrNotProjectable, col.Path, err)
 		}
-		w := p.want
+		w := top
 		n := s.root
 		for _, st := range col.Path.steps {
 			n = nonNull(n) // Resolve passed only nullable unions
@@ -117,9 +121,9 @@ func (s *Schema) Project(cols []Column) (*Projection, error) {
 		}
 		w.slots = append(w.slots, slot{col: i, array: col.Array})
 	}
-	p.want.gather()
-	p.prog = compile(p.root, p.want)
-	return p, nil
+	top.gather()
+	l := layout{left: maxLayout}
+	return &Projection{prog: l.compile(root, top), cols: len(cols)}, nil
 }
 
 // plainlyAbsent reports whether Read finds nothing at p in every record
@@ -232,28 +236,11 @@ type op struct {
 type compiler struct {
 	ops   map[*node]*op
 	names map[string]bool // short names of named types seen
-	// inside are the records being compiled that reach the type being
-	// compiled through record fields alone: meeting one again is a
-	// record that holds itself, which has no finite value.
-	inside map[*node]bool
 }
 
 func (c *compiler) op(n *node) (*op, error) {
-	if c.inside[n] {
-		return nil, fmt.Errorf("record %s holds itself with no union, array or map between", shortName(n.name))
-	}
 	if o, ok := c.ops[n]; ok {
 		return o, nil
-	}
-	switch n.kind {
-	case "record":
-		c.inside[n] = true
-		defer delete(c.inside, n)
-	case "union", "array", "map":
-		// A value of these can stop the recursion (a null, no items).
-		outer := c.inside
-		c.inside = map[*node]bool{}
-		defer func() { c.inside = outer }()
 	}
 	o := &op{size: -1, logical: n.logical != "" && n.logical != "timestamp-millis", millis: n.logical == "timestamp-millis"}
 	c.ops[n] = o
@@ -329,6 +316,28 @@ func (c *compiler) op(n *node) (*op, error) {
 		err = fmt.Errorf("type %s", n.kind)
 	}
 	return o, err
+}
+
+// holdsItself refuses a record that reaches itself through record fields
+// alone, with no union, array or map between to end the recursion: it has
+// no finite value, and skipping it would never end. Project asks it of
+// every type it compiled. state is 1 for a record on the way, 2 for one
+// found free of such a cycle.
+func holdsItself(o *op, state map[*op]int) error {
+	if o.kind != opRecord || state[o] == 2 {
+		return nil
+	}
+	if state[o] == 1 {
+		return errors.New("a record holds itself with no union, array or map between")
+	}
+	state[o] = 1
+	for _, f := range o.fields {
+		if err := holdsItself(f, state); err != nil {
+			return err
+		}
+	}
+	state[o] = 2
+	return nil
 }
 
 // want is what a Projection reads of one value on the columns' paths: the
@@ -769,6 +778,9 @@ func (r *bodyReader) blockCount() (int64, error) {
 		if _, err := r.varint(); err != nil {
 			return 0, err
 		}
+	}
+	if n > math.MaxInt32 {
+		return 0, errUnreadable // goavro refuses it; only the guard's budget bounds less
 	}
 	return n, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -1078,6 +1079,12 @@ func TestProjectRefuses(t *testing.T) {
 		{"a validated-string in map values", fmt.Sprintf(validatedAt, `{"type": "map", "values": `+validated+`}`), columns("x"), checked},
 		{"a validated-string in a nested record", fmt.Sprintf(validatedAt,
 			`{"type": "record", "name": "In", "fields": [{"name": "s", "type": `+validated+`}]}`), columns("x"), checked},
+		{"a record holding itself, first met through a union", `{"type": "record", "name": "N", "fields": [
+		  {"name": "u", "type": ["null", {"type": "record", "name": "M", "fields": [{"name": "back", "type": "N"}]}]},
+		  {"name": "m", "type": "M"}]}`, columns("u.back.u.back.m.back.m"), "holds itself"},
+		{"a record holding itself, first met directly", `{"type": "record", "name": "N", "fields": [
+		  {"name": "m", "type": {"type": "record", "name": "M", "fields": [{"name": "back", "type": "N"}]}},
+		  {"name": "u", "type": ["null", "M"]}]}`, columns("m"), "holds itself"},
 		{"two named types of one short name in two namespaces", `{"type": "record", "name": "R", "namespace": "a", "fields": [
 		  {"name": "x", "type": {"type": "record", "name": "Loc", "namespace": "b", "fields": [{"name": "v", "type": "double"}]}},
 		  {"name": "y", "type": {"type": "enum", "name": "Loc", "namespace": "c", "symbols": ["A"]}}]}`, columns("x.v"),
@@ -1481,4 +1488,79 @@ func BenchmarkProjection(b *testing.B) {
 			}
 		})
 	}
+}
+
+// fanOutSchema nests records depth deep, each of fanOut fields of the next
+// record, in a nullable field beside the one a column reads: a schema of a
+// few kilobytes whose records, laid out field by field, would be fanOut^depth
+// instructions.
+func fanOutSchema(fanOut, depth int) string {
+	var def func(k int) string
+	def = func(k int) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, `{"type": "record", "name": "R%d", "fields": [`, k)
+		for i := range fanOut {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			typ := fmt.Sprintf(`"R%d"`, k+1)
+			switch {
+			case k == depth:
+				typ = `"string"`
+			case i == 0:
+				typ = def(k + 1)
+			}
+			fmt.Fprintf(&b, `{"name": "f%d", "type": %s}`, i, typ)
+		}
+		b.WriteString("]}")
+		return b.String()
+	}
+	return `{"type": "record", "name": "Root", "fields": [{"name": "location", "type": ["null",
+	  {"type": "record", "name": "Location", "fields": [{"name": "lat", "type": "double"}, {"name": "junk", "type": ` + def(1) + `}]}]}]}`
+}
+
+// TestProjectLaysOutAFanOutSchemaInBoundedMemory: a producer who can
+// register a schema cannot make the scorer's projection of it large: a
+// schema of records whose every field is a record again is laid out within
+// a budget, its deeper records left to the walker, and its bodies still
+// read right.
+func TestProjectLaysOutAFanOutSchemaInBoundedMemory(t *testing.T) {
+	s, err := avropath.ParseSchema(fanOutSchema(7, 9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := columns("location.lat")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p, err := s.Project(cols)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatalf("Project: %v", err)
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 16<<20 {
+		t.Fatalf("Project allocated %d bytes for a schema of %d", allocated, len(fanOutSchema(7, 9)))
+	}
+	vals := make([]avropath.Value, 1)
+	if _, err := p.Read([]byte{0}, vals, nil); err != nil || vals[0].Kind != avropath.Absent {
+		t.Fatalf("Read of a null location = %v, %v; want Absent", describe(vals[0], nil), err)
+	}
+	small := newFixture(t, fanOutSchema(2, 3))
+	ps := small.project(t, cols)
+	rec := map[string]any{"location": goavro.Union("Location", map[string]any{"lat": 52.5, "junk": fanOutValue(2, 3, 1)})}
+	if d := small.disagreements(ps, cols, small.encode(t, rec)); len(d) > 0 {
+		t.Fatalf("a small fan-out schema: %v", d)
+	}
+}
+
+// fanOutValue is a value of record k of fanOutSchema(fanOut, depth).
+func fanOutValue(fanOut, depth, k int) map[string]any {
+	v := map[string]any{}
+	for i := range fanOut {
+		if k == depth {
+			v[fmt.Sprintf("f%d", i)] = fmt.Sprintf("s%d", i)
+		} else {
+			v[fmt.Sprintf("f%d", i)] = fanOutValue(fanOut, depth, k+1)
+		}
+	}
+	return v
 }

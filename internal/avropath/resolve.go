@@ -108,7 +108,7 @@ func (s *Schema) Resolve(p Path) (Leaf, error) {
 				// itself inside one: Read looks the key up in that value.
 				// A value that is a union wrapper holds one key, its
 				// branch's type name.
-				if !wrapped && n.items.kind == "union" && st.key == wrapperKey(nonNull(n.items)) {
+				if !wrapped && n.items.kind == "union" && isBranchKey(n.items, st.key) {
 					return fail(false, "%s is %s, whose values a decoded record holds under the key %q: the key %q would read another key's value from a map of one entry",
 						at(i), typeName(n), st.key, st.key)
 				}
@@ -133,6 +133,17 @@ func (s *Schema) Resolve(p Path) (Leaf, error) {
 	leaf := n.leaf()
 	leaf.Nullable = leaf.Nullable || nullable
 	return leaf, nil
+}
+
+// isBranchKey reports whether key is the wrapper key of one of union u's
+// branches, under which a decoded record holds a value of that branch.
+func isBranchKey(u *node, key string) bool {
+	for _, b := range u.branches {
+		if b.kind != "null" && wrapperKey(b) == key {
+			return true
+		}
+	}
+	return false
 }
 
 // stepNoun is what a key step reads in a value of type n.
