@@ -44,10 +44,10 @@ fuzz: setup
 	$(GO) test -run '^$$' -fuzz FuzzParseOptions -fuzztime 30s ./internal/trainer/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s -fuzzminimizetime 1s ./internal/avropath/
 	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime 20s -fuzzminimizetime 1s ./internal/avropath/
-	$(GO) test -run '^$$' -fuzz '^FuzzProject$$' -fuzztime 30s ./internal/avropath/
-	$(GO) test -run '^$$' -fuzz FuzzProjectGenerated -fuzztime 30s ./internal/avropath/
+	$(GO) test -run '^$$' -fuzz '^FuzzProject$$' -fuzztime 30s -fuzzminimizetime 1s ./internal/avropath/
+	$(GO) test -run '^$$' -fuzz FuzzProjectGenerated -fuzztime 30s -fuzzminimizetime 1s ./internal/avropath/
 	$(GO) test -run '^$$' -fuzz FuzzInputReader -fuzztime 30s ./internal/model/
-	$(GO) test -run '^$$' -fuzz FuzzAddBody -fuzztime 30s ./internal/model/
+	$(GO) test -run '^$$' -fuzz FuzzAddBody -fuzztime 30s -fuzzminimizetime 1s ./internal/model/
 	$(GO) test -run '^$$' -fuzz FuzzMetadataProp -fuzztime 20s ./internal/model/
 	$(GO) test -run '^$$' -fuzz FuzzNestedRows -fuzztime 20s ./internal/api/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeByPaths -fuzztime 20s ./internal/api/

@@ -11,10 +11,12 @@ import (
 // exactly; the caller decodes records whole instead.
 var ErrNotProjectable = errors.New("paths cannot be read straight from the body")
 
-// errUnreadable is a body the projection cannot read to its end. A body
-// the guard passed is one goavro would refuse too (a boolean byte that is
-// neither 0 nor 1, trailing bytes): the caller decodes it whole, for the
-// exact error. It is a sentinel, so that failing allocates nothing.
+// errUnreadable is a body the projection does not read to its end: most
+// often one goavro refuses too (a boolean byte that is neither 0 nor 1,
+// a map's repeated key, trailing bytes), or a map of more than
+// maxMapKeys keys, which goavro decodes. Either way the caller decodes it
+// whole, for the exact error or the record. It is a sentinel, so that
+// failing allocates nothing.
 var errUnreadable = errors.New("body cannot be projected")
 
 // Column is one value a Projection reads: the value at Path, or, with

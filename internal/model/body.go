@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"sync"
@@ -21,30 +22,46 @@ import (
 // the very row Add would add, or leaves the record to Add.
 
 // projections holds a model's projection of each writer schema it has
-// met, or nil for a schema its features cannot be read from straight.
+// met, or why there is none: a schema its features cannot be read from
+// straight.
 type projections struct {
 	mu    sync.Mutex
-	cache sync.Map // *avropath.Schema -> *avropath.Projection
+	cache sync.Map // *avropath.Schema -> projected
+}
+
+type projected struct {
+	p   *avropath.Projection
+	err error // why p is nil
 }
 
 // projection returns the projection of m's columns in bodies of s, made
-// on first use; nil when some feature cannot be read from the body.
-func (m *Model) projection(s *avropath.Schema) *avropath.Projection {
+// on first use, or why there is none.
+func (m *Model) projection(s *avropath.Schema) projected {
 	if p, ok := m.projections.cache.Load(s); ok {
-		return p.(*avropath.Projection)
+		return p.(projected)
 	}
 	m.projections.mu.Lock()
 	defer m.projections.mu.Unlock()
 	if p, ok := m.projections.cache.Load(s); ok {
-		return p.(*avropath.Projection)
+		return p.(projected)
 	}
 	var cols []avropath.Column
 	for _, in := range m.inputs {
 		cols = append(cols, in.reader.projectColumns()...)
 	}
-	p, _ := s.Project(cols) // nil when it cannot: Add reads those records
-	m.projections.cache.Store(s, p)
-	return p
+	p, err := s.Project(cols)
+	m.projections.cache.Store(s, projected{p, err})
+	return projected{p, err}
+}
+
+// BodyReadable says why m's features are not read straight from bodies of
+// writer schema s, so that every record of s is decoded whole and mapped
+// by Add; nil when they are.
+func (m *Model) BodyReadable(s *avropath.Schema) error {
+	if s == nil {
+		return errors.New("the writer schema has no path tree")
+	}
+	return m.projection(s).err
 }
 
 // AddBody maps one Avro body of writer schema s, a body the avroguard
@@ -58,7 +75,7 @@ func (b *Batch) AddBody(s *avropath.Schema, body []byte) bool {
 		return false
 	}
 	if s != b.tree {
-		b.tree, b.projection = s, b.model.projection(s)
+		b.tree, b.projection = s, b.model.projection(s).p
 	}
 	p := b.projection
 	if p == nil {

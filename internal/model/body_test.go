@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -319,4 +320,49 @@ func FuzzAddBody(f *testing.F) {
 			t.Fatalf("AddBody fed %v, Add %v", got[0], want[0])
 		}
 	})
+}
+
+// TestAddBodyReadsTextAsAddDoes: a string input is read from the body as
+// Add reads it from goavro's record, and a text Add refuses (a NUL, not
+// UTF-8, over the size limit) is declined with the batch unchanged.
+func TestAddBodyReadsTextAsAddDoes(t *testing.T) {
+	const schema = `{"type": "record", "name": "Mail", "fields": [
+	  {"name": "id", "type": "long"}, {"name": "body", "type": "string"}]}`
+	codec, err := goavro.NewCodec(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := avropath.ParseSchema(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := textSpec()
+	spec.MaxTextBytes = 16
+	m := load(t, encode(t, textGraph(2), &spec), model.Options{MaxBatch: 8})
+	fx := bodyFixture{codec: codec, tree: tree}
+	fromBody, fromRecord := newBatch(t, m), newBatch(t, m)
+	for i, text := range []string{"ham", "spam", "", "héllo"} {
+		body := mustEncode(t, codec, map[string]any{"id": int64(i), "body": text})
+		if !fromBody.AddBody(tree, body) {
+			t.Fatalf("AddBody declined %q", text)
+		}
+		if err := fromRecord.Add(fx.decode(t, body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, want := scores(t, m, fromBody), scores(t, m, fromRecord)
+	for i := range want {
+		if !sameBits(got[i], want[i]) {
+			t.Fatalf("row %d: AddBody fed %v, Add %v", i, got[i], want[i])
+		}
+	}
+	for _, bad := range []string{"a\x00b", "\xff", strings.Repeat("x", 17)} {
+		body := mustEncode(t, codec, map[string]any{"id": int64(9), "body": bad})
+		if fromBody.AddBody(tree, body) || fromBody.Len() != 4 {
+			t.Fatalf("%q: AddBody took it, or left %d rows of 4", bad, fromBody.Len())
+		}
+		if err := fromRecord.Add(fx.decode(t, body)); err == nil {
+			t.Fatalf("%q: Add took it", bad)
+		}
+	}
 }

@@ -67,7 +67,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Schema lookups that failed because the registry was unreachable, and will be retried.",
 		}),
 		decodedWhole: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "streamscore_records_decoded_total",
+			Name: "streamscore_records_decoded_whole_total",
 			Help: "Input records decoded whole because their features could not be read straight from the body: a record that does not map cleanly (it is then scored or dead-lettered), or every record of a schema or model that a projection cannot read.",
 		}),
 		batchRows: prometheus.NewHistogram(prometheus.HistogramOpts{

@@ -58,11 +58,14 @@ type generation struct {
 	// that takes batches from the free channel (the decoding stage, idle
 	// and close, never concurrently) touches it.
 	batches int
+	// decodedSchemas are the writer schemas whose records this model has
+	// needed decoded whole, by id; the decoding stage alone touches it.
+	decodedSchemas map[uint32]bool
 }
 
 func newGeneration(m *model.Model) *generation {
 	spec := m.Spec()
-	return &generation{model: m, spec: spec, header: []byte(spec.Name + "@" + spec.Version)}
+	return &generation{model: m, spec: spec, header: []byte(spec.Name + "@" + spec.Version), decodedSchemas: map[uint32]bool{}}
 }
 
 // slot is one batch in circulation and the generation whose model made it.
@@ -332,6 +335,7 @@ func (p *processor) decodeRecord(rec *kgo.Record, emit func(result)) error {
 	decoded, err := addRecord(batch, checked)
 	if decoded {
 		p.metrics.decodedWhole.Inc()
+		p.explainDecoding(checked.Schema)
 	}
 	if err != nil {
 		emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
@@ -352,6 +356,23 @@ func (p *processor) decodeRecord(rec *kgo.Record, emit func(result)) error {
 	p.rows = append(p.rows, row{source: rec, checked: checked, outTopic: outTopic, output: output, emit: emit})
 	p.cost += checked.Cost
 	return nil
+}
+
+// explainDecoding says once per model and writer schema why every record
+// of the schema is decoded whole, when that is so: a feature on a type
+// read only from decoded records, or a schema a projection would read
+// differently from goavro. (A record decoded for a reason of its own is
+// counted, and dead-lettered with it or scored.)
+func (p *processor) explainDecoding(s *serde.Schema) {
+	g := p.slot.gen
+	if g.decodedSchemas[s.ID] {
+		return
+	}
+	g.decodedSchemas[s.ID] = true
+	if err := g.model.BodyReadable(s.Tree); err != nil {
+		p.logger.Info("the model's features are not read straight from bodies of this schema; its records are decoded whole, which costs more CPU",
+			"model", g.spec.Name, "version", g.spec.Version, "schema_id", s.ID, "subject_record", s.Name, "reason", err)
+	}
 }
 
 // addRecord adds a checked record's row to b: read straight from its body
@@ -518,9 +539,13 @@ func (p *processor) recentRecords() []map[string]any {
 	for _, r := range recent {
 		// Every row was scored, so goavro decodes it; a failure would be
 		// a bug in the projection, and smoke tests do without that row.
-		if rec, err := r.checked.Decode(); err == nil {
-			out = append(out, rec)
+		rec, err := r.checked.Decode()
+		if err != nil {
+			p.logger.Warn("a scored record does not decode for a smoke test; it is left out",
+				"topic", r.source.Topic, "partition", r.source.Partition, "offset", r.source.Offset, "err", err)
+			continue
 		}
+		out = append(out, rec)
 	}
 	return out
 }

@@ -336,7 +336,8 @@ func (s *Scorer) ShadowServing() (model.Spec, bool) {
 
 // RecentRecords decodes the input records of the last batch scored (none
 // before the first): real traffic to try a model on before swapping it
-// in.
+// in. Their bytes and fixed values alias the inputs: read them, never
+// modify them.
 func (s *Scorer) RecentRecords() []map[string]any { return s.proc.recentRecords() }
 
 // Run consumes until ctx ends or a result cannot be produced, then drains
