@@ -45,6 +45,9 @@ type Config struct {
 	BadEvery int
 	// Duration stops the demo after a while; zero runs until interrupted.
 	Duration time.Duration
+	// Until, if set, stops the demo once it reports true of the scorers'
+	// totals, asked after each line of progress (once a second).
+	Until func(Totals) bool
 	// Out receives the live view.
 	Out io.Writer
 	// Logger receives the components' logs.
@@ -123,6 +126,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	view.until = cfg.Until
 	defer view.close()
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -133,7 +137,7 @@ func Run(ctx context.Context, cfg Config) error {
 	g.Go(func() error { return view.run(gctx) })
 	err = g.Wait()
 	view.summary(prod)
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errEnough) {
 		return nil
 	}
 	return err

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -36,7 +37,11 @@ type view struct {
 	latencies []time.Duration // since the last progress line
 	lastIn    float64
 	explained map[string]bool
+	until     func(Totals) bool // Config.Until
 }
+
+// errEnough ends the view, and so the demo, when Config.Until says so.
+var errEnough = errors.New("the demo has shown enough")
 
 // gatherer is where the view reads a scorer's counts.
 type gatherer = prometheus.Gatherer
@@ -83,7 +88,10 @@ func (v *view) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
-			v.progress()
+			c := v.progress()
+			if v.until != nil && v.until(c) {
+				return errEnough
+			}
 			showNext = int(time.Since(v.start).Seconds())%3 == 0
 		default:
 		}
@@ -91,26 +99,30 @@ func (v *view) run(ctx context.Context) error {
 }
 
 // progress prints one line: records in and out, the rate, dead letters and
-// end-to-end latency over the last second.
-func (v *view) progress() {
+// end-to-end latency over the last second; and returns the totals.
+func (v *view) progress() Totals {
 	c := v.counts()
-	rate := c.in - v.lastIn
-	v.lastIn = c.in
+	rate := c.In - v.lastIn
+	v.lastIn = c.In
 	p50, p99 := percentile(v.latencies, 0.50), percentile(v.latencies, 0.99)
 	v.latencies = v.latencies[:0]
 	fmt.Fprintf(v.out, "%5.0fs  in %8.0f (%5.0f/s)  out %8.0f  dlq %5.0f  latency p50 %6s p99 %6s\n",
-		time.Since(v.start).Seconds(), c.in, rate, c.out, c.deadLetters,
+		time.Since(v.start).Seconds(), c.In, rate, c.Out, c.DeadLettered,
 		p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond))
+	return c
 }
 
-// counts are the scorer's totals.
-type counts struct {
-	in, out, deadLetters float64
-	byReason             map[string]float64
+// Totals are the scorers' counts, from their own metrics.
+type Totals struct {
+	In, Out, DeadLettered float64
+	// OutByTopic is the records scored by input topic.
+	OutByTopic map[string]float64
+	// ByReason is the records dead-lettered by class.
+	ByReason map[string]float64
 }
 
-func (v *view) counts() counts {
-	c := counts{byReason: map[string]float64{}}
+func (v *view) counts() Totals {
+	c := Totals{OutByTopic: map[string]float64{}, ByReason: map[string]float64{}}
 	for _, g := range v.metrics {
 		families, err := g.Gather()
 		if err != nil {
@@ -121,25 +133,32 @@ func (v *view) counts() counts {
 	return c
 }
 
-func (c *counts) add(families []*dto.MetricFamily) {
+func (c *Totals) add(families []*dto.MetricFamily) {
 	for _, f := range families {
 		for _, m := range f.GetMetric() {
 			value := m.GetCounter().GetValue()
 			switch f.GetName() {
 			case "streamscore_records_in_total":
-				c.in += value
+				c.In += value
 			case "streamscore_records_out_total":
-				c.out += value
+				c.Out += value
+				c.OutByTopic[label(m, "topic")] += value
 			case "streamscore_records_dead_lettered_total":
-				c.deadLetters += value
-				for _, l := range m.GetLabel() {
-					if l.GetName() == "reason" {
-						c.byReason[l.GetValue()] += value
-					}
-				}
+				c.DeadLettered += value
+				c.ByReason[label(m, "reason")] += value
 			}
 		}
 	}
+}
+
+// label is the value of a metric's label.
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
 }
 
 // show prints one enriched record: a few input fields and the prediction.
@@ -194,14 +213,19 @@ func (v *view) decode(value []byte) (map[string]any, error) {
 
 func (v *view) summary(prod *producer) {
 	c := v.counts()
-	classes := slices.Sorted(maps.Keys(c.byReason))
-	parts := make([]string, len(classes))
-	for i, class := range classes {
-		parts[i] = fmt.Sprintf("%s %.0f", class, c.byReason[class])
-	}
-	fmt.Fprintf(v.out, "\nstopped: produced %d; the scorers consumed %.0f, scored %.0f, dead-lettered %.0f (%s).\n"+
+	fmt.Fprintf(v.out, "\nstopped: produced %d; the scorers consumed %.0f, scored %.0f (%s), dead-lettered %.0f (%s).\n"+
 		"Offsets are committed and the data kept: the next run resumes where this one stopped.\n",
-		prod.acked.Load(), c.in, c.out, c.deadLetters, strings.Join(parts, ", "))
+		prod.acked.Load(), c.In, c.Out, byKey(c.OutByTopic), c.DeadLettered, byKey(c.ByReason))
+}
+
+// byKey lists counts by key, in key order: "bad_magic 288, oversize 288".
+func byKey(counts map[string]float64) string {
+	keys := slices.Sorted(maps.Keys(counts))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %.0f", k, counts[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (v *view) close() { v.client.Close() }
