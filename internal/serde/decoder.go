@@ -128,7 +128,9 @@ func (c Checked) Decode() (map[string]any, error) {
 
 // Decoded is one decoded value.
 type Decoded struct {
-	Checked
+	// Checked is the frame, the schema and the body the record was
+	// decoded from.
+	Checked Checked
 	// Record is goavro's native form of the record.
 	Record map[string]any
 }

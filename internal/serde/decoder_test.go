@@ -37,11 +37,11 @@ func TestDecodeReturnsRecordSchemaAndBody(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
-			if got.SchemaID != tt.id || got.Schema.ID != tt.id || got.Schema.Name != tt.full || len(got.Record) != tt.fields {
+			if got.Checked.SchemaID != tt.id || got.Checked.Schema.ID != tt.id || got.Checked.Schema.Name != tt.full || len(got.Record) != tt.fields {
 				t.Fatalf("got id %d, schema %d %s, a record of %d fields; want %d %s with %d",
-					got.SchemaID, got.Schema.ID, got.Schema.Name, len(got.Record), tt.id, tt.full, tt.fields)
+					got.Checked.SchemaID, got.Checked.Schema.ID, got.Checked.Schema.Name, len(got.Record), tt.id, tt.full, tt.fields)
 			}
-			if &got.Body[0] != &value[headerLen] || len(got.Body) != len(value)-headerLen {
+			if &got.Checked.Body[0] != &value[headerLen] || len(got.Checked.Body) != len(value)-headerLen {
 				t.Fatalf("Body does not alias the value after the header")
 			}
 			if !reflect.DeepEqual(got.Record, tt.native) {

@@ -36,7 +36,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value []byte) {
 		got, err := d.Decode(value)
 		if err == nil {
-			if got.Schema == nil || got.Record == nil || got.SchemaID != got.Schema.ID {
+			if got.Checked.Schema == nil || got.Record == nil || got.Checked.SchemaID != got.Checked.Schema.ID {
 				t.Fatalf("Decode succeeded with %+v", got)
 			}
 			return

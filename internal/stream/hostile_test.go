@@ -194,7 +194,7 @@ func TestBatchPanicScoresRowsAlone(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		output, err := f.outputs.Output(rec.Topic, "bench.scored", d.Schema)
+		output, err := f.outputs.Output(rec.Topic, "bench.scored", d.Checked.Schema)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,9 +229,9 @@ func TestBatchClosesAtDecodedBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	perBatch := int(maxBatchDecodedBytes/d.Cost) + 1
+	perBatch := int(maxBatchDecodedBytes/d.Checked.Cost) + 1
 	if perBatch >= p.cfg.MaxBatch {
-		t.Fatalf("a record costs %d bytes: too little to close a batch of %d early", d.Cost, p.cfg.MaxBatch)
+		t.Fatalf("a record costs %d bytes: too little to close a batch of %d early", d.Checked.Cost, p.cfg.MaxBatch)
 	}
 	var records []*kgo.Record
 	for i := range 2 * perBatch {
@@ -249,7 +249,7 @@ func TestBatchClosesAtDecodedBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n, sum := sizes.GetHistogram().GetSampleCount(), sizes.GetHistogram().GetSampleSum(); n != 2 || sum != float64(2*perBatch) {
-		t.Fatalf("%d batches of %v rows in all; want 2 of %d (%d bytes a record, %d a batch)", n, sum, perBatch, d.Cost, maxBatchDecodedBytes)
+		t.Fatalf("%d batches of %v rows in all; want 2 of %d (%d bytes a record, %d a batch)", n, sum, perBatch, d.Checked.Cost, maxBatchDecodedBytes)
 	}
 }
 

@@ -49,7 +49,7 @@ func newestSchema(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Sou
 	)
 	_, err = scan(ctx, kafkaOpts, dec, Source{Topic: topic, Ranges: last}, nil, nil, func(rec *kgo.Record, d serde.Decoded) error {
 		if text == "" || rec.Timestamp.After(newest) {
-			newest, text, id = rec.Timestamp, d.Schema.Text, d.SchemaID
+			newest, text, id = rec.Timestamp, d.Checked.Schema.Text, d.Checked.SchemaID
 		}
 		return nil
 	})
