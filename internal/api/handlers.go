@@ -138,14 +138,17 @@ func (a *API) putRows(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	b := bl.finish()
-	if b.n == 0 {
+	// Once kept, the block is the model's: a later slice may be merged
+	// into it, so what this answer reports is read before.
+	added := b.n
+	if added == 0 {
 		return badRequest("rows", "rows: the slice is empty")
 	}
 	total, err := e.appendRows(b, res, gen, limit)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, a.logger, http.StatusOK, RowsResult{Model: e.name, Added: b.n, Rows: total})
+	writeJSON(w, a.logger, http.StatusOK, RowsResult{Model: e.name, Added: added, Rows: total})
 	return nil
 }
 
