@@ -15,6 +15,7 @@ import (
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/scorer"
+	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 	"github.com/streamscore/streamscore/schemas"
 )
 
@@ -118,7 +119,7 @@ func encode(b *testing.B, schema string, next func() (map[string]any, bool)) ([]
 // costs up to half as much CPU again as it does in the scorer, and the
 // stages would not add up to the scorer's CPU per record.
 func BenchmarkStages(b *testing.B) {
-	if err := model.Init(model.LibraryPath("")); err != nil {
+	if err := model.Init(ortkit.Library()); err != nil {
 		b.Fatal(err)
 	}
 	if os.Getenv("GOGC") == "" {

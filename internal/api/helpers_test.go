@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,20 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/testkit/ortkit"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamscore/streamscore/internal/api"
-	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
 )
 
-func TestMain(m *testing.M) {
-	if err := model.Init(model.LibraryPath("")); err != nil {
-		fmt.Fprintln(os.Stderr, "ONNX Runtime unavailable (run `make setup`):", err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { os.Exit(ortkit.Main(m)) }
 
 // client talks to one API over real HTTP.
 type client struct {

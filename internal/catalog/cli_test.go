@@ -148,7 +148,6 @@ func TestCLIExport(t *testing.T) {
 }
 
 func TestCLIImportModelMadeElsewhere(t *testing.T) {
-	requireRuntime(t)
 	c := newBroker(t).catalog(t)
 	ctx := testContext(t)
 	var out bytes.Buffer
@@ -198,7 +197,6 @@ func TestCLIImportModelMadeElsewhere(t *testing.T) {
 }
 
 func TestCLIImportRefuses(t *testing.T) {
-	requireRuntime(t)
 	c := newBroker(t).catalog(t)
 	dir := t.TempDir()
 	write := func(name, content string) string {
@@ -245,7 +243,6 @@ func TestCLIImportRefuses(t *testing.T) {
 // challenger only, the champion staying where it is, which the output says;
 // -alias moves that alias alone, recorded as forced.
 func TestCLIImportDefaultAliases(t *testing.T) {
-	requireRuntime(t)
 	c := newBroker(t).catalog(t)
 	ctx := testContext(t)
 	imp := func(extra ...string) string {

@@ -21,28 +21,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/catalog"
-	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 )
 
-// runtimeErr says why ONNX Runtime could not start; set once by TestMain
-// and only read afterwards. Only the import tests need the runtime.
-var runtimeErr error
-
-func TestMain(m *testing.M) {
-	runtimeErr = model.Init(model.LibraryPath(""))
-	if runtimeErr != nil {
-		fmt.Fprintln(os.Stderr, "catalog tests:", runtimeErr)
-	}
-	os.Exit(m.Run())
-}
-
-func requireRuntime(t *testing.T) {
-	t.Helper()
-	if runtimeErr != nil {
-		t.Fatalf("ONNX Runtime unavailable (run `make setup`): %v", runtimeErr)
-	}
-}
+func TestMain(m *testing.M) { os.Exit(ortkit.Main(m)) }
 
 // broker is a kfake cluster reached over TCP.
 type broker struct {

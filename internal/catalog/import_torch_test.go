@@ -28,7 +28,6 @@ type torchExpected struct {
 // A PyTorch MLP exported to ONNX goes through the catalog and back out
 // scoring exactly as PyTorch did.
 func TestCLIImportTorchModel(t *testing.T) {
-	requireRuntime(t)
 	c := newBroker(t).catalog(t)
 	ctx := testContext(t)
 	run := func(args ...string) string {

@@ -4,7 +4,6 @@ package chaos
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"net/http"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/train"
 	"github.com/streamscore/streamscore/schemas"
@@ -156,7 +156,7 @@ func (e *env) createInput() {
 // byte, which the scorer must dead-letter.
 func (e *env) input(gen *sample.Sensors, i int) *kgo.Record {
 	native, _ := gen.Next()
-	value := binary.BigEndian.AppendUint32([]byte{0}, e.schemaID)
+	value := serde.AppendFrame(nil, e.schemaID)
 	value, err := e.codec.BinaryFromNative(value, native)
 	if err != nil {
 		// Not t.Fatal: this may run on the producer's goroutine. Generated

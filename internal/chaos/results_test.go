@@ -9,10 +9,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/streamscore/streamscore/internal/stream"
 )
 
 // tally counts, per input offset, the results that name it.
@@ -47,19 +46,19 @@ func (ta *tally) add(r *kgo.Record) {
 	dead := r.Topic == dlqTopic
 	if dead {
 		ta.dlq++
-		if header(r, stream.HeaderErrorClass) != stream.ReasonBadMagic {
+		if header(r, deadletter.HeaderErrorClass) != deadletter.BadMagic {
 			ta.wrongClass++
 		}
 	} else {
 		ta.out++
 	}
-	topic := header(r, stream.HeaderSourceTopic)
-	p, perr := strconv.ParseInt(header(r, stream.HeaderSourcePartition), 10, 32)
-	off, oerr := strconv.ParseInt(header(r, stream.HeaderSourceOffset), 10, 64)
+	topic := header(r, deadletter.HeaderSourceTopic)
+	p, perr := strconv.ParseInt(header(r, deadletter.HeaderSourcePartition), 10, 32)
+	off, oerr := strconv.ParseInt(header(r, deadletter.HeaderSourceOffset), 10, 64)
 	counts := ta.results[int32(p)]
 	if topic != inputTopic || perr != nil || oerr != nil || off < 0 || off >= int64(len(counts)) {
 		ta.strays = append(ta.strays, fmt.Sprintf("%s/%d@%d names %s/%s@%s", r.Topic, r.Partition, r.Offset,
-			topic, header(r, stream.HeaderSourcePartition), header(r, stream.HeaderSourceOffset)))
+			topic, header(r, deadletter.HeaderSourcePartition), header(r, deadletter.HeaderSourceOffset)))
 		return
 	}
 	if counts[off] < ^uint16(0) {

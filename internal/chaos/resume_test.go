@@ -11,9 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/streamscore/streamscore/internal/stream"
 )
 
 // resumeBound is how soon after a restarted scorer starts every input
@@ -96,7 +95,7 @@ func (e *env) watchResume(committed, ends map[int32]int64) *resumeWatch {
 				if w.dead[r.ProducerID] {
 					return // sent by the killed scorer, stored after the kill
 				}
-				p, err := strconv.ParseInt(header(r, stream.HeaderSourcePartition), 10, 32)
+				p, err := strconv.ParseInt(header(r, deadletter.HeaderSourcePartition), 10, 32)
 				if _, seen := w.first[int32(p)]; err == nil && !seen {
 					w.first[int32(p)] = at
 				}

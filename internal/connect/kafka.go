@@ -18,6 +18,12 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
+// DefaultMaxDecompressedBatchBytes bounds what one fetched record batch may
+// decompress to, for the scorer's and the trainer's consumers: 32 times the
+// largest batch a producer sends by default (1 MiB), room for any real
+// compression ratio, and a bound on a bomb. franz-go's own is 1 GiB.
+const DefaultMaxDecompressedBatchBytes = 32 << 20
+
 // Kafka holds the settings to reach a Kafka cluster.
 type Kafka struct {
 	Brokers  []string `yaml:"brokers"`

@@ -52,6 +52,9 @@ type Config struct {
 	Out io.Writer
 	// Logger receives the components' logs.
 	Logger *slog.Logger
+	// Library is the ONNX Runtime library; empty takes model.LibraryPath's
+	// choice.
+	Library string
 }
 
 // pipeline is one scored stream of the demo: its topic, schema and model.
@@ -103,7 +106,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer stack.Close()
 	fmt.Fprintf(cfg.Out, "kafka     %s\nregistry  %s\n", stack.Brokers()[0], stack.RegistryURL())
 
-	if err := model.Init(model.LibraryPath("")); err != nil {
+	if err := model.Init(model.LibraryPath(cfg.Library)); err != nil {
 		return err
 	}
 	reg := srclient.NewSchemaRegistryClient(stack.RegistryURL())

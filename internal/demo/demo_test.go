@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/streamscore/streamscore/internal/demo"
+	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 )
 
 // TestDemoScoresAndAccountsForEveryRecord runs the demo on free ports until
@@ -34,7 +35,7 @@ func TestDemoScoresAndAccountsForEveryRecord(t *testing.T) {
 	err := demo.Run(ctx, demo.Config{
 		Dir: t.TempDir(), RegistryAddr: "127.0.0.1:0", HTTPAddrs: [2]string{"127.0.0.1:0", "127.0.0.1:0"},
 		Rate: 1000, BadEvery: 50, Until: enough, Out: &out,
-		Logger: slog.New(slog.DiscardHandler),
+		Logger: slog.New(slog.DiscardHandler), Library: ortkit.Library(),
 	})
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())

@@ -16,9 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/riferrei/srclient"
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/streamscore/streamscore/internal/stream"
 )
 
 // view consumes the scorer's outputs and dead letters and prints a line of
@@ -78,10 +77,10 @@ func (v *view) run(ctx context.Context) error {
 				}
 				return
 			}
-			class := header(r, stream.HeaderErrorClass)
+			class := header(r, deadletter.HeaderErrorClass)
 			if !v.explained[class] {
 				v.explained[class] = true
-				fmt.Fprintf(v.out, "  dead letter  %-14s %s\n", class, header(r, stream.HeaderErrorReason))
+				fmt.Fprintf(v.out, "  dead letter  %-14s %s\n", class, header(r, deadletter.HeaderErrorReason))
 			}
 		})
 		select {
@@ -174,7 +173,7 @@ func (v *view) show(r *kgo.Record) {
 	nullableLabel, _ := pred["label"].(map[string]any)
 	label := nullableLabel["string"]
 	scores, _ := pred["scores"].(map[string]any)
-	source := header(r, stream.HeaderSourceTopic) + "/" + header(r, stream.HeaderSourcePartition) + "@" + header(r, stream.HeaderSourceOffset)
+	source := header(r, deadletter.HeaderSourceTopic) + "/" + header(r, deadletter.HeaderSourcePartition) + "@" + header(r, deadletter.HeaderSourceOffset)
 	if text, ok := native["text"].(string); ok {
 		if len(text) > 48 {
 			text = text[:45] + "..."

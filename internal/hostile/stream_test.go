@@ -3,7 +3,6 @@ package hostile_test
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -18,7 +17,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/stream"
 	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/train"
@@ -160,7 +161,7 @@ func produceStream(t *testing.T, stack *testkit.Stack) (map[string]string, map[s
 			if i%2 == 1 {
 				rec["rssi"] = int64(rec["rssi"].(int32))
 			}
-			value = binary.BigEndian.AppendUint32([]byte{0}, v.id)
+			value = serde.AppendFrame(nil, v.id)
 			if value, err = v.codec.BinaryFromNative(value, rec); err != nil {
 				t.Fatal(err)
 			}
@@ -209,14 +210,14 @@ func hostileKinds(t *testing.T, register func(subject, schema string) uint32) []
 	}
 	body := testkit.SensorBody(1)
 	return append(kinds,
-		kind{value: append([]byte{1, 0, 0, 0, 1}, body...), class: stream.ReasonBadMagic},
-		kind{value: []byte{0, 0, 0}, class: stream.ReasonTruncated},
-		kind{value: frame(999_999, body), class: stream.ReasonUnknownSchema},
+		kind{value: append([]byte{1, 0, 0, 0, 1}, body...), class: deadletter.BadMagic},
+		kind{value: []byte{0, 0, 0}, class: deadletter.Truncated},
+		kind{value: frame(999_999, body), class: deadletter.UnknownSchema},
 	)
 }
 
 func frame(id uint32, body []byte) []byte {
-	return append(binary.BigEndian.AppendUint32([]byte{0}, id), body...)
+	return append(serde.AppendFrame(nil, id), body...)
 }
 
 func mustCodec(t *testing.T, schema string) *goavro.Codec {
@@ -282,7 +283,7 @@ func checkResults(t *testing.T, want map[string]string, results []*kgo.Record) {
 	seen := map[string]bool{}
 	wrong := 0
 	for _, r := range results {
-		src := header(r, stream.HeaderSourceTopic) + "/" + header(r, stream.HeaderSourcePartition) + "@" + header(r, stream.HeaderSourceOffset)
+		src := header(r, deadletter.HeaderSourceTopic) + "/" + header(r, deadletter.HeaderSourcePartition) + "@" + header(r, deadletter.HeaderSourceOffset)
 		class, ok := want[src]
 		switch {
 		case !ok:
@@ -291,13 +292,13 @@ func checkResults(t *testing.T, want map[string]string, results []*kgo.Record) {
 			t.Fatalf("%s has two results", src)
 		}
 		seen[src] = true
-		got := header(r, stream.HeaderErrorClass)
+		got := header(r, deadletter.HeaderErrorClass)
 		if r.Topic == topic+".scored" {
 			got = ""
 		}
 		if got != class {
 			if wrong++; wrong <= 5 {
-				t.Errorf("%s: class %q, want %q (%s)", src, got, class, header(r, stream.HeaderErrorReason))
+				t.Errorf("%s: class %q, want %q (%s)", src, got, class, header(r, deadletter.HeaderErrorReason))
 			}
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 )
 
 // instruction is one Dockerfile instruction, continuation lines joined.
@@ -299,7 +300,7 @@ func TestImageScript(t *testing.T) {
 		t.Skip("builds both binaries")
 	}
 	root := repoRoot(t)
-	lib := model.LibraryPath("")
+	lib := ortkit.Library()
 	if _, err := os.Stat(lib); err != nil {
 		t.Fatalf("ONNX Runtime not installed (run make setup): %v", err)
 	}

@@ -100,7 +100,6 @@ func sensorModel(b *testing.B, trees, depth int) []byte {
 // records into a reused batch, then run the 100-tree, depth-6 ensemble on
 // one thread. One op is one batch.
 func BenchmarkBatchAddRun(b *testing.B) {
-	requireRuntime(b)
 	data := sensorModel(b, 100, 6)
 	recs := sensorRecords(2, 4096)
 	for _, size := range []int{1, 16, 128} {

@@ -69,7 +69,6 @@ func encodeMeta(t testing.TB, g onnx.Graph, meta map[string]string) []byte {
 // the test ends.
 func load(t testing.TB, data []byte, opts model.Options) *model.Model {
 	t.Helper()
-	requireRuntime(t)
 	m, err := model.Load(data, opts)
 	if err != nil {
 		t.Fatalf("Load: %v", err)

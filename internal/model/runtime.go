@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -23,8 +22,8 @@ var ErrRuntimeMissing = errors.New("ONNX Runtime library not available (run `mak
 const defaultLibrary = ".cache/onnxruntime/libonnxruntime.so.1"
 
 // LibraryPath picks the ONNX Runtime library: an explicit path (a flag) wins,
-// then the environment, then the setup script's location found by walking up
-// from the working directory (so tests in any package find it).
+// then the environment, then the setup script's copy under the working
+// directory, where `make demo` and `make bench` run.
 func LibraryPath(explicit string) string {
 	if explicit != "" {
 		return explicit
@@ -32,21 +31,7 @@ func LibraryPath(explicit string) string {
 	if env := os.Getenv(LibraryEnv); env != "" {
 		return env
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return defaultLibrary
-	}
-	for {
-		candidate := filepath.Join(dir, defaultLibrary)
-		if _, err := os.Stat(candidate); err == nil {
-			return candidate
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return defaultLibrary
-		}
-		dir = parent
-	}
+	return defaultLibrary
 }
 
 // The ONNX Runtime environment is process-wide state inside the C library:

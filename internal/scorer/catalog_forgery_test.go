@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/testkit"
 )
 
 // TestForgedCatalogRecordsKeepTheModelServing writes into the catalog topic
@@ -47,7 +48,7 @@ func TestForgedCatalogRecordsKeepTheModelServing(t *testing.T) {
 	skipped := func(reason string) float64 {
 		return labeledValue(t, svc.Metrics(), "streamscore_catalog_records_skipped_total", "reason", reason)
 	}
-	waitFor(t, "the scorer skipped and counted the forged records", func() bool {
+	testkit.WaitFor(t, "the scorer skipped and counted the forged records", func() bool {
 		return skipped(catalog.SkipVersionRange) == 2 && skipped(catalog.SkipKeyMismatch) == 1 &&
 			skipped(catalog.SkipAliasTarget) == 1
 	})
@@ -65,7 +66,7 @@ func TestForgedCatalogRecordsKeepTheModelServing(t *testing.T) {
 		t.Fatalf("published versions %d and %d after %d", v2, v3, v1)
 	}
 	m.point("champion", v3)
-	waitFor(t, "version "+strconv.Itoa(v3)+" serves", func() bool {
+	testkit.WaitFor(t, "version "+strconv.Itoa(v3)+" serves", func() bool {
 		return labeledValue(t, svc.Metrics(), "streamscore_model_info", "version", strconv.Itoa(v3)) == 1
 	})
 	if got := metricValue(t, svc.Metrics(), "streamscore_model_swaps_total"); got != 1 {

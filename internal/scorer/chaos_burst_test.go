@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 	"github.com/streamscore/streamscore/internal/train"
 )
 
@@ -57,7 +58,7 @@ func TestSlowModelUnderBurstStaysBounded(t *testing.T) {
 	defer logFile.Close()
 	cmd := exec.Command(bin, "-brokers", e.stack.Brokers()[0], "-registry-url", e.stack.RegistryURL(),
 		"-topics", topic, "-group", "burst", "-dlq-topic", topic+".dlq", "-model", modelPath,
-		"-ort-library", model.LibraryPath(""), "-http-addr", "127.0.0.1:0", "-log-level", "warn",
+		"-ort-library", ortkit.Library(), "-http-addr", "127.0.0.1:0", "-log-level", "warn",
 		// As an operator sets it in a container: the Go heap's soft limit,
 		// below the pod's.
 		"-memory-limit-mb", "160")

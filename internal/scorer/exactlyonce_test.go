@@ -11,8 +11,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/sample"
-	"github.com/streamscore/streamscore/internal/stream"
 )
 
 // headerFence marks the records readAllCommitted writes behind the results.
@@ -184,7 +184,7 @@ func TestExactlyOnceRegistryOutage(t *testing.T) {
 	}
 	for _, part := range []string{"0", "1"} {
 		for i, r := range fromPartition(outputs, part) {
-			if got := header(r, stream.HeaderSourceOffset); got != fmt.Sprint(i) {
+			if got := header(r, deadletter.HeaderSourceOffset); got != fmt.Sprint(i) {
 				t.Fatalf("partition %s: output %d is from offset %s: order lost or a duplicate", part, i, got)
 			}
 		}

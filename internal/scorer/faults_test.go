@@ -20,6 +20,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/testkit"
 )
 
 // TestBrokerFaultsAndRebalancesLoseNothing streams records through scorers
@@ -292,7 +293,7 @@ func (rc *resultCounter) waitDistinct(n int, after string) {
 // waitFor waits until cond holds of the inputs that have results.
 func (rc *resultCounter) waitFor(cond func(sources map[string]bool) bool, what string) {
 	rc.t.Helper()
-	waitFor(rc.t, what, func() bool {
+	testkit.WaitFor(rc.t, what, func() bool {
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
 		return cond(rc.sources)

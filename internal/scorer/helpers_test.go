@@ -2,14 +2,16 @@ package scorer_test
 
 import (
 	"context"
-	"encoding/binary"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/streamscore/streamscore/internal/deadletter"
+	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 
 	"github.com/linkedin/goavro/v2"
 	"github.com/riferrei/srclient"
@@ -18,21 +20,13 @@ import (
 
 	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/embedded"
-	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/scorer"
-	"github.com/streamscore/streamscore/internal/stream"
 	"github.com/streamscore/streamscore/internal/train"
 	"github.com/streamscore/streamscore/schemas"
 )
 
-func TestMain(m *testing.M) {
-	if err := model.Init(model.LibraryPath("")); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { os.Exit(ortkit.Main(m)) }
 
 // env is one test's embedded stack, registry client and model file.
 type env struct {
@@ -95,9 +89,7 @@ func (e *env) register(subject, text string) (uint32, *goavro.Codec) {
 // frame encodes a native record in the Confluent wire format.
 func frame(t *testing.T, id uint32, codec *goavro.Codec, native map[string]any) []byte {
 	t.Helper()
-	b := []byte{0, 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(b[1:], id)
-	b, err := codec.BinaryFromNative(b, native)
+	b, err := codec.BinaryFromNative(serde.AppendFrame(nil, id), native)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +191,7 @@ func header(r *kgo.Record, key string) string {
 
 // sourceOf returns the input coordinates a result names.
 func sourceOf(r *kgo.Record) string {
-	return header(r, stream.HeaderSourceTopic) + "/" + header(r, stream.HeaderSourcePartition) + "@" + header(r, stream.HeaderSourceOffset)
+	return header(r, deadletter.HeaderSourceTopic) + "/" + header(r, deadletter.HeaderSourcePartition) + "@" + header(r, deadletter.HeaderSourceOffset)
 }
 
 func coordinates(r *kgo.Record) string {

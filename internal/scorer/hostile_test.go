@@ -9,7 +9,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/stream"
 	"github.com/streamscore/streamscore/internal/testkit"
 )
@@ -42,9 +44,9 @@ func TestPoisonRecordDoesNotStopTheScorer(t *testing.T) {
 		2: append(append(framedBody(id, testkit.SensorBody(12)), 0, 0, 0, 0), append(binary.AppendVarint(nil, 20_000_000), 0)...),
 	}
 	wantReason := map[int32][]string{
-		0: {stream.ReasonCorruptAvro, "field arr: array block claims 2147483647 items of long"},
-		1: {stream.ReasonCorruptAvro, "field m: map block claims 2147483647 entries of null"},
-		2: {stream.ReasonOverBudget, "field nulls: array block claims 20000000 items of null"},
+		0: {deadletter.CorruptAvro, "field arr: array block claims 2147483647 items of long"},
+		1: {deadletter.CorruptAvro, "field m: map block claims 2147483647 entries of null"},
+		2: {deadletter.OverBudget, "field nulls: array block claims 20000000 items of null"},
 	}
 	var records []*kgo.Record
 	for p := range int32(3) {
@@ -71,14 +73,14 @@ func TestPoisonRecordDoesNotStopTheScorer(t *testing.T) {
 		}
 		if in.Offset != 1 {
 			if r.Topic != topic+".scored" {
-				t.Errorf("good record %s went to %s: %s", coordinates(in), r.Topic, header(r, stream.HeaderErrorReason))
+				t.Errorf("good record %s went to %s: %s", coordinates(in), r.Topic, header(r, deadletter.HeaderErrorReason))
 			}
 			continue
 		}
 		want := wantReason[in.Partition]
-		if header(r, stream.HeaderErrorClass) != want[0] || !strings.Contains(header(r, stream.HeaderErrorReason), want[1]) {
+		if header(r, deadletter.HeaderErrorClass) != want[0] || !strings.Contains(header(r, deadletter.HeaderErrorReason), want[1]) {
 			t.Errorf("poison record %s: class %q reason %q, want %s saying %q", coordinates(in),
-				header(r, stream.HeaderErrorClass), header(r, stream.HeaderErrorReason), want[0], want[1])
+				header(r, deadletter.HeaderErrorClass), header(r, deadletter.HeaderErrorReason), want[0], want[1])
 		}
 	}
 	if err := stop(); err != nil {
@@ -120,7 +122,7 @@ func TestVersionsInterleavedAcrossPartitions(t *testing.T) {
 			e.produceTo(second)
 			for _, r := range e.consumeUntil(2, topic+".scored", cfg.Stream.DeadLetterTopic) {
 				if r.Topic != topic+".scored" {
-					t.Errorf("%s dead-lettered %s: %s", sourceOf(r), header(r, stream.HeaderErrorClass), header(r, stream.HeaderErrorReason))
+					t.Errorf("%s dead-lettered %s: %s", sourceOf(r), header(r, deadletter.HeaderErrorClass), header(r, deadletter.HeaderErrorReason))
 				}
 			}
 		})
@@ -143,7 +145,7 @@ func (e *env) produceTo(records ...*kgo.Record) {
 }
 
 func framedBody(id uint32, body []byte) []byte {
-	return append(binary.BigEndian.AppendUint32([]byte{0}, id), body...)
+	return append(serde.AppendFrame(nil, id), body...)
 }
 
 // sampleReading is sample sensor reading i, as goavro's native form.
@@ -213,11 +215,11 @@ func TestCompressionBombSkipped(t *testing.T) {
 				t.Fatalf("%d dead letters among the first two results, want 1", len(dead))
 			}
 			d := dead[0]
-			if header(d, stream.HeaderErrorClass) != stream.ReasonOversizeBatch || d.Value != nil ||
-				header(d, stream.HeaderSourceFirstOffset) != "1" || header(d, stream.HeaderSourceOffset) != "80" {
+			if header(d, deadletter.HeaderErrorClass) != deadletter.OversizeBatch || d.Value != nil ||
+				header(d, deadletter.HeaderSourceFirstOffset) != "1" || header(d, deadletter.HeaderSourceOffset) != "80" {
 				t.Fatalf("dead letter: class %q, first offset %q, offset %q, %d bytes of value (%s)",
-					header(d, stream.HeaderErrorClass), header(d, stream.HeaderSourceFirstOffset), header(d, stream.HeaderSourceOffset),
-					len(d.Value), header(d, stream.HeaderErrorReason))
+					header(d, deadletter.HeaderErrorClass), header(d, deadletter.HeaderSourceFirstOffset), header(d, deadletter.HeaderSourceOffset),
+					len(d.Value), header(d, deadletter.HeaderErrorReason))
 			}
 			if err := stop(); err != nil {
 				t.Fatal(err)
@@ -230,7 +232,7 @@ func TestCompressionBombSkipped(t *testing.T) {
 			// batch: the next record is scored, the batch not met again.
 			produce(good(2)) // offset 81
 			_, stop = e.start(cfg)
-			waitFor(t, "the record after the batch is scored", func() bool {
+			testkit.WaitFor(t, "the record after the batch is scored", func() bool {
 				for _, r := range consume(3, topic+".scored", cfg.Stream.DeadLetterTopic) {
 					if sourceOf(r) == topic+"/0@81" {
 						return true

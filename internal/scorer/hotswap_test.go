@@ -15,10 +15,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/scorer"
-	"github.com/streamscore/streamscore/internal/stream"
+	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/train"
 )
 
@@ -116,7 +118,7 @@ func (e *env) stream(topic string, id uint32) *streamer {
 			var records []*kgo.Record
 			for range 10 {
 				rec, _ := gen.Next()
-				value, err := codec.BinaryFromNative([]byte{0, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}, rec)
+				value, err := codec.BinaryFromNative(serde.AppendFrame(nil, uint32(id)), rec)
 				if err != nil {
 					errs <- err
 					return
@@ -152,7 +154,7 @@ func version(t *testing.T, e *env, out *kgo.Record) string {
 	t.Helper()
 	pred := decodeFramed(t, e, out.Value)["prediction"].(map[string]any)
 	v := pred["model_version"].(string)
-	if h := header(out, stream.HeaderModel); h != pred["model_name"].(string)+"@"+v {
+	if h := header(out, deadletter.HeaderModel); h != pred["model_name"].(string)+"@"+v {
 		t.Fatalf("%s: header names %s, prediction %s@%s", sourceOf(out), h, pred["model_name"], v)
 	}
 	return v
@@ -185,7 +187,7 @@ func TestHotSwapMidStream(t *testing.T) {
 			before := read(200, topic+".scored")
 			v2 := m.publish(sensorONNX(t, 30, 5), nil)
 			m.point("champion", v2)
-			waitFor(t, "the scorer swapped models", func() bool {
+			testkit.WaitFor(t, "the scorer swapped models", func() bool {
 				return metricValue(t, svc.Metrics(), "streamscore_model_swaps_total") == 1
 			})
 			if code, body := getReady(t, svc); code != http.StatusOK || !strings.Contains(body, "version "+strconv.Itoa(v2)) {
@@ -233,13 +235,13 @@ func switchesOnce(t *testing.T, e *env, outputs []*kgo.Record, v1, v2 int, after
 	t.Helper()
 	perPartition := map[string][]*kgo.Record{}
 	for _, out := range outputs {
-		p := header(out, stream.HeaderSourcePartition)
+		p := header(out, deadletter.HeaderSourcePartition)
 		perPartition[p] = append(perPartition[p], out)
 	}
 	swapped := 0
 	for p, outs := range perPartition {
 		slices.SortFunc(outs, func(a, b *kgo.Record) int {
-			return compareOffsets(header(a, stream.HeaderSourceOffset), header(b, stream.HeaderSourceOffset))
+			return compareOffsets(header(a, deadletter.HeaderSourceOffset), header(b, deadletter.HeaderSourceOffset))
 		})
 		changes, last := 0, strconv.Itoa(v1)
 		for _, out := range outs {
@@ -250,7 +252,7 @@ func switchesOnce(t *testing.T, e *env, outputs []*kgo.Record, v1, v2 int, after
 			if v != last {
 				changes++
 				if v != strconv.Itoa(v2) || changes > 1 {
-					t.Fatalf("partition %s: version %s follows %s at offset %s: versions interleave", p, v, last, header(out, stream.HeaderSourceOffset))
+					t.Fatalf("partition %s: version %s follows %s at offset %s: versions interleave", p, v, last, header(out, deadletter.HeaderSourceOffset))
 				}
 				last = v
 			}
@@ -346,7 +348,7 @@ func TestCorruptVersionRefused(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			v := c.publish()
 			m.point("champion", v)
-			waitFor(t, "version "+strconv.Itoa(v)+" was refused", func() bool {
+			testkit.WaitFor(t, "version "+strconv.Itoa(v)+" was refused", func() bool {
 				return labeledValue(t, svc.Metrics(), "streamscore_model_load_failures_total", "reason", c.reason) == 1
 			})
 			expectServing(v1, "after refusing "+c.name)
@@ -361,7 +363,7 @@ func TestCorruptVersionRefused(t *testing.T) {
 
 	v5 := m.publish(sensorONNX(t, 30, 5), nil)
 	m.point("champion", v5)
-	waitFor(t, "the good version was swapped in", func() bool {
+	testkit.WaitFor(t, "the good version was swapped in", func() bool {
 		return metricValue(t, svc.Metrics(), "streamscore_model_swaps_total") == 1
 	})
 	expectServing(v5, "after a good version")
@@ -414,7 +416,7 @@ func TestShadowScoring(t *testing.T) {
 	// The challenger moves: records scored from then on are shadowed by it.
 	next := m.publish(sensorONNX(t, 20, 4), nil)
 	m.point("challenger", next)
-	waitFor(t, "the new challenger shadows", func() bool {
+	testkit.WaitFor(t, "the new challenger shadows", func() bool {
 		return labeledValue(t, svc.Metrics(), "streamscore_shadow_model_info", "version", strconv.Itoa(next)) == 1
 	})
 	later := map[string]bool{}
@@ -523,7 +525,7 @@ func TestVersionRetriedAfterRegistryOutage(t *testing.T) {
 	o.down.Store(true)
 	v2 := m.publish(sensorONNX(t, 30, 5), nil)
 	m.point("champion", v2)
-	waitFor(t, "the new version failed for want of the registry", func() bool {
+	testkit.WaitFor(t, "the new version failed for want of the registry", func() bool {
 		return labeledValue(t, svc.Metrics(), "streamscore_model_load_failures_total", "reason", scorer.FailUnavailable) >= 1
 	})
 	if got := metricValue(t, svc.Metrics(), "streamscore_model_swaps_total"); got != 0 {
@@ -531,7 +533,7 @@ func TestVersionRetriedAfterRegistryOutage(t *testing.T) {
 	}
 	o.produce(0, 5, o.known) // cached schema: scored by v1 meanwhile
 	o.down.Store(false)
-	waitFor(t, "the new version was swapped in after the outage", func() bool {
+	testkit.WaitFor(t, "the new version was swapped in after the outage", func() bool {
 		return metricValue(t, svc.Metrics(), "streamscore_model_swaps_total") == 1
 	})
 	o.produce(0, 5, o.known)
@@ -567,7 +569,7 @@ func TestVersionCheckedAgainstTheLatestSchema(t *testing.T) {
 
 	e.register(topic+"-value", strings.Replace(sensorSchema, `{"name": "co2", "type": "double", "doc": "CO2 concentration, ppm."},`, "", 1))
 	m.point("champion", m.publish(sensorONNX(t, 30, 5), nil)) // reads co2
-	waitFor(t, "the version was refused", func() bool {
+	testkit.WaitFor(t, "the version was refused", func() bool {
 		return labeledValue(t, svc.Metrics(), "streamscore_model_load_failures_total", "reason", scorer.FailSchema) == 1
 	})
 	if err := stop(); err != nil {

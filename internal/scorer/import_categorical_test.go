@@ -10,8 +10,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/stream"
 )
 
 // TestImportedSklearnModelWithCategoricalInputs serves a scikit-learn
@@ -117,7 +117,7 @@ func TestImportedSklearnModelWithCategoricalInputs(t *testing.T) {
 		t.Fatalf("scorer run: %v", err)
 	}
 	if dlq := e.consumeAvailable(topic + ".dlq"); len(dlq) != 0 {
-		t.Fatalf("%d records were dead-lettered; first: %s %s", len(dlq), header(dlq[0], stream.HeaderErrorClass), header(dlq[0], stream.HeaderErrorReason))
+		t.Fatalf("%d records were dead-lettered; first: %s %s", len(dlq), header(dlq[0], deadletter.HeaderErrorClass), header(dlq[0], deadletter.HeaderErrorReason))
 	}
 	if lost, dup := e.tally(topic, outputs); lost > 0 || dup > 0 || len(outputs) != n {
 		t.Fatalf("%d outputs for %d inputs: %d without one, %d duplicated", len(outputs), n, lost, dup)

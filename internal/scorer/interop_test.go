@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/streamscore/streamscore/internal/stream"
+	"github.com/streamscore/streamscore/internal/deadletter"
 )
 
 // python3 is Debian's interpreter, which sees the python3-confluent-kafka
@@ -53,7 +53,7 @@ func TestInteropWithPythonAndKcat(t *testing.T) {
 			t.Fatalf("kcat line %q: want key py-NNN, headers, size", line)
 		}
 		for _, h := range strings.Split(fields[1], ",") {
-			if k, v, _ := strings.Cut(h, "="); k == stream.HeaderSourceOffset {
+			if k, v, _ := strings.Cut(h, "="); k == deadletter.HeaderSourceOffset {
 				offsets[v] = true
 			}
 		}
@@ -80,7 +80,7 @@ func TestInteropWithPythonAndKcat(t *testing.T) {
 			t.Fatalf("python output %q: %v", sc.Text(), err)
 		}
 		if rec.Magic != 0 || rec.Key != rec.DeviceID || rec.ModelVersion != "7" || len(rec.Scores) != 2 ||
-			(rec.Label != "normal" && rec.Label != "anomaly") || rec.Headers[stream.HeaderSourceTopic] != topic {
+			(rec.Label != "normal" && rec.Label != "anomaly") || rec.Headers[deadletter.HeaderSourceTopic] != topic {
 			t.Fatalf("python decoded an unexpected record: %s", sc.Text())
 		}
 		count++

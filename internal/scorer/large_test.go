@@ -5,8 +5,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/sample"
-	"github.com/streamscore/streamscore/internal/stream"
 )
 
 // TestNearMegabyteRecordIsDeadLetteredWithoutStalling sends a record that
@@ -32,10 +32,10 @@ func TestNearMegabyteRecordIsDeadLetteredWithoutStalling(t *testing.T) {
 		if r.Topic != topic+".dlq" {
 			continue
 		}
-		if header(r, stream.HeaderErrorClass) != stream.ReasonOversize || len(r.Value) != 0 ||
-			header(r, stream.HeaderValueDropped) != "990000" {
-			t.Fatalf("dead letter: class %q, %d value bytes, dropped %q", header(r, stream.HeaderErrorClass),
-				len(r.Value), header(r, stream.HeaderValueDropped))
+		if header(r, deadletter.HeaderErrorClass) != deadletter.Oversize || len(r.Value) != 0 ||
+			header(r, deadletter.HeaderValueDropped) != "990000" {
+			t.Fatalf("dead letter: class %q, %d value bytes, dropped %q", header(r, deadletter.HeaderErrorClass),
+				len(r.Value), header(r, deadletter.HeaderValueDropped))
 		}
 		return
 	}

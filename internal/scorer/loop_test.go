@@ -12,6 +12,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
 
@@ -54,7 +55,7 @@ func TestTrainerVersionsReachARunningScorer(t *testing.T) {
 	if err != nil || !second.Promoted {
 		t.Fatalf("second training: %+v, %v", second, err)
 	}
-	waitFor(t, "the scorer swapped to the new version", func() bool {
+	testkit.WaitFor(t, "the scorer swapped to the new version", func() bool {
 		return metricValue(t, svc.Metrics(), "streamscore_model_swaps_total") == 1
 	})
 	produced := producer.stop()

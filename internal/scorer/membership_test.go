@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/scorer"
+	"github.com/streamscore/streamscore/internal/testkit"
 )
 
 // Both tests below give the member that goes away the longest session and
@@ -55,7 +56,7 @@ func TestRestartedScorerTakesItsPartitionsBack(t *testing.T) {
 
 			began := time.Now()
 			svc, stop := e.start(cfg)
-			waitFor(t, "the restarted scorer owns partitions", svc.Ready)
+			testkit.WaitFor(t, "the restarted scorer owns partitions", svc.Ready)
 			ready := time.Since(began)
 			var outputs []*kgo.Record
 			if cfg.Stream.ExactlyOnce {
@@ -105,9 +106,9 @@ func TestCleanStopLeavesTheGroupAtOnce(t *testing.T) {
 	group := e.config(topic).Stream.Group
 
 	a, stopA := start("scorer-a")
-	waitFor(t, "scorer-a owns partitions", a.Ready)
+	testkit.WaitFor(t, "scorer-a owns partitions", a.Ready)
 	b, stopB := start("scorer-b")
-	waitFor(t, "both scorers own partitions", func() bool {
+	testkit.WaitFor(t, "both scorers own partitions", func() bool {
 		_, members := e.describeGroup(group)
 		return a.Ready() && b.Ready() && len(members) == 2 && members[0].partitions+members[1].partitions == 3
 	})
@@ -117,7 +118,7 @@ func TestCleanStopLeavesTheGroupAtOnce(t *testing.T) {
 		t.Fatalf("scorer-a: %v", err)
 	}
 	var members []member
-	waitFor(t, "scorer-b owns every partition", func() bool {
+	testkit.WaitFor(t, "scorer-b owns every partition", func() bool {
 		_, members = e.describeGroup(group)
 		return len(members) == 1 && members[0].instance == "scorer-b" && members[0].partitions == 3
 	})
@@ -155,7 +156,7 @@ func (e *env) crashedMember(group, topic, instance string) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	waitFor(e.t, "the doomed member owns every partition", func() bool { return owned.Load() == 3 })
+	testkit.WaitFor(e.t, "the doomed member owns every partition", func() bool { return owned.Load() == 3 })
 	cl.Close()
 	state, members := e.describeGroup(group)
 	if len(members) != 1 || members[0].instance != instance || members[0].partitions != 3 {

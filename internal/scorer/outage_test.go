@@ -10,15 +10,15 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/linkedin/goavro/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/scorer"
-	"github.com/streamscore/streamscore/internal/stream"
+	"github.com/streamscore/streamscore/internal/testkit"
 )
 
 // outage is a test environment whose scorers reach the registry through a
@@ -100,7 +100,7 @@ func (o *outage) produce(part int32, n int, id uint32) {
 func fromPartition(results []*kgo.Record, part string) []*kgo.Record {
 	var out []*kgo.Record
 	for _, r := range results {
-		if header(r, stream.HeaderSourcePartition) == part {
+		if header(r, deadletter.HeaderSourcePartition) == part {
 			out = append(out, r)
 		}
 	}
@@ -138,12 +138,12 @@ func TestRegistryOutage(t *testing.T) {
 		t.Fatal("no registry retry counted during the outage")
 	}
 	if dlq := o.consumeAvailable(cfg.Stream.DeadLetterTopic); len(dlq) != 0 {
-		t.Fatalf("a record was dead-lettered during the outage: %s", header(dlq[0], stream.HeaderErrorReason))
+		t.Fatalf("a record was dead-lettered during the outage: %s", header(dlq[0], deadletter.HeaderErrorReason))
 	}
 
 	o.down.Store(false)
 	outputs := o.consumeUntil(26, scored)
-	waitFor(t, "the partition is resumed", func() bool {
+	testkit.WaitFor(t, "the partition is resumed", func() bool {
 		return metricValue(t, svc.Metrics(), "streamscore_held_back_partitions") == 0
 	})
 	if err := stop(); err != nil {
@@ -151,8 +151,8 @@ func TestRegistryOutage(t *testing.T) {
 	}
 	held := fromPartition(outputs, "0")
 	for i, r := range held {
-		if want := strconv.Itoa(i); header(r, stream.HeaderSourceOffset) != want {
-			t.Fatalf("output %d of partition 0 is from offset %s, want %s: order lost", i, header(r, stream.HeaderSourceOffset), want)
+		if want := strconv.Itoa(i); header(r, deadletter.HeaderSourceOffset) != want {
+			t.Fatalf("output %d of partition 0 is from offset %s, want %s: order lost", i, header(r, deadletter.HeaderSourceOffset), want)
 		}
 	}
 	if _, ok := decodeFramed(t, o.env, held[5].Value)["firmware"]; !ok {
@@ -178,7 +178,7 @@ func TestShutdownDuringOutageLosesNothing(t *testing.T) {
 	o.evolve()
 	o.produce(0, 1, o.novel)
 	o.produce(0, 2, o.known)
-	waitFor(t, "the partition is held back", func() bool {
+	testkit.WaitFor(t, "the partition is held back", func() bool {
 		return metricValue(t, svc.Metrics(), "streamscore_held_back_partitions") == 1
 	})
 	if err := stop(); err != nil {
@@ -196,22 +196,10 @@ func TestShutdownDuringOutageLosesNothing(t *testing.T) {
 	}
 	var offsets []string
 	for _, r := range outputs {
-		offsets = append(offsets, header(r, stream.HeaderSourceOffset))
+		offsets = append(offsets, header(r, deadletter.HeaderSourceOffset))
 	}
 	if got := strings.Join(offsets, ","); got != "0,1,2,3,4,5" {
 		t.Fatalf("outputs are from offsets %s, want 0,1,2,3,4,5: each once, in order", got)
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after 30 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -23,10 +23,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/scorer"
 	"github.com/streamscore/streamscore/internal/serde"
-	"github.com/streamscore/streamscore/internal/stream"
 	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
@@ -424,9 +424,9 @@ func (e *env) scoreFleet(v fleetVariant, out *trainer.Outcome, artifact []byte, 
 	// Dead letters: exactly the cases the variant refuses, each with its class.
 	for _, r := range dlq {
 		in := inputs[sourceOf(r)]
-		class := header(r, stream.HeaderErrorClass)
+		class := header(r, deadletter.HeaderErrorClass)
 		if in.want == "" || class != in.want {
-			t.Errorf("%s (%s): dead-lettered as %q (%s); want %s", sourceOf(r), in.kind, class, header(r, stream.HeaderErrorReason),
+			t.Errorf("%s (%s): dead-lettered as %q (%s); want %s", sourceOf(r), in.kind, class, header(r, deadletter.HeaderErrorReason),
 				map[bool]string{true: "an output", false: in.want}[in.want == ""])
 		}
 	}

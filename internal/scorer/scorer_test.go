@@ -15,10 +15,10 @@ import (
 	"github.com/linkedin/goavro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/scorer"
-	"github.com/streamscore/streamscore/internal/stream"
 )
 
 // TestScoresEveryRecordOnceInOrder runs the scorer over generated readings
@@ -47,7 +47,7 @@ func TestScoresEveryRecordOnceInOrder(t *testing.T) {
 		t.Fatalf("scorer run: %v", err)
 	}
 	if dlq := e.consumeAvailable(topic + ".dlq"); len(dlq) != 0 {
-		t.Fatalf("%d good records were dead-lettered; first: %s", len(dlq), header(dlq[0], stream.HeaderErrorReason))
+		t.Fatalf("%d good records were dead-lettered; first: %s", len(dlq), header(dlq[0], deadletter.HeaderErrorReason))
 	}
 
 	bySource := map[string]*kgo.Record{}
@@ -65,7 +65,7 @@ func TestScoresEveryRecordOnceInOrder(t *testing.T) {
 		if string(out.Key) != string(in.Key) {
 			t.Errorf("%s: key %q, want the input's %q", src, out.Key, in.Key)
 		}
-		orderKey := fmt.Sprintf("%d<-%s", out.Partition, header(out, stream.HeaderSourcePartition))
+		orderKey := fmt.Sprintf("%d<-%s", out.Partition, header(out, deadletter.HeaderSourcePartition))
 		if last, seen := lastOffset[orderKey]; seen && in.Offset <= last {
 			t.Errorf("output partition %d has source offset %d after %d", out.Partition, in.Offset, last)
 		}
@@ -101,7 +101,7 @@ func checkOutput(t *testing.T, e *env, in, out *kgo.Record) {
 	if want := map[bool]string{true: "anomaly", false: "normal"}[anomaly > normal]; label != want {
 		t.Fatalf("label %q with scores %v", label, scores)
 	}
-	if got := header(out, stream.HeaderModel); got != "sensor-anomaly@7" {
+	if got := header(out, deadletter.HeaderModel); got != "sensor-anomaly@7" {
 		t.Fatalf("model header %q", got)
 	}
 }
@@ -169,19 +169,19 @@ func TestBadInputsAreDeadLetteredWithReasons(t *testing.T) {
 		name, reason string
 		value        []byte
 	}{
-		{"bad magic byte", stream.ReasonBadMagic, append([]byte{1}, valid[1:]...)},
-		{"empty value", stream.ReasonTruncated, nil},
-		{"header cut short", stream.ReasonTruncated, valid[:3]},
-		{"unknown schema id", stream.ReasonUnknownSchema, append([]byte{0, 0, 0, 0x27, 0x0f}, valid[5:]...)},
-		{"truncated avro", stream.ReasonCorruptAvro, valid[:len(valid)/2]},
-		{"trailing bytes", stream.ReasonCorruptAvro, append(append([]byte{}, valid...), 0x02, 0x04)},
-		{"missing feature field", stream.ReasonMissingFeature, frame(t, noCO2ID, noCO2Codec, without(reading(), "co2"))},
-		{"null feature without default", stream.ReasonMissingFeature, frame(t, nullCO2ID, nullCO2Codec, with(reading(), "co2", nil))},
-		{"wrong feature type", stream.ReasonWrongType, frame(t, textTempID, textTempCodec, with(reading(), "temperature", "hot"))},
-		{"NaN feature", stream.ReasonNonFinite, withTemp(math.NaN())},
-		{"infinite feature", stream.ReasonNonFinite, withTemp(math.Inf(1))},
-		{"double overflowing float32", stream.ReasonNonFinite, withTemp(1e300)},
-		{"oversize value", stream.ReasonOversize, append(append([]byte{}, valid...), make([]byte, 5000)...)},
+		{"bad magic byte", deadletter.BadMagic, append([]byte{1}, valid[1:]...)},
+		{"empty value", deadletter.Truncated, nil},
+		{"header cut short", deadletter.Truncated, valid[:3]},
+		{"unknown schema id", deadletter.UnknownSchema, append([]byte{0, 0, 0, 0x27, 0x0f}, valid[5:]...)},
+		{"truncated avro", deadletter.CorruptAvro, valid[:len(valid)/2]},
+		{"trailing bytes", deadletter.CorruptAvro, append(append([]byte{}, valid...), 0x02, 0x04)},
+		{"missing feature field", deadletter.MissingFeature, frame(t, noCO2ID, noCO2Codec, without(reading(), "co2"))},
+		{"null feature without default", deadletter.MissingFeature, frame(t, nullCO2ID, nullCO2Codec, with(reading(), "co2", nil))},
+		{"wrong feature type", deadletter.WrongType, frame(t, textTempID, textTempCodec, with(reading(), "temperature", "hot"))},
+		{"NaN feature", deadletter.NonFinite, withTemp(math.NaN())},
+		{"infinite feature", deadletter.NonFinite, withTemp(math.Inf(1))},
+		{"double overflowing float32", deadletter.NonFinite, withTemp(1e300)},
+		{"oversize value", deadletter.Oversize, append(append([]byte{}, valid...), make([]byte, 5000)...)},
 	}
 	var records []*kgo.Record
 	wantReason := map[string]string{}
@@ -219,7 +219,7 @@ func TestBadInputsAreDeadLetteredWithReasons(t *testing.T) {
 				t.Errorf("%s (%s) was scored, want dead letter %s", src, r.Key, want)
 			}
 		case !bad:
-			t.Errorf("good record %s was dead-lettered: %s", src, header(r, stream.HeaderErrorReason))
+			t.Errorf("good record %s was dead-lettered: %s", src, header(r, deadletter.HeaderErrorReason))
 		default:
 			deadLetters++
 			checkDeadLetter(t, r, records, want)
@@ -234,10 +234,10 @@ func TestBadInputsAreDeadLetteredWithReasons(t *testing.T) {
 func checkDeadLetter(t *testing.T, dl *kgo.Record, inputs []*kgo.Record, wantReason string) {
 	t.Helper()
 	name := string(dl.Key)
-	if got := header(dl, stream.HeaderErrorClass); got != wantReason {
-		t.Errorf("%s: class %q, want %q (reason: %s)", name, got, wantReason, header(dl, stream.HeaderErrorReason))
+	if got := header(dl, deadletter.HeaderErrorClass); got != wantReason {
+		t.Errorf("%s: class %q, want %q (reason: %s)", name, got, wantReason, header(dl, deadletter.HeaderErrorReason))
 	}
-	if header(dl, stream.HeaderErrorReason) == "" {
+	if header(dl, deadletter.HeaderErrorReason) == "" {
 		t.Errorf("%s: no readable reason", name)
 	}
 	if header(dl, "case") == "" {

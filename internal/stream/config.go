@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/streamscore/streamscore/internal/connect"
 )
 
 // Config tunes the scoring loop. Kafka connection settings live with the
@@ -108,10 +110,9 @@ const (
 	// throughput fell by 15% (make bench), so the default stays, and a
 	// memory limit (-memory-limit-mb) is the way to bound the heap.
 	DefaultFetchMaxPartitionBytes = 1 << 20
-	// DefaultMaxDecompressedBatchBytes is 32 times the largest batch a
-	// producer sends by default (1 MiB): room for any real compression
-	// ratio, and a bound on a bomb. franz-go's own is 1 GiB.
-	DefaultMaxDecompressedBatchBytes = 32 << 20
+	// DefaultMaxDecompressedBatchBytes is the bound the trainer's
+	// consumers share (see connect).
+	DefaultMaxDecompressedBatchBytes = connect.DefaultMaxDecompressedBatchBytes
 	// DefaultSessionTimeout weighs what a dead member costs against what a
 	// false alarm costs. A scorer that dies and does not come back under
 	// its instance id (a lost node, a dynamic member's restart, a crash

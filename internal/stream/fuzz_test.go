@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/avroguard"
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/testkit"
 )
@@ -63,8 +64,8 @@ func FuzzHostileRecord(f *testing.F) {
 		}
 		runtime.ReadMemStats(&after)
 		r := out.one(t, rec)
-		if !c.Hostile && r.reason != "" && r.reason != ReasonOverBudget {
-			t.Fatalf("a valid record was dead-lettered %s: %s\nschema %s\nbody %x", r.reason, header(r.out, HeaderErrorReason), c.Schema, c.Body)
+		if !c.Hostile && r.reason != "" && r.reason != deadletter.OverBudget {
+			t.Fatalf("a valid record was dead-lettered %s: %s\nschema %s\nbody %x", r.reason, header(r.out, deadletter.HeaderErrorReason), c.Schema, c.Body)
 		}
 		if c.Deep && r.reason == "" {
 			t.Fatalf("a record nested thousands deep was scored\nschema %s", c.Schema)

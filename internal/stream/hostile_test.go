@@ -18,6 +18,7 @@ import (
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/serde"
@@ -78,7 +79,7 @@ func framed(t *testing.T, client *srclient.SchemaRegistryClient, topic, schema s
 	if err != nil {
 		t.Fatalf("register schema: %v", err)
 	}
-	return append(binary.BigEndian.AppendUint32([]byte{0}, uint32(rs.ID())), body...)
+	return append(serde.AppendFrame(nil, uint32(rs.ID())), body...)
 }
 
 // TestHostileRecordsDeadLettered runs the project's catalogue of hostile
@@ -115,14 +116,14 @@ func TestHostileRecordsDeadLettered(t *testing.T) {
 		class, hostile := want[rec]
 		if !hostile {
 			if r.reason != "" {
-				t.Errorf("good record %s dead-lettered: %s", coords(rec.Topic, rec.Partition, rec.Offset), header(r.out, HeaderErrorReason))
+				t.Errorf("good record %s dead-lettered: %s", coords(rec.Topic, rec.Partition, rec.Offset), header(r.out, deadletter.HeaderErrorReason))
 			}
 			continue
 		}
-		if r.reason != class || header(r.out, HeaderErrorClass) != class {
-			t.Errorf("hostile record %s: class %q, want %q (%s)", coords(rec.Topic, rec.Partition, rec.Offset), r.reason, class, header(r.out, HeaderErrorReason))
+		if r.reason != class || header(r.out, deadletter.HeaderErrorClass) != class {
+			t.Errorf("hostile record %s: class %q, want %q (%s)", coords(rec.Topic, rec.Partition, rec.Offset), r.reason, class, header(r.out, deadletter.HeaderErrorReason))
 		}
-		if reason := header(r.out, HeaderErrorReason); len(reason) > MaxReasonBytes {
+		if reason := header(r.out, deadletter.HeaderErrorReason); len(reason) > deadletter.MaxReasonBytes {
 			t.Errorf("reason of %d bytes", len(reason))
 		}
 	}
@@ -160,12 +161,12 @@ func TestPanicWhileDecodingDeadLettersTheRecord(t *testing.T) {
 		r := out.one(t, rec)
 		if rec != &poison {
 			if r.reason != "" {
-				t.Errorf("%s dead-lettered: %s", coords(rec.Topic, rec.Partition, rec.Offset), header(r.out, HeaderErrorReason))
+				t.Errorf("%s dead-lettered: %s", coords(rec.Topic, rec.Partition, rec.Offset), header(r.out, deadletter.HeaderErrorReason))
 			}
 			continue
 		}
-		reason := header(r.out, HeaderErrorReason)
-		if r.reason != ReasonInternal || !strings.Contains(reason, "assignment to entry in nil map") || !strings.Contains(reason, "panickingDecoder.Check") {
+		reason := header(r.out, deadletter.HeaderErrorReason)
+		if r.reason != deadletter.Internal || !strings.Contains(reason, "assignment to entry in nil map") || !strings.Contains(reason, "panickingDecoder.Check") {
 			t.Errorf("poison record: class %q reason %q, want internal_error naming the panic and panickingDecoder.Check", r.reason, reason)
 		}
 	}
@@ -203,7 +204,7 @@ func TestBatchPanicScoresRowsAlone(t *testing.T) {
 	p.score(job{slot: p.slot, rows: rows})
 	for _, rec := range f.records[:3] {
 		if r := out.one(t, rec); r.reason != "" {
-			t.Errorf("%s dead-lettered: %s", coords(rec.Topic, rec.Partition, rec.Offset), header(r.out, HeaderErrorReason))
+			t.Errorf("%s dead-lettered: %s", coords(rec.Topic, rec.Partition, rec.Offset), header(r.out, deadletter.HeaderErrorReason))
 		}
 	}
 	p.slot.batch.Reset()
@@ -241,7 +242,7 @@ func TestBatchClosesAtDecodedBytes(t *testing.T) {
 	run(t, p, records, out.emit)
 	for _, rec := range records {
 		if r := out.one(t, rec); r.reason != "" {
-			t.Fatalf("dead-lettered: %s", header(r.out, HeaderErrorReason))
+			t.Fatalf("dead-lettered: %s", header(r.out, deadletter.HeaderErrorReason))
 		}
 	}
 	var sizes dto.Metric
@@ -254,24 +255,24 @@ func TestBatchClosesAtDecodedBytes(t *testing.T) {
 }
 
 // TestDeadLetterReasonCapped: a reason of any length is cut to
-// MaxReasonBytes, valid UTF-8, and the class survives (finding 8: a 156 KB
+// deadletter.MaxReasonBytes, valid UTF-8, and the class survives (finding 8: a 156 KB
 // reason made the dead letter itself too large).
 func TestDeadLetterReasonCapped(t *testing.T) {
 	long := fmt.Errorf("%w: %s", serde.ErrCorruptAvro, strings.Repeat("cannot decode binary record \"Node\" field \"next\": é", 3000))
 	r := deadLetter("dlq", &kgo.Record{Topic: "in", Value: []byte{0}}, long)
-	reason := header(r.out, HeaderErrorReason)
-	if len(reason) > MaxReasonBytes || !strings.HasPrefix(reason, "corrupt avro body: cannot decode") || !strings.Contains(reason, "bytes cut)") {
+	reason := header(r.out, deadletter.HeaderErrorReason)
+	if len(reason) > deadletter.MaxReasonBytes || !strings.HasPrefix(reason, "corrupt avro body: cannot decode") || !strings.Contains(reason, "bytes cut)") {
 		t.Fatalf("reason of %d bytes: %q", len(reason), reason)
 	}
 	if !utf8.ValidString(reason) {
 		t.Fatalf("cut reason is not valid UTF-8")
 	}
-	if header(r.out, HeaderErrorClass) != ReasonCorruptAvro {
-		t.Fatalf("class %q", header(r.out, HeaderErrorClass))
+	if header(r.out, deadletter.HeaderErrorClass) != deadletter.CorruptAvro {
+		t.Fatalf("class %q", header(r.out, deadletter.HeaderErrorClass))
 	}
 	short := deadLetter("dlq", &kgo.Record{Topic: "in"}, model.ErrMissingFeature)
-	if header(short.out, HeaderErrorReason) != model.ErrMissingFeature.Error() {
-		t.Fatalf("a short reason was changed: %q", header(short.out, HeaderErrorReason))
+	if header(short.out, deadletter.HeaderErrorReason) != model.ErrMissingFeature.Error() {
+		t.Fatalf("a short reason was changed: %q", header(short.out, deadletter.HeaderErrorReason))
 	}
 }
 
@@ -295,7 +296,7 @@ func TestRecordsAreReadFromTheirBodies(t *testing.T) {
 	run(t, p, f.records, out.emit)
 	for _, rec := range f.records {
 		if r := out.one(t, rec); r.reason != "" {
-			t.Fatalf("good record %s dead-lettered: %s", coords(rec.Topic, rec.Partition, rec.Offset), header(r.out, HeaderErrorReason))
+			t.Fatalf("good record %s dead-lettered: %s", coords(rec.Topic, rec.Partition, rec.Offset), header(r.out, deadletter.HeaderErrorReason))
 		}
 	}
 	if n := counterValue(t, f.metrics.decodedWhole); n != 0 {
@@ -312,8 +313,8 @@ func TestRecordsAreReadFromTheirBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, p, []*kgo.Record{nan}, out.emit)
-	if r := out.one(t, nan); r.reason != ReasonNonFinite {
-		t.Fatalf("the NaN record: class %q (%s); want %s", r.reason, header(r.out, HeaderErrorReason), ReasonNonFinite)
+	if r := out.one(t, nan); r.reason != deadletter.NonFinite {
+		t.Fatalf("the NaN record: class %q (%s); want %s", r.reason, header(r.out, deadletter.HeaderErrorReason), deadletter.NonFinite)
 	}
 	if n := counterValue(t, f.metrics.decodedWhole); n != 1 {
 		t.Fatalf("%v records decoded whole; want the NaN record alone", n)

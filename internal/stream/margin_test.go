@@ -13,6 +13,7 @@ import (
 	"github.com/linkedin/goavro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/serde"
@@ -65,7 +66,7 @@ func TestOutputMargin(t *testing.T) {
 			for i, rec := range f.records {
 				r := out.one(t, rec)
 				if r.reason != "" {
-					t.Fatalf("record %d dead-lettered: %s", i, header(r.out, HeaderErrorReason))
+					t.Fatalf("record %d dead-lettered: %s", i, header(r.out, deadletter.HeaderErrorReason))
 				}
 				id, body, err := serde.ParseFrame(r.out.Value)
 				if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -56,8 +57,8 @@ func oversizeBatchOf(rec *kgo.Record) *kgo.ErrDecompressTooLarge {
 // coordinates of its last offset, and its first offset in a header.
 func oversizeDeadLetter(topic string, rec *kgo.Record, big *kgo.ErrDecompressTooLarge, limit int) result {
 	res := deadLetter(topic, rec, fmt.Errorf("%w: the record batch at offsets %d to %d would decompress to more than %d bytes (max-decompressed-batch-bytes); it was skipped without decompressing",
-		errOversizeBatch, big.Offset, big.NextOffset-1, limit))
-	res.out.Headers = append(res.out.Headers, kgo.RecordHeader{Key: HeaderSourceFirstOffset, Value: []byte(strconv.FormatInt(big.Offset, 10))})
+		deadletter.ErrOversizeBatch, big.Offset, big.NextOffset-1, limit))
+	res.out.Headers = append(res.out.Headers, kgo.RecordHeader{Key: deadletter.HeaderSourceFirstOffset, Value: []byte(strconv.FormatInt(big.Offset, 10))})
 	return res
 }
 

@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
 )
@@ -298,7 +298,7 @@ func (p *processor) decode(rec *kgo.Record, emit func(result)) (err error) {
 			batch.RemoveLast()
 		}
 		batch.DropPartial()
-		cause := Recovered(r)
+		cause := deadletter.Recovered(r)
 		p.logger.Error("a record made the scorer panic; it is dead-lettered as internal_error and the stream goes on",
 			"topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", cause)
 		p.logger.Debug("stack of the panic", "stack", string(debug.Stack()))
@@ -320,7 +320,7 @@ func (p *processor) decodeRecord(rec *kgo.Record, emit func(result)) error {
 		return nil
 	}
 	if len(rec.Value) > p.cfg.MaxRecordBytes {
-		emit(deadLetter(p.cfg.DeadLetterTopic, rec, fmt.Errorf("%w: value is %d bytes, over the %d-byte limit", errOversizeRecord, len(rec.Value), p.cfg.MaxRecordBytes)))
+		emit(deadLetter(p.cfg.DeadLetterTopic, rec, fmt.Errorf("%w: value is %d bytes, over the %d-byte limit", deadletter.ErrOversizeRecord, len(rec.Value), p.cfg.MaxRecordBytes)))
 		return nil
 	}
 	checked, err := p.decoder.Check(rec.Value)
@@ -484,11 +484,11 @@ func (p *processor) score(j job) {
 }
 
 // runBatch runs g's model on a job's batch and encodes the outputs, without
-// emitting any. A panic in either is returned as an ErrInternal error.
+// emitting any. A panic in either is returned as an deadletter.ErrInternal error.
 func (p *processor) runBatch(g *generation, j job) (outs []result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			outs, err = nil, Recovered(r)
+			outs, err = nil, deadletter.Recovered(r)
 		}
 	}()
 	start := p.now()
@@ -501,12 +501,12 @@ func (p *processor) runBatch(g *generation, j job) (outs []result, err error) {
 }
 
 // runRow scores one row alone in b and encodes its output; a panic is
-// returned as an ErrInternal error.
+// returned as an deadletter.ErrInternal error.
 func (p *processor) runRow(g *generation, b *model.Batch, r row) (out result, err error) {
 	defer func() {
 		if rec := recover(); rec != nil {
 			b.Reset()
-			out, err = result{}, Recovered(rec)
+			out, err = result{}, deadletter.Recovered(rec)
 		}
 	}()
 	b.Reset()
@@ -610,7 +610,7 @@ func (e *encoder) encodeOutputs(g *generation, rows []row, results []model.Resul
 
 		first := len(headerSlab)
 		headerSlab, slab = appendSourceHeaders(headerSlab, slab, r.source)
-		headerSlab = append(headerSlab, kgo.RecordHeader{Key: HeaderModel, Value: g.header})
+		headerSlab = append(headerSlab, kgo.RecordHeader{Key: deadletter.HeaderModel, Value: g.header})
 		e.outs = append(e.outs, result{source: r.source, out: &kgo.Record{
 			Topic:     r.outTopic,
 			Key:       r.source.Key,
@@ -671,18 +671,18 @@ func (h *handover) close() *model.Model {
 // deadLetter returns the record unchanged, bound for the dead-letter topic,
 // with headers naming the error class, the reason and the source. A value
 // too large to produce again (only an oversize record can be) is left out,
-// and its size noted, and the reason is cut to MaxReasonBytes, so the dead
+// and its size noted, and the reason is cut to deadletter.MaxReasonBytes, so the dead
 // letter itself cannot fail and always carries its class.
 func deadLetter(topic string, rec *kgo.Record, err error) result {
-	reason := ReasonOf(err)
+	reason := deadletter.Classify(err)
 	headers, _ := appendSourceHeaders(make([]kgo.RecordHeader, 0, len(rec.Headers)+6), nil, rec)
 	headers = append(headers,
-		kgo.RecordHeader{Key: HeaderErrorClass, Value: []byte(reason)},
-		kgo.RecordHeader{Key: HeaderErrorReason, Value: []byte(CapReason(err.Error()))},
+		kgo.RecordHeader{Key: deadletter.HeaderErrorClass, Value: []byte(reason)},
+		kgo.RecordHeader{Key: deadletter.HeaderErrorReason, Value: []byte(deadletter.CapReason(err.Error()))},
 	)
 	value := rec.Value
 	if len(value) > DefaultMaxRecordBytes {
-		headers = append(headers, kgo.RecordHeader{Key: HeaderValueDropped, Value: []byte(strconv.Itoa(len(value)))})
+		headers = append(headers, kgo.RecordHeader{Key: deadletter.HeaderValueDropped, Value: []byte(strconv.Itoa(len(value)))})
 		value = nil
 	}
 	return result{source: rec, reason: reason, out: &kgo.Record{
@@ -692,23 +692,6 @@ func deadLetter(topic string, rec *kgo.Record, err error) result {
 		Headers:   headers,
 		Timestamp: rec.Timestamp,
 	}}
-}
-
-// MaxReasonBytes bounds a dead letter's streamscore.error.reason header. A
-// reason comes from a library's error as well as ours, and one nested error
-// per level of a deep record made a 156 KB reason that no longer fit the
-// dead letter, losing its class with it.
-const MaxReasonBytes = 1024
-
-// CapReason cuts a reason to MaxReasonBytes, keeping its start (the class
-// and the field) and saying how much was cut.
-func CapReason(reason string) string {
-	if len(reason) <= MaxReasonBytes {
-		return reason
-	}
-	const note = "… (%d bytes cut)"
-	keep := strings.ToValidUTF8(reason[:MaxReasonBytes-32], "")
-	return keep + fmt.Sprintf(note, len(reason)-len(keep))
 }
 
 // appendSourceHeaders appends the input's own headers and its coordinates
@@ -725,8 +708,8 @@ func appendSourceHeaders(headers []kgo.RecordHeader, buf []byte, rec *kgo.Record
 	buf = strconv.AppendInt(buf, rec.Offset, 10)
 	offset := buf[start:len(buf):len(buf)]
 	return append(headers,
-		kgo.RecordHeader{Key: HeaderSourceTopic, Value: topic},
-		kgo.RecordHeader{Key: HeaderSourcePartition, Value: partition},
-		kgo.RecordHeader{Key: HeaderSourceOffset, Value: offset},
+		kgo.RecordHeader{Key: deadletter.HeaderSourceTopic, Value: topic},
+		kgo.RecordHeader{Key: deadletter.HeaderSourcePartition, Value: partition},
+		kgo.RecordHeader{Key: deadletter.HeaderSourceOffset, Value: offset},
 	), buf
 }

@@ -2,12 +2,12 @@ package stream
 
 import (
 	"context"
-	"encoding/binary"
-	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
 	"testing"
+
+	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 
 	"github.com/linkedin/goavro/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,13 +22,7 @@ import (
 	"github.com/streamscore/streamscore/schemas"
 )
 
-func TestMain(m *testing.M) {
-	if err := model.Init(model.LibraryPath("")); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { os.Exit(ortkit.Main(m)) }
 
 // BenchmarkProcess measures the scorer's work per record without Kafka:
 // frame and schema lookup (cached), Avro decoding, feature mapping, the
@@ -130,7 +124,7 @@ func newFixture(tb testing.TB, n int) *fixture {
 	f.records = make([]*kgo.Record, n)
 	for i := range f.records {
 		rec, _ := gen.Next()
-		value := binary.BigEndian.AppendUint32([]byte{0}, uint32(schema.ID()))
+		value := serde.AppendFrame(nil, uint32(schema.ID()))
 		if value, err = codec.BinaryFromNative(value, rec); err != nil {
 			tb.Fatal(err)
 		}

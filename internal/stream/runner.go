@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
 )
@@ -635,7 +636,7 @@ func (s *Scorer) acknowledged(seg *segment, res result, err error) {
 		// wait for itself.
 		dl := deadLetter(s.cfg.DeadLetterTopic, res.source, fmt.Errorf("%s: %w", res.out.Topic, err))
 		dl.out.Value = nil
-		dl.out.Headers = append(dl.out.Headers, kgo.RecordHeader{Key: HeaderValueDropped, Value: []byte(strconv.Itoa(len(res.source.Value)))})
+		dl.out.Headers = append(dl.out.Headers, kgo.RecordHeader{Key: deadletter.HeaderValueDropped, Value: []byte(strconv.Itoa(len(res.source.Value)))})
 		s.client.TryProduce(context.Background(), dl.out, func(_ *kgo.Record, err error) { s.acknowledged(seg, dl, err) })
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
 )
@@ -174,8 +175,8 @@ func (s *shadowStage) adoptPending() {
 func (s *shadowStage) score(rows []row) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.fail(ReasonInternal, max(len(s.rows), 1))
-			s.logger.Error("shadow scoring panicked; its rows are counted as failures, the primary stream goes on", "err", Recovered(r))
+			s.fail(deadletter.Internal, max(len(s.rows), 1))
+			s.logger.Error("shadow scoring panicked; its rows are counted as failures, the primary stream goes on", "err", deadletter.Recovered(r))
 			if s.batch != nil {
 				s.batch.Reset()
 			}
@@ -193,14 +194,14 @@ func (s *shadowStage) score(rows []row) {
 			s.runGathered()
 		}
 		if _, err := addRecord(s.batch, r.checked); err != nil {
-			s.fail(ReasonOf(err), 1)
+			s.fail(deadletter.Classify(err), 1)
 			continue
 		}
 		topic := s.topics[r.source.Topic]
 		output, err := s.schemas.Output(r.source.Topic, topic, r.checked.Schema)
 		if err != nil {
 			s.batch.RemoveLast()
-			reason := ReasonOf(err)
+			reason := deadletter.Classify(err)
 			if errors.Is(err, serde.ErrRegistryUnavailable) {
 				reason = ShadowRegistry
 			}
@@ -225,7 +226,7 @@ func (s *shadowStage) runGathered() {
 	}
 	results, err := s.gen.model.Run(s.batch)
 	if err != nil {
-		s.fail(ReasonInferenceFailed, len(s.rows))
+		s.fail(deadletter.InferenceFailed, len(s.rows))
 		s.logger.Warn("shadow batch failed", "rows", len(s.rows), "version", s.gen.spec.Version, "err", err)
 		return
 	}

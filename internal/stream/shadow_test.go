@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
 )
 
@@ -104,13 +105,13 @@ func TestShadowScoresEveryScoredRecord(t *testing.T) {
 		if sh.source != rec {
 			t.Fatalf("shadow result %d is for offset %d of partition %d, want record %d", i, sh.source.Offset, sh.source.Partition, 10+i)
 		}
-		if sh.out.Topic != "bench.shadow" || header(sh.out, HeaderModel) != "bench@"+want || predictionVersion(t, codec, sh) != want {
+		if sh.out.Topic != "bench.shadow" || header(sh.out, deadletter.HeaderModel) != "bench@"+want || predictionVersion(t, codec, sh) != want {
 			t.Fatalf("shadow result %d: topic %s, model %s, prediction version %s; want bench.shadow, bench@%s", i,
-				sh.out.Topic, header(sh.out, HeaderModel), predictionVersion(t, codec, sh), want)
+				sh.out.Topic, header(sh.out, deadletter.HeaderModel), predictionVersion(t, codec, sh), want)
 		}
 		primary := s.primary[10+i]
-		if header(primary.out, HeaderModel) != "bench@1" || primary.out.Topic != "bench.scored" {
-			t.Fatalf("primary result %d: %s to %s", 10+i, header(primary.out, HeaderModel), primary.out.Topic)
+		if header(primary.out, deadletter.HeaderModel) != "bench@1" || primary.out.Topic != "bench.scored" {
+			t.Fatalf("primary result %d: %s to %s", 10+i, header(primary.out, deadletter.HeaderModel), primary.out.Topic)
 		}
 		if string(primary.out.Value[5:]) != string(sh.out.Value[5:]) {
 			differ++

@@ -12,6 +12,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/train"
@@ -59,7 +60,7 @@ type emitted struct {
 }
 
 func (e *emitted) emit(r result) {
-	version := header(r.out, HeaderModel)
+	version := header(r.out, deadletter.HeaderModel)
 	if m := e.byName[version]; m != nil && e.watch.times(m) > 0 {
 		e.mu.Lock()
 		e.errs = append(e.errs, fmt.Sprintf("%s scored by %s after the model was closed", coords(r.source.Topic, r.source.Partition, r.source.Offset), version))
@@ -171,7 +172,7 @@ func TestSwapBetweenBatches(t *testing.T) {
 					t.Fatalf("result %d is for %s, want %s: a record lost, repeated or reordered", i,
 						coords(r.source.Topic, r.source.Partition, r.source.Offset), coords("bench", f.records[i].Partition, f.records[i].Offset))
 				}
-				v := header(r.out, HeaderModel)
+				v := header(r.out, deadletter.HeaderModel)
 				prediction := predictionVersion(t, codec, r)
 				if v != "bench@"+prediction {
 					t.Fatalf("result %d: header names %s, prediction version %s", i, v, prediction)
@@ -236,7 +237,7 @@ func TestSwapReplacedBeforeAdoption(t *testing.T) {
 		t.Fatal("a model replaced before it served was not closed")
 	}
 	var versions []string
-	if err := p.add(context.Background(), f.records[0], func(r result) { versions = append(versions, header(r.out, HeaderModel)) }); err != nil {
+	if err := p.add(context.Background(), f.records[0], func(r result) { versions = append(versions, header(r.out, deadletter.HeaderModel)) }); err != nil {
 		t.Fatal(err)
 	}
 	p.flush()

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 )
 
 // Binaries are the project's commands, built once from the working tree
@@ -34,7 +34,7 @@ func RunWithBinaries(m *testing.M, name string, b *Binaries, commands ...string)
 		fmt.Fprintln(os.Stderr, name+":", err)
 		return 1
 	}
-	b.ORTLibrary = model.LibraryPath("")
+	b.ORTLibrary = ortkit.Library()
 	if _, err := os.Stat(b.ORTLibrary); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: ONNX Runtime not found (%v); run make setup\n", name, err)
 		return 1

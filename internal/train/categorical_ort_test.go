@@ -161,7 +161,6 @@ func categoricalProbeRows(t *testing.T, ens *Ensemble, n int, seed uint64) []flo
 // against Go's on rows that hold unseen codes, "other" and "null", values
 // that are no code, and numeric values on the thresholds.
 func TestCategoricalONNXMatchesGo(t *testing.T) {
-	requireORT(t)
 	for _, obj := range []Objective{BinaryLogLoss, MulticlassLogLoss, SquaredError} {
 		t.Run(obj.String(), func(t *testing.T) {
 			cfg := configFor(obj, 60)
@@ -203,7 +202,6 @@ func checkSplitKinds(t *testing.T, ens *Ensemble) {
 // of one code, and checks every code from -2 to 130 and non-codes in ONNX
 // Runtime, and the model with the onnx checker.
 func TestCategoricalONNXOfHandBuiltTrees(t *testing.T) {
-	requireORT(t)
 	ens := &Ensemble{
 		Objective:   SquaredError,
 		NumFeatures: 2,
@@ -275,7 +273,6 @@ func TestCategoricalONNXOfHandBuiltTrees(t *testing.T) {
 // BRANCH_LEQ, some on membership columns past the input's), and that the
 // python onnx checker accepts it.
 func TestCategoricalONNXDeclaresInterface(t *testing.T) {
-	requireORT(t)
 	for _, tt := range declaredOutputs {
 		t.Run(tt.obj.String(), func(t *testing.T) {
 			ens := fitForTest(t, configFor(tt.obj, 3), mixedData(t, tt.obj, 2000, 23))

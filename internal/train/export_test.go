@@ -147,7 +147,6 @@ func TestONNXPassesChecker(t *testing.T) {
 // TestONNXDeclaresInterface checks the names, shapes and metadata that
 // ONNX Runtime reads from the exported models.
 func TestONNXDeclaresInterface(t *testing.T) {
-	requireORT(t)
 	for _, tt := range declaredOutputs {
 		t.Run(tt.obj.String(), func(t *testing.T) {
 			ens := fitForTest(t, configFor(tt.obj, 2), syntheticData(t, tt.obj, 500, 14))

@@ -518,7 +518,6 @@ func TestLinearONNXPassesChecker(t *testing.T) {
 // TestLinearONNXDeclaresInterface checks that a linear model's graph has
 // the ensemble's interface: the same input and outputs, names and shapes.
 func TestLinearONNXDeclaresInterface(t *testing.T) {
-	requireORT(t)
 	for _, obj := range linearObjectives {
 		t.Run(obj.String(), func(t *testing.T) {
 			data := syntheticData(t, obj, 500, 61)

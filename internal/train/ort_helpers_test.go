@@ -27,7 +27,6 @@ type ortModel struct {
 
 func newORTModel(t testing.TB, tm tabularModel, numFeatures, batch int) *ortModel {
 	t.Helper()
-	requireORT(t)
 	model, err := tm.ONNX(nil)
 	if err != nil {
 		t.Fatalf("ONNX: %v", err)

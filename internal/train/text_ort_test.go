@@ -10,7 +10,6 @@ import (
 // newORTSession loads an ONNX model into ONNX Runtime on one thread.
 func newORTSession(t testing.TB, model *onnx.Model, inputs, outputs []string) *ort.DynamicAdvancedSession {
 	t.Helper()
-	requireORT(t)
 	b, err := model.Marshal()
 	if err != nil {
 		t.Fatalf("Marshal: %v", err)

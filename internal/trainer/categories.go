@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/streamscore/streamscore/internal/stream"
+	"github.com/streamscore/streamscore/internal/deadletter"
 )
 
 // A categorical column is read in two steps. While reading, each row's
@@ -272,7 +272,7 @@ func (c *columns) learnCategories(cut int) (tables [][]string, codes map[int]int
 			}
 			return true
 		})
-		c.skipped[stream.ReasonUnknownCategory] += dead
+		c.skipped[deadletter.UnknownCategory] += dead
 		cut -= dead
 	}
 	c.recoded = cut

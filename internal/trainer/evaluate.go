@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/stream"
 )
 
 // Evaluation is how a model scored on a labelled holdout.
@@ -170,13 +170,13 @@ func classScores(r model.Result, labels []string) []float32 {
 }
 
 // reasonOf names the class of a row's error, as the scorer names a
-// dead letter's (stream.ReasonOf); a bad label is the trainer's own, and
+// dead letter's (deadletter.Classify); a bad label is the trainer's own, and
 // an error of no class unreadable.
 func reasonOf(err error) string {
 	if errors.Is(err, ErrBadLabel) {
 		return skipBadLabel
 	}
-	if r := stream.ReasonOf(err); r != stream.ReasonInferenceFailed {
+	if r := deadletter.Classify(err); r != deadletter.InferenceFailed {
 		return r
 	}
 	return "unreadable"

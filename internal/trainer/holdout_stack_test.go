@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 
+	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
 
@@ -160,7 +161,7 @@ func TestServiceCountsRecordsRead(t *testing.T) {
 	if err := svc.Trigger("counted", false); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the training", func() bool { return len(cat.Versions("counted")) == 1 })
+	testkit.WaitFor(t, "the training", func() bool { return len(cat.Versions("counted")) == 1 })
 	if got := counterValue(t, reg, "streamscore_training_read_records_total", "counted"); got != 700 {
 		t.Errorf("read records counter %v, want 700", got)
 	}

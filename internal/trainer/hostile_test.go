@@ -2,7 +2,6 @@ package trainer_test
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
@@ -34,7 +34,7 @@ func TestHostileRecordsInHistorySkipped(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		value := append(binary.BigEndian.AppendUint32([]byte{0}, uint32(rs.ID())), h.Body...)
+		value := append(serde.AppendFrame(nil, uint32(rs.ID())), h.Body...)
 		for range 3 {
 			records = append(records, &kgo.Record{Topic: "history", Value: value, Timestamp: time.Now()})
 			want[h.Class]++

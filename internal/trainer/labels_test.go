@@ -2,7 +2,6 @@ package trainer_test
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -15,6 +14,7 @@ import (
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
 
@@ -206,7 +206,7 @@ func produceLabelled(t *testing.T, client *kgo.Client, registry *srclient.Schema
 	records := make([]*kgo.Record, len(labels))
 	for i, label := range labels {
 		ts := start.Add(time.Duration(i) * time.Millisecond)
-		value, err := codec.BinaryFromNative(binary.BigEndian.AppendUint32([]byte{0}, uint32(sch.ID())), map[string]any{
+		value, err := codec.BinaryFromNative(serde.AppendFrame(nil, uint32(sch.ID())), map[string]any{
 			"ts": ts, "x": float64(i % 7), "y": label,
 		})
 		if err != nil {

@@ -6,8 +6,8 @@ import (
 	"slices"
 
 	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/stream"
 	"github.com/streamscore/streamscore/internal/train"
 )
 
@@ -223,7 +223,7 @@ func (c *columns) readExtra(rec map[string]any) {
 			}
 		}
 		if err != nil && refused == "" {
-			refused = stream.ReasonOf(err)
+			refused = deadletter.Classify(err)
 		}
 	}
 	c.extraRow[l.refusedAt] = 0

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
 
@@ -38,18 +39,18 @@ func TestServiceTriggers(t *testing.T) {
 	if err := svc.Trigger("on-demand", false); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the on-demand training", func() bool { return len(cat.Versions("on-demand")) == 1 })
+	testkit.WaitFor(t, "the on-demand training", func() bool { return len(cat.Versions("on-demand")) == 1 })
 
 	// By volume: nothing happens until 500 records arrive after the
 	// watcher first counted the topic (it reports a count when it has)...
-	waitFor(t, "the record count to start", func() bool { return gauge(t, reg, "streamscore_training_new_records", "by-volume") == 0 })
+	testkit.WaitFor(t, "the record count to start", func() bool { return gauge(t, reg, "streamscore_training_new_records", "by-volume") == 0 })
 	if n := len(cat.Versions("by-volume")); n != 0 {
 		t.Fatalf("by-volume trained %d times before any new record", n)
 	}
 	s.produce("history", sensorRows(2, 600))
-	waitFor(t, "the training after 500 new records", func() bool { return len(cat.Versions("by-volume")) == 1 })
+	testkit.WaitFor(t, "the training after 500 new records", func() bool { return len(cat.Versions("by-volume")) == 1 })
 
-	waitFor(t, "the trainings to be counted", func() bool {
+	testkit.WaitFor(t, "the trainings to be counted", func() bool {
 		return trainings(t, reg, "on-demand") == 1 && trainings(t, reg, "by-volume") == 1
 	})
 	for _, st := range svc.Status() {
@@ -78,7 +79,7 @@ func TestServiceSerializesTrainingsOfAModel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
-	waitFor(t, "the training", func() bool { return len(cat.Versions("busy")) == 1 })
+	testkit.WaitFor(t, "the training", func() bool { return len(cat.Versions("busy")) == 1 })
 	cancel()
 	<-done
 	if n := len(cat.Versions("busy")); n != 1 {
@@ -163,18 +164,6 @@ func trainings(t *testing.T, reg *prometheus.Registry, model string) float64 {
 	return sum
 }
 
-// waitFor polls an observed condition until it holds or 30 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestServiceRetrainsOnSchedule(t *testing.T) {
 	s := newStack(t)
 	s.produce("history", sensorRows(1, 500))
@@ -189,7 +178,7 @@ func TestServiceRetrainsOnSchedule(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
 	// No trigger at all: the schedule alone trains, again and again.
-	waitFor(t, "two scheduled trainings", func() bool { return len(cat.Versions("scheduled")) >= 2 })
+	testkit.WaitFor(t, "two scheduled trainings", func() bool { return len(cat.Versions("scheduled")) >= 2 })
 	cancel()
 	<-done
 }

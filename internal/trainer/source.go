@@ -12,9 +12,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/connect"
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
-	"github.com/streamscore/streamscore/internal/stream"
 )
 
 // Decoder decodes a framed Avro value through the schema registry;
@@ -238,7 +239,7 @@ func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, pro
 		kgo.KeepControlRecords(),
 		// A batch that would decompress past this (a compression bomb)
 		// is skipped and counted, as the scorer skips it.
-		kgo.MaxDecompressBatchBytes(stream.DefaultMaxDecompressedBatchBytes),
+		kgo.MaxDecompressBatchBytes(connect.DefaultMaxDecompressedBatchBytes),
 	)
 	client, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -256,7 +257,7 @@ func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, pro
 				continue
 			}
 			h.Records++ // the batch counts as one record, as in the scorer
-			h.Skipped[stream.ReasonOversizeBatch]++
+			h.Skipped[deadletter.OversizeBatch]++
 			records++
 			pass(big.Partition, big.NextOffset)
 			if _, wanted := pending[big.Partition]; wanted {
@@ -293,7 +294,7 @@ func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, pro
 				return nil, fmt.Errorf("read %s: %w", src.Topic, err)
 			}
 			if err != nil {
-				h.Skipped[stream.ReasonOf(err)]++
+				h.Skipped[deadletter.Classify(err)]++
 				continue
 			}
 			if err := visit(rec, decoded); err != nil {
@@ -311,7 +312,7 @@ func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, pro
 func guarded(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = stream.Recovered(r)
+			err = deadletter.Recovered(r)
 		}
 	}()
 	return f()

@@ -2,7 +2,6 @@ package trainer_test
 
 import (
 	"context"
-	"encoding/binary"
 	"testing"
 	"time"
 
@@ -85,7 +84,7 @@ func (s *stack) produceTo(ts topicSchema, rows []map[string]any) {
 	s.t.Helper()
 	records := make([]*kgo.Record, len(rows))
 	for i, row := range rows {
-		value, err := ts.codec.BinaryFromNative(binary.BigEndian.AppendUint32([]byte{0}, ts.id), row)
+		value, err := ts.codec.BinaryFromNative(serde.AppendFrame(nil, ts.id), row)
 		if err != nil {
 			s.t.Fatalf("row %d: %v", i, err)
 		}
@@ -110,7 +109,7 @@ func (s *stack) produce(topic string, rows []map[string]any) {
 		value := []byte("not avro")
 		ts := time.Now()
 		if row != nil {
-			value = binary.BigEndian.AppendUint32([]byte{0}, s.schema)
+			value = serde.AppendFrame(nil, s.schema)
 			var err error
 			if value, err = s.codec.BinaryFromNative(value, row); err != nil {
 				s.t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -274,7 +273,7 @@ func produceSecured(t *testing.T, kafkaOpts []kgo.Opt, registryURL, user, passwo
 	for i := range records {
 		rec, anomaly := gen.Next()
 		rec["anomaly"] = anomaly
-		value, err := codec.BinaryFromNative(binary.BigEndian.AppendUint32([]byte{0}, uint32(sch.ID())), rec)
+		value, err := codec.BinaryFromNative(serde.AppendFrame(nil, uint32(sch.ID())), rec)
 		if err != nil {
 			t.Fatal(err)
 		}

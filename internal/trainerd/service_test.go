@@ -4,30 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/streamscore/streamscore/internal/testkit"
+	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/embedded"
-	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/trainer"
 	"github.com/streamscore/streamscore/internal/trainerd"
 )
 
-func TestMain(m *testing.M) {
-	if err := model.Init(model.LibraryPath("")); err != nil {
-		fmt.Fprintln(os.Stderr, "ONNX Runtime unavailable (run `make setup`):", err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { os.Exit(ortkit.Main(m)) }
 
 // TestTrainerServesJobsAndTheAPI runs the trainer service on the embedded
 // stack: a job trains from a topic on demand over HTTP, and a model built
@@ -48,7 +42,7 @@ func TestTrainerServesJobsAndTheAPI(t *testing.T) {
 		t.Fatalf("trigger: %d %s", code, body)
 	}
 	// The champion moves after the version is published: wait for it.
-	waitFor(t, "the job's first version to be the champion", func() bool {
+	testkit.WaitFor(t, "the job's first version to be the champion", func() bool {
 		_, err := svc.Catalog().Resolve("sensors", "champion")
 		return err == nil
 	})
@@ -168,18 +162,6 @@ func produceHistory(t *testing.T, stack *embedded.Stack, topic string, n int) {
 	produceSecured(t, []kgo.Opt{kgo.SeedBrokers(stack.Brokers()...)}, stack.RegistryURL(), "", "", topic, n)
 }
 
-// waitFor polls an observed condition until it holds or 30 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestTrainerChecksPathsBeforeReading runs the service with a job whose
 // paths the topic's latest schema lacks: triggered, it fails naming each
 // path and its Avro type, and the service's read counter for it stays at
@@ -199,7 +181,7 @@ func TestTrainerChecksPathsBeforeReading(t *testing.T) {
 		t.Fatalf("trigger: %d %s", code, body)
 	}
 	var lastError string
-	waitFor(t, "the job to fail", func() bool {
+	testkit.WaitFor(t, "the job to fail", func() bool {
 		_, body := call("GET", "/jobs", "")
 		var jobs struct {
 			Jobs []trainer.JobStatus `json:"jobs"`

@@ -1,0 +1,54 @@
+// Package ortkit starts ONNX Runtime for the project's tests, once per test
+// process, from the library `make setup` installs. It is imported by tests
+// only; it is apart from testkit so that the packages testkit builds on
+// (model, train) can use it in their own tests.
+package ortkit
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/streamscore/streamscore/internal/model"
+)
+
+// setupCopy is where `make setup` puts the library, from the repository's
+// root.
+const setupCopy = ".cache/onnxruntime/libonnxruntime.so.1"
+
+// Library is the ONNX Runtime library tests use: the one the environment
+// names (model.LibraryEnv), or the copy `make setup` made, found by walking
+// up from the working directory, which is a test's package directory.
+func Library() string {
+	if env := os.Getenv(model.LibraryEnv); env != "" {
+		return env
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return setupCopy
+	}
+	for {
+		candidate := filepath.Join(dir, setupCopy)
+		if _, err := os.Stat(candidate); err == nil {
+			return candidate
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return setupCopy
+		}
+		dir = parent
+	}
+}
+
+// Main is the body of a TestMain whose tests need ONNX Runtime: it starts
+// the runtime as the scorer does and runs the tests, and returns the exit
+// code. Without the runtime no test runs: the code is 1 and the message
+// says how to install it, rather than every test failing alike.
+func Main(m *testing.M) int {
+	if err := model.Init(Library()); err != nil {
+		fmt.Fprintf(os.Stderr, "ONNX Runtime unavailable (run `make setup`): %v\n", err)
+		return 1
+	}
+	return m.Run()
+}
