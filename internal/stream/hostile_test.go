@@ -57,12 +57,12 @@ func (o *outcomes) one(t *testing.T, rec *kgo.Record) result {
 
 // run hands records to a processor, in order, and waits until every
 // batch is scored.
-func run(t *testing.T, p *processor, records []*kgo.Record, emit func(result)) {
+func run(t *testing.T, p *processor, records []*kgo.Record) {
 	t.Helper()
 	ctx := context.Background()
 	go p.scoreJobs()
 	for _, rec := range records {
-		if err := p.add(ctx, rec, emit); err != nil {
+		if err := p.add(ctx, rec, nil); err != nil {
 			t.Fatalf("add %s: %v", coords(rec.Topic, rec.Partition, rec.Offset), err)
 		}
 	}
@@ -92,7 +92,8 @@ func framed(t *testing.T, client *srclient.SchemaRegistryClient, topic, schema s
 func TestHostileRecordsDeadLettered(t *testing.T) {
 	f := newFixture(t, 64)
 	m := f.model(t, "1", smallModel(), 2000)
-	p := f.processor(Config{}, m)
+	out := newOutcomes()
+	p := f.processor(Config{}, m, sinkFunc(out.emit))
 	defer p.close()
 	var records []*kgo.Record
 	want := map[*kgo.Record]string{}
@@ -109,8 +110,7 @@ func TestHostileRecordsDeadLettered(t *testing.T) {
 		records = append(records, &good, bad)
 		want[bad] = h.Class
 	}
-	out := newOutcomes()
-	run(t, p, records, out.emit)
+	run(t, p, records)
 	for _, rec := range records {
 		r := out.one(t, rec)
 		class, hostile := want[rec]
@@ -149,14 +149,14 @@ func (d panickingDecoder) Check(value []byte) (serde.Checked, error) {
 func TestPanicWhileDecodingDeadLettersTheRecord(t *testing.T) {
 	f := newFixture(t, 8)
 	m := f.model(t, "1", smallModel(), 2000)
+	out := newOutcomes()
 	p := newProcessor(Config{Topics: []string{"bench"}, Group: "g", DeadLetterTopic: "dlq"}.WithDefaults(),
-		panickingDecoder{f.dec}, f.outputs, m, f.metrics, slog.New(slog.DiscardHandler))
+		panickingDecoder{f.dec}, f.outputs, m, sinkFunc(out.emit), f.metrics, slog.New(slog.DiscardHandler))
 	defer p.close()
 	poison := *f.records[3]
 	poison.Value = append(append([]byte(nil), poison.Value...), "POISON"...)
 	records := []*kgo.Record{f.records[0], f.records[1], f.records[2], &poison, f.records[4], f.records[5]}
-	out := newOutcomes()
-	run(t, p, records, out.emit)
+	run(t, p, records)
 	for _, rec := range records {
 		r := out.one(t, rec)
 		if rec != &poison {
@@ -178,9 +178,9 @@ func TestPanicWhileDecodingDeadLettersTheRecord(t *testing.T) {
 func TestBatchPanicScoresRowsAlone(t *testing.T) {
 	f := newFixture(t, 4)
 	m := f.model(t, "1", smallModel(), 2000)
-	p := f.processor(Config{}, m)
-	defer p.close()
 	out := newOutcomes()
+	p := f.processor(Config{}, m, sinkFunc(out.emit))
+	defer p.close()
 	if err := p.take(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestBatchPanicScoresRowsAlone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows = append(rows, row{source: rec, checked: d.Checked, outTopic: "bench.scored", output: output, emit: out.emit})
+		rows = append(rows, row{source: rec, checked: d.Checked, outTopic: "bench.scored", output: output})
 	}
 	p.score(job{slot: p.slot, rows: rows})
 	for _, rec := range f.records[:3] {
@@ -218,7 +218,8 @@ func TestBatchPanicScoresRowsAlone(t *testing.T) {
 func TestBatchClosesAtDecodedBytes(t *testing.T) {
 	f := newFixture(t, 1)
 	m := f.model(t, "1", smallModel(), 2000)
-	p := f.processor(Config{}, m)
+	out := newOutcomes()
+	p := f.processor(Config{}, m, sinkFunc(out.emit))
 	defer p.close()
 	schema := testkit.SensorSchemaWith(`{"name":"window","type":{"type":"array","items":"double"}}`)
 	body := testkit.SensorBody(1)
@@ -238,8 +239,7 @@ func TestBatchClosesAtDecodedBytes(t *testing.T) {
 	for i := range 2 * perBatch {
 		records = append(records, &kgo.Record{Topic: "wide", Offset: int64(i), Value: value})
 	}
-	out := newOutcomes()
-	run(t, p, records, out.emit)
+	run(t, p, records)
 	for _, rec := range records {
 		if r := out.one(t, rec); r.reason != "" {
 			t.Fatalf("dead-lettered: %s", header(r.out, deadletter.HeaderErrorReason))
@@ -290,10 +290,10 @@ func smallModel() train.Config {
 func TestRecordsAreReadFromTheirBodies(t *testing.T) {
 	f := newFixture(t, 32)
 	m := f.model(t, "1", smallModel(), 2000)
-	p := f.processor(Config{}, m)
-	defer p.close()
 	out := newOutcomes()
-	run(t, p, f.records, out.emit)
+	p := f.processor(Config{}, m, sinkFunc(out.emit))
+	defer p.close()
+	run(t, p, f.records)
 	for _, rec := range f.records {
 		if r := out.one(t, rec); r.reason != "" {
 			t.Fatalf("good record %s dead-lettered: %s", coords(rec.Topic, rec.Partition, rec.Offset), header(r.out, deadletter.HeaderErrorReason))
@@ -312,7 +312,7 @@ func TestRecordsAreReadFromTheirBodies(t *testing.T) {
 	if nan.Value, err = codec.BinaryFromNative(nan.Value, reading); err != nil {
 		t.Fatal(err)
 	}
-	run(t, p, []*kgo.Record{nan}, out.emit)
+	run(t, p, []*kgo.Record{nan})
 	if r := out.one(t, nan); r.reason != deadletter.NonFinite {
 		t.Fatalf("the NaN record: class %q (%s); want %s", r.reason, header(r.out, deadletter.HeaderErrorReason), deadletter.NonFinite)
 	}

@@ -57,10 +57,10 @@ func TestOutputMargin(t *testing.T) {
 			t.Cleanup(func() { m.Close() })
 			want := modelMargins(t, m, f.records)
 
-			p := f.processor(Config{}, m)
-			defer p.close()
 			out := newOutcomes()
-			run(t, p, f.records, out.emit)
+			p := f.processor(Config{}, m, sinkFunc(out.emit))
+			defer p.close()
+			run(t, p, f.records)
 			values := make([]string, n)
 			outSchemas := map[uint32]string{}
 			for i, rec := range f.records {

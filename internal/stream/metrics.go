@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"fmt"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -45,7 +47,11 @@ func newTopicCounters(vec *prometheus.CounterVec, topics []string) topicCounters
 	return m
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+// newMetrics makes the scorer's series and registers them on reg, or on a
+// registry of their own if reg is nil. A series reg refuses (one already
+// registered by another scorer on the same registry) fails it, with what
+// it had registered unregistered again.
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
@@ -127,8 +133,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "The shadow model, as labels; the value is always 1.",
 		}, []string{"name", "version"}),
 	}
-	reg.MustRegister(m.recordsIn, m.recordsOut, m.deadLettered, m.registryRetries, m.decodedWhole,
+	collectors := []prometheus.Collector{m.recordsIn, m.recordsOut, m.deadLettered, m.registryRetries, m.decodedWhole,
 		m.batchRows, m.inference, m.endToEnd, m.processing, m.lag, m.assigned, m.heldBack, m.transactions, m.modelInfo,
-		m.modelSwaps, m.shadowOut, m.shadowFailures, m.shadowModelInfo)
-	return m
+		m.modelSwaps, m.shadowOut, m.shadowFailures, m.shadowModelInfo}
+	for i, c := range collectors {
+		if err := reg.Register(c); err != nil {
+			for _, done := range collectors[:i] {
+				reg.Unregister(done)
+			}
+			return nil, fmt.Errorf("register scorer metrics: %w", err)
+		}
+	}
+	return m, nil
 }

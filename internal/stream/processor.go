@@ -1,12 +1,15 @@
 package stream
 
+// The processor: polled records in, results out, through a model batch.
+// It knows nothing of consumer groups, produces or commits: every result
+// goes to the sink it was built with.
+
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +40,16 @@ type result struct {
 	out    *kgo.Record
 	source *kgo.Record
 	reason string // empty for a scored output
+	// seg is the run of input records the source was handed on with, which
+	// its acknowledgement completes (tracker.go); nil for shadow results.
+	seg *segment
+}
+
+// resultSink takes every result the processor makes: exactly one for each
+// record add accepted, in input order within a partition, from either
+// stage. The sink (sink.go) produces them; tests collect them.
+type resultSink interface {
+	send(result)
 }
 
 // row is an input record that is in a model batch, waiting for its score.
@@ -45,38 +58,9 @@ type row struct {
 	checked  serde.Checked
 	outTopic string
 	output   serde.Output
-	emit     func(result) // hands the row's result on
+	seg      *segment // carried into the row's result
 }
 
-// generation is one model from the moment it starts serving until the last
-// batch it made is back: what the outputs it scores are named after.
-type generation struct {
-	model  *model.Model
-	spec   model.Spec
-	header []byte // the streamscore.model header: name@version
-	// batches counts this model's batches in circulation. Only the side
-	// that takes batches from the free channel (the decoding stage, idle
-	// and close, never concurrently) touches it.
-	batches int
-	// decodedSchemas are the writer schemas whose records this model has
-	// needed decoded whole, by id; the decoding stage alone touches it.
-	decodedSchemas map[uint32]bool
-}
-
-func newGeneration(m *model.Model) *generation {
-	spec := m.Spec()
-	return &generation{model: m, spec: spec, header: []byte(spec.Name + "@" + spec.Version), decodedSchemas: map[uint32]bool{}}
-}
-
-// slot is one batch in circulation and the generation whose model made it.
-// A batch is filled, scored and named by that model only, so a batch never
-// mixes two models.
-type slot struct {
-	batch *model.Batch
-	gen   *generation
-}
-
-// job is a full (or flushed) batch on its way from the decoding stage to
 // the scoring stage.
 type job struct {
 	slot *slot
@@ -108,6 +92,7 @@ type job struct {
 // also offered, after its outputs are emitted, to a second model.
 type processor struct {
 	cfg     Config
+	sink    resultSink
 	decoder Decoder
 	schemas OutputSchemas
 	metrics *metrics
@@ -151,9 +136,9 @@ const pipelineDepth = 3
 // so a batch of 128 is far below it and this never shortens one.
 const maxBatchDecodedBytes = 4 << 20
 
-func newProcessor(cfg Config, dec Decoder, schemas OutputSchemas, m *model.Model, met *metrics, logger *slog.Logger) *processor {
+func newProcessor(cfg Config, dec Decoder, schemas OutputSchemas, m *model.Model, sink resultSink, met *metrics, logger *slog.Logger) *processor {
 	p := &processor{
-		cfg: cfg, decoder: dec, schemas: schemas, metrics: met, logger: logger, now: time.Now,
+		cfg: cfg, sink: sink, decoder: dec, schemas: schemas, metrics: met, logger: logger, now: time.Now,
 		closeModel: func(m *model.Model) { m.Close() },
 		free:       make(chan *slot, pipelineDepth), jobs: make(chan job, pipelineDepth), size: pipelineDepth,
 		cur: newGeneration(m),
@@ -167,108 +152,28 @@ func newProcessor(cfg Config, dec Decoder, schemas OutputSchemas, m *model.Model
 	return p
 }
 
-// swap hands m over to serve every batch begun from now on, and says so
-// at once (Serving, the info metric, the swap counter), even though the
-// decoding stage adopts m only when it next starts a batch. It is safe
-// from any goroutine. A model handed over earlier and not adopted yet is
-// closed unused; after close, m itself is.
-func (p *processor) swap(m *model.Model) {
-	spec := m.Spec()
-	p.swapMu.Lock()
-	discard := p.next.offer(m)
-	if discard != m {
-		old := p.serving.Swap(&spec)
-		if old.Name != spec.Name || old.Version != spec.Version {
-			p.metrics.modelInfo.DeleteLabelValues(old.Name, old.Version)
-		}
-		p.metrics.modelInfo.WithLabelValues(spec.Name, spec.Version).Set(1)
-		p.metrics.modelSwaps.Inc()
-		p.logger.Info("model handed over; batches begun from now on are scored by it",
-			"name", spec.Name, "version", spec.Version, "previous", old.Version)
-	}
-	p.swapMu.Unlock()
-	if discard != nil {
-		p.closeModel(discard)
-	}
-}
-
 // add decodes one record into the batch being filled, or dead-letters it,
-// and queues the batch for scoring once it is full. emit is called exactly
-// once for a record that add accepts, from either stage. add fails, having
-// done nothing with the record, in two cases:
+// and queues the batch for scoring once it is full. Exactly one result for
+// a record that add accepts goes to the sink, from either stage, carrying
+// seg. add fails, having done nothing with the record, in two cases:
 //
 //   - the schema registry cannot be reached (serde.ErrRegistryUnavailable):
 //     that says nothing about the record, so dead-lettering it would lose a
 //     good record; the caller holds it back and tries again later;
 //   - ctx ends while add waits for a free batch.
-func (p *processor) add(ctx context.Context, rec *kgo.Record, emit func(result)) error {
+func (p *processor) add(ctx context.Context, rec *kgo.Record, seg *segment) error {
 	if p.slot == nil {
 		if err := p.take(ctx); err != nil {
 			return err
 		}
 	}
-	if err := p.decode(rec, emit); err != nil {
+	if err := p.decode(rec, seg); err != nil {
 		return err
 	}
 	if p.slot.batch.Full() || p.cost >= maxBatchDecodedBytes {
 		p.flush()
 	}
 	return nil
-}
-
-// take starts a batch: it adopts a model handed over by swap, if any, then
-// takes a free batch, made anew if an older model made it.
-func (p *processor) take(ctx context.Context) error {
-	if m := p.next.take(); m != nil {
-		p.adopt(m)
-	}
-	select {
-	case s := <-p.free:
-		p.renew(s)
-		p.slot = s
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// adopt makes m the model of every batch from now on. The batches waiting
-// in the free channel are renewed at once, so the old model is closed as
-// soon as the batches in flight are back. (Until a batch begins after a
-// swap, the old model stays open: an idle scorer holds both.)
-func (p *processor) adopt(m *model.Model) {
-	old := p.cur
-	p.cur = newGeneration(m)
-	p.logger.Debug("model adopted: the first batch of the new version begins",
-		"name", p.cur.spec.Name, "version", p.cur.spec.Version, "previous", string(old.header))
-	for range len(p.free) {
-		s := <-p.free
-		p.renew(s)
-		p.free <- s // never blocks: it holds as many batches as circulate
-	}
-}
-
-// renew replaces a batch made by a model that no longer serves with one of
-// the serving model.
-func (p *processor) renew(s *slot) {
-	if s.gen == p.cur {
-		return
-	}
-	old := s.gen
-	s.batch.Close()
-	s.gen, s.batch = p.cur, p.cur.model.NewBatch()
-	p.cur.batches++
-	p.release(old)
-}
-
-// release counts a batch of g back; the last one back closes g's model,
-// unless it still serves.
-func (p *processor) release(g *generation) {
-	g.batches--
-	if g.batches == 0 && g != p.cur {
-		p.closeModel(g.model)
-		p.logger.Info("previous model closed; its last batch is back", "name", g.spec.Name, "version", g.spec.Version)
-	}
 }
 
 // flush queues the batch being filled, full or not, for scoring. The jobs
@@ -286,9 +191,8 @@ func (p *processor) flush() {
 // or a library) dead-letters the record as internal_error, leaves the
 // batch as it was before the record, and the stream goes on: a record that
 // crashed the scorer would crash it again after every restart.
-func (p *processor) decode(rec *kgo.Record, emit func(result)) (err error) {
+func (p *processor) decode(rec *kgo.Record, seg *segment) (err error) {
 	batch, rows := p.slot.batch, p.slot.batch.Len()
-	emitted := false
 	defer func() {
 		r := recover()
 		if r == nil {
@@ -302,34 +206,36 @@ func (p *processor) decode(rec *kgo.Record, emit func(result)) (err error) {
 		p.logger.Error("a record made the scorer panic; it is dead-lettered as internal_error and the stream goes on",
 			"topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", cause)
 		p.logger.Debug("stack of the panic", "stack", string(debug.Stack()))
-		if !emitted {
-			emit(deadLetter(p.cfg.DeadLetterTopic, rec, cause))
-		}
+		dead := deadLetter(p.cfg.DeadLetterTopic, rec, cause)
+		dead.seg = seg
+		p.sink.send(dead)
 		err = nil
 	}()
-	return p.decodeRecord(rec, func(res result) {
-		emitted = true
-		emit(res)
-	})
+	// The dead letter is sent only once decodeRecord has returned, so a
+	// panic never follows a result already sent.
+	dead, err := p.decodeRecord(rec, seg)
+	if dead.out != nil {
+		dead.seg = seg
+		p.sink.send(dead)
+	}
+	return err
 }
 
-// decodeRecord is decode without the recovery.
-func (p *processor) decodeRecord(rec *kgo.Record, emit func(result)) error {
+// decodeRecord is decode without the recovery: it adds the record's row
+// to the batch, or returns its dead letter, or fails.
+func (p *processor) decodeRecord(rec *kgo.Record, seg *segment) (dead result, err error) {
 	if big := oversizeBatchOf(rec); big != nil {
-		emit(oversizeDeadLetter(p.cfg.DeadLetterTopic, rec, big, p.cfg.MaxDecompressedBatchBytes))
-		return nil
+		return oversizeDeadLetter(p.cfg.DeadLetterTopic, rec, big, p.cfg.MaxDecompressedBatchBytes), nil
 	}
 	if len(rec.Value) > p.cfg.MaxRecordBytes {
-		emit(deadLetter(p.cfg.DeadLetterTopic, rec, fmt.Errorf("%w: value is %d bytes, over the %d-byte limit", deadletter.ErrOversizeRecord, len(rec.Value), p.cfg.MaxRecordBytes)))
-		return nil
+		return deadLetter(p.cfg.DeadLetterTopic, rec, fmt.Errorf("%w: value is %d bytes, over the %d-byte limit", deadletter.ErrOversizeRecord, len(rec.Value), p.cfg.MaxRecordBytes)), nil
 	}
 	checked, err := p.decoder.Check(rec.Value)
 	if errors.Is(err, serde.ErrRegistryUnavailable) {
-		return err
+		return result{}, err
 	}
 	if err != nil {
-		emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
-		return nil
+		return deadLetter(p.cfg.DeadLetterTopic, rec, err), nil
 	}
 	batch := p.slot.batch
 	decoded, err := addRecord(batch, checked)
@@ -338,8 +244,7 @@ func (p *processor) decodeRecord(rec *kgo.Record, emit func(result)) error {
 		p.explainDecoding(checked.Schema)
 	}
 	if err != nil {
-		emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
-		return nil
+		return deadLetter(p.cfg.DeadLetterTopic, rec, err), nil
 	}
 	// The output schema comes second so that a record with a bad feature is
 	// reported for its feature, the more specific reason.
@@ -348,14 +253,13 @@ func (p *processor) decodeRecord(rec *kgo.Record, emit func(result)) error {
 	if err != nil {
 		batch.RemoveLast()
 		if errors.Is(err, serde.ErrRegistryUnavailable) {
-			return err
+			return result{}, err
 		}
-		emit(deadLetter(p.cfg.DeadLetterTopic, rec, err))
-		return nil
+		return deadLetter(p.cfg.DeadLetterTopic, rec, err), nil
 	}
-	p.rows = append(p.rows, row{source: rec, checked: checked, outTopic: outTopic, output: output, emit: emit})
+	p.rows = append(p.rows, row{source: rec, checked: checked, outTopic: outTopic, output: output, seg: seg})
 	p.cost += checked.Cost
-	return nil
+	return result{}, nil
 }
 
 // explainDecoding says once per model and writer schema why every record
@@ -441,14 +345,6 @@ func (p *processor) close() {
 	p.shadow.close()
 }
 
-// closeBatches frees the batches of a processor that never ran; the
-// models stay open (their owner closes them).
-func (p *processor) closeBatches() {
-	for range p.size {
-		(<-p.free).batch.Close()
-	}
-}
-
 // score runs the model on a job's batch and emits an output per row. If the
 // batch as a whole fails, or panics, each row is tried alone, so one
 // poisonous record is dead-lettered instead of taking its batch (or the
@@ -462,8 +358,8 @@ func (p *processor) score(j job) {
 	p.metrics.batchRows.Observe(float64(len(j.rows)))
 	outs, err := p.runBatch(g, j)
 	if err == nil {
-		for i, r := range j.rows {
-			r.emit(outs[i])
+		for _, out := range outs {
+			p.sink.send(out)
 		}
 		p.remember(j.rows)
 		p.shadow.offer(j.rows)
@@ -474,10 +370,12 @@ func (p *processor) score(j job) {
 	for _, r := range j.rows {
 		out, err := p.runRow(g, j.slot.batch, r)
 		if err != nil {
-			r.emit(deadLetter(p.cfg.DeadLetterTopic, r.source, fmt.Errorf("model %s version %s: %w", g.spec.Name, g.spec.Version, err)))
+			dead := deadLetter(p.cfg.DeadLetterTopic, r.source, fmt.Errorf("model %s version %s: %w", g.spec.Name, g.spec.Version, err))
+			dead.seg = r.seg
+			p.sink.send(dead)
 			continue
 		}
-		r.emit(out)
+		p.sink.send(out)
 		scored = append(scored, r)
 	}
 	p.shadow.offer(scored)
@@ -548,168 +446,4 @@ func (p *processor) recentRecords() []map[string]any {
 		out = append(out, rec)
 	}
 	return out
-}
-
-// encoder writes scored rows as output records; each stage that scores has
-// its own, for its scratch space.
-type encoder struct {
-	scores  []serde.ClassScore
-	margins []serde.ClassScore
-	outs    []result
-}
-
-// encodeOutputs encodes scored rows: each input body, untouched, followed
-// by its prediction by g's model, under the row's output schema; same key,
-// timestamp and headers as the input, plus the source coordinates and the
-// model. One slab holds the values and header bytes of the whole batch:
-// one allocation, not one per record. The results it returns are the
-// encoder's scratch, valid until its next call; nothing is emitted, so a
-// panic halfway leaves no row half done.
-func (e *encoder) encodeOutputs(g *generation, rows []row, results []model.Result, scoredAt time.Time) []result {
-	spec := &g.spec
-	perRow := 128 + 16*len(spec.Labels)
-	if spec.Outputs.Margin != "" {
-		perRow += 16 * len(spec.Labels)
-	}
-	size, headerCount := 0, 0
-	for _, r := range rows {
-		size += len(r.checked.Body) + perRow
-		headerCount += len(r.source.Headers) + 4
-	}
-	slab := make([]byte, 0, size)
-	headerSlab := make([]kgo.RecordHeader, 0, headerCount)
-	e.outs = e.outs[:0]
-	for i, r := range rows {
-		res := &results[i]
-		pred := serde.Prediction{ModelName: spec.Name, ModelVersion: spec.Version, ScoredAt: scoredAt}
-		if spec.Task == model.Classification {
-			pred.Label = &res.Label
-		}
-		if res.HasValue {
-			pred.Value = &res.Value
-		}
-		e.scores = e.scores[:0]
-		for c, s := range res.Scores {
-			e.scores = append(e.scores, serde.ClassScore{Label: spec.Labels[c], Score: float64(s)})
-		}
-		pred.Scores = e.scores
-		if res.Margin != nil {
-			// Keyed as the REST answer is: a single margin is the logit
-			// of the last label.
-			labels := spec.Labels[len(spec.Labels)-len(res.Margin):]
-			e.margins = e.margins[:0]
-			for c, m := range res.Margin {
-				e.margins = append(e.margins, serde.ClassScore{Label: labels[c], Score: float64(m)})
-			}
-			pred.Margin = e.margins
-		}
-
-		start := len(slab)
-		slab = serde.AppendOutput(slab, r.output, r.checked.Body, &pred)
-		value := slab[start:len(slab):len(slab)]
-
-		first := len(headerSlab)
-		headerSlab, slab = appendSourceHeaders(headerSlab, slab, r.source)
-		headerSlab = append(headerSlab, kgo.RecordHeader{Key: deadletter.HeaderModel, Value: g.header})
-		e.outs = append(e.outs, result{source: r.source, out: &kgo.Record{
-			Topic:     r.outTopic,
-			Key:       r.source.Key,
-			Value:     value,
-			Headers:   headerSlab[first:len(headerSlab):len(headerSlab)],
-			Timestamp: r.source.Timestamp,
-		}})
-	}
-	return e.outs
-}
-
-// handover passes a model from any goroutine to the stage that adopts it.
-// Only the latest model offered is kept; the stage polls it cheaply.
-type handover struct {
-	waiting atomic.Bool // a model is pending: take need not lock otherwise
-	mu      sync.Mutex
-	pending *model.Model
-	closed  bool
-}
-
-// offer makes m the pending model and returns what must be closed unused:
-// the model it replaces, if any, or m itself once the handover is closed.
-func (h *handover) offer(m *model.Model) (discard *model.Model) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return m
-	}
-	discard, h.pending = h.pending, m
-	h.waiting.Store(true)
-	return discard
-}
-
-// take returns the pending model, if any, and clears it.
-func (h *handover) take() *model.Model {
-	if !h.waiting.Load() {
-		return nil
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m := h.pending
-	h.pending = nil
-	h.waiting.Store(false)
-	return m
-}
-
-// close refuses later offers and returns the pending model, if any.
-func (h *handover) close() *model.Model {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.closed = true
-	m := h.pending
-	h.pending = nil
-	h.waiting.Store(false)
-	return m
-}
-
-// deadLetter returns the record unchanged, bound for the dead-letter topic,
-// with headers naming the error class, the reason and the source. A value
-// too large to produce again (only an oversize record can be) is left out,
-// and its size noted, and the reason is cut to deadletter.MaxReasonBytes, so the dead
-// letter itself cannot fail and always carries its class.
-func deadLetter(topic string, rec *kgo.Record, err error) result {
-	reason := deadletter.Classify(err)
-	headers, _ := appendSourceHeaders(make([]kgo.RecordHeader, 0, len(rec.Headers)+6), nil, rec)
-	headers = append(headers,
-		kgo.RecordHeader{Key: deadletter.HeaderErrorClass, Value: []byte(reason)},
-		kgo.RecordHeader{Key: deadletter.HeaderErrorReason, Value: []byte(deadletter.CapReason(err.Error()))},
-	)
-	value := rec.Value
-	if len(value) > DefaultMaxRecordBytes {
-		headers = append(headers, kgo.RecordHeader{Key: deadletter.HeaderValueDropped, Value: []byte(strconv.Itoa(len(value)))})
-		value = nil
-	}
-	return result{source: rec, reason: reason, out: &kgo.Record{
-		Topic:     topic,
-		Key:       rec.Key,
-		Value:     value,
-		Headers:   headers,
-		Timestamp: rec.Timestamp,
-	}}
-}
-
-// appendSourceHeaders appends the input's own headers and its coordinates
-// to headers, writing the coordinates' bytes into buf, and returns both.
-func appendSourceHeaders(headers []kgo.RecordHeader, buf []byte, rec *kgo.Record) ([]kgo.RecordHeader, []byte) {
-	headers = append(headers, rec.Headers...)
-	start := len(buf)
-	buf = append(buf, rec.Topic...)
-	topic := buf[start:len(buf):len(buf)]
-	start = len(buf)
-	buf = strconv.AppendInt(buf, int64(rec.Partition), 10)
-	partition := buf[start:len(buf):len(buf)]
-	start = len(buf)
-	buf = strconv.AppendInt(buf, rec.Offset, 10)
-	offset := buf[start:len(buf):len(buf)]
-	return append(headers,
-		kgo.RecordHeader{Key: deadletter.HeaderSourceTopic, Value: topic},
-		kgo.RecordHeader{Key: deadletter.HeaderSourcePartition, Value: partition},
-		kgo.RecordHeader{Key: deadletter.HeaderSourceOffset, Value: offset},
-	), buf
 }

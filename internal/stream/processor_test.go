@@ -32,22 +32,21 @@ func TestMain(m *testing.M) { os.Exit(ortkit.Main(m)) }
 func BenchmarkProcess(b *testing.B) {
 	for _, margin := range []bool{false, true} {
 		b.Run(map[bool]string{false: "no-margin", true: "margin"}[margin], func(b *testing.B) {
-			p, records := benchProcessor(b, 4096, margin)
-			benchmarkProcess(b, p, records)
+			benchmarkProcess(b, margin)
 		})
 	}
 }
 
-func benchmarkProcess(b *testing.B, p *processor, records []*kgo.Record) {
+func benchmarkProcess(b *testing.B, margin bool) {
 	emitted := 0
-	emit := func(result) { emitted++ }
+	p, records := benchProcessor(b, 4096, margin, sinkFunc(func(result) { emitted++ }))
 	ctx := context.Background()
 	go p.scoreJobs()
 	defer p.close()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		if err := p.add(ctx, records[i%len(records)], emit); err != nil {
+		if err := p.add(ctx, records[i%len(records)], nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -65,7 +64,7 @@ func benchmarkProcess(b *testing.B, p *processor, records []*kgo.Record) {
 // benchProcessor builds a processor over the project's registry (served
 // over HTTP) and a trained sensor model, whose spec declares its margin
 // output if margin, and frames n sample readings.
-func benchProcessor(tb testing.TB, n int, margin bool) (*processor, []*kgo.Record) {
+func benchProcessor(tb testing.TB, n int, margin bool, sink resultSink) (*processor, []*kgo.Record) {
 	tb.Helper()
 	f := newFixture(tb, n)
 	spec := sample.SensorSpec("bench", "1")
@@ -81,7 +80,7 @@ func benchProcessor(tb testing.TB, n int, margin bool) (*processor, []*kgo.Recor
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { m.Close() })
-	return f.processor(Config{}, m), f.records
+	return f.processor(Config{}, m, sink), f.records
 }
 
 // fixture is a registry served over HTTP with the sensor schema, a decoder
@@ -109,7 +108,11 @@ func newFixture(tb testing.TB, n int) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := &fixture{client: client, metrics: newMetrics(prometheus.NewRegistry())}
+	met, err := newMetrics(prometheus.NewRegistry())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := &fixture{client: client, metrics: met}
 	if f.dec, err = serde.NewDecoder(client, serde.DecoderConfig{}); err != nil {
 		tb.Fatal(err)
 	}
@@ -149,9 +152,15 @@ func (f *fixture) model(tb testing.TB, version string, cfg train.Config, rows in
 	return m
 }
 
-// processor builds a processor over the fixture; cfg's zero fields take
-// the test defaults (topic "bench", dead letters to "dlq").
-func (f *fixture) processor(cfg Config, m *model.Model) *processor {
+// processor builds a processor over the fixture, sending its results to
+// sink; cfg's zero fields take the test defaults (topic "bench", dead
+// letters to "dlq").
+func (f *fixture) processor(cfg Config, m *model.Model, sink resultSink) *processor {
 	cfg.Topics, cfg.Group, cfg.DeadLetterTopic = []string{"bench"}, "g", "dlq"
-	return newProcessor(cfg.WithDefaults(), f.dec, f.outputs, m, f.metrics, slog.New(slog.DiscardHandler))
+	return newProcessor(cfg.WithDefaults(), f.dec, f.outputs, m, sink, f.metrics, slog.New(slog.DiscardHandler))
 }
+
+// sinkFunc makes a function the processor's sink.
+type sinkFunc func(result)
+
+func (f sinkFunc) send(r result) { f(r) }

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Shadow failure reasons beyond the dead-letter classes (a record the
@@ -38,8 +40,8 @@ const shadowQueue = 8
 // It never holds up the primary outputs: the scoring stage offers a batch
 // only after emitting its outputs, and without waiting (a full queue drops
 // the batch, counted as ShadowBehind); the shadow results go out through
-// their own emit, which the Scorer binds to a separate, non-transactional
-// producer whose failures are counted, never fatal. So shadow results are
+// their own sink, a separate, non-transactional producer (shadowSink)
+// whose failures are counted, never fatal. So shadow results are
 // best effort: not covered by commits or transactions, lost when dropped
 // or on a crash, and repeated when their input is scored again.
 //
@@ -48,7 +50,7 @@ const shadowQueue = 8
 type shadowStage struct {
 	topics  map[string]string // input topic -> shadow topic
 	schemas OutputSchemas
-	emit    func(result)
+	sink    resultSink
 	metrics *metrics
 	logger  *slog.Logger
 	now     func() time.Time
@@ -70,13 +72,13 @@ type shadowStage struct {
 	enc   encoder
 }
 
-func newShadowStage(cfg Config, schemas OutputSchemas, emit func(result), met *metrics, logger *slog.Logger) *shadowStage {
+func newShadowStage(cfg Config, schemas OutputSchemas, sink resultSink, met *metrics, logger *slog.Logger) *shadowStage {
 	topics := make(map[string]string, len(cfg.Topics))
 	for _, t := range cfg.Topics {
 		topics[t] = cfg.ShadowFor(t)
 	}
 	return &shadowStage{
-		topics: topics, schemas: schemas, emit: emit, metrics: met, logger: logger.With("stage", "shadow"), now: time.Now,
+		topics: topics, schemas: schemas, sink: sink, metrics: met, logger: logger.With("stage", "shadow"), now: time.Now,
 		closeModel: func(m *model.Model) { m.Close() },
 		jobs:       make(chan []row, shadowQueue), swapped: make(chan struct{}, 1), done: make(chan struct{}),
 	}
@@ -208,7 +210,7 @@ func (s *shadowStage) score(rows []row) {
 			s.fail(reason, 1)
 			continue
 		}
-		r.outTopic, r.output, r.emit = topic, output, s.emit
+		r.outTopic, r.output, r.seg = topic, output, nil // not the primary's: nothing tracks shadow results
 		s.rows = append(s.rows, r)
 	}
 	s.runGathered()
@@ -230,11 +232,75 @@ func (s *shadowStage) runGathered() {
 		s.logger.Warn("shadow batch failed", "rows", len(s.rows), "version", s.gen.spec.Version, "err", err)
 		return
 	}
-	for i, out := range s.enc.encodeOutputs(s.gen, s.rows, results, s.now()) {
-		s.rows[i].emit(out)
+	for _, out := range s.enc.encodeOutputs(s.gen, s.rows, results, s.now()) {
+		s.sink.send(out)
 	}
 }
 
 func (s *shadowStage) fail(reason string, n int) {
 	s.metrics.shadowFailures.WithLabelValues(reason).Add(float64(n))
+}
+
+// shadowSink produces shadow results through a producer of their own,
+// without waiting: a full buffer fails a result at once, counted, rather
+// than hold up the shadow stage. A failure is counted and logged at most
+// every 10 s: the primary stream goes on regardless.
+type shadowSink struct {
+	client       *kgo.Client
+	drainTimeout time.Duration
+	metrics      *metrics
+	logger       *slog.Logger
+	lastWarn     atomic.Int64             // unix nanos of the last failure logged
+	ack          func(*kgo.Record, error) // the producer's promise, bound once
+}
+
+func newShadowSink(cl *kgo.Client, drainTimeout time.Duration, met *metrics, logger *slog.Logger) *shadowSink {
+	s := &shadowSink{client: cl, drainTimeout: drainTimeout, metrics: met, logger: logger}
+	s.ack = s.acknowledged
+	return s
+}
+
+// shadowProducerOpts are the shadow producer's own options: no group, no
+// transactions, a smaller buffer than the primary producer's, since shadow
+// results are dropped (and counted) rather than waited for when it is full.
+func shadowProducerOpts() []kgo.Opt {
+	return []kgo.Opt{
+		kgo.MetadataMinAge(time.Second),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerBatchMaxBytes(MaxProduceBytes),
+		kgo.MaxBufferedBytes(maxBufferedBytes / 4),
+	}
+}
+
+func (s *shadowSink) send(res result) {
+	s.client.TryProduce(context.Background(), res.out, s.ack)
+}
+
+// acknowledged runs on the shadow producer's goroutine for every shadow
+// result.
+func (s *shadowSink) acknowledged(rec *kgo.Record, err error) {
+	if err == nil {
+		s.metrics.shadowOut.Inc()
+		return
+	}
+	s.metrics.shadowFailures.WithLabelValues(ShadowProduce).Inc()
+	now := time.Now().UnixNano()
+	if last := s.lastWarn.Load(); now-last > int64(10*time.Second) && s.lastWarn.CompareAndSwap(last, now) {
+		s.logger.Warn("shadow result not produced; the primary stream goes on", "topic", rec.Topic, "err", err)
+	}
+}
+
+// close waits, up to the drain timeout, for the shadow results in flight
+// and closes the producer. It is a no-op on a nil sink (shadow scoring
+// off).
+func (s *shadowSink) close() {
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.drainTimeout)
+	defer cancel()
+	if err := s.client.Flush(ctx); err != nil {
+		s.logger.Warn("shadow results not acknowledged before the drain timeout", "err", err)
+	}
+	s.client.Close()
 }

@@ -26,13 +26,13 @@ func newShadowed(t *testing.T, f *fixture, primary *model.Model) *shadowed {
 	s := &shadowed{}
 	s.more = sync.NewCond(&s.mu)
 	cfg := Config{Topics: []string{"bench"}, Group: "g", DeadLetterTopic: "dlq", ShadowTopic: DefaultShadowTopic}.WithDefaults()
-	s.p = f.processor(cfg, primary)
-	s.p.shadow = newShadowStage(cfg, f.outputs, func(r result) {
+	s.p = f.processor(cfg, primary, sinkFunc(s.emit))
+	s.p.shadow = newShadowStage(cfg, f.outputs, sinkFunc(func(r result) {
 		s.mu.Lock()
 		s.shadow = append(s.shadow, r)
 		s.more.Broadcast()
 		s.mu.Unlock()
-	}, f.metrics, slog.New(slog.DiscardHandler))
+	}), f.metrics, slog.New(slog.DiscardHandler))
 	return s
 }
 
@@ -55,7 +55,7 @@ func (s *shadowed) waitShadow(n int) {
 func (s *shadowed) add(t *testing.T, records ...*kgo.Record) {
 	t.Helper()
 	for _, rec := range records {
-		if err := s.p.add(context.Background(), rec, s.emit); err != nil {
+		if err := s.p.add(context.Background(), rec, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

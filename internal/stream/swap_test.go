@@ -125,9 +125,9 @@ func TestSwapBetweenBatches(t *testing.T) {
 			// Each run needs its own pair of models: a processor closes what it served.
 			v1, v2 := f.model(t, "1", smallTrain(10, 3), 2000), f.model(t, "2", smallTrain(20, 4), 2000)
 			watch := newCloseWatch()
-			p := f.processor(Config{}, v1)
-			p.closeModel = watch.close
 			out := &emitted{byName: map[string]*model.Model{"bench@1": v1, "bench@2": v2}, watch: watch}
+			p := f.processor(Config{}, v1, sinkFunc(out.emit))
+			p.closeModel = watch.close
 			go p.scoreJobs()
 
 			ctx := context.Background()
@@ -137,7 +137,7 @@ func TestSwapBetweenBatches(t *testing.T) {
 					go func() { p.swap(v2); close(done) }()
 					<-done
 				}
-				if err := p.add(ctx, rec, out.emit); err != nil {
+				if err := p.add(ctx, rec, nil); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -198,7 +198,7 @@ func TestSwapBetweenBatches(t *testing.T) {
 func TestSwapMetricsAndServing(t *testing.T) {
 	f := newFixture(t, 10)
 	v1, v2 := f.model(t, "1", smallTrain(5, 2), 1000), f.model(t, "2", smallTrain(6, 2), 1000)
-	p := f.processor(Config{}, v1)
+	p := f.processor(Config{}, v1, sinkFunc(func(result) {}))
 	go p.scoreJobs()
 	defer p.close()
 	p.swap(v2) // shown at once, though no batch began since
@@ -228,7 +228,8 @@ func TestSwapReplacedBeforeAdoption(t *testing.T) {
 	v1 := f.model(t, "1", smallTrain(5, 2), 1000)
 	v2, v3, v4 := f.model(t, "2", smallTrain(6, 2), 1000), f.model(t, "3", smallTrain(7, 2), 1000), f.model(t, "4", smallTrain(8, 2), 1000)
 	watch := newCloseWatch()
-	p := f.processor(Config{}, v1)
+	var versions []string
+	p := f.processor(Config{}, v1, sinkFunc(func(r result) { versions = append(versions, header(r.out, deadletter.HeaderModel)) }))
 	p.closeModel = watch.close
 	go p.scoreJobs()
 	p.swap(v2)
@@ -236,8 +237,7 @@ func TestSwapReplacedBeforeAdoption(t *testing.T) {
 	if watch.times(v2) != 1 {
 		t.Fatal("a model replaced before it served was not closed")
 	}
-	var versions []string
-	if err := p.add(context.Background(), f.records[0], func(r result) { versions = append(versions, header(r.out, deadletter.HeaderModel)) }); err != nil {
+	if err := p.add(context.Background(), f.records[0], nil); err != nil {
 		t.Fatal(err)
 	}
 	p.flush()

@@ -18,10 +18,10 @@ func records(topic string, part int32, offsets ...int64) []*kgo.Record {
 	return out
 }
 
-// marks collects what a tracker marks, as "topic/partition@offset".
-type marks []string
+// markLog collects what a tracker markLog, as "topic/partition@offset".
+type markLog []string
 
-func (m *marks) mark(rs ...*kgo.Record) {
+func (m *markLog) mark(rs ...*kgo.Record) {
 	for _, r := range rs {
 		*m = append(*m, fmt.Sprintf("%s/%d@%d", r.Topic, r.Partition, r.Offset))
 	}
@@ -31,7 +31,7 @@ func (m *marks) mark(rs ...*kgo.Record) {
 // order and checks that a partition is marked only to the end of its
 // leading complete segments, whatever other partitions do.
 func TestTrackerMarksOnlyCompleteSegmentsInOrder(t *testing.T) {
-	var got marks
+	var got markLog
 	tr := newTracker(got.mark)
 	now := time.Now()
 	first := tr.open(records("t", 0, 0, 1), now)
@@ -42,14 +42,14 @@ func TestTrackerMarksOnlyCompleteSegmentsInOrder(t *testing.T) {
 	steps := []struct {
 		name   string
 		ack    *segment
-		marked marks
+		marked markLog
 	}{
 		{"second segment done, first not", second, nil},
 		{"half of the first", first, nil},
-		{"another partition is not held up by the first", other, marks{"t/1@0"}},
-		{"first done: first and second marked", first, marks{"t/1@0", "t/0@2"}},
-		{"half of the third", third, marks{"t/1@0", "t/0@2"}},
-		{"third done", third, marks{"t/1@0", "t/0@2", "t/0@4"}},
+		{"another partition is not held up by the first", other, markLog{"t/1@0"}},
+		{"first done: first and second marked", first, markLog{"t/1@0", "t/0@2"}},
+		{"half of the third", third, markLog{"t/1@0", "t/0@2"}},
+		{"third done", third, markLog{"t/1@0", "t/0@2", "t/0@4"}},
 	}
 	for _, s := range steps {
 		tr.ack(s.ack)
@@ -65,7 +65,7 @@ func TestTrackerMarksOnlyCompleteSegmentsInOrder(t *testing.T) {
 // TestTrackerResetForgetsUnfinishedSegments checks that after partitions
 // are lost, late acknowledgements of old segments mark nothing.
 func TestTrackerResetForgetsUnfinishedSegments(t *testing.T) {
-	var got marks
+	var got markLog
 	tr := newTracker(got.mark)
 	old := tr.open(records("t", 0, 7, 8), time.Now())
 	tr.ack(old)
@@ -76,7 +76,7 @@ func TestTrackerResetForgetsUnfinishedSegments(t *testing.T) {
 	}
 	fresh := tr.open(records("t", 0, 9), time.Now())
 	tr.ack(fresh)
-	if !slices.Equal(got, marks{"t/0@9"}) {
+	if !slices.Equal(got, markLog{"t/0@9"}) {
 		t.Fatalf("after reset, marked %v, want [t/0@9]", got)
 	}
 }
@@ -85,7 +85,7 @@ func TestTrackerResetForgetsUnfinishedSegments(t *testing.T) {
 // only the records handed on are marked, once they are acknowledged, and
 // a later segment of the partition is not held up by the rest.
 func TestTrackerTruncateMarksOnlyHandedRecords(t *testing.T) {
-	var got marks
+	var got markLog
 	tr := newTracker(got.mark)
 	seg := tr.open(records("t", 0, 0, 1, 2, 3), time.Now())
 	tr.ack(seg)
@@ -94,27 +94,27 @@ func TestTrackerTruncateMarksOnlyHandedRecords(t *testing.T) {
 		t.Fatalf("marked %v before the second handed record was acknowledged", got)
 	}
 	tr.ack(seg)
-	if !slices.Equal(got, marks{"t/0@1"}) {
+	if !slices.Equal(got, markLog{"t/0@1"}) {
 		t.Fatalf("marked %v, want [t/0@1]", got)
 	}
 	retried := tr.open(records("t", 0, 2, 3), time.Now())
 	tr.ack(retried)
 	tr.ack(retried)
-	if !slices.Equal(got, marks{"t/0@1", "t/0@3"}) {
+	if !slices.Equal(got, markLog{"t/0@1", "t/0@3"}) {
 		t.Fatalf("marked %v, want [t/0@1 t/0@3]", got)
 	}
 }
 
 // TestTrackerTruncateToNothing checks that a segment of which nothing was
-// handed on marks nothing and does not hold up the next one.
+// handed on markLog nothing and does not hold up the next one.
 func TestTrackerTruncateToNothing(t *testing.T) {
-	var got marks
+	var got markLog
 	tr := newTracker(got.mark)
 	seg := tr.open(records("t", 0, 5), time.Now())
 	next := tr.open(records("t", 0, 6), time.Now())
 	tr.truncate(seg, 0)
 	tr.ack(next)
-	if !slices.Equal(got, marks{"t/0@6"}) {
+	if !slices.Equal(got, markLog{"t/0@6"}) {
 		t.Fatalf("marked %v, want [t/0@6]", got)
 	}
 }

@@ -1,21 +1,20 @@
 package stream
 
+// Exactly once: the committer that gathers polls into Kafka transactions,
+// so that results and input offsets commit together or not at all.
+
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// errAbort ends the filling of a transaction that must abort: a partition
-// had to be held back, and only an abort rewinds it to its committed
-// offset.
-var errAbort = errors.New("transaction must abort")
-
-// loopTransactional is the exactly-once loop. Each transaction gathers
+// transactions is the exactly-once committer. Each transaction gathers
 // polls for up to CommitInterval, waits until every result is in the
 // producer, and ends with franz-go's GroupTransactSession, which flushes,
 // commits the polled offsets within the transaction and ends it: the
@@ -27,102 +26,121 @@ var errAbort = errors.New("transaction must abort")
 // before it ends: a member kicked out of the group then learns it at once
 // (the session's lost callback) and aborts, where waiting for the end would
 // stall it. The session aborts a transaction that a rebalance overlapped.
-func (s *Scorer) loopTransactional(ctx context.Context) error {
-	pollSize := 4 * s.cfg.MaxBatch
-	var retryAt time.Time // the first held-back partition's retry, if any
-	for {
-		if err := s.failed(); err != nil {
-			return err
-		}
-		fetches := s.poll(ctx, pollSize, retryAt)
-		if ctx.Err() != nil {
-			s.client.AllowRebalance()
-			return s.failed()
-		}
-		s.logFetchErrors(fetches)
-		s.releaseDue(time.Now())
-		if fetches.NumRecords() == 0 && len(oversizeBatches(fetches, time.Time{})) == 0 {
-			retryAt = s.firstRetry()
-			s.client.AllowRebalance() // nothing to commit: no transaction
-			continue
-		}
-		if err := s.txn.Begin(); err != nil {
-			s.client.AllowRebalance()
-			return fmt.Errorf("begin transaction: %w", err)
-		}
-		skipped, fillErr := s.fillTransaction(ctx, fetches)
-		settled := s.settle() // aborting or not: see settle
-		commit := fillErr == nil && settled
-		retryAt = s.firstRetry()
-		s.client.AllowRebalance()
-		if err := s.endTransaction(commit, skipped); err != nil {
-			return err
-		}
-		if commit && len(skipped) > 0 {
-			// Only now: an aborted transaction rewinds the partitions to
-			// their commits, and each batch is met again.
-			s.client.SetOffsets(resumeAfter(skipped))
-		}
-		switch {
-		case ctx.Err() != nil:
-			return s.failed()
-		case fillErr != nil && !errors.Is(fillErr, errAbort):
-			return fillErr
-		}
-	}
+//
+// Marks do nothing (the client has no kgo.AutoCommitMarks), and a
+// transaction never spans a rebalance, so a revoke finds nothing to drain
+// and no offset to commit outside a transaction.
+type transactions struct {
+	cfg     Config
+	session *kgo.GroupTransactSession
+	counts  *txnCounts // what the open transaction consumed and produced
+	live    liveTally  // where counts go once it commits
+	metrics *metrics
+	logger  *slog.Logger
+
+	// The open transaction, between handOn and end; only the polling
+	// goroutine touches it.
+	open    bool
+	commit  bool          // whether end is to commit it
+	skipped []*kgo.Record // its batches too large to decompress (oversize.go)
 }
 
-// fillTransaction hands the first poll's records on, then keeps polling
-// until CommitInterval has passed since the transaction began. It returns
-// the records standing for batches too large to decompress (oversize.go),
+func newTransactions(cfg Config, session *kgo.GroupTransactSession, live liveTally, met *metrics, logger *slog.Logger) *transactions {
+	return &transactions{cfg: cfg, session: session, counts: &txnCounts{}, live: live, metrics: met, logger: logger}
+}
+
+// handOn resumes the held partitions that are due (their records come
+// again from the broker), and, if the poll brought anything, begins a
+// transaction, fills it and waits until its results are acknowledged.
+func (t *transactions) handOn(ctx context.Context, c *consumer, fetches kgo.Fetches) error {
+	if err := c.held.retryDue(ctx, time.Now(), c.submit); err != nil {
+		return err
+	}
+	if fetches.NumRecords() == 0 && len(oversizeBatches(fetches, time.Time{})) == 0 {
+		return nil // nothing to commit: no transaction
+	}
+	if err := t.session.Begin(); err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	t.open = true
+	skipped, fillErr := t.fill(ctx, c, fetches)
+	settled := t.settle(c) // aborting or not: see settle
+	t.commit, t.skipped = fillErr == nil && settled, skipped
+	if errors.Is(fillErr, errAbort) {
+		return nil // end aborts
+	}
+	return fillErr
+}
+
+// fill hands the first poll's records on, then keeps polling until
+// CommitInterval has passed since the transaction began. It returns the
+// records standing for batches too large to decompress (oversize.go),
 // whose partitions resume after them once the transaction commits.
-func (s *Scorer) fillTransaction(ctx context.Context, fetches kgo.Fetches) ([]*kgo.Record, error) {
-	deadline := time.Now().Add(s.cfg.commitInterval())
+func (t *transactions) fill(ctx context.Context, c *consumer, fetches kgo.Fetches) ([]*kgo.Record, error) {
+	deadline := time.Now().Add(t.cfg.commitInterval())
 	var skipped []*kgo.Record
 	for {
-		s.observeLag(fetches)
+		c.observeLag(fetches)
 		polledAt := time.Now()
 		batches := oversizeBatches(fetches, polledAt)
 		skipped = append(skipped, batches...)
-		if err := s.handle(ctx, append(fetches.Records(), batches...), polledAt); err != nil {
+		if err := c.handle(ctx, append(fetches.Records(), batches...), polledAt); err != nil {
 			return skipped, err
 		}
 		if !time.Now().Before(deadline) {
 			return skipped, nil
 		}
 		pollCtx, cancel := context.WithDeadline(ctx, deadline)
-		fetches = s.client.PollRecords(pollCtx, 4*s.cfg.MaxBatch)
+		fetches = c.client.PollRecords(pollCtx, c.pollSize())
 		cancel()
 		if ctx.Err() != nil {
 			return skipped, ctx.Err()
 		}
-		s.logFetchErrors(fetches)
+		c.logFetchErrors(fetches)
 	}
 }
 
 // settle waits until every result of the transaction is produced and
 // acknowledged, and reports whether it was. An abort with results still
 // buffered would fail their promises, which reads as a produce failure.
-func (s *Scorer) settle() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
+func (t *transactions) settle(c *consumer) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.DrainTimeout)
 	defer cancel()
-	s.proc.flush()
-	if err := s.proc.idle(ctx); err != nil {
-		s.logger.Error("batches still scoring at the drain timeout; aborting the transaction", "err", err)
+	c.proc.flush()
+	if err := c.proc.idle(ctx); err != nil {
+		t.logger.Error("batches still scoring at the drain timeout; aborting the transaction", "err", err)
 		return false
 	}
-	if err := s.client.Flush(ctx); err != nil {
-		s.logger.Error("results not acknowledged before the drain timeout; aborting the transaction", "err", err)
+	if err := c.client.Flush(ctx); err != nil {
+		t.logger.Error("results not acknowledged before the drain timeout; aborting the transaction", "err", err)
 		return false
 	}
-	return s.failed() == nil
+	return c.sink.failed() == nil
 }
 
-// endTransaction ends the open transaction, committing if commit is set
-// and the group allows. A failed end is returned: franz-go documents that
-// none is retryable.
-func (s *Scorer) endTransaction(commit bool, skipped []*kgo.Record) error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
+// end ends the open transaction, if any, committing if handOn settled it
+// and the group allows, and moves the partitions past the batches it
+// skipped. A failed end is returned: franz-go documents that none is
+// retryable.
+func (t *transactions) end(c *consumer) error {
+	if !t.open {
+		return nil
+	}
+	commit, skipped := t.commit, t.skipped
+	t.open, t.commit, t.skipped = false, false, nil
+	if err := t.endTransaction(c, commit, skipped); err != nil {
+		return err
+	}
+	if commit && len(skipped) > 0 {
+		// Only now: an aborted transaction rewinds the partitions to
+		// their commits, and each batch is met again.
+		c.client.SetOffsets(resumeAfter(skipped))
+	}
+	return nil
+}
+
+func (t *transactions) endTransaction(c *consumer, commit bool, skipped []*kgo.Record) error {
+	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.DrainTimeout)
 	defer cancel()
 	if len(skipped) > 0 {
 		ctx = kgo.PreTxnCommitFnContext(ctx, commitSkipped(skipped))
@@ -131,38 +149,34 @@ func (s *Scorer) endTransaction(commit bool, skipped []*kgo.Record) error {
 	if commit {
 		how = kgo.TryCommit
 	}
-	committed, err := s.txn.End(ctx, how)
-	s.tracker.reset()
-	counts := s.txnCount.take()
+	committed, err := t.session.End(ctx, how)
+	c.tracker.reset() // what the transaction handed on is committed or rewound
+	counts := t.counts.take()
 	if err != nil {
 		return fmt.Errorf("end transaction: %w", err)
 	}
 	if !committed {
-		s.metrics.transactions.WithLabelValues("aborted").Inc()
+		t.metrics.transactions.WithLabelValues("aborted").Inc()
 		return nil
 	}
-	s.metrics.transactions.WithLabelValues("committed").Inc()
+	t.metrics.transactions.WithLabelValues("committed").Inc()
 	for topic, n := range counts.in {
-		s.in.add(topic, n)
+		t.live.in.add(topic, n)
 	}
 	for topic, n := range counts.out {
-		s.out.add(topic, n)
+		t.live.out.add(topic, n)
 	}
 	for reason, n := range counts.deadLettered {
-		s.metrics.deadLettered.WithLabelValues(reason).Add(float64(n))
+		t.live.deadLettered.WithLabelValues(reason).Add(float64(n))
 	}
 	return nil
 }
 
-// releaseDue resumes held-back partitions whose backoff is over; in
-// exactly-once mode their records come again from the broker.
-func (s *Scorer) releaseDue(now time.Time) {
-	for p, h := range s.heldBack {
-		if !now.Before(h.retryAt) {
-			s.release(p)
-		}
-	}
-}
+// mark does nothing: offsets commit inside transactions.
+func (t *transactions) mark(...*kgo.Record) {}
+
+// revoked has nothing to do: see transactions.
+func (t *transactions) revoked(context.Context, *consumer, *kgo.Client) {}
 
 // txnCounts are the records the open transaction consumed and the results
 // it produced; they reach the metrics only if it commits, so the metrics
@@ -189,8 +203,8 @@ func (c *txnCounts) consumed(topic string, n int) {
 	c.in[topic] += n
 }
 
-// add runs on the producer's goroutine.
-func (c *txnCounts) add(res result) {
+// acknowledged runs on the producer's goroutine.
+func (c *txnCounts) acknowledged(res result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if res.reason == "" {

@@ -1,375 +1,238 @@
-package trainer
+package trainerd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riferrei/srclient"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/streamscore/streamscore/internal/api"
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/catalog/catalogprom"
+	"github.com/streamscore/streamscore/internal/connect"
+	"github.com/streamscore/streamscore/internal/httpserve"
+	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/trainer"
 )
 
-// ErrUnknownJob is a trigger for a job the service does not have.
-var ErrUnknownJob = errors.New("unknown job")
-
-// DefaultPollInterval is how often the service counts new source records
-// for jobs with EveryRecords.
-const DefaultPollInterval = 10 * time.Second
-
-// Service runs jobs when they are due: on demand (Trigger), on their
-// schedule, and after EveryRecords new records on their source topic. A
-// job's trainings never overlap: each job has one goroutine that trains,
-// and triggers that arrive while it trains are merged into one more run.
+// Service is a configured trainer: its jobs and their triggers, the REST
+// API, and the HTTP endpoints, ready to Run.
 type Service struct {
-	runner       *Runner
-	jobs         map[string]*jobState
-	metrics      *serviceMetrics
-	logger       *slog.Logger
-	pollInterval time.Duration
+	cfg      Config
+	logger   *slog.Logger
+	registry *prometheus.Registry
+	catalog  *catalog.Catalog
+	runner   *trainer.Runner
+	jobs     *trainer.Service
+	api      *api.API
+	listener net.Listener
 }
 
-// ServiceDeps are what a Service is built from.
-type ServiceDeps struct {
-	Runner   *Runner
-	Registry prometheus.Registerer
-	Logger   *slog.Logger
-	// PollInterval overrides DefaultPollInterval (tests).
-	PollInterval time.Duration
-}
-
-type jobState struct {
-	job     Job
-	trigger chan bool // true = forced; buffered 1: triggers merge
-
-	mu        sync.Mutex
-	running   bool
-	last      *Outcome
-	lastErr   error
-	lastAt    time.Time
-	trainedTo map[int32]int64 // end offsets of the last training's read
-}
-
-// JobStatus is what the service reports of a job.
-type JobStatus struct {
-	Name      string    `json:"name"`
-	Running   bool      `json:"running"`
-	LastAt    time.Time `json:"last_at,omitzero"`
-	Version   int       `json:"last_version,omitempty"`
-	Promoted  bool      `json:"last_promoted,omitempty"`
-	Reason    string    `json:"last_reason,omitempty"`
-	Metrics   Metrics   `json:"last_metrics,omitempty"`
-	LastError string    `json:"last_error,omitempty"`
-}
-
-// NewService checks the jobs and builds a service for them.
-func NewService(jobs []Job, deps ServiceDeps) (*Service, error) {
-	if deps.Runner == nil {
-		return nil, errors.New("trainer service: no runner")
-	}
-	s := &Service{
-		runner: deps.Runner, jobs: map[string]*jobState{},
-		logger: deps.Logger, pollInterval: deps.PollInterval,
-	}
-	if s.logger == nil {
-		s.logger = slog.New(slog.DiscardHandler)
-	}
-	if s.pollInterval <= 0 {
-		s.pollInterval = DefaultPollInterval
-	}
-	var errs []error
-	for _, j := range jobs {
-		if err := j.Validate(); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if _, dup := s.jobs[j.Name]; dup {
-			errs = append(errs, fmt.Errorf("%w: job %q is defined twice", ErrInvalidOptions, j.Name))
-			continue
-		}
-		s.jobs[j.Name] = &jobState{job: j, trigger: make(chan bool, 1)}
-	}
-	if err := errors.Join(errs...); err != nil {
+// New connects to Kafka, the registry and the catalog, checks the jobs and
+// builds the API. Nothing is trained or served until Run; the train and
+// models commands use a Service without running it.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	reg := deps.Registry
-	if reg == nil {
-		reg = prometheus.NewRegistry()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
-	m, err := newServiceMetrics(reg)
-	if err != nil {
+	s := &Service{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := s.build(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
-	s.metrics = m
 	return s, nil
 }
 
-// Trigger asks for a training of the job now; force promotes the result
-// whatever its metrics. It returns at once: a training already running is
-// followed by one more.
-func (s *Service) Trigger(name string, force bool) error {
-	st, ok := s.jobs[name]
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrUnknownJob, name)
+func (s *Service) build(ctx context.Context) error {
+	if err := model.Init(model.LibraryPath(s.cfg.ORTLibrary)); err != nil {
+		return err
 	}
-	select {
-	case st.trigger <- force:
-	default:
-		// A run is already pending. A forced trigger must not be lost to
-		// an unforced one: replace it.
-		if force {
-			select {
-			case <-st.trigger:
-			default:
-			}
-			select {
-			case st.trigger <- true:
-			default:
-			}
-		}
-	}
-	return nil
-}
-
-// Status reports every job, by name.
-func (s *Service) Status() []JobStatus {
-	out := make([]JobStatus, 0, len(s.jobs))
-	for name, st := range s.jobs {
-		st.mu.Lock()
-		js := JobStatus{Name: name, Running: st.running, LastAt: st.lastAt}
-		if st.last != nil {
-			js.Version, js.Promoted, js.Reason = st.last.Version.Version, st.last.Promoted, st.last.Reason
-			js.Metrics = st.last.Result.Evaluation.Metrics
-		}
-		if st.lastErr != nil {
-			js.LastError = st.lastErr.Error()
-		}
-		st.mu.Unlock()
-		out = append(out, js)
-	}
-	return out
-}
-
-// Run serves the jobs until ctx ends: one goroutine per job trains it, one
-// counts new records for the jobs that retrain on volume.
-func (s *Service) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for _, st := range s.jobs {
-		wg.Go(func() { s.serve(ctx, st) })
-		if st.job.EveryRecords > 0 {
-			wg.Go(func() { s.watchVolume(ctx, st) })
-		}
-	}
-	wg.Wait()
-	return nil
-}
-
-// serve trains one job whenever it is triggered or its schedule is due.
-func (s *Service) serve(ctx context.Context, st *jobState) {
-	var tick <-chan time.Time
-	if st.job.Schedule > 0 {
-		t := time.NewTicker(st.job.Schedule)
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
-		force := false
-		select {
-		case <-ctx.Done():
-			return
-		case force = <-st.trigger:
-		case <-tick:
-		}
-		s.train(ctx, st, force)
-	}
-}
-
-func (s *Service) train(ctx context.Context, st *jobState, force bool) {
-	name := st.job.Name
-	st.mu.Lock()
-	st.running = true
-	st.mu.Unlock()
-	s.metrics.running.WithLabelValues(name).Set(1)
-	defer s.metrics.running.WithLabelValues(name).Set(0)
-
-	progress := newProgressLog(s.logger.With("model", name), s.metrics.progress.WithLabelValues(name), time.Now)
-	meters := &readMeters{records: s.metrics.readRecords.WithLabelValues(name), ratio: s.metrics.readRatio.WithLabelValues(name)}
-	out, err := s.runner.run(ctx, st.job, force, progress.report, meters)
-
-	st.mu.Lock()
-	st.running, st.lastAt, st.lastErr = false, time.Now(), err
-	if err == nil {
-		st.last = out
-		st.trainedTo = endOffsets(out)
-	}
-	st.mu.Unlock()
-	switch {
-	case err != nil && ctx.Err() != nil:
-		s.metrics.trainings.WithLabelValues(name, "cancelled").Inc()
-	case err != nil:
-		s.metrics.trainings.WithLabelValues(name, "failed").Inc()
-		s.logger.Error("training failed", "model", name, "err", err)
-	case out.Promoted:
-		s.metrics.trainings.WithLabelValues(name, "promoted").Inc()
-		s.metrics.duration.WithLabelValues(name).Observe(out.Result.Duration.Seconds())
-	default:
-		s.metrics.trainings.WithLabelValues(name, "published").Inc()
-		s.metrics.duration.WithLabelValues(name).Observe(out.Result.Duration.Seconds())
-	}
-}
-
-func endOffsets(out *Outcome) map[int32]int64 {
-	ends := map[int32]int64{}
-	for _, r := range out.Version.Source.Ranges {
-		ends[r.Partition] = r.End
-	}
-	return ends
-}
-
-// watchVolume triggers a job once EveryRecords records have arrived on its
-// topic beyond what its last training read (or beyond the topic's size at
-// start, before any training).
-func (s *Service) watchVolume(ctx context.Context, st *jobState) {
-	client, err := kgo.NewClient(s.runner.KafkaOpts...)
+	runner, err := s.connect(ctx)
 	if err != nil {
-		s.logger.Error("record-count trigger disabled", "model", st.job.Name, "err", err)
-		return
+		return err
 	}
-	defer client.Close()
-	admin := kadm.NewClient(client)
-	topic := st.job.Source.Topic
-	var baseline map[int32]int64
-	t := time.NewTicker(s.pollInterval)
-	defer t.Stop()
-	for {
-		ends, err := admin.ListEndOffsets(ctx, topic)
-		if err == nil {
-			err = ends.Error()
-		}
-		if err != nil && ctx.Err() == nil {
-			s.logger.Warn("cannot count new records", "model", st.job.Name, "topic", topic, "err", err)
-		}
-		if err == nil {
-			st.mu.Lock()
-			if st.trainedTo != nil {
-				baseline = st.trainedTo
-			}
-			st.mu.Unlock()
-			if baseline == nil {
-				baseline = map[int32]int64{}
-				ends.Each(func(o kadm.ListedOffset) { baseline[o.Partition] = o.Offset })
-			}
-			var fresh int64
-			ends.Each(func(o kadm.ListedOffset) { fresh += o.Offset - baseline[o.Partition] })
-			s.metrics.newRecords.WithLabelValues(st.job.Name).Set(float64(fresh))
-			if fresh >= st.job.EveryRecords {
-				s.logger.Info("retraining after new records", "model", st.job.Name, "new_records", fresh)
-				// Until the training reports its own offsets, count from here.
-				baseline = map[int32]int64{}
-				ends.Each(func(o kadm.ListedOffset) { baseline[o.Partition] = o.Offset })
-				st.mu.Lock()
-				st.trainedTo = baseline
-				st.mu.Unlock()
-				_ = s.Trigger(st.job.Name, false)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	s.runner = runner
+	s.jobs, err = trainer.NewService(s.cfg.Jobs, trainer.ServiceDeps{
+		Runner: runner, Registry: s.registry, Logger: s.logger, PollInterval: s.cfg.PollInterval,
+	})
+	if err != nil {
+		return err
 	}
+	s.api, err = api.New(api.Config{
+		MaxBodyBytes: s.cfg.MaxBodyBytes, Token: s.cfg.APIToken,
+		MaxDataBytes: s.cfg.MaxDataBytes, MaxModelDataBytes: s.cfg.MaxModelDataBytes,
+	}, api.Deps{
+		Logger: s.logger.With("component", "api"), Registerer: s.registry,
+		Publisher: publisher{runner}, Jobs: s.jobs, Schemas: apiSchemas(runner),
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	return nil
 }
 
-// progressLog reports a training's progress: the gauge at every step, the
-// log at most every few seconds, with an ETA from the pace so far.
-type progressLog struct {
-	logger  *slog.Logger
-	gauge   prometheus.Gauge
-	now     func() time.Time
-	start   time.Time
-	lastLog time.Time
-}
-
-const progressLogEvery = 5 * time.Second
-
-func newProgressLog(logger *slog.Logger, gauge prometheus.Gauge, now func() time.Time) *progressLog {
-	t := now()
-	gauge.Set(0)
-	return &progressLog{logger: logger, gauge: gauge, now: now, start: t, lastLog: t}
-}
-
-func (p *progressLog) report(done, total int) {
-	if total <= 0 {
-		return
+// connect reaches Kafka, the schema registry and the catalog, and returns
+// the runner that trains with them.
+func (s *Service) connect(ctx context.Context) (*trainer.Runner, error) {
+	kafkaOpts, err := s.cfg.Kafka.Opts()
+	if err != nil {
+		return nil, err
 	}
-	ratio := float64(done) / float64(total)
-	p.gauge.Set(ratio)
-	now := p.now()
-	if now.Sub(p.lastLog) < progressLogEvery && done < total {
-		return
+	pingCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.cfg.Kafka.Ping(pingCtx); err != nil {
+		return nil, err
 	}
-	p.lastLog = now
-	elapsed := now.Sub(p.start)
-	var eta time.Duration
-	if done > 0 {
-		eta = time.Duration(float64(elapsed) / ratio * (1 - ratio))
+	countSkips, err := catalogprom.SkipCounter(s.registry)
+	if err != nil {
+		return nil, err
 	}
-	p.logger.Info("training", "percent", fmt.Sprintf("%.0f", 100*ratio), "step", done, "of", total,
-		"elapsed", elapsed.Round(time.Second), "eta", eta.Round(time.Second))
-}
-
-type serviceMetrics struct {
-	trainings  *prometheus.CounterVec
-	duration   *prometheus.HistogramVec
-	progress   *prometheus.GaugeVec
-	running    *prometheus.GaugeVec
-	newRecords *prometheus.GaugeVec
-	// readRecords and readRatio follow the reading of a training's
-	// history, which at 10M records takes longer than the fit.
-	readRecords *prometheus.CounterVec
-	readRatio   *prometheus.GaugeVec
-}
-
-func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
-	m := &serviceMetrics{
-		trainings: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "streamscore_trainings_total",
-			Help: "Trainings by model and result: promoted, published (not promoted), failed, cancelled.",
-		}, []string{"model", "result"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "streamscore_training_duration_seconds",
-			Help:    "Time to fit, export and evaluate a model.",
-			Buckets: prometheus.ExponentialBuckets(0.1, 2, 14),
-		}, []string{"model"}),
-		progress: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "streamscore_training_progress_ratio",
-			Help: "How far the current or last training of a model is, 0 to 1.",
-		}, []string{"model"}),
-		running: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "streamscore_training_running",
-			Help: "1 while a model trains.",
-		}, []string{"model"}),
-		newRecords: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "streamscore_training_new_records",
-			Help: "Records on a model's source topic since its last training, for record-count triggers.",
-		}, []string{"model"}),
-		readRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "streamscore_training_read_records_total",
-			Help: "Records read from topics (source and test source) to train a model, over all its trainings.",
-		}, []string{"model"}),
-		readRatio: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "streamscore_training_read_ratio",
-			Help: "How far the current or last read of a model's training data is, 0 to 1, by offsets.",
-		}, []string{"model"}),
+	s.catalog, err = catalog.New(kafkaOpts, s.cfg.ModelsTopic, s.logger, countSkips)
+	if err != nil {
+		return nil, err
 	}
-	for _, c := range []prometheus.Collector{m.trainings, m.duration, m.progress, m.running, m.newRecords, m.readRecords, m.readRatio} {
-		if err := reg.Register(c); err != nil {
+	if err := s.catalog.EnsureTopic(pingCtx); err != nil {
+		return nil, fmt.Errorf("models topic %s: %w", s.cfg.ModelsTopic, err)
+	}
+	if err := s.catalog.Sync(pingCtx); err != nil {
+		return nil, fmt.Errorf("models topic %s: %w", s.cfg.ModelsTopic, err)
+	}
+	runner := &trainer.Runner{KafkaOpts: kafkaOpts, Catalog: s.catalog, Logger: s.logger}
+	if len(s.cfg.Jobs) > 0 || s.cfg.Registry.URL != "" {
+		client, err := s.cfg.Registry.Client()
+		if err != nil {
 			return nil, err
 		}
+		if runner.Decoder, err = serde.NewDecoder(explainedRegistry{client, s.cfg.Registry}, serde.DecoderConfig{Limits: s.cfg.Avro}); err != nil {
+			return nil, err
+		}
+		// Jobs, and REST models that name a subject, are checked against
+		// the latest schemas before anything is read.
+		runner.Schemas = trainer.RegistrySchemas{Registry: explainedLatest{client, s.cfg.Registry}}
 	}
-	return m, nil
+	return runner, nil
+}
+
+// explainedLatest is explainedRegistry's for the latest schema of a
+// subject.
+type explainedLatest struct {
+	trainer.LatestGetter
+	settings connect.Registry
+}
+
+func (r explainedLatest) GetLatestSchema(subject string) (*srclient.Schema, error) {
+	schema, err := r.LatestGetter.GetLatestSchema(subject)
+	return schema, r.settings.Explain(err)
+}
+
+// explainedRegistry names the settings to check when the registry refuses
+// the credentials, which the decoder alone reports as unavailable.
+type explainedRegistry struct {
+	serde.SchemaGetter
+	settings connect.Registry
+}
+
+func (r explainedRegistry) GetSchema(id int) (*srclient.Schema, error) {
+	schema, err := r.SchemaGetter.GetSchema(id)
+	return schema, r.settings.Explain(err)
+}
+
+// Catalog is the service's view of the model catalog.
+func (s *Service) Catalog() *catalog.Catalog { return s.catalog }
+
+// Listen binds the HTTP address; Run calls it if it was not called.
+func (s *Service) Listen() error {
+	if s.listener != nil {
+		return nil
+	}
+	l, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http-addr: %w", err)
+	}
+	s.listener = l
+	return nil
+}
+
+// Addr is the HTTP listener's address (useful with port 0), once listening.
+func (s *Service) Addr() string { return s.listener.Addr().String() }
+
+// TrainOnce runs one job now, outside the schedule, and returns what it did.
+func (s *Service) TrainOnce(ctx context.Context, name string, force bool) (*trainer.Outcome, error) {
+	for _, j := range s.cfg.Jobs {
+		if j.Name == name {
+			return s.runner.Run(ctx, j, force, nil)
+		}
+	}
+	return nil, fmt.Errorf("%w: %q (the configuration has %d jobs)", trainer.ErrUnknownJob, name, len(s.cfg.Jobs))
+}
+
+// Run serves the API and runs the jobs until ctx ends, then shuts down.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.Close()
+	if err := s.Listen(); err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.jobs.Run(ctx) })
+	g.Go(func() error { return httpserve.Serve(ctx, s.listener, s.routes(), s.cfg.HTTP, 10*time.Second) })
+	return g.Wait()
+}
+
+// routes serves /metrics and /readyz beside the REST API, which answers
+// everything else (its token guards all but /healthz).
+func (s *Service) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("/", s.api.Handler())
+	return mux
+}
+
+// Close releases the API's models and the catalog's client; Run closes
+// the service when it returns.
+func (s *Service) Close() {
+	if s.api != nil {
+		s.api.Close()
+	}
+	if s.catalog != nil {
+		s.catalog.Close()
+	}
+}
+
+// publisher publishes models trained over the REST API to the catalog,
+// with the same champion rule as jobs: promoted if it beats the champion
+// on the same holdout.
+type publisher struct{ runner *trainer.Runner }
+
+func (p publisher) Publish(ctx context.Context, name string, res *trainer.Result, opts trainer.Options) (int, error) {
+	out, err := p.runner.Publish(ctx, name, opts, res, catalog.Source{Description: "rows sent to the REST API"}, trainer.PromoteIfBetter)
+	if err != nil {
+		return 0, err
+	}
+	return out.Version.Version, nil
+}
+
+// apiSchemas are the API's schema lookups: the runner's, or none (nil,
+// not a nil interface inside one) without a registry.
+func apiSchemas(r *trainer.Runner) api.SchemaLookup {
+	if r.Schemas == nil {
+		return nil
+	}
+	return r.Schemas
 }

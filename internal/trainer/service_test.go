@@ -1,184 +1,227 @@
-package trainer_test
+package trainerd_test
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/streamscore/streamscore/internal/testkit"
+	"github.com/streamscore/streamscore/internal/testkit/ortkit"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/embedded"
+	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/trainer"
+	"github.com/streamscore/streamscore/internal/trainerd"
 )
 
-func TestServiceTriggers(t *testing.T) {
-	s := newStack(t)
-	s.produce("history", sensorRows(1, 1000))
-	cat := s.catalog()
-	reg := prometheus.NewRegistry()
-	svc, err := trainer.NewService([]trainer.Job{
-		{Name: "on-demand", Source: trainer.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 5}`)},
-		{Name: "by-volume", Source: trainer.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 5}`), EveryRecords: 500},
-	}, trainer.ServiceDeps{Runner: s.runner(cat), Registry: reg, PollInterval: 20 * time.Millisecond})
+func TestMain(m *testing.M) { os.Exit(ortkit.Main(m)) }
+
+// TestTrainerServesJobsAndTheAPI runs the trainer service on the embedded
+// stack: a job trains from a topic on demand over HTTP, and a model built
+// over the REST API is published to the same catalog.
+func TestTrainerServesJobsAndTheAPI(t *testing.T) {
+	stack, err := embedded.Start(embedded.Config{Partitions: 2})
 	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stack.Close() })
+	produceHistory(t, stack, "sensors.history", 2000)
+	svc, call := startService(t, stack, "s3cret", "sensors",
+		`{"family": "gbdt", "features": ["temperature", "humidity", "vibration", "rssi", "sound"], "label": "anomaly", "params": {"num_trees": 20}}`)
+	base := "http://" + svc.Addr()
+
+	// A job, triggered over HTTP, trains from the topic.
+	if code, body := call("POST", "/jobs/sensors/train", ""); code != http.StatusAccepted {
+		t.Fatalf("trigger: %d %s", code, body)
+	}
+	// The champion moves after the version is published: wait for it.
+	testkit.WaitFor(t, "the job's first version to be the champion", func() bool {
+		_, err := svc.Catalog().Resolve("sensors", "champion")
+		return err == nil
+	})
+	if v, err := svc.Catalog().Resolve("sensors", "champion"); err != nil || v.Version != 1 || v.Source.Topic != "sensors.history" {
+		t.Fatalf("champion %+v, %v", v, err)
+	}
+	if code, body := call("POST", "/jobs/nope/train", ""); code != http.StatusNotFound || !strings.Contains(body, "nope") {
+		t.Errorf("unknown job: %d %s", code, body)
+	}
+
+	// A model built over the REST API lands in the catalog as well.
+	if code, body := call("PUT", "/models/api-model", `{"family": "gbdt", "features": ["temperature", "vibration"], "label": "anomaly", "params": {"num_trees": 10}}`); code >= 300 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	rows := make([]map[string]any, 1000)
+	gen := sample.NewSensors(5, 20, 0.1)
+	for i := range rows {
+		rec, anomaly := gen.Next()
+		rows[i] = map[string]any{"temperature": rec["temperature"], "vibration": rec["vibration"], "anomaly": anomaly}
+	}
+	body, _ := json.Marshal(rows)
+	if code, resp := call("PUT", "/models/api-model/data/train", string(body)); code >= 300 {
+		t.Fatalf("rows: %d %s", code, resp)
+	}
+	code, resp := call("PUT", "/models/api-model/train", "")
+	if code != http.StatusOK {
+		t.Fatalf("train: %d %s", code, resp)
+	}
+	var trained struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal([]byte(resp), &trained); err != nil || trained.Version != 1 {
+		t.Fatalf("train answered %s", resp)
+	}
+	if v, err := svc.Catalog().Resolve("api-model", "champion"); err != nil || v.Version != 1 {
+		t.Fatalf("the API's model is not the champion in the catalog: %+v, %v", v, err)
+	}
+
+	// Metrics are served (open, like the scorer's, for Prometheus), and
+	// without the token the API refuses a trigger.
+	if code, body := call("GET", "/metrics", ""); code != http.StatusOK || !strings.Contains(body, `streamscore_trainings_total{model="sensors",result="promoted"} 1`) {
+		t.Errorf("metrics: %d, no promoted training counted", code)
+	}
+	// The catalog's skipped records are exported, every reason from zero.
+	if _, body := call("GET", "/metrics", ""); !strings.Contains(body, `streamscore_catalog_records_skipped_total{reason="version_out_of_range"} 0`) {
+		t.Errorf("metrics: no streamscore_catalog_records_skipped_total")
+	}
+	resp2, err := http.Post(base+"/jobs/sensors/train", "application/json", bytes.NewReader(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if resp2.StatusCode != http.StatusUnauthorized {
+		t.Errorf("trigger without the token: %d, want 401", resp2.StatusCode)
+	}
+}
+
+// startService runs the trainer service on stack, listening on a free
+// port, with one job of the given options training from the topic
+// sensors.history, until the test ends (when Run must return without an
+// error). call makes an API request with token, if any, and a JSON body,
+// and returns the status and body.
+func startService(t *testing.T, stack *embedded.Stack, token, job, options string) (*trainerd.Service, func(method, path, body string) (int, string)) {
+	t.Helper()
+	cfg := trainerd.DefaultConfig()
+	cfg.Kafka.Brokers = stack.Brokers()
+	cfg.Registry.URL = stack.RegistryURL()
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.APIToken = token
+	var opts trainer.Options
+	if err := json.Unmarshal([]byte(options), &opts); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Jobs = []trainer.Job{{Name: job, Source: trainer.Source{Topic: "sensors.history"}, Options: opts}}
+	svc, err := trainerd.New(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Listen(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-
-	if err := svc.Trigger("nope", false); !errors.Is(err, trainer.ErrUnknownJob) {
-		t.Errorf("Trigger of an unknown job: %v, want ErrUnknownJob", err)
-	}
-
-	// On demand: one trigger, one version.
-	if err := svc.Trigger("on-demand", false); err != nil {
-		t.Fatal(err)
-	}
-	testkit.WaitFor(t, "the on-demand training", func() bool { return len(cat.Versions("on-demand")) == 1 })
-
-	// By volume: nothing happens until 500 records arrive after the
-	// watcher first counted the topic (it reports a count when it has)...
-	testkit.WaitFor(t, "the record count to start", func() bool { return gauge(t, reg, "streamscore_training_new_records", "by-volume") == 0 })
-	if n := len(cat.Versions("by-volume")); n != 0 {
-		t.Fatalf("by-volume trained %d times before any new record", n)
-	}
-	s.produce("history", sensorRows(2, 600))
-	testkit.WaitFor(t, "the training after 500 new records", func() bool { return len(cat.Versions("by-volume")) == 1 })
-
-	testkit.WaitFor(t, "the trainings to be counted", func() bool {
-		return trainings(t, reg, "on-demand") == 1 && trainings(t, reg, "by-volume") == 1
-	})
-	for _, st := range svc.Status() {
-		if st.Version != 1 || st.LastError != "" || st.Running {
-			t.Errorf("status %+v, want version 1, no error, idle", st)
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
 		}
-	}
-}
-
-func TestServiceSerializesTrainingsOfAModel(t *testing.T) {
-	s := newStack(t)
-	s.produce("history", sensorRows(1, 1000))
-	cat := s.catalog()
-	svc, err := trainer.NewService([]trainer.Job{
-		{Name: "busy", Source: trainer.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 5}`)},
-	}, trainer.ServiceDeps{Runner: s.runner(cat)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Triggers before Run: the first is queued, the rest merge into it.
-	for range 5 {
-		if err := svc.Trigger("busy", false); err != nil {
+	})
+	base := "http://" + svc.Addr()
+	call := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		if err != nil {
 			t.Fatal(err)
 		}
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	testkit.WaitFor(t, "the training", func() bool { return len(cat.Versions("busy")) == 1 })
-	cancel()
-	<-done
-	if n := len(cat.Versions("busy")); n != 1 {
-		t.Errorf("5 merged triggers trained %d times, want 1", n)
-	}
+	return svc, call
 }
 
-func TestServiceRefusesBadJobs(t *testing.T) {
-	good := trainer.Job{Name: "a", Source: trainer.Source{Topic: "t"}, Options: gbdtOptions(t, "")}
-	tests := []struct {
-		name string
-		jobs []trainer.Job
-		want string
-	}{
-		{"twice the same name", []trainer.Job{good, good}, `job "a" is defined twice`},
-		{"no topic", []trainer.Job{{Name: "a", Options: good.Options}}, "source.topic: is required"},
-		{"bad name", []trainer.Job{{Name: "a/b", Source: good.Source, Options: good.Options}}, "name:"},
-		{"bad policy", []trainer.Job{{Name: "a", Source: good.Source, Options: good.Options, Promote: "sometimes"}}, "promote:"},
-		{"bad options", []trainer.Job{{Name: "a", Source: good.Source}}, "family: is required"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := trainer.NewService(tt.jobs, trainer.ServiceDeps{Runner: &trainer.Runner{}})
-			if !errors.Is(err, trainer.ErrInvalidOptions) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error %v, want ErrInvalidOptions naming %q", err, tt.want)
-			}
-		})
-	}
-}
-
-// gauge is the value of a model's gauge, or -1 while it has none.
-func gauge(t *testing.T, reg *prometheus.Registry, name, model string) float64 {
+// produceHistory writes n labelled sensor readings to topic on an
+// unsecured stack.
+func produceHistory(t *testing.T, stack *embedded.Stack, topic string, n int) {
 	t.Helper()
-	if m := modelMetric(t, reg, name, model); m != nil {
-		return m.GetGauge().GetValue()
-	}
-	return -1
+	produceSecured(t, []kgo.Opt{kgo.SeedBrokers(stack.Brokers()...)}, stack.RegistryURL(), "", "", topic, n)
 }
 
-// modelMetric is the metric name of model (its "model" label), or nil.
-func modelMetric(t *testing.T, reg *prometheus.Registry, name, model string) *dto.Metric {
-	t.Helper()
-	mfs, err := reg.Gather()
+// TestTrainerChecksPathsBeforeReading runs the service with a job whose
+// paths the topic's latest schema lacks: triggered, it fails naming each
+// path and its Avro type, and the service's read counter for it stays at
+// zero (no record was read). A REST model naming the topic's subject is
+// checked against the same registry when it is created.
+func TestTrainerChecksPathsBeforeReading(t *testing.T) {
+	stack, err := embedded.Start(embedded.Config{Partitions: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
+	t.Cleanup(func() { stack.Close() })
+	produceHistory(t, stack, "sensors.history", 500)
+	_, call := startService(t, stack, "", "broken",
+		`{"family": "gbdt", "features": ["temperature", "location.lat", "device_id", "humidity.mean"], "label": "anomaly"}`)
+
+	if code, body := call("POST", "/jobs/broken/train", ""); code != http.StatusAccepted {
+		t.Fatalf("trigger: %d %s", code, body)
+	}
+	var lastError string
+	testkit.WaitFor(t, "the job to fail", func() bool {
+		_, body := call("GET", "/jobs", "")
+		var jobs struct {
+			Jobs []trainer.JobStatus `json:"jobs"`
 		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "model" && l.GetValue() == model {
-					return m
-				}
-			}
+		if err := json.Unmarshal([]byte(body), &jobs); err != nil || len(jobs.Jobs) != 1 {
+			return false
+		}
+		lastError = jobs.Jobs[0].LastError
+		return lastError != ""
+	})
+	for _, want := range []string{"sensors.history-value version 1: 2 paths do not fit",
+		`location.lat: record SensorReading has no field "location"`, "humidity.mean: humidity is double"} {
+		if !strings.Contains(lastError, want) {
+			t.Errorf("the job failed with %q; want it to say %q", lastError, want)
 		}
 	}
-	return nil
+	if strings.Contains(lastError, "device_id:") {
+		t.Errorf("the job failed with %q: device_id, a string, is a category", lastError)
+	}
+	_, metrics := call("GET", "/metrics", "")
+	if !strings.Contains(metrics, `streamscore_trainings_total{model="broken",result="failed"} 1`) {
+		t.Errorf("metrics: the failed training is not counted")
+	}
+	if !strings.Contains(metrics, `streamscore_training_read_records_total{model="broken"} 0`) {
+		t.Errorf("records were read for a job refused before reading:\n%s", grepLines(metrics, "read_records"))
+	}
+
+	code, body := call("PUT", "/models/checked", `{"family": "gbdt", "features": ["temperature", "location.lat"], "label": "anomaly", "subject": "sensors.history-value"}`)
+	if code != http.StatusBadRequest || !strings.Contains(body, `location.lat: record SensorReading has no field \"location\"`) || !strings.Contains(body, `"field":"features"`) {
+		t.Errorf("a REST model with a path its subject lacks: %d %s", code, body)
+	}
 }
 
-// trainings sums streamscore_trainings_total of a model over results.
-func trainings(t *testing.T, reg *prometheus.Registry, model string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, mf := range mfs {
-		if mf.GetName() != "streamscore_trainings_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "model" && l.GetValue() == model {
-					sum += m.GetCounter().GetValue()
-				}
-			}
+// grepLines are the lines of text that hold s.
+func grepLines(text, s string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, s) {
+			out = append(out, line)
 		}
 	}
-	return sum
-}
-
-func TestServiceRetrainsOnSchedule(t *testing.T) {
-	s := newStack(t)
-	s.produce("history", sensorRows(1, 500))
-	cat := s.catalog()
-	svc, err := trainer.NewService([]trainer.Job{
-		{Name: "scheduled", Source: trainer.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 3}`), Schedule: 50 * time.Millisecond},
-	}, trainer.ServiceDeps{Runner: s.runner(cat)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	// No trigger at all: the schedule alone trains, again and again.
-	testkit.WaitFor(t, "two scheduled trainings", func() bool { return len(cat.Versions("scheduled")) >= 2 })
-	cancel()
-	<-done
+	return strings.Join(out, "\n")
 }
