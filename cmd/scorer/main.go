@@ -54,6 +54,9 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		logger.Error("cannot start", "err", err)
 		return 1
 	}
+	// The signal handler is installed and the HTTP address bound: process
+	// tests (internal/chaos) wait for this line, and read the address from
+	// it, before they query or signal the scorer.
 	logger.Info("scorer started", "topics", cfg.Stream.Topics, "http", svc.Addr())
 	if err := svc.Run(ctx); err != nil {
 		logger.Error("scorer stopped", "err", err)

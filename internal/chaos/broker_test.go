@@ -35,11 +35,8 @@ func TestBrokerRestartMidStream(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(seed, uint64(i)))
 			dir := t.TempDir()
-			_, kafkaPort := freeAddr(t)
-			registryAddr, _ := freeAddr(t)
-			e := newEnv(t, "broker-restart", m, seed, dir, testkit.StackConfig{
-				DataDir: filepath.Join(dir, "stack"), KafkaPort: kafkaPort, RegistryAddr: registryAddr,
-			})
+			// Any free ports: the restart reuses those the stack bound.
+			e := newEnv(t, "broker-restart", m, seed, dir, testkit.StackConfig{DataDir: filepath.Join(dir, "stack")})
 			e.restartOnExit = true
 			e.startScorer()
 			e.waitReady()

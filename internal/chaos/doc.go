@@ -15,6 +15,7 @@
 // CHAOS_SCORER_ARGS adds flags to every scorer the tests start, to try the
 // same faults on other settings (CHAOS_SCORER_ARGS=-instance-id= makes the
 // at-least-once scorers dynamic group members, to time their restarts
-// against the static ones'), and CHAOS_LOGS names a directory to keep the
+// against the static ones'; a -log-level above info hides the start line
+// the tests wait for), and CHAOS_LOGS names a directory to keep the
 // scorer and stack logs in.
 package chaos

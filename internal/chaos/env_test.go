@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,7 +82,7 @@ type env struct {
 	badInputs atomic.Int64 // inputs made with a bad frame
 
 	scorer       *testkit.Proc
-	scorerAddr   string // the scorer's HTTP address
+	scorerAddr   string // the scorer's HTTP address; empty until it logged its start
 	scorerStarts int
 	// restartOnExit restarts a scorer that exits on its own and logs it,
 	// instead of failing the test: the broker test tolerates a scorer
@@ -215,15 +216,18 @@ func (f *firstErr) get() error {
 	return f.err
 }
 
-// startScorer starts a scorer process in the test's group.
+// startScorer starts a scorer process in the test's group. Its HTTP
+// listener takes any free port, which it holds from then on; the scorer
+// names it in its start line (scorerStarted).
 func (e *env) startScorer() {
 	e.t.Helper()
 	e.scorerStarts++
-	e.scorerAddr, _ = freeAddr(e.t)
+	e.scorerAddr = ""
 	args := []string{
 		"-brokers", e.stack.Brokers, "-registry-url", e.stack.RegistryURL,
 		"-topics", inputTopic, "-group", "chaos-" + e.test, "-dlq-topic", dlqTopic,
-		"-model", e.modelPath, "-ort-library", bins.ORTLibrary, "-http-addr", e.scorerAddr,
+		"-model", e.modelPath, "-ort-library", bins.ORTLibrary, "-http-addr", "127.0.0.1:0",
+		"-log-level", "info", // the start line is at info
 	}
 	args = append(args, e.mode.scorerFlags(e.test)...)
 	if extra := strings.Fields(os.Getenv("CHAOS_SCORER_ARGS")); len(extra) > 0 {
@@ -234,6 +238,31 @@ func (e *env) startScorer() {
 	}
 	name := fmt.Sprintf("scorer #%d", e.scorerStarts)
 	e.scorer, _ = testkit.StartProc(e.t, name, filepath.Join(e.dir, fmt.Sprintf("scorer-%d.log", e.scorerStarts)), false, bins.Path("scorer"), args...)
+}
+
+// startLine is the line cmd/scorer logs, in text or JSON, once it has
+// installed its signal handler and bound its HTTP listener, whose address
+// it names.
+var startLine = regexp.MustCompile(`scorer started.*?(?:\bhttp=|"http":")([^\s"]+)`)
+
+// scorerStarted reports whether the running scorer has logged its start
+// line, and takes its HTTP address from it: from then on /readyz answers,
+// and a SIGTERM stops the scorer cleanly rather than killing it. It is a
+// condition for waitFor.
+func (e *env) scorerStarted() (bool, string) {
+	if e.scorerAddr != "" {
+		return true, ""
+	}
+	raw, err := os.ReadFile(e.scorer.LogPath)
+	if err != nil {
+		return false, err.Error()
+	}
+	m := startLine.FindSubmatch(raw)
+	if m == nil {
+		return false, e.scorer.Name + " has not logged its start line (\"scorer started\", at log level info) yet"
+	}
+	e.scorerAddr = string(m[1])
+	return true, ""
 }
 
 // checkScorer runs at every poll of a wait: a scorer that exited on its
@@ -278,6 +307,9 @@ func (e *env) waitReady() {
 	e.t.Helper()
 	hc := &http.Client{Timeout: time.Second}
 	e.waitFor(e.scorer.Name+" ready", 3*time.Minute, func() (bool, string) {
+		if ok, status := e.scorerStarted(); !ok {
+			return false, status
+		}
 		resp, err := hc.Get("http://" + e.scorerAddr + "/readyz")
 		if err != nil {
 			return false, err.Error()
@@ -383,9 +415,12 @@ func (e *env) waitCommitted(ends map[int32]int64, timeout time.Duration) {
 }
 
 // stopScorer stops the scorer the clean way; a scorer that does not exit 0
-// after draining fails the test.
+// after draining fails the test. It signals only once the scorer has
+// logged its start, after it installed its signal handler: a SIGTERM
+// before that kills the process, which says nothing about the scorer.
 func (e *env) stopScorer() {
 	e.t.Helper()
+	e.waitFor(e.scorer.Name+" started, its signal handler installed", 3*time.Minute, e.scorerStarted)
 	if err := e.scorer.Stop(90 * time.Second); err != nil {
 		e.t.Errorf("%v; last lines of its log:\n%s", err, e.scorer.Tail(20))
 	}

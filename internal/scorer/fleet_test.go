@@ -394,7 +394,7 @@ func (rd fleetReading) encode(t *testing.T, features []specFeature) (row []float
 	return row, ""
 }
 
-// withinParity applies the parity rule of the day (internal/trainer's
+// withinParity applies the parity rule of the day (internal/fit's
 // scoreAllowance for a class probability): relative 1e-5 of want, but no
 // less than float32's smallest normal number.
 func withinParity(got, want float64) bool {

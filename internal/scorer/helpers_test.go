@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,8 +38,8 @@ type env struct {
 	client    *kgo.Client
 }
 
-// newEnv starts a broker and registry in memory, registers the sensor
-// schema under topic's subject and trains a small sensor model.
+// newEnv starts a broker and registry in memory and writes the shared
+// sample sensor model (sensorModel) to a file of the test's own.
 func newEnv(t *testing.T, topic string) *env {
 	t.Helper()
 	return newEnvWith(t, embedded.Config{Partitions: 3})
@@ -47,6 +48,9 @@ func newEnv(t *testing.T, topic string) *env {
 // newEnvWith is newEnv on a stack configured by cfg.
 func newEnvWith(t *testing.T, cfg embedded.Config) *env {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: a scorer end to end over an embedded stack; `make test` runs it")
+	}
 	stack, err := embedded.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -54,14 +58,8 @@ func newEnvWith(t *testing.T, cfg embedded.Config) *env {
 	t.Cleanup(func() { stack.Close() })
 	e := &env{t: t, stack: stack, registry: srclient.NewSchemaRegistryClient(stack.RegistryURL())}
 	e.registry.CodecCreationEnabled(false)
-	trainCfg := train.DefaultConfig()
-	trainCfg.MaxIter, trainCfg.MaxDepth = 20, 4
-	onnxBytes, err := sample.SensorModel(context.Background(), sample.SensorSpec("sensor-anomaly", "7"), trainCfg, 4000)
-	if err != nil {
-		t.Fatal(err)
-	}
 	e.modelPath = filepath.Join(t.TempDir(), "sensor.onnx")
-	if err := os.WriteFile(e.modelPath, onnxBytes, 0o644); err != nil {
+	if err := os.WriteFile(e.modelPath, sensorModel(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	e.client, err = kgo.NewClient(kgo.SeedBrokers(stack.Brokers()...), kgo.AllowAutoTopicCreation())
@@ -71,6 +69,31 @@ func newEnvWith(t *testing.T, cfg embedded.Config) *env {
 	t.Cleanup(e.client.Close)
 	return e
 }
+
+// sensorModel returns the sample sensor model most tests score with
+// (sensor-anomaly version 7, 20 trees of depth 4 fitted on 4,000 readings),
+// trained once per test process: training is deterministic, so every test
+// would train the same bytes. Tests that need another model train their
+// own.
+var sensorModel = func() func(t testing.TB) []byte {
+	var (
+		once      sync.Once
+		onnxBytes []byte
+		err       error
+	)
+	return func(t testing.TB) []byte {
+		t.Helper()
+		once.Do(func() {
+			cfg := train.DefaultConfig()
+			cfg.MaxIter, cfg.MaxDepth = 20, 4
+			onnxBytes, err = sample.SensorModel(context.Background(), sample.SensorSpec("sensor-anomaly", "7"), cfg, 4000)
+		})
+		if err != nil {
+			t.Fatalf("train the sample sensor model: %v", err)
+		}
+		return onnxBytes
+	}
+}()
 
 // register registers schema text under subject and returns its id and codec.
 func (e *env) register(subject, text string) (uint32, *goavro.Codec) {

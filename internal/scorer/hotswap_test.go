@@ -16,6 +16,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/deadletter"
+	"github.com/streamscore/streamscore/internal/follow"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/scorer"
@@ -340,9 +341,9 @@ func TestCorruptVersionRefused(t *testing.T) {
 		publish func() int
 		reason  string
 	}{
-		{"artifact is not ONNX", func() int { return m.publish([]byte("this is not an ONNX model"), nil) }, scorer.FailBadModel},
-		{"spec does not fit the input schema", func() int { return m.publish(good, &misfit) }, scorer.FailSchema},
-		{"artifact altered in the catalog", func() int { v := m.publish(good, nil); m.alterChunk(v); return v }, scorer.FailCorrupt},
+		{"artifact is not ONNX", func() int { return m.publish([]byte("this is not an ONNX model"), nil) }, follow.FailBadModel},
+		{"spec does not fit the input schema", func() int { return m.publish(good, &misfit) }, follow.FailSchema},
+		{"artifact altered in the catalog", func() int { v := m.publish(good, nil); m.alterChunk(v); return v }, follow.FailCorrupt},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -526,7 +527,7 @@ func TestVersionRetriedAfterRegistryOutage(t *testing.T) {
 	v2 := m.publish(sensorONNX(t, 30, 5), nil)
 	m.point("champion", v2)
 	testkit.WaitFor(t, "the new version failed for want of the registry", func() bool {
-		return labeledValue(t, svc.Metrics(), "streamscore_model_load_failures_total", "reason", scorer.FailUnavailable) >= 1
+		return labeledValue(t, svc.Metrics(), "streamscore_model_load_failures_total", "reason", follow.FailUnavailable) >= 1
 	})
 	if got := metricValue(t, svc.Metrics(), "streamscore_model_swaps_total"); got != 0 {
 		t.Fatalf("%v swaps while the new version could not be checked", got)
@@ -570,7 +571,7 @@ func TestVersionCheckedAgainstTheLatestSchema(t *testing.T) {
 	e.register(topic+"-value", strings.Replace(sensorSchema, `{"name": "co2", "type": "double", "doc": "CO2 concentration, ppm."},`, "", 1))
 	m.point("champion", m.publish(sensorONNX(t, 30, 5), nil)) // reads co2
 	testkit.WaitFor(t, "the version was refused", func() bool {
-		return labeledValue(t, svc.Metrics(), "streamscore_model_load_failures_total", "reason", scorer.FailSchema) == 1
+		return labeledValue(t, svc.Metrics(), "streamscore_model_load_failures_total", "reason", follow.FailSchema) == 1
 	})
 	if err := stop(); err != nil {
 		t.Fatal(err)

@@ -10,10 +10,12 @@ import (
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/testkit"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // TestTrainerVersionsReachARunningScorer is the whole loop on the embedded
@@ -33,14 +35,14 @@ func TestTrainerVersionsReachARunningScorer(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat := e.models().cat
-	runner := &trainer.Runner{KafkaOpts: []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, Decoder: decoder, Catalog: cat}
-	job := func(params string) trainer.Job {
-		opts, err := trainer.ParseOptions([]byte(`{"family": "gbdt", "features": ` + mustJSON(t, sample.SensorFeatures) +
+	runner := &jobs.Runner{KafkaOpts: []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, Decoder: decoder, Catalog: cat}
+	job := func(params string) jobs.Job {
+		opts, err := fit.ParseOptions([]byte(`{"family": "gbdt", "features": ` + mustJSON(t, sample.SensorFeatures) +
 			`, "defaults": {"battery_volts": 3.3}, "label": "anomaly", "params": ` + params + `}`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return trainer.Job{Name: catalogModel, Source: trainer.Source{Topic: history}, Options: opts}
+		return jobs.Job{Name: catalogModel, Source: catalog.Source{Topic: history}, Options: opts}
 	}
 	ctx := context.Background()
 	first, err := runner.Run(ctx, job(`{"num_trees": 10, "max_depth": 3}`), false, nil)

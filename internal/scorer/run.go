@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/follow"
 	"github.com/streamscore/streamscore/internal/httpserve"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
@@ -35,18 +36,16 @@ type Service struct {
 	scorer   *stream.Scorer
 	listener net.Listener
 
-	schemaReg    latestGetter
-	decoder      schemaLookup
-	loadFailures *prometheus.CounterVec
+	schemaReg latestGetter
+	decoder   schemaLookup
 
-	// Serving from the catalog (-model-name) only: the catalog, what loads
-	// and checks the versions its aliases point at, and the versions New
-	// loaded (or refused for good: no use trying them again).
-	catalog       modelCatalog
-	closeCatalog  func()
-	loader        *loader
-	serving       int
-	shadowServing int
+	// Serving from the catalog (-model-name) only: what loaded the
+	// versions the aliases point at, what it loaded, and what follows the
+	// aliases once the scorer exists.
+	closeCatalog func()
+	loader       *follow.Loader
+	started      follow.Serving
+	follower     *follow.Follower
 }
 
 // New loads the model (from its file, or the version -model-alias points
@@ -61,8 +60,11 @@ func New(cfg Config, logger *slog.Logger) (*Service, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
-	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s.loadFailures = newLoadFailures(s.registry)
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := s.registry.Register(c); err != nil {
+			return nil, fmt.Errorf("register runtime metrics: %w", err)
+		}
+	}
 
 	if err := model.Init(model.LibraryPath(cfg.Model.Library)); err != nil {
 		return nil, err
@@ -143,8 +145,8 @@ func (s *Service) build() error {
 		return err
 	}
 	if s.loader != nil {
-		// From now on candidates are tried on the traffic being scored.
-		s.loader.recent = s.scorer.RecentRecords
+		// Candidates are tried on the traffic being scored.
+		s.follower = follow.NewFollower(s.loader, s.started, s.scorer)
 	}
 	return nil
 }
@@ -195,18 +197,14 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	if s.catalog != nil {
+	if s.follower != nil {
 		g.Go(func() error {
-			return s.follow(ctx, roleModel, s.cfg.Model.Alias, s.serving, func(m *model.Model) error {
+			swap := func(m *model.Model) error {
 				s.scorer.Swap(m)
 				return nil
-			})
+			}
+			return s.follower.Run(ctx, swap, s.scorer.SwapShadow)
 		})
-		if s.cfg.Model.ShadowAlias != "" {
-			g.Go(func() error {
-				return s.follow(ctx, roleShadow, s.cfg.Model.ShadowAlias, s.shadowServing, s.scorer.SwapShadow)
-			})
-		}
 	}
 	g.Go(func() error { return httpserve.Serve(ctx, s.listener, s.routes(), s.cfg.HTTP, 5*time.Second) })
 	return g.Wait()

@@ -24,11 +24,12 @@ import (
 
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/deadletter"
+	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/scorer"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/testkit"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // fleetJob is a training job on the fleet history, as a job file gives it:
@@ -110,7 +111,7 @@ var fleetVariants = []fleetVariant{{
 // Parity, and why this way: the catalog keeps the ONNX artifact and not
 // the Go ensemble, so the Go model's side is the trainer's own check
 // (Result.Divergence, Go against ONNX Runtime on every holdout row, within
-// trainer.ParityTolerance), asserted here; the scorer's side is checked
+// fit.ParityTolerance), asserted here; the scorer's side is checked
 // against a direct ONNX Runtime run (internal/model) of the artifact read
 // back from the catalog, fed with columns this test computes from the
 // records by its own reading of design.md's rules (fleetReading.encode)
@@ -135,8 +136,8 @@ func TestFleetSchemaTrainedAndScoredEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat := e.models().cat
-	runner := &trainer.Runner{KafkaOpts: []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, Decoder: decoder, Catalog: cat,
-		Schemas: trainer.RegistrySchemas{Registry: e.registry}}
+	runner := &jobs.Runner{KafkaOpts: []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, Decoder: decoder, Catalog: cat,
+		Schemas: jobs.RegistrySchemas{Registry: e.registry}}
 
 	// A model of the plain numbers only: the label hardly depends on them,
 	// so the full models must beat it by far.
@@ -145,21 +146,21 @@ name: fleet-baseline
 source: {topic: fleet.history}
 options: {family: gbdt, label: anomaly, features: [temperature, location.lon, humidity], defaults: {humidity: 50}, params: {max_iter: 60, max_depth: 4}}
 `)
-	baseAUC := baseline.Version.Metrics[trainer.MetricAUC]
+	baseAUC := baseline.Version.Metrics[fit.MetricAUC]
 
 	for _, v := range fleetVariants {
 		t.Run(v.name, func(t *testing.T) {
 			ve := *e
 			ve.t = t
 			out := runFleetJob(t, runner, fmt.Sprintf(fleetJob, v.name, v.family, v.arrays, v.categorical, v.params))
-			if auc := out.Version.Metrics[trainer.MetricAUC]; auc < baseAUC+0.1 {
+			if auc := out.Version.Metrics[fit.MetricAUC]; auc < baseAUC+0.1 {
 				t.Errorf("holdout AUC %.3f, the plain-number baseline's %.3f: the paths and categories were not learnt from", auc, baseAUC)
 			}
-			if out.Result == nil || out.Result.Divergence > trainer.ParityTolerance {
+			if out.Result == nil || out.Result.Divergence > fit.ParityTolerance {
 				t.Fatalf("the trainer's Go/ONNX Runtime parity: %+v", out.Result)
 			}
 			t.Logf("%s v%d: holdout AUC %.4f (plain-number baseline %.4f), Go/ONNX Runtime divergence on the holdout %.3g",
-				v.name, out.Version.Version, out.Version.Metrics[trainer.MetricAUC], baseAUC, out.Result.Divergence)
+				v.name, out.Version.Version, out.Version.Metrics[fit.MetricAUC], baseAUC, out.Result.Divergence)
 			// Every other row is usable: the nullable features have defaults,
 			// and a null firmware is a category of its own.
 			wantSkipped := map[string]int{}
@@ -202,9 +203,9 @@ func (e *env) produceFleetHistory(topic string, n int) []fleetReading {
 
 // runFleetJob runs a job given as job-file YAML, which must publish the
 // model's first version as its champion.
-func runFleetJob(t *testing.T, runner *trainer.Runner, text string) *trainer.Outcome {
+func runFleetJob(t *testing.T, runner *jobs.Runner, text string) *jobs.Outcome {
 	t.Helper()
-	var job trainer.Job
+	var job jobs.Job
 	dec := yaml.NewDecoder(strings.NewReader(text))
 	dec.KnownFields(true)
 	if err := dec.Decode(&job); err != nil {
@@ -225,7 +226,7 @@ func runFleetJob(t *testing.T, runner *trainer.Runner, text string) *trainer.Out
 
 // catalogArtifact reads a version's ONNX back from the catalog, checking
 // it is what the trainer published.
-func catalogArtifact(t *testing.T, cat *catalog.Catalog, out *trainer.Outcome) []byte {
+func catalogArtifact(t *testing.T, cat *catalog.Catalog, out *jobs.Outcome) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -278,7 +279,7 @@ func checkFleetGraph(t *testing.T, v fleetVariant, artifact []byte) {
 // first), with the variant's unknown-category options; and that the ONNX
 // artifact carries the same spec, tables included, so a scorer given the
 // file alone maps values as training did. It returns the columns.
-func checkFleetSpec(t *testing.T, v fleetVariant, out *trainer.Outcome, artifact []byte, siteCounts map[string]int) []specFeature {
+func checkFleetSpec(t *testing.T, v fleetVariant, out *jobs.Outcome, artifact []byte, siteCounts map[string]int) []specFeature {
 	t.Helper()
 	doc := parseSpecDoc(t, out.Version.Spec)
 	if len(doc.Inputs) != 1 {
@@ -363,7 +364,7 @@ func checkFleetSpec(t *testing.T, v fleetVariant, out *trainer.Outcome, artifact
 // scoreFleet serves version out on a live topic of its own, produces
 // every case there while the scorer runs, and checks each record's one
 // result, and the scores' parity with ONNX Runtime on the artifact.
-func (e *env) scoreFleet(v fleetVariant, out *trainer.Outcome, artifact []byte, features []specFeature) {
+func (e *env) scoreFleet(v fleetVariant, out *jobs.Outcome, artifact []byte, features []specFeature) {
 	t := e.t
 	topic := "fleet.live." + strings.TrimPrefix(v.name, "fleet-")
 	id, codec := e.register(topic+"-value", fleetSchema(t))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -200,7 +201,7 @@ type Stack struct {
 	t      testing.TB
 	bin    string
 	logDir string
-	args   []string
+	cfg    StackConfig
 	starts int
 	// Proc is the running process; Brokers (host:port) and RegistryURL
 	// are where it listens.
@@ -210,8 +211,8 @@ type Stack struct {
 }
 
 // StackConfig says how to run the stack. A restartable stack needs a data
-// directory and fixed ports, so that clients that know only the old
-// addresses find it again.
+// directory; Restart brings it back on the ports it bound the first time,
+// so that clients that know only the old addresses find it again.
 type StackConfig struct {
 	DataDir      string // empty: memory only
 	KafkaPort    int    // 0: any free port
@@ -225,10 +226,7 @@ func StartStack(t testing.TB, bin, logDir string, cfg StackConfig) *Stack {
 	if cfg.RegistryAddr == "" {
 		cfg.RegistryAddr = "127.0.0.1:0"
 	}
-	s := &Stack{t: t, bin: bin, logDir: logDir, args: []string{
-		"-dir=" + cfg.DataDir, "-kafka-port", strconv.Itoa(cfg.KafkaPort),
-		"-registry-addr", cfg.RegistryAddr, "-partitions", strconv.Itoa(max(cfg.Partitions, 1)),
-	}}
+	s := &Stack{t: t, bin: bin, logDir: logDir, cfg: cfg}
 	s.Start()
 	return s
 }
@@ -238,7 +236,11 @@ func (s *Stack) Start() {
 	s.t.Helper()
 	s.starts++
 	name := fmt.Sprintf("stack #%d", s.starts)
-	p, stdout := StartProc(s.t, name, fmt.Sprintf("%s/stack-%d.log", s.logDir, s.starts), true, s.bin, s.args...)
+	args := []string{
+		"-dir=" + s.cfg.DataDir, "-kafka-port", strconv.Itoa(s.cfg.KafkaPort),
+		"-registry-addr", s.cfg.RegistryAddr, "-partitions", strconv.Itoa(max(s.cfg.Partitions, 1)),
+	}
+	p, stdout := StartProc(s.t, name, fmt.Sprintf("%s/stack-%d.log", s.logDir, s.starts), true, s.bin, args...)
 	s.Proc = p
 	ready := make(chan string, 1)
 	go func() {
@@ -276,11 +278,30 @@ func (s *Stack) Start() {
 	if s.Brokers == "" || s.RegistryURL == "" {
 		s.t.Fatalf("%s: ready line %q names no broker or registry", name, line)
 	}
+	// Later starts take the ports this one bound, which were free when it
+	// asked for any (port 0) and are held by the stack until it stops.
+	_, kafkaPort, err := net.SplitHostPort(s.Brokers)
+	if err == nil {
+		s.cfg.KafkaPort, err = strconv.Atoi(kafkaPort)
+	}
+	if err != nil {
+		s.t.Fatalf("%s: broker address %q: %v", name, s.Brokers, err)
+	}
+	s.cfg.RegistryAddr = strings.TrimPrefix(s.RegistryURL, "http://")
 }
 
 // Restart stops the stack cleanly (it persists its state on SIGTERM),
 // keeps it down for downFor, and starts it again on the same directory
 // and ports. It returns how long the broker was away.
+//
+// While the stack is down its ports are free, and nothing holds them for
+// it: a listener asking for any free port, or an outgoing connection
+// taking a local port, could be given one of them in that window, and the
+// restart would then fail with "address already in use", naming the port.
+// The kernel hands such ports out of a range of about 28,000 from varying
+// offsets, so that takes a rare coincidence within the few seconds the
+// stack is down, unlike a port picked, closed and bound again later by
+// whichever test asks first.
 func (s *Stack) Restart(downFor time.Duration) time.Duration {
 	s.t.Helper()
 	began := time.Now()
