@@ -17,7 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/streamscore/streamscore/internal/trainer"
+	"github.com/streamscore/streamscore/internal/fit"
 )
 
 // Defaults of Config.
@@ -120,16 +120,16 @@ func (c Config) Validate() error {
 // version it got there. The catalog-backed one is wired in main; without
 // one, models are kept in memory and numbered per model from 1.
 type Publisher interface {
-	Publish(ctx context.Context, name string, res *trainer.Result, opts trainer.Options) (version int, err error)
+	Publish(ctx context.Context, name string, res *fit.Result, opts fit.Options) (version int, err error)
 }
 
 // SchemaLookup finds the latest schema registered under a subject, which
 // a model naming a subject ("subject" in its options) is checked against
 // when it is created. The trainer's is the schema registry's
-// (trainer.RegistrySchemas).
+// (jobs.RegistrySchemas).
 type SchemaLookup interface {
 	// LatestSchema returns the schema's text and version; a subject with
-	// no schema is trainer.ErrNoSchema.
+	// no schema is fit.ErrNoSchema.
 	LatestSchema(ctx context.Context, subject string) (text string, version int, err error)
 }
 
@@ -155,7 +155,6 @@ type API struct {
 	jobs      Jobs
 	schemas   SchemaLookup
 	models    *store
-	data      *dataBudget
 	tasks     *tasks
 	handler   http.Handler
 
@@ -184,9 +183,9 @@ func New(cfg Config, deps Deps) (*API, error) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	a := &API{
 		cfg: cfg, logger: logger.With("component", "api"), metrics: m, publisher: deps.Publisher, jobs: deps.Jobs, schemas: deps.Schemas,
-		models: newStore(cfg.MaxModels, cfg.MaxModelDataBytes), tasks: newTasks(cfg.MaxTasks),
-		data: &dataBudget{limit: cfg.MaxDataBytes, gauge: m.dataBytes.Set},
-		ctx:  ctx, cancel: cancel,
+		models: newStore(cfg.MaxModels, cfg.MaxModelDataBytes, &dataBudget{limit: cfg.MaxDataBytes, gauge: m.dataBytes.Set}),
+		tasks:  newTasks(cfg.MaxTasks),
+		ctx:    ctx, cancel: cancel,
 	}
 	a.handler = a.routes()
 	return a, nil
@@ -204,9 +203,7 @@ func (a *API) Close() error {
 	a.cancel(errShuttingDown)
 	a.wg.Wait()
 	for _, e := range a.models.all() {
-		e.mu.Lock()
-		e.serve(nil)
-		e.mu.Unlock()
+		e.stopServing()
 	}
 	return nil
 }

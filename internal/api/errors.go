@@ -9,8 +9,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/train"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // Error is a failed request as the API answers it: an HTTP status and a
@@ -63,7 +63,7 @@ func badRequest(field, format string, args ...any) *Error {
 // categorical["site"].unknown, rows[3].attributes["fw.version"].
 var fieldPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\]|\["(?:[^"\\]|\\.)*"\])*(\.[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\]|\["(?:[^"\\]|\\.)*"\])*)*$`)
 
-// optionsError turns trainer.ParseOptions's error, which reads
+// optionsError turns fit.ParseOptions's error, which reads
 // "invalid model options: field: problem" (several joined by newlines), into
 // a 400 naming the first field. Nested "params: max_iters: unknown field"
 // becomes the field "params.max_iters".
@@ -72,7 +72,7 @@ func optionsError(err error) *Error {
 	problems := make([]string, 0, len(lines))
 	field := ""
 	for _, line := range lines {
-		line = strings.TrimPrefix(line, trainer.ErrInvalidOptions.Error()+": ")
+		line = strings.TrimPrefix(line, fit.ErrInvalidOptions.Error()+": ")
 		path, problem := splitField(line)
 		if path != "" {
 			line = path + ": " + problem
@@ -106,12 +106,16 @@ func splitField(msg string) (path, problem string) {
 // registry that refused the model (502), a timeout (504), or a fault (500).
 func trainingError(err error) *Error {
 	var apiErr *Error
-	switch {
-	case errors.As(err, &apiErr):
+	if errors.As(err, &apiErr) {
 		return apiErr
-	case errors.Is(err, trainer.ErrNotEnoughData), errors.Is(err, trainer.ErrInvalidOptions):
+	}
+	if answer := storeAnswer(err); answer != nil {
+		return answer
+	}
+	switch {
+	case errors.Is(err, fit.ErrNotEnoughData), errors.Is(err, fit.ErrInvalidOptions):
 		e := &Error{Status: http.StatusUnprocessableEntity, Msg: strings.ReplaceAll(err.Error(), "\n", "; "), Err: err}
-		marker := trainer.ErrInvalidOptions.Error() + ": "
+		marker := fit.ErrInvalidOptions.Error() + ": "
 		if _, rest, ok := strings.Cut(err.Error(), marker); ok {
 			e.Field, _ = splitField(rest)
 		}
@@ -132,24 +136,100 @@ func trainingError(err error) *Error {
 	return &Error{Status: http.StatusInternalServerError, Msg: err.Error(), Err: err}
 }
 
-// Why a training failed, beyond the trainer's own errors.
+// Why a training failed, beyond the trainer's own errors and the store's
+// (errModelDeleted among them).
 var (
 	// errPublish marks a model trained but refused by the Publisher.
 	errPublish = errors.New("publish")
 	// Causes of a canceled training.
-	errModelDeleted = errors.New("training canceled: the model was deleted")
 	errShuttingDown = errors.New("training canceled: the trainer is shutting down")
 	errTimeout      = errors.New("training canceled: it passed its time limit")
 )
 
-// writeError answers err as JSON. Anything that is not an *Error is a
-// fault of the server: it is logged and answered 500 without details, except
-// a body over the limit, which is the client's.
+// storeAnswer is the answer to a refusal of the store (storeerrors.go):
+// the one place its classes become statuses, fields and messages. It is
+// nil for an error of no store class. An *Error that wraps a refusal is
+// answered as it is: it carries more (a task's id).
+func storeAnswer(err error) *Error {
+	var (
+		value  *valueError
+		budget *budgetError
+		se     *storeError
+	)
+	switch {
+	case errors.As(err, &value):
+		status := http.StatusBadRequest
+		if errors.Is(value, errMixedLabels) {
+			status = http.StatusUnprocessableEntity
+		}
+		return &Error{Status: status, Field: value.field, Msg: value.msg, Err: err}
+	case errors.As(err, &budget):
+		free := fmt.Sprintf("drop this model's rows (DELETE /models/%s/data/train)", budget.model)
+		if budget.model == "" {
+			free = "drop rows or models (DELETE /models/{name}/data/train, DELETE /models/{name})"
+		}
+		// Only an upload reserves bytes, so the field is its rows.
+		return &Error{Status: http.StatusRequestEntityTooLarge, Field: "rows", Err: err,
+			Msg: fmt.Sprintf("rows: %s; nothing of the slice was kept. Raise the trainer's %s setting, or %s",
+				err.Error(), budget.setting, free)}
+	case !errors.As(err, &se):
+		return nil
+	}
+	name := se.model
+	answer := func(status int, field, format string, args ...any) *Error {
+		e := newError(status, field, format, args...)
+		e.Err = err
+		return e
+	}
+	switch se.class {
+	case errNotFound:
+		if se.op == opDelete {
+			return answer(http.StatusNotFound, "name", "model %q does not exist", name)
+		}
+		return answer(http.StatusNotFound, "name", "model %q does not exist; create it with PUT /models/%s", name, name)
+	case errDeleted:
+		if se.op == opUpload {
+			return answer(http.StatusNotFound, "name", "model %q was deleted during the upload", name)
+		}
+		return answer(http.StatusNotFound, "name", "model %q was deleted", name)
+	case errChanged:
+		if se.op == opUpload {
+			return answer(http.StatusConflict, "", "the options of model %q changed during the upload; send the slice again", name)
+		}
+		return answer(http.StatusConflict, "", "model %q was deleted or its options replaced while it trained", name)
+	case errFull:
+		return answer(http.StatusConflict, "", "the trainer holds %d models, its limit; delete one first", se.held)
+	case errHoldsRows:
+		return answer(http.StatusConflict, "", "model %q holds %d rows uploaded under other options; DELETE /models/%s/data/train or the model first", name, se.held, name)
+	case errTraining:
+		e := answer(http.StatusConflict, "", "model %q is training under its current options", name)
+		if se.op == opTrain {
+			e = answer(http.StatusConflict, "", "model %q is training already (task %s)", name, se.taskID)
+		}
+		e.TaskID = se.taskID
+		return e
+	case errTooManyRows:
+		if se.adding > se.limit {
+			// A slice that could never fit, beside rows held or not.
+			return answer(http.StatusRequestEntityTooLarge, "rows", "rows: the slice holds over %d rows, the most a model keeps", se.limit)
+		}
+		return answer(http.StatusConflict, "rows", "rows: model %q holds %d rows; %d more would pass its limit of %d", name, se.held, se.adding, se.limit)
+	}
+	return nil
+}
+
+// writeError answers err as JSON: a refusal of the store as storeAnswer
+// says, an *Error as it is. Anything else is a fault of the server: it is
+// logged and answered 500 without details, except a body over the limit,
+// which is the client's.
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	var apiErr *Error
+	if !errors.As(err, &apiErr) {
+		apiErr = storeAnswer(err)
+	}
 	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.As(err, &apiErr):
+	case apiErr != nil:
 	case errors.As(err, &tooLarge):
 		apiErr = newError(http.StatusRequestEntityTooLarge, "", "the request body is over the %d-byte limit", tooLarge.Limit)
 	default:

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/streamscore/streamscore/internal/trainer"
+	"github.com/streamscore/streamscore/internal/fit"
 )
 
 // putModel creates a model from options JSON, or keeps or replaces it.
@@ -21,7 +21,7 @@ func (a *API) putModel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	opts, err := trainer.ParseOptions(body)
+	opts, err := fit.ParseOptions(body)
 	if err == nil {
 		// Rows sent here carry no time, and a version is promoted only
 		// if it beats the champion on its holdout.
@@ -78,20 +78,11 @@ func (a *API) listModels(w http.ResponseWriter, _ *http.Request) error {
 
 // deleteModel forgets a model, cancels its training and closes its session.
 func (a *API) deleteModel(w http.ResponseWriter, r *http.Request) error {
-	e, err := a.models.remove(r.PathValue("name"))
-	if err != nil {
+	name := r.PathValue("name")
+	if err := a.models.remove(name); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	e.deleted = true
-	e.gen++
-	e.dropRows(a.data)
-	if e.cancel != nil {
-		e.cancel(errModelDeleted)
-	}
-	e.serve(nil)
-	e.mu.Unlock()
-	a.logger.Info("model deleted", "model", e.name)
+	a.logger.Info("model deleted", "model", name)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -119,20 +110,17 @@ func (a *API) putRows(w http.ResponseWriter, r *http.Request) error {
 	}
 	held, kind, schema, gen := e.snapshot()
 	limit := a.cfg.MaxRowsPerModel
-	res := &reservation{e: e, data: a.data}
+	res := &reservation{e: e, data: e.data}
 	defer res.release()
 	bl, err := newBuilder(schema, kind, res.take)
 	if err != nil {
-		return a.budgetError(e, "rows", err)
+		return err
 	}
 	err = decodeRecords(r.Body, "rows", schema.paths, func(i int, rec map[string]any) error {
-		if held+i+1 > limit {
-			return tooManyRows(e.name, held, i+1, limit)
+		if err := checkRows(e.name, held, i+1, limit); err != nil {
+			return err
 		}
-		if err := bl.add(i, rec); err != nil {
-			return a.budgetError(e, "rows", err)
-		}
-		return nil
+		return bl.add(i, rec)
 	})
 	if err != nil {
 		return err
@@ -152,22 +140,6 @@ func (a *API) putRows(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// budgetError answers a slice refused by a data budget with 413, naming
-// the limit and the setting that raises it; other errors pass as they are.
-func (a *API) budgetError(e *entry, field string, err error) error {
-	var be *budgetError
-	if !errors.As(err, &be) {
-		return err
-	}
-	free := fmt.Sprintf("drop this model's rows (DELETE /models/%s/data/train)", e.name)
-	if be.setting == settingMaxDataBytes {
-		free = "drop rows or models (DELETE /models/{name}/data/train, DELETE /models/{name})"
-	}
-	return &Error{Status: http.StatusRequestEntityTooLarge, Field: field, Err: err,
-		Msg: fmt.Sprintf("%s: %s; nothing of the slice was kept. Raise the trainer's %s setting, or %s",
-			field, err.Error(), be.setting, free)}
-}
-
 // deleteRows drops the rows held for a model; its trained version stays.
 // Their bytes are given back at once, or when the training reading them
 // ends.
@@ -176,9 +148,7 @@ func (a *API) deleteRows(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	e.mu.Lock()
-	e.dropRows(a.data)
-	e.mu.Unlock()
+	e.clearRows()
 	writeJSON(w, a.logger, http.StatusOK, RowsResult{Model: e.name})
 	return nil
 }
@@ -190,9 +160,7 @@ func (a *API) getONNX(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	e.mu.Lock()
-	latest := e.latest
-	e.mu.Unlock()
+	latest := e.latestVersion()
 	if latest == nil {
 		return newError(http.StatusConflict, "", "model %q is not trained yet", e.name)
 	}
@@ -234,26 +202,26 @@ func (a *API) getTask(w http.ResponseWriter, r *http.Request) error {
 
 // resolveSubject checks the paths of a model that names a subject against
 // the subject's latest schema, and returns its options with the strings
-// and enums categorical (trainer.Options.Resolve): a 400 names every path
+// and enums categorical (fit.Options.Resolve): a 400 names every path
 // the schema cannot feed, and its Avro type. A model without a subject is
 // checked as its rows come.
-func (a *API) resolveSubject(ctx context.Context, opts trainer.Options) (trainer.Options, error) {
+func (a *API) resolveSubject(ctx context.Context, opts fit.Options) (fit.Options, error) {
 	if opts.Subject == "" {
 		return opts, nil
 	}
 	if a.schemas == nil {
-		return trainer.Options{}, badRequest("subject", "this trainer has no schema registry to check %q against: leave subject out, and name the categorical features in categorical", opts.Subject)
+		return fit.Options{}, badRequest("subject", "this trainer has no schema registry to check %q against: leave subject out, and name the categorical features in categorical", opts.Subject)
 	}
-	resolved, found, err := trainer.ResolveSchema(ctx, a.schemas, opts.Subject, opts)
+	resolved, found, err := fit.ResolveSchema(ctx, a.schemas, opts.Subject, opts)
 	switch {
-	case errors.Is(err, trainer.ErrInvalidOptions):
+	case errors.Is(err, fit.ErrInvalidOptions):
 		e := optionsError(err)
 		e.Field = "features"
-		return trainer.Options{}, e
+		return fit.Options{}, e
 	case err != nil:
-		return trainer.Options{}, &Error{Status: http.StatusBadGateway, Field: "subject", Msg: fmt.Sprintf("subject: %s", err), Err: err}
+		return fit.Options{}, &Error{Status: http.StatusBadGateway, Field: "subject", Msg: fmt.Sprintf("subject: %s", err), Err: err}
 	case !found:
-		return trainer.Options{}, badRequest("subject", "no schema is registered under %q", opts.Subject)
+		return fit.Options{}, badRequest("subject", "no schema is registered under %q", opts.Subject)
 	}
 	return resolved, nil
 }

@@ -5,14 +5,14 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/streamscore/streamscore/internal/trainer"
+	"github.com/streamscore/streamscore/internal/jobs"
 )
 
 // Jobs are the trainer's retraining jobs, which the API can list and
-// trigger; *trainer.Service is the one in use.
+// trigger; *jobs.Scheduler is the one in use.
 type Jobs interface {
 	Trigger(name string, force bool) error
-	Status() []trainer.JobStatus
+	Status() []jobs.JobStatus
 }
 
 // JobTriggered is the answer to a trigger: the training is queued behind
@@ -25,7 +25,7 @@ type JobTriggered struct {
 
 // listJobs serves GET /jobs.
 func (a *API) listJobs(w http.ResponseWriter, _ *http.Request) error {
-	status := []trainer.JobStatus{}
+	status := []jobs.JobStatus{}
 	if a.jobs != nil {
 		status = a.jobs.Status()
 	}
@@ -47,7 +47,7 @@ func (a *API) triggerJob(w http.ResponseWriter, r *http.Request) error {
 		return newError(http.StatusNotFound, "name", "job %q: this trainer has no jobs", name)
 	}
 	if err := a.jobs.Trigger(name, force); err != nil {
-		if errors.Is(err, trainer.ErrUnknownJob) {
+		if errors.Is(err, jobs.ErrUnknownJob) {
 			return newError(http.StatusNotFound, "name", "job %q is not configured", name)
 		}
 		return err

@@ -11,7 +11,7 @@ import (
 )
 
 // TestLabelRule sends labels as JSON writes them, slice by slice, and
-// checks the one rule of docs/api.md (trainer.ClassLabel): whole numbers
+// checks the one rule of docs/api.md (fit.ClassLabel): whole numbers
 // however written are one class in shortest decimal form, strings are
 // their own text, booleans are "false"/"true", and one model's labels never
 // mix kinds (finding 8 of issue 10: 1 and "1" merged silently while true

@@ -17,10 +17,11 @@ import (
 
 	"github.com/streamscore/streamscore/internal/api"
 	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/registry"
 	"github.com/streamscore/streamscore/internal/testkit"
-	"github.com/streamscore/streamscore/internal/trainer"
 	"github.com/streamscore/streamscore/schemas"
 )
 
@@ -101,11 +102,11 @@ func TestNestedRowsTrainAndPredict(t *testing.T) {
 		t.Errorf("trained on %d rows, evaluated %d, skipped %v", res.TrainRows, res.HoldoutRows, res.Skipped)
 	}
 
-	opts, err := trainer.ParseOptions(mustMarshal(t, nestedOptions()))
+	opts, err := fit.ParseOptions(mustMarshal(t, nestedOptions()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	direct, err := trainer.FitRows(context.Background(), "fleet", opts, trainer.Records(native), nil)
+	direct, err := fit.FitRows(context.Background(), "fleet", opts, fit.Records(native), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +290,7 @@ func TestSubjectCheckedAtPut(t *testing.T) {
 	if _, err := sr.CreateSchema("fleet-value", labelledNestedSchema(t), srclient.Avro); err != nil {
 		t.Fatal(err)
 	}
-	c := newServer(t, api.Config{}, api.Deps{Schemas: trainer.RegistrySchemas{Registry: sr}})
+	c := newServer(t, api.Config{}, api.Deps{Schemas: jobs.RegistrySchemas{Registry: sr}})
 	options := func(subject string, features ...string) map[string]any {
 		o := map[string]any{"family": "gbdt", "label": "anomaly", "features": features, "params": map[string]any{"max_iter": 10}}
 		if subject != "" {

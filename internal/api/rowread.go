@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // fieldError is a record's field that the model cannot read.
@@ -20,8 +20,9 @@ type fieldError struct {
 	problem string
 }
 
-func (e *fieldError) at(path string) *Error {
-	return badRequest(path+"."+e.field, "%s.%s: %s", path, e.field, e.problem)
+// at is the error of a row at path ("rows[3]") with this field.
+func (e *fieldError) at(path string) *valueError {
+	return invalid(errInvalidRow, path+"."+e.field, "%s.%s: %s", path, e.field, e.problem)
 }
 
 func nullOrAbsent(present bool) string {
@@ -153,18 +154,18 @@ func (s rowSchema) record(rec map[string]any) (map[string]any, *fieldError) {
 			return nil, ferr
 		}
 		if !present {
-			if f.def == nil && f.kind != trainer.CategoryFeature {
+			if f.def == nil && f.kind != fit.CategoryFeature {
 				return nil, &fieldError{f.name, fmt.Sprintf("is %s and has no default", f.path.MissingJSON(rec))}
 			}
 			continue
 		}
 		var value any
 		switch f.kind {
-		case trainer.CategoryFeature:
+		case fit.CategoryFeature:
 			value, ferr = f.category(v)
-		case trainer.ArrayFeature:
+		case fit.ArrayFeature:
 			value, ferr = f.items(v)
-		case trainer.PartsFeature:
+		case fit.PartsFeature:
 			value, ferr = f.millis(v)
 		default:
 			value, ferr = f.number(v)
@@ -238,7 +239,7 @@ func (s rowSchema) columns(rec map[string]any, out *rowColumns) *fieldError {
 		if ferr != nil {
 			return ferr
 		}
-		if f.kind == trainer.CategoryFeature {
+		if f.kind == fit.CategoryFeature {
 			out.cats = append(out.cats, "")
 		}
 		if !present {
@@ -249,14 +250,14 @@ func (s rowSchema) columns(rec map[string]any, out *rowColumns) *fieldError {
 			continue
 		}
 		switch f.kind {
-		case trainer.CategoryFeature:
+		case fit.CategoryFeature:
 			c, ferr := f.category(v)
 			if ferr != nil {
 				return ferr
 			}
 			out.cats[f.cat] = c
 			out.values = append(out.values, 0) // the block's index, set when kept
-		case trainer.ArrayFeature:
+		case fit.ArrayFeature:
 			items, ferr := f.items(v)
 			if ferr != nil {
 				return ferr
@@ -272,7 +273,7 @@ func (s rowSchema) columns(rec map[string]any, out *rowColumns) *fieldError {
 				}
 				out.values = append(out.values, float32(toFloat(items[k])))
 			}
-		case trainer.PartsFeature:
+		case fit.PartsFeature:
 			ms, ferr := f.millis(v)
 			if ferr != nil {
 				return ferr
@@ -308,7 +309,7 @@ func toFloat(v any) float64 {
 
 // labelValue reads a training row's label: present, not null, a boolean,
 // a string or a number (int64 or float64). What it is worth is then the
-// trainer's one rule (trainer.ClassLabel, trainer.TargetValue).
+// trainer's one rule (fit.ClassLabel, fit.TargetValue).
 func (s rowSchema) labelValue(rec map[string]any) (any, *fieldError) {
 	bad := func(format string, args ...any) (any, *fieldError) {
 		return nil, &fieldError{s.label, fmt.Sprintf(format, args...)}
@@ -346,27 +347,27 @@ func (s rowSchema) labelValue(rec map[string]any) (any, *fieldError) {
 	return bad("is %s, want a string, a whole number or a boolean", jsonKind(raw))
 }
 
-// classLabel reads a classifier's training label by trainer.ClassLabel:
+// classLabel reads a classifier's training label by fit.ClassLabel:
 // its class name, its kind, and the value the trainer will read back.
-func (s rowSchema) classLabel(rec map[string]any) (string, trainer.LabelKind, *fieldError) {
+func (s rowSchema) classLabel(rec map[string]any) (string, fit.LabelKind, *fieldError) {
 	v, ferr := s.labelValue(rec)
 	if ferr != nil {
 		return "", 0, ferr
 	}
-	name, kind, err := trainer.ClassLabel(v)
+	name, kind, err := fit.ClassLabel(v)
 	if err != nil {
 		return "", 0, &fieldError{s.label, labelProblem(err)}
 	}
 	return name, kind, nil
 }
 
-// target reads a regressor's training label by trainer.TargetValue.
+// target reads a regressor's training label by fit.TargetValue.
 func (s rowSchema) target(rec map[string]any) (float64, *fieldError) {
 	v, ferr := s.labelValue(rec)
 	if ferr != nil {
 		return 0, ferr
 	}
-	t, err := trainer.TargetValue(v)
+	t, err := fit.TargetValue(v)
 	if err != nil {
 		return 0, &fieldError{s.label, labelProblem(err)}
 	}
@@ -376,7 +377,7 @@ func (s rowSchema) target(rec map[string]any) (float64, *fieldError) {
 // labelProblem is what the trainer found wrong with a label, as a phrase
 // after the field's name.
 func labelProblem(err error) string {
-	var le *trainer.LabelError
+	var le *fit.LabelError
 	if errors.As(err, &le) {
 		return le.Problem
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamscore/streamscore/internal/trainer"
+	"github.com/streamscore/streamscore/internal/fit"
 )
 
 // FuzzNestedRows feeds a slice of rows to a model that reads nested
@@ -17,7 +17,7 @@ func FuzzNestedRows(f *testing.F) {
 	f.Add(`{"records": [{"y": 1, "loc": null, "site": 3, "w": [], "m": {}}]}`)
 	f.Add(`[{"y": "a", "loc": {"lat": "x"}}, {"y": "b", "site": 2.5}, {"y": "c", "w": [1, 2, 3, 4]}]`)
 	f.Add(`[{"y": false, "loc": {"lat": {"double": 2}}, "w": [null], "ts": "now"}]`)
-	opts, err := trainer.ParseOptions([]byte(`{"family": "gbdt", "label": "y", "features": ["loc.lat", "site", "w", "ts", "m[\"k.x\"]"],
+	opts, err := fit.ParseOptions([]byte(`{"family": "gbdt", "label": "y", "features": ["loc.lat", "site", "w", "ts", "m[\"k.x\"]"],
 		"categorical": {"site": {}, "m[\"k.x\"]": {}}, "arrays": {"w": {"length": 3}}, "time_parts": {"ts": ["hour_of_day", "day_of_week"]}}`))
 	if err != nil {
 		f.Fatal(err)
@@ -49,18 +49,18 @@ func FuzzNestedRows(f *testing.F) {
 					continue
 				}
 				switch f.kind {
-				case trainer.CategoryFeature:
+				case fit.CategoryFeature:
 					if v != b.cats[f.cat].names[int(row[f.col])] {
 						t.Fatalf("row %d: %s reads back as %v", r, f.name, v)
 					}
-				case trainer.ArrayFeature:
+				case fit.ArrayFeature:
 					items := v.([]any)
 					for k := range f.length {
 						if k < len(items) && (missing(f.col+k) || items[k] != row[f.col+k]) || k >= len(items) && !missing(f.col+k) {
 							t.Fatalf("row %d: %s reads back as %v, kept as %v", r, f.name, items, row[f.col:f.col+f.length])
 						}
 					}
-				case trainer.PartsFeature:
+				case fit.PartsFeature:
 					ts := v.(time.Time)
 					if float32(ts.Hour()) != row[f.col] || float32((int(ts.Weekday())+6)%7) != row[f.col+1] {
 						t.Fatalf("row %d: %s reads back as %v, kept as %v", r, f.name, ts, row[f.col:f.col+2])

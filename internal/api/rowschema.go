@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // rowSchema is what a model reads from a record: the label, and the
@@ -36,7 +36,7 @@ type rowSchema struct {
 type rowFeature struct {
 	path avropath.Path
 	name string // canonical path
-	kind trainer.FeatureKind
+	kind fit.FeatureKind
 	def  *float64
 	// length and pad are an array's; parts a timestamp's.
 	length int
@@ -52,13 +52,13 @@ type rowFeature struct {
 // newRowSchema is the schema of training rows under opts, as resolved
 // against the subject's schema if the model names one: categorical are the
 // features opts.Categorical lists.
-func newRowSchema(opts trainer.Options) rowSchema {
+func newRowSchema(opts fit.Options) rowSchema {
 	s := rowSchema{task: opts.Task, paths: &readNode{}}
 	if p, err := avropath.Parse(opts.Label); err == nil {
 		s.label, s.labelPath = p.String(), p
 		s.paths.add(p)
 	}
-	if opts.Family == trainer.Text {
+	if opts.Family == fit.Text {
 		s.setText(opts.Spec("", nil).Inputs[0])
 		return s
 	}
@@ -83,7 +83,7 @@ func specSchema(spec model.Spec) rowSchema {
 				continue // Load refuses such a spec
 			}
 			if f.Part != "" {
-				if n := len(s.features); n > 0 && s.features[n-1].kind == trainer.PartsFeature && s.features[n-1].name == p.String() {
+				if n := len(s.features); n > 0 && s.features[n-1].kind == fit.PartsFeature && s.features[n-1].name == p.String() {
 					s.features[n-1].parts = append(s.features[n-1].parts, f.Part)
 					s.features[n-1].width++
 					s.width++
@@ -93,11 +93,11 @@ func specSchema(spec model.Spec) rowSchema {
 			rf := rowFeature{path: p, def: f.Default}
 			switch {
 			case f.Categorical():
-				rf.kind = trainer.CategoryFeature
+				rf.kind = fit.CategoryFeature
 			case f.Length > 0:
-				rf.kind, rf.length, rf.pad = trainer.ArrayFeature, f.Length, f.Pad
+				rf.kind, rf.length, rf.pad = fit.ArrayFeature, f.Length, f.Pad
 			case f.Part != "":
-				rf.kind, rf.parts = trainer.PartsFeature, []string{f.Part}
+				rf.kind, rf.parts = fit.PartsFeature, []string{f.Part}
 			}
 			s.add(rf)
 		}
@@ -109,17 +109,17 @@ func specSchema(spec model.Spec) rowSchema {
 func (s *rowSchema) add(f rowFeature) {
 	f.name, f.col, f.width = f.path.String(), s.width, 1
 	switch f.kind {
-	case trainer.ArrayFeature:
+	case fit.ArrayFeature:
 		f.width = f.length
-	case trainer.PartsFeature:
+	case fit.PartsFeature:
 		f.width = len(f.parts)
-	case trainer.CategoryFeature:
+	case fit.CategoryFeature:
 		f.cat = s.categorical()
 	}
 	s.width += f.width
 	s.features = append(s.features, f)
 	at := s.paths.add(f.path)
-	if f.kind == trainer.ArrayFeature {
+	if f.kind == fit.ArrayFeature {
 		at.length = max(at.length, f.length)
 	}
 }
@@ -138,7 +138,7 @@ func (s *rowSchema) setText(in model.Input) {
 func (s rowSchema) categorical() int {
 	n := 0
 	for _, f := range s.features {
-		if f.kind == trainer.CategoryFeature {
+		if f.kind == fit.CategoryFeature {
 			n++
 		}
 	}

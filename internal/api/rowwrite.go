@@ -3,8 +3,8 @@ package api
 import (
 	"math"
 
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // write writes a kept row's columns into rec at their paths, as the
@@ -15,13 +15,13 @@ func (s rowSchema) write(values []float32, missing func(col int) bool, category 
 	for _, f := range s.features {
 		cols := values[f.col : f.col+f.width]
 		switch f.kind {
-		case trainer.CategoryFeature:
+		case fit.CategoryFeature:
 			if missing(f.col) {
 				_ = f.path.Put(rec, nil)
 			} else {
 				_ = f.path.Put(rec, category(f.cat, cols[0]))
 			}
-		case trainer.ArrayFeature:
+		case fit.ArrayFeature:
 			n := 0
 			for n < f.width && !missing(f.col+n) {
 				n++
@@ -34,7 +34,7 @@ func (s rowSchema) write(values []float32, missing func(col int) bool, category 
 				items[k] = cols[k]
 			}
 			_ = f.path.Put(rec, items)
-		case trainer.PartsFeature:
+		case fit.PartsFeature:
 			if !missing(f.col) {
 				_ = f.path.Put(rec, model.TimeOfParts(f.parts, cols))
 			}

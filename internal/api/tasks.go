@@ -73,7 +73,7 @@ func (t *task) start() {
 	t.mu.Unlock()
 }
 
-// setProgress is the training's trainer.Progress.
+// setProgress is the training's fit.Progress.
 func (t *task) setProgress(done, total int) {
 	if total <= 0 {
 		return

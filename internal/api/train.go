@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // TrainResult is a successful training: the answer of a synchronous
@@ -26,10 +26,10 @@ type TrainResult struct {
 	TaskID    string `json:"task_id"`
 	// Metrics are ONNX Runtime's scores of the exported model on the
 	// holdout: the last Options.Holdout of the rows, in upload order.
-	Metrics     trainer.Metrics `json:"metrics"`
-	Labels      []string        `json:"labels,omitempty"`
-	TrainRows   int             `json:"train_rows"`
-	HoldoutRows int             `json:"holdout_rows"`
+	Metrics     fit.Metrics `json:"metrics"`
+	Labels      []string    `json:"labels,omitempty"`
+	TrainRows   int         `json:"train_rows"`
+	HoldoutRows int         `json:"holdout_rows"`
 	// Skipped counts training rows left out, by reason; HoldoutSkipped the
 	// holdout rows that could not be scored.
 	Skipped        map[string]int  `json:"skipped"`
@@ -95,29 +95,24 @@ func (a *API) startTraining(e *entry) (*task, error) {
 	if a.closed {
 		return nil, newError(http.StatusServiceUnavailable, "", "the trainer is shutting down")
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	switch {
-	case e.deleted:
-		return nil, newError(http.StatusNotFound, "name", "model %q was deleted", e.name)
-	case e.task != nil:
-		return nil, &Error{Status: http.StatusConflict, Msg: fmt.Sprintf("model %q is training already (task %s)", e.name, e.task.id), TaskID: e.task.id}
-	}
-	t := a.tasks.add(e.name)
 	ctx, cancel := context.WithCancelCause(a.ctx)
-	e.task, e.cancel = t, cancel
+	job, err := e.claim(func() *task { return a.tasks.add(e.name) }, cancel)
+	if err != nil {
+		cancel(nil)
+		return nil, err
+	}
 	ctx, stop := context.WithTimeoutCause(ctx, a.cfg.TrainTimeout, fmt.Errorf("%w of %s", errTimeout, a.cfg.TrainTimeout))
-	job := trainingJob{entry: e, task: t, opts: e.resolved, rows: e.holdRows(), gen: e.gen}
 	a.wg.Add(1)
 	go a.runTraining(ctx, func() { stop(); cancel(nil) }, job)
-	return t, nil
+	return job.task, nil
 }
 
-// trainingJob is what one training reads, taken when it starts.
+// trainingJob is what one training reads, taken when it starts
+// (entry.claim).
 type trainingJob struct {
 	entry *entry
 	task  *task
-	opts  trainer.Options
+	opts  fit.Options
 	rows  *rowSet // held until the training ends
 	gen   int
 }
@@ -139,12 +134,7 @@ func (a *API) runTraining(ctx context.Context, cancel func(), job trainingJob) {
 			res, failed = nil, newError(http.StatusInternalServerError, "", "internal error: the training panicked: %v", p)
 		}
 		cancel()
-		e.releaseRows(job.rows, a.data)
-		e.mu.Lock()
-		if e.task == t {
-			e.task, e.cancel = nil, nil
-		}
-		e.mu.Unlock()
+		e.endTraining(job)
 		if failed != nil {
 			a.metrics.trainings.WithLabelValues(StateFailed).Inc()
 			log.Warn("training failed", "status", failed.Status, "err", failed)
@@ -172,7 +162,7 @@ func (a *API) runTraining(ctx context.Context, cancel func(), job trainingJob) {
 // fit trains, publishes and installs one version.
 func (a *API) fit(ctx context.Context, job trainingJob) (*TrainResult, error) {
 	e, t := job.entry, job.task
-	result, err := trainer.FitRows(ctx, e.name, job.opts, job.rows, t.setProgress)
+	result, err := fit.FitRows(ctx, e.name, job.opts, job.rows, t.setProgress)
 	if err != nil {
 		return nil, fmt.Errorf("train %s: %w", e.name, err)
 	}
@@ -184,9 +174,7 @@ func (a *API) fit(ctx context.Context, job trainingJob) (*TrainResult, error) {
 		}
 		published = true
 	} else {
-		e.mu.Lock()
-		v = e.version + 1
-		e.mu.Unlock()
+		v = e.nextVersion()
 	}
 	loaded, err := model.Load(result.ONNX, model.Options{Version: strconv.Itoa(v)})
 	if err != nil {
@@ -202,23 +190,15 @@ func (a *API) fit(ctx context.Context, job trainingJob) (*TrainResult, error) {
 		Params:     result.Params,
 		DurationMS: result.Duration.Milliseconds(),
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.deleted || e.gen != job.gen {
-		_ = loaded.Close()
-		return nil, newError(http.StatusConflict, "", "model %q was deleted or its options replaced while it trained", e.name)
+	if err := e.install(job, *res, result.ONNX, loaded); err != nil {
+		return nil, err
 	}
-	e.version = max(e.version, v)
-	e.latest = &version{result: *res, onnx: result.ONNX, trainedAt: time.Now()}
-	// Under e.mu, so a DELETE cannot slip in between the check above and
-	// the swap and leave a session open in a forgotten model.
-	e.serve(loaded)
 	return res, nil
 }
 
 // finite drops metrics JSON cannot carry (NaN, ±Inf).
-func finite(m trainer.Metrics) trainer.Metrics {
-	out := make(trainer.Metrics, len(m))
+func finite(m fit.Metrics) fit.Metrics {
+	out := make(fit.Metrics, len(m))
 	for k, v := range m {
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {
 			out[k] = v

@@ -12,13 +12,13 @@ import (
 	"time"
 
 	"github.com/streamscore/streamscore/internal/api"
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // TestTrainAndPredictGBDT uploads generated sensor readings in slices,
 // trains a gbdt model synchronously, and checks the API's metrics and
-// predictions against trainer.Evaluate and ONNX Runtime's own answers for
+// predictions against fit.Evaluate and ONNX Runtime's own answers for
 // the model the API serves.
 func TestTrainAndPredictGBDT(t *testing.T) {
 	c := newServer(t, api.Config{}, api.Deps{})
@@ -92,7 +92,7 @@ func TestTrainAndPredictText(t *testing.T) {
 }
 
 // checkAgainstModel downloads the served model and checks that the
-// training's metrics are trainer.Evaluate's on the holdout, and that every
+// training's metrics are fit.Evaluate's on the holdout, and that every
 // prediction is ONNX Runtime's answer for that model.
 func checkAgainstModel(t *testing.T, c *client, name string, res api.TrainResult, holdout []map[string]any, label string) {
 	t.Helper()
@@ -106,7 +106,7 @@ func checkAgainstModel(t *testing.T, c *client, name string, res api.TrainResult
 	}
 	defer m.Close()
 
-	ev, err := trainer.Evaluate(m, holdout, label)
+	ev, err := fit.Evaluate(m, holdout, label)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func newGate() *gatePublisher {
 	return &gatePublisher{entered: make(chan string, 4), release: make(chan struct{})}
 }
 
-func (g *gatePublisher) Publish(ctx context.Context, name string, res *trainer.Result, _ trainer.Options) (int, error) {
+func (g *gatePublisher) Publish(ctx context.Context, name string, res *fit.Result, _ fit.Options) (int, error) {
 	g.entered <- name
 	select {
 	case <-g.release:
@@ -289,7 +289,7 @@ type published struct {
 	label string
 }
 
-func (p *statefulPublisher) Publish(_ context.Context, name string, res *trainer.Result, opts trainer.Options) (int, error) {
+func (p *statefulPublisher) Publish(_ context.Context, name string, res *fit.Result, opts fit.Options) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.panics[name] {

@@ -1,16 +1,14 @@
 package api
 
 import (
-	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"sort"
 	"strconv"
 	"sync"
 
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // Training rows are held in blocks, column by column in compact typed
@@ -55,7 +53,7 @@ type block struct {
 	// A classifier's labels: per row, an index into the block's own
 	// classes, which are all of one kind. A regressor's: per row, the
 	// target.
-	kind    trainer.LabelKind
+	kind    fit.LabelKind
 	first   any      // the first row's label, for messages
 	names   []string // class names, in the order met
 	values  []any    // each class as the trainer reads it back
@@ -120,12 +118,12 @@ type builder struct {
 	b      *block
 	schema rowSchema
 	// kind is the model's label kind when the slice began (0: none yet).
-	kind trainer.LabelKind
+	kind fit.LabelKind
 	take func(int64) error
 	cols rowColumns // one row being checked
 }
 
-func newBuilder(schema rowSchema, kind trainer.LabelKind, take func(int64) error) (*builder, error) {
+func newBuilder(schema rowSchema, kind fit.LabelKind, take func(int64) error) (*builder, error) {
 	if err := take(blockOverhead); err != nil {
 		return nil, err
 	}
@@ -149,15 +147,15 @@ func newBuilder(schema rowSchema, kind trainer.LabelKind, take func(int64) error
 }
 
 // add checks row i and appends it. It fails on a row the model cannot
-// train on (400, naming the row and field), on a label of another kind
-// than the rows before it (422), and when the block would pass a budget
-// (413); the block is then dropped whole.
+// train on (errInvalidRow, naming the row and field), on a label of another
+// kind than the rows before it (errMixedLabels), and when the block would
+// pass a budget (errDataBudget); the block is then dropped whole.
 func (bl *builder) add(i int, rec map[string]any) error {
 	s := bl.schema
 	at := "rows[" + strconv.Itoa(i) + "]"
 	var (
 		class  string
-		kind   trainer.LabelKind
+		kind   fit.LabelKind
 		target float64
 		ferr   *fieldError
 	)
@@ -194,7 +192,7 @@ func (bl *builder) add(i int, rec map[string]any) error {
 
 // checkKind enforces the label rule: one model's class labels are all
 // numbers, all strings or all booleans.
-func (bl *builder) checkKind(at string, kind trainer.LabelKind, value any) error {
+func (bl *builder) checkKind(at string, kind fit.LabelKind, value any) error {
 	field := at + "." + bl.schema.label
 	switch {
 	case kind == 0:
@@ -207,8 +205,8 @@ func (bl *builder) checkKind(at string, kind trainer.LabelKind, value any) error
 	return nil
 }
 
-func mixedLabels(field string, kind trainer.LabelKind, value any, other string) *Error {
-	return newError(http.StatusUnprocessableEntity, field,
+func mixedLabels(field string, kind fit.LabelKind, value any, other string) *valueError {
+	return invalid(errMixedLabels, field,
 		"%s: is %s (%s) but %s; a classifier's labels must be all numbers, all strings or all booleans, so that 1, \"1\" and true are never merged into one class or split into two silently",
 		field, kind, quoted(value), other)
 }
@@ -221,13 +219,13 @@ func quoted(v any) string {
 }
 
 // appendRow grows the columns by one checked row.
-func (bl *builder) appendRow(cols *rowColumns, text string, hasText bool, class string, kind trainer.LabelKind, target float64, label any) error {
+func (bl *builder) appendRow(cols *rowColumns, text string, hasText bool, class string, kind fit.LabelKind, target float64, label any) error {
 	b, take := bl.b, bl.take
 	var err error
 	r := b.n
 	row, miss := cols.values, cols.missing
 	for _, f := range bl.schema.features {
-		if f.kind != trainer.CategoryFeature || slices.Contains(miss, f.col) {
+		if f.kind != fit.CategoryFeature || slices.Contains(miss, f.col) {
 			continue
 		}
 		i, err := b.cats[f.cat].add(cols.cats[f.cat], take)
@@ -317,15 +315,15 @@ func (l *catList) add(name string, take func(int64) error) (uint32, error) {
 }
 
 // addClass adds a class to the block's dictionary.
-func (b *block) addClass(name string, kind trainer.LabelKind, take func(int64) error) error {
+func (b *block) addClass(name string, kind fit.LabelKind, take func(int64) error) error {
 	if err := take(classOverhead + 2*int64(len(name))); err != nil {
 		return err
 	}
 	var value any = name
 	switch kind {
-	case trainer.LabelBoolean:
+	case fit.LabelBoolean:
 		value = name == "true"
-	case trainer.LabelNumber:
+	case fit.LabelNumber:
 		// ClassLabel writes numbers as int64 does, so this is exact.
 		i, err := strconv.ParseInt(name, 10, 64)
 		if err != nil {
@@ -432,7 +430,7 @@ func (b *block) appendBlock(o *block, schema rowSchema, take func(int64) error) 
 	start := len(b.numbers)
 	b.numbers = append(b.numbers, o.numbers...)
 	for _, f := range schema.features {
-		if f.kind != trainer.CategoryFeature {
+		if f.kind != fit.CategoryFeature {
 			continue
 		}
 		l, index := &b.cats[f.cat], catIndex[f.cat]
@@ -507,7 +505,7 @@ func (s *rowSet) Len() int {
 	return s.ends[len(s.ends)-1]
 }
 
-// Record is trainer.Rows's: row i, built in scratch.
+// Record is fit.Rows's: row i, built in scratch.
 func (s *rowSet) Record(i int, scratch map[string]any) map[string]any {
 	k := sort.SearchInts(s.ends, i+1)
 	start := 0
@@ -517,44 +515,6 @@ func (s *rowSet) Record(i int, scratch map[string]any) map[string]any {
 	clear(scratch)
 	s.blocks[k].record(i-start, s.schema, scratch)
 	return scratch
-}
-
-// errDataBudget means rows would take the API past one of its data
-// budgets (Config.MaxDataBytes, Config.MaxModelDataBytes).
-var errDataBudget = errors.New("over the data budget")
-
-// The trainer settings that raise the data budgets, as errors name them.
-const (
-	settingMaxDataBytes      = "max-data-bytes"
-	settingMaxModelDataBytes = "max-model-data-bytes"
-)
-
-// budgetError is a refused reservation, naming the limit.
-type budgetError struct {
-	limit   int64
-	setting string // the trainer setting that raises it
-	whose   string // "model \"m\"'s" or "all models'"
-	held    int64  // bytes held against it, this upload's excluded
-	mine    int64  // bytes this upload had taken, and asked for
-}
-
-func (e *budgetError) Error() string {
-	return fmt.Sprintf("the slice would take %s rows past their data limit of %s (%d bytes, setting %s): %s are held, and the slice needs over %s",
-		e.whose, formatBytes(e.limit), e.limit, e.setting, formatBytes(e.held), formatBytes(e.mine))
-}
-
-func (e *budgetError) Unwrap() error { return errDataBudget }
-
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // dataBudget is the bytes of rows the whole API holds, or has reserved for
@@ -570,7 +530,7 @@ func (d *dataBudget) take(n, mine int64) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.used+n > d.limit {
-		return &budgetError{limit: d.limit, setting: settingMaxDataBytes, whose: "all models'", held: d.used - mine, mine: mine + n}
+		return &budgetError{limit: d.limit, setting: settingMaxDataBytes, held: d.used - mine, mine: mine + n}
 	}
 	d.used += n
 	d.gauge(float64(d.used))
@@ -625,7 +585,7 @@ func (r *reservation) take(n int64) error {
 func (r *reservation) takeLocked(n int64) error {
 	e := r.e
 	if e.dataBytes+n > e.maxDataBytes {
-		return &budgetError{limit: e.maxDataBytes, setting: settingMaxModelDataBytes, whose: fmt.Sprintf("model %q's", e.name), held: e.dataBytes - r.bytes, mine: r.bytes + n}
+		return &budgetError{limit: e.maxDataBytes, setting: settingMaxModelDataBytes, model: e.name, held: e.dataBytes - r.bytes, mine: r.bytes + n}
 	}
 	if err := r.data.take(n, r.bytes); err != nil {
 		return err

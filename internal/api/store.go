@@ -5,14 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"regexp"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // validName is what a model may be called: safe in a URL, a file name and a
@@ -26,22 +25,23 @@ type entry struct {
 	name string
 
 	mu      sync.Mutex // guards the fields below
-	opts    trainer.Options
+	opts    fit.Options
 	optsKey string // canonical options JSON, to tell a repeated PUT from a change
 	// resolved are opts as trained and checked: with the subject's strings
 	// and enums listed as categorical, when opts name a subject.
-	resolved trainer.Options
+	resolved fit.Options
 	schema   rowSchema
 	gen      int // bumped when the options are replaced or the model deleted
 	// The rows held, in blocks in upload order (see data.go), and the kind
 	// of their class labels (0: none yet, or a regressor).
 	blocks    []*block
 	rows      int
-	labelKind trainer.LabelKind
+	labelKind fit.LabelKind
 	// dataBytes is charged to the model's data budget: its blocks, the
 	// blocks trainings still read, and the uploads under way.
 	dataBytes    int64
-	maxDataBytes int64 // Config.MaxModelDataBytes
+	maxDataBytes int64       // Config.MaxModelDataBytes
+	data         *dataBudget // the budget of all models, its store's
 	deleted      bool
 	task         *task                   // the running training, or nil
 	cancel       context.CancelCauseFunc // cancels the running training
@@ -60,26 +60,28 @@ type version struct {
 }
 
 // store holds the models by name, at most max of them, each allowed
-// maxDataBytes of rows.
+// maxDataBytes of rows and all of them together data's limit. It answers
+// in errors of its own classes (storeerrors.go), never in HTTP terms.
 type store struct {
 	mu           sync.RWMutex
 	models       map[string]*entry
 	max          int
 	maxDataBytes int64
+	data         *dataBudget
 }
 
-func newStore(max int, maxDataBytes int64) *store {
-	return &store{models: map[string]*entry{}, max: max, maxDataBytes: maxDataBytes}
+func newStore(max int, maxDataBytes int64, data *dataBudget) *store {
+	return &store{models: map[string]*entry{}, max: max, maxDataBytes: maxDataBytes, data: data}
 }
 
 func checkName(name string) error {
 	if !validName.MatchString(name) {
-		return badRequest("name", "name: %q is not 1 to 128 letters, digits, '.', '_' or '-'", name)
+		return invalid(errInvalidName, "name", "name: %q is not 1 to 128 letters, digits, '.', '_' or '-'", name)
 	}
 	return nil
 }
 
-// get returns the named model, or a 404.
+// get returns the named model, or errNotFound.
 func (s *store) get(name string) (*entry, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
@@ -88,7 +90,7 @@ func (s *store) get(name string) (*entry, error) {
 	e := s.models[name]
 	s.mu.RUnlock()
 	if e == nil {
-		return nil, newError(http.StatusNotFound, "name", "model %q does not exist; create it with PUT /models/%s", name, name)
+		return nil, &storeError{class: errNotFound, op: opGet, model: name}
 	}
 	return e, nil
 }
@@ -97,7 +99,7 @@ func (s *store) get(name string) (*entry, error) {
 // replaces its options (only while it holds no rows and is not training,
 // which drops its trained version).
 // It reports whether the model was created.
-func (s *store) put(name string, opts, resolved trainer.Options) (bool, error) {
+func (s *store) put(name string, opts, resolved fit.Options) (bool, error) {
 	key, err := canonicalOptions(opts)
 	if err != nil {
 		return false, err
@@ -107,9 +109,9 @@ func (s *store) put(name string, opts, resolved trainer.Options) (bool, error) {
 	e := s.models[name]
 	if e == nil {
 		if len(s.models) >= s.max {
-			return false, newError(http.StatusConflict, "", "the trainer holds %d models, its limit; delete one first", len(s.models))
+			return false, &storeError{class: errFull, op: opCreate, model: name, held: len(s.models)}
 		}
-		s.models[name] = &entry{name: name, opts: opts, optsKey: key, resolved: resolved, schema: newRowSchema(resolved), maxDataBytes: s.maxDataBytes}
+		s.models[name] = &entry{name: name, opts: opts, optsKey: key, resolved: resolved, schema: newRowSchema(resolved), maxDataBytes: s.maxDataBytes, data: s.data}
 		return true, nil
 	}
 	e.mu.Lock()
@@ -118,9 +120,9 @@ func (s *store) put(name string, opts, resolved trainer.Options) (bool, error) {
 	case e.optsKey == key:
 		return false, nil
 	case e.rows > 0:
-		return false, newError(http.StatusConflict, "", "model %q holds %d rows uploaded under other options; DELETE /models/%s/data/train or the model first", name, e.rows, name)
+		return false, &storeError{class: errHoldsRows, op: opCreate, model: name, held: e.rows}
 	case e.task != nil:
-		return false, &Error{Status: http.StatusConflict, Msg: fmt.Sprintf("model %q is training under its current options", name), TaskID: e.task.id}
+		return false, &storeError{class: errTraining, op: opCreate, model: name, taskID: e.task.id}
 	}
 	// The trained version was trained under the old options: it goes too,
 	// and the version numbers go on from it.
@@ -131,20 +133,29 @@ func (s *store) put(name string, opts, resolved trainer.Options) (bool, error) {
 	return false, nil
 }
 
-// remove forgets a model and returns it, so the caller can cancel its
-// training and close its session.
-func (s *store) remove(name string) (*entry, error) {
+// remove forgets a model: it drops its rows, cancels its training
+// (errModelDeleted) and closes its session.
+func (s *store) remove(name string) error {
 	if err := checkName(name); err != nil {
-		return nil, err
+		return err
 	}
 	s.mu.Lock()
 	e := s.models[name]
 	delete(s.models, name)
 	s.mu.Unlock()
 	if e == nil {
-		return nil, newError(http.StatusNotFound, "name", "model %q does not exist", name)
+		return &storeError{class: errNotFound, op: opDelete, model: name}
 	}
-	return e, nil
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.deleted = true
+	e.gen++
+	e.dropRows()
+	if e.cancel != nil {
+		e.cancel(errModelDeleted)
+	}
+	e.serve(nil)
+	return nil
 }
 
 func (s *store) all() []*entry {
@@ -168,11 +179,11 @@ func (s *store) all() []*entry {
 
 // canonicalOptions is the options' JSON with params re-encoded, so that
 // key order and spacing inside params do not count as a change.
-func canonicalOptions(opts trainer.Options) (string, error) {
+func canonicalOptions(opts fit.Options) (string, error) {
 	if len(bytes.TrimSpace(opts.Params)) > 0 {
 		var params any
 		if err := json.Unmarshal(opts.Params, &params); err != nil {
-			return "", badRequest("params", "params: %s", err)
+			return "", invalid(errInvalidParams, "params", "params: %s", err)
 		}
 		canonical, err := json.Marshal(params)
 		if err != nil {
@@ -189,9 +200,9 @@ func canonicalOptions(opts trainer.Options) (string, error) {
 
 // ModelInfo is GET /models/{name}, and one element of GET /models.
 type ModelInfo struct {
-	Name    string          `json:"name"`
-	Options trainer.Options `json:"options"`
-	Rows    int             `json:"rows"`
+	Name    string      `json:"name"`
+	Options fit.Options `json:"options"`
+	Rows    int         `json:"rows"`
 	// Version is the latest trained version, 0 before the first training.
 	Version   int          `json:"version"`
 	TrainedAt *time.Time   `json:"trained_at,omitempty"`
@@ -223,13 +234,13 @@ func (e *entry) appendRows(b *block, r *reservation, gen, max int) (int, error) 
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.deleted {
-		return 0, newError(http.StatusNotFound, "name", "model %q was deleted during the upload", e.name)
+		return 0, &storeError{class: errDeleted, op: opUpload, model: e.name}
 	}
 	if e.gen != gen {
-		return 0, newError(http.StatusConflict, "", "the options of model %q changed during the upload; send the slice again", e.name)
+		return 0, &storeError{class: errChanged, op: opUpload, model: e.name}
 	}
-	if e.rows+b.n > max {
-		return 0, tooManyRows(e.name, e.rows, b.n, max)
+	if err := checkRows(e.name, e.rows, b.n, max); err != nil {
+		return 0, err
 	}
 	if e.labelKind != 0 && b.kind != 0 && b.kind != e.labelKind {
 		// Another slice, of another kind, was kept while this one was read.
@@ -245,7 +256,7 @@ func (e *entry) appendRows(b *block, r *reservation, gen, max int) (int, error) 
 	if last := e.lastBlock(); last != nil && last.refs == 1 && last.n < mergeRows && b.n < mergeRows {
 		// Small slices go into the last block while it is small too
 		// and no training reads it.
-		if e.merge(last, b, r.data) {
+		if e.merge(last, b) {
 			return e.rows, nil
 		}
 	}
@@ -263,7 +274,8 @@ func (e *entry) lastBlock() *block {
 // merge appends b's rows to last and frees b. The caller holds e.mu.
 // It reports false, changing nothing, when the budgets have no room for
 // what last grows by.
-func (e *entry) merge(last, b *block, data *dataBudget) bool {
+func (e *entry) merge(last, b *block) bool {
+	data := e.data
 	taken := int64(0)
 	take := func(n int64) error {
 		if e.dataBytes+n > e.maxDataBytes {
@@ -282,44 +294,51 @@ func (e *entry) merge(last, b *block, data *dataBudget) bool {
 		return false
 	}
 	last.bytes += taken
-	e.free(b, data)
+	e.free(b)
 	return true
 }
 
 // free gives back a block's bytes, once nothing holds it. The caller holds
 // e.mu.
-func (e *entry) free(b *block, data *dataBudget) {
+func (e *entry) free(b *block) {
 	e.dataBytes -= b.bytes
-	data.release(b.bytes)
+	e.data.release(b.bytes)
 	b.refs = 0
 }
 
 // dropRows lets go of the rows held; the blocks a training still reads are
 // freed when it ends. The caller holds e.mu.
-func (e *entry) dropRows(data *dataBudget) {
+func (e *entry) dropRows() {
 	for _, b := range e.blocks {
-		e.unref(b, data)
+		e.unref(b)
 	}
 	e.blocks, e.rows, e.labelKind = nil, 0, 0
 }
 
-func (e *entry) unref(b *block, data *dataBudget) {
+func (e *entry) unref(b *block) {
 	if b.refs--; b.refs == 0 {
-		e.free(b, data)
+		e.free(b)
 	}
 }
 
-// tooManyRows is 413 for a slice that could never fit, 409 for one that
-// does not fit beside the rows already held.
-func tooManyRows(name string, held, adding, max int) *Error {
-	if adding > max {
-		return newError(http.StatusRequestEntityTooLarge, "rows", "rows: the slice holds over %d rows, the most a model keeps", max)
+// clearRows lets go of the rows held, as DELETE of a model's data does.
+func (e *entry) clearRows() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.dropRows()
+}
+
+// checkRows refuses, with errTooManyRows, adding rows to the held ones of
+// a model that keeps at most max.
+func checkRows(name string, held, adding, max int) error {
+	if held+adding > max {
+		return &storeError{class: errTooManyRows, op: opUpload, model: name, held: held, adding: adding, limit: max}
 	}
-	return newError(http.StatusConflict, "rows", "rows: model %q holds %d rows; %d more would pass its limit of %d", name, held, adding, max)
+	return nil
 }
 
 // snapshot returns what an upload is checked against.
-func (e *entry) snapshot() (rows int, kind trainer.LabelKind, schema rowSchema, gen int) {
+func (e *entry) snapshot() (rows int, kind fit.LabelKind, schema rowSchema, gen int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.rows, e.labelKind, e.schema, e.gen
@@ -338,14 +357,74 @@ func (e *entry) holdRows() *rowSet {
 	return set
 }
 
-// releaseRows lets go of what a training read.
-func (e *entry) releaseRows(set *rowSet, data *dataBudget) {
+// claim starts a training of the model, unless it was deleted
+// (errDeleted) or is training already (errTraining): the task newTask
+// makes and cancel become its running training, and the job returned
+// holds the rows it reads until endTraining.
+func (e *entry) claim(newTask func() *task, cancel context.CancelCauseFunc) (trainingJob, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, b := range set.blocks {
-		e.unref(b, data)
+	switch {
+	case e.deleted:
+		return trainingJob{}, &storeError{class: errDeleted, op: opTrain, model: e.name}
+	case e.task != nil:
+		return trainingJob{}, &storeError{class: errTraining, op: opTrain, model: e.name, taskID: e.task.id}
 	}
-	set.blocks = nil
+	e.task, e.cancel = newTask(), cancel
+	return trainingJob{entry: e, task: e.task, opts: e.resolved, rows: e.holdRows(), gen: e.gen}, nil
+}
+
+// endTraining lets go of what a training read, and frees the model for
+// the next.
+func (e *entry) endTraining(job trainingJob) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, b := range job.rows.blocks {
+		e.unref(b)
+	}
+	job.rows.blocks = nil
+	if e.task == job.task {
+		e.task, e.cancel = nil, nil
+	}
+}
+
+// nextVersion is the version after the latest, for a model numbered here.
+func (e *entry) nextVersion() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.version + 1
+}
+
+// install makes a trained version the model's latest and serves it, unless
+// the model was deleted or its options replaced since job began
+// (errChanged), in which case m is closed.
+func (e *entry) install(job trainingJob, res TrainResult, onnx []byte, m *model.Model) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.deleted || e.gen != job.gen {
+		_ = m.Close()
+		return &storeError{class: errChanged, op: opTrain, model: e.name}
+	}
+	e.version = max(e.version, res.Version)
+	e.latest = &version{result: res, onnx: onnx, trainedAt: time.Now()}
+	// Under e.mu, so a DELETE cannot slip in between the check above and
+	// the swap and leave a session open in a forgotten model.
+	e.serve(m)
+	return nil
+}
+
+// latestVersion is the latest trained version, nil before the first.
+func (e *entry) latestVersion() *version {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.latest
+}
+
+// stopServing closes the model's session, as Close does.
+func (e *entry) stopServing() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.serve(nil)
 }
 
 // serve swaps in a newly trained model (nil: none), closing the one it
