@@ -12,7 +12,7 @@ import (
 	"github.com/streamscore/streamscore/internal/onnx/onnxtest"
 )
 
-// parityAllowance is the trainer's parity rule (internal/trainer's
+// parityAllowance is the trainer's parity rule (internal/fit's
 // scoreAllowance, ParityTolerance 1e-5): a class probability within 1e-5
 // of Go's relative to itself, but no less than float32's smallest normal;
 // a regressor's value within 1e-5 absolute.

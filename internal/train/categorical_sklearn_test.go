@@ -21,6 +21,7 @@ var categoricalColumns = []int{1, 2}
 // at most qualityTolerance. The same fit with the codes taken as numbers
 // is logged beside them.
 func TestCategoricalQualityMatchesScikitLearn(t *testing.T) {
+	skipInShortMode(t, "the scikit-learn quality parity of categorical trees")
 	train := interactionData(t, BinaryLogLoss, 20_000, 51)
 	test := interactionData(t, BinaryLogLoss, 10_000, 52)
 	ens := fitForTest(t, configFor(BinaryLogLoss, 100), train)
@@ -41,6 +42,7 @@ func TestCategoricalQualityMatchesScikitLearn(t *testing.T) {
 // checks that every tree has as many leaves as scikit-learn's and that the
 // predictions agree to float32 rounding: the category sets are the same.
 func TestCategoricalTreesMatchScikitLearn(t *testing.T) {
+	skipInShortMode(t, "the scikit-learn parity of categorical trees")
 	for _, obj := range []Objective{BinaryLogLoss, SquaredError, MulticlassLogLoss} {
 		t.Run(obj.String(), func(t *testing.T) {
 			train := coarseMixed(t, mixedData(t, obj, 8000, 53))
@@ -165,6 +167,7 @@ func rocAUC(scores, labels []float64) float64 {
 // checks that, and every tree's leaves and every code's prediction
 // against scikit-learn's.
 func TestCategoricalTiesMatchScikitLearn(t *testing.T) {
+	skipInShortMode(t, "the scikit-learn parity of categorical ties")
 	groups := []struct{ rows, positives int }{{15, 0}, {12, 6}, {12, 6}, {12, 6}, {12, 6}}
 	var features []float32
 	var labels []float64

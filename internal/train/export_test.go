@@ -128,6 +128,7 @@ func probeRows(t *testing.T, ens *Ensemble, n int, seed uint64) (rows []float32,
 }
 
 func TestONNXPassesChecker(t *testing.T) {
+	skipInShortMode(t, "the onnx checker run on tree ensembles")
 	for _, obj := range []Objective{BinaryLogLoss, SquaredError, MulticlassLogLoss} {
 		t.Run(obj.String(), func(t *testing.T) {
 			ens := fitForTest(t, configFor(obj, 5), syntheticData(t, obj, 1000, 13))

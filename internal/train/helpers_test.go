@@ -116,3 +116,12 @@ func configFor(obj Objective, numTrees int) Config {
 	}
 	return cfg
 }
+
+// skipInShortMode skips a suite that takes seconds under -short, the
+// developer's quick loop; `make test` runs it.
+func skipInShortMode(t *testing.T, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: %s takes seconds; `make test` runs it", what)
+	}
+}

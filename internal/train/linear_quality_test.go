@@ -16,6 +16,7 @@ import (
 // logistic fits stop at the same gradient tolerance from the same start,
 // the ridge fits are exact.
 func TestLinearQualityMatchesScikitLearn(t *testing.T) {
+	skipInShortMode(t, "the scikit-learn quality parity of linear models")
 	requirePythonModules(t, "sklearn", "numpy")
 	tests := []struct {
 		name          string
@@ -95,6 +96,7 @@ func runLinearReference(t *testing.T, task string, cfg LinearConfig, train, test
 // and macro F1 (multinomial) or R² (ridge) must agree within
 // qualityTolerance.
 func TestLinearCategoricalQualityMatchesScikitLearn(t *testing.T) {
+	skipInShortMode(t, "the scikit-learn quality parity of linear categorical models")
 	requirePythonModules(t, "sklearn", "numpy")
 	// maxDifference bounds the largest difference of the two models'
 	// predictions. The logistic fits stop at a gradient of 1e-4 of the mean

@@ -494,6 +494,7 @@ func TestLinearONNXMatchesGoPredictions(t *testing.T) {
 // model's graph, numeric and with categorical features (their weight
 // tables and the Gather that reads them).
 func TestLinearONNXPassesChecker(t *testing.T) {
+	skipInShortMode(t, "the onnx checker run on linear models")
 	for _, obj := range linearObjectives {
 		for name, data := range map[string]*Dataset{
 			"numeric":     syntheticData(t, obj, 500, 60),

@@ -23,6 +23,7 @@ const qualityTolerance = 0.01
 // held-out ROC AUC (classification), R² (regression) or log loss and
 // accuracy (multiclass) differ by at most qualityTolerance.
 func TestQualityMatchesScikitLearn(t *testing.T) {
+	skipInShortMode(t, "the scikit-learn quality parity of tree ensembles")
 	requirePythonModules(t, "sklearn", "numpy")
 	tests := []struct {
 		obj    Objective

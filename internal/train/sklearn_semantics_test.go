@@ -84,6 +84,7 @@ const sameBinsTolerance = 1e-6
 // many leaves as scikit-learn's tree of the same round and that the
 // predictions agree.
 func TestLeafWiseGrowthMatchesScikitLearn(t *testing.T) {
+	skipInShortMode(t, "the scikit-learn parity of leaf-wise growth")
 	tests := []struct {
 		name                   string
 		obj                    Objective
@@ -171,6 +172,7 @@ func noneIfZero(n int) any {
 // rounds may differ a little: Go's must fall within the range of
 // scikit-learn's over five random_states, widened by a fifth.
 func TestEarlyStoppingMatchesScikitLearn(t *testing.T) {
+	skipInShortMode(t, "the scikit-learn parity of early stopping")
 	train := coarseData(t, syntheticData(t, BinaryLogLoss, 30_000, 43))
 	test := coarseData(t, syntheticData(t, BinaryLogLoss, 1000, 44))
 	cfg := configFor(BinaryLogLoss, 1000)
@@ -201,6 +203,7 @@ func TestEarlyStoppingMatchesScikitLearn(t *testing.T) {
 // TestEarlyStoppingAutoFollowsScikitLearn checks that early stopping by
 // default is off at 10,000 rows and on at 10,001, on both sides.
 func TestEarlyStoppingAutoFollowsScikitLearn(t *testing.T) {
+	skipInShortMode(t, "the scikit-learn parity of early stopping's auto rule")
 	test := syntheticData(t, BinaryLogLoss, 10, 46)
 	for _, rows := range []int{10_000, 10_001} {
 		train := syntheticData(t, BinaryLogLoss, rows, 45)
@@ -218,6 +221,7 @@ func TestEarlyStoppingAutoFollowsScikitLearn(t *testing.T) {
 // the base score, which balanced weights move to logit(0.5) = 0, and the
 // predictions.
 func TestBalancedClassWeightMatchesScikitLearn(t *testing.T) {
+	skipInShortMode(t, "the scikit-learn parity of balanced class weights")
 	train := coarseData(t, rareClassData(t, syntheticData(t, BinaryLogLoss, 8000, 47)))
 	test := coarseData(t, syntheticData(t, BinaryLogLoss, 1000, 48))
 	cfg := configFor(BinaryLogLoss, 20)

@@ -63,6 +63,7 @@ func charTestTexts() []string {
 // U+0003, which Go takes for separators and scikit-learn does not, are
 // left out.
 func TestCharNGramsMatchScikitLearn(t *testing.T) {
+	skipInShortMode(t, "the scikit-learn parity of character n-grams")
 	tok := textTokenizer{lowercase: LowercaseUnicode}
 	var texts []string
 	for _, text := range charTestTexts() {
@@ -130,6 +131,7 @@ func TestCharSeparatorsMatchPython(t *testing.T) {
 // the n-grams that Go counts, for a vocabulary of every n-gram of those
 // texts.
 func TestCharCountsMatchORT(t *testing.T) {
+	skipInShortMode(t, "the ONNX Runtime parity of character counts")
 	texts := charTestTexts()
 	for _, r := range [][2]int{{2, 4}, {4, 6}} {
 		t.Run(fmt.Sprintf("%d..%d", r[0], r[1]), func(t *testing.T) {

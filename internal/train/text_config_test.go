@@ -63,7 +63,7 @@ func TestTextConfigValidate(t *testing.T) {
 }
 
 // TestDefaultTextConfig checks the defaults field by field: scikit-learn's
-// (TestDefaultParamsAreScikitLearns in internal/trainer compares them with
+// (TestDefaultParamsAreScikitLearns in internal/fit compares them with
 // get_params()), and character n-grams of 2 to 4 code points.
 func TestDefaultTextConfig(t *testing.T) {
 	want := TextConfig{

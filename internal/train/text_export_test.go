@@ -43,6 +43,7 @@ var textVariants = []struct {
 // whether the texts come in one batch (where the Tokenizer pads rows to the
 // longest) or one at a time.
 func TestTextONNXMatchesGo(t *testing.T) {
+	skipInShortMode(t, "the ONNX Runtime parity of text models")
 	train, labels := syntheticTexts(3000, 10)
 	texts := variedTexts()
 	for _, variant := range textVariants {
@@ -128,6 +129,7 @@ func TestTextONNXRejectsInvalidUTF8(t *testing.T) {
 // passes, since the checker skips the com.microsoft Tokenizer, whose schema
 // it does not have, and infers nothing past it.
 func TestTextONNXPassesChecker(t *testing.T) {
+	skipInShortMode(t, "the onnx checker run on text models")
 	train, labels := syntheticTexts(500, 12)
 	for _, variant := range textVariants {
 		t.Run(variant.name, func(t *testing.T) {

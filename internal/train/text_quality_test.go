@@ -35,6 +35,9 @@ const textQualityTolerance = 0.01
 // analyzer="char_wb") and both (a FeatureUnion), at the defaults, and with
 // word bigrams, min_df, max_features and sublinear TF.
 func TestTextQualityMatchesScikitLearn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the scikit-learn quality parity of text models takes seconds; `make test` runs it")
+	}
 	requirePython(t, "sklearn", "numpy")
 	corpora := []struct {
 		name              string

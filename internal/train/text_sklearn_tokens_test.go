@@ -164,6 +164,7 @@ func ourWords(t *testing.T, text string, minN, maxN int) []string {
 // which Python lowercases with rules of its own (see textTokenizer), are
 // compared apart, with their differences written out.
 func TestTextWordsAreScikitLearns(t *testing.T) {
+	skipInShortMode(t, "the scikit-learn parity of word tokens")
 	awkward := []string{
 		"snake_case __init__ _x_ __ _ a_b don't",    // the underscore is a word character
 		"cafe\u0301 noe\u0308l ab\u0301c \u0301abc", // combining marks split words
