@@ -25,7 +25,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/scorer"
 	"github.com/streamscore/streamscore/internal/stream"
-	"github.com/streamscore/streamscore/internal/trainerd"
+	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 const (
@@ -404,13 +404,13 @@ func checkPod(t *testing.T, m *manifests, name string, pod corev1.PodTemplateSpe
 		if !slices.Equal(c.Command, []string{"trainer"}) || len(args) == 0 || args[0] != "serve" {
 			t.Fatalf("%s: command %q args %q: want trainer serve", name, c.Command, c.Args)
 		}
-		cfg, rest, err := trainerd.ParseConfig("trainer serve", args[1:], env.get)
+		cfg, rest, err := trainer.ParseConfig("trainer serve", args[1:], env.get)
 		if err != nil || len(rest) > 0 {
 			t.Fatalf("%s: the trainer refuses its configuration: %v (rest %q)", name, err, rest)
 		}
 		checkTrainer(t, m, name, cfg, env)
-		checkEnvEffect(t, name, trainerd.EnvPrefix, env, cfg, func(getenv func(string) string) (any, error) {
-			cfg, _, err := trainerd.ParseConfig("trainer serve", args[1:], getenv)
+		checkEnvEffect(t, name, trainer.EnvPrefix, env, cfg, func(getenv func(string) string) (any, error) {
+			cfg, _, err := trainer.ParseConfig("trainer serve", args[1:], getenv)
 			return cfg, err
 		})
 		checkFiles(t, name, mounts, cfg.Kafka.TLS.CAFile, cfg.Kafka.TLS.CertFile, cfg.Kafka.TLS.KeyFile)
@@ -567,7 +567,7 @@ func checkScorer(t *testing.T, m *manifests, name string, cfg scorer.Config, e e
 	}
 }
 
-func checkTrainer(t *testing.T, m *manifests, name string, cfg trainerd.Config, e env) {
+func checkTrainer(t *testing.T, m *manifests, name string, cfg trainer.Config, e env) {
 	t.Helper()
 	if cfg.HTTPAddr != ":8081" || cfg.ModelsTopic != "_streamscore_models" {
 		t.Errorf("%s: http %q, models topic %q", name, cfg.HTTPAddr, cfg.ModelsTopic)
@@ -841,7 +841,7 @@ func TestTrainerJobs(t *testing.T) {
 	}
 	c := m.deployments[trainerN].Spec.Template.Spec.Containers[0]
 	e := podEnv(t, trainerN, c.Env)
-	cfg, _, err := trainerd.ParseConfig("trainer serve", materialise(t, c.Args, configMounts(m, trainerN))[1:], e.get)
+	cfg, _, err := trainer.ParseConfig("trainer serve", materialise(t, c.Args, configMounts(m, trainerN))[1:], e.get)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -849,14 +849,14 @@ func TestTrainerJobs(t *testing.T) {
 		t.Errorf("trainer config: %d jobs, token %q", len(cfg.Jobs), cfg.APIToken)
 	}
 	// The jobs are the ones the trainer's own example file holds.
-	ref, _, err := trainerd.ParseConfig("trainer", []string{"-config", "../internal/trainerd/testdata/trainer.yaml"}, func(string) string { return "" })
+	ref, _, err := trainer.ParseConfig("trainer", []string{"-config", "../internal/trainer/testdata/trainer.yaml"}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
 	a, _ := yaml.Marshal(cfg.Jobs)
 	b, _ := yaml.Marshal(ref.Jobs)
 	if !bytes.Equal(a, b) {
-		t.Errorf("rendered jobs differ from internal/trainerd/testdata/trainer.yaml:\n%s\nwant\n%s", a, b)
+		t.Errorf("rendered jobs differ from internal/trainer/testdata/trainer.yaml:\n%s\nwant\n%s", a, b)
 	}
 }
 

@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
-// TestSensorHoldout checks that trainer.Split, given sensorHoldout's
+// TestSensorHoldout checks that fit.Split, given sensorHoldout's
 // fraction, starts the holdout exactly at the median anomalous row.
 func TestSensorHoldout(t *testing.T) {
 	for _, tc := range []struct {
@@ -45,7 +45,7 @@ func TestSensorHoldout(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			train, hold := trainer.Split(rows, holdout)
+			train, hold := fit.Split(rows, holdout)
 			if len(train) != tc.from || len(hold) != tc.n-tc.from {
 				t.Fatalf("split %d/%d, want the holdout from row %d", len(train), len(hold), tc.from)
 			}
@@ -203,7 +203,7 @@ func TestDataSets(t *testing.T) {
 // categorical features are among them, the label is not, and its
 // numeric-only twin reads the same topic and label with no categorical
 // feature.
-func checkCategorical(t *testing.T, set dataSet, opts trainer.Options) {
+func checkCategorical(t *testing.T, set dataSet, opts fit.Options) {
 	t.Helper()
 	if !slices.Equal(opts.Features, set.features) {
 		t.Errorf("%s: trainer features %q, set features %q", set.name, opts.Features, set.features)
@@ -436,8 +436,8 @@ func TestCategoryCaps(t *testing.T) {
 				t.Fatalf("caps %v for categorical %q", caps, set.categorical)
 			}
 			for _, c := range caps {
-				if c != trainer.DefaultMaxCategories {
-					t.Errorf("cap %d, want the default %d", c, trainer.DefaultMaxCategories)
+				if c != fit.DefaultMaxCategories {
+					t.Errorf("cap %d, want the default %d", c, fit.DefaultMaxCategories)
 				}
 			}
 			// Features read as numbers are not categorical to the set.

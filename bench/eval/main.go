@@ -15,7 +15,7 @@
 // It starts the embedded broker and registry in a temporary directory,
 // registers each set's schema (schemas/*.avsc), produces each data set to
 // its topic (Confluent framing, record timestamps = event time), reads each
-// topic back with trainer.Read, and fits with trainer.Fit. The rows the
+// topic back with jobs.Read, and fits with fit.Fit. The rows the
 // trainer read, in its order and with its train/holdout split, go to
 // /usr/bin/python3 running bench/eval/reference.py, which fits scikit-learn's
 // counterpart. Both sides run at their defaults: the trainer is given only

@@ -103,8 +103,8 @@ func report(w io.Writer, results []result, tolerance float64) error {
 			fmt.Fprintf(w, "  numeric only: the same model on %s alone\n", strings.Join(n.set.features, ", "))
 		}
 	}
-	fmt.Fprintf(w, "n_iter: boosting iterations grown (ours trainer.Result.Fit, sklearn's n_iter_); * early stopping ended the fit\n")
-	fmt.Fprintf(w, "train time: ours is trainer.Fit (fit, ONNX export, ONNX Runtime evaluation and parity check);\n")
+	fmt.Fprintf(w, "n_iter: boosting iterations grown (ours fit.Result.Fit, sklearn's n_iter_); * early stopping ended the fit\n")
+	fmt.Fprintf(w, "train time: ours is fit.Fit (fit, ONNX export, ONNX Runtime evaluation and parity check);\n")
 	fmt.Fprintf(w, "scikit-learn's is fit only (vectorising included for text)\n")
 	if len(failed) > 0 {
 		fmt.Fprintf(w, "\nFAIL: over the %.2f tolerance, no early stop where the set needs one, or categories that add nothing: %v\n", tolerance, failed)

@@ -24,11 +24,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/datasets"
 	"github.com/streamscore/streamscore/internal/embedded"
+	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // errTolerance means a metric differs from scikit-learn's by more than
@@ -49,7 +51,7 @@ type env struct {
 	decoder  *serde.Decoder
 	// histories holds each topic's rows once read: sets that share a
 	// topic (syllables and miscounts) produce and read it once.
-	histories map[string]*trainer.History
+	histories map[string]*jobs.History
 }
 
 func run(ctx context.Context, o options, logger *slog.Logger, out io.Writer) error {
@@ -85,7 +87,7 @@ func run(ctx context.Context, o options, logger *slog.Logger, out io.Writer) err
 		return err
 	}
 	e := &env{o: o, dir: dir, logger: logger, stack: stack, client: client, admin: kadm.NewClient(client), registry: registry, decoder: decoder,
-		histories: make(map[string]*trainer.History)}
+		histories: make(map[string]*jobs.History)}
 
 	var results []result
 	for _, name := range o.sets {
@@ -148,14 +150,14 @@ func (e *env) evaluate(ctx context.Context, set dataSet) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	if opts.Family == trainer.GBDT && e.o.randomState != 0 {
+	if opts.Family == fit.GBDT && e.o.randomState != 0 {
 		if opts.Params, err = withParam(opts.Params, "random_state", e.o.randomState); err != nil {
 			return result{}, err
 		}
 	}
 	// As a job does: every path checked against the topic's latest schema,
 	// its strings and enums made categorical.
-	opts, _, err = trainer.ResolveSchema(ctx, trainer.RegistrySchemas{Registry: e.registry}, trainer.TopicSubject(set.topic), opts)
+	opts, _, err = fit.ResolveSchema(ctx, jobs.RegistrySchemas{Registry: e.registry}, jobs.TopicSubject(set.topic), opts)
 	if err != nil {
 		return result{}, err
 	}
@@ -163,9 +165,9 @@ func (e *env) evaluate(ctx context.Context, set dataSet) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	trainRows, holdRows := trainer.Split(history.Rows, opts.Holdout)
+	trainRows, holdRows := fit.Split(history.Rows, opts.Holdout)
 	log.Info("training", "family", opts.Family, "train", len(trainRows), "holdout", len(holdRows))
-	fitted, err := trainer.Fit(ctx, set.name, opts, history.Rows, nil)
+	fitted, err := fit.Fit(ctx, set.name, opts, history.Rows, nil)
 	if err != nil {
 		return result{}, fmt.Errorf("train: %w", err)
 	}
@@ -180,11 +182,11 @@ func (e *env) evaluate(ctx context.Context, set dataSet) (result, error) {
 		set: set, rows: len(history.Rows), trainRows: len(trainRows), holdRows: len(holdRows), holdout: opts.Holdout,
 		classes: len(fitted.Spec.Labels), params: fitted.Params,
 		ours: side{
-			duration: fitted.Duration, f1: metrics[trainer.MetricF1],
-			r2: metrics[trainer.MetricR2], rmse: metrics[trainer.MetricRMSE], params: string(fitted.Params),
+			duration: fitted.Duration, f1: metrics[fit.MetricF1],
+			r2: metrics[fit.MetricR2], rmse: metrics[fit.MetricRMSE], params: string(fitted.Params),
 		},
 	}
-	r.ours.auc, r.ours.hasAUC = metrics[trainer.MetricAUC]
+	r.ours.auc, r.ours.hasAUC = metrics[fit.MetricAUC]
 	if fitted.Fit != nil {
 		r.ours.iterations, r.ours.stopped = fitted.Fit.Iterations, fitted.Fit.EarlyStopped
 	}
@@ -216,7 +218,7 @@ func (e *env) evaluate(ctx context.Context, set dataSet) (result, error) {
 
 // history returns the rows of the set's topic as the trainer reads them,
 // producing the data set first unless another set already did.
-func (e *env) history(ctx context.Context, set dataSet) (*trainer.History, error) {
+func (e *env) history(ctx context.Context, set dataSet) (*jobs.History, error) {
 	if h, ok := e.histories[set.topic]; ok {
 		e.logger.Info("topic already read", "set", set.name, "topic", set.topic, "rows", len(h.Rows))
 		return h, nil
@@ -229,7 +231,7 @@ func (e *env) history(ctx context.Context, set dataSet) (*trainer.History, error
 	if err := e.produce(ctx, set, recs); err != nil {
 		return nil, err
 	}
-	h, err := trainer.Read(ctx, []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, e.decoder, trainer.Source{Topic: set.topic})
+	h, err := jobs.Read(ctx, []kgo.Opt{kgo.SeedBrokers(e.stack.Brokers()...)}, e.decoder, catalog.Source{Topic: set.topic})
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", set.topic, err)
 	}
@@ -348,11 +350,11 @@ func writeRows(path string, set dataSet, trainRows, holdRows []map[string]any) (
 // set's categorical features (by opts, resolved against the schema), which
 // reference.py's tables keep too; it checks that the trainer reads as
 // categories exactly the features the set says.
-func categoryCaps(set dataSet, opts trainer.Options) ([]int, error) {
+func categoryCaps(set dataSet, opts fit.Options) ([]int, error) {
 	var names []string
 	var caps []int
 	for _, f := range opts.FeatureReads() {
-		if f.Kind == trainer.CategoryFeature {
+		if f.Kind == fit.CategoryFeature {
 			names = append(names, f.Given)
 			caps = append(caps, f.MaxCategories)
 		}

@@ -7,7 +7,7 @@ import (
 	"strconv"
 
 	"github.com/streamscore/streamscore/internal/datasets"
-	"github.com/streamscore/streamscore/internal/trainer"
+	"github.com/streamscore/streamscore/internal/fit"
 )
 
 // task is what a data set's model predicts, and so which metrics compare
@@ -48,7 +48,7 @@ type dataSet struct {
 	// options returns the trainer's options for the rows it read, oldest
 	// first: both sides at their defaults, only the fields, the label and
 	// (for sensors) the holdout are given.
-	options func(rows []map[string]any) (trainer.Options, error)
+	options func(rows []map[string]any) (fit.Options, error)
 	// model is reference.py's --model.
 	model string
 	// earlyStops says the set shows early stopping: above 10,000 training
@@ -85,10 +85,10 @@ var dataSets = map[string]dataSet{
 			"(both events are in the newest half)",
 		root: npmData, dir: "sensor-network", load: datasets.LoadSensors,
 		topic: "eval.sensor-network", schema: "sensor_network.avsc", task: binaryTask,
-		options: func(rows []map[string]any) (trainer.Options, error) {
+		options: func(rows []map[string]any) (fit.Options, error) {
 			holdout, err := sensorHoldout(rows)
 			if err != nil {
-				return trainer.Options{}, err
+				return fit.Options{}, err
 			}
 			return parseOptions(map[string]any{
 				"family": "gbdt", "features": sensorFeatures, "label": "anomaly", "holdout": holdout,
@@ -104,7 +104,7 @@ var dataSets = map[string]dataSet{
 			"costs left out (known only after the damage); categories as codes; a missing speed is -1 on both sides",
 		root: npmData, dir: "vega-datasets", load: datasets.LoadBirdstrikes,
 		topic: "eval.birdstrikes", schema: "birdstrike.avsc", task: binaryTask,
-		options: func([]map[string]any) (trainer.Options, error) {
+		options: func([]map[string]any) (fit.Options, error) {
 			return parseOptions(map[string]any{
 				"family": "gbdt", "features": birdstrikeFeatures, "label": "substantial_damage", "defaults": birdstrikeDefaults,
 			})
@@ -120,7 +120,7 @@ var dataSets = map[string]dataSet{
 			"over 10,000 training rows, so both sides' early stopping is on, and both must stop early",
 		root: npmData, dir: "cmudict", load: datasets.LoadWords,
 		topic: "eval.words", schema: "word.avsc", task: regressionTask, earlyStops: true,
-		options: func([]map[string]any) (trainer.Options, error) {
+		options: func([]map[string]any) (fit.Options, error) {
 			return parseOptions(map[string]any{"family": "gbdt", "task": "regression", "features": wordFeatures, "label": "syllables"})
 		},
 		model:  "gbdt",
@@ -134,7 +134,7 @@ var dataSets = map[string]dataSet{
 			"over 10,000 training rows, so both sides' early stopping is on, and both must stop early",
 		root: npmData, dir: "cmudict", load: datasets.LoadWords,
 		topic: "eval.words", schema: "word.avsc", task: binaryTask, earlyStops: true,
-		options: func([]map[string]any) (trainer.Options, error) {
+		options: func([]map[string]any) (fit.Options, error) {
 			return parseOptions(map[string]any{"family": "gbdt", "features": miscountFeatures, "label": "miscounted"})
 		},
 		model:  "gbdt",
@@ -146,7 +146,7 @@ var dataSets = map[string]dataSet{
 		derivation: "label: the digit; no time in the data: time order is file order (digit i stamped at i seconds)",
 		root:       sklearnData, dir: ".", load: datasets.LoadDigits,
 		topic: "eval.digits", schema: "digit.avsc", task: multiclassTask,
-		options: func([]map[string]any) (trainer.Options, error) {
+		options: func([]map[string]any) (fit.Options, error) {
 			return parseOptions(map[string]any{"family": "gbdt", "features": digitFeatures(), "label": "digit"})
 		},
 		model:  "gbdt",
@@ -158,7 +158,7 @@ var dataSets = map[string]dataSet{
 		derivation: "target: temp_max; time: the date, Seattle before New York within a day",
 		root:       npmData, dir: "vega-datasets", load: datasets.LoadWeather,
 		topic: "eval.weather", schema: "weather_day.avsc", task: regressionTask,
-		options: func([]map[string]any) (trainer.Options, error) {
+		options: func([]map[string]any) (fit.Options, error) {
 			return parseOptions(map[string]any{"family": "gbdt", "task": "regression", "features": weatherFeatures, "label": "temp_max"})
 		},
 		model:  "gbdt",
@@ -170,7 +170,7 @@ var dataSets = map[string]dataSet{
 		derivation: "label: the folder (spam or ham); time: the Date header, else the mailbox's From line, else the mail before",
 		root:       npmData, dir: "spam-assassin", load: datasets.LoadMails,
 		topic: "eval.mail", schema: "mail.avsc", task: binaryTask,
-		options: func([]map[string]any) (trainer.Options, error) {
+		options: func([]map[string]any) (fit.Options, error) {
 			return parseOptions(map[string]any{"family": "text", "text": "text", "label": "label"})
 		},
 		model: "text",
@@ -246,7 +246,7 @@ func categoricalSet(s dataSet, label, drop string, y func(map[string]any) (any, 
 	numeric.features, numeric.categorical = []string{"speed_knots"}, nil
 	for _, set := range []*dataSet{&s, &numeric} {
 		features := set.features
-		set.options = func([]map[string]any) (trainer.Options, error) {
+		set.options = func([]map[string]any) (fit.Options, error) {
 			return parseOptions(map[string]any{"family": "gbdt", "features": features, "label": label, "defaults": defaults})
 		}
 		set.python = mixedRow(features, set.categorical, defaults, y)
@@ -305,7 +305,7 @@ func digitFeatures() []string {
 // be undefined. The holdout is therefore everything from the median
 // anomalous row on (about half the rows): the model learns from the start
 // of both events and is judged on their second halves and on the hours of
-// normal readings after them. The half-row margin makes trainer.Split's
+// normal readings after them. The half-row margin makes fit.Split's
 // rounding up land exactly there.
 func sensorHoldout(rows []map[string]any) (float64, error) {
 	var anomalous []int
@@ -321,12 +321,12 @@ func sensorHoldout(rows []map[string]any) (float64, error) {
 	return (float64(len(rows)-from) - 0.5) / float64(len(rows)), nil
 }
 
-func parseOptions(fields map[string]any) (trainer.Options, error) {
+func parseOptions(fields map[string]any) (fit.Options, error) {
 	data, err := json.Marshal(fields)
 	if err != nil {
-		return trainer.Options{}, err
+		return fit.Options{}, err
 	}
-	return trainer.ParseOptions(data)
+	return fit.ParseOptions(data)
 }
 
 // numericRow returns a python function for a numeric model: the features

@@ -1,4 +1,4 @@
-package catalog_test
+package main
 
 import (
 	"bytes"
@@ -28,13 +28,13 @@ type torchExpected struct {
 // A PyTorch MLP exported to ONNX goes through the catalog and back out
 // scoring exactly as PyTorch did.
 func TestCLIImportTorchModel(t *testing.T) {
-	c := newBroker(t).catalog(t)
+	c := emptyCatalog(t)
 	ctx := testContext(t)
 	run := func(args ...string) string {
 		t.Helper()
 		var out bytes.Buffer
-		if err := catalog.RunCLI(ctx, c, args, &out); err != nil {
-			t.Fatalf("RunCLI(%q): %v", args, err)
+		if err := runCatalogCommand(ctx, c, args, &out); err != nil {
+			t.Fatalf("runCatalogCommand(%q): %v", args, err)
 		}
 		return out.String()
 	}

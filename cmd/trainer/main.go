@@ -20,10 +20,8 @@ import (
 	"runtime/debug"
 	"syscall"
 
-	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/flagconf"
 	"github.com/streamscore/streamscore/internal/trainer"
-	"github.com/streamscore/streamscore/internal/trainerd"
 )
 
 func main() {
@@ -44,7 +42,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if command == "models" {
 		return models(ctx, args, getenv, stdout, stderr)
 	}
-	cfg, rest, err := trainerd.ParseConfigUsage("trainer "+command, args, getenv, stderr)
+	cfg, rest, err := trainer.ParseConfigUsage("trainer "+command, args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -69,10 +67,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "trainer: unexpected arguments %q\n", rest)
 		return 2
 	}
-	svc, err := trainerd.New(ctx, cfg, logger)
+	svc, err := trainer.New(ctx, cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
-		return exitCode(err)
+		return trainer.ExitCode(err)
 	}
 	switch command {
 	case "train":
@@ -85,33 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "trainer:", err)
-		return exitCode(err)
+		return trainer.ExitCode(err)
 	}
 	return 0
-}
-
-// train runs one job: train [-force] JOB.
-func train(ctx context.Context, svc *trainerd.Service, args []string, stdout io.Writer) error {
-	defer svc.Close()
-	fs := flag.NewFlagSet("trainer train", flag.ContinueOnError)
-	force := fs.Bool("force", false, "promote the new version to champion whatever its metrics")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", flagconf.ErrBadConfig, err)
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: train takes one job name, got %q", flagconf.ErrBadConfig, fs.Args())
-	}
-	out, err := svc.TrainOnce(ctx, fs.Arg(0), *force)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s v%d: %v\npromoted: %v (%s)\n", out.Version.Name, out.Version.Version, out.Result.Evaluation.Metrics, out.Promoted, out.Reason)
-	return nil
-}
-
-func exitCode(err error) int {
-	if errors.Is(err, flagconf.ErrBadConfig) || errors.Is(err, catalog.ErrUsage) || errors.Is(err, trainer.ErrUnknownJob) || errors.Is(err, trainer.ErrInvalidOptions) {
-		return 2
-	}
-	return 1
 }

@@ -1,4 +1,4 @@
-package catalog
+package main
 
 import (
 	"context"
@@ -16,28 +16,24 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/trainer"
 )
 
-// The aliases import sets by default, as the trainer does for the versions
-// it publishes: every new version is the challenger, and the champion (what
-// scorers serve by default) when the model has none.
-const (
-	aliasChampion   = "champion"
-	aliasChallenger = "challenger"
-)
-
-// cliCommand is one command of RunCLI: its arguments and a one-line
+// cliCommand is one catalog command: its arguments and a one-line
 // description for the usage text, and whether it loads models in ONNX
 // Runtime (the others read or write the catalog only).
 type cliCommand struct {
 	name, args, about string
 	loadsModels       bool
-	run               func(context.Context, *Catalog, []string, io.Writer) error
+	run               func(context.Context, *catalog.Catalog, []string, io.Writer) error
 }
 
-// cliCommands are RunCLI's commands, in the order the usage lists them (a
-// function, since the usage text that usage errors carry is made from it).
+// cliCommands are the catalog commands, in the order the usage lists them
+// (a function, since the usage text that usage errors carry is made from
+// it).
 func cliCommands() []cliCommand {
 	return []cliCommand{
 		{name: "list", about: "models, their version counts and aliases", run: cliList},
@@ -66,16 +62,16 @@ func findCommand(name string) (cliCommand, bool) {
 	return cliCommand{}, false
 }
 
-// IsCLICommand reports whether name is one of RunCLI's commands, so that a
-// caller can refuse a mistyped one before it connects to anything.
-func IsCLICommand(name string) bool {
+// isCatalogCommand reports whether name is one of the catalog commands, so
+// that a caller can refuse a mistyped one before it connects to anything.
+func isCatalogCommand(name string) bool {
 	_, ok := findCommand(name)
 	return ok
 }
 
-// CLIUsage lists RunCLI's commands, one a line: the command and its
+// catalogUsage lists the catalog commands, one a line: the command and its
 // arguments, then what it does; then what import does with aliases.
-func CLIUsage() string {
+func catalogUsage() string {
 	var b strings.Builder
 	b.WriteString("Commands:\n")
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
@@ -87,26 +83,19 @@ func CLIUsage() string {
 	return b.String()
 }
 
-// CLI runs catalog commands, as `trainer models` does.
-type CLI struct {
-	Catalog *Catalog
-	// LoadRuntime readies ONNX Runtime (model.Init). It is called only
+// catalogCLI runs catalog commands, as `trainer models` does.
+type catalogCLI struct {
+	catalog *catalog.Catalog
+	// loadRuntime readies ONNX Runtime (model.Init). It is called only
 	// before a command that loads a model (import), so that the others
 	// work where ONNX Runtime is absent. Nil: model.Init has run already.
-	LoadRuntime func() error
+	loadRuntime func() error
 }
 
-// RunCLI runs one catalog command (args[0] is the command, as in
-// `trainer models list`) and writes its output to stdout. It syncs the
-// catalog first. Command-line mistakes wrap ErrUsage (exit status 2);
-// import loads the model in ONNX Runtime, so model.Init must have run (see
-// CLI.LoadRuntime to load it only when needed).
-func RunCLI(ctx context.Context, c *Catalog, args []string, stdout io.Writer) error {
-	return CLI{Catalog: c}.Run(ctx, args, stdout)
-}
-
-// Run runs one catalog command, as RunCLI does.
-func (cli CLI) Run(ctx context.Context, args []string, stdout io.Writer) error {
+// run runs one catalog command (args[0] is the command, as in `trainer
+// models list`) and writes its output to stdout. It syncs the catalog
+// first. Command-line mistakes wrap trainer.ErrUsage (exit status 2).
+func (cli catalogCLI) run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return usageErr("no command")
 	}
@@ -114,19 +103,19 @@ func (cli CLI) Run(ctx context.Context, args []string, stdout io.Writer) error {
 	if !ok {
 		return usageErr("unknown command %q", args[0])
 	}
-	if cmd.loadsModels && cli.LoadRuntime != nil {
-		if err := cli.LoadRuntime(); err != nil {
+	if cmd.loadsModels && cli.loadRuntime != nil {
+		if err := cli.loadRuntime(); err != nil {
 			return fmt.Errorf("%s: %w", cmd.name, err)
 		}
 	}
-	if err := cli.Catalog.Sync(ctx); err != nil {
+	if err := cli.catalog.Sync(ctx); err != nil {
 		return err
 	}
-	return cmd.run(ctx, cli.Catalog, args[1:], stdout)
+	return cmd.run(ctx, cli.catalog, args[1:], stdout)
 }
 
 func usageErr(format string, args ...any) error {
-	return fmt.Errorf("%w: %s\n%s", ErrUsage, fmt.Sprintf(format, args...), CLIUsage())
+	return fmt.Errorf("%w: %s\n%s", trainer.ErrUsage, fmt.Sprintf(format, args...), catalogUsage())
 }
 
 // parseArgs parses flags placed anywhere among want positional arguments
@@ -180,7 +169,7 @@ func dash(s string) string {
 	return s
 }
 
-func cliList(_ context.Context, c *Catalog, args []string, stdout io.Writer) error {
+func cliList(_ context.Context, c *catalog.Catalog, args []string, stdout io.Writer) error {
 	if _, err := parseArgs(flag.NewFlagSet("list", flag.ContinueOnError), args); err != nil {
 		return err
 	}
@@ -197,7 +186,7 @@ func cliList(_ context.Context, c *Catalog, args []string, stdout io.Writer) err
 	return tw.Flush()
 }
 
-func cliVersions(_ context.Context, c *Catalog, args []string, stdout io.Writer) error {
+func cliVersions(_ context.Context, c *catalog.Catalog, args []string, stdout io.Writer) error {
 	pos, err := parseArgs(flag.NewFlagSet("versions", flag.ContinueOnError), args, "NAME")
 	if err != nil {
 		return err
@@ -205,7 +194,7 @@ func cliVersions(_ context.Context, c *Catalog, args []string, stdout io.Writer)
 	name := pos[0]
 	vs := c.Versions(name)
 	if len(vs) == 0 {
-		return fmt.Errorf("model %q: %w", name, ErrNotFound)
+		return fmt.Errorf("model %q: %w", name, catalog.ErrNotFound)
 	}
 	aliases := c.Aliases(name)
 	tw := newTable(stdout)
@@ -229,7 +218,7 @@ func metricList(m map[string]float64) string {
 	return dash(strings.Join(parts, " "))
 }
 
-func cliShow(_ context.Context, c *Catalog, args []string, stdout io.Writer) error {
+func cliShow(_ context.Context, c *catalog.Catalog, args []string, stdout io.Writer) error {
 	pos, err := parseArgs(flag.NewFlagSet("show", flag.ContinueOnError), args, "NAME", "VERSION|ALIAS")
 	if err != nil {
 		return err
@@ -259,7 +248,7 @@ const shownCategories = 5
 // unknown rule.
 type (
 	shownVersion struct {
-		Version
+		catalog.Version
 		Spec shownSpec `json:"spec"`
 	}
 	shownSpec struct {
@@ -283,7 +272,7 @@ type (
 // summarizeCategories is v with every categories table replaced by its
 // count and first few entries:
 // "categories": {"count": 253, "first": ["ams-01", ...]}.
-func summarizeCategories(v Version) shownVersion {
+func summarizeCategories(v catalog.Version) shownVersion {
 	out := shownVersion{Version: v, Spec: shownSpec{Spec: v.Spec, Inputs: make([]shownInput, 0, len(v.Spec.Inputs))}}
 	for _, in := range v.Spec.Inputs {
 		si := shownInput{Input: in, Fields: make([]shownFeature, 0, len(in.Fields))}
@@ -299,7 +288,7 @@ func summarizeCategories(v Version) shownVersion {
 	return out
 }
 
-func cliPromote(ctx context.Context, c *Catalog, args []string, stdout io.Writer) error {
+func cliPromote(ctx context.Context, c *catalog.Catalog, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("promote", flag.ContinueOnError)
 	alias := fs.String("alias", "champion", "alias to move")
 	reason := fs.String("reason", "promoted by hand", "why, kept in the history")
@@ -318,7 +307,7 @@ func cliPromote(ctx context.Context, c *Catalog, args []string, stdout io.Writer
 	return printChange(stdout, ch)
 }
 
-func printChange(w io.Writer, ch AliasChange) error {
+func printChange(w io.Writer, ch catalog.AliasChange) error {
 	from := "none"
 	if ch.Previous > 0 {
 		from = strconv.Itoa(ch.Previous)
@@ -327,7 +316,7 @@ func printChange(w io.Writer, ch AliasChange) error {
 	return err
 }
 
-func cliRollback(ctx context.Context, c *Catalog, args []string, stdout io.Writer) error {
+func cliRollback(ctx context.Context, c *catalog.Catalog, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("rollback", flag.ContinueOnError)
 	alias := fs.String("alias", "champion", "alias to roll back")
 	pos, err := parseArgs(fs, args, "NAME")
@@ -341,13 +330,13 @@ func cliRollback(ctx context.Context, c *Catalog, args []string, stdout io.Write
 	return printChange(stdout, ch)
 }
 
-func cliHistory(_ context.Context, c *Catalog, args []string, stdout io.Writer) error {
+func cliHistory(_ context.Context, c *catalog.Catalog, args []string, stdout io.Writer) error {
 	pos, err := parseArgs(flag.NewFlagSet("history", flag.ContinueOnError), args, "NAME")
 	if err != nil {
 		return err
 	}
 	if len(c.Versions(pos[0])) == 0 {
-		return fmt.Errorf("model %q: %w", pos[0], ErrNotFound)
+		return fmt.Errorf("model %q: %w", pos[0], catalog.ErrNotFound)
 	}
 	tw := newTable(stdout)
 	fmt.Fprintln(tw, "AT\tALIAS\tVERSION\tPREVIOUS\tFORCED\tREASON")
@@ -370,7 +359,7 @@ func specPath(file string) string {
 	return strings.TrimSuffix(file, ".onnx") + ".spec.json"
 }
 
-func cliExport(ctx context.Context, c *Catalog, args []string, stdout io.Writer) error {
+func cliExport(ctx context.Context, c *catalog.Catalog, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	out := fs.String("o", "", "file to write the ONNX model to")
 	pos, err := parseArgs(fs, args, "NAME", "VERSION|ALIAS")
@@ -402,12 +391,12 @@ func cliExport(ctx context.Context, c *Catalog, args []string, stdout io.Writer)
 	return err
 }
 
-// ErrImport marks a model import refuses: it does not load in ONNX Runtime
+// errImport marks a model import refuses: it does not load in ONNX Runtime
 // or its feature mapping does not fit it. The cause (model.ErrBadModel or
 // model.ErrBadSpec) is wrapped too.
-var ErrImport = errors.New("import refused")
+var errImport = errors.New("import refused")
 
-func cliImport(ctx context.Context, c *Catalog, args []string, stdout io.Writer) error {
+func cliImport(ctx context.Context, c *catalog.Catalog, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	specFile := fs.String("spec", "", "JSON feature mapping (model.Spec)")
 	alias := fs.String("alias", "", "the one alias to point at the new version (default: challenger, and champion if the model has none)")
@@ -419,11 +408,11 @@ func cliImport(ctx context.Context, c *Catalog, args []string, stdout io.Writer)
 		return usageErr("import: -spec SPEC.json is required")
 	}
 	name, file := pos[0], pos[1]
-	if err := ValidName(name); err != nil {
+	if err := catalog.ValidName(name); err != nil {
 		return err
 	}
 	if *alias != "" {
-		if err := ValidAlias(*alias); err != nil {
+		if err := catalog.ValidAlias(*alias); err != nil {
 			return err
 		}
 	}
@@ -433,7 +422,7 @@ func cliImport(ctx context.Context, c *Catalog, args []string, stdout io.Writer)
 	}
 	spec, err := model.ParseSpec(rawSpec)
 	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrImport, *specFile, err)
+		return fmt.Errorf("%w: %s: %w", errImport, *specFile, err)
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -441,14 +430,14 @@ func cliImport(ctx context.Context, c *Catalog, args []string, stdout io.Writer)
 	}
 	m, err := model.Load(data, model.Options{Spec: &spec})
 	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrImport, file, err)
+		return fmt.Errorf("%w: %s: %w", errImport, file, err)
 	}
 	m.Close()
-	v, err := c.Publish(ctx, Version{
+	v, err := c.Publish(ctx, catalog.Version{
 		Name:   name,
 		Family: "imported",
 		Spec:   spec,
-		Source: Source{Description: "imported from " + filepath.Base(file)},
+		Source: catalog.Source{Description: "imported from " + filepath.Base(file)},
 	}, data)
 	if err != nil {
 		return err
@@ -470,13 +459,13 @@ func cliImport(ctx context.Context, c *Catalog, args []string, stdout io.Writer)
 // the trainer does for a version it publishes: the challenger, and the
 // champion if the model has none yet, so that a first import is served.
 // An existing champion is left for a person to replace, said in the output.
-func importAliasesDefault(ctx context.Context, c *Catalog, v Version, stdout io.Writer) error {
-	champion, err := c.Resolve(v.Name, aliasChampion)
+func importAliasesDefault(ctx context.Context, c *catalog.Catalog, v catalog.Version, stdout io.Writer) error {
+	champion, err := c.Resolve(v.Name, jobs.AliasChampion)
 	hasChampion := err == nil
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, catalog.ErrNotFound) {
 		return err
 	}
-	ch, err := c.SetAlias(ctx, v.Name, aliasChallenger, v.Version, "imported", false)
+	ch, err := c.SetAlias(ctx, v.Name, jobs.AliasChallenger, v.Version, "imported", false)
 	if err != nil {
 		return err
 	}
@@ -487,7 +476,7 @@ func importAliasesDefault(ctx context.Context, c *Catalog, v Version, stdout io.
 		_, err := fmt.Fprintf(stdout, "%s champion stays %d (trainer models promote %s %d to serve the import)\n", v.Name, champion.Version, v.Name, v.Version)
 		return err
 	}
-	ch, err = c.SetAlias(ctx, v.Name, aliasChampion, v.Version, "imported, first champion", false)
+	ch, err = c.SetAlias(ctx, v.Name, jobs.AliasChampion, v.Version, "imported, first champion", false)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,11 @@
-package catalog
+package main
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/model"
 )
 
@@ -19,7 +20,7 @@ func TestSummarizeCategories(t *testing.T) {
 	}
 	long[1] = `quo"te],[`
 	lookalike := `"categories":["not","a","table"]`
-	v := Version{Name: "sensor", Version: 3, Family: "gbdt", Source: Source{Topic: lookalike}, Spec: model.Spec{
+	v := catalog.Version{Name: "sensor", Version: 3, Family: "gbdt", Source: catalog.Source{Topic: lookalike}, Spec: model.Spec{
 		Name: lookalike, Task: model.Classification, Labels: []string{"a", "b"},
 		Inputs: []model.Input{{Name: "features", Fields: []model.Feature{
 			{Field: "site", Categories: long},
@@ -32,8 +33,8 @@ func TestSummarizeCategories(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got struct {
-		Name   string `json:"name"`
-		Source Source `json:"source"`
+		Name   string         `json:"name"`
+		Source catalog.Source `json:"source"`
 		Spec   struct {
 			Name   string   `json:"name"`
 			Labels []string `json:"labels"`

@@ -1,4 +1,4 @@
-package catalog_test
+package main
 
 import (
 	"bytes"
@@ -16,19 +16,20 @@ import (
 
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // cliCatalog is a catalog holding sensor versions 1 and 2 (created at fixed
 // times), spam version 1, and champion moved from 1 to 2.
 func cliCatalog(t *testing.T) *catalog.Catalog {
 	t.Helper()
-	c := newBroker(t).catalog(t)
+	c := emptyCatalog(t)
 	ctx := testContext(t)
 	for i, size := range []int{1200, 3400} {
 		v := sensorVersion("sensor")
 		v.CreatedAt = time.Date(2026, 3, 1+i, 12, 0, 0, 0, time.UTC)
 		v.Parent = i // version 2 was trained to replace 1
-		if _, err := c.Publish(ctx, v, randomBytes(uint64(i), size)); err != nil {
+		if _, err := c.Publish(ctx, v, artifactBytes(uint64(i), size)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -85,21 +86,21 @@ func TestCLI(t *testing.T) {
 		{"versions unknown model", []string{"versions", "nope"}, "", catalog.ErrNotFound},
 		{"promote unknown version", []string{"promote", "sensor", "7"}, "", catalog.ErrNotFound},
 		{"promote numeric alias", []string{"promote", "sensor", "1", "-alias", "2"}, "", catalog.ErrInvalid},
-		{"no command", nil, "", catalog.ErrUsage},
-		{"unknown command", []string{"delete", "sensor"}, "", catalog.ErrUsage},
-		{"missing argument", []string{"versions"}, "", catalog.ErrUsage},
-		{"extra argument", []string{"history", "sensor", "more"}, "", catalog.ErrUsage},
-		{"version not a number", []string{"promote", "sensor", "latest"}, "", catalog.ErrUsage},
-		{"unknown flag", []string{"list", "-x"}, "", catalog.ErrUsage},
-		{"flag without value", []string{"promote", "sensor", "1", "-alias"}, "", catalog.ErrUsage},
-		{"export without -o", []string{"export", "sensor", "1"}, "", catalog.ErrUsage},
-		{"import without -spec", []string{"import", "x", "x.onnx"}, "", catalog.ErrUsage},
+		{"no command", nil, "", trainer.ErrUsage},
+		{"unknown command", []string{"delete", "sensor"}, "", trainer.ErrUsage},
+		{"missing argument", []string{"versions"}, "", trainer.ErrUsage},
+		{"extra argument", []string{"history", "sensor", "more"}, "", trainer.ErrUsage},
+		{"version not a number", []string{"promote", "sensor", "latest"}, "", trainer.ErrUsage},
+		{"unknown flag", []string{"list", "-x"}, "", trainer.ErrUsage},
+		{"flag without value", []string{"promote", "sensor", "1", "-alias"}, "", trainer.ErrUsage},
+		{"export without -o", []string{"export", "sensor", "1"}, "", trainer.ErrUsage},
+		{"import without -spec", []string{"import", "x", "x.onnx"}, "", trainer.ErrUsage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := catalog.RunCLI(testContext(t), c, tc.args, &out)
+			err := runCatalogCommand(testContext(t), c, tc.args, &out)
 			if !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
-				t.Fatalf("RunCLI(%q): %v, want %v", tc.args, err, tc.err)
+				t.Fatalf("runCatalogCommand(%q): %v, want %v", tc.args, err, tc.err)
 			}
 			if strings.HasPrefix(tc.want, "(?") {
 				if !regexp.MustCompile(tc.want).MatchString(out.String()) {
@@ -118,7 +119,7 @@ func TestCLIExport(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "sensor.onnx")
 	var out bytes.Buffer
-	if err := catalog.RunCLI(ctx, c, []string{"export", "sensor", "champion", "-o", file}, &out); err != nil {
+	if err := runCatalogCommand(ctx, c, []string{"export", "sensor", "champion", "-o", file}, &out); err != nil {
 		t.Fatal(err)
 	}
 	want, err := c.Artifact(ctx, "sensor", 2)
@@ -148,11 +149,11 @@ func TestCLIExport(t *testing.T) {
 }
 
 func TestCLIImportModelMadeElsewhere(t *testing.T) {
-	c := newBroker(t).catalog(t)
+	c := emptyCatalog(t)
 	ctx := testContext(t)
 	var out bytes.Buffer
 	args := []string{"import", "linear", "testdata/linear.onnx", "-spec", "testdata/linear.spec.json", "-alias", "champion"}
-	if err := catalog.RunCLI(ctx, c, args, &out); err != nil {
+	if err := runCatalogCommand(ctx, c, args, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !regexp.MustCompile(`^linear version 1 imported \(\d+ bytes, sha256 [0-9a-f]{64}\)\nlinear champion: none -> 1\n$`).MatchString(out.String()) {
@@ -197,7 +198,7 @@ func TestCLIImportModelMadeElsewhere(t *testing.T) {
 }
 
 func TestCLIImportRefuses(t *testing.T) {
-	c := newBroker(t).catalog(t)
+	c := emptyCatalog(t)
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -226,8 +227,8 @@ func TestCLIImportRefuses(t *testing.T) {
 		{"spec with an unknown field", "testdata/linear.onnx", typo, model.ErrBadSpec},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := catalog.RunCLI(testContext(t), c, []string{"import", "linear", tc.file, "-spec", tc.spec}, &bytes.Buffer{})
-			if !errors.Is(err, catalog.ErrImport) || !errors.Is(err, tc.want) {
+			err := runCatalogCommand(testContext(t), c, []string{"import", "linear", tc.file, "-spec", tc.spec}, &bytes.Buffer{})
+			if !errors.Is(err, errImport) || !errors.Is(err, tc.want) {
 				t.Fatalf("import: %v, want ErrImport and %v", err, tc.want)
 			}
 		})
@@ -243,14 +244,14 @@ func TestCLIImportRefuses(t *testing.T) {
 // challenger only, the champion staying where it is, which the output says;
 // -alias moves that alias alone, recorded as forced.
 func TestCLIImportDefaultAliases(t *testing.T) {
-	c := newBroker(t).catalog(t)
+	c := emptyCatalog(t)
 	ctx := testContext(t)
 	imp := func(extra ...string) string {
 		t.Helper()
 		var out bytes.Buffer
 		args := append([]string{"import", "linear", "testdata/linear.onnx", "-spec", "testdata/linear.spec.json"}, extra...)
-		if err := catalog.RunCLI(ctx, c, args, &out); err != nil {
-			t.Fatalf("RunCLI(%q): %v", args, err)
+		if err := runCatalogCommand(ctx, c, args, &out); err != nil {
+			t.Fatalf("runCatalogCommand(%q): %v", args, err)
 		}
 		return out.String()
 	}
@@ -290,7 +291,7 @@ func TestCLIImportDefaultAliases(t *testing.T) {
 	}
 }
 
-// TestCLILoadsRuntimeOnlyToImport runs every command with a LoadRuntime
+// TestCLILoadsRuntimeOnlyToImport runs every command with a loadRuntime
 // that fails, as where ONNX Runtime is missing: the commands that read or
 // move aliases work and never call it; import calls it and fails with its
 // error, publishing nothing.
@@ -298,7 +299,7 @@ func TestCLILoadsRuntimeOnlyToImport(t *testing.T) {
 	c := cliCatalog(t)
 	missing := errors.New("no ONNX Runtime here")
 	calls := 0
-	cli := catalog.CLI{Catalog: c, LoadRuntime: func() error {
+	cli := catalogCLI{catalog: c, loadRuntime: func() error {
 		calls++
 		return missing
 	}}
@@ -309,7 +310,7 @@ func TestCLILoadsRuntimeOnlyToImport(t *testing.T) {
 		{"export", "sensor", "champion", "-o", file}, {"promote", "sensor", "1"}, {"rollback", "sensor"},
 	} {
 		var out bytes.Buffer
-		if err := cli.Run(ctx, args, &out); err != nil {
+		if err := cli.run(ctx, args, &out); err != nil {
 			t.Errorf("%q: %v", args, err)
 		}
 		if out.Len() == 0 {
@@ -317,11 +318,11 @@ func TestCLILoadsRuntimeOnlyToImport(t *testing.T) {
 		}
 	}
 	if calls != 0 {
-		t.Errorf("LoadRuntime called %d times by commands that load no model", calls)
+		t.Errorf("loadRuntime called %d times by commands that load no model", calls)
 	}
-	err := cli.Run(ctx, []string{"import", "linear", "testdata/linear.onnx", "-spec", "testdata/linear.spec.json"}, &bytes.Buffer{})
+	err := cli.run(ctx, []string{"import", "linear", "testdata/linear.onnx", "-spec", "testdata/linear.spec.json"}, &bytes.Buffer{})
 	if !errors.Is(err, missing) || calls != 1 {
-		t.Errorf("import: %v after %d LoadRuntime calls, want its error after one", err, calls)
+		t.Errorf("import: %v after %d loadRuntime calls, want its error after one", err, calls)
 	}
 	if vs := c.Versions("linear"); len(vs) != 0 {
 		t.Errorf("import without ONNX Runtime published %d versions", len(vs))
@@ -329,20 +330,20 @@ func TestCLILoadsRuntimeOnlyToImport(t *testing.T) {
 }
 
 // TestCLIUsageListsEveryCommand holds the usage text to one line per
-// command, with what it does, and IsCLICommand to the same commands.
+// command, with what it does, and isCatalogCommand to the same commands.
 func TestCLIUsageListsEveryCommand(t *testing.T) {
-	usage := catalog.CLIUsage()
+	usage := catalogUsage()
 	for _, cmd := range []string{"list", "versions", "show", "history", "export", "promote", "rollback", "import"} {
 		if !regexp.MustCompile(`(?m)^  ` + cmd + `( [A-Z\[-][^ ]*)* {2,}[a-z]\S* \S`).MatchString(usage) {
 			t.Errorf("no line for %s, with a description, in\n%s", cmd, usage)
 		}
-		if !catalog.IsCLICommand(cmd) {
-			t.Errorf("IsCLICommand(%q) is false", cmd)
+		if !isCatalogCommand(cmd) {
+			t.Errorf("isCatalogCommand(%q) is false", cmd)
 		}
 	}
 	for _, notCmd := range []string{"", "delete", "LIST", "-h"} {
-		if catalog.IsCLICommand(notCmd) {
-			t.Errorf("IsCLICommand(%q) is true", notCmd)
+		if isCatalogCommand(notCmd) {
+			t.Errorf("isCatalogCommand(%q) is true", notCmd)
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/flagconf"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainerd"
+	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 const modelsName = "trainer models"
@@ -24,7 +24,7 @@ const modelsName = "trainer models"
 // model (import), so that reading the catalog works where it is absent.
 func models(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	var flags bytes.Buffer
-	cfg, rest, err := trainerd.ParseConfigUsage(modelsName, args, getenv, &flags)
+	cfg, rest, err := trainer.ParseConfigUsage(modelsName, args, getenv, &flags)
 	if errors.Is(err, flag.ErrHelp) {
 		modelsUsage(stderr, flags.String())
 		return 0
@@ -34,7 +34,7 @@ func models(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintln(stderr, "trainer:", err)
 		return 2
 	}
-	if len(rest) == 0 || !catalog.IsCLICommand(rest[0]) {
+	if len(rest) == 0 || !isCatalogCommand(rest[0]) {
 		if len(rest) == 0 {
 			fmt.Fprintln(stderr, "trainer models: no command")
 		} else {
@@ -42,7 +42,7 @@ func models(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 		// The flags' text as -h prints it.
 		var help bytes.Buffer
-		trainerd.ParseConfigUsage(modelsName, []string{"-h"}, getenv, &help)
+		trainer.ParseConfigUsage(modelsName, []string{"-h"}, getenv, &help)
 		modelsUsage(stderr, help.String())
 		return 2
 	}
@@ -54,15 +54,15 @@ func models(ctx context.Context, args []string, getenv func(string) string, stdo
 	c, err := openCatalog(ctx, cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
-		return exitCode(err)
+		return trainer.ExitCode(err)
 	}
 	defer c.Close()
-	cli := catalog.CLI{Catalog: c, LoadRuntime: func() error {
+	cli := catalogCLI{catalog: c, loadRuntime: func() error {
 		return model.Init(model.LibraryPath(cfg.ORTLibrary))
 	}}
-	if err := cli.Run(ctx, rest, stdout); err != nil {
+	if err := cli.run(ctx, rest, stdout); err != nil {
 		fmt.Fprintln(stderr, "trainer:", err)
-		return exitCode(err)
+		return trainer.ExitCode(err)
 	}
 	return 0
 }
@@ -73,14 +73,14 @@ func modelsUsage(w io.Writer, flags string) {
 	if _, after, ok := strings.Cut(flags, "Usage of "+modelsName+":\n"); ok {
 		flags = after
 	}
-	fmt.Fprintf(w, "Usage: %s [flags] COMMAND [arguments]\n\n%s\n\nFlags:\n%s", modelsName, catalog.CLIUsage(), flags)
+	fmt.Fprintf(w, "Usage: %s [flags] COMMAND [arguments]\n\n%s\n\nFlags:\n%s", modelsName, catalogUsage(), flags)
 }
 
 // openCatalog reaches Kafka and reads the catalog topic, as the service
 // does but without the rest of it (jobs, the API, ONNX Runtime). The topic
 // is not created here: a missing one is an empty catalog, and the commands
 // that write create it.
-func openCatalog(ctx context.Context, cfg trainerd.Config, logger *slog.Logger) (*catalog.Catalog, error) {
+func openCatalog(ctx context.Context, cfg trainer.Config, logger *slog.Logger) (*catalog.Catalog, error) {
 	kafkaOpts, err := cfg.Kafka.Opts()
 	if err != nil {
 		return nil, err

@@ -90,7 +90,7 @@ func TestCatalogReadsWithoutONNXRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	testdata := "../../internal/catalog/testdata/"
+	testdata := "testdata/"
 	artifact, err := os.ReadFile(testdata + "linear.onnx")
 	if err != nil {
 		t.Fatal(err)

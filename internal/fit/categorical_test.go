@@ -1,4 +1,4 @@
-package trainer_test
+package fit_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamscore/streamscore/internal/trainer"
+	"github.com/streamscore/streamscore/internal/fit"
 )
 
 // categoricalRows are rows whose label depends on a site (a string read
@@ -68,19 +68,19 @@ func TestFitRowsCategorical(t *testing.T) {
 		{"linear other", "linear", `{}`, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			opts, err := trainer.ParseOptions(fmt.Appendf(nil, `{"family": %q, "features": ["x", "meta.site", "ts"], "label": "y",
+			opts, err := fit.ParseOptions(fmt.Appendf(nil, `{"family": %q, "features": ["x", "meta.site", "ts"], "label": "y",
 				"categorical": {"meta.site": %s}, "time_parts": {"ts": ["hour_of_day", "day_of_week"]}, "params": {"max_iter": 30}}`, tt.family, tt.setting))
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := trainer.FitRows(context.Background(), "sites", opts, trainer.Records(rows), nil)
+			res, err := fit.FitRows(context.Background(), "sites", opts, fit.Records(rows), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			site := res.Spec.Inputs[0].Fields[1]
 			want := learntTable(t, train, "meta.site", 6)
 			if tt.family == "linear" {
-				want = learntTable(t, train, "meta.site", trainer.DefaultMaxCategories)
+				want = learntTable(t, train, "meta.site", fit.DefaultMaxCategories)
 			}
 			if tt.name == "gbdt stand-in" {
 				want = append(want[:5], "s09")
@@ -107,13 +107,13 @@ func TestFitRowsCategorical(t *testing.T) {
 			if got := res.Skipped["unknown_category"]; got != cut || res.TrainRows != 1600-cut || (tt.deadLetter && cut == 0) {
 				t.Errorf("training: %d rows, skipped %v; want %d unknown_category", res.TrainRows, res.Skipped, cut)
 			}
-			if res.Divergence > trainer.ParityTolerance {
+			if res.Divergence > fit.ParityTolerance {
 				t.Errorf("Go and ONNX Runtime differ by %g", res.Divergence)
 			}
 			if auc := res.Evaluation.Metrics["auc"]; auc < 0.8 {
 				t.Errorf("holdout AUC %.3f: the site was not learnt from", auc)
 			}
-			if cols := res.Spec.Inputs[0].Fields; len(cols) != 4 || cols[2].Part != trainer.PartHourOfDay || cols[3].Part != trainer.PartDayOfWeek {
+			if cols := res.Spec.Inputs[0].Fields; len(cols) != 4 || cols[2].Part != fit.PartHourOfDay || cols[3].Part != fit.PartDayOfWeek {
 				t.Errorf("columns %+v", cols)
 			}
 		})
@@ -143,18 +143,18 @@ func TestFitRowsArrays(t *testing.T) {
 		{"", map[string]int{"short_array": short, "wrong_type": long}},
 		{`, "pad": 0`, map[string]int{"wrong_type": long}},
 	} {
-		opts, err := trainer.ParseOptions(fmt.Appendf(nil, `{"family": "gbdt", "features": ["w"], "label": "y", "arrays": {"w": {"length": 3%s}}, "params": {"max_iter": 10}}`, tt.pad))
+		opts, err := fit.ParseOptions(fmt.Appendf(nil, `{"family": "gbdt", "features": ["w"], "label": "y", "arrays": {"w": {"length": 3%s}}, "params": {"max_iter": 10}}`, tt.pad))
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := trainer.FitRows(context.Background(), "w", opts, trainer.Records(rows), nil)
+		res, err := fit.FitRows(context.Background(), "w", opts, fit.Records(rows), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !maps.Equal(nonZeroCounts(res.Skipped), tt.want) {
 			t.Errorf("pad %q: skipped %v, want %v", tt.pad, res.Skipped, tt.want)
 		}
-		if f := res.Spec.Inputs[0].Fields; len(f) != 1 || f[0].Length != 3 || res.Divergence > trainer.ParityTolerance {
+		if f := res.Spec.Inputs[0].Fields; len(f) != 1 || f[0].Length != 3 || res.Divergence > fit.ParityTolerance {
 			t.Errorf("pad %q: spec %+v, divergence %g", tt.pad, f, res.Divergence)
 		}
 	}
@@ -167,11 +167,11 @@ func TestFitRowsCategoricalNullEverywhere(t *testing.T) {
 	for _, r := range rows {
 		delete(r, "meta")
 	}
-	opts, err := trainer.ParseOptions([]byte(`{"family": "gbdt", "features": ["x", "meta.site"], "label": "y", "categorical": {"meta.site": {}}}`))
+	opts, err := fit.ParseOptions([]byte(`{"family": "gbdt", "features": ["x", "meta.site"], "label": "y", "categorical": {"meta.site": {}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := trainer.FitRows(context.Background(), "sites", opts, trainer.Records(rows), nil); err == nil {
+	if _, err := fit.FitRows(context.Background(), "sites", opts, fit.Records(rows), nil); err == nil {
 		t.Fatal("trained on a categorical feature with no value")
 	}
 }
@@ -180,16 +180,16 @@ func TestFitRowsCategoricalNullEverywhere(t *testing.T) {
 // are learnt from the kept training rows, which are all the model reads.
 func TestFitRowsCategoricalSampled(t *testing.T) {
 	rows := categoricalRows(3000)
-	opts, err := trainer.ParseOptions([]byte(`{"family": "gbdt", "features": ["x", "meta.site"], "label": "y",
+	opts, err := fit.ParseOptions([]byte(`{"family": "gbdt", "features": ["x", "meta.site"], "label": "y",
 		"categorical": {"meta.site": {}}, "sample": {"max_rows": 800, "seed": 3}, "params": {"max_iter": 20}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := trainer.FitRows(context.Background(), "sites", opts, trainer.Records(rows), nil)
+	res, err := fit.FitRows(context.Background(), "sites", opts, fit.Records(rows), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.TrainRows+res.Evaluation.Rows != 800 || res.Divergence > trainer.ParityTolerance {
+	if res.TrainRows+res.Evaluation.Rows != 800 || res.Divergence > fit.ParityTolerance {
 		t.Errorf("%d rows trained, %d evaluated, divergence %g", res.TrainRows, res.Evaluation.Rows, res.Divergence)
 	}
 	site := res.Spec.Inputs[0].Fields[1]

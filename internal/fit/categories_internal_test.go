@@ -1,4 +1,4 @@
-package trainer
+package fit
 
 import (
 	"context"
@@ -130,7 +130,7 @@ func TestChampionRefusalsCountedAsItsScorer(t *testing.T) {
 	}
 
 	opts := Options{Family: GBDT, Features: []string{"x"}, Label: "y"}.WithDefaults()
-	extra := extraFeatures(opts, champion.Spec())
+	extra := ExtraFeatures(opts, champion.Spec())
 	if len(extra) != 2 {
 		t.Fatalf("extra features %+v, want site and w", extra)
 	}

@@ -1,4 +1,4 @@
-package trainer
+package fit
 
 import (
 	"cmp"
@@ -23,7 +23,7 @@ type columns struct {
 	// labels are a regressor's values, or a classifier's label as an
 	// index into dict (classes, after relabel, for training rows).
 	labels []float64
-	// times (Unix ms), partitions and offsets order rows as Read does;
+	// times (Unix ms), partitions and offsets order rows as jobs.Read does;
 	// they are dropped once rows are split (dropOrder).
 	times      []int64
 	partitions []int32
@@ -75,9 +75,9 @@ type columns struct {
 // budget, so that reading never grows a column by append, which would
 // briefly hold two copies of the feature matrix (at 10M rows of 10
 // features, 400 MB and 800 MB). The room is not free, so expect must be a
-// tight bound (readBounds): the pages of a fresh reservation are touched
-// only when written, but where the heap reuses memory an earlier training
-// freed, the runtime zeroes the whole reservation. Measured with go1.26 on
+// tight bound (a job asks Kafka for one): the pages of a fresh reservation
+// are touched only when written, but where the heap reuses memory an
+// earlier training freed, the runtime zeroes the whole reservation. Measured with go1.26 on
 // a reservation for 100M rows of 10 features (6.8 GB): 10 MB of RSS in a
 // fresh process, 790 MB after a first job of 5M rows had been let go, and
 // 2.6 GB after one of 30M rows.
@@ -207,7 +207,7 @@ func (c *columns) addRecord(rec map[string]any, ts int64, partition int32, offse
 	return nil
 }
 
-// finish orders the rows as Read does (timestamp, partition, offset) and,
+// finish orders the rows as jobs.Read does (timestamp, partition, offset) and,
 // for a classifier, drops the rows whose label is of another kind than
 // kind, or than most rows' when kind is zero (the earliest row's on a
 // tie), counted as mixed_label_kind. It returns the kind kept.

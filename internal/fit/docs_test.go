@@ -1,4 +1,4 @@
-package trainer_test
+package fit_test
 
 import (
 	"errors"
@@ -11,8 +11,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // docExample returns the code block that follows `<!-- example: name -->`
@@ -41,9 +42,9 @@ func TestTrainerDocFleetExample(t *testing.T) {
 		t.Fatalf("the doc's schema: %v", err)
 	}
 	var job struct {
-		Name    string          `yaml:"name"`
-		Source  trainer.Source  `yaml:"source"`
-		Options trainer.Options `yaml:"options"`
+		Name    string         `yaml:"name"`
+		Source  catalog.Source `yaml:"source"`
+		Options fit.Options    `yaml:"options"`
 	}
 	if err := yaml.Unmarshal([]byte(docExample(t, "fleet job")), &job); err != nil {
 		t.Fatalf("the doc's job: %v", err)
@@ -59,7 +60,7 @@ func TestTrainerDocFleetExample(t *testing.T) {
 	var categorical []string
 	columns := 0
 	for _, f := range resolved.FeatureReads() {
-		if f.Kind == trainer.CategoryFeature {
+		if f.Kind == fit.CategoryFeature {
 			categorical = append(categorical, f.Path.String())
 		}
 		columns += f.Width()

@@ -1,4 +1,4 @@
-package trainer
+package fit
 
 import (
 	"errors"
@@ -180,4 +180,16 @@ func reasonOf(err error) string {
 		return r
 	}
 	return "unreadable"
+}
+
+// guarded runs f, turning a panic into an error of class internal_error:
+// a bug that one record reaches skips that record, counted, instead of
+// stopping the training (and, with it, the trainer's API and other jobs).
+func guarded(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = deadletter.Recovered(r)
+		}
+	}()
+	return f()
 }

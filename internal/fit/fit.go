@@ -1,4 +1,4 @@
-package trainer
+package fit
 
 import (
 	"context"
@@ -32,7 +32,7 @@ type Result struct {
 	Evaluation Evaluation
 	// Holdout are the rows evaluated on, kept so that the champion can be
 	// judged on the very same ones before the new model may replace it.
-	// They share the training rows' memory: Runner.Run lets them go once
+	// They share the training rows' memory: DropHoldout lets them go once
 	// the version is published.
 	Holdout   Rows
 	TrainRows int
@@ -57,6 +57,22 @@ type Result struct {
 	rival Rows
 }
 
+// RivalHoldout are the holdout rows as the champion reads them: with the
+// raw values of the fields it reads and this model does not (see
+// TableConfig.Extra). They are Holdout when no such field was kept.
+func (r *Result) RivalHoldout() Rows {
+	if r.rival == nil {
+		return r.Holdout
+	}
+	return r.rival
+}
+
+// DropHoldout lets the holdout rows go: they share the training rows'
+// memory, which a Result kept after its publication would otherwise hold.
+func (r *Result) DropHoldout() {
+	r.Holdout, r.rival = nil, nil
+}
+
 // Split divides rows, in time order, into training rows and the holdout:
 // the last fraction, rounded up, so that a model is judged on records newer
 // than any it learnt from.
@@ -74,8 +90,7 @@ func Fit(ctx context.Context, name string, opts Options, rows []map[string]any, 
 }
 
 // FitRows is Fit on rows held in any form. Each row is mapped into
-// columns, as ReadTraining maps records, then trained on as FitHistory
-// does. A classifier's rows whose label is of another kind than most
+// columns, as a Table maps records, then trained on as FitTable does. A classifier's rows whose label is of another kind than most
 // rows' (see ClassLabel) are skipped and counted (mixed_label_kind).
 // Rows carry no time, so HoldoutFrom is refused; the holdout is the last
 // fraction of the rows in their order.
@@ -101,38 +116,35 @@ func FitRows(ctx context.Context, name string, opts Options, rows Rows, progress
 	return fitColumns(ctx, name, opts, c, nil, progress, start)
 }
 
-// ErrHistoryConsumed means a history was handed to FitHistory again.
-var ErrHistoryConsumed = errors.New("fit: the history was already trained on (FitHistory consumes it): read it again")
+// ErrTableConsumed means a table was handed to FitTable again.
+var ErrTableConsumed = errors.New("fit: the table was already trained on (FitTable consumes it): build it again")
 
-// FitHistory is Fit on a history read by ReadTraining: its columns are
-// handed to the algorithms as they are, never copied. test, when not nil,
-// is a test source read by ReadTraining with the same options: the model
-// trains on every row of h and is evaluated on test's.
+// FitTable is Fit on a Table: its columns are handed to the algorithms
+// as they are, never copied. test, when not nil, is a table of test rows
+// built with the same options: the model trains on every row of t and is
+// evaluated on test's.
 //
-// FitHistory consumes h: a classifier's training labels are renumbered in
+// FitTable consumes t: a classifier's training labels are renumbered in
 // place into the model's classes, and the columns that ordered the rows
-// are let go. h still gives its Len, counts and ClassCounts, and the
-// Result's Holdout reads it, but a second FitHistory of h fails with
-// ErrHistoryConsumed (unless the first failed before changing it). test
+// are let go. t still gives its Len, counts and ClassCounts, and the
+// Result's Holdout reads it, but a second FitTable of t fails with
+// ErrTableConsumed (unless the first failed before changing it). test
 // keeps its labels but loses its ordering columns too: it may evaluate
 // again, not train.
-func FitHistory(ctx context.Context, name string, opts Options, h, test *History, progress Progress) (*Result, error) {
+func FitTable(ctx context.Context, name string, opts Options, t, test *Table, progress Progress) (*Result, error) {
 	start := time.Now()
 	opts = opts.WithDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	if h.columns == nil || (test != nil && test.columns == nil) {
-		return nil, errors.New("fit: the history was not read by ReadTraining")
-	}
-	if h.columns.consumed || test != nil && test.columns.trained != nil {
-		return nil, ErrHistoryConsumed
+	if t.c.consumed || test != nil && test.c.trained != nil {
+		return nil, ErrTableConsumed
 	}
 	var tc *columns
 	if test != nil {
-		tc = test.columns
+		tc = test.c
 	}
-	return fitColumns(ctx, name, opts, h.columns, tc, progress, start)
+	return fitColumns(ctx, name, opts, t.c, tc, progress, start)
 }
 
 // parityRows is how many of the newest training rows the parity check

@@ -1,4 +1,4 @@
-package trainer_test
+package fit_test
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 func TestFitFamilies(t *testing.T) {
@@ -37,53 +37,53 @@ func TestFitFamilies(t *testing.T) {
 		{
 			name:    "gbdt binary",
 			options: `{"family": "gbdt", "features": ["temperature", "humidity", "vibration", "rssi", "battery_volts", "sound"], "defaults": {"battery_volts": 3.3}, "label": "anomaly", "params": {"num_trees": 30, "max_depth": 4}}`,
-			rows:    sensorRows(1, 4000), labels: []string{"false", "true"}, metric: trainer.MetricAUC, atLeast: 0.9,
+			rows:    sensorRows(1, 4000), labels: []string{"false", "true"}, metric: fit.MetricAUC, atLeast: 0.9,
 		},
 		{
 			name:    "gbdt multiclass",
 			options: `{"family": "gbdt", "features": ["temperature", "humidity"], "label": "band", "params": {"num_trees": 20, "max_depth": 3}}`,
-			rows:    multiclass, labels: []string{"cold", "hot", "normal"}, metric: trainer.MetricAccuracy, atLeast: 0.95,
+			rows:    multiclass, labels: []string{"cold", "hot", "normal"}, metric: fit.MetricAccuracy, atLeast: 0.95,
 		},
 		{
 			name:    "gbdt regression",
 			options: `{"family": "gbdt", "task": "regression", "features": ["humidity", "vibration", "sound"], "label": "temperature", "params": {"num_trees": 30}}`,
-			rows:    sensorRows(2, 3000), metric: trainer.MetricRMSE, atMost: 5,
+			rows:    sensorRows(2, 3000), metric: fit.MetricRMSE, atMost: 5,
 		},
 		{
 			name:    "linear binary",
 			options: `{"family": "linear", "features": ["temperature", "humidity", "vibration", "rssi", "sound"], "label": "anomaly"}`,
-			rows:    sensorRows(1, 4000), labels: []string{"false", "true"}, metric: trainer.MetricAUC, atLeast: 0.8,
+			rows:    sensorRows(1, 4000), labels: []string{"false", "true"}, metric: fit.MetricAUC, atLeast: 0.8,
 		},
 		{
 			name:    "linear multiclass",
 			options: `{"family": "linear", "features": ["temperature", "humidity"], "label": "band"}`,
-			rows:    multiclass, labels: []string{"cold", "hot", "normal"}, metric: trainer.MetricAccuracy, atLeast: 0.6,
+			rows:    multiclass, labels: []string{"cold", "hot", "normal"}, metric: fit.MetricAccuracy, atLeast: 0.6,
 		},
 		{
 			name:    "linear regression",
 			options: `{"family": "linear", "task": "regression", "features": ["humidity", "vibration", "sound"], "label": "temperature", "params": {"alpha": 0.5}}`,
-			rows:    sensorRows(2, 3000), metric: trainer.MetricRMSE, atMost: 5,
+			rows:    sensorRows(2, 3000), metric: fit.MetricRMSE, atMost: 5,
 		},
 		{
 			name:    "text",
 			options: `{"family": "text", "text": "text", "label": "label"}`,
-			rows:    textRows(1, 3000), labels: []string{"ham", "spam"}, metric: trainer.MetricAUC, atLeast: 0.95,
+			rows:    textRows(1, 3000), labels: []string{"ham", "spam"}, metric: fit.MetricAUC, atLeast: 0.95,
 		},
 		{
 			name:    "text with char n-grams",
 			options: `{"family": "text", "text": "text", "label": "label", "params": {"analyzer": "word+char", "char_min_ngram": 3, "char_max_ngram": 5}}`,
-			rows:    textRows(1, 3000), labels: []string{"ham", "spam"}, metric: trainer.MetricAUC, atLeast: 0.95,
+			rows:    textRows(1, 3000), labels: []string{"ham", "spam"}, metric: fit.MetricAUC, atLeast: 0.95,
 			params: `"analyzer":"word+char","char_min_ngram":3,"char_max_ngram":5`,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts, err := trainer.ParseOptions([]byte(tt.options))
+			opts, err := fit.ParseOptions([]byte(tt.options))
 			if err != nil {
 				t.Fatal(err)
 			}
 			var steps, total int
-			res, err := trainer.Fit(context.Background(), "m", opts, tt.rows, func(done, n int) { steps, total = done, n })
+			res, err := fit.Fit(context.Background(), "m", opts, tt.rows, func(done, n int) { steps, total = done, n })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +100,7 @@ func TestFitFamilies(t *testing.T) {
 			if tt.params != "" && !strings.Contains(string(res.Params), tt.params) {
 				t.Errorf("effective params %s, want them to include %s", res.Params, tt.params)
 			}
-			if res.Divergence > trainer.ParityTolerance {
+			if res.Divergence > fit.ParityTolerance {
 				t.Errorf("ONNX Runtime differs from Go by %g", res.Divergence)
 			}
 			got, ok := res.Evaluation.Metrics[tt.metric]
@@ -117,7 +117,7 @@ func TestFitFamilies(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			ev, err := trainer.Evaluate(m, tt.rows[len(tt.rows)-wantHoldout:], opts.Label)
+			ev, err := fit.Evaluate(m, tt.rows[len(tt.rows)-wantHoldout:], opts.Label)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +135,7 @@ func TestFitSkipsUnreadableRowsAndCountsThem(t *testing.T) {
 	rows[2]["temperature"] = nil   // null feature, no default
 	rows[3]["humidity"] = "wet"    // wrong type
 	rows[4]["battery_volts"] = nil // null, but it has a default: kept
-	res, err := trainer.Fit(context.Background(), "m", gbdtOptions(t, `{"num_trees": 5}`), rows, nil)
+	res, err := fit.Fit(context.Background(), "m", gbdtOptions(t, `{"num_trees": 5}`), rows, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,19 +157,19 @@ func TestFitRefusesWhatCannotBeTrained(t *testing.T) {
 	threeClasses[0]["label"] = "phishing"
 	tests := []struct {
 		name    string
-		options trainer.Options
+		options fit.Options
 		rows    []map[string]any
 		want    error
 	}{
-		{"no rows", gbdtOptions(t, ""), nil, trainer.ErrNotEnoughData},
-		{"one row", gbdtOptions(t, ""), sensorRows(1, 1), trainer.ErrNotEnoughData},
-		{"a single class", gbdtOptions(t, ""), oneClass, trainer.ErrNotEnoughData},
-		{"a text model of three classes", trainer.Options{Family: trainer.Text, TextField: "text", Label: "label"}, threeClasses, trainer.ErrInvalidOptions},
-		{"invalid options", trainer.Options{Family: "forest"}, sensorRows(1, 100), trainer.ErrInvalidOptions},
+		{"no rows", gbdtOptions(t, ""), nil, fit.ErrNotEnoughData},
+		{"one row", gbdtOptions(t, ""), sensorRows(1, 1), fit.ErrNotEnoughData},
+		{"a single class", gbdtOptions(t, ""), oneClass, fit.ErrNotEnoughData},
+		{"a text model of three classes", fit.Options{Family: fit.Text, TextField: "text", Label: "label"}, threeClasses, fit.ErrInvalidOptions},
+		{"invalid options", fit.Options{Family: "forest"}, sensorRows(1, 100), fit.ErrInvalidOptions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := trainer.Fit(context.Background(), "m", tt.options, tt.rows, nil)
+			_, err := fit.Fit(context.Background(), "m", tt.options, tt.rows, nil)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("error %v, want %v", err, tt.want)
 			}

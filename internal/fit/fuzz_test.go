@@ -1,11 +1,11 @@
-package trainer_test
+package fit_test
 
 import (
 	"errors"
 	"testing"
 
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // FuzzParseOptions feeds the options decoder what an API client might
@@ -24,9 +24,9 @@ func FuzzParseOptions(f *testing.F) {
 	f.Add(`[]`)
 	f.Add(``)
 	f.Fuzz(func(t *testing.T, body string) {
-		opts, err := trainer.ParseOptions([]byte(body))
+		opts, err := fit.ParseOptions([]byte(body))
 		if err != nil {
-			if !errors.Is(err, trainer.ErrInvalidOptions) {
+			if !errors.Is(err, fit.ErrInvalidOptions) {
 				t.Fatalf("error %v does not wrap ErrInvalidOptions", err)
 			}
 			return

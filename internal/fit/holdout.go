@@ -1,4 +1,4 @@
-package trainer
+package fit
 
 import (
 	"errors"
@@ -15,8 +15,8 @@ import (
 //     than any it learnt from;
 //   - holdout: 0: every row trains and none evaluates. There are then no
 //     metrics to compare with the champion, so a job must not promote
-//     if_better (Job.Validate refuses it), and the REST API, which promotes
-//     only if_better, refuses it;
+//     if_better (jobs.Job.Validate refuses it), and the REST API, which
+//     promotes only if_better, refuses it;
 //   - holdout_from, a time: the records stamped at or after it (a job's
 //     only: rows sent to the REST API carry no time);
 //   - a job's test_source: every row of the source trains, and the test
@@ -25,9 +25,9 @@ import (
 // errHoldoutFromRows refuses holdout_from where rows carry no time.
 var errHoldoutFromRows = errors.New("holdout_from: applies to a training job reading a topic, whose records carry a time; rows sent to the REST API carry none: give holdout, a fraction")
 
-// errHoldoutZeroIfBetter refuses a training that could never be compared
+// ErrHoldoutZeroIfBetter refuses a training that could never be compared
 // with the champion under a policy that promotes only what beats it.
-var errHoldoutZeroIfBetter = errors.New("holdout: 0 trains on every row and leaves none to judge the champion on, so the if_better policy could never decide: give a fraction, a holdout_from or a test_source, or set promote to always, or never (a forced run still promotes)")
+var ErrHoldoutZeroIfBetter = errors.New("holdout: 0 trains on every row and leaves none to judge the champion on, so the if_better policy could never decide: give a fraction, a holdout_from or a test_source, or set promote to always, or never (a forced run still promotes)")
 
 // holdoutSplit is where training rows end and which rows evaluate.
 type holdoutSplit struct {
@@ -70,20 +70,6 @@ func holdoutLen(n int, holdout float64) int {
 	return int(math.Ceil(float64(n) * holdout))
 }
 
-// describeHoldout says, for the catalog, which rows the metrics come from.
-func describeHoldout(opts Options, test *Source) string {
-	opts = opts.WithDefaults()
-	switch {
-	case test != nil:
-		return "test source"
-	case !opts.HoldoutFrom.IsZero():
-		return "records from " + opts.HoldoutFrom.UTC().Format(time.RFC3339Nano)
-	case opts.Holdout == 0:
-		return "none (holdout 0)"
-	}
-	return fmt.Sprintf("the newest %g%% of rows", 100*opts.Holdout)
-}
-
 // ValidateForAPI refuses what options sent to the REST API cannot do: the
 // API trains on rows that carry no time, and promotes a version only when
 // it beats the champion on its holdout.
@@ -94,7 +80,7 @@ func (o Options) ValidateForAPI() error {
 		errs = append(errs, fmt.Errorf("%w: %w", ErrInvalidOptions, errHoldoutFromRows))
 	}
 	if o.Holdout == 0 && o.HoldoutFrom.IsZero() {
-		errs = append(errs, fmt.Errorf("%w: %w", ErrInvalidOptions, errHoldoutZeroIfBetter))
+		errs = append(errs, fmt.Errorf("%w: %w", ErrInvalidOptions, ErrHoldoutZeroIfBetter))
 	}
 	return errors.Join(errs...)
 }

@@ -1,4 +1,4 @@
-package trainer_test
+package fit_test
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package trainer
+package fit
 
 import (
 	"bytes"
@@ -112,8 +112,8 @@ type Options struct {
 	holdoutSet, holdoutDefault, holdoutFromZero bool
 }
 
-// holdoutGiven reports whether a holdout fraction was given, 0 included.
-func (o Options) holdoutGiven() bool {
+// HoldoutGiven reports whether a holdout fraction was given, 0 included.
+func (o Options) HoldoutGiven() bool {
 	return o.holdoutSet || (o.Holdout != 0 && !o.holdoutDefault)
 }
 
@@ -271,7 +271,7 @@ func (o Options) Validate() error {
 	if o.holdoutFromZero {
 		bad("holdout_from", "%s is the zero time, which reads as no holdout_from: give a later time, or leave holdout_from out", time.Time{}.Format(time.RFC3339))
 	}
-	if !o.HoldoutFrom.IsZero() && o.holdoutGiven() {
+	if !o.HoldoutFrom.IsZero() && o.HoldoutGiven() {
 		bad("holdout_from", "give either holdout (a fraction) or holdout_from (a time), not both")
 	}
 	if o.Sample != nil {

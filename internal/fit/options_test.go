@@ -1,4 +1,4 @@
-package trainer_test
+package fit_test
 
 import (
 	"errors"
@@ -8,8 +8,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 func TestParseOptionsNamesTheField(t *testing.T) {
@@ -39,8 +39,8 @@ func TestParseOptionsNamesTheField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := trainer.ParseOptions([]byte(tt.body))
-			if !errors.Is(err, trainer.ErrInvalidOptions) {
+			_, err := fit.ParseOptions([]byte(tt.body))
+			if !errors.Is(err, fit.ErrInvalidOptions) {
 				t.Fatalf("error %v, want ErrInvalidOptions", err)
 			}
 			if !strings.Contains(err.Error(), tt.field) {
@@ -51,11 +51,11 @@ func TestParseOptionsNamesTheField(t *testing.T) {
 }
 
 func TestOptionsDefaultsAndSpec(t *testing.T) {
-	opts, err := trainer.ParseOptions([]byte(`{"family": "gbdt", "task": "regression", "features": ["a", "b"], "defaults": {"b": 2}, "label": "y"}`))
+	opts, err := fit.ParseOptions([]byte(`{"family": "gbdt", "task": "regression", "features": ["a", "b"], "defaults": {"b": 2}, "label": "y"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.Holdout != trainer.DefaultHoldout || opts.Metric != trainer.MetricRMSE {
+	if opts.Holdout != fit.DefaultHoldout || opts.Metric != fit.MetricRMSE {
 		t.Errorf("defaults: holdout %v metric %q", opts.Holdout, opts.Metric)
 	}
 	spec := opts.Spec("m", nil)
@@ -69,12 +69,12 @@ func TestOptionsDefaultsAndSpec(t *testing.T) {
 }
 
 func TestOptionsFromYAMLCarryParams(t *testing.T) {
-	var fromYAML trainer.Options
+	var fromYAML fit.Options
 	err := yaml.Unmarshal([]byte("family: gbdt\nfeatures: [a]\nlabel: y\nparams:\n  num_trees: 7\n  learning_rate: 0.5\n"), &fromYAML)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromJSON, err := trainer.ParseOptions([]byte(`{"family": "gbdt", "features": ["a"], "label": "y", "params": {"learning_rate": 0.5, "num_trees": 7}}`))
+	fromJSON, err := fit.ParseOptions([]byte(`{"family": "gbdt", "features": ["a"], "label": "y", "params": {"learning_rate": 0.5, "num_trees": 7}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +124,8 @@ func TestFeatureOptionsNameTheOption(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := trainer.ParseOptions([]byte(head + tt.extra + "}"))
-			if !errors.Is(err, trainer.ErrInvalidOptions) {
+			_, err := fit.ParseOptions([]byte(head + tt.extra + "}"))
+			if !errors.Is(err, fit.ErrInvalidOptions) {
 				t.Fatalf("error %v, want ErrInvalidOptions", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
@@ -134,7 +134,7 @@ func TestFeatureOptionsNameTheOption(t *testing.T) {
 		})
 	}
 	t.Run("text model", func(t *testing.T) {
-		_, err := trainer.ParseOptions([]byte(`{"family": "text", "text": "t", "label": "y", "categorical": {"t": {}}, "max_categories": 3}`))
+		_, err := fit.ParseOptions([]byte(`{"family": "text", "text": "t", "label": "y", "categorical": {"t": {}}, "max_categories": 3}`))
 		for _, want := range []string{"categorical: a text model reads one text field", "max_categories: a text model"} {
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("error %v does not contain %q", err, want)
@@ -146,7 +146,7 @@ func TestFeatureOptionsNameTheOption(t *testing.T) {
 // TestFeatureOptionsAccepted reads the feature options of issue 13's
 // example, in JSON and in YAML alike, with keys in any spelling of a path.
 func TestFeatureOptionsAccepted(t *testing.T) {
-	fromJSON, err := trainer.ParseOptions([]byte(`{
+	fromJSON, err := fit.ParseOptions([]byte(`{
 		"family": "gbdt", "label": "anomaly",
 		"features": ["temperature", "location.lat", "status", "device.model", "site", "window", "attributes.firmware", "ts", "code"],
 		"categorical": {"site": {"max": 50, "unknown": "dead_letter"}, "device[\"model\"]": {"unknown": "category", "unknown_category": "X100"}, "code": {}},
@@ -156,7 +156,7 @@ func TestFeatureOptionsAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fromYAML trainer.Options
+	var fromYAML fit.Options
 	err = yaml.Unmarshal([]byte(`family: gbdt
 label: anomaly
 features: [temperature, location.lat, status, device.model, site, window, attributes.firmware, ts, code]
@@ -174,9 +174,9 @@ time_parts: {ts: [hour_of_day, day_of_week]}
 	if err := fromYAML.WithDefaults().Validate(); err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range []trainer.Options{fromJSON, fromYAML} {
+	for _, o := range []fit.Options{fromJSON, fromYAML} {
 		site := o.Categorical["site"]
-		if site.Max == nil || *site.Max != 50 || site.Unknown != trainer.UnknownDeadLetter || *o.MaxCategories != 100 ||
+		if site.Max == nil || *site.Max != 50 || site.Unknown != fit.UnknownDeadLetter || *o.MaxCategories != 100 ||
 			o.Arrays["window"].Length != 8 || o.Arrays["window"].Pad == nil || len(o.TimeParts["ts"]) != 2 {
 			t.Errorf("options read as %+v", o)
 		}
@@ -194,24 +194,11 @@ func TestFeatureOptionsYAMLIsStrict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var o trainer.Options
+			var o fit.Options
 			err := yaml.Unmarshal([]byte(tt.doc), &o)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v, want one naming %q", err, tt.want)
 			}
 		})
-	}
-}
-
-// TestJobTakesNoSubject refuses a subject in a job's options: a job is
-// checked against its topic's own subject.
-func TestJobTakesNoSubject(t *testing.T) {
-	opts, err := trainer.ParseOptions([]byte(`{"family": "gbdt", "features": ["a"], "label": "y", "subject": "other-value"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = trainer.Job{Name: "m", Source: trainer.Source{Topic: "history"}, Options: opts}.Validate()
-	if !errors.Is(err, trainer.ErrInvalidOptions) || !strings.Contains(err.Error(), "options.subject: a job checks its features against its topic's schema (history-value)") {
-		t.Errorf("error %v", err)
 	}
 }

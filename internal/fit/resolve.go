@@ -1,6 +1,8 @@
-package trainer
+package fit
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -165,4 +167,38 @@ func isTimestamp(leaf avropath.Leaf) bool {
 		return true
 	}
 	return false
+}
+
+// Schemas finds the latest schema registered under a subject, which a
+// training checks its paths against before reading any record.
+type Schemas interface {
+	// LatestSchema returns the schema's text and version; a subject with
+	// no schema is ErrNoSchema.
+	LatestSchema(ctx context.Context, subject string) (text string, version int, err error)
+}
+
+// ErrNoSchema means a subject has no schema registered.
+var ErrNoSchema = errors.New("no schema registered under the subject")
+
+// ResolveSchema checks opts against the latest schema of subject (see
+// Options.Resolve) and returns them resolved. A subject without a schema
+// leaves them as they are, with ok false: its records, if any, are read
+// one by one as before, categorical only where the options say so.
+func ResolveSchema(ctx context.Context, schemas Schemas, subject string, opts Options) (resolved Options, ok bool, err error) {
+	text, version, err := schemas.LatestSchema(ctx, subject)
+	if errors.Is(err, ErrNoSchema) {
+		return opts, false, nil
+	}
+	if err != nil {
+		return Options{}, false, err
+	}
+	schema, err := avropath.ParseSchema(text)
+	if err != nil {
+		return Options{}, false, fmt.Errorf("schema %s version %d: %w", subject, version, err)
+	}
+	resolved, err = opts.Resolve(schema, fmt.Sprintf("%s version %d", subject, version))
+	if err != nil {
+		return Options{}, false, err
+	}
+	return resolved, true, nil
 }

@@ -1,4 +1,4 @@
-package trainer_test
+package fit_test
 
 import (
 	"errors"
@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // TestResolve resolves options against a schema: strings and enums become
@@ -36,13 +36,13 @@ func TestResolve(t *testing.T) {
 			[]string{`defaults["loc.zone"]`, "enum", "takes no default"}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			o := trainer.Options{Family: trainer.GBDT, Features: tt.features, Defaults: tt.defaults, Label: "y"}.WithDefaults()
+			o := fit.Options{Family: fit.GBDT, Features: tt.features, Defaults: tt.defaults, Label: "y"}.WithDefaults()
 			if err := o.Validate(); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
 			resolved, err := o.Resolve(schema, "r-value version 1")
 			if tt.wantErr != nil {
-				if !errors.Is(err, trainer.ErrInvalidOptions) || !errors.Is(err, model.ErrSchemaMismatch) {
+				if !errors.Is(err, fit.ErrInvalidOptions) || !errors.Is(err, model.ErrSchemaMismatch) {
 					t.Fatalf("error %v, want ErrInvalidOptions and ErrSchemaMismatch", err)
 				}
 				for _, want := range tt.wantErr {
@@ -57,7 +57,7 @@ func TestResolve(t *testing.T) {
 			}
 			var cats []string
 			for _, f := range resolved.FeatureReads() {
-				if f.Kind == trainer.CategoryFeature {
+				if f.Kind == fit.CategoryFeature {
 					cats = append(cats, f.Path.String())
 				}
 			}

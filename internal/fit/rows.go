@@ -1,4 +1,4 @@
-package trainer
+package fit
 
 // Rows are training rows, oldest first, however their owner holds them.
 // The trainer reads them one record at a time, so rows kept compactly (the

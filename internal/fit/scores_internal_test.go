@@ -1,4 +1,4 @@
-package trainer
+package fit
 
 import (
 	"bytes"
@@ -54,7 +54,7 @@ func TestMetricsMatchScikitLearn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("/usr/bin/python3", "testdata/metrics_reference.py")
+	cmd := exec.Command("/usr/bin/python3", "testdata/scores_reference.py")
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

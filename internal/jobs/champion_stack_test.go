@@ -1,4 +1,4 @@
-package trainer_test
+package jobs_test
 
 import (
 	"context"
@@ -7,8 +7,10 @@ import (
 	"math"
 	"testing"
 
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // TestChampionJudgedOnTheCandidatesRows retrains models whose champion
@@ -26,9 +28,9 @@ func TestChampionJudgedOnTheCandidatesRows(t *testing.T) {
 	cat := s.catalog()
 	runner := s.runner(cat)
 	ctx := context.Background()
-	options := func(features []string, battery float64, trees int) trainer.Options {
+	options := func(features []string, battery float64, trees int) fit.Options {
 		t.Helper()
-		opts, err := trainer.ParseOptions(fmt.Appendf(nil, `{"family": "gbdt", "features": %s, "defaults": {"battery_volts": %g}, "label": "anomaly", "params": {"num_trees": %d}}`,
+		opts, err := fit.ParseOptions(fmt.Appendf(nil, `{"family": "gbdt", "features": %s, "defaults": {"battery_volts": %g}, "label": "anomaly", "params": {"num_trees": %d}}`,
 			mustJSON(t, append(features, "battery_volts")), battery, trees))
 		if err != nil {
 			t.Fatal(err)
@@ -40,21 +42,21 @@ func TestChampionJudgedOnTheCandidatesRows(t *testing.T) {
 
 	tests := []struct {
 		name                string
-		champion, candidate trainer.Options
-		test                *trainer.Source
+		champion, candidate fit.Options
+		test                *catalog.Source
 		promoted            bool
 	}{
 		{"fraction holdout, the champion wins", options(strong, 0, 20), options(weak, 3.3, 3), nil, false},
-		{"test source, the candidate wins", options(weak[:1], 0, 1), options(strong[:3], 3.3, 20), &trainer.Source{Topic: "later"}, true},
+		{"test source, the candidate wins", options(weak[:1], 0, 1), options(strong[:3], 3.3, 20), &catalog.Source{Topic: "later"}, true},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			name := fmt.Sprintf("judged-%d", i)
-			first, err := runner.Run(ctx, trainer.Job{Name: name, Source: trainer.Source{Topic: "history"}, Options: tt.champion}, false, nil)
+			first, err := runner.Run(ctx, jobs.Job{Name: name, Source: catalog.Source{Topic: "history"}, Options: tt.champion}, false, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			job := trainer.Job{Name: name, Source: trainer.Source{Topic: "history"}, TestSource: tt.test, Options: tt.candidate}
+			job := jobs.Job{Name: name, Source: catalog.Source{Topic: "history"}, TestSource: tt.test, Options: tt.candidate}
 			if err := job.Validate(); err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +97,7 @@ func TestChampionJudgedOnTheCandidatesRows(t *testing.T) {
 			}
 
 			metric := tt.candidate.WithDefaults().Metric
-			beats, err := trainer.Beats(metric, out.Result.Evaluation.Metrics, want.Metrics)
+			beats, err := fit.Beats(metric, out.Result.Evaluation.Metrics, want.Metrics)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +105,7 @@ func TestChampionJudgedOnTheCandidatesRows(t *testing.T) {
 				t.Errorf("promoted %v (%s); the candidate's %s %v against the champion's %v: want promoted %v",
 					out.Promoted, out.Reason, metric, out.Result.Evaluation.Metrics[metric], want.Metrics[metric], tt.promoted)
 			}
-			champion, err := cat.Resolve(name, trainer.AliasChampion)
+			champion, err := cat.Resolve(name, jobs.AliasChampion)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,7 +117,7 @@ func TestChampionJudgedOnTheCandidatesRows(t *testing.T) {
 }
 
 // evaluateVersion evaluates a published version directly on records.
-func evaluateVersion(t *testing.T, cat trainer.Catalog, name string, version int, records []map[string]any) trainer.Evaluation {
+func evaluateVersion(t *testing.T, cat jobs.Catalog, name string, version int, records []map[string]any) fit.Evaluation {
 	t.Helper()
 	artifact, err := cat.Artifact(context.Background(), name, version)
 	if err != nil {
@@ -126,7 +128,7 @@ func evaluateVersion(t *testing.T, cat trainer.Catalog, name string, version int
 		t.Fatal(err)
 	}
 	defer m.Close()
-	ev, err := trainer.EvaluateRows(m, trainer.Records(records), "anomaly")
+	ev, err := fit.EvaluateRows(m, fit.Records(records), "anomaly")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package trainer_test
+package jobs_test
 
 import (
 	"context"
@@ -9,8 +9,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/testkit"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // TestJobHoldouts trains jobs over a 3-partition topic of 3000 rows (1000
@@ -22,26 +24,26 @@ func TestJobHoldouts(t *testing.T) {
 	s.produce("later", sensorRows(2, 500))
 	cat := s.catalog()
 	runner := s.runner(cat)
-	yamlOpts := func(extra string) trainer.Options {
+	yamlOpts := func(extra string) fit.Options {
 		t.Helper()
 		return withYAML(t, gbdtOptions(t, `{"num_trees": 5}`), extra)
 	}
 	cut := rows[2400]["ts"].(time.Time)
-	firstTwo := []trainer.OffsetRange{{Partition: 0, Start: 0, End: 1000}, {Partition: 1, Start: 0, End: 1000}}
+	firstTwo := []catalog.OffsetRange{{Partition: 0, Start: 0, End: 1000}, {Partition: 1, Start: 0, End: 1000}}
 
 	tests := []struct {
 		name               string
-		job                trainer.Job
+		job                jobs.Job
 		trained, evaluated int
 		holdout            string // as stored in the catalog
 		testTopic          string
 	}{
-		{"holdout 0", trainer.Job{Source: trainer.Source{Topic: "history"}, Options: yamlOpts("holdout: 0\n"), Promote: "always"}, 3000, 0, "none (holdout 0)", ""},
-		{"default fraction", trainer.Job{Source: trainer.Source{Topic: "history"}, Options: yamlOpts("")}, 2400, 600, "the newest 20% of rows", ""},
-		{"holdout_from", trainer.Job{Source: trainer.Source{Topic: "history"}, Options: yamlOpts("holdout_from: " + cut.Format(time.RFC3339Nano) + "\n")}, 2400, 600, "records from " + cut.UTC().Format(time.RFC3339Nano), ""},
-		{"test source by offset ranges", trainer.Job{Source: trainer.Source{Topic: "history", Ranges: firstTwo},
-			TestSource: &trainer.Source{Topic: "history", Ranges: []trainer.OffsetRange{{Partition: 2, Start: 0, End: 1000}}}, Options: yamlOpts("")}, 2000, 1000, "test source", "history"},
-		{"test source of another topic", trainer.Job{Source: trainer.Source{Topic: "history"}, TestSource: &trainer.Source{Topic: "later"}, Options: yamlOpts("")}, 3000, 500, "test source", "later"},
+		{"holdout 0", jobs.Job{Source: catalog.Source{Topic: "history"}, Options: yamlOpts("holdout: 0\n"), Promote: "always"}, 3000, 0, "none (holdout 0)", ""},
+		{"default fraction", jobs.Job{Source: catalog.Source{Topic: "history"}, Options: yamlOpts("")}, 2400, 600, "the newest 20% of rows", ""},
+		{"holdout_from", jobs.Job{Source: catalog.Source{Topic: "history"}, Options: yamlOpts("holdout_from: " + cut.Format(time.RFC3339Nano) + "\n")}, 2400, 600, "records from " + cut.UTC().Format(time.RFC3339Nano), ""},
+		{"test source by offset ranges", jobs.Job{Source: catalog.Source{Topic: "history", Ranges: firstTwo},
+			TestSource: &catalog.Source{Topic: "history", Ranges: []catalog.OffsetRange{{Partition: 2, Start: 0, End: 1000}}}, Options: yamlOpts("")}, 2000, 1000, "test source", "history"},
+		{"test source of another topic", jobs.Job{Source: catalog.Source{Topic: "history"}, TestSource: &catalog.Source{Topic: "later"}, Options: yamlOpts("")}, 3000, 500, "test source", "later"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,7 +80,7 @@ func TestJobHoldouts(t *testing.T) {
 }
 
 // withYAML sets more options as a job file would.
-func withYAML(t *testing.T, o trainer.Options, extra string) trainer.Options {
+func withYAML(t *testing.T, o fit.Options, extra string) fit.Options {
 	t.Helper()
 	if extra == "" {
 		return o
@@ -101,22 +103,22 @@ func TestReadTrainingSampleKeepsEveryPositive(t *testing.T) {
 	s := newStack(t)
 	rows := sensorRows(3, 3000)
 	s.produce("history", rows)
-	read := func(sample trainer.Sample) *trainer.History {
+	read := func(sample fit.Sample) *jobs.History {
 		opts := gbdtOptions(t, "")
 		opts.Sample = &sample
-		h, err := trainer.ReadTraining(context.Background(), s.kafkaOpts(), s.decoder, trainer.Source{Topic: "history"}, opts, trainer.ReadConfig{})
+		h, err := jobs.ReadTraining(context.Background(), s.kafkaOpts(), s.decoder, catalog.Source{Topic: "history"}, opts, jobs.ReadConfig{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return h
 	}
 	// The rows a model can use: a fraction of the readings lack a feature.
-	all := read(trainer.Sample{})
+	all := read(fit.Sample{})
 	usable, positives := all.Len(), all.ClassCounts()["true"]
 	if positives == 0 || positives > usable/5 || usable < 2000 {
 		t.Fatalf("%d usable rows, %d positives: the test needs a rare class and more than 2000 rows", usable, positives)
 	}
-	stratified := read(trainer.Sample{MaxRows: 1000, KeepClasses: []string{"true"}, Seed: 7})
+	stratified := read(fit.Sample{MaxRows: 1000, KeepClasses: []string{"true"}, Seed: 7})
 	if got := stratified.ClassCounts(); stratified.Len() != 1000 || got["true"] != positives || got["false"] != 1000-positives {
 		t.Errorf("stratified sample: %d rows, classes %v; want 1000 with all %d positives", stratified.Len(), got, positives)
 	}
@@ -125,8 +127,8 @@ func TestReadTrainingSampleKeepsEveryPositive(t *testing.T) {
 	}
 	// A uniform sample keeps about its share of positives, and the same
 	// seed keeps the same rows whatever order partitions arrive in.
-	uniform := read(trainer.Sample{MaxRows: 300, Seed: 7})
-	again := read(trainer.Sample{MaxRows: 300, Seed: 7})
+	uniform := read(fit.Sample{MaxRows: 300, Seed: 7})
+	again := read(fit.Sample{MaxRows: 300, Seed: 7})
 	if uniform.Len() != 300 || uniform.ClassCounts()["true"] >= positives/2 {
 		t.Errorf("uniform sample: %d rows, classes %v; want 300 with about their share of the %d positives", uniform.Len(), uniform.ClassCounts(), positives)
 	}
@@ -134,7 +136,7 @@ func TestReadTrainingSampleKeepsEveryPositive(t *testing.T) {
 		t.Errorf("the same seed kept %v, then %v", uniform.ClassCounts(), again.ClassCounts())
 	}
 	// Trained on, the sample is every row there is.
-	res, err := trainer.FitHistory(context.Background(), "sampled", gbdtOptions(t, `{"num_trees": 5}`), stratified, nil, nil)
+	res, err := jobs.FitHistory(context.Background(), "sampled", gbdtOptions(t, `{"num_trees": 5}`), stratified, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,9 +150,9 @@ func TestServiceCountsRecordsRead(t *testing.T) {
 	s.produce("history", sensorRows(1, 700))
 	cat := s.catalog()
 	reg := prometheus.NewRegistry()
-	svc, err := trainer.NewService([]trainer.Job{
-		{Name: "counted", Source: trainer.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 3}`)},
-	}, trainer.ServiceDeps{Runner: s.runner(cat), Registry: reg})
+	svc, err := jobs.NewScheduler([]jobs.Job{
+		{Name: "counted", Source: catalog.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 3}`)},
+	}, jobs.SchedulerDeps{Runner: s.runner(cat), Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

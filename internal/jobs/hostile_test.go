@@ -1,4 +1,4 @@
-package trainer_test
+package jobs_test
 
 import (
 	"context"
@@ -9,9 +9,10 @@ import (
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/testkit"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // TestHostileRecordsInHistorySkipped is finding 2 of issue 10: the hostile
@@ -60,7 +61,7 @@ func TestHostileRecordsInHistorySkipped(t *testing.T) {
 	}
 	want["oversize_batch"] = 1
 
-	h, err := trainer.Read(context.Background(), s.kafkaOpts(), s.decoder, trainer.Source{Topic: "history"})
+	h, err := jobs.Read(context.Background(), s.kafkaOpts(), s.decoder, catalog.Source{Topic: "history"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestHostileRecordsInHistorySkipped(t *testing.T) {
 	}
 
 	runner := s.runner(s.catalog())
-	out, err := runner.Run(context.Background(), trainer.Job{Name: "sensors", Source: trainer.Source{Topic: "history"},
+	out, err := runner.Run(context.Background(), jobs.Job{Name: "sensors", Source: catalog.Source{Topic: "history"},
 		Options: gbdtOptions(t, `{"num_trees": 5, "max_depth": 3}`)}, false, nil)
 	if err != nil {
 		t.Fatalf("training over a history with hostile records: %v", err)

@@ -1,17 +1,16 @@
-package trainer
+package jobs
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/streamscore/streamscore/internal/avropath"
 	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
 )
 
@@ -37,18 +36,18 @@ const (
 // Job is one model's retraining from a topic.
 type Job struct {
 	// Name is the model's name in the catalog.
-	Name   string `yaml:"name" json:"name"`
-	Source Source `yaml:"source" json:"source"`
+	Name   string         `yaml:"name" json:"name"`
+	Source catalog.Source `yaml:"source" json:"source"`
 	// TestSource, when set, is read as Source is and evaluates the model,
 	// which then trains on every row of Source: offset ranges of the same
 	// topic, or another topic with its own window and ranges. It replaces
 	// options.holdout and options.holdout_from; on the same topic it must
 	// not overlap Source.
-	TestSource *Source `yaml:"test_source" json:"test_source,omitempty"`
+	TestSource *catalog.Source `yaml:"test_source" json:"test_source,omitempty"`
 	// Window, when set, trains on the records of the last Window only (it
 	// sets Source.From at each run); a retrain then follows the stream.
 	Window  time.Duration `yaml:"window" json:"window,omitempty"`
-	Options Options       `yaml:"options" json:"options"`
+	Options fit.Options   `yaml:"options" json:"options"`
 	// Promote is PromoteIfBetter (default), PromoteAlways or PromoteNever.
 	Promote string `yaml:"promote" json:"promote,omitempty"`
 	// Schedule retrains every so often; zero means no schedule.
@@ -62,7 +61,7 @@ type Job struct {
 func (j Job) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: job %q: %s: %s", ErrInvalidOptions, j.Name, field, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("%w: job %q: %s: %s", fit.ErrInvalidOptions, j.Name, field, fmt.Sprintf(format, args...)))
 	}
 	if err := catalog.ValidName(j.Name); err != nil {
 		bad("name", "%s", err)
@@ -70,7 +69,7 @@ func (j Job) Validate() error {
 	if j.Source.Topic == "" {
 		bad("source.topic", "is required")
 	}
-	checkRanges := func(field string, ranges []OffsetRange) {
+	checkRanges := func(field string, ranges []catalog.OffsetRange) {
 		first := map[int32]int{} // partition -> index of its range
 		for i, r := range ranges {
 			name := fmt.Sprintf("%s.ranges[%d]", field, i)
@@ -115,14 +114,14 @@ func (j Job) Validate() error {
 		switch {
 		case t.Topic == "":
 			bad("test_source.topic", "is required")
-		case o.holdoutGiven() || !o.HoldoutFrom.IsZero():
+		case o.HoldoutGiven() || !o.HoldoutFrom.IsZero():
 			bad("test_source", "give one of options.holdout, options.holdout_from and test_source, not several")
 		case j.Window == 0 && overlaps(j.Source, *t):
 			bad("test_source", "overlaps source on topic %q: the model would be evaluated on records it learnt from; give disjoint ranges or windows", t.Topic)
 		}
 	}
-	if o.holdoutSet && o.Holdout == 0 && o.HoldoutFrom.IsZero() && j.TestSource == nil && (j.Promote == "" || j.Promote == PromoteIfBetter) {
-		errs = append(errs, fmt.Errorf("%w: job %q: options.%w", ErrInvalidOptions, j.Name, errHoldoutZeroIfBetter))
+	if o.HoldoutGiven() && o.Holdout == 0 && o.HoldoutFrom.IsZero() && j.TestSource == nil && (j.Promote == "" || j.Promote == PromoteIfBetter) {
+		errs = append(errs, fmt.Errorf("%w: job %q: options.%w", fit.ErrInvalidOptions, j.Name, fit.ErrHoldoutZeroIfBetter))
 	}
 	return errors.Join(errs...)
 }
@@ -130,7 +129,7 @@ func (j Job) Validate() error {
 // overlaps reports whether two sources may hold the same records: the
 // same topic, time windows that meet, and offsets that meet (a source
 // without ranges reads every partition).
-func overlaps(a, b Source) bool {
+func overlaps(a, b catalog.Source) bool {
 	if a.Topic != b.Topic {
 		return false
 	}
@@ -162,9 +161,9 @@ type Catalog interface {
 // Outcome is what one run of a job did.
 type Outcome struct {
 	Version  catalog.Version
-	Result   *Result
+	Result   *fit.Result
 	Records  int
-	Champion *Evaluation // the previous champion on the same holdout, if any
+	Champion *fit.Evaluation // the previous champion on the same holdout, if any
 	Promoted bool
 	Reason   string // why the champion moved or stayed
 }
@@ -177,7 +176,7 @@ type Runner struct {
 	// Schemas give the latest schema of a topic's records, which a job's
 	// paths are checked against before any record is read. Without them,
 	// a job is checked against its topic's newest record's schema.
-	Schemas Schemas
+	Schemas fit.Schemas
 	Catalog Catalog
 	Logger  *slog.Logger
 	Now     func() time.Time
@@ -186,19 +185,19 @@ type Runner struct {
 // Run trains one job once. force promotes the new version whatever its
 // metrics (PromoteAlways does too). Reading logs its progress every few
 // seconds.
-func (r *Runner) Run(ctx context.Context, job Job, force bool, progress Progress) (*Outcome, error) {
+func (r *Runner) Run(ctx context.Context, job Job, force bool, progress fit.Progress) (*Outcome, error) {
 	return r.run(ctx, job, force, progress, nil)
 }
 
 // run is Run, with the read progress also told to meters when not nil.
-func (r *Runner) run(ctx context.Context, job Job, force bool, progress Progress, meters *readMeters) (*Outcome, error) {
+func (r *Runner) run(ctx context.Context, job Job, force bool, progress fit.Progress, meters *readMeters) (*Outcome, error) {
 	logger := r.logger().With("model", job.Name)
 	src := job.Source
 	if job.Window > 0 {
 		src.From = r.now().Add(-job.Window)
 	}
 	if job.TestSource != nil && overlaps(src, *job.TestSource) {
-		return nil, fmt.Errorf("train %s: %w: test_source: overlaps source on topic %q: the model would be evaluated on records it learnt from", job.Name, ErrInvalidOptions, src.Topic)
+		return nil, fmt.Errorf("train %s: %w: test_source: overlaps source on topic %q: the model would be evaluated on records it learnt from", job.Name, fit.ErrInvalidOptions, src.Topic)
 	}
 	// Every path is checked against the topics' schemas before a record
 	// is read: a job that cannot train fails now, not after its history.
@@ -217,19 +216,18 @@ func (r *Runner) run(ctx context.Context, job Job, force bool, progress Progress
 	logger.Info("training data read", "topic", src.Topic, "records", history.Records, "rows", history.Len(),
 		"skipped", history.Skipped, "unusable", history.Unusable, "sampled_out", history.SampledOut)
 	var test *History
-	source := catalog.Source{Topic: src.Topic, Ranges: catalogRanges(history.Ranges), From: src.From, To: src.To,
+	source := catalog.Source{Topic: src.Topic, Ranges: history.Ranges, From: src.From, To: src.To,
 		Holdout: describeHoldout(job.Options, job.TestSource)}
 	if t := job.TestSource; t != nil {
 		cfg.Progress = newReadLog(logger, meters, "test_source", r.now).report
-		cfg.labelKind = history.columns.kind
-		ts := *t
-		ts.field = "test_source" // its errors name it so
-		if test, err = ReadTraining(ctx, r.KafkaOpts, r.Decoder, ts, job.Options, cfg); err != nil {
+		cfg.labelKind = history.table.LabelKind()
+		cfg.field = testSourceField // its errors name it so
+		if test, err = ReadTraining(ctx, r.KafkaOpts, r.Decoder, *t, job.Options, cfg); err != nil {
 			return nil, fmt.Errorf("train %s: test_source: %w", job.Name, err)
 		}
 		logger.Info("test data read", "topic", t.Topic, "records", test.Records, "rows", test.Len(),
 			"skipped", test.Skipped, "unusable", test.Unusable, "sampled_out", test.SampledOut)
-		source.Test = &catalog.Source{Topic: t.Topic, Ranges: catalogRanges(test.Ranges), From: t.From, To: t.To}
+		source.Test = &catalog.Source{Topic: t.Topic, Ranges: test.Ranges, From: t.From, To: t.To}
 	}
 	res, err := FitHistory(ctx, job.Name, job.Options, history, test, progress)
 	if err != nil {
@@ -240,82 +238,23 @@ func (r *Runner) run(ctx context.Context, job Job, force bool, progress Progress
 		return nil, err
 	}
 	// The holdout shares the history's columns: let them go with it, not
-	// with the outcome a service keeps until the next training.
-	res.Holdout, res.rival = nil, nil
+	// with the outcome a scheduler keeps until the next training.
+	res.DropHoldout()
 	out.Records = history.Records
 	return out, nil
 }
 
 // championFields are the features the champion reads that opts' model
-// does not read the same way (see extraFeatures): they are kept raw while
-// reading so that the champion is judged on the same rows as it would read
-// them, and whether the champion takes values that are not finite. None
+// does not read the same way (see fit.ExtraFeatures): they are kept raw
+// while reading so that the champion is judged on the same rows as it
+// would read them, and whether the champion takes values that are not finite. None
 // when there is no champion yet.
-func (r *Runner) championFields(name string, opts Options) ([]model.Feature, bool) {
+func (r *Runner) championFields(name string, opts fit.Options) ([]model.Feature, bool) {
 	champion, err := r.Catalog.Resolve(name, AliasChampion)
 	if err != nil {
 		return nil, false
 	}
-	return extraFeatures(opts, champion.Spec), champion.Spec.AllowNonFinite
-}
-
-// extraFeatures are the features of other's float inputs at paths that
-// opts' model does not read exactly as other does: the same features at
-// the path, each with the same length, pad, part and default, categorical
-// on both sides or on neither (the categories themselves may differ: rows
-// show a category as the value it was). A path read otherwise is kept
-// whole, every feature of other at it.
-func extraFeatures(opts Options, other model.Spec) []model.Feature {
-	own := map[string][]model.Feature{}
-	if opts.Family != Text {
-		reads := opts.FeatureReads()
-		tables := make([][]string, len(reads))
-		for i, f := range reads {
-			if f.Kind == CategoryFeature {
-				tables[i] = placeholderTable
-			}
-		}
-		for _, f := range specFeatures(reads, tables) {
-			own[f.Field] = append(own[f.Field], f)
-		}
-	}
-	theirs := map[string][]model.Feature{}
-	var order []string
-	for _, in := range other.Inputs {
-		if in.Type == model.StringInput {
-			continue
-		}
-		for _, f := range in.Fields {
-			key := f.Field
-			if p, err := avropath.Parse(f.Field); err == nil {
-				key = p.String()
-			}
-			if theirs[key] == nil {
-				order = append(order, key)
-			}
-			theirs[key] = append(theirs[key], f)
-		}
-	}
-	var extra []model.Feature
-	for _, key := range order {
-		if !sameReading(own[key], theirs[key]) {
-			extra = append(extra, theirs[key]...)
-		}
-	}
-	return extra
-}
-
-// sameReading reports whether two models read a path into the same
-// columns.
-func sameReading(a, b []model.Feature) bool {
-	return slices.EqualFunc(a, b, func(x, y model.Feature) bool {
-		return x.Length == y.Length && samePtr(x.Pad, y.Pad) && x.Part == y.Part &&
-			samePtr(x.Default, y.Default) && x.Categorical() == y.Categorical()
-	})
-}
-
-func samePtr(a, b *float64) bool {
-	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+	return fit.ExtraFeatures(opts, champion.Spec), champion.Spec.AllowNonFinite
 }
 
 // promotion is the policy of one run: forced when asked for.
@@ -334,7 +273,7 @@ func promotion(policy string, force bool) string {
 // when it beats the champion on the same holdout (or there is none),
 // PromoteAlways in any case, PromoteNever not at all. Jobs and the REST API
 // both publish through it.
-func (r *Runner) Publish(ctx context.Context, name string, opts Options, res *Result, source catalog.Source, policy string) (*Outcome, error) {
+func (r *Runner) Publish(ctx context.Context, name string, opts fit.Options, res *fit.Result, source catalog.Source, policy string) (*Outcome, error) {
 	logger := r.logger().With("model", name)
 	opts = opts.WithDefaults()
 	out := &Outcome{Result: res}
@@ -350,11 +289,7 @@ func (r *Runner) Publish(ctx context.Context, name string, opts Options, res *Re
 		out.Promoted, out.Reason = false, fmt.Sprintf("no holdout (holdout 0): nothing to judge champion v%d on; promote by hand, by a forced run or with promote: always", champion.Version)
 	default:
 		parent = champion.Version
-		rows := res.rival
-		if rows == nil {
-			rows = res.Holdout
-		}
-		ev, err := r.evaluateVersion(ctx, champion, rows, opts.Label)
+		ev, err := r.evaluateVersion(ctx, champion, res.RivalHoldout(), opts.Label)
 		if err != nil {
 			// A champion that can no longer be evaluated (its features are
 			// gone from the data) loses to one that can.
@@ -399,8 +334,8 @@ func (r *Runner) Publish(ctx context.Context, name string, opts Options, res *Re
 }
 
 // decide compares a candidate with the champion on the metric.
-func decide(metric string, candidate, champion Metrics, championVersion int) (bool, string) {
-	better, err := Beats(metric, candidate, champion)
+func decide(metric string, candidate, champion fit.Metrics, championVersion int) (bool, string) {
+	better, err := fit.Beats(metric, candidate, champion)
 	if err != nil {
 		return false, err.Error()
 	}
@@ -412,26 +347,18 @@ func decide(metric string, candidate, champion Metrics, championVersion int) (bo
 }
 
 // evaluateVersion loads a published version and scores it on rows.
-func (r *Runner) evaluateVersion(ctx context.Context, v catalog.Version, rows Rows, label string) (Evaluation, error) {
+func (r *Runner) evaluateVersion(ctx context.Context, v catalog.Version, rows fit.Rows, label string) (fit.Evaluation, error) {
 	artifact, err := r.Catalog.Artifact(ctx, v.Name, v.Version)
 	if err != nil {
-		return Evaluation{}, err
+		return fit.Evaluation{}, err
 	}
 	spec := v.Spec
 	m, err := model.Load(artifact, model.Options{Spec: &spec, Version: fmt.Sprint(v.Version)})
 	if err != nil {
-		return Evaluation{}, err
+		return fit.Evaluation{}, err
 	}
 	defer m.Close()
-	return EvaluateRows(m, rows, label)
-}
-
-func catalogRanges(rs []OffsetRange) []catalog.OffsetRange {
-	out := make([]catalog.OffsetRange, len(rs))
-	for i, r := range rs {
-		out[i] = catalog.OffsetRange{Partition: r.Partition, Start: r.Start, End: r.End}
-	}
-	return out
+	return fit.EvaluateRows(m, rows, label)
 }
 
 func (r *Runner) logger() *slog.Logger {
@@ -446,4 +373,18 @@ func (r *Runner) now() time.Time {
 		return time.Now()
 	}
 	return r.Now()
+}
+
+// describeHoldout says, for the catalog, which rows the metrics come from.
+func describeHoldout(opts fit.Options, test *catalog.Source) string {
+	opts = opts.WithDefaults()
+	switch {
+	case test != nil:
+		return "test source"
+	case !opts.HoldoutFrom.IsZero():
+		return "records from " + opts.HoldoutFrom.UTC().Format(time.RFC3339Nano)
+	case opts.Holdout == 0:
+		return "none (holdout 0)"
+	}
+	return fmt.Sprintf("the newest %g%% of rows", 100*opts.Holdout)
 }

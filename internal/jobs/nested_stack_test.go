@@ -1,7 +1,6 @@
-package trainer_test
+package jobs_test
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,11 +15,12 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/testkit"
-	"github.com/streamscore/streamscore/internal/trainer"
 	"github.com/streamscore/streamscore/schemas"
 )
 
@@ -68,9 +67,9 @@ options:
   params: %s
 `
 
-func parseJob(t *testing.T, text string) trainer.Job {
+func parseJob(t *testing.T, text string) jobs.Job {
 	t.Helper()
-	var job trainer.Job
+	var job jobs.Job
 	dec := yaml.NewDecoder(strings.NewReader(text))
 	dec.KnownFields(true)
 	if err := dec.Decode(&job); err != nil {
@@ -120,7 +119,7 @@ func TestNestedSchemaJobTrainsAndPublishes(t *testing.T) {
 			if len(nonZeroCounts(out.Result.Skipped)) != 0 || out.Result.TrainRows != len(trainRows) || out.Result.Evaluation.Rows != n/5 {
 				t.Errorf("trained on %d rows, evaluated %d, skipped %v: want every row usable", out.Result.TrainRows, out.Result.Evaluation.Rows, out.Result.Skipped)
 			}
-			if d := out.Result.Divergence; d > trainer.ParityTolerance {
+			if d := out.Result.Divergence; d > fit.ParityTolerance {
 				t.Errorf("ONNX Runtime differs from the Go model by %g", d)
 			}
 			if auc := out.Result.Evaluation.Metrics["auc"]; auc < 0.8 {
@@ -179,7 +178,7 @@ func TestNestedSchemaJobTrainsAndPublishes(t *testing.T) {
 			}
 			// Scored as the scorer would, on the records themselves, the
 			// model agrees with the trainer's own evaluation.
-			ev, err := trainer.EvaluateRows(m, trainer.Records(rows[n-n/5:]), "anomaly")
+			ev, err := fit.EvaluateRows(m, fit.Records(rows[n-n/5:]), "anomaly")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,36 +187,6 @@ func TestNestedSchemaJobTrainsAndPublishes(t *testing.T) {
 			}
 		})
 	}
-}
-
-// learntTable is the table the trainer's rule learns from rows: the
-// values at path by count, most frequent first, ties by value, at most
-// max.
-func learntTable(t *testing.T, rows []map[string]any, path string, max int) []string {
-	t.Helper()
-	p := avropath.MustParse(path)
-	counts := map[string]int{}
-	for _, r := range rows {
-		v, present, err := p.Read(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !present {
-			continue
-		}
-		switch x := v.(type) {
-		case string:
-			counts[x]++
-		case int32:
-			counts[strconv.Itoa(int(x))]++
-		default:
-			t.Fatalf("%s: a %T", path, v)
-		}
-	}
-	table := slices.SortedFunc(maps.Keys(counts), func(a, b string) int {
-		return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(a, b))
-	})
-	return table[:min(len(table), max)]
 }
 
 // nonZeroCounts is counts without its zero entries.
@@ -232,12 +201,12 @@ func TestIssueExampleTrains(t *testing.T) {
 	s := newStack(t)
 	s.produceTo(s.topic("fleet", labelledNestedSchema(t)), nestedRows(2, 3000))
 	runner := s.runner(s.catalog())
-	opts, err := trainer.ParseOptions([]byte(`{"family": "gbdt", "label": "anomaly",
+	opts, err := fit.ParseOptions([]byte(`{"family": "gbdt", "label": "anomaly",
 		"features": ["temperature", "location.lat", "status", "device.model", "site"], "params": {"max_iter": 20}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := runner.Run(context.Background(), trainer.Job{Name: "issue-13", Source: trainer.Source{Topic: "fleet"}, Options: opts}, false, nil)
+	out, err := runner.Run(context.Background(), jobs.Job{Name: "issue-13", Source: catalog.Source{Topic: "fleet"}, Options: opts}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +222,7 @@ func TestIssueExampleTrains(t *testing.T) {
 
 // countingDecoder counts the records decoded.
 type countingDecoder struct {
-	trainer.Decoder
+	jobs.Decoder
 	n atomic.Int64
 }
 
@@ -275,15 +244,15 @@ func TestJobWithBadPathsRefusedBeforeReading(t *testing.T) {
 	dec := &countingDecoder{Decoder: s.decoder}
 	runner := s.runner(s.catalog())
 	runner.Decoder = dec
-	opts, err := trainer.ParseOptions([]byte(`{"family": "gbdt", "label": "location",
+	opts, err := fit.ParseOptions([]byte(`{"family": "gbdt", "label": "location",
 		"features": ["temperature", "location.alt", "site.code", "attributes[2]", "vibration_window", "location.lon", "humidity", "device.serial"],
 		"defaults": {"device.serial": 0},
 		"categorical": {"location.lon": {}}, "time_parts": {"humidity": ["hour_of_day"]}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = runner.Run(context.Background(), trainer.Job{Name: "refused", Source: trainer.Source{Topic: "fleet"}, Options: opts}, false, nil)
-	if !errors.Is(err, trainer.ErrInvalidOptions) || !errors.Is(err, model.ErrSchemaMismatch) {
+	_, err = runner.Run(context.Background(), jobs.Job{Name: "refused", Source: catalog.Source{Topic: "fleet"}, Options: opts}, false, nil)
+	if !errors.Is(err, fit.ErrInvalidOptions) || !errors.Is(err, model.ErrSchemaMismatch) {
 		t.Fatalf("error %v, want invalid options and a schema mismatch", err)
 	}
 	for _, want := range []string{
@@ -310,7 +279,7 @@ func TestJobWithBadPathsRefusedBeforeReading(t *testing.T) {
 	// A runner without a registry client checks against the writer schema
 	// of the topic's newest record: refused all the same.
 	runner.Schemas = nil
-	if _, err := runner.Run(context.Background(), trainer.Job{Name: "refused", Source: trainer.Source{Topic: "fleet"}, Options: opts}, false, nil); !errors.Is(err, model.ErrSchemaMismatch) ||
+	if _, err := runner.Run(context.Background(), jobs.Job{Name: "refused", Source: catalog.Source{Topic: "fleet"}, Options: opts}, false, nil); !errors.Is(err, model.ErrSchemaMismatch) ||
 		!strings.Contains(err.Error(), `location.alt: record Location has no field "alt"`) {
 		t.Errorf("without a registry client: %v", err)
 	}
@@ -329,9 +298,9 @@ func TestNestedChampionJudgedOnTheCandidatesRows(t *testing.T) {
 	s.produceTo(s.topic("nested.later", labelledNestedSchema(t)), later)
 	cat := s.catalog()
 	runner := s.runner(cat)
-	options := func(extra string) trainer.Options {
+	options := func(extra string) fit.Options {
 		t.Helper()
-		opts, err := trainer.ParseOptions([]byte(`{"family": "gbdt", "label": "anomaly", "params": {"max_iter": 15, "max_depth": 3}` + extra + `}`))
+		opts, err := fit.ParseOptions([]byte(`{"family": "gbdt", "label": "anomaly", "params": {"max_iter": 15, "max_depth": 3}` + extra + `}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,19 +314,19 @@ func TestNestedChampionJudgedOnTheCandidatesRows(t *testing.T) {
 	candidate := options(`, "features": ["humidity", "site", "vibration_window[0]", "status"], "categorical": {"site": {"max": 30}}, "defaults": {"vibration_window[0]": 0}`)
 	for i, tt := range []struct {
 		name string
-		test *trainer.Source
+		test *catalog.Source
 		rows []map[string]any
 	}{
 		{"fraction holdout", nil, history[n-n/5:]},
-		{"test source", &trainer.Source{Topic: "nested.later"}, later},
+		{"test source", &catalog.Source{Topic: "nested.later"}, later},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			name := fmt.Sprintf("nested-judged-%d", i)
-			first, err := runner.Run(context.Background(), trainer.Job{Name: name, Source: trainer.Source{Topic: "nested"}, Options: champion}, false, nil)
+			first, err := runner.Run(context.Background(), jobs.Job{Name: name, Source: catalog.Source{Topic: "nested"}, Options: champion}, false, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := runner.Run(context.Background(), trainer.Job{Name: name, Source: trainer.Source{Topic: "nested"}, TestSource: tt.test, Options: candidate}, false, nil)
+			out, err := runner.Run(context.Background(), jobs.Job{Name: name, Source: catalog.Source{Topic: "nested"}, TestSource: tt.test, Options: candidate}, false, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -368,7 +337,7 @@ func TestNestedChampionJudgedOnTheCandidatesRows(t *testing.T) {
 			if got := *out.Champion; got.Rows != len(tt.rows) || !maps.Equal(got.Metrics, want.Metrics) {
 				t.Errorf("champion evaluated on %d rows: %v; directly on the %d holdout records: %v", got.Rows, got.Metrics, len(tt.rows), want.Metrics)
 			}
-			if out.Result.Divergence > trainer.ParityTolerance || out.Result.Evaluation.Rows != len(tt.rows) {
+			if out.Result.Divergence > fit.ParityTolerance || out.Result.Evaluation.Rows != len(tt.rows) {
 				t.Errorf("candidate: %d rows evaluated, divergence %g", out.Result.Evaluation.Rows, out.Result.Divergence)
 			}
 		})

@@ -1,4 +1,4 @@
-package trainer
+package jobs
 
 import (
 	"fmt"
@@ -67,4 +67,42 @@ func (p *readLog) report(records, passed, total int64) {
 type readMeters struct {
 	records prometheus.Counter
 	ratio   prometheus.Gauge
+}
+
+// progressLog reports a training's progress: the gauge at every step, the
+// log at most every few seconds, with an ETA from the pace so far.
+type progressLog struct {
+	logger  *slog.Logger
+	gauge   prometheus.Gauge
+	now     func() time.Time
+	start   time.Time
+	lastLog time.Time
+}
+
+const progressLogEvery = 5 * time.Second
+
+func newProgressLog(logger *slog.Logger, gauge prometheus.Gauge, now func() time.Time) *progressLog {
+	t := now()
+	gauge.Set(0)
+	return &progressLog{logger: logger, gauge: gauge, now: now, start: t, lastLog: t}
+}
+
+func (p *progressLog) report(done, total int) {
+	if total <= 0 {
+		return
+	}
+	ratio := float64(done) / float64(total)
+	p.gauge.Set(ratio)
+	now := p.now()
+	if now.Sub(p.lastLog) < progressLogEvery && done < total {
+		return
+	}
+	p.lastLog = now
+	elapsed := now.Sub(p.start)
+	var eta time.Duration
+	if done > 0 {
+		eta = time.Duration(float64(elapsed) / ratio * (1 - ratio))
+	}
+	p.logger.Info("training", "percent", fmt.Sprintf("%.0f", 100*ratio), "step", done, "of", total,
+		"elapsed", elapsed.Round(time.Second), "eta", eta.Round(time.Second))
 }

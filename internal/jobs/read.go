@@ -1,4 +1,4 @@
-package trainer
+package jobs
 
 import (
 	"cmp"
@@ -12,8 +12,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/deadletter"
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
 )
@@ -24,48 +26,15 @@ type Decoder interface {
 	Decode(value []byte) (serde.Decoded, error)
 }
 
-// Source says which records of a topic to train on: all of it, the records
-// of a time window, or offset ranges. A window and ranges combine.
-type Source struct {
-	Topic string `yaml:"topic" json:"topic"`
-	// From and To bound the records' timestamps: From inclusive, To
-	// exclusive; a zero time leaves that side open. Kafka turns From into
-	// the offset reading starts at: every record before the first stamped
-	// at or after From is older than From. To cannot end the read so: a
-	// record written after the first stamped at or after To may still be
-	// stamped before To (producers' clocks differ), so the records after
-	// it are read and each is held to the window; only the room reserved
-	// for rows is bounded by To's offset.
-	From time.Time `yaml:"from" json:"from,omitzero"`
-	To   time.Time `yaml:"to" json:"to,omitzero"`
-	// Ranges restrict reading to these offsets; partitions not listed are
-	// not read. Empty means every partition, start to end.
-	Ranges []OffsetRange `yaml:"ranges" json:"ranges,omitempty"`
-
-	// field is how errors name this source: "source" when empty, or
-	// "test_source".
-	field string
-}
-
-// fieldName is how errors name the source: "source" or "test_source".
-func (s Source) fieldName() string { return cmp.Or(s.field, "source") }
-
-// OffsetRange is a span of one partition's offsets, End exclusive.
-type OffsetRange struct {
-	Partition int32 `yaml:"partition" json:"partition"`
-	Start     int64 `yaml:"start" json:"start"`
-	End       int64 `yaml:"end" json:"end"`
-}
-
 // History is what was read from a topic.
 type History struct {
 	// Rows are the decoded records, oldest first (by record timestamp, then
 	// partition and offset), so the last ones make a time-ordered holdout.
-	// Only Read keeps them; ReadTraining keeps columns instead.
+	// Only Read keeps them; ReadTraining keeps a fit.Table instead.
 	Rows []map[string]any
 	// Ranges are the offsets that were read, per partition, to store with
 	// the version trained on them.
-	Ranges []OffsetRange
+	Ranges []catalog.OffsetRange
 	// Records counts the records read; Skipped those that could not be
 	// decoded, by dead-letter class, as the scorer would name them.
 	Records int
@@ -76,13 +45,13 @@ type History struct {
 	Unusable   map[string]int
 	SampledOut int
 
-	columns *columns
+	table *fit.Table
 }
 
 // Len is the number of rows kept: records, or mapped rows.
 func (h *History) Len() int {
-	if h.columns != nil {
-		return h.columns.Len()
+	if h.table != nil {
+		return h.table.Len()
 	}
 	return len(h.Rows)
 }
@@ -100,9 +69,17 @@ type ReadProgress func(records, passed, total int64)
 // keeps growing still gives a finite history. Committed records only: a
 // transaction still open is waited for, an aborted one is left out.
 //
+// src's window and ranges combine. Kafka turns src.From into the offset
+// reading starts at: every record before the first stamped at or after
+// From is older than From. To cannot end the read so: a record written
+// after the first stamped at or after To may still be stamped before To
+// (producers' clocks differ), so the records after it are read and each is
+// held to the window; only the room reserved for rows is bounded by To's
+// offset (readBounds).
+//
 // Read keeps every decoded record, about 1 KB each: it is for tools that
 // need the records themselves. A training reads with ReadTraining.
-func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*History, error) {
+func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src catalog.Source) (*History, error) {
 	type read struct {
 		row       map[string]any
 		ts        time.Time
@@ -110,7 +87,7 @@ func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*H
 		offset    int64
 	}
 	var rows []read
-	h, err := scan(ctx, kafkaOpts, dec, src, nil, nil, func(rec *kgo.Record, decoded serde.Decoded) error {
+	h, err := scan(ctx, kafkaOpts, dec, src, sourceField, nil, nil, func(rec *kgo.Record, decoded serde.Decoded) error {
 		rows = append(rows, read{decoded.Record, rec.Timestamp, rec.Partition, rec.Offset})
 		return nil
 	})
@@ -131,7 +108,7 @@ func Read(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source) (*H
 type ReadConfig struct {
 	// Extra are features of another model (the champion) to keep raw
 	// beside the model's own, so that it can be judged on the same rows:
-	// those the model does not read the same way (see extraFeatures).
+	// those the model does not read the same way (see fit.ExtraFeatures).
 	Extra []model.Feature
 	// ExtraAllowNonFinite is that model's Spec.AllowNonFinite: whether its
 	// scorer takes a NaN or infinite value of Extra or refuses the record.
@@ -140,53 +117,76 @@ type ReadConfig struct {
 	Progress ReadProgress
 	// labelKind, when set, is the label kind rows must have (a test
 	// source's rows are held to the training rows' kind).
-	labelKind LabelKind
+	labelKind fit.LabelKind
+	// field is how errors name the source: sourceField when empty.
+	field string
 }
 
+// How errors name a job's sources.
+const (
+	sourceField     = "source"
+	testSourceField = "test_source"
+)
+
 // ReadTraining reads src as Read does, but maps each record as it arrives
-// into the columns opts train on (see columns), through the same mapping
+// into the columns opts train on (a fit.Table), through the same mapping
 // the scorer serves with, and keeps no record. Records that cannot be
 // mapped are counted in Unusable; with opts.Sample, at most MaxRows rows
 // are kept while reading. Rows are in Read's order. A classifier's label
 // with more distinct values than a model takes (MaxClasses) stops the
 // read with an error.
-func ReadTraining(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, opts Options, cfg ReadConfig) (*History, error) {
+func ReadTraining(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src catalog.Source, opts fit.Options, cfg ReadConfig) (*History, error) {
 	opts = opts.WithDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	var c *columns
-	ready := func(expect int) {
-		l := newLayout(opts, cfg.Extra)
-		l.extraAllowNonFinite = cfg.ExtraAllowNonFinite
-		c = newColumns(l, expect)
+	var t *fit.Table
+	ready := func(expect int) (err error) {
+		tc := fit.TableConfig{Extra: cfg.Extra, ExtraAllowNonFinite: cfg.ExtraAllowNonFinite, LabelKind: cfg.labelKind}
+		t, err = fit.NewTable(opts, tc, expect)
+		return err
 	}
-	h, err := scan(ctx, kafkaOpts, dec, src, cfg.Progress, ready, func(rec *kgo.Record, decoded serde.Decoded) error {
-		return c.add(decoded.Record, rec.Timestamp.UnixMilli(), rec.Partition, rec.Offset)
+	field := cmp.Or(cfg.field, sourceField)
+	h, err := scan(ctx, kafkaOpts, dec, src, field, cfg.Progress, ready, func(rec *kgo.Record, decoded serde.Decoded) error {
+		return t.Add(decoded.Record, rec.Timestamp.UnixMilli(), rec.Partition, rec.Offset)
 	})
 	if err != nil {
 		return nil, err
 	}
-	c.finish(cfg.labelKind)
-	h.columns, h.Unusable, h.SampledOut = c, c.skipped, c.sampledOut
+	t.Finish()
+	h.table, h.Unusable, h.SampledOut = t, t.Unusable(), t.SampledOut()
 	return h, nil
+}
+
+// FitHistory is fit.FitTable on histories read by ReadTraining, which it
+// consumes: see there.
+func FitHistory(ctx context.Context, name string, opts fit.Options, h, test *History, progress fit.Progress) (*fit.Result, error) {
+	if h.table == nil || (test != nil && test.table == nil) {
+		return nil, errors.New("fit: the history was not read by ReadTraining")
+	}
+	var tt *fit.Table
+	if test != nil {
+		tt = test.table
+	}
+	return fit.FitTable(ctx, name, opts, h.table, tt, progress)
 }
 
 // scan reads src's bounded slice and hands every decoded record to visit,
 // which may stop the read with an error; before the first, ready (if not
 // nil) learns how many records of the window there are at most, bar
-// records stamped out of order (readBounds).
+// records stamped out of order (readBounds). Errors name src as field
+// ("source", "test_source").
 // Records that cannot be decoded are counted in the History.
-func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, progress ReadProgress,
-	ready func(expect int), visit func(*kgo.Record, serde.Decoded) error) (*History, error) {
+func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src catalog.Source, field string, progress ReadProgress,
+	ready func(expect int) error, visit func(*kgo.Record, serde.Decoded) error) (*History, error) {
 	if src.Topic == "" {
-		return nil, fmt.Errorf("%w: %s.topic: is required", ErrInvalidOptions, src.fieldName())
+		return nil, fmt.Errorf("%w: %s.topic: is required", fit.ErrInvalidOptions, field)
 	}
 	admin, err := kgo.NewClient(kafkaOpts...)
 	if err != nil {
 		return nil, err
 	}
-	bounds, expect, err := readBounds(ctx, kadm.NewClient(admin), src)
+	bounds, expect, err := readBounds(ctx, kadm.NewClient(admin), src, field)
 	admin.Close()
 	if err != nil {
 		return nil, err
@@ -208,7 +208,9 @@ func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src Source, pro
 		}
 	}
 	if ready != nil {
-		ready(int(expect))
+		if err := ready(int(expect)); err != nil {
+			return nil, err
+		}
 	}
 	report := func() {
 		if progress != nil {
@@ -318,7 +320,7 @@ func guarded(f func() error) (err error) {
 	return f()
 }
 
-func inWindow(ts time.Time, src Source) bool {
+func inWindow(ts time.Time, src catalog.Source) bool {
 	return (src.From.IsZero() || !ts.Before(src.From)) && (src.To.IsZero() || ts.Before(src.To))
 }
 
@@ -353,15 +355,15 @@ func oversizeBatches(fetches kgo.Fetches) []*kgo.ErrDecompressTooLarge {
 // window and by explicit ranges. expect is how many of those offsets can
 // hold a record of the window, as tightly as Kafka can tell: the ranges
 // cut at the first offset stamped at or after To. A read reserves room
-// for that many rows (newColumns); only records stamped before To but
+// for that many rows (fit.NewTable); only records stamped before To but
 // written after that offset are past it.
-func readBounds(ctx context.Context, admin *kadm.Client, src Source) (ranges []OffsetRange, expect int64, err error) {
+func readBounds(ctx context.Context, admin *kadm.Client, src catalog.Source, field string) (ranges []catalog.OffsetRange, expect int64, err error) {
 	starts, err := admin.ListStartOffsets(ctx, src.Topic)
 	if err == nil {
 		err = starts.Error()
 	}
 	if errors.Is(err, kerr.UnknownTopicOrPartition) {
-		return nil, 0, fmt.Errorf("%w: %s.topic: %q does not exist", ErrInvalidOptions, src.fieldName(), src.Topic)
+		return nil, 0, fmt.Errorf("%w: %s.topic: %q does not exist", fit.ErrInvalidOptions, field, src.Topic)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("list offsets of %s: %w", src.Topic, err)
@@ -374,11 +376,11 @@ func readBounds(ctx context.Context, admin *kadm.Client, src Source) (ranges []O
 		return nil, 0, fmt.Errorf("list offsets of %s: %w", src.Topic, err)
 	}
 	if len(starts[src.Topic]) == 0 {
-		return nil, 0, fmt.Errorf("%w: %s.topic: %q does not exist", ErrInvalidOptions, src.fieldName(), src.Topic)
+		return nil, 0, fmt.Errorf("%w: %s.topic: %q does not exist", fit.ErrInvalidOptions, field, src.Topic)
 	}
 	// The first offset stamped at or after From starts the read: no record
 	// before it is that recent. The first stamped at or after To bounds
-	// the window's records, bar those stamped out of order (Source.To).
+	// the window's records, bar those stamped out of order (see Read).
 	fromOffsets, err := offsetsAt(ctx, admin, src.Topic, src.From)
 	if err != nil {
 		return nil, 0, err
@@ -389,14 +391,14 @@ func readBounds(ctx context.Context, admin *kadm.Client, src Source) (ranges []O
 	}
 
 	for p, start := range starts[src.Topic] {
-		r := OffsetRange{Partition: p, Start: start.Offset, End: ends[src.Topic][p].Offset}
+		r := catalog.OffsetRange{Partition: p, Start: start.Offset, End: ends[src.Topic][p].Offset}
 		// A time past the last record lists as -1, or as the end offset
 		// (kadm's fallback), which may be past the committed end.
 		if o, ok := fromOffsets.Lookup(src.Topic, p); ok {
 			r.Start = max(r.Start, orEnd(o.Offset, r.End))
 		}
 		if len(src.Ranges) > 0 {
-			i := slices.IndexFunc(src.Ranges, func(x OffsetRange) bool { return x.Partition == p })
+			i := slices.IndexFunc(src.Ranges, func(x catalog.OffsetRange) bool { return x.Partition == p })
 			if i < 0 {
 				continue
 			}
@@ -411,10 +413,10 @@ func readBounds(ctx context.Context, admin *kadm.Client, src Source) (ranges []O
 	}
 	for _, want := range src.Ranges {
 		if _, ok := starts[src.Topic][want.Partition]; !ok {
-			return nil, 0, fmt.Errorf("%w: %s.ranges: %s has no partition %d", ErrInvalidOptions, src.fieldName(), src.Topic, want.Partition)
+			return nil, 0, fmt.Errorf("%w: %s.ranges: %s has no partition %d", fit.ErrInvalidOptions, field, src.Topic, want.Partition)
 		}
 	}
-	slices.SortFunc(ranges, func(a, b OffsetRange) int { return cmp.Compare(a.Partition, b.Partition) })
+	slices.SortFunc(ranges, func(a, b catalog.OffsetRange) int { return cmp.Compare(a.Partition, b.Partition) })
 	return ranges, expect, nil
 }
 
@@ -444,13 +446,8 @@ func orEnd(offset, end int64) int64 {
 // ClassCounts counts a classifier's rows by class name (ReadTraining's;
 // nil for a regressor or a history of records): what a Sample kept.
 func (h *History) ClassCounts() map[string]int {
-	c := h.columns
-	if c == nil || c.layout.task == model.Regression {
+	if h.table == nil {
 		return nil
 	}
-	out := map[string]int{}
-	for i := range c.Len() {
-		out[c.className(i)]++
-	}
-	return out
+	return h.table.ClassCounts()
 }

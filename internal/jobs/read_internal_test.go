@@ -1,12 +1,10 @@
-package trainer
+package jobs
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"testing"
 	"time"
 
@@ -15,7 +13,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/embedded"
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
 )
@@ -86,25 +86,25 @@ func TestReadReservesTheWindow(t *testing.T) {
 	produceJSON(t, kafkaOpts, "ordered", readings(0, 300)...)
 	produceJSON(t, kafkaOpts, "late", readings(0, 300)...)
 	produceJSON(t, kafkaOpts, "late", readings(150, 151)...) // offset 300
-	opts := Options{Family: GBDT, Features: []string{"a"}, Label: "y", Task: model.Regression}
+	opts := fit.Options{Family: fit.GBDT, Features: []string{"a"}, Label: "y", Task: model.Regression}
 
 	tests := []struct {
 		name     string
-		src      Source
+		src      catalog.Source
 		sample   int
 		expect   int64 // readBounds' bound
 		reserved int   // rows of room
 		rows     int
 	}{
-		{"whole topic", Source{Topic: "ordered"}, 0, 300, 300, 300},
-		{"to", Source{Topic: "ordered", To: at(200)}, 0, 200, 200, 200},
-		{"from and to", Source{Topic: "ordered", From: at(100), To: at(200)}, 0, 100, 100, 100},
-		{"to past the end", Source{Topic: "ordered", To: at(1000)}, 0, 300, 300, 300},
-		{"to before the start", Source{Topic: "ordered", To: at(-5)}, 0, 0, 0, 0},
-		{"sample below the window", Source{Topic: "ordered", From: at(100), To: at(200)}, 30, 100, 30, 30},
-		{"ranges and to", Source{Topic: "ordered", To: at(200), Ranges: []OffsetRange{{Partition: 0, Start: 150, End: 250}}}, 0, 50, 50, 50},
+		{"whole topic", catalog.Source{Topic: "ordered"}, 0, 300, 300, 300},
+		{"to", catalog.Source{Topic: "ordered", To: at(200)}, 0, 200, 200, 200},
+		{"from and to", catalog.Source{Topic: "ordered", From: at(100), To: at(200)}, 0, 100, 100, 100},
+		{"to past the end", catalog.Source{Topic: "ordered", To: at(1000)}, 0, 300, 300, 300},
+		{"to before the start", catalog.Source{Topic: "ordered", To: at(-5)}, 0, 0, 0, 0},
+		{"sample below the window", catalog.Source{Topic: "ordered", From: at(100), To: at(200)}, 30, 100, 30, 30},
+		{"ranges and to", catalog.Source{Topic: "ordered", To: at(200), Ranges: []catalog.OffsetRange{{Partition: 0, Start: 150, End: 250}}}, 0, 50, 50, 50},
 		// The late record is past To's offset: read, but not reserved for.
-		{"a late record", Source{Topic: "late", From: at(100), To: at(200)}, 0, 100, 0, 101},
+		{"a late record", catalog.Source{Topic: "late", From: at(100), To: at(200)}, 0, 100, 0, 101},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,7 +114,7 @@ func TestReadReservesTheWindow(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer admin.Close()
-			_, expect, err := readBounds(ctx, kadm.NewClient(admin), tt.src)
+			_, expect, err := readBounds(ctx, kadm.NewClient(admin), tt.src, sourceField)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +123,7 @@ func TestReadReservesTheWindow(t *testing.T) {
 			}
 			o := opts
 			if tt.sample > 0 {
-				o.Sample = &Sample{MaxRows: tt.sample}
+				o.Sample = &fit.Sample{MaxRows: tt.sample}
 			}
 			h, err := ReadTraining(ctx, kafkaOpts, jsonDecoder{}, tt.src, o, ReadConfig{})
 			if err != nil {
@@ -132,7 +132,7 @@ func TestReadReservesTheWindow(t *testing.T) {
 			if h.Len() != tt.rows {
 				t.Errorf("%d rows, want %d (unusable %v)", h.Len(), tt.rows, h.Unusable)
 			}
-			if got := cap(h.columns.labels); tt.reserved > 0 && got != tt.reserved {
+			if got := h.table.Reserved(); tt.reserved > 0 && got != tt.reserved {
 				t.Errorf("room for %d rows, want %d", got, tt.reserved)
 			}
 		})
@@ -176,8 +176,8 @@ func TestReadCountsRecordsRead(t *testing.T) {
 		last = [3]int64{records, passed, total}
 		log.report(records, passed, total)
 	}}
-	opts := Options{Family: GBDT, Features: []string{"a"}, Label: "y", Task: model.Regression}
-	h, err := ReadTraining(ctx, kafkaOpts, jsonDecoder{}, Source{Topic: "txn"}, opts, cfg)
+	opts := fit.Options{Family: fit.GBDT, Features: []string{"a"}, Label: "y", Task: model.Regression}
+	h, err := ReadTraining(ctx, kafkaOpts, jsonDecoder{}, catalog.Source{Topic: "txn"}, opts, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,33 +199,5 @@ func TestReadCountsRecordsRead(t *testing.T) {
 	}
 	if got := ratio.GetGauge().GetValue(); got != 1 {
 		t.Errorf("ratio %v, want 1", got)
-	}
-}
-
-// TestFitHistoryConsumesIt fits a classifier's history twice: the second
-// fit is refused, and the history still counts its classes right.
-func TestFitHistoryConsumesIt(t *testing.T) {
-	opts, err := ParseOptions([]byte(`{"family": "gbdt", "features": ["a"], "label": "y", "params": {"max_iter": 3}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts = opts.WithDefaults()
-	c := newColumns(newLayout(opts, nil), 0)
-	// Classes first read in another order than the model's, so that the
-	// model's class indices are not the dictionary's.
-	for i := range 200 {
-		c.add(map[string]any{"a": float64(i % 7), "y": []string{"zeta", "alpha", "mid"}[i%3]}, int64(i), 0, int64(i))
-	}
-	c.finish(0)
-	h := &History{columns: c}
-	before := h.ClassCounts()
-	if _, err := FitHistory(context.Background(), "twice", opts, h, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	if after := h.ClassCounts(); !maps.Equal(before, after) {
-		t.Errorf("classes %v after the fit, %v before", after, before)
-	}
-	if _, err := FitHistory(context.Background(), "twice", opts, h, nil, nil); !errors.Is(err, ErrHistoryConsumed) {
-		t.Errorf("second fit: error %v, want ErrHistoryConsumed", err)
 	}
 }

@@ -1,4 +1,4 @@
-package trainer_test
+package jobs_test
 
 import (
 	"context"
@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamscore/streamscore/internal/trainer"
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/jobs"
 )
 
 func TestReadTopic(t *testing.T) {
@@ -19,20 +21,20 @@ func TestReadTopic(t *testing.T) {
 
 	tests := []struct {
 		name     string
-		src      trainer.Source
+		src      catalog.Source
 		wantRows int
 		skipped  int
 		first    time.Time // the oldest row's timestamp
 	}{
-		{"whole topic", trainer.Source{Topic: "history"}, 300, 1, ts(0)},
-		{"time window", trainer.Source{Topic: "history", From: ts(100), To: ts(200)}, 100, 0, ts(100)},
+		{"whole topic", catalog.Source{Topic: "history"}, 300, 1, ts(0)},
+		{"time window", catalog.Source{Topic: "history", From: ts(100), To: ts(200)}, 100, 0, ts(100)},
 		// The record that is not Avro was stamped now: inside this window.
-		{"open-ended window", trainer.Source{Topic: "history", From: ts(250)}, 50, 1, ts(250)},
-		{"one partition's offsets", trainer.Source{Topic: "history", Ranges: []trainer.OffsetRange{{Partition: 1, Start: 10, End: 20}}}, 10, -1, time.Time{}},
+		{"open-ended window", catalog.Source{Topic: "history", From: ts(250)}, 50, 1, ts(250)},
+		{"one partition's offsets", catalog.Source{Topic: "history", Ranges: []catalog.OffsetRange{{Partition: 1, Start: 10, End: 20}}}, 10, -1, time.Time{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := trainer.Read(context.Background(), s.kafkaOpts(), s.decoder, tt.src)
+			h, err := jobs.Read(context.Background(), s.kafkaOpts(), s.decoder, tt.src)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,18 +68,18 @@ func TestReadRefusesWhatCannotBeRead(t *testing.T) {
 	s.produce("history", sensorRows(1, 10))
 	tests := []struct {
 		name string
-		src  trainer.Source
+		src  catalog.Source
 	}{
-		{"no topic", trainer.Source{}},
-		{"a topic that does not exist", trainer.Source{Topic: "nowhere"}},
-		{"a partition that does not exist", trainer.Source{Topic: "history", Ranges: []trainer.OffsetRange{{Partition: 9, End: 5}}}},
+		{"no topic", catalog.Source{}},
+		{"a topic that does not exist", catalog.Source{Topic: "nowhere"}},
+		{"a partition that does not exist", catalog.Source{Topic: "history", Ranges: []catalog.OffsetRange{{Partition: 9, End: 5}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			_, err := trainer.Read(ctx, s.kafkaOpts(), s.decoder, tt.src)
-			if !errors.Is(err, trainer.ErrInvalidOptions) {
+			_, err := jobs.Read(ctx, s.kafkaOpts(), s.decoder, tt.src)
+			if !errors.Is(err, fit.ErrInvalidOptions) {
 				t.Fatalf("error %v, want ErrInvalidOptions", err)
 			}
 		})

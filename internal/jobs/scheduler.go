@@ -1,4 +1,4 @@
-package trainer
+package jobs
 
 import (
 	"context"
@@ -9,31 +9,32 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// ErrUnknownJob is a trigger for a job the service does not have.
+// ErrUnknownJob is a trigger for a job the scheduler does not have.
 var ErrUnknownJob = errors.New("unknown job")
 
-// DefaultPollInterval is how often the service counts new source records
+// DefaultPollInterval is how often the scheduler counts new source records
 // for jobs with EveryRecords.
 const DefaultPollInterval = 10 * time.Second
 
-// Service runs jobs when they are due: on demand (Trigger), on their
+// Scheduler runs jobs when they are due: on demand (Trigger), on their
 // schedule, and after EveryRecords new records on their source topic. A
 // job's trainings never overlap: each job has one goroutine that trains,
 // and triggers that arrive while it trains are merged into one more run.
-type Service struct {
+type Scheduler struct {
 	runner       *Runner
 	jobs         map[string]*jobState
-	metrics      *serviceMetrics
+	metrics      *schedulerMetrics
 	logger       *slog.Logger
 	pollInterval time.Duration
 }
 
-// ServiceDeps are what a Service is built from.
-type ServiceDeps struct {
+// SchedulerDeps are what a Scheduler is built from.
+type SchedulerDeps struct {
 	Runner   *Runner
 	Registry prometheus.Registerer
 	Logger   *slog.Logger
@@ -53,24 +54,24 @@ type jobState struct {
 	trainedTo map[int32]int64 // end offsets of the last training's read
 }
 
-// JobStatus is what the service reports of a job.
+// JobStatus is what the scheduler reports of a job.
 type JobStatus struct {
-	Name      string    `json:"name"`
-	Running   bool      `json:"running"`
-	LastAt    time.Time `json:"last_at,omitzero"`
-	Version   int       `json:"last_version,omitempty"`
-	Promoted  bool      `json:"last_promoted,omitempty"`
-	Reason    string    `json:"last_reason,omitempty"`
-	Metrics   Metrics   `json:"last_metrics,omitempty"`
-	LastError string    `json:"last_error,omitempty"`
+	Name      string      `json:"name"`
+	Running   bool        `json:"running"`
+	LastAt    time.Time   `json:"last_at,omitzero"`
+	Version   int         `json:"last_version,omitempty"`
+	Promoted  bool        `json:"last_promoted,omitempty"`
+	Reason    string      `json:"last_reason,omitempty"`
+	Metrics   fit.Metrics `json:"last_metrics,omitempty"`
+	LastError string      `json:"last_error,omitempty"`
 }
 
-// NewService checks the jobs and builds a service for them.
-func NewService(jobs []Job, deps ServiceDeps) (*Service, error) {
+// NewScheduler checks the jobs and builds a scheduler for them.
+func NewScheduler(jobs []Job, deps SchedulerDeps) (*Scheduler, error) {
 	if deps.Runner == nil {
-		return nil, errors.New("trainer service: no runner")
+		return nil, errors.New("jobs scheduler: no runner")
 	}
-	s := &Service{
+	s := &Scheduler{
 		runner: deps.Runner, jobs: map[string]*jobState{},
 		logger: deps.Logger, pollInterval: deps.PollInterval,
 	}
@@ -87,7 +88,7 @@ func NewService(jobs []Job, deps ServiceDeps) (*Service, error) {
 			continue
 		}
 		if _, dup := s.jobs[j.Name]; dup {
-			errs = append(errs, fmt.Errorf("%w: job %q is defined twice", ErrInvalidOptions, j.Name))
+			errs = append(errs, fmt.Errorf("%w: job %q is defined twice", fit.ErrInvalidOptions, j.Name))
 			continue
 		}
 		s.jobs[j.Name] = &jobState{job: j, trigger: make(chan bool, 1)}
@@ -99,7 +100,7 @@ func NewService(jobs []Job, deps ServiceDeps) (*Service, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	m, err := newServiceMetrics(reg)
+	m, err := newSchedulerMetrics(reg)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func NewService(jobs []Job, deps ServiceDeps) (*Service, error) {
 // Trigger asks for a training of the job now; force promotes the result
 // whatever its metrics. It returns at once: a training already running is
 // followed by one more.
-func (s *Service) Trigger(name string, force bool) error {
+func (s *Scheduler) Trigger(name string, force bool) error {
 	st, ok := s.jobs[name]
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrUnknownJob, name)
@@ -135,7 +136,7 @@ func (s *Service) Trigger(name string, force bool) error {
 }
 
 // Status reports every job, by name.
-func (s *Service) Status() []JobStatus {
+func (s *Scheduler) Status() []JobStatus {
 	out := make([]JobStatus, 0, len(s.jobs))
 	for name, st := range s.jobs {
 		st.mu.Lock()
@@ -155,7 +156,7 @@ func (s *Service) Status() []JobStatus {
 
 // Run serves the jobs until ctx ends: one goroutine per job trains it, one
 // counts new records for the jobs that retrain on volume.
-func (s *Service) Run(ctx context.Context) error {
+func (s *Scheduler) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, st := range s.jobs {
 		wg.Go(func() { s.serve(ctx, st) })
@@ -168,7 +169,7 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // serve trains one job whenever it is triggered or its schedule is due.
-func (s *Service) serve(ctx context.Context, st *jobState) {
+func (s *Scheduler) serve(ctx context.Context, st *jobState) {
 	var tick <-chan time.Time
 	if st.job.Schedule > 0 {
 		t := time.NewTicker(st.job.Schedule)
@@ -187,7 +188,7 @@ func (s *Service) serve(ctx context.Context, st *jobState) {
 	}
 }
 
-func (s *Service) train(ctx context.Context, st *jobState, force bool) {
+func (s *Scheduler) train(ctx context.Context, st *jobState, force bool) {
 	name := st.job.Name
 	st.mu.Lock()
 	st.running = true
@@ -232,7 +233,7 @@ func endOffsets(out *Outcome) map[int32]int64 {
 // watchVolume triggers a job once EveryRecords records have arrived on its
 // topic beyond what its last training read (or beyond the topic's size at
 // start, before any training).
-func (s *Service) watchVolume(ctx context.Context, st *jobState) {
+func (s *Scheduler) watchVolume(ctx context.Context, st *jobState) {
 	client, err := kgo.NewClient(s.runner.KafkaOpts...)
 	if err != nil {
 		s.logger.Error("record-count trigger disabled", "model", st.job.Name, "err", err)
@@ -282,94 +283,4 @@ func (s *Service) watchVolume(ctx context.Context, st *jobState) {
 		case <-t.C:
 		}
 	}
-}
-
-// progressLog reports a training's progress: the gauge at every step, the
-// log at most every few seconds, with an ETA from the pace so far.
-type progressLog struct {
-	logger  *slog.Logger
-	gauge   prometheus.Gauge
-	now     func() time.Time
-	start   time.Time
-	lastLog time.Time
-}
-
-const progressLogEvery = 5 * time.Second
-
-func newProgressLog(logger *slog.Logger, gauge prometheus.Gauge, now func() time.Time) *progressLog {
-	t := now()
-	gauge.Set(0)
-	return &progressLog{logger: logger, gauge: gauge, now: now, start: t, lastLog: t}
-}
-
-func (p *progressLog) report(done, total int) {
-	if total <= 0 {
-		return
-	}
-	ratio := float64(done) / float64(total)
-	p.gauge.Set(ratio)
-	now := p.now()
-	if now.Sub(p.lastLog) < progressLogEvery && done < total {
-		return
-	}
-	p.lastLog = now
-	elapsed := now.Sub(p.start)
-	var eta time.Duration
-	if done > 0 {
-		eta = time.Duration(float64(elapsed) / ratio * (1 - ratio))
-	}
-	p.logger.Info("training", "percent", fmt.Sprintf("%.0f", 100*ratio), "step", done, "of", total,
-		"elapsed", elapsed.Round(time.Second), "eta", eta.Round(time.Second))
-}
-
-type serviceMetrics struct {
-	trainings  *prometheus.CounterVec
-	duration   *prometheus.HistogramVec
-	progress   *prometheus.GaugeVec
-	running    *prometheus.GaugeVec
-	newRecords *prometheus.GaugeVec
-	// readRecords and readRatio follow the reading of a training's
-	// history, which at 10M records takes longer than the fit.
-	readRecords *prometheus.CounterVec
-	readRatio   *prometheus.GaugeVec
-}
-
-func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
-	m := &serviceMetrics{
-		trainings: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "streamscore_trainings_total",
-			Help: "Trainings by model and result: promoted, published (not promoted), failed, cancelled.",
-		}, []string{"model", "result"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "streamscore_training_duration_seconds",
-			Help:    "Time to fit, export and evaluate a model.",
-			Buckets: prometheus.ExponentialBuckets(0.1, 2, 14),
-		}, []string{"model"}),
-		progress: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "streamscore_training_progress_ratio",
-			Help: "How far the current or last training of a model is, 0 to 1.",
-		}, []string{"model"}),
-		running: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "streamscore_training_running",
-			Help: "1 while a model trains.",
-		}, []string{"model"}),
-		newRecords: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "streamscore_training_new_records",
-			Help: "Records on a model's source topic since its last training, for record-count triggers.",
-		}, []string{"model"}),
-		readRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "streamscore_training_read_records_total",
-			Help: "Records read from topics (source and test source) to train a model, over all its trainings.",
-		}, []string{"model"}),
-		readRatio: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "streamscore_training_read_ratio",
-			Help: "How far the current or last read of a model's training data is, 0 to 1, by offsets.",
-		}, []string{"model"}),
-	}
-	for _, c := range []prometheus.Collector{m.trainings, m.duration, m.progress, m.running, m.newRecords, m.readRecords, m.readRatio} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
 }

@@ -1,4 +1,4 @@
-package trainer_test
+package jobs_test
 
 import (
 	"context"
@@ -10,8 +10,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/testkit"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 func TestServiceTriggers(t *testing.T) {
@@ -19,10 +21,10 @@ func TestServiceTriggers(t *testing.T) {
 	s.produce("history", sensorRows(1, 1000))
 	cat := s.catalog()
 	reg := prometheus.NewRegistry()
-	svc, err := trainer.NewService([]trainer.Job{
-		{Name: "on-demand", Source: trainer.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 5}`)},
-		{Name: "by-volume", Source: trainer.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 5}`), EveryRecords: 500},
-	}, trainer.ServiceDeps{Runner: s.runner(cat), Registry: reg, PollInterval: 20 * time.Millisecond})
+	svc, err := jobs.NewScheduler([]jobs.Job{
+		{Name: "on-demand", Source: catalog.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 5}`)},
+		{Name: "by-volume", Source: catalog.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 5}`), EveryRecords: 500},
+	}, jobs.SchedulerDeps{Runner: s.runner(cat), Registry: reg, PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +33,7 @@ func TestServiceTriggers(t *testing.T) {
 	go func() { done <- svc.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	if err := svc.Trigger("nope", false); !errors.Is(err, trainer.ErrUnknownJob) {
+	if err := svc.Trigger("nope", false); !errors.Is(err, jobs.ErrUnknownJob) {
 		t.Errorf("Trigger of an unknown job: %v, want ErrUnknownJob", err)
 	}
 
@@ -64,9 +66,9 @@ func TestServiceSerializesTrainingsOfAModel(t *testing.T) {
 	s := newStack(t)
 	s.produce("history", sensorRows(1, 1000))
 	cat := s.catalog()
-	svc, err := trainer.NewService([]trainer.Job{
-		{Name: "busy", Source: trainer.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 5}`)},
-	}, trainer.ServiceDeps{Runner: s.runner(cat)})
+	svc, err := jobs.NewScheduler([]jobs.Job{
+		{Name: "busy", Source: catalog.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 5}`)},
+	}, jobs.SchedulerDeps{Runner: s.runner(cat)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,22 +90,22 @@ func TestServiceSerializesTrainingsOfAModel(t *testing.T) {
 }
 
 func TestServiceRefusesBadJobs(t *testing.T) {
-	good := trainer.Job{Name: "a", Source: trainer.Source{Topic: "t"}, Options: gbdtOptions(t, "")}
+	good := jobs.Job{Name: "a", Source: catalog.Source{Topic: "t"}, Options: gbdtOptions(t, "")}
 	tests := []struct {
 		name string
-		jobs []trainer.Job
+		jobs []jobs.Job
 		want string
 	}{
-		{"twice the same name", []trainer.Job{good, good}, `job "a" is defined twice`},
-		{"no topic", []trainer.Job{{Name: "a", Options: good.Options}}, "source.topic: is required"},
-		{"bad name", []trainer.Job{{Name: "a/b", Source: good.Source, Options: good.Options}}, "name:"},
-		{"bad policy", []trainer.Job{{Name: "a", Source: good.Source, Options: good.Options, Promote: "sometimes"}}, "promote:"},
-		{"bad options", []trainer.Job{{Name: "a", Source: good.Source}}, "family: is required"},
+		{"twice the same name", []jobs.Job{good, good}, `job "a" is defined twice`},
+		{"no topic", []jobs.Job{{Name: "a", Options: good.Options}}, "source.topic: is required"},
+		{"bad name", []jobs.Job{{Name: "a/b", Source: good.Source, Options: good.Options}}, "name:"},
+		{"bad policy", []jobs.Job{{Name: "a", Source: good.Source, Options: good.Options, Promote: "sometimes"}}, "promote:"},
+		{"bad options", []jobs.Job{{Name: "a", Source: good.Source}}, "family: is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := trainer.NewService(tt.jobs, trainer.ServiceDeps{Runner: &trainer.Runner{}})
-			if !errors.Is(err, trainer.ErrInvalidOptions) || !strings.Contains(err.Error(), tt.want) {
+			_, err := jobs.NewScheduler(tt.jobs, jobs.SchedulerDeps{Runner: &jobs.Runner{}})
+			if !errors.Is(err, fit.ErrInvalidOptions) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want ErrInvalidOptions naming %q", err, tt.want)
 			}
 		})
@@ -168,9 +170,9 @@ func TestServiceRetrainsOnSchedule(t *testing.T) {
 	s := newStack(t)
 	s.produce("history", sensorRows(1, 500))
 	cat := s.catalog()
-	svc, err := trainer.NewService([]trainer.Job{
-		{Name: "scheduled", Source: trainer.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 3}`), Schedule: 50 * time.Millisecond},
-	}, trainer.ServiceDeps{Runner: s.runner(cat)})
+	svc, err := jobs.NewScheduler([]jobs.Job{
+		{Name: "scheduled", Source: catalog.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 3}`), Schedule: 50 * time.Millisecond},
+	}, jobs.SchedulerDeps{Runner: s.runner(cat)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package trainer
+package jobs
 
 import (
 	"context"
@@ -9,19 +9,10 @@ import (
 	"github.com/riferrei/srclient"
 
 	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/serde"
 )
-
-// Schemas finds the latest schema registered under a subject, which a
-// training checks its paths against before reading any record.
-type Schemas interface {
-	// LatestSchema returns the schema's text and version; a subject with
-	// no schema is ErrNoSchema.
-	LatestSchema(ctx context.Context, subject string) (text string, version int, err error)
-}
-
-// ErrNoSchema means a subject has no schema registered.
-var ErrNoSchema = errors.New("no schema registered under the subject")
 
 // LatestGetter is the one method of a schema registry client that
 // RegistrySchemas calls (*srclient.SchemaRegistryClient has it).
@@ -41,7 +32,7 @@ func (r RegistrySchemas) LatestSchema(_ context.Context, subject string) (string
 	s, err := r.Registry.GetLatestSchema(subject)
 	var srErr srclient.Error
 	if errors.As(err, &srErr) && srErr.Code == errCodeSubjectNotFound {
-		return "", 0, fmt.Errorf("%w: %s", ErrNoSchema, subject)
+		return "", 0, fmt.Errorf("%w: %s", fit.ErrNoSchema, subject)
 	}
 	if err != nil {
 		// As the decoder classes a registry that does not answer: the
@@ -55,51 +46,26 @@ func (r RegistrySchemas) LatestSchema(_ context.Context, subject string) (string
 // default TopicNameStrategy), whose latest schema a job is checked against.
 func TopicSubject(topic string) string { return topic + "-value" }
 
-// ResolveSchema checks opts against the latest schema of subject (see
-// Options.Resolve) and returns them resolved. A subject without a schema
-// leaves them as they are, with ok false: its records, if any, are read
-// one by one as before, categorical only where the options say so.
-func ResolveSchema(ctx context.Context, schemas Schemas, subject string, opts Options) (resolved Options, ok bool, err error) {
-	text, version, err := schemas.LatestSchema(ctx, subject)
-	if errors.Is(err, ErrNoSchema) {
-		return opts, false, nil
-	}
-	if err != nil {
-		return Options{}, false, err
-	}
-	schema, err := avropath.ParseSchema(text)
-	if err != nil {
-		return Options{}, false, fmt.Errorf("schema %s version %d: %w", subject, version, err)
-	}
-	resolved, err = opts.Resolve(schema, fmt.Sprintf("%s version %d", subject, version))
-	if err != nil {
-		return Options{}, false, err
-	}
-	return resolved, true, nil
-}
-
 // checkSchemas resolves a job's options against the latest schema of its
 // source topic, and of its test source's when that is another topic,
 // before any record is read (see Options.Resolve): a path the schema lacks
 // or a type that cannot feed its column refuses the job, every such path
 // named at once, and the strings and enums become categorical. Both
 // topics must make the same features categorical.
-func (r *Runner) checkSchemas(ctx context.Context, job Job) (Options, error) {
+func (r *Runner) checkSchemas(ctx context.Context, job Job) (fit.Options, error) {
 	opts := job.Options.WithDefaults()
-	resolved, err := r.resolveTopic(ctx, job.Source, opts)
+	resolved, err := r.resolveTopic(ctx, job.Source, sourceField, opts)
 	if err != nil {
-		return Options{}, err
+		return fit.Options{}, err
 	}
 	if t := job.TestSource; t != nil && t.Topic != job.Source.Topic {
-		ts := *t
-		ts.field = "test_source"
-		test, err := r.resolveTopic(ctx, ts, opts)
+		test, err := r.resolveTopic(ctx, *t, testSourceField, opts)
 		if err != nil {
-			return Options{}, err
+			return fit.Options{}, err
 		}
 		if a, b := categoricalPaths(resolved), categoricalPaths(test); !slices.Equal(a, b) {
-			return Options{}, fmt.Errorf("%w: test_source: topic %q makes features %q categorical, and source topic %q %q: a model reads a feature one way",
-				ErrInvalidOptions, t.Topic, b, job.Source.Topic, a)
+			return fit.Options{}, fmt.Errorf("%w: test_source: topic %q makes features %q categorical, and source topic %q %q: a model reads a feature one way",
+				fit.ErrInvalidOptions, t.Topic, b, job.Source.Topic, a)
 		}
 	}
 	return resolved, nil
@@ -109,22 +75,22 @@ func (r *Runner) checkSchemas(ctx context.Context, job Job) (Options, error) {
 // the registry's (Schemas), or, for a runner built without one, the
 // writer schema of the topic's newest record. A topic without either is
 // read unchecked, categorical only where the options say so.
-func (r *Runner) resolveTopic(ctx context.Context, src Source, opts Options) (Options, error) {
+func (r *Runner) resolveTopic(ctx context.Context, src catalog.Source, field string, opts fit.Options) (fit.Options, error) {
 	subject := TopicSubject(src.Topic)
 	logger := r.logger().With("subject", subject)
 	if r.Schemas != nil {
-		resolved, ok, err := ResolveSchema(ctx, r.Schemas, subject, opts)
+		resolved, ok, err := fit.ResolveSchema(ctx, r.Schemas, subject, opts)
 		if err != nil {
-			return Options{}, fmt.Errorf("%s: %w", src.fieldName(), err)
+			return fit.Options{}, fmt.Errorf("%s: %w", field, err)
 		}
 		if !ok {
 			logger.Warn("no schema registered for the topic: its records are checked one by one as they are read")
 		}
 		return resolved, nil
 	}
-	text, id, err := newestSchema(ctx, r.KafkaOpts, r.Decoder, src)
+	text, id, err := newestSchema(ctx, r.KafkaOpts, r.Decoder, src, field)
 	if err != nil {
-		return Options{}, err
+		return fit.Options{}, err
 	}
 	if text == "" {
 		logger.Warn("no schema to check against: its records are checked one by one as they are read")
@@ -135,16 +101,16 @@ func (r *Runner) resolveTopic(ctx context.Context, src Source, opts Options) (Op
 		opts, err = opts.Resolve(schema, fmt.Sprintf("schema id %d (of %s's newest record)", id, src.Topic))
 	}
 	if err != nil {
-		return Options{}, fmt.Errorf("%s: %w", src.fieldName(), err)
+		return fit.Options{}, fmt.Errorf("%s: %w", field, err)
 	}
 	return opts, nil
 }
 
 // categoricalPaths are the canonical paths of opts' categorical features.
-func categoricalPaths(opts Options) []string {
+func categoricalPaths(opts fit.Options) []string {
 	var out []string
 	for _, f := range opts.FeatureReads() {
-		if f.Kind == CategoryFeature {
+		if f.Kind == fit.CategoryFeature {
 			out = append(out, f.Path.String())
 		}
 	}

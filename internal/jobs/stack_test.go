@@ -1,4 +1,4 @@
-package trainer_test
+package jobs_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/embedded"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/serde"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // stack is a test's embedded broker and registry, with a topic of
@@ -145,6 +145,6 @@ func (s *stack) catalog() *catalog.Catalog {
 }
 
 // runner is a runner that checks jobs against the stack's registry.
-func (s *stack) runner(c *catalog.Catalog) *trainer.Runner {
-	return &trainer.Runner{KafkaOpts: s.kafkaOpts(), Decoder: s.decoder, Schemas: trainer.RegistrySchemas{Registry: s.registry}, Catalog: c}
+func (s *stack) runner(c *catalog.Catalog) *jobs.Runner {
+	return &jobs.Runner{KafkaOpts: s.kafkaOpts(), Decoder: s.decoder, Schemas: jobs.RegistrySchemas{Registry: s.registry}, Catalog: c}
 }

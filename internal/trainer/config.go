@@ -1,7 +1,8 @@
-// Package trainerd assembles the trainer service from its configuration:
+// Package trainer assembles the trainer process from its configuration:
 // the Kafka and registry clients, the model catalog, the training jobs and
-// their triggers, and the HTTP API. cmd/trainer is a thin main around it.
-package trainerd
+// their scheduler (internal/jobs), and the HTTP API. cmd/trainer is a thin
+// main around it, as cmd/scorer is around internal/scorer.
+package trainer
 
 import (
 	"errors"
@@ -17,7 +18,7 @@ import (
 	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/flagconf"
 	"github.com/streamscore/streamscore/internal/httpserve"
-	"github.com/streamscore/streamscore/internal/trainer"
+	"github.com/streamscore/streamscore/internal/jobs"
 )
 
 // EnvPrefix starts every environment variable the trainer reads.
@@ -37,7 +38,7 @@ type Config struct {
 	// ModelsTopic is the catalog's compacted topic.
 	ModelsTopic string `yaml:"models_topic"`
 	// Jobs are the models retrained from topics.
-	Jobs []trainer.Job `yaml:"jobs"`
+	Jobs []jobs.Job `yaml:"jobs"`
 	// PollInterval is how often record-count triggers look at the topics.
 	PollInterval time.Duration `yaml:"poll_interval"`
 
@@ -80,7 +81,7 @@ func DefaultConfig() Config {
 	return Config{
 		Kafka:        connect.Kafka{ClientID: "streamscore-trainer"},
 		ModelsTopic:  catalog.DefaultTopic,
-		PollInterval: trainer.DefaultPollInterval,
+		PollInterval: jobs.DefaultPollInterval,
 		HTTPAddr:     ":8081",
 		HTTP:         httpserve.DefaultConfig(),
 		MaxBodyBytes: 32 << 20,

@@ -1,4 +1,4 @@
-package trainerd_test
+package trainer_test
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/httpserve"
 	"github.com/streamscore/streamscore/internal/securetest"
-	"github.com/streamscore/streamscore/internal/trainerd"
+	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -20,7 +20,7 @@ func env(vars map[string]string) func(string) string {
 }
 
 func TestParseConfigReadsTheExampleFile(t *testing.T) {
-	cfg, rest, err := trainerd.ParseConfig("trainer", []string{"-config", "testdata/trainer.yaml", "-http-addr", ":9000", "list"},
+	cfg, rest, err := trainer.ParseConfig("trainer", []string{"-config", "testdata/trainer.yaml", "-http-addr", ":9000", "list"},
 		env(map[string]string{"STREAMSCORE_TRAINER_BROKERS": "a:1,b:2"}))
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestParseConfigReadsTheGCSettings(t *testing.T) {
 		env              map[string]string
 		limitMB, percent int
 	}{
-		{"default", []string{"-brokers", "k:9092"}, nil, 0, trainerd.DefaultGCPercent},
+		{"default", []string{"-brokers", "k:9092"}, nil, 0, trainer.DefaultGCPercent},
 		{"file", []string{"-config", file}, nil, 1000, 50},
 		{"environment over the file", []string{"-config", file},
 			map[string]string{"STREAMSCORE_TRAINER_MEMORY_LIMIT_MB": "1100", "STREAMSCORE_TRAINER_GC_PERCENT": "60"}, 1100, 60},
@@ -63,7 +63,7 @@ func TestParseConfigReadsTheGCSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, _, err := trainerd.ParseConfig("trainer", tt.args, env(tt.env))
+			cfg, _, err := trainer.ParseConfig("trainer", tt.args, env(tt.env))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +73,7 @@ func TestParseConfigReadsTheGCSettings(t *testing.T) {
 		})
 	}
 	for _, flag := range []string{"-memory-limit-mb", "-gc-percent"} {
-		if _, _, err := trainerd.ParseConfig("trainer", []string{"-brokers", "k:9092", flag, "-1"}, env(nil)); err == nil || !strings.Contains(err.Error(), flag[1:]) {
+		if _, _, err := trainer.ParseConfig("trainer", []string{"-brokers", "k:9092", flag, "-1"}, env(nil)); err == nil || !strings.Contains(err.Error(), flag[1:]) {
 			t.Errorf("%s -1: %v, want an error naming it", flag, err)
 		}
 	}
@@ -111,8 +111,8 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := trainerd.ParseConfig("trainer", tt.args, env(tt.env))
-			if !errors.Is(err, trainerd.ErrBadConfig) {
+			_, _, err := trainer.ParseConfig("trainer", tt.args, env(tt.env))
+			if !errors.Is(err, trainer.ErrBadConfig) {
 				t.Fatalf("error %v, want ErrBadConfig", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
@@ -150,8 +150,8 @@ func TestParseConfigRefusesBadRegistryURLs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var usage bytes.Buffer
-			_, _, err := trainerd.ParseConfigUsage("trainer", tt.args, env(tt.env), &usage)
-			if !errors.Is(err, trainerd.ErrBadConfig) {
+			_, _, err := trainer.ParseConfigUsage("trainer", tt.args, env(tt.env), &usage)
+			if !errors.Is(err, trainer.ErrBadConfig) {
 				t.Fatalf("error %v, want ErrBadConfig", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
@@ -170,7 +170,7 @@ func TestUsageHidesSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	var usage bytes.Buffer
-	_, _, err := trainerd.ParseConfigUsage("trainer", []string{"-config", file, "-h"},
+	_, _, err := trainer.ParseConfigUsage("trainer", []string{"-config", file, "-h"},
 		env(map[string]string{"STREAMSCORE_TRAINER_API_TOKEN": "hunter2-token"}), &usage)
 	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(usage.String(), "http://xxxxx@r:8081") {
 		t.Fatalf("no usage text with the redacted URL (err %v): %s", err, usage.String())
@@ -179,7 +179,7 @@ func TestUsageHidesSecrets(t *testing.T) {
 }
 
 func TestParseConfigHTTPLimits(t *testing.T) {
-	cfg, _, err := trainerd.ParseConfig("trainer", []string{"-brokers", "k:9092", "-http-read-timeout", "2m"},
+	cfg, _, err := trainer.ParseConfig("trainer", []string{"-brokers", "k:9092", "-http-read-timeout", "2m"},
 		env(map[string]string{"STREAMSCORE_TRAINER_HTTP_MAX_HEADER_BYTES": "8192"}))
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package trainerd_test
+package trainer_test
 
 import (
 	"bufio"
@@ -25,7 +25,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/sample"
-	"github.com/streamscore/streamscore/internal/trainerd"
+	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // curlPath is the curl the doc's commands run with: the system's, as a
@@ -312,7 +312,7 @@ func startRecordingProxy(t *testing.T, target string) *recordingProxy {
 
 // startDocTrainer serves a trainer on the embedded stack, on a port of its
 // own and with a random API token, until the test ends.
-func startDocTrainer(t *testing.T) (*trainerd.Service, string) {
+func startDocTrainer(t *testing.T) (*trainer.Service, string) {
 	t.Helper()
 	stack, err := embedded.Start(embedded.Config{})
 	if err != nil {
@@ -321,11 +321,11 @@ func startDocTrainer(t *testing.T) (*trainerd.Service, string) {
 	t.Cleanup(func() { stack.Close() })
 	var secret [16]byte
 	_, _ = rand.Read(secret[:])
-	cfg := trainerd.DefaultConfig()
+	cfg := trainer.DefaultConfig()
 	cfg.Kafka.Brokers = stack.Brokers()
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.APIToken = hex.EncodeToString(secret[:])
-	svc, err := trainerd.New(context.Background(), cfg, nil)
+	svc, err := trainer.New(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

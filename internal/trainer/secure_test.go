@@ -1,7 +1,6 @@
-package trainerd_test
+package trainer_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -23,11 +22,12 @@ import (
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/embedded"
+	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/securetest"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/trainer"
-	"github.com/streamscore/streamscore/internal/trainerd"
 	"github.com/streamscore/streamscore/schemas"
 )
 
@@ -68,18 +68,18 @@ func TestSecuredTrainer(t *testing.T) {
 	// Everything the trainers log, as cmd/trainer's JSON logs would hold it.
 	logs := &securetest.Logs{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	var opts trainer.Options
+	var opts fit.Options
 	if err := json.Unmarshal([]byte(`{"family": "gbdt", "features": ["temperature", "humidity", "vibration", "rssi", "sound"], "label": "anomaly", "params": {"num_trees": 10}}`), &opts); err != nil {
 		t.Fatal(err)
 	}
-	config := func(kafkaPassword, ca, registryPassword string) trainerd.Config {
-		cfg := trainerd.DefaultConfig()
+	config := func(kafkaPassword, ca, registryPassword string) trainer.Config {
+		cfg := trainer.DefaultConfig()
 		cfg.Kafka.Brokers = stack.Brokers()
 		cfg.Kafka.SASL = connect.SASL{Mechanism: "SCRAM-SHA-256", Username: kafkaUser, Password: kafkaPassword}
 		cfg.Kafka.TLS = connect.TLS{Enabled: true, CAFile: ca}
 		cfg.Registry = connect.Registry{URL: registryURL, Username: registryUser, Password: registryPassword}
 		cfg.HTTPAddr, cfg.APIToken = "127.0.0.1:0", token
-		cfg.Jobs = []trainer.Job{{Name: "sensors", Source: trainer.Source{Topic: topic}, Options: opts}}
+		cfg.Jobs = []jobs.Job{{Name: "sensors", Source: catalog.Source{Topic: topic}, Options: opts}}
 		return cfg
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -92,7 +92,7 @@ func TestSecuredTrainer(t *testing.T) {
 	}
 	for _, r := range refusals {
 		t.Run(r.name, func(t *testing.T) {
-			svc, err := trainerd.New(ctx, config(r.pass, r.ca, registryPass), logger)
+			svc, err := trainer.New(ctx, config(r.pass, r.ca, registryPass), logger)
 			if err == nil {
 				svc.Close()
 				t.Fatalf("New succeeded; want an error mentioning %s", r.want)
@@ -108,7 +108,7 @@ func TestSecuredTrainer(t *testing.T) {
 	// topic's latest schema, so a wrong registry password passes New and
 	// fails the training.
 	t.Run("wrong registry password", func(t *testing.T) {
-		svc, err := trainerd.New(ctx, config(kafkaPass, caFile, "wrong-pw"), logger)
+		svc, err := trainer.New(ctx, config(kafkaPass, caFile, "wrong-pw"), logger)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestSecuredTrainer(t *testing.T) {
 
 	var metrics string
 	t.Run("right credentials", func(t *testing.T) {
-		svc, err := trainerd.New(ctx, config(kafkaPass, caFile, registryPass), logger)
+		svc, err := trainer.New(ctx, config(kafkaPass, caFile, registryPass), logger)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,22 +189,22 @@ func TestSecuredTrainer(t *testing.T) {
 		metrics = body
 	})
 
-	// `trainer models list` reads the catalog over the same connections,
-	// with no jobs and so no registry.
+	// `trainer models` reads the catalog over the same connections, with
+	// no jobs and so no registry.
 	t.Run("models list", func(t *testing.T) {
 		cfg := config(kafkaPass, caFile, registryPass)
 		cfg.Jobs, cfg.Registry = nil, connect.Registry{}
-		svc, err := trainerd.New(ctx, cfg, logger)
+		svc, err := trainer.New(ctx, cfg, logger)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer svc.Close()
-		var out bytes.Buffer
-		if err := catalog.RunCLI(ctx, svc.Catalog(), []string{"list"}, &out); err != nil {
+		c := svc.Catalog()
+		if err := c.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(out.String(), "sensors") || !strings.Contains(out.String(), "champion=1") {
-			t.Errorf("models list:\n%s", out.String())
+		if !slices.Contains(c.Models(), "sensors") || c.Aliases("sensors")[jobs.AliasChampion] != 1 {
+			t.Errorf("models %q, aliases of sensors %v", c.Models(), c.Aliases("sensors"))
 		}
 	})
 

@@ -1,4 +1,4 @@
-package trainerd
+package trainer
 
 import (
 	"context"
@@ -18,10 +18,11 @@ import (
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/catalog/catalogprom"
 	"github.com/streamscore/streamscore/internal/connect"
+	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/httpserve"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
-	"github.com/streamscore/streamscore/internal/trainer"
 )
 
 // Service is a configured trainer: its jobs and their triggers, the REST
@@ -31,8 +32,8 @@ type Service struct {
 	logger   *slog.Logger
 	registry *prometheus.Registry
 	catalog  *catalog.Catalog
-	runner   *trainer.Runner
-	jobs     *trainer.Service
+	runner   *jobs.Runner
+	jobs     *jobs.Scheduler
 	api      *api.API
 	listener net.Listener
 }
@@ -48,7 +49,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, error)
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
-	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := s.registry.Register(c); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.build(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -65,7 +70,7 @@ func (s *Service) build(ctx context.Context) error {
 		return err
 	}
 	s.runner = runner
-	s.jobs, err = trainer.NewService(s.cfg.Jobs, trainer.ServiceDeps{
+	s.jobs, err = jobs.NewScheduler(s.cfg.Jobs, jobs.SchedulerDeps{
 		Runner: runner, Registry: s.registry, Logger: s.logger, PollInterval: s.cfg.PollInterval,
 	})
 	if err != nil {
@@ -86,7 +91,7 @@ func (s *Service) build(ctx context.Context) error {
 
 // connect reaches Kafka, the schema registry and the catalog, and returns
 // the runner that trains with them.
-func (s *Service) connect(ctx context.Context) (*trainer.Runner, error) {
+func (s *Service) connect(ctx context.Context) (*jobs.Runner, error) {
 	kafkaOpts, err := s.cfg.Kafka.Opts()
 	if err != nil {
 		return nil, err
@@ -110,7 +115,7 @@ func (s *Service) connect(ctx context.Context) (*trainer.Runner, error) {
 	if err := s.catalog.Sync(pingCtx); err != nil {
 		return nil, fmt.Errorf("models topic %s: %w", s.cfg.ModelsTopic, err)
 	}
-	runner := &trainer.Runner{KafkaOpts: kafkaOpts, Catalog: s.catalog, Logger: s.logger}
+	runner := &jobs.Runner{KafkaOpts: kafkaOpts, Catalog: s.catalog, Logger: s.logger}
 	if len(s.cfg.Jobs) > 0 || s.cfg.Registry.URL != "" {
 		client, err := s.cfg.Registry.Client()
 		if err != nil {
@@ -121,7 +126,7 @@ func (s *Service) connect(ctx context.Context) (*trainer.Runner, error) {
 		}
 		// Jobs, and REST models that name a subject, are checked against
 		// the latest schemas before anything is read.
-		runner.Schemas = trainer.RegistrySchemas{Registry: explainedLatest{client, s.cfg.Registry}}
+		runner.Schemas = jobs.RegistrySchemas{Registry: explainedLatest{client, s.cfg.Registry}}
 	}
 	return runner, nil
 }
@@ -129,7 +134,7 @@ func (s *Service) connect(ctx context.Context) (*trainer.Runner, error) {
 // explainedLatest is explainedRegistry's for the latest schema of a
 // subject.
 type explainedLatest struct {
-	trainer.LatestGetter
+	jobs.LatestGetter
 	settings connect.Registry
 }
 
@@ -170,13 +175,13 @@ func (s *Service) Listen() error {
 func (s *Service) Addr() string { return s.listener.Addr().String() }
 
 // TrainOnce runs one job now, outside the schedule, and returns what it did.
-func (s *Service) TrainOnce(ctx context.Context, name string, force bool) (*trainer.Outcome, error) {
+func (s *Service) TrainOnce(ctx context.Context, name string, force bool) (*jobs.Outcome, error) {
 	for _, j := range s.cfg.Jobs {
 		if j.Name == name {
 			return s.runner.Run(ctx, j, force, nil)
 		}
 	}
-	return nil, fmt.Errorf("%w: %q (the configuration has %d jobs)", trainer.ErrUnknownJob, name, len(s.cfg.Jobs))
+	return nil, fmt.Errorf("%w: %q (the configuration has %d jobs)", jobs.ErrUnknownJob, name, len(s.cfg.Jobs))
 }
 
 // Run serves the API and runs the jobs until ctx ends, then shuts down.
@@ -218,10 +223,10 @@ func (s *Service) Close() {
 // publisher publishes models trained over the REST API to the catalog,
 // with the same champion rule as jobs: promoted if it beats the champion
 // on the same holdout.
-type publisher struct{ runner *trainer.Runner }
+type publisher struct{ runner *jobs.Runner }
 
-func (p publisher) Publish(ctx context.Context, name string, res *trainer.Result, opts trainer.Options) (int, error) {
-	out, err := p.runner.Publish(ctx, name, opts, res, catalog.Source{Description: "rows sent to the REST API"}, trainer.PromoteIfBetter)
+func (p publisher) Publish(ctx context.Context, name string, res *fit.Result, opts fit.Options) (int, error) {
+	out, err := p.runner.Publish(ctx, name, opts, res, catalog.Source{Description: "rows sent to the REST API"}, jobs.PromoteIfBetter)
 	if err != nil {
 		return 0, err
 	}
@@ -230,7 +235,7 @@ func (p publisher) Publish(ctx context.Context, name string, res *trainer.Result
 
 // apiSchemas are the API's schema lookups: the runner's, or none (nil,
 // not a nil interface inside one) without a registry.
-func apiSchemas(r *trainer.Runner) api.SchemaLookup {
+func apiSchemas(r *jobs.Runner) api.SchemaLookup {
 	if r.Schemas == nil {
 		return nil
 	}

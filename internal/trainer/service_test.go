@@ -1,4 +1,4 @@
-package trainerd_test
+package trainer_test
 
 import (
 	"bytes"
@@ -15,10 +15,12 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/embedded"
+	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/trainer"
-	"github.com/streamscore/streamscore/internal/trainerd"
 )
 
 func TestMain(m *testing.M) { os.Exit(ortkit.Main(m)) }
@@ -105,19 +107,19 @@ func TestTrainerServesJobsAndTheAPI(t *testing.T) {
 // sensors.history, until the test ends (when Run must return without an
 // error). call makes an API request with token, if any, and a JSON body,
 // and returns the status and body.
-func startService(t *testing.T, stack *embedded.Stack, token, job, options string) (*trainerd.Service, func(method, path, body string) (int, string)) {
+func startService(t *testing.T, stack *embedded.Stack, token, job, options string) (*trainer.Service, func(method, path, body string) (int, string)) {
 	t.Helper()
-	cfg := trainerd.DefaultConfig()
+	cfg := trainer.DefaultConfig()
 	cfg.Kafka.Brokers = stack.Brokers()
 	cfg.Registry.URL = stack.RegistryURL()
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.APIToken = token
-	var opts trainer.Options
+	var opts fit.Options
 	if err := json.Unmarshal([]byte(options), &opts); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Jobs = []trainer.Job{{Name: job, Source: trainer.Source{Topic: "sensors.history"}, Options: opts}}
-	svc, err := trainerd.New(context.Background(), cfg, nil)
+	cfg.Jobs = []jobs.Job{{Name: job, Source: catalog.Source{Topic: "sensors.history"}, Options: opts}}
+	svc, err := trainer.New(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +186,7 @@ func TestTrainerChecksPathsBeforeReading(t *testing.T) {
 	testkit.WaitFor(t, "the job to fail", func() bool {
 		_, body := call("GET", "/jobs", "")
 		var jobs struct {
-			Jobs []trainer.JobStatus `json:"jobs"`
+			Jobs []jobs.JobStatus `json:"jobs"`
 		}
 		if err := json.Unmarshal([]byte(body), &jobs); err != nil || len(jobs.Jobs) != 1 {
 			return false

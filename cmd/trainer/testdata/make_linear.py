@@ -6,7 +6,7 @@ three float features, with a dynamic batch axis.
 skl2onnx and torch are not installed here, so the graph is written with
 onnx.helper directly. Run with the python that has python3-onnx:
 
-    /usr/bin/python3 internal/catalog/testdata/make_linear.py
+    /usr/bin/python3 cmd/trainer/testdata/make_linear.py
 
 Class 1's score is softmax([0, x.w + b])[1] with w = (1, -2, 0.5), b = -0.25.
 """

@@ -11,7 +11,7 @@ torch is a large package, needed only to regenerate these files, never by
 the tests. On Debian (python3-torch, python3-onnx):
 
     apt-get install -y python3-torch python3-onnx
-    /usr/bin/python3 internal/catalog/testdata/make_torch.py
+    /usr/bin/python3 cmd/trainer/testdata/make_torch.py
 
 The export uses the classic TorchScript-based exporter (passing
 dynamo=False when the installed torch has that argument; Debian 12's torch

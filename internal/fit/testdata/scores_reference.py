@@ -1,4 +1,4 @@
-"""Computes scikit-learn's metrics for the cases metrics_test.go writes.
+"""Computes scikit-learn's metrics for the cases scores_internal_test.go writes.
 
 Reads JSON from stdin: a list of {"kind", "truth", "scores" or "predicted",
 "classes"} and prints a list of metric dicts, in the same order.
