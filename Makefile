@@ -15,15 +15,17 @@ demo: setup
 	$(GO) build -o bin/demo ./cmd/demo
 	./bin/demo
 
-# Packages whose tests exercise goroutines, run again under the race detector.
-RACE_PKGS := ./internal/stream/... ./internal/scorer/... ./internal/serde/... ./internal/registry/... ./internal/embedded/... ./internal/catalog/... ./internal/trainer/... ./internal/trainerd/... ./internal/api/...
+# Packages where goroutines meet, whose tests run again under the race
+# detector. Pure computation (fit, train, avropath, model's mapping) does not.
+RACE_PKGS := ./internal/stream/... ./internal/scorer/... ./internal/follow/... ./internal/serde/... ./internal/registry/... ./internal/embedded/... ./internal/catalog/... ./internal/jobs/... ./internal/trainer/... ./internal/api/...
 
 ## test: vet, check formatting and tidiness, run every test, and the concurrent ones under -race (the CI entry point)
 test: setup lint tidy-check
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 
-## test-short: the same without the slow end-to-end suites
+## test-short: the developer's loop, under a minute: every package, without the end-to-end
+## suites and the seconds-long parity checks (each skip says that `make test` runs it)
 test-short: setup
 	$(GO) test -short -count=1 ./...
 
@@ -41,7 +43,7 @@ fuzz: setup
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./internal/serde/
 	$(GO) test -run '^$$' -fuzz FuzzRegisterBody -fuzztime 30s ./internal/registry/
 	$(GO) test -run '^$$' -fuzz FuzzApply -fuzztime 30s ./internal/catalog/
-	$(GO) test -run '^$$' -fuzz FuzzParseOptions -fuzztime 30s ./internal/trainer/
+	$(GO) test -run '^$$' -fuzz FuzzParseOptions -fuzztime 30s ./internal/fit/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s -fuzzminimizetime 1s ./internal/avropath/
 	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime 20s -fuzzminimizetime 1s ./internal/avropath/
 	$(GO) test -run '^$$' -fuzz '^FuzzProject$$' -fuzztime 30s -fuzzminimizetime 1s ./internal/avropath/

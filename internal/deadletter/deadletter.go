@@ -108,6 +108,18 @@ func Recovered(r any) error {
 	return fmt.Errorf("%w: panic: %v (at %s)", ErrInternal, r, panicSite())
 }
 
+// Guard runs f, turning a panic into an ErrInternal error (Recovered): a
+// bug that one record reaches skips that record, counted, instead of
+// stopping a training and, with it, the trainer's API and other jobs.
+func Guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = Recovered(r)
+		}
+	}()
+	return f()
+}
+
 // panicSite is the function and line that panicked, when called from a
 // deferred function during a panic: the first frame below runtime.gopanic
 // that is not the runtime's own (an index out of range or a nil pointer

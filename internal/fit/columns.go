@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
 )
 
@@ -129,7 +130,7 @@ func (c *columns) Len() int { return len(c.labels) }
 // make no model: a classifier's label with more than MaxClasses values
 // (ErrTooManyClasses), found before the dictionary grows further.
 func (c *columns) add(rec map[string]any, ts int64, partition int32, offset int64) error {
-	err := guarded(func() error { return c.addRecord(rec, ts, partition, offset) })
+	err := deadletter.Guard(func() error { return c.addRecord(rec, ts, partition, offset) })
 	if errors.Is(err, ErrTooManyClasses) {
 		return err
 	}

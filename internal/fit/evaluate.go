@@ -138,7 +138,7 @@ func scoreRows(m *model.Model, rows Rows, label string) ([]scoredRow, map[string
 				continue
 			}
 		}
-		if err := guarded(func() error { return batch.Add(rec) }); err != nil {
+		if err := deadletter.Guard(func() error { return batch.Add(rec) }); err != nil {
 			batch.DropPartial()
 			skipped[reasonOf(err)]++
 			continue
@@ -180,16 +180,4 @@ func reasonOf(err error) string {
 		return r
 	}
 	return "unreadable"
-}
-
-// guarded runs f, turning a panic into an error of class internal_error:
-// a bug that one record reaches skips that record, counted, instead of
-// stopping the training (and, with it, the trainer's API and other jobs).
-func guarded(f func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = deadletter.Recovered(r)
-		}
-	}()
-	return f()
 }

@@ -288,7 +288,7 @@ func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src catalog.Sou
 			}
 			h.Records++
 			var decoded serde.Decoded
-			err := guarded(func() (err error) {
+			err := deadletter.Guard(func() (err error) {
 				decoded, err = dec.Decode(rec.Value)
 				return err
 			})
@@ -306,18 +306,6 @@ func scan(ctx context.Context, kafkaOpts []kgo.Opt, dec Decoder, src catalog.Sou
 		report()
 	}
 	return h, nil
-}
-
-// guarded runs f, turning a panic into an error of class internal_error:
-// a bug that one record reaches skips that record, counted, instead of
-// stopping the training (and, with it, the trainer's API and other jobs).
-func guarded(f func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = deadletter.Recovered(r)
-		}
-	}()
-	return f()
 }
 
 func inWindow(ts time.Time, src catalog.Source) bool {

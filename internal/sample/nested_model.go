@@ -136,7 +136,7 @@ func (sh nestedShape) spec(name, version string, rows int) (model.Spec, error) {
 }
 
 // mostFrequent returns at most limit values of counts, most frequent
-// first, ties by value: the trainer's rule (trainer.learnTable), which
+// first, ties by value: the trainer's rule (fit's learnTable), which
 // sample's model must follow to be the model the trainer would make. It is
 // restated here, not called: the trainer's own tests build their rows with
 // this package, so sample importing the trainer would be an import cycle.
