@@ -40,8 +40,6 @@ var (
 	ErrConflict = errors.New("version already taken")
 	// ErrInvalid: bad metadata, name or alias.
 	ErrInvalid = errors.New("invalid")
-	// ErrUsage: a CLI command line that cannot be run; callers exit 2.
-	ErrUsage = errors.New("usage")
 	// ErrClosed: the Catalog was closed.
 	ErrClosed = errors.New("catalog closed")
 )
@@ -71,26 +69,33 @@ type FitStats struct {
 	EarlyStopped bool `json:"early_stopped,omitempty"`
 }
 
-// Source says what a version was trained on.
+// Source says which records of a topic a training reads (a job's source
+// and test_source, in YAML: the first four fields), and, stored with a
+// version, what the version was trained on.
 type Source struct {
-	Topic       string        `json:"topic,omitempty"`
-	Ranges      []OffsetRange `json:"ranges,omitempty"`
-	From        time.Time     `json:"from,omitzero"`
-	To          time.Time     `json:"to,omitzero"`
-	Description string        `json:"description,omitempty"`
+	Topic string `json:"topic,omitempty" yaml:"topic"`
+	// Ranges restrict reading to these offsets; partitions not listed are
+	// not read. Empty means every partition, start to end.
+	Ranges []OffsetRange `json:"ranges,omitempty" yaml:"ranges"`
+	// From and To bound the records' timestamps: From inclusive, To
+	// exclusive; a zero time leaves that side open. A window and ranges
+	// combine.
+	From        time.Time `json:"from,omitzero" yaml:"from"`
+	To          time.Time `json:"to,omitzero" yaml:"to"`
+	Description string    `json:"description,omitempty" yaml:"-"`
 	// Holdout says which rows the metrics were computed on ("the newest
 	// 20%", "from <time>", "test source", "none").
-	Holdout string `json:"holdout,omitempty"`
+	Holdout string `json:"holdout,omitempty" yaml:"-"`
 	// Test is the test source the metrics were computed on, when the
 	// training was given one apart from its source.
-	Test *Source `json:"test,omitempty"`
+	Test *Source `json:"test,omitempty" yaml:"-"`
 }
 
 // OffsetRange is a span of one partition's offsets; End is exclusive.
 type OffsetRange struct {
-	Partition int32 `json:"partition"`
-	Start     int64 `json:"start"`
-	End       int64 `json:"end"`
+	Partition int32 `json:"partition" yaml:"partition"`
+	Start     int64 `json:"start" yaml:"start"`
+	End       int64 `json:"end" yaml:"end"`
 }
 
 // AliasChange is one move of an alias, as kept in the history.
@@ -148,7 +153,8 @@ type Catalog struct {
 // catalog adds its own consuming and producing options, and a consumer
 // group among opts would clash with them. The topic need not exist yet
 // (a catalog started before its topic existed sees the first records
-// about a second after the topic is created). A nil logger discards logs.
+// about a second after the topic is created, at once if its own
+// EnsureTopic created it). A nil logger discards logs.
 // Close releases the client.
 func New(opts []kgo.Opt, topic string, logger *slog.Logger, options ...Option) (*Catalog, error) {
 	if topic == "" {

@@ -32,11 +32,41 @@ func (c *Catalog) tail(ctx context.Context) {
 		}
 		c.mu.Lock()
 		fetches.EachRecord(func(r *kgo.Record) {
+			// A restarted consumer (restartTail) can deliver records
+			// again that were polled before the restart.
+			if r.Offset < c.state.next {
+				return
+			}
 			c.state.apply(string(r.Key), r.Value, r.Offset)
 		})
 		c.state.notify()
 		c.mu.Unlock()
 	}
+}
+
+// restartTail makes the tail's consumer look for the partition again now,
+// for EnsureTopic to call once it has created the topic.
+//
+// A consumer that starts before the topic exists lists the partition's
+// offsets, is told the partition is unknown, and kgo lists them again only
+// after a fixed second (the reload timer in consumerSession.listOrEpoch,
+// franz-go consumer.go), however soon its metadata learns of the topic:
+// a trainer's first publish on a new cluster waited that second to read
+// its version back. Purging the topic from consuming stops the consumer
+// session, and with it the pending list; adding the partition back
+// triggers a metadata update at once (AddConsumePartitions), which assigns
+// the partition and lists its offsets. If the broker still does not know
+// the topic, that list fails and kgo retries it a second later, as before.
+//
+// The consumer resumes at the first offset not applied. Records the tail
+// polled before the purge but applies after reading that offset come again
+// and are skipped (see tail).
+func (c *Catalog) restartTail() {
+	c.mu.RLock()
+	next := c.state.next
+	c.mu.RUnlock()
+	c.client.PurgeTopicsFromConsuming(c.topic)
+	c.client.AddConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: {0: kgo.NewOffset().At(next)}})
 }
 
 // Sync returns once the catalog has read every record written before the

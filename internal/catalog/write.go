@@ -34,9 +34,9 @@ func (c *Catalog) EnsureTopic(ctx context.Context) error {
 		return fmt.Errorf("create catalog topic %s: %w", c.topic, err)
 	}
 	if err == nil {
-		// The client may have seen the topic missing; look again now
-		// rather than at its next periodic refresh.
-		c.client.ForceMetadataRefresh()
+		// The tail has been told the topic does not exist; without this
+		// it would look again only a second later (see restartTail).
+		c.restartTail()
 	}
 	c.ensured.Store(true)
 	return nil
