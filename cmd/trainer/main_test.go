@@ -14,6 +14,7 @@ import (
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/securetest"
 	"github.com/streamscore/streamscore/internal/testkit"
+	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 )
 
 // bins holds the trainer built from the working tree, for the tests that
@@ -25,11 +26,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestExitCodes(t *testing.T) {
-	stack, err := embedded.Start(embedded.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stack.Close() })
+	stack := stackkit.Start(t, embedded.Config{})
 	brokers := "-brokers=" + stack.Brokers()[0]
 	tests := []struct {
 		name   string
@@ -76,22 +73,11 @@ func TestRunNeverPrintsRegistryCredentials(t *testing.T) {
 	// The password percent-encoded, as a URL that parses must hold it.
 	const encoded = "Pa%25ssw0rdSECRET"
 	secrets := []string{password, encoded, "ssw0rd", user}
-	stack, err := embedded.Start(embedded.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stack.Close() })
+	stack := stackkit.Start(t, embedded.Config{})
 	brokers := "-brokers=" + stack.Brokers()[0]
 	// One framed record: reading it asks the registry for schema 1.
-	producer, err := kgo.NewClient(kgo.SeedBrokers(stack.Brokers()...), kgo.AllowAutoTopicCreation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
 	framed := []byte{0, 0, 0, 0, 1, 2, 3}
-	if err := producer.ProduceSync(context.Background(), &kgo.Record{Topic: "history", Value: framed}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	stack.ProduceRecords(t, &kgo.Record{Topic: "history", Value: framed})
 	dir := t.TempDir()
 	jobs := filepath.Join(dir, "jobs.yaml")
 	job := "jobs:\n  - name: sensors\n    source: {topic: history}\n    options: {family: gbdt, label: anomaly, features: [temperature]}\n"

@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 )
 
 // runCatalogCommand runs one catalog command as `trainer models` does,
@@ -23,16 +22,12 @@ func runCatalogCommand(ctx context.Context, c *catalog.Catalog, args []string, s
 	return cli.run(ctx, args, stdout)
 }
 
-// emptyCatalog is a catalog on a broker of its own, both closed at
-// cleanup.
+// emptyCatalog is a catalog on an embedded stack of its own, both closed
+// at cleanup.
 func emptyCatalog(t *testing.T) *catalog.Catalog {
 	t.Helper()
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	c, err := catalog.New([]kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, "models", slog.New(slog.DiscardHandler))
+	stack := stackkit.Start(t, embedded.Config{})
+	c, err := catalog.New(stack.KafkaOpts(), "models", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 )
 
 // catalogCommands are the commands `trainer models` must list.
@@ -76,16 +75,12 @@ func TestModelsUsage(t *testing.T) {
 // read the catalog or move aliases succeed, and import, which loads the
 // model, exits 1 saying the library is missing, publishing nothing.
 func TestCatalogReadsWithoutONNXRuntime(t *testing.T) {
-	stack, err := embedded.Start(embedded.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stack.Close() })
+	stack := stackkit.Start(t, embedded.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // bounds a hung command only
 	defer cancel()
 	// Two imported versions, the first the champion, published in this
 	// process.
-	c, err := catalog.New([]kgo.Opt{kgo.SeedBrokers(stack.Brokers()...)}, catalog.DefaultTopic, nil)
+	c, err := catalog.New(stack.KafkaOpts(), catalog.DefaultTopic, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

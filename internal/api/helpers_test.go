@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamscore/streamscore/internal/api"
+	"github.com/streamscore/streamscore/internal/fit/fittest"
 	"github.com/streamscore/streamscore/internal/sample"
 )
 
@@ -177,11 +178,9 @@ func sensorOptions() map[string]any {
 // (to_json(orient="records")): timestamps as epoch milliseconds, nullable
 // fields as a value or null, and the anomaly flag as the label.
 func sensorRows(seed uint64, n int) []map[string]any {
-	gen := sample.NewSensors(seed, 50, 0.1)
-	rows := make([]map[string]any, n)
-	for i := range rows {
-		rec, anomaly := gen.Next()
-		row := make(map[string]any, len(rec)+1)
+	rows := fittest.SensorRows(seed, n)
+	for i, rec := range rows {
+		row := make(map[string]any, len(rec))
 		for k, v := range rec {
 			switch x := v.(type) {
 			case time.Time:
@@ -192,7 +191,6 @@ func sensorRows(seed uint64, n int) []map[string]any {
 				row[k] = x
 			}
 		}
-		row["anomaly"] = anomaly
 		rows[i] = row
 	}
 	return rows

@@ -13,6 +13,7 @@ import (
 	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/testkit"
+	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 )
 
 // TestHostileRecordsInHistorySkipped is finding 2 of issue 10: the hostile
@@ -24,14 +25,13 @@ import (
 func TestHostileRecordsInHistorySkipped(t *testing.T) {
 	s := newStack(t)
 	s.produce("history", sensorRows(1, 600))
-	registry := srclient.NewSchemaRegistryClient(s.s.RegistryURL())
 	want := map[string]int{}
 	var records []*kgo.Record
 	for i, h := range testkit.HostileRecords(4, 100_000) {
 		if h.Class == testkit.ClassUnsupported {
 			continue // the project's registry refuses these schemas
 		}
-		rs, err := registry.CreateSchema(fmt.Sprintf("hostile%d-value", i), h.Schema, srclient.Avro)
+		rs, err := s.registry.CreateSchema(fmt.Sprintf("hostile%d-value", i), h.Schema, srclient.Avro)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,24 +41,14 @@ func TestHostileRecordsInHistorySkipped(t *testing.T) {
 			want[h.Class]++
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.client.ProduceSync(ctx, records...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	bomber, err := kgo.NewClient(kgo.SeedBrokers(s.s.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+	stackkit.ProduceSync(t, s.client, records...)
+	bomber := s.s.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerBatchCompression(kgo.ZstdCompression()), kgo.ProducerBatchMaxBytes(64<<20), kgo.ProducerLinger(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bomber.Close()
 	var bomb []*kgo.Record
 	for range 40 {
 		bomb = append(bomb, &kgo.Record{Topic: "history", Partition: 1, Value: make([]byte, 1<<20), Timestamp: time.Now()})
 	}
-	if err := bomber.ProduceSync(ctx, bomb...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	stackkit.ProduceSync(t, bomber, bomb...)
 	want["oversize_batch"] = 1
 
 	h, err := jobs.Read(context.Background(), s.kafkaOpts(), s.decoder, catalog.Source{Topic: "history"})

@@ -11,13 +11,10 @@ import (
 	"time"
 
 	"github.com/linkedin/goavro/v2"
-	"github.com/riferrei/srclient"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/jobs"
-	"github.com/streamscore/streamscore/internal/serde"
 )
 
 // TestKafkaLabels trains jobs on history topics whose label field is of
@@ -30,8 +27,6 @@ func TestKafkaLabels(t *testing.T) {
 	s := newStack(t)
 	cat := s.catalog()
 	runner := s.runner(cat)
-	registry := srclient.NewSchemaRegistryClient(s.s.RegistryURL())
-	registry.CodecCreationEnabled(false)
 	alternate := func(a, b any) []any {
 		out := make([]any, 100)
 		for i := range out {
@@ -80,7 +75,7 @@ func TestKafkaLabels(t *testing.T) {
 				{"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
 				{"name": "x", "type": "double"},
 				{"name": "y", "type": ` + tt.labelType + `}]}`
-			produceLabelled(t, s.client, registry, topic, schema, tt.labels)
+			produceLabelled(t, s, topic, schema, tt.labels)
 			task := ""
 			if tt.task != "" {
 				task = `, "task": "` + tt.task + `"`
@@ -115,31 +110,12 @@ func TestKafkaLabels(t *testing.T) {
 // produceLabelled registers schema for topic and produces one record per
 // label, x its index and the timestamps in order, so the history's row i
 // is labels[i].
-func produceLabelled(t *testing.T, client *kgo.Client, registry *srclient.SchemaRegistryClient, topic, schema string, labels []any) {
+func produceLabelled(t *testing.T, s *stack, topic, schema string, labels []any) {
 	t.Helper()
-	sch, err := registry.CreateSchema(topic+"-value", schema, srclient.Avro)
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := goavro.NewCodec(schema)
-	if err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
-	records := make([]*kgo.Record, len(labels))
+	rows := make([]map[string]any, len(labels))
 	for i, label := range labels {
-		ts := start.Add(time.Duration(i) * time.Millisecond)
-		value, err := codec.BinaryFromNative(serde.AppendFrame(nil, uint32(sch.ID())), map[string]any{
-			"ts": ts, "x": float64(i % 7), "y": label,
-		})
-		if err != nil {
-			t.Fatalf("label %d (%#v): %v", i, label, err)
-		}
-		records[i] = &kgo.Record{Topic: topic, Value: value, Timestamp: ts}
+		rows[i] = map[string]any{"ts": start.Add(time.Duration(i) * time.Millisecond), "x": float64(i % 7), "y": label}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := client.ProduceSync(ctx, records...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	s.produceTo(s.topic(topic, schema), rows)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 )
 
 // jsonDecoder decodes JSON values: these tests are about offsets and
@@ -35,12 +36,7 @@ func (jsonDecoder) Decode(value []byte) (serde.Decoded, error) {
 // oneBroker is an embedded broker with one partition a topic.
 func oneBroker(t *testing.T) []kgo.Opt {
 	t.Helper()
-	s, err := embedded.Start(embedded.Config{Partitions: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return []kgo.Opt{kgo.SeedBrokers(s.Brokers()...)}
+	return stackkit.Start(t, embedded.Config{Partitions: 1}).KafkaOpts()
 }
 
 var base = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -64,9 +60,7 @@ func produceJSON(t *testing.T, kafkaOpts []kgo.Opt, topic string, rows ...map[st
 		}
 		records[i] = &kgo.Record{Topic: topic, Value: value, Timestamp: at(int(row["i"].(float64)))}
 	}
-	if err := client.ProduceSync(context.Background(), records...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	stackkit.ProduceSync(t, client, records...)
 }
 
 func readings(from, to int) []map[string]any {

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkedin/goavro/v2"
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -13,91 +12,55 @@ import (
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 )
 
 // stack is a test's embedded broker and registry, with a topic of
 // labelled sensor readings.
 type stack struct {
-	t        *testing.T
-	s        *embedded.Stack
+	t *testing.T
+	s *stackkit.Stack
+	// client spreads the records it writes over the partitions.
 	client   *kgo.Client
-	schema   uint32
-	codec    *goavro.Codec
+	history  stackkit.Schema
 	decoder  *serde.Decoder
 	registry *srclient.SchemaRegistryClient
 }
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	s, err := embedded.Start(embedded.Config{Partitions: 3})
+	s := stackkit.Start(t, embedded.Config{Partitions: 3})
+	dec, err := serde.NewDecoder(s.Registry(), serde.DecoderConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	registry := srclient.NewSchemaRegistryClient(s.RegistryURL())
-	registry.CodecCreationEnabled(false)
-	text := labelledSensorSchema(t)
-	sch, err := registry.CreateSchema("history-value", text, srclient.Avro)
-	if err != nil {
-		t.Fatal(err)
+	return &stack{
+		t: t, s: s, client: s.Client(t, kgo.RecordPartitioner(kgo.RoundRobinPartitioner())),
+		history: s.Register(t, "history-value", labelledSensorSchema(t)), decoder: dec, registry: s.Registry(),
 	}
-	codec, err := goavro.NewCodec(text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec, err := serde.NewDecoder(registry, serde.DecoderConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := kgo.NewClient(kgo.SeedBrokers(s.Brokers()...), kgo.AllowAutoTopicCreation(), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
-	return &stack{t: t, s: s, client: client, schema: uint32(sch.ID()), codec: codec, decoder: dec, registry: registry}
 }
 
 // topic registers schema as topic's value schema, to produce records of it
 // with produceTo.
 func (s *stack) topic(topic, schema string) topicSchema {
 	s.t.Helper()
-	sch, err := s.registry.CreateSchema(topic+"-value", schema, srclient.Avro)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	codec, err := goavro.NewCodec(schema)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return topicSchema{topic: topic, id: uint32(sch.ID()), codec: codec}
+	return topicSchema{topic: topic, schema: s.s.Register(s.t, topic+"-value", schema)}
 }
 
 // topicSchema is a topic and the schema its records are written with.
 type topicSchema struct {
-	topic string
-	id    uint32
-	codec *goavro.Codec
+	topic  string
+	schema stackkit.Schema
 }
 
-// produceTo writes records of ts's schema, each stamped with its "ts".
+// produceTo writes records of ts's schema, each stamped with its "ts",
+// spread over the partitions.
 func (s *stack) produceTo(ts topicSchema, rows []map[string]any) {
 	s.t.Helper()
-	records := make([]*kgo.Record, len(rows))
-	for i, row := range rows {
-		value, err := ts.codec.BinaryFromNative(serde.AppendFrame(nil, ts.id), row)
-		if err != nil {
-			s.t.Fatalf("row %d: %v", i, err)
-		}
-		records[i] = &kgo.Record{Topic: ts.topic, Value: value, Timestamp: row["ts"].(time.Time)}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.client.ProduceSync(ctx, records...).FirstErr(); err != nil {
-		s.t.Fatal(err)
-	}
+	stackkit.ProduceSync(s.t, s.client, stackkit.Records(s.t, ts.topic, ts.schema, rows)...)
 }
 
-func (s *stack) kafkaOpts() []kgo.Opt { return []kgo.Opt{kgo.SeedBrokers(s.s.Brokers()...)} }
+func (s *stack) kafkaOpts() []kgo.Opt { return s.s.KafkaOpts() }
 
 // produce writes rows to topic, each with the timestamp of its "ts" field,
 // spread over the partitions; a nil row is written as a value that is not
@@ -106,23 +69,13 @@ func (s *stack) produce(topic string, rows []map[string]any) {
 	s.t.Helper()
 	records := make([]*kgo.Record, len(rows))
 	for i, row := range rows {
-		value := []byte("not avro")
-		ts := time.Now()
-		if row != nil {
-			value = serde.AppendFrame(nil, s.schema)
-			var err error
-			if value, err = s.codec.BinaryFromNative(value, row); err != nil {
-				s.t.Fatal(err)
-			}
-			ts = row["ts"].(time.Time)
+		if row == nil {
+			records[i] = &kgo.Record{Topic: topic, Value: []byte("not avro"), Timestamp: time.Now()}
+			continue
 		}
-		records[i] = &kgo.Record{Topic: topic, Value: value, Timestamp: ts}
+		records[i] = stackkit.Records(s.t, topic, s.history, rows[i:i+1])[0]
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.client.ProduceSync(ctx, records...).FirstErr(); err != nil {
-		s.t.Fatal(err)
-	}
+	stackkit.ProduceSync(s.t, s.client, records...)
 }
 
 // catalog opens the model catalog on the stack.

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/streamscore/streamscore/internal/deadletter"
-	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/testkit/ortkit"
+	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 
 	"github.com/linkedin/goavro/v2"
 	"github.com/riferrei/srclient"
@@ -32,7 +32,7 @@ func TestMain(m *testing.M) { os.Exit(ortkit.Main(m)) }
 // env is one test's embedded stack, registry client and model file.
 type env struct {
 	t         *testing.T
-	stack     *embedded.Stack
+	stack     *stackkit.Stack
 	registry  *srclient.SchemaRegistryClient
 	modelPath string
 	client    *kgo.Client
@@ -51,22 +51,12 @@ func newEnvWith(t *testing.T, cfg embedded.Config) *env {
 	if testing.Short() {
 		t.Skip("-short: a scorer end to end over an embedded stack; `make test` runs it")
 	}
-	stack, err := embedded.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stack.Close() })
-	e := &env{t: t, stack: stack, registry: srclient.NewSchemaRegistryClient(stack.RegistryURL())}
-	e.registry.CodecCreationEnabled(false)
+	stack := stackkit.Start(t, cfg)
+	e := &env{t: t, stack: stack, registry: stack.Registry(), client: stack.Client(t)}
 	e.modelPath = filepath.Join(t.TempDir(), "sensor.onnx")
 	if err := os.WriteFile(e.modelPath, sensorModel(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e.client, err = kgo.NewClient(kgo.SeedBrokers(stack.Brokers()...), kgo.AllowAutoTopicCreation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.client.Close)
 	return e
 }
 
@@ -98,35 +88,20 @@ var sensorModel = func() func(t testing.TB) []byte {
 // register registers schema text under subject and returns its id and codec.
 func (e *env) register(subject, text string) (uint32, *goavro.Codec) {
 	e.t.Helper()
-	s, err := e.registry.CreateSchema(subject, text, srclient.Avro)
-	if err != nil {
-		e.t.Fatalf("register %s: %v", subject, err)
-	}
-	codec, err := goavro.NewCodec(text)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return uint32(s.ID()), codec
+	sch := e.stack.Register(e.t, subject, text)
+	return sch.ID, sch.Codec
 }
 
 // frame encodes a native record in the Confluent wire format.
 func frame(t *testing.T, id uint32, codec *goavro.Codec, native map[string]any) []byte {
 	t.Helper()
-	b, err := codec.BinaryFromNative(serde.AppendFrame(nil, id), native)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return stackkit.Schema{ID: id, Codec: codec}.Frame(t, native)
 }
 
 // produce writes records synchronously and returns them with their offsets.
 func (e *env) produce(records ...*kgo.Record) []*kgo.Record {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := e.client.ProduceSync(ctx, records...).FirstErr(); err != nil {
-		e.t.Fatalf("produce: %v", err)
-	}
+	stackkit.ProduceSync(e.t, e.client, records...)
 	return records
 }
 

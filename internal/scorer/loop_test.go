@@ -5,17 +5,17 @@ import (
 	"encoding/json"
 	"strconv"
 	"testing"
-	"time"
 
-	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/fit/fittest"
 	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/testkit"
+	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 )
 
 // TestTrainerVersionsReachARunningScorer is the whole loop on the embedded
@@ -85,26 +85,8 @@ func TestTrainerVersionsReachARunningScorer(t *testing.T) {
 // "anomaly" field) to topic, for the trainer to learn from.
 func (e *env) produceHistory(topic string, n int) {
 	e.t.Helper()
-	var s map[string]any
-	if err := json.Unmarshal([]byte(sensorSchema), &s); err != nil {
-		e.t.Fatal(err)
-	}
-	s["name"] = "LabelledSensorReading"
-	s["fields"] = append(s["fields"].([]any), map[string]any{"name": "anomaly", "type": "boolean", "default": false})
-	text := mustJSON(e.t, s)
-	sch, err := e.registry.CreateSchema(topic+"-value", text, srclient.Avro)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	codec := mustCodec(e.t, text)
-	gen := sample.NewSensors(1, 50, 0.1)
-	records := make([]*kgo.Record, n)
-	for i := range records {
-		rec, anomaly := gen.Next()
-		rec["anomaly"] = anomaly
-		records[i] = &kgo.Record{Topic: topic, Value: frame(e.t, uint32(sch.ID()), codec, rec), Timestamp: rec["ts"].(time.Time)}
-	}
-	e.produce(records...)
+	history := e.stack.Register(e.t, topic+"-value", fittest.LabelledSensorSchema(e.t))
+	stackkit.ProduceSync(e.t, e.client, stackkit.Records(e.t, topic, history, fittest.SensorRows(1, n))...)
 }
 
 func mustJSON(t *testing.T, v any) string {

@@ -19,6 +19,7 @@ import (
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/scorer"
 	"github.com/streamscore/streamscore/internal/securetest"
+	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 )
 
 // TestSecuredKafka runs the scorer against a broker that requires
@@ -33,34 +34,18 @@ func TestSecuredKafka(t *testing.T) {
 	registryURL := securetest.Registry(t, registryUser, registryPassword)
 	logs := &securetest.Logs{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	stack, err := embedded.Start(embedded.Config{KafkaOpts: []kfake.Opt{
+	stack := stackkit.Start(t, embedded.Config{KafkaOpts: []kfake.Opt{
 		kfake.TLS(serverTLS), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", user, password),
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stack.Close()
-
-	producer, err := kgo.NewClient(kgo.SeedBrokers(stack.Brokers()...), kgo.AllowAutoTopicCreation(),
-		kgo.DialTLSConfig(&tls.Config{RootCAs: pool}),
+	producer := stack.Client(t, kgo.DialTLSConfig(&tls.Config{RootCAs: pool}),
 		kgo.SASL(scram.Auth{User: user, Pass: password}.AsSha256Mechanism()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
 	reg := srclient.NewSchemaRegistryClient(registryURL)
 	reg.SetCredentials(registryUser, registryPassword)
-	schema, err := reg.CreateSchema(topic+"-value", sensorSchema, srclient.Avro)
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec := mustCodec(t, sensorSchema)
+	schema := stackkit.Register(t, reg, topic+"-value", sensorSchema)
 	rec, _ := sample.NewSensors(2, 1, 0).Next()
+	stackkit.ProduceSync(t, producer, &kgo.Record{Topic: topic, Value: schema.Frame(t, rec)})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := producer.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: frame(t, uint32(schema.ID()), codec, rec)}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
 
 	modelPath := trainSmallModel(t)
 	config := func(pass, ca string) scorer.Config {

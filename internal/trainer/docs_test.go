@@ -25,6 +25,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
 
@@ -314,11 +315,7 @@ func startRecordingProxy(t *testing.T, target string) *recordingProxy {
 // own and with a random API token, until the test ends.
 func startDocTrainer(t *testing.T) (*trainer.Service, string) {
 	t.Helper()
-	stack, err := embedded.Start(embedded.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stack.Close() })
+	stack := stackkit.Start(t, embedded.Config{})
 	var secret [16]byte
 	_, _ = rand.Read(secret[:])
 	cfg := trainer.DefaultConfig()

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkedin/goavro/v2"
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -23,10 +22,11 @@ import (
 	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/fit/fittest"
 	"github.com/streamscore/streamscore/internal/jobs"
-	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/securetest"
 	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 	"github.com/streamscore/streamscore/internal/trainer"
 	"github.com/streamscore/streamscore/schemas"
 )
@@ -51,13 +51,9 @@ func TestSecuredTrainer(t *testing.T) {
 	secrets := []string{kafkaPass, registryPass, token}
 	caFile, pool, serverTLS := securetest.CA(t)
 	otherCAFile, _, _ := securetest.CA(t)
-	stack, err := embedded.Start(embedded.Config{Partitions: 2, KafkaOpts: []kfake.Opt{
+	stack := stackkit.Start(t, embedded.Config{Partitions: 2, KafkaOpts: []kfake.Opt{
 		kfake.TLS(serverTLS), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", kafkaUser, kafkaPass),
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stack.Close() })
 	registryURL := securetest.Registry(t, registryUser, registryPass)
 	clientOpts := []kgo.Opt{
 		kgo.SeedBrokers(stack.Brokers()...), kgo.DialTLSConfig(&tls.Config{RootCAs: pool}),
@@ -239,49 +235,34 @@ func call(t *testing.T, method, url, authorization string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-// produceSecured writes n labelled sensor readings to topic, registering
-// their schema with basic auth (when user is set) and producing with
-// kafkaOpts.
-func produceSecured(t *testing.T, kafkaOpts []kgo.Opt, registryURL, user, password, topic string, n int) {
+// historySchema is the sensor reading schema with an "anomaly" label
+// added, its record still named SensorReading.
+func historySchema(t *testing.T) string {
 	t.Helper()
 	var s map[string]any
 	if err := json.Unmarshal([]byte(schemas.SensorReading), &s); err != nil {
 		t.Fatal(err)
 	}
 	s["fields"] = append(s["fields"].([]any), map[string]any{"name": "anomaly", "type": "boolean", "default": false})
-	text, _ := json.Marshal(s)
+	text, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(text)
+}
+
+// produceSecured is produceHistory through a broker reached with
+// kafkaOpts and a registry that wants user and password.
+func produceSecured(t *testing.T, kafkaOpts []kgo.Opt, registryURL, user, password, topic string, n int) {
+	t.Helper()
 	registry := srclient.NewSchemaRegistryClient(registryURL)
-	if user != "" {
-		registry.SetCredentials(user, password)
-	}
+	registry.SetCredentials(user, password)
 	registry.CodecCreationEnabled(false)
-	sch, err := registry.CreateSchema(topic+"-value", string(text), srclient.Avro)
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := goavro.NewCodec(string(text))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sch := stackkit.Register(t, registry, topic+"-value", historySchema(t))
 	client, err := kgo.NewClient(append(slices.Clip(kafkaOpts), kgo.AllowAutoTopicCreation())...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	gen := sample.NewSensors(1, 50, 0.1)
-	records := make([]*kgo.Record, n)
-	for i := range records {
-		rec, anomaly := gen.Next()
-		rec["anomaly"] = anomaly
-		value, err := codec.BinaryFromNative(serde.AppendFrame(nil, uint32(sch.ID())), rec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		records[i] = &kgo.Record{Topic: topic, Value: value, Timestamp: rec["ts"].(time.Time)}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := client.ProduceSync(ctx, records...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	stackkit.ProduceSync(t, client, stackkit.Records(t, topic, sch, fittest.SensorRows(1, n))...)
 }

@@ -12,12 +12,12 @@ import (
 
 	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/testkit/ortkit"
-
-	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/fit"
+	"github.com/streamscore/streamscore/internal/fit/fittest"
 	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/trainer"
@@ -29,11 +29,7 @@ func TestMain(m *testing.M) { os.Exit(ortkit.Main(m)) }
 // stack: a job trains from a topic on demand over HTTP, and a model built
 // over the REST API is published to the same catalog.
 func TestTrainerServesJobsAndTheAPI(t *testing.T) {
-	stack, err := embedded.Start(embedded.Config{Partitions: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stack.Close() })
+	stack := stackkit.Start(t, embedded.Config{Partitions: 2})
 	produceHistory(t, stack, "sensors.history", 2000)
 	svc, call := startService(t, stack, "s3cret", "sensors",
 		`{"family": "gbdt", "features": ["temperature", "humidity", "vibration", "rssi", "sound"], "label": "anomaly", "params": {"num_trees": 20}}`)
@@ -107,7 +103,7 @@ func TestTrainerServesJobsAndTheAPI(t *testing.T) {
 // sensors.history, until the test ends (when Run must return without an
 // error). call makes an API request with token, if any, and a JSON body,
 // and returns the status and body.
-func startService(t *testing.T, stack *embedded.Stack, token, job, options string) (*trainer.Service, func(method, path, body string) (int, string)) {
+func startService(t *testing.T, stack *stackkit.Stack, token, job, options string) (*trainer.Service, func(method, path, body string) (int, string)) {
 	t.Helper()
 	cfg := trainer.DefaultConfig()
 	cfg.Kafka.Brokers = stack.Brokers()
@@ -157,11 +153,11 @@ func startService(t *testing.T, stack *embedded.Stack, token, job, options strin
 	return svc, call
 }
 
-// produceHistory writes n labelled sensor readings to topic on an
-// unsecured stack.
-func produceHistory(t *testing.T, stack *embedded.Stack, topic string, n int) {
+// produceHistory writes n labelled sensor readings to topic, as records
+// of historySchema, for the trainer to learn from.
+func produceHistory(t *testing.T, stack *stackkit.Stack, topic string, n int) {
 	t.Helper()
-	produceSecured(t, []kgo.Opt{kgo.SeedBrokers(stack.Brokers()...)}, stack.RegistryURL(), "", "", topic, n)
+	stack.Produce(t, topic, stack.Register(t, topic+"-value", historySchema(t)), fittest.SensorRows(1, n))
 }
 
 // TestTrainerChecksPathsBeforeReading runs the service with a job whose
@@ -170,11 +166,7 @@ func produceHistory(t *testing.T, stack *embedded.Stack, topic string, n int) {
 // zero (no record was read). A REST model naming the topic's subject is
 // checked against the same registry when it is created.
 func TestTrainerChecksPathsBeforeReading(t *testing.T) {
-	stack, err := embedded.Start(embedded.Config{Partitions: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stack.Close() })
+	stack := stackkit.Start(t, embedded.Config{Partitions: 2})
 	produceHistory(t, stack, "sensors.history", 500)
 	_, call := startService(t, stack, "", "broken",
 		`{"family": "gbdt", "features": ["temperature", "location.lat", "device_id", "humidity.mean"], "label": "anomaly"}`)
