@@ -32,7 +32,7 @@ type entry struct {
 	resolved fit.Options
 	schema   rowSchema
 	gen      int // bumped when the options are replaced or the model deleted
-	// The rows held, in blocks in upload order (see data.go), and the kind
+	// The rows held, in blocks in upload order (see storedata.go), and the kind
 	// of their class labels (0: none yet, or a regressor).
 	blocks    []*block
 	rows      int

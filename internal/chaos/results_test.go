@@ -9,9 +9,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/deadletter"
 )
 
 // tally counts, per input offset, the results that name it.

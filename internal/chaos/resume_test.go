@@ -11,8 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/deadletter"
 )
 
 // resumeBound is how soon after a restarted scorer starts every input

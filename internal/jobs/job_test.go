@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/jobs"
-	"gopkg.in/yaml.v3"
 )
 
 func TestRunnerPublishesAndPromotesOnlyWhatBeatsTheChampion(t *testing.T) {

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamscore/streamscore/internal/fit"
 )
 
 // ErrUnknownJob is a trigger for a job the scheduler does not have.
@@ -135,7 +138,7 @@ func (s *Scheduler) Trigger(name string, force bool) error {
 	return nil
 }
 
-// Status reports every job, by name.
+// Status reports every job, in the order of their names.
 func (s *Scheduler) Status() []JobStatus {
 	out := make([]JobStatus, 0, len(s.jobs))
 	for name, st := range s.jobs {
@@ -151,6 +154,7 @@ func (s *Scheduler) Status() []JobStatus {
 		st.mu.Unlock()
 		out = append(out, js)
 	}
+	slices.SortFunc(out, func(a, b JobStatus) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 

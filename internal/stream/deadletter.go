@@ -16,7 +16,7 @@ import (
 // too large to produce again (only an oversize record can be) is left out,
 // and its size noted, and the reason is cut to deadletter.MaxReasonBytes, so the dead
 // letter itself cannot fail and always carries its class.
-func deadLetter(topic string, rec *kgo.Record, err error) result {
+func deadLetter(topic string, rec *kgo.Record, seg *segment, err error) result {
 	reason := deadletter.Classify(err)
 	headers, _ := appendSourceHeaders(make([]kgo.RecordHeader, 0, len(rec.Headers)+6), nil, rec)
 	headers = append(headers,
@@ -28,7 +28,7 @@ func deadLetter(topic string, rec *kgo.Record, err error) result {
 		headers = append(headers, kgo.RecordHeader{Key: deadletter.HeaderValueDropped, Value: []byte(strconv.Itoa(len(value)))})
 		value = nil
 	}
-	return result{source: rec, reason: reason, out: &kgo.Record{
+	return result{source: rec, seg: seg, reason: reason, out: &kgo.Record{
 		Topic:     topic,
 		Key:       rec.Key,
 		Value:     value,

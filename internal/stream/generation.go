@@ -41,8 +41,6 @@ type slot struct {
 	gen   *generation
 }
 
-// job is a full (or flushed) batch on its way from the decoding stage to
-
 // swap hands m over to serve every batch begun from now on, and says so
 // at once (Serving, the info metric, the swap counter), even though the
 // decoding stage adopts m only when it next starts a batch. It is safe

@@ -21,8 +21,12 @@ var errAbort = errors.New("transaction must abort")
 
 // heldPartitions owns the held-back partitions. The polling goroutine
 // holds, queues and retries them between a poll and AllowRebalance; the
-// group callbacks release them, outside that window. The mutex makes that
-// safe without relying on the window.
+// group callbacks release them, outside that window. The mutex guards the
+// set and each partition's pause with it, so the set and the client's
+// paused partitions always agree. That a retry hands records on for a
+// partition still owned rests on the window (kgo.BlockRebalanceOnPoll):
+// records are handed on outside the lock, and no release can come
+// between.
 //
 // At least once, a held partition keeps its records, in order, and they
 // are handed on again when it is retried. Exactly once (refetch) it keeps
@@ -35,6 +39,7 @@ type heldPartitions struct {
 	refetch bool
 	metrics *metrics
 	logger  *slog.Logger
+	now     func() time.Time // when a hold begins; tests set their own clock
 
 	mu    sync.Mutex
 	parts map[partition]*heldPartition
@@ -56,7 +61,7 @@ type heldPartition struct {
 }
 
 func newHeldPartitions(cfg Config, cl *kgo.Client, refetch bool, met *metrics, logger *slog.Logger) *heldPartitions {
-	return &heldPartitions{cfg: cfg, client: cl, refetch: refetch, metrics: met, logger: logger, parts: map[partition]*heldPartition{}}
+	return &heldPartitions{cfg: cfg, client: cl, refetch: refetch, metrics: met, logger: logger, now: time.Now, parts: map[partition]*heldPartition{}}
 }
 
 // holds reports whether p is held back.
@@ -86,7 +91,7 @@ func (h *heldPartitions) queue(records []*kgo.Record) error {
 func (h *heldPartitions) hold(records []*kgo.Record, polledAt time.Time, cause error) error {
 	first := records[0]
 	p := partitionOf(first)
-	now := time.Now()
+	now := h.now()
 	held := &heldPartition{
 		records:  records,
 		polledAt: polledAt,
@@ -105,8 +110,8 @@ func (h *heldPartitions) hold(records []*kgo.Record, polledAt time.Time, cause e
 	}
 	h.parts[p] = held
 	h.metrics.heldBack.Set(float64(len(h.parts)))
-	h.mu.Unlock()
 	h.client.PauseFetchPartitions(map[string][]int32{p.topic: {p.id}})
+	h.mu.Unlock()
 	log := h.logger.Warn
 	if stillDown {
 		log = h.logger.Debug
@@ -198,13 +203,10 @@ func (h *heldPartitions) releaseAll(partitions map[string][]int32) {
 // it would stay paused when it comes back.
 func (h *heldPartitions) release(p partition) {
 	h.mu.Lock()
-	_, ok := h.parts[p]
-	if ok {
+	defer h.mu.Unlock()
+	if _, ok := h.parts[p]; ok {
 		delete(h.parts, p)
 		h.metrics.heldBack.Set(float64(len(h.parts)))
-	}
-	h.mu.Unlock()
-	if ok {
 		h.client.ResumeFetchPartitions(map[string][]int32{p.topic: {p.id}})
 	}
 }

@@ -259,7 +259,7 @@ func TestBatchClosesAtDecodedBytes(t *testing.T) {
 // reason made the dead letter itself too large).
 func TestDeadLetterReasonCapped(t *testing.T) {
 	long := fmt.Errorf("%w: %s", serde.ErrCorruptAvro, strings.Repeat("cannot decode binary record \"Node\" field \"next\": é", 3000))
-	r := deadLetter("dlq", &kgo.Record{Topic: "in", Value: []byte{0}}, long)
+	r := deadLetter("dlq", &kgo.Record{Topic: "in", Value: []byte{0}}, nil, long)
 	reason := header(r.out, deadletter.HeaderErrorReason)
 	if len(reason) > deadletter.MaxReasonBytes || !strings.HasPrefix(reason, "corrupt avro body: cannot decode") || !strings.Contains(reason, "bytes cut)") {
 		t.Fatalf("reason of %d bytes: %q", len(reason), reason)
@@ -270,7 +270,7 @@ func TestDeadLetterReasonCapped(t *testing.T) {
 	if header(r.out, deadletter.HeaderErrorClass) != deadletter.CorruptAvro {
 		t.Fatalf("class %q", header(r.out, deadletter.HeaderErrorClass))
 	}
-	short := deadLetter("dlq", &kgo.Record{Topic: "in"}, model.ErrMissingFeature)
+	short := deadLetter("dlq", &kgo.Record{Topic: "in"}, nil, model.ErrMissingFeature)
 	if header(short.out, deadletter.HeaderErrorReason) != model.ErrMissingFeature.Error() {
 		t.Fatalf("a short reason was changed: %q", header(short.out, deadletter.HeaderErrorReason))
 	}

@@ -9,6 +9,10 @@ import (
 // metrics are the scorer's Prometheus series, registered on the registerer
 // the caller passes in (never the global one, so tests stay isolated).
 type metrics struct {
+	// registered are what newMetrics registered with reg, for unregister.
+	reg        prometheus.Registerer
+	registered []prometheus.Collector
+
 	recordsIn       *prometheus.CounterVec
 	recordsOut      *prometheus.CounterVec
 	deadLettered    *prometheus.CounterVec
@@ -144,5 +148,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			return nil, fmt.Errorf("register scorer metrics: %w", err)
 		}
 	}
+	m.reg, m.registered = reg, collectors
 	return m, nil
+}
+
+// unregister takes back what newMetrics registered, for a NewScorer that
+// fails after it: a retry on the same registry then registers afresh.
+func (m *metrics) unregister() {
+	for _, c := range m.registered {
+		m.reg.Unregister(c)
+	}
 }

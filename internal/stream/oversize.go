@@ -8,9 +8,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streamscore/streamscore/internal/deadletter"
 )
 
 // A compression bomb is a record batch of a few kilobytes that inflates to
@@ -55,8 +56,8 @@ func oversizeBatchOf(rec *kgo.Record) *kgo.ErrDecompressTooLarge {
 
 // oversizeDeadLetter is the dead letter of a batch: no value, the source
 // coordinates of its last offset, and its first offset in a header.
-func oversizeDeadLetter(topic string, rec *kgo.Record, big *kgo.ErrDecompressTooLarge, limit int) result {
-	res := deadLetter(topic, rec, fmt.Errorf("%w: the record batch at offsets %d to %d would decompress to more than %d bytes (max-decompressed-batch-bytes); it was skipped without decompressing",
+func oversizeDeadLetter(topic string, rec *kgo.Record, seg *segment, big *kgo.ErrDecompressTooLarge, limit int) result {
+	res := deadLetter(topic, rec, seg, fmt.Errorf("%w: the record batch at offsets %d to %d would decompress to more than %d bytes (max-decompressed-batch-bytes); it was skipped without decompressing",
 		deadletter.ErrOversizeBatch, big.Offset, big.NextOffset-1, limit))
 	res.out.Headers = append(res.out.Headers, kgo.RecordHeader{Key: deadletter.HeaderSourceFirstOffset, Value: []byte(strconv.FormatInt(big.Offset, 10))})
 	return res

@@ -61,6 +61,7 @@ type row struct {
 	seg      *segment // carried into the row's result
 }
 
+// job is a full (or flushed) batch on its way from the decoding stage to
 // the scoring stage.
 type job struct {
 	slot *slot
@@ -206,16 +207,13 @@ func (p *processor) decode(rec *kgo.Record, seg *segment) (err error) {
 		p.logger.Error("a record made the scorer panic; it is dead-lettered as internal_error and the stream goes on",
 			"topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", cause)
 		p.logger.Debug("stack of the panic", "stack", string(debug.Stack()))
-		dead := deadLetter(p.cfg.DeadLetterTopic, rec, cause)
-		dead.seg = seg
-		p.sink.send(dead)
+		p.sink.send(deadLetter(p.cfg.DeadLetterTopic, rec, seg, cause))
 		err = nil
 	}()
 	// The dead letter is sent only once decodeRecord has returned, so a
 	// panic never follows a result already sent.
 	dead, err := p.decodeRecord(rec, seg)
 	if dead.out != nil {
-		dead.seg = seg
 		p.sink.send(dead)
 	}
 	return err
@@ -225,17 +223,17 @@ func (p *processor) decode(rec *kgo.Record, seg *segment) (err error) {
 // to the batch, or returns its dead letter, or fails.
 func (p *processor) decodeRecord(rec *kgo.Record, seg *segment) (dead result, err error) {
 	if big := oversizeBatchOf(rec); big != nil {
-		return oversizeDeadLetter(p.cfg.DeadLetterTopic, rec, big, p.cfg.MaxDecompressedBatchBytes), nil
+		return oversizeDeadLetter(p.cfg.DeadLetterTopic, rec, seg, big, p.cfg.MaxDecompressedBatchBytes), nil
 	}
 	if len(rec.Value) > p.cfg.MaxRecordBytes {
-		return deadLetter(p.cfg.DeadLetterTopic, rec, fmt.Errorf("%w: value is %d bytes, over the %d-byte limit", deadletter.ErrOversizeRecord, len(rec.Value), p.cfg.MaxRecordBytes)), nil
+		return deadLetter(p.cfg.DeadLetterTopic, rec, seg, fmt.Errorf("%w: value is %d bytes, over the %d-byte limit", deadletter.ErrOversizeRecord, len(rec.Value), p.cfg.MaxRecordBytes)), nil
 	}
 	checked, err := p.decoder.Check(rec.Value)
 	if errors.Is(err, serde.ErrRegistryUnavailable) {
 		return result{}, err
 	}
 	if err != nil {
-		return deadLetter(p.cfg.DeadLetterTopic, rec, err), nil
+		return deadLetter(p.cfg.DeadLetterTopic, rec, seg, err), nil
 	}
 	batch := p.slot.batch
 	decoded, err := addRecord(batch, checked)
@@ -244,7 +242,7 @@ func (p *processor) decodeRecord(rec *kgo.Record, seg *segment) (dead result, er
 		p.explainDecoding(checked.Schema)
 	}
 	if err != nil {
-		return deadLetter(p.cfg.DeadLetterTopic, rec, err), nil
+		return deadLetter(p.cfg.DeadLetterTopic, rec, seg, err), nil
 	}
 	// The output schema comes second so that a record with a bad feature is
 	// reported for its feature, the more specific reason.
@@ -255,7 +253,7 @@ func (p *processor) decodeRecord(rec *kgo.Record, seg *segment) (dead result, er
 		if errors.Is(err, serde.ErrRegistryUnavailable) {
 			return result{}, err
 		}
-		return deadLetter(p.cfg.DeadLetterTopic, rec, err), nil
+		return deadLetter(p.cfg.DeadLetterTopic, rec, seg, err), nil
 	}
 	p.rows = append(p.rows, row{source: rec, checked: checked, outTopic: outTopic, output: output, seg: seg})
 	p.cost += checked.Cost
@@ -370,9 +368,7 @@ func (p *processor) score(j job) {
 	for _, r := range j.rows {
 		out, err := p.runRow(g, j.slot.batch, r)
 		if err != nil {
-			dead := deadLetter(p.cfg.DeadLetterTopic, r.source, fmt.Errorf("model %s version %s: %w", g.spec.Name, g.spec.Version, err))
-			dead.seg = r.seg
-			p.sink.send(dead)
+			p.sink.send(deadLetter(p.cfg.DeadLetterTopic, r.source, r.seg, fmt.Errorf("model %s version %s: %w", g.spec.Name, g.spec.Version, err)))
 			continue
 		}
 		p.sink.send(out)
@@ -382,7 +378,7 @@ func (p *processor) score(j job) {
 }
 
 // runBatch runs g's model on a job's batch and encodes the outputs, without
-// emitting any. A panic in either is returned as an deadletter.ErrInternal error.
+// emitting any. A panic in either is returned as a deadletter.ErrInternal error.
 func (p *processor) runBatch(g *generation, j job) (outs []result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -399,7 +395,7 @@ func (p *processor) runBatch(g *generation, j job) (outs []result, err error) {
 }
 
 // runRow scores one row alone in b and encodes its output; a panic is
-// returned as an deadletter.ErrInternal error.
+// returned as a deadletter.ErrInternal error.
 func (p *processor) runRow(g *generation, b *model.Batch, r row) (out result, err error) {
 	defer func() {
 		if rec := recover(); rec != nil {

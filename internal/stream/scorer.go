@@ -75,6 +75,9 @@ type Deps struct {
 // callbacks use the consumer from then on; but the consumer's parts (the
 // sink, the processor) are made with the client. So the callbacks wait
 // for the consumer to be complete (consumer.built) before doing anything.
+// Nothing between making the client and assemble can fail; a step that
+// could would have to close built and the client on its way out, or the
+// client's group goroutine would wait for ever.
 func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -101,6 +104,7 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 	if cfg.ShadowTopic != "" {
 		shadow, err := kgo.NewClient(append(shadowProducerOpts(), deps.KafkaOpts...)...)
 		if err != nil {
+			met.unregister()
 			return nil, fmt.Errorf("kafka shadow producer: %w", err)
 		}
 		s.shadow = newShadowSink(shadow, cfg.DrainTimeout, met, logger)
@@ -123,6 +127,7 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 	}
 	if err != nil {
 		s.shadow.close()
+		met.unregister()
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
 

@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,4 +130,30 @@ func TestNewScorerReturnsRegistrationErrors(t *testing.T) {
 	if !errors.As(err, &already) {
 		t.Fatalf("second NewScorer on one registry: %v, want an AlreadyRegisteredError", err)
 	}
+}
+
+// TestFailedNewScorerLeavesTheRegistryFree: a NewScorer that fails after
+// registering its metrics (here, at its Kafka client, given options kgo
+// refuses) takes them back, so
+// building it again on the same registry works.
+func TestFailedNewScorerLeavesTheRegistryFree(t *testing.T) {
+	f := newFixture(t, 1)
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	reg := prometheus.NewRegistry()
+	cfg := Config{Topics: []string{"bench"}, Group: "g", DeadLetterTopic: "dlq"}
+	deps := Deps{Decoder: f.dec, Outputs: f.outputs, Model: f.model(t, "1", smallModel(), 500), Registry: reg,
+		KafkaOpts: []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.MaxProduceRequestsInflightPerBroker(5)}}
+	if _, err := NewScorer(cfg, deps); err == nil || !strings.Contains(err.Error(), "kafka client") {
+		t.Fatalf("NewScorer with options kgo refuses: %v, want a kafka client error", err)
+	}
+	deps.KafkaOpts = []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}
+	s, err := NewScorer(cfg, deps)
+	if err != nil {
+		t.Fatalf("NewScorer again on the same registry: %v", err)
+	}
+	t.Cleanup(s.client.Close)
 }

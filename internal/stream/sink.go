@@ -117,8 +117,7 @@ func (s *sink) acknowledged(res result, err error) {
 // runs on the producer's own goroutine, where waiting for buffer space
 // could wait for itself.
 func (s *sink) tooLarge(res result, err error) {
-	dl := deadLetter(s.deadLetterTopic, res.source, fmt.Errorf("%s: %w", res.out.Topic, err))
-	dl.seg = res.seg
+	dl := deadLetter(s.deadLetterTopic, res.source, res.seg, fmt.Errorf("%s: %w", res.out.Topic, err))
 	dl.out.Value = nil
 	dl.out.Headers = append(dl.out.Headers, kgo.RecordHeader{Key: deadletter.HeaderValueDropped, Value: []byte(strconv.Itoa(len(res.source.Value)))})
 	s.client.TryProduce(context.Background(), dl.out, func(_ *kgo.Record, err error) { s.acknowledged(dl, err) })

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/streamscore/streamscore/internal/onnx"
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/streamscore/streamscore/internal/onnx"
 )
 
 // wideVocabularyTexts returns n texts of 5 to 40 words drawn from a Zipf

@@ -9,8 +9,9 @@ import (
 	"testing"
 	"unicode"
 
-	"github.com/streamscore/streamscore/internal/onnx"
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/streamscore/streamscore/internal/onnx"
 )
 
 func TestForEachCharNGram(t *testing.T) {

@@ -3,8 +3,9 @@ package train
 import (
 	"testing"
 
-	"github.com/streamscore/streamscore/internal/onnx"
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/streamscore/streamscore/internal/onnx"
 )
 
 // newORTSession loads an ONNX model into ONNX Runtime on one thread.

@@ -10,8 +10,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/streamscore/streamscore/internal/onnx"
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/streamscore/streamscore/internal/onnx"
 )
 
 func TestTextTokenizerWords(t *testing.T) {
