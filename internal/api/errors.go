@@ -172,6 +172,10 @@ func storeAnswer(err error) *Error {
 		return &Error{Status: http.StatusRequestEntityTooLarge, Field: "rows", Err: err,
 			Msg: fmt.Sprintf("rows: %s; nothing of the slice was kept. Raise the trainer's %s setting, or %s",
 				err.Error(), budget.setting, free)}
+	case errors.Is(err, errDataBudget):
+		// A bound of a block's own, such as its distinct categories.
+		return &Error{Status: http.StatusRequestEntityTooLarge, Field: "rows", Err: err,
+			Msg: fmt.Sprintf("rows: %s; nothing of the slice was kept", err.Error())}
 	case !errors.As(err, &se):
 		return nil
 	}

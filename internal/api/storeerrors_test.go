@@ -59,6 +59,7 @@ func TestStoreAnswer(t *testing.T) {
 		{"rows beside those held", &storeError{class: errTooManyRows, model: "m", held: 5, adding: 6, limit: 10}, http.StatusConflict, "rows", ""},
 		{"a slice over the limit", &storeError{class: errTooManyRows, model: "m", adding: 11, limit: 10}, http.StatusRequestEntityTooLarge, "rows", ""},
 		{"over a data budget", &budgetError{limit: 1 << 20, setting: settingMaxDataBytes}, http.StatusRequestEntityTooLarge, "rows", ""},
+		{"over a block's categories", fmt.Errorf("%w: over %d distinct values", errDataBudget, maxBlockCategories), http.StatusRequestEntityTooLarge, "rows", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

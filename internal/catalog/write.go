@@ -34,7 +34,7 @@ func (c *Catalog) EnsureTopic(ctx context.Context) error {
 		return fmt.Errorf("create catalog topic %s: %w", c.topic, err)
 	}
 	if err == nil {
-		// The tail has been told the topic does not exist; without this
+		// The tail may have been told the topic does not exist; without this
 		// it would look again only a second later (see restartTail).
 		c.restartTail()
 	}

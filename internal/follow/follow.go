@@ -211,14 +211,16 @@ func (l *Loader) refuse(role, alias string, v catalog.Version, err error) (reaso
 // Start loaded on.
 type Follower struct {
 	loader  *Loader
-	from    Serving
 	traffic Traffic
+	// The versions Start loaded, not their models: those are the
+	// scorer's, which closes them when they no longer serve.
+	version, shadowVersion int
 }
 
 // NewFollower returns a follower of loader's aliases that starts from
 // what loader's Start returned and smokes candidates on traffic.
 func NewFollower(loader *Loader, from Serving, traffic Traffic) *Follower {
-	return &Follower{loader: loader, from: from, traffic: traffic}
+	return &Follower{loader: loader, traffic: traffic, version: from.version, shadowVersion: from.shadowVersion}
 }
 
 // Run follows Config.Alias, handing each version that passes the checks to
@@ -229,9 +231,9 @@ func NewFollower(loader *Loader, from Serving, traffic Traffic) *Follower {
 func (f *Follower) Run(ctx context.Context, swap, swapShadow func(*model.Model) error) error {
 	cfg := f.loader.cfg
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return f.follow(ctx, roleModel, cfg.Alias, f.from.version, swap) })
+	g.Go(func() error { return f.follow(ctx, roleModel, cfg.Alias, f.version, swap) })
 	if cfg.ShadowAlias != "" {
-		g.Go(func() error { return f.follow(ctx, roleShadow, cfg.ShadowAlias, f.from.shadowVersion, swapShadow) })
+		g.Go(func() error { return f.follow(ctx, roleShadow, cfg.ShadowAlias, f.shadowVersion, swapShadow) })
 	}
 	return g.Wait()
 }

@@ -17,9 +17,9 @@ const LibraryEnv = "ONNXRUNTIME_SHARED_LIBRARY_PATH"
 // or loaded. The message names the command that installs it.
 var ErrRuntimeMissing = errors.New("ONNX Runtime library not available (run `make setup`, or set " + LibraryEnv + ")")
 
-// defaultLibrary is where scripts/setup.sh puts the library, relative to the
+// SetupLibrary is where scripts/setup.sh puts the library, relative to the
 // repository root.
-const defaultLibrary = ".cache/onnxruntime/libonnxruntime.so.1"
+const SetupLibrary = ".cache/onnxruntime/libonnxruntime.so.1"
 
 // LibraryPath picks the ONNX Runtime library: an explicit path (a flag) wins,
 // then the environment, then the setup script's copy under the working
@@ -31,7 +31,7 @@ func LibraryPath(explicit string) string {
 	if env := os.Getenv(LibraryEnv); env != "" {
 		return env
 	}
-	return defaultLibrary
+	return SetupLibrary
 }
 
 // The ONNX Runtime environment is process-wide state inside the C library:

@@ -13,10 +13,6 @@ import (
 	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 )
 
-// defaultLibrary mirrors where scripts/setup.sh installs the library,
-// relative to the repository root.
-var defaultLibrary = filepath.Join(".cache", "onnxruntime", "libonnxruntime.so.1")
-
 func TestInitAgain(t *testing.T) {
 	if err := model.Init(ortkit.Library()); err != nil {
 		t.Errorf("Init with the same path: %v", err)

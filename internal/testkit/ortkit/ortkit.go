@@ -13,10 +13,6 @@ import (
 	"github.com/streamscore/streamscore/internal/model"
 )
 
-// setupCopy is where `make setup` puts the library, from the repository's
-// root.
-const setupCopy = ".cache/onnxruntime/libonnxruntime.so.1"
-
 // Library is the ONNX Runtime library tests use: the one the environment
 // names (model.LibraryEnv), or the copy `make setup` made, found by walking
 // up from the working directory, which is a test's package directory.
@@ -26,16 +22,16 @@ func Library() string {
 	}
 	dir, err := os.Getwd()
 	if err != nil {
-		return setupCopy
+		return model.SetupLibrary
 	}
 	for {
-		candidate := filepath.Join(dir, setupCopy)
+		candidate := filepath.Join(dir, model.SetupLibrary)
 		if _, err := os.Stat(candidate); err == nil {
 			return candidate
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return setupCopy
+			return model.SetupLibrary
 		}
 		dir = parent
 	}
