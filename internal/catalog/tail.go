@@ -33,7 +33,10 @@ func (c *Catalog) tail(ctx context.Context) {
 		c.mu.Lock()
 		fetches.EachRecord(func(r *kgo.Record) {
 			// A restarted consumer (restartTail) can deliver records
-			// again that were polled before the restart.
+			// again that were polled before the restart. Offsets only
+			// grow on a partition, so nothing else is dropped; a catalog
+			// topic deleted and made anew under a running catalog is
+			// not followed (its history went with it).
 			if r.Offset < c.state.next {
 				return
 			}
