@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamscore/streamscore/internal/api"
-	"github.com/streamscore/streamscore/internal/fit/fittest"
 	"github.com/streamscore/streamscore/internal/sample"
 )
 
@@ -178,7 +178,7 @@ func sensorOptions() map[string]any {
 // (to_json(orient="records")): timestamps as epoch milliseconds, nullable
 // fields as a value or null, and the anomaly flag as the label.
 func sensorRows(seed uint64, n int) []map[string]any {
-	rows := fittest.SensorRows(seed, n)
+	rows := testkit.SensorRows(seed, n)
 	for i, rec := range rows {
 		row := make(map[string]any, len(rec))
 		for k, v := range rec {

@@ -8,7 +8,7 @@ import (
 
 // Helpers shared with the tests of jobs.
 var (
-	sensorRows  = fittest.SensorRows
+	sensorRows  = testkit.SensorRows
 	gbdtOptions = fittest.GBDTOptions
 	mustJSON    = fittest.MustJSON
 	learntTable = fittest.LearntTable

@@ -10,7 +10,6 @@ import (
 
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/fit"
-	"github.com/streamscore/streamscore/internal/fit/fittest"
 	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/serde"
@@ -85,8 +84,8 @@ func TestTrainerVersionsReachARunningScorer(t *testing.T) {
 // "anomaly" field) to topic, for the trainer to learn from.
 func (e *env) produceHistory(topic string, n int) {
 	e.t.Helper()
-	history := e.stack.Register(e.t, topic+"-value", fittest.LabelledSensorSchema(e.t))
-	stackkit.ProduceSync(e.t, e.client, stackkit.Records(e.t, topic, history, fittest.SensorRows(1, n))...)
+	history := e.stack.Register(e.t, topic+"-value", testkit.LabelledSensorSchema(e.t))
+	stackkit.ProduceSync(e.t, e.client, stackkit.Records(e.t, topic, history, testkit.SensorRows(1, n))...)
 }
 
 func mustJSON(t *testing.T, v any) string {

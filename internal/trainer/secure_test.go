@@ -22,10 +22,10 @@ import (
 	"github.com/streamscore/streamscore/internal/connect"
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/fit"
-	"github.com/streamscore/streamscore/internal/fit/fittest"
 	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/securetest"
 	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 	"github.com/streamscore/streamscore/internal/trainer"
 	"github.com/streamscore/streamscore/schemas"
@@ -264,5 +264,5 @@ func produceSecured(t *testing.T, kafkaOpts []kgo.Opt, registryURL, user, passwo
 		t.Fatal(err)
 	}
 	defer client.Close()
-	stackkit.ProduceSync(t, client, stackkit.Records(t, topic, sch, fittest.SensorRows(1, n))...)
+	stackkit.ProduceSync(t, client, stackkit.Records(t, topic, sch, testkit.SensorRows(1, n))...)
 }

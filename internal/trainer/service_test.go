@@ -17,7 +17,6 @@ import (
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/fit"
-	"github.com/streamscore/streamscore/internal/fit/fittest"
 	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/trainer"
@@ -157,7 +156,7 @@ func startService(t *testing.T, stack *stackkit.Stack, token, job, options strin
 // of historySchema, for the trainer to learn from.
 func produceHistory(t *testing.T, stack *stackkit.Stack, topic string, n int) {
 	t.Helper()
-	stack.Produce(t, topic, stack.Register(t, topic+"-value", historySchema(t)), fittest.SensorRows(1, n))
+	stack.Produce(t, topic, stack.Register(t, topic+"-value", historySchema(t)), testkit.SensorRows(1, n))
 }
 
 // TestTrainerChecksPathsBeforeReading runs the service with a job whose

@@ -1,5 +1,6 @@
-// Package fittest holds what the tests of fit and of jobs train on: sample
-// rows, quick options, and the category table fit's rule learns.
+// Package fittest holds what the tests of fit and of jobs share about
+// fitting: quick options and the category table fit's rule learns. Rows
+// come from testkit.
 package fittest
 
 import (
@@ -13,38 +14,7 @@ import (
 	"github.com/streamscore/streamscore/internal/avropath"
 	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/sample"
-	"github.com/streamscore/streamscore/schemas"
 )
-
-// SensorRows generates labelled readings, oldest first: the sample
-// generator's records with their anomaly flag as the "anomaly" field.
-func SensorRows(seed uint64, n int) []map[string]any {
-	gen := sample.NewSensors(seed, 50, 0.1)
-	rows := make([]map[string]any, n)
-	for i := range rows {
-		rec, anomaly := gen.Next()
-		rec["anomaly"] = anomaly
-		rows[i] = rec
-	}
-	return rows
-}
-
-// LabelledSensorSchema is the sensor reading schema with the label added,
-// as a history topic would carry it.
-func LabelledSensorSchema(t testing.TB) string {
-	t.Helper()
-	var s map[string]any
-	if err := json.Unmarshal([]byte(schemas.SensorReading), &s); err != nil {
-		t.Fatal(err)
-	}
-	s["name"] = "LabelledSensorReading"
-	s["fields"] = append(s["fields"].([]any), map[string]any{"name": "anomaly", "type": "boolean", "default": false})
-	b, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
 
 // GBDTOptions are quick gbdt options on the sensor features, with params
 // (JSON) when not empty.

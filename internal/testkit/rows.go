@@ -1,0 +1,54 @@
+package testkit
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/schemas"
+)
+
+// SensorRows are n labelled sensor readings from seed, oldest first: the
+// sample generator's records with their anomaly flag as the "anomaly"
+// field, as a history topic would carry them (LabelledSensorSchema).
+func SensorRows(seed uint64, n int) []map[string]any {
+	gen := sample.NewSensors(seed, 50, 0.1)
+	rows := make([]map[string]any, n)
+	for i := range rows {
+		rec, anomaly := gen.Next()
+		rec["anomaly"] = anomaly
+		rows[i] = rec
+	}
+	return rows
+}
+
+// LabelledSensorSchema is the sensor reading schema with the label added,
+// as a history topic would carry it.
+func LabelledSensorSchema(t testing.TB) string {
+	t.Helper()
+	var s map[string]any
+	if err := json.Unmarshal([]byte(schemas.SensorReading), &s); err != nil {
+		t.Fatal(err)
+	}
+	s["name"] = "LabelledSensorReading"
+	s["fields"] = append(s["fields"].([]any), map[string]any{"name": "anomaly", "type": "boolean", "default": false})
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// NestedRows are n nested sensor readings from seed as goavro decodes
+// them, oldest first, each with its anomaly label in the field "anomaly"
+// (the field the labelled nested schemas add).
+func NestedRows(seed uint64, n int) []map[string]any {
+	gen := sample.NewNestedSensors(seed, 200, 0.1)
+	rows := make([]map[string]any, n)
+	for i := range rows {
+		rec, anomaly := gen.Next()
+		rec["anomaly"] = anomaly
+		rows[i] = rec
+	}
+	return rows
+}
