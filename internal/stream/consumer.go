@@ -1,9 +1,11 @@
 package stream
 
-// Consuming: the poll loop, handing records to the processor one run of a
-// partition at a time, and the group's rebalances (assigned, revoked,
-// lost). Held-back partitions are holdback.go's; when what was handed on
-// commits is the committer's (marks.go, transactions.go).
+// Consuming: the poll loop, topping a poll up to a batch (at least once)
+// or gathering polls into a transaction (exactly once), handing records to
+// the processor one run of a partition at a time, moving fetching past
+// skipped batches, and the group's rebalances (assigned, revoked, lost).
+// Held-back partitions are holdback.go's; committing what was handed on is
+// the committer's (marks.go, transactions.go).
 
 import (
 	"context"
@@ -19,24 +21,36 @@ import (
 	"github.com/streamscore/streamscore/internal/serde"
 )
 
-// committer decides when the results of what the consumer hands on become
-// durable, together with their input offsets. marks (marks.go) commits
-// the offsets of acknowledged results in the background, at least once;
-// transactions (transactions.go) commits results and offsets together,
-// exactly once. The consumer's loop calls handOn with rebalances held off
-// and end once they are allowed again.
+// committer makes what the consumer hands on durable, with its input
+// offsets. marks (marks.go) commits, at least once, the offsets of
+// acknowledged results as they come; transactions (transactions.go)
+// commits results and offsets together, exactly once, a transaction at a
+// time. Exactly once, the consumer calls begin before handing on, settle
+// with rebalances still held off, and end once they are allowed again; at
+// least once it calls none of the three, and marks leaves them empty.
 type committer interface {
-	// handOn hands on the records of a poll, and of any further polls
-	// its commit takes in, through c.handle. An error ends the loop.
-	handOn(ctx context.Context, c *consumer, fetches kgo.Fetches) error
-	// end finishes what handOn began, after rebalances are allowed.
-	end(c *consumer) error
+	// begin opens a transaction for what is handed on until end.
+	begin() error
+	// settle waits until every result handed on since begin is
+	// acknowledged, and reports whether it was, with no produce failed.
+	settle() bool
+	// end ends the transaction: it commits it with its offsets, those
+	// past its skipped batches (oversize.go) included, or aborts it, and
+	// reports whether it committed. Asked to commit, it may not: the
+	// session aborts a transaction a rebalance overlapped.
+	end(commit bool, skipped []*kgo.Record) (committed bool, err error)
 	// mark is the tracker's: the records given, and every one before
 	// them in their partitions, have their results in Kafka.
 	mark(rs ...*kgo.Record)
 	// revoked runs before partitions move to another member: what was
 	// handed on for them is finished and committed, or dropped.
-	revoked(ctx context.Context, c *consumer, cl *kgo.Client)
+	revoked(ctx context.Context)
+}
+
+// scoring is the processor as a committer waits on it.
+type scoring interface {
+	flush()                         // queues the batch being filled
+	idle(ctx context.Context) error // waits until every queued batch is scored
 }
 
 // consumer polls the input topics as a group member and hands what it
@@ -91,12 +105,13 @@ func (c *consumer) run(ctx context.Context) error {
 			return c.sink.failed()
 		}
 		c.logFetchErrors(fetches)
-		err := c.commit.handOn(ctx, c, fetches)
+		c.observeLag(fetches)
+		t, err := c.handOn(ctx, fetches)
 		// Read before AllowRebalance: from then on the group callbacks may
 		// release held partitions, until the next poll returns.
 		retryAt = c.held.firstRetry()
 		c.client.AllowRebalance()
-		if endErr := c.commit.end(c); endErr != nil {
+		if endErr := c.end(t); endErr != nil {
 			return endErr
 		}
 		if err != nil {
@@ -106,6 +121,118 @@ func (c *consumer) run(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// turn is what handOn leaves for end: exactly once, the transaction it
+// began, whether to commit it, and the batches it skipped.
+type turn struct {
+	begun   bool
+	commit  bool
+	skipped []*kgo.Record
+}
+
+// handOn hands on a poll's records, as the delivery mode requires.
+func (c *consumer) handOn(ctx context.Context, fetches kgo.Fetches) (turn, error) {
+	if c.cfg.ExactlyOnce {
+		return c.handOnTransaction(ctx, fetches)
+	}
+	return turn{}, c.handOnPoll(ctx, fetches)
+}
+
+// handOnPoll hands on one poll at least once: topped up to a batch when
+// MaxWait allows, after the held partitions that are due. Fetching resumes
+// after the batches it skipped at once: the records standing for them
+// commit through the tracker like any other.
+func (c *consumer) handOnPoll(ctx context.Context, fetches kgo.Fetches) error {
+	polledAt := time.Now()
+	if n := fetches.NumRecords(); n > 0 && n < c.cfg.MaxBatch && c.cfg.MaxWait > 0 && !hasOversizeBatch(fetches) {
+		more := c.topUp(ctx, n)
+		c.logFetchErrors(more)
+		fetches = slices.Concat(fetches, more)
+	}
+	if err := c.held.retryDue(ctx, polledAt, c.submit); err != nil {
+		return err
+	}
+	skipped, err := c.handOnFetches(ctx, fetches, polledAt)
+	if err == nil && len(skipped) > 0 {
+		c.client.SetOffsets(resumeAfter(skipped))
+	}
+	return err
+}
+
+// handOnTransaction resumes the held partitions that are due (exactly
+// once their records come again from the broker), and, if the poll
+// brought anything, begins a transaction, hands on polls until
+// CommitInterval has passed since it began, and settles it. A hand-on
+// that must abort (errAbort) is not an error: end aborts.
+func (c *consumer) handOnTransaction(ctx context.Context, fetches kgo.Fetches) (turn, error) {
+	if err := c.held.retryDue(ctx, time.Now(), c.submit); err != nil {
+		return turn{}, err
+	}
+	if fetches.NumRecords() == 0 && !hasOversizeBatch(fetches) {
+		return turn{}, nil // nothing to commit: no transaction
+	}
+	if err := c.commit.begin(); err != nil {
+		return turn{}, err
+	}
+	skipped, err := c.gather(ctx, fetches, time.Now().Add(c.cfg.commitInterval()))
+	settled := c.commit.settle() // aborting or not: see transactions.settle
+	t := turn{begun: true, commit: err == nil && settled, skipped: skipped}
+	if errors.Is(err, errAbort) {
+		return t, nil
+	}
+	return t, err
+}
+
+// gather hands on fetches, then polls and hands on again until deadline.
+// It returns the records standing for the batches skipped.
+func (c *consumer) gather(ctx context.Context, fetches kgo.Fetches, deadline time.Time) ([]*kgo.Record, error) {
+	var skipped []*kgo.Record
+	for {
+		batches, err := c.handOnFetches(ctx, fetches, time.Now())
+		skipped = append(skipped, batches...)
+		if err != nil {
+			return skipped, err
+		}
+		if !time.Now().Before(deadline) {
+			return skipped, nil
+		}
+		pollCtx, cancel := context.WithDeadline(ctx, deadline)
+		fetches = c.client.PollRecords(pollCtx, c.pollSize())
+		cancel()
+		if ctx.Err() != nil {
+			return skipped, ctx.Err()
+		}
+		c.logFetchErrors(fetches)
+		c.observeLag(fetches)
+	}
+}
+
+// handOnFetches hands on the records of fetches, then a record standing
+// for each batch too large to decompress (oversize.go); it returns those.
+func (c *consumer) handOnFetches(ctx context.Context, fetches kgo.Fetches, polledAt time.Time) ([]*kgo.Record, error) {
+	skipped := oversizeBatches(fetches, polledAt)
+	return skipped, c.handle(ctx, append(fetches.Records(), skipped...), polledAt)
+}
+
+// end ends the transaction handOn began, if any, once rebalances are
+// allowed. Only once it has committed (asked to, it may not) does fetching
+// resume after the batches it skipped: an aborted transaction rewinds the
+// partitions to their commits, the batches' dead letters with it, and each
+// batch is met again. A failed end is returned: franz-go
+// documents that none is retryable.
+func (c *consumer) end(t turn) error {
+	if !t.begun {
+		return nil
+	}
+	committed, err := c.commit.end(t.commit, t.skipped)
+	if err != nil {
+		return err
+	}
+	if committed && len(t.skipped) > 0 {
+		c.client.SetOffsets(resumeAfter(t.skipped))
+	}
+	return nil
 }
 
 // pollSize is how many records one poll takes: a few batches' worth.
@@ -212,14 +339,6 @@ func (c *consumer) submit(ctx context.Context, run []*kgo.Record, polledAt time.
 	return nil, nil
 }
 
-// abandonInFlight forgets the records still waiting for results: once the
-// partitions move, a late acknowledgement must not mark an offset of a
-// partition another member owns. Their records will be consumed again.
-func (c *consumer) abandonInFlight(why string, err error) {
-	c.tracker.reset()
-	c.logger.Error(why+"; their records will be consumed again", "err", err)
-}
-
 func (c *consumer) onAssigned(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
 	<-c.built
 	c.assigned.Add(int64(count(assigned)))
@@ -227,10 +346,10 @@ func (c *consumer) onAssigned(_ context.Context, _ *kgo.Client, assigned map[str
 	c.logger.Info("partitions assigned", "partitions", assigned)
 }
 
-func (c *consumer) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+func (c *consumer) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
 	<-c.built
 	c.held.releaseAll(revoked)
-	c.commit.revoked(ctx, c, cl)
+	c.commit.revoked(ctx)
 	c.forget(revoked)
 	c.logger.Info("partitions revoked", "partitions", revoked)
 }

@@ -59,10 +59,11 @@ func newHoldEnv(t *testing.T, exactlyOnce bool) *holdEnv {
 // under test, not what the consumer commits.
 type noCommits struct{}
 
-func (noCommits) handOn(context.Context, *consumer, kgo.Fetches) error { return nil }
-func (noCommits) end(*consumer) error                                  { return nil }
-func (noCommits) mark(...*kgo.Record)                                  {}
-func (noCommits) revoked(context.Context, *consumer, *kgo.Client)      {}
+func (noCommits) begin() error                          { return nil }
+func (noCommits) settle() bool                          { return true }
+func (noCommits) end(bool, []*kgo.Record) (bool, error) { return false, nil }
+func (noCommits) mark(...*kgo.Record)                   {}
+func (noCommits) revoked(context.Context)               {}
 
 // hold holds partition p back at its records at offsets, polled now.
 func (e *holdEnv) hold(p int32, offsets ...int64) error {

@@ -3,14 +3,13 @@ package stream
 // At least once: the committer that commits the offsets of records whose
 // results, and those of every record before them, are acknowledged. The
 // tracker (tracker.go) finds those records; franz-go commits what is
-// marked every CommitInterval (kgo.AutoCommitMarks) and the consumer's
-// revoke commits the rest.
+// marked every CommitInterval (kgo.AutoCommitMarks) and revoked commits
+// the rest.
 
 import (
 	"context"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -20,6 +19,8 @@ import (
 type marks struct {
 	cfg    Config
 	client *kgo.Client
+	proc   scoring
+	forget func() // the tracker's reset
 	logger *slog.Logger
 
 	// skipsMu guards skips: the offsets past skipped batches (oversize.go)
@@ -28,40 +29,17 @@ type marks struct {
 	skips   map[partition]kgo.EpochOffset
 }
 
-func newMarks(cfg Config, cl *kgo.Client, logger *slog.Logger) *marks {
-	return &marks{cfg: cfg, client: cl, logger: logger, skips: map[partition]kgo.EpochOffset{}}
+// newMarks returns the committer of what is marked through cl. A revoke
+// drains proc; forget drops what is in flight when the drain times out.
+func newMarks(cfg Config, cl *kgo.Client, proc scoring, forget func(), logger *slog.Logger) *marks {
+	return &marks{cfg: cfg, client: cl, proc: proc, forget: forget, logger: logger, skips: map[partition]kgo.EpochOffset{}}
 }
 
-// handOn hands on one poll, topped up to a batch when MaxWait allows,
-// after the held partitions that are due. Batches too large to decompress
-// go down their partitions' runs as records of their own, and fetching
-// resumes after them.
-func (m *marks) handOn(ctx context.Context, c *consumer, fetches kgo.Fetches) error {
-	polledAt := time.Now()
-	records := fetches.Records()
-	skipped := oversizeBatches(fetches, polledAt)
-	if len(records) < m.cfg.MaxBatch && m.cfg.MaxWait > 0 && len(records) > 0 && len(skipped) == 0 {
-		more := c.topUp(ctx, len(records))
-		c.logFetchErrors(more)
-		records = append(records, more.Records()...)
-		skipped = oversizeBatches(more, polledAt)
-	}
-	records = append(records, skipped...)
-	c.observeLag(fetches)
-	err := c.held.retryDue(ctx, polledAt, c.submit)
-	if err == nil {
-		err = c.handle(ctx, records, polledAt)
-	}
-	if err == nil && len(skipped) > 0 {
-		// Their records stand for the batches now; fetching goes on
-		// after them.
-		c.client.SetOffsets(resumeAfter(skipped))
-	}
-	return err
-}
-
-// end has nothing to do: marks commit in the background.
-func (m *marks) end(*consumer) error { return nil }
+// begin, settle and end have nothing to do: at least once there is no
+// transaction, and marks commit in the background.
+func (m *marks) begin() error                          { return nil }
+func (m *marks) settle() bool                          { return true }
+func (m *marks) end(bool, []*kgo.Record) (bool, error) { return false, nil }
 
 // mark marks the offsets of records whose results, and those of every
 // record before them, are acknowledged, for the next commit. A skipped
@@ -88,23 +66,31 @@ func (m *marks) mark(rs ...*kgo.Record) {
 // revoked drains: it waits until every produced result is acknowledged,
 // then commits the marked offsets. It runs before partitions are revoked,
 // shutdown included.
-func (m *marks) revoked(ctx context.Context, c *consumer, cl *kgo.Client) {
+func (m *marks) revoked(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.DrainTimeout)
 	defer cancel()
-	if err := c.proc.idle(ctx); err != nil {
-		c.abandonInFlight("batches still scoring at the drain timeout", err)
-	} else if err := cl.Flush(ctx); err != nil {
-		c.abandonInFlight("results not acknowledged before the drain timeout", err)
+	if err := m.proc.idle(ctx); err != nil {
+		m.abandon("batches still scoring at the drain timeout", err)
+	} else if err := m.client.Flush(ctx); err != nil {
+		m.abandon("results not acknowledged before the drain timeout", err)
 	}
-	if err := cl.CommitMarkedOffsets(ctx); err != nil {
+	if err := m.client.CommitMarkedOffsets(ctx); err != nil {
 		m.logger.Error("commit failed; the records since the last commit will be consumed again", "err", err)
 	}
-	m.commitSkips(ctx, cl)
+	m.commitSkips(ctx)
+}
+
+// abandon forgets the records still waiting for results: once the
+// partitions move, a late acknowledgement must not mark an offset of a
+// partition another member owns. Their records will be consumed again.
+func (m *marks) abandon(why string, err error) {
+	m.forget()
+	m.logger.Error(why+"; their records will be consumed again", "err", err)
 }
 
 // commitSkips commits the offsets past skipped batches that no later mark
 // moved past (mark).
-func (m *marks) commitSkips(ctx context.Context, cl *kgo.Client) {
+func (m *marks) commitSkips(ctx context.Context) {
 	m.skipsMu.Lock()
 	skips := m.skips
 	m.skips = map[partition]kgo.EpochOffset{}
@@ -119,7 +105,7 @@ func (m *marks) commitSkips(ctx context.Context, cl *kgo.Client) {
 		}
 		offsets[p.topic][p.id] = o
 	}
-	cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+	m.client.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
 		if err != nil {
 			m.logger.Error("commit past skipped batches failed; they will be dead-lettered again", "err", err)
 		}

@@ -16,9 +16,9 @@ import (
 )
 
 // marksEnv is the at-least-once committer of a group member ("g", over
-// topic "in") of a kfake broker, with a tracker marking through it and a
-// consumer for its revoke. Offsets commit only when the test has the
-// committer commit them: the background commit is an hour away.
+// topic "in") of a kfake broker, with a tracker marking through it, the
+// processor it drains and a sink. Offsets commit only when the test has
+// the committer commit them: the background commit is an hour away.
 type marksEnv struct {
 	seeds   kgo.Opt
 	client  *kgo.Client // the member's, as in the Scorer: it consumes and produces
@@ -26,7 +26,7 @@ type marksEnv struct {
 	marks   *marks
 	tracker *tracker
 	proc    *processor
-	c       *consumer
+	sink    *sink
 	polled  []*kgo.Record
 }
 
@@ -36,13 +36,11 @@ func newMarksEnv(t *testing.T, partitions int32, opts ...kgo.Opt) *marksEnv {
 	cfg := Config{Topics: []string{"in"}, Group: "g", DeadLetterTopic: "dlq", DrainTimeout: time.Minute}.WithDefaults()
 	cl := newClient(t, append([]kgo.Opt{seeds, kgo.ConsumerGroup("g"), kgo.ConsumeTopics("in"),
 		kgo.AutoCommitMarks(), kgo.AutoCommitInterval(time.Hour)}, opts...)...)
-	logger := slog.New(slog.DiscardHandler)
-	e := &marksEnv{seeds: seeds, client: cl, admin: kadm.NewClient(cl), marks: newMarks(cfg, cl, logger), proc: idleProcessor(2)}
-	e.tracker = newTracker(e.marks.mark)
+	e := &marksEnv{seeds: seeds, client: cl, admin: kadm.NewClient(cl), proc: idleProcessor(2)}
+	e.tracker = newTracker(func(rs ...*kgo.Record) { e.marks.mark(rs...) })
+	e.marks = newMarks(cfg, cl, e.proc, e.tracker.reset, slog.New(slog.DiscardHandler))
 	met := testMetrics(t)
-	live := newLiveTally(met, cfg.Topics)
-	e.c = newConsumer(cfg, met, logger)
-	e.c.assemble(cl, e.proc, newSink(cl, "dlq", e.tracker, live, met), e.tracker, e.marks, live)
+	e.sink = newSink(cl, "dlq", e.tracker, newLiveTally(met, cfg.Topics), met)
 	return e
 }
 
@@ -79,7 +77,7 @@ func (e *marksEnv) open() map[string]*segment {
 
 // revoke runs the committer's revoke, which drains and commits.
 func (e *marksEnv) revoke() {
-	e.marks.revoked(context.Background(), e.c, e.client)
+	e.marks.revoked(context.Background())
 }
 
 func (e *marksEnv) wantCommitted(t *testing.T, when string, want map[string]int64) {
@@ -187,7 +185,7 @@ func TestMarksRevokeDrainsThenCommits(t *testing.T) {
 		t.Fatal("the revoke finished while a batch was being scored")
 	}
 	for _, r := range e.polled {
-		e.c.sink.send(scored(r, seg, []byte("score")))
+		e.sink.send(scored(r, seg, []byte("score")))
 	}
 	e.proc.free <- scoring // the batch is scored
 	testkit.WaitFor(t, "the revoke finishes", func() bool { return closed(revoked) })

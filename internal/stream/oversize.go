@@ -44,6 +44,17 @@ func oversizeBatches(fetches kgo.Fetches, at time.Time) []*kgo.Record {
 	return out
 }
 
+// hasOversizeBatch reports whether fetches hold a batch too large to
+// decompress.
+func hasOversizeBatch(fetches kgo.Fetches) bool {
+	found := false
+	fetches.EachError(func(_ string, _ int32, err error) {
+		var big *kgo.ErrDecompressTooLarge
+		found = found || errors.As(err, &big)
+	})
+	return found
+}
+
 // oversizeBatchOf returns the batch a record stands for, if it stands for
 // one.
 func oversizeBatchOf(rec *kgo.Record) *kgo.ErrDecompressTooLarge {

@@ -110,20 +110,14 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 		s.shadow = newShadowSink(shadow, cfg.DrainTimeout, met, logger)
 	}
 
-	live := newLiveTally(met, cfg.Topics)
-	var (
-		commit committer
-		counts tally
-	)
 	opts := append(clientOpts(cfg, c, logger), deps.KafkaOpts...)
+	var session *kgo.GroupTransactSession
 	if cfg.ExactlyOnce {
-		var session *kgo.GroupTransactSession
 		if session, err = kgo.NewGroupTransactSession(opts...); err == nil {
-			txn := newTransactions(cfg, session, live, met, logger)
-			s.client, commit, counts = session.Client(), txn, txn.counts
+			s.client = session.Client()
 		}
-	} else if s.client, err = kgo.NewClient(opts...); err == nil {
-		commit, counts = newMarks(cfg, s.client, logger), live
+	} else {
+		s.client, err = kgo.NewClient(opts...)
 	}
 	if err != nil {
 		s.shadow.close()
@@ -131,7 +125,19 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
 
-	inFlight := newTracker(commit.mark)
+	// The committer is made last, as it waits on the processor, which
+	// sends to the sink, which acknowledges to the tracker, which marks
+	// through the committer.
+	var commit committer
+	inFlight := newTracker(func(rs ...*kgo.Record) { commit.mark(rs...) })
+	live := newLiveTally(met, cfg.Topics)
+	// Exactly once, what a transaction counts reaches the metrics only
+	// once it commits.
+	var counts tally = live
+	inTxn := &txnCounts{}
+	if cfg.ExactlyOnce {
+		counts = inTxn
+	}
 	s.sink = newSink(s.client, cfg.DeadLetterTopic, inFlight, counts, met)
 	s.proc = newProcessor(cfg, deps.Decoder, deps.Outputs, deps.Model, s.sink, met, logger)
 	if s.shadow != nil {
@@ -139,6 +145,11 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 		if deps.ShadowModel != nil {
 			s.proc.shadow.swap(deps.ShadowModel)
 		}
+	}
+	if cfg.ExactlyOnce {
+		commit = newTransactions(cfg, session, s.proc, s.sink.failed, inFlight.reset, inTxn, live, met, logger)
+	} else {
+		commit = newMarks(cfg, s.client, s.proc, inFlight.reset, logger)
 	}
 	c.assemble(s.client, s.proc, s.sink, inFlight, commit, counts)
 	s.consumer = c

@@ -25,7 +25,7 @@ type txnEnv struct {
 	seeds kgo.Opt
 	admin *kadm.Client
 	c     *consumer
-	txn   *transactions
+	open  turn             // the transaction handOn left for end
 	ends  map[string]int64 // the input's end offsets, by "topic/partition"
 }
 
@@ -51,7 +51,10 @@ func newTxnEnv(t *testing.T, n int, dec func(Decoder) Decoder) *txnEnv {
 		s.client.Close()
 		s.proc.close()
 	})
-	e.c, e.txn = s.consumer, s.consumer.commit.(*transactions)
+	if _, ok := s.consumer.commit.(*transactions); !ok {
+		t.Fatalf("the exactly-once committer is a %T", s.consumer.commit)
+	}
+	e.c = s.consumer
 	return e
 }
 
@@ -69,8 +72,12 @@ func (e *txnEnv) handOn(t *testing.T) {
 		e.c.client.AllowRebalance()
 		fetches = e.c.poll(ctx, time.Time{})
 	}
-	if err := e.txn.handOn(ctx, e.c, fetches); err != nil {
+	var err error
+	if e.open, err = e.c.handOn(ctx, fetches); err != nil {
 		t.Fatalf("handOn: %v", err)
+	}
+	if !e.open.begun {
+		t.Fatal("handOn began no transaction for a poll with records")
 	}
 }
 
@@ -79,9 +86,10 @@ func (e *txnEnv) handOn(t *testing.T) {
 func (e *txnEnv) end(t *testing.T) {
 	t.Helper()
 	e.c.client.AllowRebalance()
-	if err := e.txn.end(e.c); err != nil {
+	if err := e.c.end(e.open); err != nil {
 		t.Fatalf("end: %v", err)
 	}
+	e.open = turn{}
 }
 
 // counted returns what the metrics count: records in and out of topic
