@@ -4,14 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/model"
-	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 )
 
@@ -41,31 +39,4 @@ func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// sensorVersion is a sensor model version's metadata, trained on two
-// partitions of a day of readings.
-func sensorVersion(name string) catalog.Version {
-	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	return catalog.Version{
-		Name: name, Family: "gbdt", Spec: sample.SensorSpec(name, ""),
-		Metrics: map[string]float64{"auc": 0.93, "logloss": 0.21},
-		Source: catalog.Source{
-			Topic:  "sensors",
-			Ranges: []catalog.OffsetRange{{Partition: 0, Start: 0, End: 5000}, {Partition: 1, Start: 10, End: 4990}},
-			From:   day, To: day.AddDate(0, 0, 1),
-		},
-		Params: []byte(`{"num_trees":20,"max_depth":4}`),
-	}
-}
-
-// artifactBytes is n bytes standing for an artifact, the same for the
-// same seed.
-func artifactBytes(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, seed))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
 }

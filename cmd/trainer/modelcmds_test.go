@@ -16,6 +16,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
 
@@ -26,14 +27,14 @@ func cliCatalog(t *testing.T) *catalog.Catalog {
 	c := emptyCatalog(t)
 	ctx := testContext(t)
 	for i, size := range []int{1200, 3400} {
-		v := sensorVersion("sensor")
+		v := testkit.SensorVersion("sensor")
 		v.CreatedAt = time.Date(2026, 3, 1+i, 12, 0, 0, 0, time.UTC)
 		v.Parent = i // version 2 was trained to replace 1
-		if _, err := c.Publish(ctx, v, artifactBytes(uint64(i), size)); err != nil {
+		if _, err := c.Publish(ctx, v, testkit.RandomBytes(uint64(i), size)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	spam := sensorVersion("spam")
+	spam := testkit.SensorVersion("spam")
 	spam.Family, spam.Metrics = "text", nil
 	spam.CreatedAt = time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
 	if _, err := c.Publish(ctx, spam, []byte("onnx")); err != nil {
@@ -138,7 +139,7 @@ func TestCLIExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSpec, _ := json.Marshal(sensorVersion("sensor").Spec)
+	wantSpec, _ := json.Marshal(testkit.SensorVersion("sensor").Spec)
 	gotSpec, _ := json.Marshal(spec)
 	if !bytes.Equal(gotSpec, wantSpec) {
 		t.Errorf("exported spec %s, want %s", gotSpec, wantSpec)

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/testkit"
 )
 
 func TestPublishSyncRoundTripSeenBySecondCatalog(t *testing.T) {
@@ -123,7 +124,7 @@ func TestArtifactCorrupt(t *testing.T) {
 	b := newBroker(t)
 	c := b.catalog(t, catalog.WithChunkSize(100))
 	ctx := testContext(t)
-	data := randomBytes(7, 250)
+	data := testkit.RandomBytes(7, 250)
 	const id = "0123456789abcdef"
 
 	// A real publish whose middle chunk is then rewritten with other bytes.
@@ -137,10 +138,10 @@ func TestArtifactCorrupt(t *testing.T) {
 	if chunk1 == "" {
 		t.Fatal("no chunk 1 in the topic")
 	}
-	b.produce(t, &kgo.Record{Key: []byte(chunk1), Value: randomBytes(99, 100)})
+	b.produce(t, &kgo.Record{Key: []byte(chunk1), Value: testkit.RandomBytes(99, 100)})
 
 	shortMeta := artifactMeta("short", 1, data, 3)
-	b.rawVersion(t, artifactMeta("sha", 1, randomBytes(8, 250), 3), id, data[:100], data[100:200], data[200:])
+	b.rawVersion(t, artifactMeta("sha", 1, testkit.RandomBytes(8, 250), 3), id, data[:100], data[100:200], data[200:])
 	b.rawVersion(t, artifactMeta("missing", 1, data, 3), id, data[:100], data[200:])
 	b.rawVersion(t, shortMeta, id, data[:100], data[100:200], data[200:240])
 	sized := artifactMeta("size", 1, data, 3)
@@ -167,7 +168,7 @@ func TestArtifactCorrupt(t *testing.T) {
 
 func TestConcurrentPublishConflict(t *testing.T) {
 	b := newBroker(t)
-	rival := randomBytes(3, 200)
+	rival := testkit.RandomBytes(3, 200)
 	var once sync.Once
 	// The hook plays a second publisher that writes version 1 of "race"
 	// while this one is about to write its metadata for the same number.
@@ -182,7 +183,7 @@ func TestConcurrentPublishConflict(t *testing.T) {
 	}
 	t.Cleanup(loser.Close)
 	ctx := testContext(t)
-	if _, err := loser.Publish(ctx, sensorVersion("race"), randomBytes(4, 300)); !errors.Is(err, catalog.ErrConflict) {
+	if _, err := loser.Publish(ctx, testkit.SensorVersion("race"), testkit.RandomBytes(4, 300)); !errors.Is(err, catalog.ErrConflict) {
 		t.Fatalf("Publish: %v, want ErrConflict", err)
 	}
 	reader := b.catalog(t)
@@ -194,7 +195,7 @@ func TestConcurrentPublishConflict(t *testing.T) {
 		t.Fatalf("version 1 should be the rival's: %v", err)
 	}
 	// Publishing again takes the next number.
-	v, err := loser.Publish(ctx, sensorVersion("race"), randomBytes(4, 300))
+	v, err := loser.Publish(ctx, testkit.SensorVersion("race"), testkit.RandomBytes(4, 300))
 	if err != nil || v.Version != 2 {
 		t.Fatalf("second Publish: version %d, %v; want 2", v.Version, err)
 	}
@@ -226,7 +227,7 @@ func TestPublishRefusesBadMetadata(t *testing.T) {
 		{"empty artifact", func(*catalog.Version) {}, nil, catalog.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := sensorVersion("sensor")
+			v := testkit.SensorVersion("sensor")
 			tc.mutate(&v)
 			if _, err := c.Publish(ctx, v, tc.data); !errors.Is(err, tc.want) {
 				t.Fatalf("Publish: %v, want %v", err, tc.want)
@@ -282,7 +283,7 @@ func TestEnsureTopicCompactedSinglePartition(t *testing.T) {
 
 func TestMalformedRecordsSkipped(t *testing.T) {
 	b := newBroker(t)
-	data := randomBytes(1, 50)
+	data := testkit.RandomBytes(1, 50)
 	good := artifactMeta("good", 1, data, 1)
 	mismatched := artifactMeta("good", 2, data, 1)
 	mismatched.Name = "other"

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"sync"
 	"testing"
@@ -21,7 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/catalog"
-	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 )
 
@@ -113,38 +112,11 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// sensorVersion is metadata for a sensor model version.
-func sensorVersion(name string) catalog.Version {
-	return catalog.Version{
-		Name:    name,
-		Family:  "gbdt",
-		Spec:    sample.SensorSpec(name, ""),
-		Metrics: map[string]float64{"auc": 0.93, "logloss": 0.21},
-		Source: catalog.Source{
-			Topic:  "sensors",
-			Ranges: []catalog.OffsetRange{{Partition: 0, Start: 0, End: 5000}, {Partition: 1, Start: 10, End: 4990}},
-			From:   time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-			To:     time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC),
-		},
-		Params: []byte(`{"num_trees":20,"max_depth":4}`),
-	}
-}
-
-// randomBytes is n deterministic pseudo-random bytes.
-func randomBytes(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, seed))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
-
 // publish publishes a version of name with a random artifact of size bytes.
 func publish(t *testing.T, c *catalog.Catalog, name string, size int) (catalog.Version, []byte) {
 	t.Helper()
-	artifact := randomBytes(uint64(size), size)
-	v, err := c.Publish(testContext(t), sensorVersion(name), artifact)
+	artifact := testkit.RandomBytes(uint64(size), size)
+	v, err := c.Publish(testContext(t), testkit.SensorVersion(name), artifact)
 	if err != nil {
 		t.Fatalf("publish %s: %v", name, err)
 	}
@@ -170,7 +142,7 @@ func (b *broker) rawVersion(t *testing.T, meta catalog.Version, id string, chunk
 // artifactMeta is metadata for version n of name whose artifact is data,
 // split into chunks chunks.
 func artifactMeta(name string, n int, data []byte, chunks int) catalog.Version {
-	v := sensorVersion(name)
+	v := testkit.SensorVersion(name)
 	sum := sha256.Sum256(data)
 	v.Version, v.SHA256, v.Size, v.Chunks = n, hex.EncodeToString(sum[:]), len(data), chunks
 	v.CreatedAt = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)

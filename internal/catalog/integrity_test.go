@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/testkit"
 )
 
 // forgedID is the ID in every forged key.
@@ -29,13 +30,13 @@ func TestForgedHugeVersionDoesNotStopPublishing(t *testing.T) {
 	b := newBroker(t)
 	c := b.catalog(t)
 	publish(t, c, "sens", 100)
-	data := randomBytes(5, 100)
+	data := testkit.RandomBytes(5, 100)
 	forged := artifactMeta("sens", 1, data, 1)
 	forged.Version = 9223372036854775807
 	b.rawVersion(t, forged, forgedID, data) // key sens/v/9223372036854775807/0123456789abcde6
 
 	for want := 2; want <= 3; want++ {
-		v, err := c.Publish(testContext(t), sensorVersion("sens"), randomBytes(uint64(want), 100))
+		v, err := c.Publish(testContext(t), testkit.SensorVersion("sens"), testkit.RandomBytes(uint64(want), 100))
 		if err != nil {
 			t.Fatalf("publish after the forged record: %v", err)
 		}
@@ -97,13 +98,13 @@ func (b *broker) createTopic(t *testing.T, maxBytes int) {
 // must skip the forged records, count each by its reason, and still list,
 // resolve, fetch and publish as if they were not there.
 func TestForgedRecordsSkippedAndCounted(t *testing.T) {
-	valid := func(n int) catalog.Version { return artifactMeta("sens", n, randomBytes(9, 100), 1) }
+	valid := func(n int) catalog.Version { return artifactMeta("sens", n, testkit.RandomBytes(9, 100), 1) }
 	meta := func(n int, mutate func(*catalog.Version)) func(*testing.T) []*kgo.Record {
 		return func(t *testing.T) []*kgo.Record {
 			v := valid(n)
 			mutate(&v)
 			return []*kgo.Record{
-				{Key: fmt.Appendf(nil, "sens/v/%d/%s/chunk/0", n, forgedID), Value: randomBytes(9, 100)},
+				{Key: fmt.Appendf(nil, "sens/v/%d/%s/chunk/0", n, forgedID), Value: testkit.RandomBytes(9, 100)},
 				metaRecord(t, fmt.Sprintf("sens/v/%d/%s", n, forgedID), v),
 			}
 		}
@@ -324,7 +325,7 @@ func TestArtifactBoundedByTheRecords(t *testing.T) {
 	publish(t, c, "sens", 100)
 
 	// 1 GiB claimed, in 128 chunks of a few bytes each.
-	claimed := artifactMeta("sens", 2, randomBytes(1, 10), catalog.MaxArtifactSize/catalog.MaxChunkSize)
+	claimed := artifactMeta("sens", 2, testkit.RandomBytes(1, 10), catalog.MaxArtifactSize/catalog.MaxChunkSize)
 	claimed.Size = catalog.MaxArtifactSize
 	tiny := make([][]byte, claimed.Chunks)
 	for i := range tiny {
@@ -332,8 +333,8 @@ func TestArtifactBoundedByTheRecords(t *testing.T) {
 	}
 	b.rawVersion(t, claimed, forgedID, tiny...)
 	// 100 bytes claimed in two chunks; the first alone holds 3 MiB.
-	over := artifactMeta("sens", 3, randomBytes(2, 100), 2)
-	b.rawVersion(t, over, forgedID, randomBytes(3, 3<<20), randomBytes(4, 3<<20))
+	over := artifactMeta("sens", 3, testkit.RandomBytes(2, 100), 2)
+	b.rawVersion(t, over, forgedID, testkit.RandomBytes(3, 3<<20), testkit.RandomBytes(4, 3<<20))
 	if err := c.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}

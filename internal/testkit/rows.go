@@ -12,7 +12,12 @@ import (
 // sample generator's records with their anomaly flag as the "anomaly"
 // field, as a history topic would carry them (LabelledSensorSchema).
 func SensorRows(seed uint64, n int) []map[string]any {
-	gen := sample.NewSensors(seed, 50, 0.1)
+	return labelled(sample.NewSensors(seed, 50, 0.1), n)
+}
+
+// labelled are gen's next n records, each with its label as the field
+// "anomaly".
+func labelled(gen interface{ Next() (map[string]any, bool) }, n int) []map[string]any {
 	rows := make([]map[string]any, n)
 	for i := range rows {
 		rec, anomaly := gen.Next()
@@ -43,12 +48,5 @@ func LabelledSensorSchema(t testing.TB) string {
 // them, oldest first, each with its anomaly label in the field "anomaly"
 // (the field the labelled nested schemas add).
 func NestedRows(seed uint64, n int) []map[string]any {
-	gen := sample.NewNestedSensors(seed, 200, 0.1)
-	rows := make([]map[string]any, n)
-	for i := range rows {
-		rec, anomaly := gen.Next()
-		rec["anomaly"] = anomaly
-		rows[i] = rec
-	}
-	return rows
+	return labelled(sample.NewNestedSensors(seed, 200, 0.1), n)
 }
