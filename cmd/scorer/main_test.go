@@ -10,8 +10,11 @@ import (
 
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/securetest"
+	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 	"github.com/streamscore/streamscore/internal/train"
 )
+
+func TestMain(m *testing.M) { os.Exit(ortkit.Main(m)) }
 
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/streamscore/streamscore/internal/demo"
 	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 )
+
+func TestMain(m *testing.M) { os.Exit(ortkit.Main(m)) }
 
 // TestDemoScoresAndAccountsForEveryRecord runs the demo on free ports until
 // both streams have scored records and two kinds of bad record have been

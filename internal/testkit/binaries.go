@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 )
 
@@ -37,6 +38,11 @@ func RunWithBinaries(m *testing.M, name string, b *Binaries, commands ...string)
 	b.ORTLibrary = ortkit.Library()
 	if _, err := os.Stat(b.ORTLibrary); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: ONNX Runtime not found (%v); run make setup\n", name, err)
+		return 1
+	}
+	// The tests' own calls (the catalog's import) find it as the children do.
+	if err := os.Setenv(model.LibraryEnv, b.ORTLibrary); err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
 		return 1
 	}
 	return m.Run()

@@ -118,18 +118,7 @@ func startService(t *testing.T, stack *stackkit.Stack, token, job, options strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	serve(t, svc)
 	base := "http://" + svc.Addr()
 	call := func(method, path, body string) (int, string) {
 		t.Helper()
@@ -217,4 +206,23 @@ func grepLines(text, s string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// serve listens and runs svc until the test ends, when it must stop
+// without an error.
+func serve(t *testing.T, svc *trainer.Service) {
+	t.Helper()
+	if err := svc.Listen(); err != nil {
+		svc.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
 }

@@ -42,7 +42,15 @@ func Library() string {
 // code. Without the runtime no test runs: the code is 1 and the message
 // says how to install it, rather than every test failing alike.
 func Main(m *testing.M) int {
-	if err := model.Init(Library()); err != nil {
+	lib := Library()
+	// The code under test (a trainer, a scorer) finds the library through
+	// the environment too; set, it agrees with what was initialised here,
+	// however the tests were started.
+	if err := os.Setenv(model.LibraryEnv, lib); err != nil {
+		fmt.Fprintf(os.Stderr, "set %s: %v\n", model.LibraryEnv, err)
+		return 1
+	}
+	if err := model.Init(lib); err != nil {
 		fmt.Fprintf(os.Stderr, "ONNX Runtime unavailable (run `make setup`): %v\n", err)
 		return 1
 	}
