@@ -40,7 +40,7 @@ func TestCLIImportTorchModel(t *testing.T) {
 	}
 
 	out := run("import", "torch_mlp", "testdata/torch_mlp.onnx", "-spec", "testdata/torch_mlp.spec.json", "-alias", "champion")
-	if !regexp.MustCompile(`^torch_mlp version 1 imported \(\d+ bytes, sha256 [0-9a-f]{64}\)\ntorch_mlp champion: none -> 1\n$`).MatchString(out) {
+	if !regexp.MustCompile(`^torch_mlp version 1 imported \(\d+ bytes, sha256 [0-9a-f]{64}\)\n` + regexp.QuoteMeta(noProfile) + `\ntorch_mlp champion: none -> 1\n$`).MatchString(out) {
 		t.Errorf("import output %q", out)
 	}
 

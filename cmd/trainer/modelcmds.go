@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/drift"
 	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/trainer"
@@ -39,7 +40,7 @@ func cliCommands() []cliCommand {
 		{name: "list", about: "models, their version counts and aliases", run: cliList},
 		{name: "versions", args: "NAME", about: "a model's versions, metrics and aliases", run: cliVersions},
 		{name: "show", args: "NAME VERSION|ALIAS", about: "one version's metadata, as JSON (category tables: count and first few)", run: cliShow},
-		{name: "history", args: "NAME", about: "every alias change, oldest first", run: cliHistory},
+		{name: "history", args: "NAME [-json]", about: "every alias change, oldest first, with the evidence an online promotion rested on", run: cliHistory},
 		{name: "export", args: "NAME VERSION|ALIAS -o FILE", about: "write the model to FILE, its feature mapping to FILE.spec.json", run: cliExport},
 		{name: "promote", args: "NAME VERSION [-alias A] [-reason R]", about: "point alias A (champion) at a version, recorded as forced", run: cliPromote},
 		{name: "rollback", args: "NAME [-alias A]", about: "undo the last change of alias A (champion)", run: cliRollback},
@@ -331,16 +332,31 @@ func cliRollback(ctx context.Context, c *catalog.Catalog, args []string, stdout 
 }
 
 func cliHistory(_ context.Context, c *catalog.Catalog, args []string, stdout io.Writer) error {
-	pos, err := parseArgs(flag.NewFlagSet("history", flag.ContinueOnError), args, "NAME")
+	fs := flag.NewFlagSet("history", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the changes as a JSON array")
+	pos, err := parseArgs(fs, args, "NAME")
 	if err != nil {
 		return err
 	}
 	if len(c.Versions(pos[0])) == 0 {
 		return fmt.Errorf("model %q: %w", pos[0], catalog.ErrNotFound)
 	}
-	tw := newTable(stdout)
+	history := c.History(pos[0])
+	if *asJSON {
+		out, err := json.MarshalIndent(history, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", out)
+		return err
+	}
+	// The table is laid out first, then each change's evidence goes on a
+	// line of its own below it: a line without the table's cells would
+	// break the columns in two.
+	var table strings.Builder
+	tw := newTable(&table)
 	fmt.Fprintln(tw, "AT\tALIAS\tVERSION\tPREVIOUS\tFORCED\tREASON")
-	for _, ch := range c.History(pos[0]) {
+	for _, ch := range history {
 		prev := "-"
 		if ch.Previous > 0 {
 			prev = strconv.Itoa(ch.Previous)
@@ -351,7 +367,22 @@ func cliHistory(_ context.Context, c *catalog.Catalog, args []string, stdout io.
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", ch.At.UTC().Format(time.RFC3339), ch.Alias, ch.Version, prev, forced, dash(ch.Reason))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	lines := strings.SplitAfter(table.String(), "\n")
+	var b strings.Builder
+	b.WriteString(lines[0])
+	for i, ch := range history {
+		b.WriteString(lines[i+1])
+		if ev := ch.Evidence; ev != nil {
+			fmt.Fprintf(&b, "  evidence: %s challenger v%d %.4g vs champion v%d %.4g, %d paired, %s z=%.3g p=%.3g, window ending %s\n",
+				ev.Metric, ev.ChallengerVersion, ev.ChallengerValue, ev.ChampionVersion, ev.ChampionValue, ev.Paired,
+				ev.Test, ev.Z, ev.PValue, ev.WindowEnd.UTC().Format(time.RFC3339))
+		}
+	}
+	_, err = io.WriteString(stdout, b.String())
+	return err
 }
 
 // specPath is where export writes the feature mapping of an ONNX file.
@@ -400,6 +431,7 @@ func cliImport(ctx context.Context, c *catalog.Catalog, args []string, stdout io
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	specFile := fs.String("spec", "", "JSON feature mapping (model.Spec)")
 	alias := fs.String("alias", "", "the one alias to point at the new version (default: challenger, and champion if the model has none)")
+	sample := fs.String("profile-sample", "", "JSON Lines of training records (keyed by Avro field names, as the REST API's rows) to take the version's drift reference from")
 	pos, err := parseArgs(fs, args, "NAME", "FILE.onnx")
 	if err != nil {
 		return err
@@ -432,17 +464,39 @@ func cliImport(ctx context.Context, c *catalog.Catalog, args []string, stdout io
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", errImport, file, err)
 	}
+	var (
+		profile *drift.Profile
+		skipped int
+	)
+	if *sample != "" {
+		profile, skipped, err = importProfile(m, *sample)
+	}
 	m.Close()
-	v, err := c.Publish(ctx, catalog.Version{
-		Name:   name,
-		Family: "imported",
-		Spec:   spec,
-		Source: catalog.Source{Description: "imported from " + filepath.Base(file)},
-	}, data)
+	if err != nil {
+		return err
+	}
+	version, dropped := catalog.Version{
+		Name:    name,
+		Family:  "imported",
+		Spec:    spec,
+		Source:  catalog.Source{Description: "imported from " + filepath.Base(file)},
+		Profile: profile,
+	}.FitProfile()
+	v, err := c.Publish(ctx, version, data)
 	if err != nil {
 		return err
 	}
 	if _, err := fmt.Fprintf(stdout, "%s version %d imported (%d bytes, sha256 %s)\n", v.Name, v.Version, v.Size, v.SHA256); err != nil {
+		return err
+	}
+	note := noProfile
+	switch {
+	case dropped:
+		note = "no reference profile: the spec leaves no room for it in the catalog's metadata, so drift is not measured for this version"
+	case profile != nil:
+		note = fmt.Sprintf("reference profile of %d rows (%d records of the sample skipped: the model cannot score them)", profile.Rows, skipped)
+	}
+	if _, err := fmt.Fprintln(stdout, note); err != nil {
 		return err
 	}
 	if *alias != "" {

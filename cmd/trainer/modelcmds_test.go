@@ -157,7 +157,7 @@ func TestCLIImportModelMadeElsewhere(t *testing.T) {
 	if err := runCatalogCommand(ctx, c, args, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`^linear version 1 imported \(\d+ bytes, sha256 [0-9a-f]{64}\)\nlinear champion: none -> 1\n$`).MatchString(out.String()) {
+	if !regexp.MustCompile(`^linear version 1 imported \(\d+ bytes, sha256 [0-9a-f]{64}\)\n` + regexp.QuoteMeta(noProfile) + `\nlinear champion: none -> 1\n$`).MatchString(out.String()) {
 		t.Errorf("output %q", out.String())
 	}
 	v, err := c.Resolve("linear", "champion")

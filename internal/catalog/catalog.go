@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"regexp"
 	"strconv"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/drift"
 	"github.com/streamscore/streamscore/internal/model"
 )
 
@@ -57,9 +59,34 @@ type Version struct {
 	CreatedAt time.Time          `json:"created_at"`
 	Params    json.RawMessage    `json:"params,omitempty"` // trainer parameters
 	Fit       *FitStats          `json:"fit,omitempty"`    // how boosting went; nil for other families
-	SHA256    string             `json:"sha256"`           // of the ONNX artifact, hex
-	Size      int                `json:"size"`
-	Chunks    int                `json:"chunks"`
+	// Profile is the version's drift reference: what its training rows
+	// and its predictions on them looked like (at most
+	// drift.MaxProfileBytes of JSON); nil when the trainer had no rows to
+	// take it from, and drift is then not measured against it.
+	Profile *drift.Profile `json:"profile,omitempty"`
+	SHA256  string         `json:"sha256"` // of the ONNX artifact, hex
+	Size    int            `json:"size"`
+	Chunks  int            `json:"chunks"`
+}
+
+// FitProfile is v without its drift profile when its metadata would not
+// fit a record with it (MaxMetadataBytes: a spec of very many categories
+// can leave no room), dropped saying so: the version is better published
+// without a reference than not at all. A profile is at most
+// drift.MaxProfileBytes, so a spec of ordinary size always leaves room.
+func (v Version) FitProfile() (out Version, dropped bool) {
+	if v.Profile == nil {
+		return v, false
+	}
+	// Publish adds the number, digest, size, chunks and time: well under
+	// this slack.
+	const slack = 512
+	meta, err := json.Marshal(v)
+	if err == nil && len(meta)+slack <= MaxMetadataBytes {
+		return v, false
+	}
+	v.Profile = nil
+	return v, true
 }
 
 // FitStats tells how a boosted model's fit went: with early stopping on,
@@ -110,6 +137,76 @@ type AliasChange struct {
 	// Rollback marks a change made by Rollback; a later Rollback skips it
 	// and the change it undid, so repeated rollbacks walk back in time.
 	Rollback bool `json:"rollback,omitempty"`
+	// Evidence is the measurement the change rested on, when one decided
+	// it (the trainer's online promotion); nil otherwise.
+	Evidence *Evidence `json:"evidence,omitempty"`
+}
+
+// Evidence is the comparison of two versions on live traffic that moved an
+// alias: the scorer's test of the challenger against the champion on the
+// labelled records both scored, as of the end of one monitoring window.
+type Evidence struct {
+	// Metric is what was compared: roc_auc (higher is better) or mae
+	// (lower is better).
+	Metric string `json:"metric"`
+	// Test is the significance test: delong or paired_t.
+	Test string `json:"test"`
+	// Paired counts the labelled records both versions scored.
+	Paired          int64   `json:"paired"`
+	ChampionValue   float64 `json:"champion_value"`
+	ChallengerValue float64 `json:"challenger_value"`
+	// Z is the test statistic, positive when the challenger is better;
+	// PValue the one-sided p-value of the challenger being better.
+	Z      float64 `json:"z"`
+	PValue float64 `json:"p_value"`
+	// WindowEnd is the end of the monitoring window whose comparison
+	// decided.
+	WindowEnd         time.Time `json:"window_end"`
+	ChampionVersion   int       `json:"champion_version"`
+	ChallengerVersion int       `json:"challenger_version"`
+}
+
+// Validate checks evidence against the limits every reader holds it to
+// (limits.go): SetAliasWithEvidence writes none outside them, and a reader
+// skips an alias change whose evidence is (bad_evidence).
+func (e *Evidence) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: evidence: %s", ErrInvalid, fmt.Sprintf(format, args...)))
+	}
+	names := []struct {
+		field, s string
+	}{{"metric", e.Metric}, {"test", e.Test}}
+	for _, n := range names {
+		if n.s == "" || len(n.s) > MaxEvidenceNameBytes {
+			bad("%s: want 1 to %d bytes, got %d", n.field, MaxEvidenceNameBytes, len(n.s))
+		}
+	}
+	if e.Paired < 0 {
+		bad("paired %d is negative", e.Paired)
+	}
+	numbers := []struct {
+		field string
+		x     float64
+	}{{"champion_value", e.ChampionValue}, {"challenger_value", e.ChallengerValue}, {"z", e.Z}}
+	for _, n := range numbers {
+		if math.IsNaN(n.x) || math.IsInf(n.x, 0) {
+			bad("%s is not finite", n.field)
+		}
+	}
+	if !(e.PValue >= 0 && e.PValue <= 1) {
+		bad("p_value %g is not within 0..1", e.PValue)
+	}
+	versions := []struct {
+		field string
+		v     int
+	}{{"champion_version", e.ChampionVersion}, {"challenger_version", e.ChallengerVersion}}
+	for _, n := range versions {
+		if n.v < 1 || n.v > MaxVersion {
+			bad("%s %d is out of range 1..%d", n.field, n.v, MaxVersion)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Option tunes a Catalog.

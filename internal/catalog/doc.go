@@ -67,7 +67,10 @@
 //     its model had at that point in the log (alias_target_unknown): the
 //     alias keeps pointing where it did, so a follower keeps serving, and a
 //     forged alias never comes to life when a later version takes the
-//     number it named.
+//     number it named;
+//   - it is an alias change whose evidence (Evidence.Validate) names a
+//     version out of range, a metric or test name over
+//     MaxEvidenceNameBytes, or a p-value outside 0..1 (bad_evidence).
 //
 // Nothing is kept or allocated by what a record claims before the check.
 // Publish takes one above the highest number ever accepted for the name

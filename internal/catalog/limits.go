@@ -37,6 +37,9 @@ const (
 	// without parsing them. It leaves room for key and framing in a 1 MiB
 	// record, the smallest max.message.bytes EnsureTopic sets.
 	MaxMetadataBytes = 1<<20 - recordOverhead/2
+	// MaxEvidenceNameBytes bounds an alias change's evidence's metric and
+	// test names, far above any the trainer writes (roc_auc, paired_t).
+	MaxEvidenceNameBytes = 64
 	// maxKeyBytes is longer than any key the catalog writes (two names of
 	// 128 bytes, an ID, two numbers and the separators).
 	maxKeyBytes = 512
@@ -80,6 +83,10 @@ const (
 	// read, so this is a forgery or a version withdrawn since; the alias
 	// keeps pointing where it did.
 	SkipAliasTarget = "alias_target_unknown"
+	// SkipBadEvidence: an alias change whose evidence fails
+	// Evidence.Validate (a name over MaxEvidenceNameBytes, a version out
+	// of range, a p-value outside 0..1, ...).
+	SkipBadEvidence = "bad_evidence"
 )
 
 // SkipReasons lists every reason a record can be skipped, so that a metric
@@ -87,7 +94,7 @@ const (
 func SkipReasons() []string {
 	return []string{
 		SkipBadKey, SkipTooLarge, SkipBadJSON, SkipKeyMismatch, SkipVersionRange, SkipVersionJump,
-		SkipSizeRange, SkipChunksRange, SkipBadMetadata, SkipDuplicate, SkipAliasTarget,
+		SkipSizeRange, SkipChunksRange, SkipBadMetadata, SkipDuplicate, SkipAliasTarget, SkipBadEvidence,
 	}
 }
 

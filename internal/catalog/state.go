@@ -275,6 +275,8 @@ func (s *state) applyAlias(k parsedKey, value []byte, skip skipFunc) {
 	case ch.Version < 1 || ch.Version > MaxVersion || ch.Previous < 0 || ch.Previous > MaxVersion:
 		skip(SkipVersionRange, "alias change names a version out of range",
 			"version", ch.Version, "previous", ch.Previous)
+	case ch.Evidence != nil && ch.Evidence.Validate() != nil:
+		skip(SkipBadEvidence, "alias change with evidence out of bounds", "err", clip(ch.Evidence.Validate().Error()))
 	case m == nil || !hasVersion(m, ch.Version):
 		// Following it would serve whatever version later takes the
 		// number, promoted by nobody.

@@ -170,6 +170,16 @@ func (c *Catalog) SetAlias(ctx context.Context, name, alias string, version int,
 	return c.setAlias(ctx, AliasChange{Name: name, Alias: alias, Version: version, Reason: reason, Forced: forced})
 }
 
+// SetAliasWithEvidence is SetAlias, not forced, for a change a measurement
+// decided: ev is recorded with the change (AliasChange.Evidence). Evidence
+// outside the readers' limits is refused with ErrInvalid.
+func (c *Catalog) SetAliasWithEvidence(ctx context.Context, name, alias string, version int, reason string, ev Evidence) (AliasChange, error) {
+	if err := ev.Validate(); err != nil {
+		return AliasChange{}, err
+	}
+	return c.setAlias(ctx, AliasChange{Name: name, Alias: alias, Version: version, Reason: reason, Evidence: &ev})
+}
+
 // Rollback points name's alias back at the version it had before its last
 // change, and records that as a change. Rollbacks undo one change each:
 // a second Rollback undoes the change before the one the first undid. It

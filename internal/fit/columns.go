@@ -33,6 +33,9 @@ type columns struct {
 	// champion), len(layout.extra) per row; NaN when null, absent or not
 	// a number.
 	extra []float32
+	// nulls are layout.nullWords a row: a bit per nullable column, set
+	// when the row's value was null or absent and took the default.
+	nulls []uint64
 
 	dict labelDict
 	// kind is a classifier's label kind, once finished.
@@ -69,6 +72,8 @@ type columns struct {
 	refusals []string
 
 	row, extraRow, nums []float32 // one row being mapped
+	numNulls            []bool    // its reader's null flags
+	nullRow             []uint64  // its null bits
 	moved               rowCopy   // one row set aside by permute
 }
 
@@ -99,6 +104,8 @@ func newColumns(l *layout, expect int) *columns {
 		seed:       l.sample.Seed,
 		row:        make([]float32, 0, l.width),
 		extraRow:   make([]float32, l.extraWidth),
+		nulls:      make([]uint64, 0, expect*l.nullWords),
+		nullRow:    make([]uint64, l.nullWords),
 	}
 	for range l.cats {
 		c.dicts = append(c.dicts, newCatDict())
@@ -190,6 +197,7 @@ func (c *columns) addRecord(rec map[string]any, ts int64, partition int32, offse
 		c.partitions = append(c.partitions, partition)
 		c.offsets = append(c.offsets, offset)
 		c.extra = append(c.extra, c.extraRow...)
+		c.nulls = append(c.nulls, c.nullRow...)
 		if l.text {
 			c.texts = append(c.texts, text)
 		} else {
@@ -200,6 +208,7 @@ func (c *columns) addRecord(rec map[string]any, ts int64, partition int32, offse
 	// The sample is full and this row replaces the one in slot.
 	c.labels[slot], c.times[slot], c.partitions[slot], c.offsets[slot] = label, ts, partition, offset
 	copy(c.extra[slot*l.extraWidth:], c.extraRow)
+	copy(c.nulls[slot*l.nullWords:], c.nullRow)
 	if l.text {
 		c.texts[slot] = text
 	} else {
@@ -299,6 +308,7 @@ func (c *columns) permute(perm []int32) {
 // rowCopy is one row of every column, set aside.
 type rowCopy struct {
 	features, extra []float32
+	nulls           []uint64
 	text            string
 	label           float64
 	time, offset    int64
@@ -314,6 +324,8 @@ func (c *columns) save(i int) {
 		m.text = c.texts[i]
 	}
 	m.extra = append(m.extra[:0], c.extra[i*x:(i+1)*x]...)
+	nw := c.layout.nullWords
+	m.nulls = append(m.nulls[:0], c.nulls[i*nw:(i+1)*nw]...)
 	m.label, m.time, m.partition, m.offset = c.labels[i], c.times[i], c.partitions[i], c.offsets[i]
 }
 
@@ -326,6 +338,8 @@ func (c *columns) restore(i int) {
 		c.texts[i] = m.text
 	}
 	copy(c.extra[i*x:(i+1)*x], m.extra)
+	nw := c.layout.nullWords
+	copy(c.nulls[i*nw:(i+1)*nw], m.nulls)
 	c.labels[i], c.times[i], c.partitions[i], c.offsets[i] = m.label, m.time, m.partition, m.offset
 }
 
@@ -338,6 +352,8 @@ func (c *columns) move(dst, src int) {
 		c.texts[dst] = c.texts[src]
 	}
 	copy(c.extra[dst*x:(dst+1)*x], c.extra[src*x:(src+1)*x])
+	nw := c.layout.nullWords
+	copy(c.nulls[dst*nw:(dst+1)*nw], c.nulls[src*nw:(src+1)*nw])
 	c.labels[dst], c.times[dst], c.partitions[dst], c.offsets[dst] = c.labels[src], c.times[src], c.partitions[src], c.offsets[src]
 }
 
@@ -360,6 +376,7 @@ func (c *columns) keepIf(keep func(i int) bool) {
 		c.features = c.features[:n*w]
 	}
 	c.extra = c.extra[:n*x]
+	c.nulls = c.nulls[:n*c.layout.nullWords]
 	c.labels, c.times, c.partitions, c.offsets = c.labels[:n], c.times[:n], c.partitions[:n], c.offsets[:n]
 }
 

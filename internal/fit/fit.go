@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/streamscore/streamscore/internal/catalog"
+	"github.com/streamscore/streamscore/internal/drift"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/onnx"
 	"github.com/streamscore/streamscore/internal/train"
@@ -49,7 +50,10 @@ type Result struct {
 	Divergence float64
 	// Fit tells how a gbdt model's boosting went (rounds grown, early
 	// stopping); nil for the other families.
-	Fit      *catalog.FitStats
+	Fit *catalog.FitStats
+	// Profile is the drift reference of the training rows (see
+	// profile.go), stored with the version.
+	Profile  *drift.Profile
 	Duration time.Duration
 
 	// rival are the holdout rows as the champion reads them: with the raw
@@ -207,6 +211,10 @@ func fitColumns(ctx context.Context, name string, opts Options, c, test *columns
 	if err != nil {
 		return nil, err
 	}
+	drifted, err := profile(spec, c, sp.cut, fitted, classes)
+	if err != nil {
+		return nil, fmt.Errorf("profile %s: %w", name, err)
+	}
 	meta, err := spec.Marshal()
 	if err != nil {
 		return nil, err
@@ -254,7 +262,7 @@ func fitColumns(ctx context.Context, name string, opts Options, c, test *columns
 	return &Result{
 		ONNX: artifact, Spec: spec, Evaluation: ev, Holdout: holdout, rival: rival,
 		TrainRows: data.rows, Skipped: c.skipped, Params: effective,
-		Divergence: divergence, Fit: fitStats(fitted), Duration: time.Since(start),
+		Divergence: divergence, Fit: fitStats(fitted), Profile: drifted, Duration: time.Since(start),
 	}, nil
 }
 

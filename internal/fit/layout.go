@@ -38,6 +38,11 @@ type layout struct {
 	reader    *model.InputReader
 	readerErr error
 	numAt     []int
+	// nullable are the reader's columns that can be null (those with a
+	// default): each row keeps a bit per such column saying whether it
+	// was, nullWords words of them, for the version's drift reference.
+	nullable  []int
+	nullWords int
 	// cats are the categorical features; catReader.Category(j, rec) reads
 	// cats[j]'s value. catOf[i] is reads[i]'s index in cats, or -1.
 	cats      []catColumn
@@ -100,12 +105,18 @@ func newLayout(opts Options, extra []model.Feature) *layout {
 				l.width++
 				continue
 			}
-			numbers = append(numbers, specFeatures([]FeatureRead{f}, nil)...)
-			for range f.Width() {
-				l.numAt = append(l.numAt, l.width)
-				l.width++
+			for _, nf := range specFeatures([]FeatureRead{f}, nil) {
+				for range max(nf.Length, 1) {
+					if nf.Default != nil {
+						l.nullable = append(l.nullable, len(l.numAt))
+					}
+					l.numAt = append(l.numAt, l.width)
+					l.width++
+				}
+				numbers = append(numbers, nf)
 			}
 		}
+		l.nullWords = (len(l.nullable) + 63) / 64
 		if len(cats) == 0 {
 			l.numAt = nil
 		}
@@ -150,20 +161,22 @@ func (c *columns) readRow(rec map[string]any) error {
 		return l.readerErr
 	}
 	if l.numAt == nil {
-		row, err := l.reader.AppendNumbers(c.row[:0], rec, false)
+		row, nulls, err := l.reader.AppendNumbersNulls(c.row[:0], c.numNulls[:0], rec, false)
 		if err != nil {
 			return err
 		}
-		c.row = row
+		c.row, c.numNulls = row, nulls
+		c.keepNulls()
 		return nil
 	}
 	c.row = c.row[:l.width]
 	if l.reader != nil {
-		nums, err := l.reader.AppendNumbers(c.nums[:0], rec, false)
+		nums, nulls, err := l.reader.AppendNumbersNulls(c.nums[:0], c.numNulls[:0], rec, false)
 		if err != nil {
 			return err
 		}
-		c.nums = nums
+		c.nums, c.numNulls = nums, nulls
+		c.keepNulls()
 		for k, v := range nums {
 			c.row[l.numAt[k]] = v
 		}
@@ -180,6 +193,33 @@ func (c *columns) readRow(rec map[string]any) error {
 		c.row[cc.at] = raw
 	}
 	return nil
+}
+
+// keepNulls sets the row's null bits from the reader's null flags.
+func (c *columns) keepNulls() {
+	clear(c.nullRow)
+	for b, k := range c.layout.nullable {
+		if c.numNulls[k] {
+			c.nullRow[b/64] |= 1 << (b % 64)
+		}
+	}
+}
+
+// rowNulls writes row r's null flags, one per column of the row, into
+// dst: the columns that took their default.
+func (c *columns) rowNulls(r int, dst []bool) {
+	clear(dst)
+	l := c.layout
+	bits := c.nulls[r*l.nullWords : (r+1)*l.nullWords]
+	for b, k := range l.nullable {
+		if bits[b/64]&(1<<(b%64)) != 0 {
+			at := k
+			if l.numAt != nil {
+				at = l.numAt[k]
+			}
+			dst[at] = true
+		}
+	}
 }
 
 // readExtra maps rec's extra features into c.extraRow. A feature the

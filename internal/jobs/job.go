@@ -31,6 +31,10 @@ const (
 	PromoteAlways = "always"
 	// PromoteNever only publishes, as the challenger; a person promotes.
 	PromoteNever = "never"
+	// PromoteOnline publishes as the challenger, and the champion moves
+	// to it when the scorer's online comparison on labelled live records
+	// says it is better (Job.Online; see online.go).
+	PromoteOnline = "online"
 )
 
 // Job is one model's retraining from a topic.
@@ -48,8 +52,14 @@ type Job struct {
 	// sets Source.From at each run); a retrain then follows the stream.
 	Window  time.Duration `yaml:"window" json:"window,omitempty"`
 	Options fit.Options   `yaml:"options" json:"options"`
-	// Promote is PromoteIfBetter (default), PromoteAlways or PromoteNever.
+	// Promote is PromoteIfBetter (default), PromoteAlways, PromoteNever or
+	// PromoteOnline.
 	Promote string `yaml:"promote" json:"promote,omitempty"`
+	// Online is the rule of PromoteOnline, which needs it.
+	Online *Online `yaml:"online" json:"online,omitempty"`
+	// OnDrift, when set, retrains when the scorer's drift windows of the
+	// champion stay above a PSI threshold (see ondrift.go).
+	OnDrift *OnDrift `yaml:"on_drift" json:"on_drift,omitempty"`
 	// Schedule retrains every so often; zero means no schedule.
 	Schedule time.Duration `yaml:"schedule" json:"schedule,omitempty"`
 	// EveryRecords retrains once this many records have arrived on the
@@ -99,10 +109,12 @@ func (j Job) Validate() error {
 		bad("window, options.holdout_from", "the window moves its start past a fixed holdout_from, after which every record read is held out: give a holdout fraction or a test_source with a window, or holdout_from without one")
 	}
 	switch j.Promote {
-	case "", PromoteIfBetter, PromoteAlways, PromoteNever:
+	case "", PromoteIfBetter, PromoteAlways, PromoteNever, PromoteOnline:
 	default:
-		bad("promote", "%q is not one of %s, %s, %s", j.Promote, PromoteIfBetter, PromoteAlways, PromoteNever)
+		bad("promote", "%q is not one of %s, %s, %s, %s", j.Promote, PromoteIfBetter, PromoteAlways, PromoteNever, PromoteOnline)
 	}
+	j.validateOnline(bad)
+	j.validateOnDrift(bad)
 	if j.Options.Subject != "" {
 		bad("options.subject", "a job checks its features against its topic's schema (%s-value): subject is for a REST model's rows", j.Source.Topic)
 	}
@@ -156,6 +168,9 @@ type Catalog interface {
 	Artifact(ctx context.Context, name string, version int) ([]byte, error)
 	Publish(ctx context.Context, v catalog.Version, artifact []byte) (catalog.Version, error)
 	SetAlias(ctx context.Context, name, alias string, version int, reason string, forced bool) (catalog.AliasChange, error)
+	// SetAliasWithEvidence is SetAlias, not forced, recording what an
+	// online promotion rested on.
+	SetAliasWithEvidence(ctx context.Context, name, alias string, version int, reason string, ev catalog.Evidence) (catalog.AliasChange, error)
 }
 
 // Outcome is what one run of a job did.
@@ -271,8 +286,9 @@ func promotion(policy string, force bool) string {
 // Publish publishes a trained model as a new version of name, makes it the
 // challenger, and makes it the champion as the policy says: PromoteIfBetter
 // when it beats the champion on the same holdout (or there is none),
-// PromoteAlways in any case, PromoteNever not at all. Jobs and the REST API
-// both publish through it.
+// PromoteAlways in any case, PromoteNever not at all, PromoteOnline only
+// when there is no champion (later, on the scorer's online verdict). Jobs
+// and the REST API both publish through it.
 func (r *Runner) Publish(ctx context.Context, name string, opts fit.Options, res *fit.Result, source catalog.Source, policy string) (*Outcome, error) {
 	logger := r.logger().With("model", name)
 	opts = opts.WithDefaults()
@@ -284,6 +300,11 @@ func (r *Runner) Publish(ctx context.Context, name string, opts fit.Options, res
 		out.Promoted, out.Reason = true, "first version"
 	case err != nil:
 		return nil, err
+	case policy == PromoteOnline:
+		// Judged on live traffic, not on the holdout: the scorer shadows
+		// the challenger and the scheduler promotes it on its verdict.
+		parent = champion.Version
+		out.Promoted, out.Reason = false, fmt.Sprintf("promotion is online: champion v%d stays until the scorer's comparison on labelled records says the challenger is better", champion.Version)
 	case res.Holdout == nil || res.Holdout.Len() == 0:
 		parent = champion.Version
 		out.Promoted, out.Reason = false, fmt.Sprintf("no holdout (holdout 0): nothing to judge champion v%d on; promote by hand, by a forced run or with promote: always", champion.Version)
@@ -308,10 +329,15 @@ func (r *Runner) Publish(ctx context.Context, name string, opts fit.Options, res
 		out.Promoted, out.Reason = false, "promotion is manual: "+out.Reason
 	}
 
-	v, err := r.Catalog.Publish(ctx, catalog.Version{
+	version, dropped := catalog.Version{
 		Name: name, Family: string(opts.Family), Spec: res.Spec,
 		Metrics: res.Evaluation.Metrics, Parent: parent, Params: res.Params, Fit: res.Fit, Source: source,
-	}, res.ONNX)
+		Profile: res.Profile,
+	}.FitProfile()
+	if dropped {
+		logger.Warn("the version's metadata leaves no room for its drift profile: published without one, drift is not measured for it")
+	}
+	v, err := r.Catalog.Publish(ctx, version, res.ONNX)
 	if err != nil {
 		return nil, fmt.Errorf("publish %s: %w", name, err)
 	}

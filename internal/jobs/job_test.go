@@ -13,6 +13,7 @@ import (
 	"github.com/streamscore/streamscore/internal/catalog"
 	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/jobs"
+	"github.com/streamscore/streamscore/internal/testkit"
 )
 
 func TestRunnerPublishesAndPromotesOnlyWhatBeatsTheChampion(t *testing.T) {
@@ -78,6 +79,7 @@ func TestRunnerPublishesAndPromotesOnlyWhatBeatsTheChampion(t *testing.T) {
 	if v.Parent != 1 || v.Family != "gbdt" || v.Source.Topic != "history" || len(v.Source.Ranges) != 3 {
 		t.Errorf("version 2: parent %d, family %q, source %+v", v.Parent, v.Family, v.Source)
 	}
+	testkit.AssertProfile(t, v, weak.Result.TrainRows)
 	var params fit.GBDTParams
 	if err := json.Unmarshal(v.Params, &params); err != nil || params.MaxIter != 1 || params.LearningRate != 0.1 {
 		t.Errorf("stored params %s (%v): want the effective ones, defaults included", v.Params, err)

@@ -34,6 +34,9 @@ type Scheduler struct {
 	metrics      *schedulerMetrics
 	logger       *slog.Logger
 	pollInterval time.Duration
+	// started is when the scheduler was built: the monitor topics are
+	// read from the records stamped since (watchMonitor).
+	started time.Time
 }
 
 // SchedulerDeps are what a Scheduler is built from.
@@ -49,8 +52,11 @@ type jobState struct {
 	job     Job
 	trigger chan bool // true = forced; buffered 1: triggers merge
 
-	mu        sync.Mutex
-	running   bool
+	mu      sync.Mutex
+	running bool
+	// began is when the latest training began: on_drift counts windows
+	// again from the start of the training it asked for.
+	began     time.Time
 	last      *Outcome
 	lastErr   error
 	lastAt    time.Time
@@ -76,7 +82,7 @@ func NewScheduler(jobs []Job, deps SchedulerDeps) (*Scheduler, error) {
 	}
 	s := &Scheduler{
 		runner: deps.Runner, jobs: map[string]*jobState{},
-		logger: deps.Logger, pollInterval: deps.PollInterval,
+		logger: deps.Logger, pollInterval: deps.PollInterval, started: time.Now(),
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -111,14 +117,29 @@ func NewScheduler(jobs []Job, deps SchedulerDeps) (*Scheduler, error) {
 	return s, nil
 }
 
-// Trigger asks for a training of the job now; force promotes the result
-// whatever its metrics. It returns at once: a training already running is
-// followed by one more.
+// Reasons a training is asked for: the values of the reason label of
+// streamscore_training_triggers_total.
+const (
+	triggerSchedule = "schedule"
+	triggerVolume   = "volume"
+	triggerDrift    = "drift"
+	triggerManual   = "manual"
+)
+
+// Trigger asks for a training of the job now, by hand (the API, a
+// command); force promotes the result whatever its metrics. It returns at
+// once: a training already running is followed by one more.
 func (s *Scheduler) Trigger(name string, force bool) error {
+	return s.trigger(name, force, triggerManual)
+}
+
+// trigger is Trigger, counted under reason.
+func (s *Scheduler) trigger(name string, force bool, reason string) error {
 	st, ok := s.jobs[name]
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrUnknownJob, name)
 	}
+	s.metrics.triggers.WithLabelValues(name, reason).Inc()
 	select {
 	case st.trigger <- force:
 	default:
@@ -159,13 +180,17 @@ func (s *Scheduler) Status() []JobStatus {
 }
 
 // Run serves the jobs until ctx ends: one goroutine per job trains it, one
-// counts new records for the jobs that retrain on volume.
+// counts new records for the jobs that retrain on volume, and one follows
+// the monitor topic of the jobs that retrain on drift or promote online.
 func (s *Scheduler) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, st := range s.jobs {
 		wg.Go(func() { s.serve(ctx, st) })
 		if st.job.EveryRecords > 0 {
 			wg.Go(func() { s.watchVolume(ctx, st) })
+		}
+		if st.job.watchesMonitor() {
+			wg.Go(func() { s.watchMonitor(ctx, st) })
 		}
 	}
 	wg.Wait()
@@ -187,6 +212,7 @@ func (s *Scheduler) serve(ctx context.Context, st *jobState) {
 			return
 		case force = <-st.trigger:
 		case <-tick:
+			s.metrics.triggers.WithLabelValues(st.job.Name, triggerSchedule).Inc()
 		}
 		s.train(ctx, st, force)
 	}
@@ -195,7 +221,7 @@ func (s *Scheduler) serve(ctx context.Context, st *jobState) {
 func (s *Scheduler) train(ctx context.Context, st *jobState, force bool) {
 	name := st.job.Name
 	st.mu.Lock()
-	st.running = true
+	st.running, st.began = true, time.Now()
 	st.mu.Unlock()
 	s.metrics.running.WithLabelValues(name).Set(1)
 	defer s.metrics.running.WithLabelValues(name).Set(0)
@@ -278,7 +304,7 @@ func (s *Scheduler) watchVolume(ctx context.Context, st *jobState) {
 				st.mu.Lock()
 				st.trainedTo = baseline
 				st.mu.Unlock()
-				_ = s.Trigger(st.job.Name, false)
+				_ = s.trigger(st.job.Name, false, triggerVolume)
 			}
 		}
 		select {

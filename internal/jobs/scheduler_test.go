@@ -55,6 +55,10 @@ func TestServiceTriggers(t *testing.T) {
 	testkit.WaitFor(t, "the trainings to be counted", func() bool {
 		return trainings(t, reg, "on-demand") == 1 && trainings(t, reg, "by-volume") == 1
 	})
+	// Each trigger is counted under its reason.
+	if manual, volume := count(t, reg, triggersMetric, "on-demand", "reason", "manual"), count(t, reg, triggersMetric, "by-volume", "reason", "volume"); manual != 1 || volume != 1 {
+		t.Errorf("triggers counted: %v manual of on-demand, %v by volume of by-volume, want 1 and 1", manual, volume)
+	}
 	for _, st := range svc.Status() {
 		if st.Version != 1 || st.LastError != "" || st.Running {
 			t.Errorf("status %+v, want version 1, no error, idle", st)
@@ -170,9 +174,10 @@ func TestServiceRetrainsOnSchedule(t *testing.T) {
 	s := newStack(t)
 	s.produce("history", sensorRows(1, 500))
 	cat := s.catalog()
+	reg := prometheus.NewRegistry()
 	svc, err := jobs.NewScheduler([]jobs.Job{
 		{Name: "scheduled", Source: catalog.Source{Topic: "history"}, Options: gbdtOptions(t, `{"num_trees": 3}`), Schedule: 50 * time.Millisecond},
-	}, jobs.SchedulerDeps{Runner: s.runner(cat)})
+	}, jobs.SchedulerDeps{Runner: s.runner(cat), Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,4 +188,7 @@ func TestServiceRetrainsOnSchedule(t *testing.T) {
 	testkit.WaitFor(t, "two scheduled trainings", func() bool { return len(cat.Versions("scheduled")) >= 2 })
 	cancel()
 	<-done
+	if n := count(t, reg, triggersMetric, "scheduled", "reason", "schedule"); n < 2 {
+		t.Errorf("%v schedule triggers counted for 2 or more trainings", n)
+	}
 }

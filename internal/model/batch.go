@@ -39,7 +39,11 @@ type Batch struct {
 	rows  int
 
 	numbers [][]float32 // per input; row-major [rows, width]
-	texts   [][]string  // per input; one string per row
+	// nulls, beside numbers, say which columns were null or absent and
+	// took their default or the null code: drift monitoring reports null
+	// rates exactly, where a default may equal a real value.
+	nulls [][]bool
+	texts [][]string // per input; one string per row
 
 	// Tensors are shaped per row count, so they are cached by row count:
 	// at most MaxBatch sets, each a thin header over the shared buffers.
@@ -65,6 +69,7 @@ func (m *Model) NewBatch() *Batch {
 	b := &Batch{
 		model:        m,
 		numbers:      make([][]float32, len(m.inputs)),
+		nulls:        make([][]bool, len(m.inputs)),
 		texts:        make([][]string, len(m.inputs)),
 		inputTensors: map[int][]ort.Value{},
 		outputs:      map[int]*ort.Tensor[float32]{},
@@ -78,6 +83,7 @@ func (m *Model) NewBatch() *Batch {
 			b.texts[i] = make([]string, 0, m.maxBatch)
 		} else {
 			b.numbers[i] = make([]float32, 0, m.maxBatch*in.width)
+			b.nulls[i] = make([]bool, 0, m.maxBatch*in.width)
 		}
 	}
 	if m.output.kind != readLabel {
@@ -98,6 +104,7 @@ func (b *Batch) Reset() {
 	for i := range b.numbers {
 		if b.numbers[i] != nil {
 			b.numbers[i] = b.numbers[i][:0]
+			b.nulls[i] = b.nulls[i][:0]
 		}
 		if b.texts[i] != nil {
 			clear(b.texts[i])
@@ -126,12 +133,12 @@ func (b *Batch) Add(record map[string]any) error {
 			b.texts[i] = append(b.texts[i], s)
 			continue
 		}
-		row, err := in.reader.AppendNumbers(b.numbers[i], record, spec.AllowNonFinite)
+		row, nulls, err := in.reader.AppendNumbersNulls(b.numbers[i], b.nulls[i], record, spec.AllowNonFinite)
 		if err != nil {
 			b.truncate(i)
 			return err
 		}
-		b.numbers[i] = row
+		b.numbers[i], b.nulls[i] = row, nulls
 	}
 	b.rows++
 	return nil
@@ -160,6 +167,7 @@ func (b *Batch) truncate(failed int) {
 			b.texts[i] = b.texts[i][:b.rows]
 		} else {
 			b.numbers[i] = b.numbers[i][:b.rows*b.model.inputs[i].width]
+			b.nulls[i] = b.nulls[i][:b.rows*b.model.inputs[i].width]
 		}
 	}
 }

@@ -110,6 +110,7 @@ func (b *Batch) AddBody(s *avropath.Schema, body []byte) bool {
 			return false
 		}
 		b.numbers[i] = row
+		b.nulls[i] = in.reader.appendValueNulls(b.nulls[i], cols)
 	}
 	b.rows++
 	return true
@@ -158,6 +159,19 @@ func (r *InputReader) appendValues(dst []float32, vals []avropath.Value, nums []
 		return dst[:start], false
 	}
 	return dst, true
+}
+
+// appendValueNulls appends, for a row appendValues took, whether each
+// column's value was null or absent: Absent is the one kind that takes a
+// default or the null code.
+func (r *InputReader) appendValueNulls(nulls []bool, vals []avropath.Value) []bool {
+	for i := range r.cols {
+		null := vals[i].Kind == avropath.Absent
+		for range max(r.cols[i].length, 1) {
+			nulls = append(nulls, null)
+		}
+	}
+	return nulls
 }
 
 // finite reports whether every column is a finite float32.

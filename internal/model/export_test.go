@@ -8,7 +8,7 @@ var MetadataProp = metadataProp
 func ColumnNumbers(r *InputReader, rec map[string]any) ([]float64, error) {
 	out := make([]float64, len(r.cols))
 	for i := range r.cols {
-		v, err := r.cols[i].number(rec)
+		v, _, err := r.cols[i].number(rec)
 		if err != nil {
 			return nil, err
 		}

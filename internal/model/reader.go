@@ -116,7 +116,22 @@ func (r *InputReader) Width() int { return r.width }
 // ErrWrongType, ErrNonFinite, ErrUnknownCategory, ErrShortArray), names the
 // path.
 func (r *InputReader) AppendNumbers(dst []float32, rec map[string]any, allowNonFinite bool) ([]float32, error) {
-	start := len(dst)
+	dst, _, err := r.appendRow(dst, nil, false, rec, allowNonFinite)
+	return dst, err
+}
+
+// AppendNumbersNulls is AppendNumbers that also appends to nulls, one per
+// column, whether the column's value was null or absent and so took the
+// feature's default, or the null code. On error both are returned
+// unchanged.
+func (r *InputReader) AppendNumbersNulls(dst []float32, nulls []bool, rec map[string]any, allowNonFinite bool) ([]float32, []bool, error) {
+	return r.appendRow(dst, nulls, true, rec, allowNonFinite)
+}
+
+// appendRow is AppendNumbers, appending the null flags to nulls when
+// track is set.
+func (r *InputReader) appendRow(dst []float32, nulls []bool, track bool, rec map[string]any, allowNonFinite bool) ([]float32, []bool, error) {
+	start, nullStart := len(dst), len(nulls)
 	// The record (or map) at the first key of the last two-step path read:
 	// the columns of one nested record (env.temperature, env.humidity)
 	// share one lookup of env.
@@ -145,22 +160,28 @@ func (r *InputReader) AppendNumbers(dst []float32, rec map[string]any, allowNonF
 				f := float32(x)
 				if allowNonFinite || !(math.IsNaN(float64(f)) || math.IsInf(float64(f), 0)) {
 					dst = append(dst, f)
+					if track {
+						nulls = append(nulls, false)
+					}
 					continue
 				}
 			}
 		}
-		var err error
+		var (
+			err  error
+			null bool
+		)
 		switch c.kind {
 		case categoryColumn:
 			var code float32
-			if code, err = c.code(rec); err == nil {
+			if code, null, err = c.code(rec); err == nil {
 				dst = append(dst, code)
 			}
 		case arrayColumn:
-			dst, err = c.appendArray(dst, rec, allowNonFinite)
+			dst, null, err = c.appendArray(dst, rec, allowNonFinite)
 		default:
 			var v float64
-			if v, err = c.number(rec); err == nil {
+			if v, null, err = c.number(rec); err == nil {
 				f := float32(v)
 				if !allowNonFinite && (math.IsNaN(float64(f)) || math.IsInf(float64(f), 0)) {
 					err = fmt.Errorf("%w: field %q is %v as float32", ErrNonFinite, c.name, v)
@@ -170,10 +191,15 @@ func (r *InputReader) AppendNumbers(dst []float32, rec map[string]any, allowNonF
 			}
 		}
 		if err != nil {
-			return dst[:start], err
+			return dst[:start], nulls[:nullStart], err
+		}
+		if track {
+			for range max(c.length, 1) {
+				nulls = append(nulls, null)
+			}
 		}
 	}
-	return dst, nil
+	return dst, nulls, nil
 }
 
 // read reads the column's path, classing a record that does not fit it as
@@ -200,32 +226,34 @@ func (c *column) missing(rec map[string]any) error {
 }
 
 // number reads a number column: a number, a boolean, a timestamp or time,
-// or a part of a timestamp.
-func (c *column) number(rec map[string]any) (float64, error) {
+// or a part of a timestamp; null is true when the value was null or
+// absent and the default stands in for it.
+func (c *column) number(rec map[string]any) (v float64, null bool, err error) {
 	raw, present, err := c.read(rec)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if !present {
 		if !c.hasDef {
-			return 0, c.missing(rec)
+			return 0, false, c.missing(rec)
 		}
-		return c.def, nil
+		return c.def, true, nil
 	}
 	if c.kind == partColumn {
-		return c.timePart(raw)
+		v, err := c.timePart(raw)
+		return v, false, err
 	}
 	v, ok, err := numericValue(raw)
 	if err != nil {
-		return 0, fmt.Errorf("field %q: %w", c.name, err)
+		return 0, false, fmt.Errorf("field %q: %w", c.name, err)
 	}
 	if !ok {
 		if !c.hasDef {
-			return 0, c.missing(rec)
+			return 0, false, c.missing(rec)
 		}
-		return c.def, nil
+		return c.def, true, nil
 	}
-	return v, nil
+	return v, false, nil
 }
 
 // timePart reads the part of a timestamp or date, in UTC. A number is
@@ -252,8 +280,15 @@ func (c *column) timePart(v any) (float64, error) {
 	return TimePart(t, c.part) // the part was validated
 }
 
-// code reads a categorical column's code.
-func (c *column) code(rec map[string]any) (float32, error) {
+// code reads a categorical column's code; null is true for the null
+// code.
+func (c *column) code(rec map[string]any) (code float32, null bool, err error) {
+	code, err = c.presentCode(rec)
+	return code, code == c.null, err
+}
+
+// presentCode is code without the null flag.
+func (c *column) presentCode(rec map[string]any) (float32, error) {
 	raw, present, err := c.read(rec)
 	if err != nil {
 		return 0, err
@@ -300,21 +335,28 @@ func (c *column) intCode(x int64) (float32, bool) {
 	return code, ok
 }
 
-// appendArray appends a whole array's columns.
-func (c *column) appendArray(dst []float32, rec map[string]any, allowNonFinite bool) ([]float32, error) {
+// appendArray appends a whole array's columns; null is true when the
+// array was null or absent and its default stands in for every item.
+func (c *column) appendArray(dst []float32, rec map[string]any, allowNonFinite bool) ([]float32, bool, error) {
 	raw, present, err := c.read(rec)
 	if err != nil {
-		return dst, err
+		return dst, false, err
 	}
 	if !present {
 		if !c.hasDef {
-			return dst, c.missing(rec)
+			return dst, false, c.missing(rec)
 		}
 		for range c.length {
 			dst = append(dst, float32(c.def))
 		}
-		return dst, c.finite(dst[len(dst)-c.length:], allowNonFinite, -1)
+		return dst, true, c.finite(dst[len(dst)-c.length:], allowNonFinite, -1)
 	}
+	dst, err = c.appendItems(dst, raw, allowNonFinite)
+	return dst, false, err
+}
+
+// appendItems appends a present array's items, padded.
+func (c *column) appendItems(dst []float32, raw any, allowNonFinite bool) ([]float32, error) {
 	items, ok := raw.([]any)
 	if !ok {
 		return dst, fmt.Errorf("field %q: %w: an Avro %s is not an array", c.name, ErrWrongType, avroKind(raw))

@@ -5,10 +5,13 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/streamscore/streamscore/internal/textword"
 )
 
-// isWordRune reports whether r can be part of a word: a letter, a number
-// or the underscore, in Go's Unicode tables, which is what \w matches in
+// isWordRune (textword's, shared with drift monitoring) reports whether r
+// can be part of a word: a letter, a number or the underscore, in Go's
+// Unicode tables, which is what \w matches in
 // Python's re, and so in scikit-learn's default token pattern
 // (?u)\b\w\w+\b. Everything else (spaces, punctuation, symbols, emoji,
 // control characters, and combining marks too) separates words, so
@@ -17,9 +20,7 @@ import (
 // point that Python's Unicode tables assign (TestWordRunesAreScikitLearns);
 // Go's are of a later Unicode version, which makes words of the letters
 // it added too.
-func isWordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsNumber(r) || r == '_'
-}
+func isWordRune(r rune) bool { return textword.IsWordRune(r) }
 
 // wordPattern returns the RE2 regular expression the exported Tokenizer
 // matches words with: one or more of exactly the code points isWordRune
@@ -93,12 +94,7 @@ func (t textTokenizer) lower(text string) string {
 	return strings.Map(unicode.ToLower, text)
 }
 
-func lowerASCII(r rune) rune {
-	if 'A' <= r && r <= 'Z' {
-		return r + 'a' - 'A'
-	}
-	return r
-}
+func lowerASCII(r rune) rune { return textword.LowerASCII(r) }
 
 // words returns text's words in order.
 func (t textTokenizer) words(text string) ([]string, error) {

@@ -69,14 +69,17 @@ func TestTrainerServesJobsAndTheAPI(t *testing.T) {
 		t.Fatalf("train: %d %s", code, resp)
 	}
 	var trained struct {
-		Version int `json:"version"`
+		Version   int `json:"version"`
+		TrainRows int `json:"train_rows"`
 	}
 	if err := json.Unmarshal([]byte(resp), &trained); err != nil || trained.Version != 1 {
 		t.Fatalf("train answered %s", resp)
 	}
-	if v, err := svc.Catalog().Resolve("api-model", "champion"); err != nil || v.Version != 1 {
+	v, err := svc.Catalog().Resolve("api-model", "champion")
+	if err != nil || v.Version != 1 {
 		t.Fatalf("the API's model is not the champion in the catalog: %+v, %v", v, err)
 	}
+	testkit.AssertProfile(t, v, trained.TrainRows)
 
 	// Metrics are served (open, like the scorer's, for Prometheus), and
 	// without the token the API refuses a trigger.
