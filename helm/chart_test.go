@@ -114,6 +114,7 @@ var customAPIs = map[string]string{
 	"ScaledObject":          "keda.sh/v1alpha1",
 	"TriggerAuthentication": "keda.sh/v1alpha1",
 	"ServiceMonitor":        "monitoring.coreos.com/v1",
+	"PrometheusRule":        "monitoring.coreos.com/v1",
 }
 
 var docSep = regexp.MustCompile(`(?m)^---\s*$`)
@@ -920,10 +921,10 @@ func TestBadValues(t *testing.T) {
 	}
 }
 
-// TestNotes renders NOTES.txt, which `helm template` skips, through a copy
-// of the chart that exposes it as a ConfigMap, and checks that it tells the
-// operator how to check the release.
-func TestNotes(t *testing.T) {
+// renderNotes renders NOTES.txt, which `helm template` skips, through a
+// copy of the chart that exposes it as a ConfigMap.
+func renderNotes(t *testing.T, files ...string) string {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), chart)
 	if err := os.CopyFS(dir, os.DirFS(chart)); err != nil {
 		t.Fatal(err)
@@ -939,7 +940,8 @@ func TestNotes(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "templates", "notes-check.yaml"), []byte(expose), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runHelm(t, "template", release, dir, "--namespace", namespace, "-f", "testdata/good/exactly-once.yaml", "--show-only", "templates/notes-check.yaml")
+	args := append([]string{"template", release, dir, "--namespace", namespace, "--show-only", "templates/notes-check.yaml"}, valueArgs(files)...)
+	out, err := runHelm(t, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -947,18 +949,54 @@ func TestNotes(t *testing.T) {
 	if err := yaml.UnmarshalStrict(out, &cm); err != nil {
 		t.Fatal(err)
 	}
-	text := cm.Data["notes"]
-	for _, want := range []string{
-		"kubectl -n streamscore rollout status statefulset/" + scorerN,
-		"port-forward svc/" + scorerN + " 8080:8080",
-		"curl -fsS localhost:8080/readyz",
-		"curl -fsS localhost:8080/metrics",
-		"kubectl -n streamscore rollout status deployment/" + trainerN,
-		"curl -fsS localhost:8081/readyz",
-		"exec deploy/" + trainerN + " -- trainer models -config /etc/streamscore/config/trainer.yaml list",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("NOTES.txt lacks %q:\n%s", want, text)
-		}
+	return cm.Data["notes"]
+}
+
+// TestNotes checks that NOTES.txt tells the operator how to check the
+// release, and how to find the dashboard and the alerts when enabled.
+func TestNotes(t *testing.T) {
+	cases := []struct {
+		file       string
+		want, none []string
+	}{
+		{
+			file: "testdata/good/exactly-once.yaml",
+			want: []string{
+				"kubectl -n streamscore rollout status statefulset/" + scorerN,
+				"port-forward svc/" + scorerN + " 8080:8080",
+				"curl -fsS localhost:8080/readyz",
+				"curl -fsS localhost:8080/metrics",
+				"kubectl -n streamscore rollout status deployment/" + trainerN,
+				"curl -fsS localhost:8081/readyz",
+				"exec deploy/" + trainerN + " -- trainer models -config /etc/streamscore/config/trainer.yaml list",
+			},
+			none: []string{"Monitoring", "prometheusrule", "dashboard"},
+		},
+		{
+			file: "testdata/good/monitoring.yaml",
+			want: []string{
+				"kubectl -n grafana get configmap " + dashboardN + " -L grafana.example.com/dashboard",
+				"labelled grafana.example.com/dashboard=streamscore into folder \"Machine learning\"",
+				"kubectl -n streamscore get prometheusrule ss-streamscore",
+				"StreamscoreFeatureDrift (PSI > 0.3)",
+			},
+			none: []string{"serviceMonitor.enabled is false"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(caseName(c.file), func(t *testing.T) {
+			t.Parallel()
+			text := renderNotes(t, c.file)
+			for _, want := range c.want {
+				if !strings.Contains(text, want) {
+					t.Errorf("NOTES.txt lacks %q:\n%s", want, text)
+				}
+			}
+			for _, none := range c.none {
+				if strings.Contains(text, none) {
+					t.Errorf("NOTES.txt says %q:\n%s", none, text)
+				}
+			}
+		})
 	}
 }

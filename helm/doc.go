@@ -8,4 +8,13 @@
 //	go install helm.sh/helm/v3/cmd/helm@v3.19.0
 //
 // (scripts/setup.sh, run by `make setup`, installs it when missing).
+//
+// With monitoring.dashboard and monitoring.rules the chart also ships a
+// Grafana dashboard (streamscore/dashboards) and a PrometheusRule whose
+// rule group is streamscore/rules. DashboardMetrics lists the metrics both
+// query, for tests against a running scorer's /metrics. TestPromtool runs
+// promtool's rule checks and unit tests (testdata/rules) when promtool is
+// installed:
+//
+//	GOFLAGS=-mod=mod go install github.com/prometheus/prometheus/cmd/promtool@v0.316.0
 package helm

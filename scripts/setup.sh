@@ -9,6 +9,7 @@
 #     `npm install` would run its postinstall, which downloads.
 #   - Go modules.
 #   - helm, for the chart tests in helm/.
+#   - promtool, which checks and unit-tests the chart's alerting rules.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,5 +55,15 @@ helm_bin="$(go env GOPATH | cut -d: -f1)/bin/helm"
 if ! command -v helm >/dev/null 2>&1 && ! "$helm_bin" version >/dev/null 2>&1; then
 	log "installing helm $helm_version into $(dirname "$helm_bin") (about 3 minutes)"
 	GOFLAGS= go install "helm.sh/helm/v3/cmd/helm@$helm_version"
+fi
+
+# promtool, for the chart's alerting rules (helm/): `promtool check rules`
+# and `promtool test rules`. Built once, about 5 minutes, at the version of
+# the Prometheus module the chart's Go tests parse PromQL with.
+promtool_version=$(cd "$root" && go list -m -f '{{.Version}}' github.com/prometheus/prometheus)
+promtool_bin="$(go env GOPATH | cut -d: -f1)/bin/promtool"
+if ! command -v promtool >/dev/null 2>&1 && ! "$promtool_bin" --version >/dev/null 2>&1; then
+	log "installing promtool $promtool_version into $(dirname "$promtool_bin") (about 5 minutes)"
+	GOFLAGS= go install "github.com/prometheus/prometheus/cmd/promtool@$promtool_version"
 fi
 log "ready; ONNX Runtime at $ort_lib"

@@ -176,4 +176,7 @@ so that KEDA's TriggerAuthentication can read it from the scorer container.
 {{- fail "scorer.staticMembership: false applies at least once only: exactly-once scorers are always static members, named by their transactional id" }}
 {{- end }}
 {{- end }}
+{{- if hasKey .Values.monitoring.rules.alertLabels "severity" }}
+{{- fail "monitoring.rules.alertLabels.severity: each alert's severity is monitoring.rules.severity's" }}
+{{- end }}
 {{- end }}
