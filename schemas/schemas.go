@@ -14,4 +14,8 @@ var (
 	// Prediction is prediction.avsc, the field the scorer appends.
 	//go:embed prediction.avsc
 	Prediction string
+	// Monitor is monitor.avsc, the record of one monitoring window
+	// (drift or online metrics) the scorer writes to <topic>.monitor.
+	//go:embed monitor.avsc
+	Monitor string
 )

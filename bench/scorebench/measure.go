@@ -187,6 +187,9 @@ func (b *bench) scorerOf(ctx context.Context, bin, topic, model, group, output, 
 		"-topics", topic, "-group", group, "-output-topic", output, "-dlq-topic", "bench.dlq",
 		"-model", model, "-http-addr", addr, "-log-level", "warn", "-pprof=" + strconv.FormatBool(b.o.profile != ""),
 	}, append(extra, b.o.scorerFlags...)...)
+	if model == b.modelPath {
+		args = append(args, "-model-profile", b.profilePath)
+	}
 	p, _, err := start(ctx, filepath.Join(b.dir, logName), bin, args...)
 	if p != nil {
 		p.httpAddr = addr
@@ -219,10 +222,10 @@ func (b *bench) captureProfile(addr string) {
 
 // goBacklog drains a backlog topic with the scorer binary bin and a model;
 // group prefixes its consumer group, output topic and log.
-func (b *bench) goBacklog(ctx context.Context, bin, topic, model, group string, i int) (measurement, error) {
+func (b *bench) goBacklog(ctx context.Context, bin, topic, model, group string, i int, extra ...string) (measurement, error) {
 	n := group + strconv.Itoa(i)
 	output := "bench." + n
-	p, err := b.scorerOf(ctx, bin, topic, model, n, output, "scorer-"+n+".log")
+	p, err := b.scorerOf(ctx, bin, topic, model, n, output, "scorer-"+n+".log", extra...)
 	if err != nil {
 		return measurement{}, err
 	}

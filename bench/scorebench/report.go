@@ -13,6 +13,7 @@ type report struct {
 	records, pythonRecords, runs, rate int
 	rateFor                            time.Duration
 	goFull, goNoGuard, goEOS, goRate   measurement
+	goNoMonitor                        measurement
 	pyFull, pyRate                     []measurement // single, then batch
 	nested                             nestedReport
 }
@@ -54,6 +55,7 @@ func (r report) printFull(w io.Writer) {
 	if r.parts[partFull] {
 		row("streamscore (Go, ONNX Runtime)", r.goFull)
 		row("streamscore, avro guard compiled out", r.goNoGuard)
+		row("streamscore, monitoring off", r.goNoMonitor)
 	}
 	if r.parts[partEOS] {
 		row("streamscore, exactly-once", r.goEOS)
@@ -66,6 +68,8 @@ func (r report) printFull(w io.Writer) {
 	if r.parts[partFull] {
 		fmt.Fprintf(w, "  avro guard: %.1f%% of throughput (%.0f records/s with it, %.0f without; their runs taken in turns)\n",
 			100*(1-r.goFull.rate()/r.goNoGuard.rate()), r.goFull.rate(), r.goNoGuard.rate())
+		fmt.Fprintf(w, "  drift monitoring against a reference profile: %.1f%% of throughput, %.1f%% of CPU per record (target at most 5%%; -monitor=false: %.0f records/s)\n",
+			100*(1-r.goFull.rate()/r.goNoMonitor.rate()), 100*(r.goFull.cpuPerRecord()/r.goNoMonitor.cpuPerRecord()-1), r.goNoMonitor.rate())
 	}
 	fmt.Fprintln(w)
 }

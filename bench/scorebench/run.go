@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamscore/streamscore/internal/drift"
+	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
 	"github.com/streamscore/streamscore/internal/train"
 	"github.com/streamscore/streamscore/schemas"
@@ -36,6 +39,7 @@ type bench struct {
 	registry    *srclient.SchemaRegistryClient
 	codec       *goavro.Codec
 	modelPath   string
+	profilePath string // the flat model's reference profile (JSON)
 	csvPath     string
 	nested      nestedReport
 	profiled    bool
@@ -141,6 +145,8 @@ func (b *bench) fullSpeed(ctx context.Context, rep *report) error {
 	if b.o.parts[partFull] {
 		variants = append(variants, variant{"avro guard compiled out", func(i int) (measurement, error) {
 			return b.goBacklog(ctx, b.noGuardBin, backlogTopic, b.modelPath, "go-noguard-", i)
+		}}, variant{"monitoring off", func(i int) (measurement, error) {
+			return b.goBacklog(ctx, b.scorerBin, backlogTopic, b.modelPath, "go-nomonitor-", i, "-monitor=false")
 		}})
 	}
 	if b.o.parts[partNested] {
@@ -169,7 +175,7 @@ func (b *bench) fullSpeed(ctx context.Context, rep *report) error {
 	}
 	rep.goFull = median(runs[0])
 	if b.o.parts[partFull] {
-		rep.goNoGuard = median(runs[1])
+		rep.goNoGuard, rep.goNoMonitor = median(runs[1]), median(runs[2])
 	}
 	if b.o.parts[partNested] {
 		n := len(runs)
@@ -243,6 +249,9 @@ func (b *bench) prepare(ctx context.Context) error {
 	if err := os.WriteFile(b.modelPath, onnxBytes, 0o644); err != nil {
 		return err
 	}
+	if err := b.writeProfile(onnxBytes); err != nil {
+		return err
+	}
 	if b.o.parts[partPython] {
 		data, err := sample.SensorData(spec, 1, trainRows)
 		if err != nil {
@@ -270,6 +279,38 @@ func (b *bench) prepare(ctx context.Context) error {
 		return b.prepareNested(ctx)
 	}
 	return nil
+}
+
+// writeProfile writes the flat model's reference profile, as the trainer
+// would store it with a version, so the scorer measures drift against it
+// as it would in production (-model-profile).
+func (b *bench) writeProfile(onnxBytes []byte) error {
+	if err := model.Init(model.LibraryPath("")); err != nil {
+		return err
+	}
+	m, err := model.Load(onnxBytes, model.Options{})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	gen := sample.NewSensors(1, 100, 0.05)
+	records := func(yield func(map[string]any) bool) {
+		for range min(trainRows, 20_000) {
+			if rec, _ := gen.Next(); !yield(rec) {
+				return
+			}
+		}
+	}
+	profile, _, err := drift.ProfileRecords(m, records)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(profile)
+	if err != nil {
+		return err
+	}
+	b.profilePath = filepath.Join(b.dir, "sensor.profile.json")
+	return os.WriteFile(b.profilePath, data, 0o644)
 }
 
 // writeCSV writes the training rows with the features in model order.

@@ -26,7 +26,7 @@ func (s *Service) loadFromCatalog(kafkaOpts []kgo.Opt, maxBatch int) (primary, s
 	if err != nil {
 		return nil, nil, fmt.Errorf("model catalog: %w", err)
 	}
-	s.closeCatalog = cat.Close
+	s.closeCatalog, s.catalog = cat.Close, cat
 	loader, err := follow.NewLoader(follow.Config{
 		CatalogTopic: cfg.Topic, Name: cfg.Name, Alias: cfg.Alias, ShadowAlias: cfg.ShadowAlias,
 		MaxBatch: maxBatch, Threads: cfg.Threads,

@@ -30,6 +30,8 @@ type Config struct {
 	// Avro bounds what one record may cost to decode: deeper or costlier
 	// ones are dead-lettered over_budget (see internal/avroguard).
 	Avro avroguard.Limits `yaml:"avro"`
+	// Monitor is drift monitoring and the late-label join (monitor.go).
+	Monitor MonitorConfig `yaml:"monitor"`
 
 	// CreateTopics creates missing output and dead-letter topics at start.
 	CreateTopics bool `yaml:"create_topics"`
@@ -67,6 +69,10 @@ type ModelConfig struct {
 	SpecPath string `yaml:"spec_path"`
 	// Version overrides the version in the model's spec.
 	Version string `yaml:"version"`
+	// ProfilePath is a model file's reference profile (a drift.Profile in
+	// JSON), which drift is measured against; catalog versions carry
+	// their own.
+	ProfilePath string `yaml:"profile_path"`
 
 	// Name serves the catalog model of this name instead of a file.
 	Name string `yaml:"name"`
@@ -95,6 +101,7 @@ func DefaultConfig() Config {
 		Kafka:        connect.Kafka{ClientID: "streamscore-scorer"},
 		Stream:       stream.Config{Group: "streamscore-scorer", DeadLetterTopic: "streamscore.dlq"}.WithDefaults(),
 		Model:        ModelConfig{Threads: 1, Alias: DefaultAlias, Topic: catalog.DefaultTopic},
+		Monitor:      defaultMonitorConfig(),
 		CreateTopics: true,
 		GCPercent:    400,
 		HTTPAddr:     ":8080", HTTP: httpserve.DefaultConfig(), LogLevel: "info", LogFormat: "text",
@@ -147,6 +154,7 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.Model.validate(c.Stream.ShadowTopic)...)
+	errs = append(errs, c.Monitor.validate(c.streamConfig().WithDefaults())...)
 	if c.Model.Threads < 1 {
 		errs = append(errs, fmt.Errorf("ort-threads: %d is not a positive count", c.Model.Threads))
 	}
@@ -192,6 +200,9 @@ func (m ModelConfig) validate(shadowTopic string) []error {
 	}
 	if m.Version != "" {
 		errs = append(errs, errors.New("model-version: only with -model FILE: catalog versions are numbered by the catalog"))
+	}
+	if m.ProfilePath != "" {
+		errs = append(errs, errors.New("model-profile: only with -model FILE: catalog versions carry their reference profile"))
 	}
 	if err := catalog.ValidName(m.Name); err != nil {
 		errs = append(errs, fmt.Errorf("model-name: %w", err))
@@ -253,6 +264,7 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.StringVar(&cfg.Model.Path, "model", cfg.Model.Path, "ONNX model file")
 	fs.StringVar(&cfg.Model.SpecPath, "model-spec", cfg.Model.SpecPath, "JSON feature mapping, for models without streamscore.spec metadata")
 	fs.StringVar(&cfg.Model.Version, "model-version", cfg.Model.Version, "model version to report (default: the spec's, else a hash of the file)")
+	fs.StringVar(&cfg.Model.ProfilePath, "model-profile", cfg.Model.ProfilePath, "with -model FILE: its reference profile (JSON) for drift monitoring (default: none: windows carry counts, null rates and means)")
 	fs.StringVar(&cfg.Model.Name, "model-name", cfg.Model.Name, "serve this model from the catalog instead of -model FILE, following -model-alias")
 	fs.StringVar(&cfg.Model.Alias, "model-alias", cfg.Model.Alias, "with -model-name: the catalog alias to serve; each move of it swaps the model while running")
 	fs.StringVar(&cfg.Model.Topic, "models-topic", cfg.Model.Topic, "with -model-name: the model catalog's topic")
@@ -261,6 +273,7 @@ func bindFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.IntVar(&cfg.Model.Threads, "ort-threads", cfg.Model.Threads, "ONNX Runtime intra-op threads")
 
 	cfg.Avro.BindFlags(fs)
+	cfg.Monitor.bindFlags(fs)
 
 	fs.BoolVar(&cfg.CreateTopics, "create-topics", cfg.CreateTopics, "create missing output and dead-letter topics at start")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of /healthz, /readyz and /metrics")

@@ -21,9 +21,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/streamscore/streamscore/internal/avropath"
+	"github.com/streamscore/streamscore/internal/drift"
 	"github.com/streamscore/streamscore/internal/follow"
 	"github.com/streamscore/streamscore/internal/httpserve"
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/monitor"
 	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/stream"
 )
@@ -46,6 +48,12 @@ type Service struct {
 	loader       *follow.Loader
 	started      follow.Serving
 	follower     *follow.Follower
+	catalog      catalogVersions // nil serving a model file
+	fileProfile  *drift.Profile  // -model-profile, serving a model file
+
+	// Monitoring (monitor.go): nil when off.
+	monitorWriter *monitor.Writer
+	labelJoin     *monitor.LabelJoin
 }
 
 // New loads the model (from its file, or the version -model-alias points
@@ -123,7 +131,7 @@ func (s *Service) build() error {
 	}
 	streamCfg := s.cfg.streamConfig()
 	if s.cfg.CreateTopics {
-		if err := ensureTopics(ctx, kafkaOpts, streamCfg.WithDefaults(), s.logger); err != nil {
+		if err := ensureTopics(ctx, kafkaOpts, streamCfg.WithDefaults(), s.cfg.Monitor.monitorTopics(streamCfg.Topics), s.logger); err != nil {
 			closeModels()
 			return err
 		}
@@ -135,13 +143,24 @@ func (s *Service) build() error {
 		closeModels()
 		return fmt.Errorf("http-addr: %w", err)
 	}
+	monitoring, err := s.buildMonitoring(kafkaOpts, client)
+	if err == nil {
+		err = s.buildLabelJoin(kafkaOpts, decoder, primary.Spec())
+	}
+	if err != nil {
+		closeModels()
+		s.listener.Close()
+		s.closeMonitor()
+		return err
+	}
 	s.scorer, err = stream.NewScorer(streamCfg, stream.Deps{
 		KafkaOpts: kafkaOpts, Decoder: decoder, Outputs: outputs, Model: primary, ShadowModel: shadow,
-		Registry: s.registry, Logger: s.logger,
+		Registry: s.registry, Logger: s.logger, Monitoring: monitoring,
 	})
 	if err != nil {
 		closeModels()
 		s.listener.Close()
+		s.closeMonitor()
 		return err
 	}
 	if s.loader != nil {
@@ -189,7 +208,11 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.closeCatalog != nil {
 		defer s.closeCatalog()
 	}
+	defer s.closeMonitor()
 	g, ctx := errgroup.WithContext(ctx)
+	if s.labelJoin != nil {
+		g.Go(func() error { return s.labelJoin.Run(ctx) })
+	}
 	g.Go(func() error {
 		err := s.scorer.Run(ctx)
 		if err != nil {
@@ -208,6 +231,13 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	g.Go(func() error { return httpserve.Serve(ctx, s.listener, s.routes(), s.cfg.HTTP, 5*time.Second) })
 	return g.Wait()
+}
+
+// closeMonitor drains and closes the monitor producer, if there is one.
+func (s *Service) closeMonitor() {
+	if s.monitorWriter != nil {
+		s.monitorWriter.Close(s.cfg.Stream.WithDefaults().DrainTimeout)
+	}
 }
 
 func (s *Service) routes() http.Handler {

@@ -18,7 +18,10 @@ import (
 // an input partition's records land in one output partition. Clusters that
 // forbid topic creation answer with an authorization error; topics that
 // exist already are left alone.
-func ensureTopics(ctx context.Context, opts []kgo.Opt, cfg stream.Config, logger *slog.Logger) error {
+//
+// Monitor topics get one partition: a few records per window, read in
+// order.
+func ensureTopics(ctx context.Context, opts []kgo.Opt, cfg stream.Config, monitorTopics []string, logger *slog.Logger) error {
 	client, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("kafka client: %w", err)
@@ -46,6 +49,9 @@ func ensureTopics(ctx context.Context, opts []kgo.Opt, cfg stream.Config, logger
 			want[cfg.ShadowFor(topic)] = n
 		}
 		most = max(most, n)
+	}
+	for _, t := range monitorTopics {
+		want[t] = 1
 	}
 	if n, ok := want[cfg.DeadLetterTopic]; !ok || n < most {
 		want[cfg.DeadLetterTopic] = most

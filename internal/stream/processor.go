@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/monitor"
 	"github.com/streamscore/streamscore/internal/serde"
 )
 
@@ -121,7 +122,8 @@ type processor struct {
 	recentMu sync.Mutex
 	recent   []row // the rows of the last batch scored, for smoke tests
 
-	shadow *shadowStage // nil when shadow scoring is off
+	shadow  *shadowStage // nil when shadow scoring is off
+	monitor *monitoring  // nil when monitoring is off
 }
 
 // pipelineDepth is how many batches circulate: one being filled, one being
@@ -391,6 +393,7 @@ func (p *processor) runBatch(g *generation, j job) (outs []result, err error) {
 	if err != nil {
 		return nil, err
 	}
+	p.monitor.observe(monitor.RoleChampion, &g.spec, j.rows, j.slot.batch, results)
 	return p.enc.encodeOutputs(g, j.rows, results, p.now()), nil
 }
 
@@ -411,7 +414,9 @@ func (p *processor) runRow(g *generation, b *model.Batch, r row) (out result, er
 	if err != nil {
 		return result{}, err
 	}
-	return p.enc.encodeOutputs(g, []row{r}, results, p.now())[0], nil
+	one := []row{r}
+	p.monitor.observe(monitor.RoleChampion, &g.spec, one, b, results)
+	return p.enc.encodeOutputs(g, one, results, p.now())[0], nil
 }
 
 // remember keeps the rows of the last batch scored: real records a model

@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/streamscore/streamscore/internal/drift"
 	"github.com/streamscore/streamscore/internal/testkit/ortkit"
 
 	"github.com/linkedin/goavro/v2"
@@ -29,17 +30,28 @@ func TestMain(m *testing.M) { os.Exit(ortkit.Main(m)) }
 // ONNX Runtime run of a 100-tree depth-6 ensemble in batches of 128, and
 // the output encoding, through both pipeline stages; with the model's
 // margin in the output, and without.
+//
+// The monitor case adds live drift profiles against the model's reference
+// (monitoring.go), as a scorer runs by default: its cost is the difference
+// from no-margin.
 func BenchmarkProcess(b *testing.B) {
-	for _, margin := range []bool{false, true} {
-		b.Run(map[bool]string{false: "no-margin", true: "margin"}[margin], func(b *testing.B) {
-			benchmarkProcess(b, margin)
+	for _, c := range []struct {
+		name            string
+		margin, monitor bool
+	}{{"no-margin", false, false}, {"margin", true, false}, {"monitor", false, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			benchmarkProcess(b, c.margin, c.monitor)
 		})
 	}
 }
 
-func benchmarkProcess(b *testing.B, margin bool) {
+func benchmarkProcess(b *testing.B, margin, monitor bool) {
 	emitted := 0
 	p, records := benchProcessor(b, 4096, margin, sinkFunc(func(result) { emitted++ }))
+	if monitor {
+		ref := referenceOf(b, p.cur.model, records)
+		p.monitor = newMonitoring(Monitoring{Writer: &windowLog{}, Reference: func(model.Spec) *drift.Profile { return ref }})
+	}
 	ctx := context.Background()
 	go p.scoreJobs()
 	defer p.close()

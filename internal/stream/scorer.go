@@ -67,6 +67,9 @@ type Deps struct {
 	ShadowModel *model.Model
 	Registry    prometheus.Registerer
 	Logger      *slog.Logger
+	// Monitoring, when set, profiles every scored row (champion and
+	// shadow) in windows and writes each closed window.
+	Monitoring *Monitoring
 }
 
 // NewScorer validates the configuration and connects. Run starts consuming.
@@ -85,6 +88,9 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 	}
 	if deps.Decoder == nil || deps.Outputs == nil || deps.Model == nil {
 		return nil, fmt.Errorf("%w: a decoder, output schemas and a model are required", ErrBadConfig)
+	}
+	if deps.Monitoring != nil && deps.Monitoring.Writer == nil {
+		return nil, fmt.Errorf("%w: monitoring needs a window writer", ErrBadConfig)
 	}
 	if deps.ShadowModel != nil && cfg.ShadowTopic == "" {
 		return nil, fmt.Errorf("%w: a shadow model needs a shadow topic", ErrBadConfig)
@@ -140,8 +146,12 @@ func NewScorer(cfg Config, deps Deps) (*Scorer, error) {
 	}
 	s.sink = newSink(s.client, cfg.DeadLetterTopic, inFlight, counts, met)
 	s.proc = newProcessor(cfg, deps.Decoder, deps.Outputs, deps.Model, s.sink, met, logger)
+	if deps.Monitoring != nil {
+		s.proc.monitor = newMonitoring(*deps.Monitoring)
+	}
 	if s.shadow != nil {
 		s.proc.shadow = newShadowStage(cfg, deps.Outputs, s.shadow, met, logger)
+		s.proc.shadow.monitor = s.proc.monitor
 		if deps.ShadowModel != nil {
 			s.proc.shadow.swap(deps.ShadowModel)
 		}
@@ -272,6 +282,7 @@ func (s *Scorer) Run(ctx context.Context) error {
 		}
 	}()
 	go s.proc.scoreJobs()
+	go s.proc.monitor.run(ctx)
 	if s.proc.shadow != nil {
 		go s.proc.shadow.run()
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/monitor"
 	"github.com/streamscore/streamscore/internal/serde"
 )
 
@@ -52,6 +53,7 @@ type shadowStage struct {
 	topics  map[string]string // input topic -> shadow topic
 	schemas OutputSchemas
 	sink    resultSink
+	monitor *monitoring // nil when monitoring is off
 	metrics *metrics
 	logger  *slog.Logger
 	now     func() time.Time
@@ -233,6 +235,7 @@ func (s *shadowStage) runGathered() {
 		s.logger.Warn("shadow batch failed", "rows", len(s.rows), "version", s.gen.spec.Version, "err", err)
 		return
 	}
+	s.monitor.observe(monitor.RoleShadow, &s.gen.spec, s.rows, s.batch, results)
 	for _, out := range s.enc.encodeOutputs(s.gen, s.rows, results, s.now()) {
 		s.sink.send(out)
 	}
