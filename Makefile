@@ -17,7 +17,7 @@ demo: setup
 
 # Packages where goroutines meet, whose tests run again under the race
 # detector. Pure computation (fit, train, avropath, model's mapping) does not.
-RACE_PKGS := ./internal/stream/... ./internal/scorer/... ./internal/follow/... ./internal/serde/... ./internal/registry/... ./internal/embedded/... ./internal/catalog/... ./internal/jobs/... ./internal/trainer/... ./internal/api/...
+RACE_PKGS := ./internal/stream/... ./internal/scorer/... ./internal/monitor/... ./internal/follow/... ./internal/serde/... ./internal/registry/... ./internal/embedded/... ./internal/catalog/... ./internal/jobs/... ./internal/trainer/... ./internal/api/...
 
 ## test: vet, check formatting and tidiness, run every test, and the concurrent ones under -race (the CI entry point)
 test: setup lint tidy-check

@@ -87,6 +87,13 @@ func newBinner(edges []float64) binner {
 		return b // bin 0 up to the edge, bin 1 above it
 	}
 	b.scale = binnerCells / (b.hi - b.lo)
+	if math.IsInf(b.scale, 0) || math.IsNaN(b.scale) || b.scale <= 0 {
+		// Edges too close (a span under 64 subnormals) or too far apart
+		// (a span over the largest float) for cells: a forged profile, or
+		// a feature of extreme values. Binary search is exact for any.
+		b.scale = 0
+		return b
+	}
 	for j := range b.below {
 		n := 0
 		for _, e := range edges {
@@ -108,6 +115,9 @@ func (b *binner) bin(v float64) int {
 	}
 	if v > b.hi {
 		return len(b.edges)
+	}
+	if b.scale == 0 {
+		return binOf(b.edges, v)
 	}
 	// Two edges or more, and lo < v <= hi: the last edge is not below v.
 	i := int(b.below[b.cell(v)])

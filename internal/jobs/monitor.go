@@ -29,6 +29,7 @@ const (
 type monitorWindow struct {
 	kind, model, version, role string
 	start, end                 time.Time
+	records                    int64
 	features                   []featurePSI
 	// predictionPSI is nil when the window has no prediction part or the
 	// version no reference to compare with.
@@ -61,7 +62,7 @@ func parseMonitorWindow(d serde.Decoded) (monitorWindow, error) {
 	r := fields{rec: d.Record}
 	w := monitorWindow{
 		kind: r.str("kind"), model: r.str("model_name"), version: r.str("model_version"), role: r.str("role"),
-		start: r.time("window_start"), end: r.time("window_end"),
+		start: r.time("window_start"), end: r.time("window_end"), records: r.long("records"),
 	}
 	for i, f := range r.list("features") {
 		fr := fields{rec: asRecord(f), path: fmt.Sprintf("features[%d].", i)}

@@ -160,9 +160,9 @@ func driftJob(t *testing.T, model string) jobs.Job {
 // one-minute spans (on_drift: temperature above 0.2 for 3 minutes). Bad
 // records, another model's windows and the shadow's are skipped; a low
 // window in a run resets it; three high minutes in a row train once; after
-// it, windows that ended before the training began do not count, and the
-// drift going on trains again only once it has covered 3 minutes of
-// windows ending after that training began.
+// it, windows that ended before the training began do not count, the
+// drift of the champion the training answered with a new version trains
+// no more, and another champion's drift, 3 minutes of it, trains again.
 func TestOnDriftRetrainsOnSustainedDrift(t *testing.T) {
 	s := newStack(t)
 	s.produce("history", sensorRows(1, 500))
@@ -217,9 +217,23 @@ func TestOnDriftRetrainsOnSustainedDrift(t *testing.T) {
 	if n := driftTriggers(); n != 1 || len(cat.Versions("drifty")) != 1 {
 		t.Fatalf("%v drift triggers, %d versions: the drift already acted on triggered again", n, len(cat.Versions("drifty")))
 	}
-	// A third is.
+	// A third makes 3 minutes, but of the champion whose drift the
+	// training answered with a new version: that drift trains no more.
 	feed.send(driftWindow("drifty", "champion", base, 8, 0.5))
-	testkit.WaitFor(t, "the second training on drift", func() bool { return len(cat.Versions("drifty")) == 2 })
+	testkit.WaitFor(t, "the third window after the training", func() bool { return counted("drift") == 12 })
+	if n := driftTriggers(); n != 1 || len(cat.Versions("drifty")) != 1 {
+		t.Fatalf("%v drift triggers, %d versions: a drift already answered triggered again", n, len(cat.Versions("drifty")))
+	}
+	// Another champion brings its own reference: its drift, 3 minutes of
+	// it, trains again.
+	var next []map[string]any
+	for i := 9; i < 12; i++ {
+		w := driftWindow("drifty", "champion", base, i, 0.5)
+		w["model_version"] = "2"
+		next = append(next, w)
+	}
+	feed.send(next...)
+	testkit.WaitFor(t, "the training on the new champion's drift", func() bool { return len(cat.Versions("drifty")) == 2 })
 	if n := driftTriggers(); n != 2 {
 		t.Fatalf("%v drift triggers, want 2", n)
 	}

@@ -164,8 +164,12 @@ func (r *monitorRules) decode(ctx context.Context, value []byte) (serde.Decoded,
 // run covers on_drift.for.
 func (r *monitorRules) onDrift(w monitorWindow) {
 	r.st.mu.Lock()
-	began := r.st.began
+	began, running := r.st.began, r.st.running
+	published := !running && r.st.lastErr == nil && r.st.last != nil && r.st.last.Version.Version > 0
 	r.st.mu.Unlock()
+	if !running {
+		r.drift.trained(began, published)
+	}
 	v := r.drift.observe(w, began, time.Now())
 	if !v.due {
 		return

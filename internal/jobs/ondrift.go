@@ -10,6 +10,10 @@ import (
 const (
 	DefaultDriftPSI = 0.25
 	DefaultDriftFor = 15 * time.Minute
+	// DefaultDriftMinRecords: the PSI of an unchanged feature over n rows
+	// is about (bins - 1) / n, 0.018 over 500 rows, well under any useful
+	// threshold; over 20 rows it is 0.45, over the default one.
+	DefaultDriftMinRecords = 500
 )
 
 // OnDrift retrains a job (not forced) when the scorer's drift windows of
@@ -33,10 +37,18 @@ type OnDrift struct {
 	// Prediction says whether the prediction's PSI is watched too; nil
 	// means true.
 	Prediction *bool `yaml:"prediction" json:"prediction,omitempty"`
+	// MinRecords is the fewest rows a window must describe to count: a
+	// smaller one (a quiet hour, the first window after a start) breaks
+	// a run, as a low one does, since its PSI is mostly noise. 0 means
+	// DefaultDriftMinRecords.
+	MinRecords int64 `yaml:"min_records" json:"min_records,omitempty"`
 }
 
 // withDefaults fills in what was left out.
 func (d OnDrift) withDefaults() OnDrift {
+	if d.MinRecords == 0 {
+		d.MinRecords = DefaultDriftMinRecords
+	}
 	if d.PSI == 0 {
 		d.PSI = DefaultDriftPSI
 	}
@@ -62,6 +74,9 @@ func (j Job) validateOnDrift(bad func(field, format string, args ...any)) {
 	}
 	if d.For < 0 {
 		bad("on_drift.for", "must not be negative")
+	}
+	if d.MinRecords < 0 {
+		bad("on_drift.min_records", "must not be negative")
 	}
 	if slices.Contains(d.Features, "") {
 		bad("on_drift.features", "a feature has no name")
@@ -100,6 +115,12 @@ type driftWatch struct {
 	// again only once a training that began after it has begun, and only
 	// those that end after it began.
 	triggered time.Time
+	// triggeredOn is the champion version whose drift triggered it, and
+	// answered the champion version whose drift a training has answered
+	// with a published version: that version's drift retrains no more (the
+	// answer is the new version, being judged), until another champion
+	// brings its own reference. A training that failed is no answer.
+	triggeredOn, answered string
 }
 
 func newDriftWatch(rule OnDrift) *driftWatch { return &driftWatch{rule: rule.withDefaults()} }
@@ -121,6 +142,10 @@ type driftVerdict struct {
 func (d *driftWatch) observe(w monitorWindow, began, now time.Time) driftVerdict {
 	psi, of, watched := d.watchedPSI(w)
 	v := driftVerdict{psi: psi, of: of}
+	if w.version == d.answered {
+		d.reset()
+		return v
+	}
 	floor := time.Time{}
 	if !d.triggered.IsZero() {
 		if began.Before(d.triggered) || !w.end.After(began) {
@@ -131,7 +156,7 @@ func (d *driftWatch) observe(w monitorWindow, began, now time.Time) driftVerdict
 		}
 		floor = began
 	}
-	if !watched || psi <= d.rule.PSI {
+	if !watched || psi <= d.rule.PSI || w.records < d.rule.MinRecords {
 		d.reset()
 		return v
 	}
@@ -149,9 +174,18 @@ func (d *driftWatch) observe(w monitorWindow, began, now time.Time) driftVerdict
 	if covered := d.end.Sub(d.start); covered >= d.rule.For {
 		v.due, v.windows, v.covered = true, d.windows, covered
 		d.reset()
-		d.triggered = now
+		d.triggered, d.triggeredOn = now, w.version
 	}
 	return v
+}
+
+// trained tells the watch a training that began at began ended, having
+// published a version if published: a training begun after the last
+// trigger answers the drift of the champion it was triggered on.
+func (d *driftWatch) trained(began time.Time, published bool) {
+	if published && !d.triggered.IsZero() && !began.Before(d.triggered) {
+		d.answered = d.triggeredOn
+	}
 }
 
 func (d *driftWatch) reset() {

@@ -14,7 +14,7 @@ func TestDriftWatchRuns(t *testing.T) {
 	// prediction's PSI (nil: no reference).
 	win := func(i int, temperature, prediction *float64) monitorWindow {
 		start := base.Add(time.Duration(i) * time.Minute)
-		return monitorWindow{kind: windowDrift, model: "m", version: "1", role: roleChampion, start: start, end: start.Add(time.Minute),
+		return monitorWindow{kind: windowDrift, model: "m", version: "1", role: roleChampion, start: start, end: start.Add(time.Minute), records: 1000,
 			features: []featurePSI{{name: "temperature", psi: temperature}, {name: "humidity", psi: psi(0.01)}}, predictionPSI: prediction}
 	}
 	high, low := psi(0.5), psi(0.05)
@@ -36,7 +36,9 @@ func TestDriftWatchRuns(t *testing.T) {
 		{"an unwatched feature does not count", OnDrift{Features: []string{"humidity"}, Prediction: &off},
 			[]monitorWindow{win(0, high, nil), win(1, high, nil), win(2, high, nil)}, -1},
 		{"a longer window covers for alone", OnDrift{}, []monitorWindow{{kind: windowDrift, model: "m", version: "1", role: roleChampion,
-			start: base, end: base.Add(5 * time.Minute), features: []featurePSI{{name: "temperature", psi: high}}}}, 0},
+			start: base, end: base.Add(5 * time.Minute), records: 1000, features: []featurePSI{{name: "temperature", psi: high}}}}, 0},
+		{"a window of few rows resets", OnDrift{}, []monitorWindow{win(0, high, nil), func() monitorWindow { w := win(1, high, nil); w.records = 499; return w }(),
+			win(2, high, nil), win(3, high, nil)}, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,7 +65,7 @@ func TestDriftWatchAfterATrigger(t *testing.T) {
 	high := 0.5
 	win := func(i int) monitorWindow {
 		start := base.Add(time.Duration(i) * time.Minute)
-		return monitorWindow{kind: windowDrift, model: "m", version: "1", role: roleChampion, start: start, end: start.Add(time.Minute),
+		return monitorWindow{kind: windowDrift, model: "m", version: "1", role: roleChampion, start: start, end: start.Add(time.Minute), records: 1000,
 			features: []featurePSI{{name: "temperature", psi: &high}}}
 	}
 	d := newDriftWatch(OnDrift{PSI: 0.2, For: 3 * time.Minute})

@@ -80,7 +80,7 @@ func (w Window) native() map[string]any {
 				"champion":           finite(c.Champion),
 				"challenger":         finite(c.Challenger),
 				"test":               c.Test,
-				"z":                  finite(c.Z),
+				"z":                  zScore(c.Z),
 				"p_value":            pValue(c.PValue),
 			}}
 		}
@@ -114,4 +114,23 @@ func pValue(p float64) float64 {
 		return 1
 	}
 	return p
+}
+
+// maxZ stands for an infinite test statistic (a comparison without
+// variance: one version right on every pair, the other wrong): far past
+// any significance level, and finite, as the record and the catalog's
+// evidence need.
+const maxZ = 40
+
+// zScore keeps a test statistic finite: ±Inf is ±maxZ, NaN 0.
+func zScore(z float64) float64 {
+	switch {
+	case math.IsNaN(z):
+		return 0
+	case z > maxZ:
+		return maxZ
+	case z < -maxZ:
+		return -maxZ
+	}
+	return z
 }

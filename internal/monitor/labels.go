@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -30,6 +31,18 @@ const (
 	DefaultJoinBudget = 64 << 20
 	DefaultLabelWait  = time.Hour
 )
+
+// catchUpPatience is how long the join waits for a partition it is
+// re-reading at start to show a record, before taking it as read to its
+// end: the end of a partition of transactional records is a commit marker,
+// which consumers never see.
+const catchUpPatience = 5 * time.Second
+
+// maxClockSkew is how far in the future a label's or a prediction's
+// record time may be. The labels' time is the join's clock: one label
+// stamped days ahead (a producer's clock, or a hostile one) would close
+// every window up to then at once. Later ones are counted invalid.
+const maxClockSkew = time.Minute
 
 // heldPredictionBytes is what the join is taken to hold per prediction
 // when deciding how far back to re-read the predictions after a restart:
@@ -102,6 +115,7 @@ type LabelJoin struct {
 	joins     map[string]*online.Join
 	latest    map[string]time.Time    // input topic -> the newest label time seen
 	counted   map[string]online.Stats // input topic -> the join's counts at the last flush
+	cutoff    time.Time               // windows starting before it are not written (Run)
 }
 
 // topicRole says what a topic the join reads holds, for which input.
@@ -157,13 +171,34 @@ func NewLabelJoin(cfg LabelsConfig, kafkaOpts []kgo.Opt, decoder Decoder, writer
 	return j, nil
 }
 
-// Run reads until ctx ends.
+// Run reads until ctx ends. The join is best effort beside the scoring:
+// a failure to list offsets at start is retried, never returned, so it
+// cannot stop the scorer; Run returns an error only for a Kafka client
+// it cannot build (a configuration error).
 func (j *LabelJoin) Run(ctx context.Context) error {
-	starts, missing, caughtUp, err := j.startOffsets(ctx)
-	if err != nil {
-		return err
+	var starts map[string]map[int32]kgo.Offset
+	var missing []string
+	var caughtUp map[string]map[int32]int64
+	for backoff := time.Second; ; backoff = min(2*backoff, time.Minute) {
+		var err error
+		if starts, missing, caughtUp, err = j.startOffsets(ctx); err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		j.logger.Warn("label join: cannot list the topics' offsets; retrying", "in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
 	}
-	opts := append(j.opts, kgo.ConsumePartitions(starts))
+	// Windows before the one the join starts in were written by the join
+	// before a restart: the labels read again from before it rebuild the
+	// state (matches, duplicates), but their windows are not written again.
+	j.cutoff = j.now().Truncate(j.cfg.Window)
+	opts := append(slices.Clone(j.opts), kgo.ConsumePartitions(starts), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	if len(missing) > 0 {
 		// A topic made after the scorer started is read once it exists,
 		// from its first record: every record in it is new.
@@ -175,23 +210,43 @@ func (j *LabelJoin) Run(ctx context.Context) error {
 	}
 	defer client.Close()
 	j.logger.Info("label join started", "topics", len(starts))
+	progressed := j.now()
 	for {
-		fetches := client.PollFetches(ctx)
+		poll := ctx
+		var cancel context.CancelFunc = func() {}
+		if len(caughtUp) > 0 {
+			// Catching up: poll in steps, to notice a partition that
+			// makes no progress.
+			poll, cancel = context.WithTimeout(ctx, time.Second)
+		}
+		fetches := client.PollFetches(poll)
+		cancel()
 		if ctx.Err() != nil {
 			return nil
 		}
 		fetches.EachError(func(topic string, p int32, err error) {
-			j.logger.Warn("label join: fetch failed; retrying", "topic", topic, "partition", p, "err", err)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				j.logger.Warn("label join: fetch failed; retrying", "topic", topic, "partition", p, "err", err)
+			}
 		})
 		fetches.EachRecord(func(r *kgo.Record) {
 			j.apply(r)
-			if end, ok := caughtUp[r.Topic][r.Partition]; ok && r.Offset+1 >= end {
-				delete(caughtUp[r.Topic], r.Partition)
-				if len(caughtUp[r.Topic]) == 0 {
-					delete(caughtUp, r.Topic)
+			if end, ok := caughtUp[r.Topic][r.Partition]; ok {
+				progressed = j.now()
+				if r.Offset+1 >= end {
+					delete(caughtUp[r.Topic], r.Partition)
+					if len(caughtUp[r.Topic]) == 0 {
+						delete(caughtUp, r.Topic)
+					}
 				}
 			}
 		})
+		if len(caughtUp) > 0 && j.now().Sub(progressed) > catchUpPatience {
+			// A partition whose last records are transaction markers (or
+			// aborted records) never shows its end offset's record.
+			j.logger.Info("label join: partitions with nothing more to read taken as caught up", "topics", len(caughtUp))
+			clear(caughtUp)
+		}
 		// Windows close only once what was there at start has been read:
 		// before that, a label read ahead of its prediction would close a
 		// window the prediction belongs to.
@@ -293,6 +348,13 @@ func (j *LabelJoin) apply(r *kgo.Record) {
 		return
 	}
 	join := j.joins[role.input]
+	if r.Timestamp.After(j.now().Add(maxClockSkew)) {
+		if role.kind == labelsKind {
+			j.writer.Labels(role.input, LabelInvalid, 1)
+		}
+		j.logger.Debug("label join: a record stamped in the future is left out", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "timestamp", r.Timestamp)
+		return
+	}
 	if role.kind == labelsKind {
 		l, err := j.label(r)
 		if err != nil {
@@ -323,6 +385,12 @@ func (j *LabelJoin) flush() {
 			continue
 		}
 		for _, rep := range join.Flush(watermark) {
+			if rep.Start.Before(j.cutoff) || rep.Labelled == 0 {
+				// Before the cutoff: written before a restart. Without a
+				// labelled record: a version no longer predicting, whose
+				// figures would only repeat.
+				continue
+			}
 			j.writer.Write(Window{
 				Kind: KindOnline, Topic: input, Model: j.cfg.Model, Version: rep.Version, Role: rep.Role,
 				Start: rep.Start, End: rep.End, Online: &rep,

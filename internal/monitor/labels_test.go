@@ -73,11 +73,15 @@ func scored(id string, version string, score float64) map[string]any {
 }
 
 // TestLabelJoinOverKafka produces the predictions of a champion and a
-// shadow version and late labels, some keyed by the record key and joined
-// on it, and checks the online windows: every labelled key counted for
-// both versions, the comparison on the champion's window, an unusable
-// label counted invalid; then a second join, started afresh as after a
-// restart, rebuilds its state from the topics and writes the same windows.
+// shadow version and late labels, joined on the record key, and checks the
+// online windows: every labelled key counted for both versions, the
+// comparison on the champion's window, an unusable label and one stamped
+// far in the future counted invalid, a duplicate counted. Then a second
+// join starts, as after a restart, and more labels come for keys predicted
+// before it: it rebuilds its state from the topics (the predictions read
+// back from the output and shadow topics match the new labels, and the
+// comparison goes on over every paired record), and does not write again
+// the window the first join wrote.
 func TestLabelJoinOverKafka(t *testing.T) {
 	st := stackkit.Start(t, embedded.Config{})
 	out := st.Register(t, "readings.scored-value", scoredSchema)
@@ -88,41 +92,38 @@ func TestLabelJoinOverKafka(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	const keys, labelled = 60, 50
-	window := time.Minute
-	t0 := time.Now().Truncate(window).Add(-10 * window)
+	const keys, first = 60, 50
+	const window = 2 * time.Second
+	c := time.Now().Truncate(window) // the clock of both joins starts here
+	id := func(i int) string { return fmt.Sprintf("r%03d", i) }
+	truth := func(i int) string { return map[bool]string{true: "fault", false: "ok"}[i%3 == 0] }
+	label := func(key, class string, at time.Time) *kgo.Record {
+		return &kgo.Record{Topic: "readings.labels", Key: []byte(key), Value: labels.Frame(t, map[string]any{"id": key, "label": class}), Timestamp: at}
+	}
 	var records []*kgo.Record
 	for i := range keys {
-		id := fmt.Sprintf("r%03d", i)
-		truth := i%3 == 0
 		score := 0.2 + 0.5*float64(i%7)/7
-		if truth {
+		if i%3 == 0 {
 			score += 0.25
 		}
-		at := t0.Add(time.Duration(i) * time.Second)
+		at := c.Add(time.Duration(i) * time.Millisecond)
 		records = append(records,
-			&kgo.Record{Topic: "readings.scored", Key: []byte(id), Value: out.Frame(t, scored(id, "1", score)), Timestamp: at},
-			&kgo.Record{Topic: "readings.shadow", Key: []byte(id), Value: shadow.Frame(t, scored(id, "2", min(score+0.1*float64(i%2), 1))), Timestamp: at})
+			&kgo.Record{Topic: "readings.scored", Key: []byte(id(i)), Value: out.Frame(t, scored(id(i), "1", score)), Timestamp: at},
+			&kgo.Record{Topic: "readings.shadow", Key: []byte(id(i)), Value: shadow.Frame(t, scored(id(i), "2", min(score+0.1*float64(i%2), 1))), Timestamp: at})
 	}
-	st.ProduceRecords(t, records...)
-	records = records[:0]
-	for i := range labelled {
-		id := fmt.Sprintf("r%03d", i)
-		class := "ok"
-		if i%3 == 0 {
-			class = "fault"
-		}
-		records = append(records, &kgo.Record{Topic: "readings.labels", Key: []byte(id),
-			Value: labels.Frame(t, map[string]any{"id": id, "label": class}), Timestamp: t0.Add(2*window + time.Duration(i)*time.Millisecond)})
+	for i := range first {
+		records = append(records, label(id(i), truth(i), c.Add(500*time.Millisecond+time.Duration(i)*time.Millisecond)))
 	}
 	records = append(records,
-		&kgo.Record{Topic: "readings.labels", Key: []byte("r000"), Value: labels.Frame(t, map[string]any{"id": "r000", "label": "ok"}), Timestamp: t0.Add(2*window + time.Second)},
-		&kgo.Record{Topic: "readings.labels", Key: []byte("junk"), Value: []byte("not avro"), Timestamp: t0.Add(2*window + time.Second)},
-		// Moves the labels' time past the second window: it closes.
-		&kgo.Record{Topic: "readings.labels", Key: []byte("zzz"), Value: labels.Frame(t, map[string]any{"id": "zzz", "label": "ok"}), Timestamp: t0.Add(4 * window)})
+		label(id(0), "ok", c.Add(time.Second)), // a duplicate
+		&kgo.Record{Topic: "readings.labels", Key: []byte("junk"), Value: []byte("not avro"), Timestamp: c.Add(time.Second)},
+		label("ahead", "ok", c.Add(24*time.Hour)), // stamped far ahead: it must not close the windows to come
+		// Moves the labels' time past the first window: it closes.
+		label("zzz", "ok", c.Add(2*window+500*time.Millisecond)))
 	st.ProduceRecords(t, records...)
 
-	run := func() ([]Window, map[string]int64) {
+	run := func(now time.Time, want int) ([]Window, map[string]int64) {
+		t.Helper()
 		log := &sinkLog{}
 		join, err := NewLabelJoin(LabelsConfig{
 			Topic: "{topic}.labels", Inputs: []string{"readings"},
@@ -132,12 +133,13 @@ func TestLabelJoinOverKafka(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		join.now = func() time.Time { return now }
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- join.Run(ctx) }()
-		testkit.WaitFor(t, "the second window's champion and shadow reports", func() bool {
+		testkit.WaitFor(t, "the champion's and the shadow's windows", func() bool {
 			w, _ := log.snapshot()
-			return len(w) >= 2
+			return len(w) >= want
 		})
 		cancel()
 		if err := <-done; err != nil {
@@ -145,41 +147,44 @@ func TestLabelJoinOverKafka(t *testing.T) {
 		}
 		return log.snapshot()
 	}
-	first, counts := run()
-	byRole := map[string]Window{}
-	for _, w := range first {
-		if w.Kind != KindOnline || w.Online == nil || w.Topic != "readings" || w.Model != "sensors" {
-			t.Fatalf("not an online window of readings/sensors: %+v", w)
+	check := func(windows []Window, start time.Time, labelled, paired int64) {
+		t.Helper()
+		byRole := map[string]Window{}
+		for _, w := range windows {
+			if w.Kind != KindOnline || w.Online == nil || w.Topic != "readings" || w.Model != "sensors" {
+				t.Fatalf("not an online window of readings/sensors: %+v", w)
+			}
+			if _, dup := byRole[w.Role]; dup || !w.Start.Equal(start) {
+				t.Fatalf("windows %+v: want one per role, starting %s", windows, start)
+			}
+			byRole[w.Role] = w
 		}
-		byRole[w.Role] = w
-	}
-	champion, challenger := byRole[RoleChampion], byRole[RoleShadow]
-	if champion.Version != "1" || challenger.Version != "2" {
-		t.Fatalf("versions: champion %q, shadow %q", champion.Version, challenger.Version)
-	}
-	if !champion.Start.Equal(t0.Add(2 * window)) {
-		t.Errorf("window starts %s, want the labels' window %s", champion.Start, t0.Add(2*window))
-	}
-	for _, w := range []Window{champion, challenger} {
-		if w.Online.Labelled != labelled || w.Online.ROCAUC == nil || w.Online.F1 == nil || w.Online.LogLoss == nil {
-			t.Errorf("%s window: labelled %d (want %d), auc %v f1 %v log loss %v", w.Role, w.Online.Labelled, labelled, w.Online.ROCAUC, w.Online.F1, w.Online.LogLoss)
+		champion, challenger := byRole[RoleChampion], byRole[RoleShadow]
+		if champion.Version != "1" || challenger.Version != "2" {
+			t.Fatalf("versions: champion %q, shadow %q", champion.Version, challenger.Version)
 		}
-	}
-	if c := champion.Online.Comparison; c == nil || c.Paired != labelled || c.ChampionVersion != "1" || c.ChallengerVersion != "2" {
-		t.Errorf("comparison %+v, want versions 1 and 2 paired on %d records", c, labelled)
-	}
-	if counts[LabelInvalid] != 1 || counts["duplicate"] != 1 || counts["matched"] != labelled {
-		t.Errorf("label counts %v, want one invalid, one duplicate and %d matched", counts, labelled)
+		for _, w := range []Window{champion, challenger} {
+			if w.Online.Labelled != labelled || w.Online.ROCAUC == nil || w.Online.F1 == nil || w.Online.LogLoss == nil {
+				t.Errorf("%s window: labelled %d (want %d), auc %v f1 %v log loss %v", w.Role, w.Online.Labelled, labelled, w.Online.ROCAUC, w.Online.F1, w.Online.LogLoss)
+			}
+		}
+		if cmp := champion.Online.Comparison; cmp == nil || cmp.Paired != paired || cmp.ChampionVersion != "1" || cmp.ChallengerVersion != "2" {
+			t.Errorf("comparison %+v, want versions 1 and 2 paired on %d records", cmp, paired)
+		}
 	}
 
-	second, _ := run()
-	if len(second) != len(first) {
-		t.Fatalf("after a restart %d windows, before %d", len(second), len(first))
+	windows, counts := run(c.Add(time.Second), 2)
+	check(windows, c, first, first)
+	if counts[LabelInvalid] != 2 || counts["duplicate"] != 1 || counts["matched"] != first {
+		t.Errorf("label counts %v, want two invalid, one duplicate and %d matched", counts, first)
 	}
-	for i := range first {
-		a, b := first[i], second[i]
-		if a.Role != b.Role || a.Version != b.Version || !a.Start.Equal(b.Start) || a.Online.Labelled != b.Online.Labelled || *a.Online.ROCAUC != *b.Online.ROCAUC {
-			t.Errorf("window %d differs after a restart: %+v then %+v", i, *a.Online, *b.Online)
-		}
+
+	// A restart two windows on; labels come for the keys not yet labelled.
+	var more []*kgo.Record
+	for i := first; i < keys; i++ {
+		more = append(more, label(id(i), truth(i), c.Add(2*window+time.Second)))
 	}
+	st.ProduceRecords(t, append(more, label("zzz2", "ok", c.Add(3*window+500*time.Millisecond)))...)
+	windows, _ = run(c.Add(2*window+time.Second), 2)
+	check(windows, c.Add(2*window), keys-first, keys)
 }

@@ -132,7 +132,7 @@ func (g *gauges) observe(w Window) {
 		}
 		if c := o.Comparison; c != nil {
 			g.comparison.DeletePartialMatch(prometheus.Labels{"topic": w.Topic, "model": w.Model})
-			for stat, v := range map[string]float64{"z": c.Z, "p_value": pValue(c.PValue), "paired": float64(c.Paired), "champion": c.Champion, "challenger": c.Challenger} {
+			for stat, v := range map[string]float64{"z": zScore(c.Z), "p_value": pValue(c.PValue), "paired": float64(c.Paired), "champion": c.Champion, "challenger": c.Challenger} {
 				g.comparison.WithLabelValues(w.Topic, w.Model, c.ChampionVersion, c.ChallengerVersion, stat).Set(finite(v))
 			}
 		}

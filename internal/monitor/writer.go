@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -26,7 +27,15 @@ const (
 	FailEncode   = "encode"
 	FailRegistry = "registry"
 	FailProduce  = "produce"
+	// FailBehind: the writer was still busy with earlier windows (a slow
+	// registry or broker), and the window was dropped rather than wait.
+	FailBehind = "behind"
 )
+
+// writeQueue is how many closed windows may wait for the writer: far more
+// than close at once (a few per topic and version), so only a writer stuck
+// on a slow registry or broker drops any.
+const writeQueue = 1024
 
 // SchemaRegistry registers the monitor schema; *srclient.SchemaRegistryClient
 // is the one in use.
@@ -47,9 +56,10 @@ type WriterDeps struct {
 
 // Writer writes closed windows: one Avro record each to the monitor topic,
 // and the gauges. Monitor records are best effort, like shadow results:
-// produced without waiting and outside the input's commits, a failure
-// counted and logged, never holding up the stream. It is safe for
-// concurrent use.
+// written by a goroutine of the Writer's own (Write only queues, so the
+// scoring stages that close windows never wait on the registry or the
+// broker), produced outside the input's commits, a failure counted and
+// logged. It is safe for concurrent use.
 type Writer struct {
 	topic    string
 	client   *kgo.Client
@@ -59,8 +69,12 @@ type Writer struct {
 	logger   *slog.Logger
 	lastWarn atomic.Int64
 
-	mu  sync.Mutex
-	ids map[string]uint32 // subject -> the monitor schema's id there
+	queue   chan Window
+	done    chan struct{} // closed when the writing goroutine ends
+	closeMu sync.RWMutex  // Write holds it to send, Close to close queue
+	closed  bool
+
+	ids map[string]uint32 // subject -> the monitor schema's id there; the writing goroutine's
 }
 
 // NewWriter builds a Writer and registers its gauges.
@@ -82,10 +96,13 @@ func NewWriter(deps WriterDeps) (*Writer, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Writer{
+	w := &Writer{
 		topic: deps.Topic, client: deps.Client, registry: deps.Registry, codec: codec,
 		gauges: g, logger: deps.Logger, ids: map[string]uint32{},
-	}, nil
+		queue: make(chan Window, writeQueue), done: make(chan struct{}),
+	}
+	go w.run()
+	return w, nil
 }
 
 // TopicFor is the monitor topic of an input topic.
@@ -96,8 +113,33 @@ func TopicFor(template, input string) string {
 	return strings.ReplaceAll(template, "{topic}", input)
 }
 
-// Write sets the gauges of a closed window and produces its record.
+// Write queues a closed window to be written, without waiting: a window
+// the writer has no room for is dropped and counted (FailBehind), as is
+// one written after Close.
 func (w *Writer) Write(win Window) {
+	w.closeMu.RLock()
+	defer w.closeMu.RUnlock()
+	if w.closed {
+		w.fail(FailBehind, w.TopicFor(win.Topic), errors.New("the writer is closed"))
+		return
+	}
+	select {
+	case w.queue <- win:
+	default:
+		w.fail(FailBehind, w.TopicFor(win.Topic), errors.New("earlier windows are still being written"))
+	}
+}
+
+// run writes the queued windows until Close.
+func (w *Writer) run() {
+	defer close(w.done)
+	for win := range w.queue {
+		w.write(win)
+	}
+}
+
+// write sets the gauges of a closed window and produces its record.
+func (w *Writer) write(win Window) {
 	w.gauges.observe(win)
 	topic := w.TopicFor(win.Topic)
 	id, err := w.schemaID(topic + "-value")
@@ -136,8 +178,6 @@ func (w *Writer) Labels(topic, outcome string, n int64) {
 // schemaID registers the monitor schema under subject once, and again
 // after a failure.
 func (w *Writer) schemaID(subject string) (uint32, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	if id, ok := w.ids[subject]; ok {
 		return id, nil
 	}
@@ -157,11 +197,22 @@ func (w *Writer) fail(reason, topic string, err error) {
 	}
 }
 
-// Close waits up to timeout for the records in flight and closes the
-// producer.
+// Close writes the windows queued, waits up to timeout for the records in
+// flight, and closes the producer. Windows written after it are dropped.
 func (w *Writer) Close(timeout time.Duration) {
+	w.closeMu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.queue)
+	}
+	w.closeMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		w.logger.Warn("monitor windows not written before the drain timeout")
+	}
 	if err := w.client.Flush(ctx); err != nil {
 		w.logger.Warn("monitor records not acknowledged before the drain timeout", "err", err)
 	}

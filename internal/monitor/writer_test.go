@@ -2,6 +2,8 @@ package monitor
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -9,12 +11,14 @@ import (
 	"github.com/linkedin/goavro/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/drift"
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/online"
 	"github.com/streamscore/streamscore/internal/serde"
+	"github.com/streamscore/streamscore/internal/testkit"
 	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 	"github.com/streamscore/streamscore/schemas"
 )
@@ -149,12 +153,9 @@ func TestWriterRecordsAndGauges(t *testing.T) {
 	// its online ones stay until an online window of 4 closes.
 	w.Write(Window{Kind: KindDrift, Topic: "readings", Model: "sensors", Version: "4", Role: RoleChampion, Start: end, End: end.Add(5 * time.Minute),
 		Drift: &drift.Report{Records: 10, Features: []drift.FeatureReport{{Name: "temperature", Kind: "numeric", NullRate: 0}}}})
-	if n := testutil.CollectAndCount(w.gauges.psi); n != 0 {
-		t.Errorf("%d psi series left after the swap (version 4 has no reference)", n)
-	}
-	if n := testutil.CollectAndCount(w.gauges.nulls); n != 1 {
-		t.Errorf("%d null-ratio series after the swap, want version 4's one", n)
-	}
+	testkit.WaitFor(t, "version 4's window to be written", func() bool {
+		return testutil.CollectAndCount(w.gauges.nulls) == 1 && testutil.CollectAndCount(w.gauges.psi) == 0
+	})
 	if n := testutil.CollectAndCount(w.gauges.online); n != 3 {
 		t.Errorf("%d online series, want version 3's three", n)
 	}
@@ -167,4 +168,37 @@ func TestWriterRecordsAndGauges(t *testing.T) {
 			t.Errorf("metric %s is not named streamscore_*", mf.GetName())
 		}
 	}
+}
+
+// TestWriteNeverWaits writes windows while the schema registry hangs:
+// every Write returns, the windows the writer has no room for are dropped
+// and counted, and Close gives up on the hung one after its timeout.
+func TestWriteNeverWaits(t *testing.T) {
+	st := stackkit.Start(t, embedded.Config{})
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer hung.Close()
+	defer close(release)
+	w, err := NewWriter(WriterDeps{Client: st.Client(t), Registry: srclient.NewSchemaRegistryClient(hung.URL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = writeQueue + 100
+	for i := range n {
+		w.Write(Window{Kind: KindDrift, Topic: "t", Model: "m", Version: "1", Role: RoleChampion,
+			Start: time.Unix(int64(i), 0), End: time.Unix(int64(i+1), 0), Drift: &drift.Report{}})
+	}
+	// One window is with the hung registry, writeQueue wait: the rest
+	// were dropped.
+	if dropped := testutil.ToFloat64(w.gauges.failures.WithLabelValues(FailBehind)); dropped < n-writeQueue-1 {
+		t.Errorf("%v windows dropped as behind, want at least %d", dropped, n-writeQueue-1)
+	}
+	w.Close(0)
+	w.Write(Window{Kind: KindDrift, Topic: "t", Drift: &drift.Report{}}) // after Close: dropped, no panic
 }

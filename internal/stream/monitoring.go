@@ -34,7 +34,7 @@ type Monitoring struct {
 	Every time.Duration
 	// Reference gives a version's reference profile, or nil when it has
 	// none (its windows then carry counts, null rates and means only). It
-	// is asked once per topic, version and role.
+	// is asked once per version.
 	Reference func(model.Spec) *drift.Profile
 }
 
@@ -47,6 +47,9 @@ type monitoring struct {
 
 	mu      sync.Mutex
 	windows map[windowKey]*openWindow
+	// references are the profiles asked for, by model and version: asked
+	// once, though a version's windows come and go with its traffic.
+	references map[[2]string]*drift.Profile
 }
 
 type windowKey struct{ topic, model, version, role string }
@@ -63,7 +66,7 @@ func newMonitoring(cfg Monitoring) *monitoring {
 	if cfg.Reference == nil {
 		cfg.Reference = func(model.Spec) *drift.Profile { return nil }
 	}
-	return &monitoring{cfg: cfg, now: time.Now, windows: map[windowKey]*openWindow{}}
+	return &monitoring{cfg: cfg, now: time.Now, windows: map[windowKey]*openWindow{}, references: map[[2]string]*drift.Profile{}}
 }
 
 // observe adds rows, just scored by the model of spec in b, to their
@@ -91,7 +94,7 @@ func (m *monitoring) observe(role string, spec *model.Spec, rows []row, b *model
 func (m *monitoring) window(key windowKey, spec *model.Spec, now time.Time) *openWindow {
 	w, ok := m.windows[key]
 	if !ok {
-		w = &openWindow{live: drift.NewWindow(*spec, m.cfg.Reference(*spec)), start: now.Truncate(m.cfg.Every)}
+		w = &openWindow{live: drift.NewWindow(*spec, m.reference(spec)), start: now.Truncate(m.cfg.Every)}
 		m.windows[key] = w
 		return w
 	}
@@ -99,6 +102,18 @@ func (m *monitoring) window(key windowKey, spec *model.Spec, now time.Time) *ope
 		m.close(key, w, now)
 	}
 	return w
+}
+
+// reference is spec's version's profile, asked for once. The caller holds
+// mu.
+func (m *monitoring) reference(spec *model.Spec) *drift.Profile {
+	key := [2]string{spec.Name, spec.Version}
+	ref, ok := m.references[key]
+	if !ok {
+		ref = m.cfg.Reference(*spec)
+		m.references[key] = ref
+	}
+	return ref
 }
 
 // close writes w if it saw rows and starts the window that now falls in.

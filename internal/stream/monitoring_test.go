@@ -118,8 +118,8 @@ func TestMonitoringWindows(t *testing.T) {
 	if w := log.take(); len(w) != 0 {
 		t.Fatalf("windows without rows were written: %+v", w)
 	}
-	if len(asked) != 5 {
-		t.Errorf("references asked for versions %v, want once per topic, version and role (5)", asked)
+	if len(asked) != 3 {
+		t.Errorf("references asked for versions %v, want once per version (3)", asked)
 	}
 }
 

@@ -362,7 +362,7 @@ func (p *processor) score(j job) {
 			p.sink.send(out)
 		}
 		p.remember(j.rows)
-		p.shadow.offer(j.rows)
+		p.shadow.offer(&g.spec, j.rows)
 		return
 	}
 	p.logger.Warn("batch failed; scoring its rows one by one", "rows", len(j.rows), "version", g.spec.Version, "err", err)
@@ -376,7 +376,7 @@ func (p *processor) score(j job) {
 		p.sink.send(out)
 		scored = append(scored, r)
 	}
-	p.shadow.offer(scored)
+	p.shadow.offer(&g.spec, scored)
 }
 
 // runBatch runs g's model on a job's batch and encodes the outputs, without

@@ -103,8 +103,17 @@ func (s *shadowStage) swap(m *model.Model) {
 
 // offer hands the scoring stage's rows on without waiting. It is a no-op
 // on a nil stage (shadow scoring off) and before any shadow model.
-func (s *shadowStage) offer(rows []row) {
+//
+// Rows the serving model (of spec) scored are not offered to a shadow
+// model of the same version, as the champion and challenger aliases are
+// on one version after a promotion: it would score them again to the same
+// results, for nothing (and a label join would see one version in two
+// roles).
+func (s *shadowStage) offer(spec *model.Spec, rows []row) {
 	if s == nil || len(rows) == 0 || !s.loaded.Load() {
+		return
+	}
+	if sh := s.serving.Load(); sh != nil && sh.Name == spec.Name && sh.Version == spec.Version {
 		return
 	}
 	select {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamscore/streamscore/internal/deadletter"
 	"github.com/streamscore/streamscore/internal/model"
+	"github.com/streamscore/streamscore/internal/testkit"
 )
 
 // shadowed is a processor with a shadow stage whose results are collected.
@@ -155,5 +156,36 @@ func TestShadowNeverHoldsUpPrimary(t *testing.T) {
 	s.p.close()
 	if len(s.shadow) != shadowQueue*batch {
 		t.Fatalf("%d shadow results once the stage ran, want the %d queued", len(s.shadow), shadowQueue*batch)
+	}
+}
+
+// TestShadowSkipsTheServingVersion shadows with a model of the serving
+// version, as after a promotion (champion and challenger on one version):
+// nothing is shadow-scored, as it would repeat the serving results; a
+// shadow of another version then is.
+func TestShadowSkipsTheServingVersion(t *testing.T) {
+	const n = 300
+	f := newFixture(t, n)
+	s := newShadowed(t, f, f.model(t, "1", smallTrain(10, 3), 2000))
+	go s.p.scoreJobs()
+	go s.p.shadow.run()
+	t.Cleanup(s.p.close)
+
+	s.p.shadow.swap(f.model(t, "1", smallTrain(10, 3), 2000))
+	testkit.WaitFor(t, "the shadow model to be adopted", func() bool {
+		spec := s.p.shadow.serving.Load()
+		return spec != nil && spec.Version == "1"
+	})
+	s.add(t, f.records[:n/2]...)
+	s.p.shadow.swap(f.model(t, "2", smallTrain(10, 3), 2000))
+	testkit.WaitFor(t, "the new shadow model to be adopted", func() bool {
+		return s.p.shadow.serving.Load().Version == "2"
+	})
+	s.add(t, f.records[n/2:]...)
+	s.waitShadow(n / 2)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.shadow) != n/2 {
+		t.Fatalf("%d shadow results, want %d: only the rows after the shadow took another version", len(s.shadow), n/2)
 	}
 }
