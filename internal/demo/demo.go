@@ -1,7 +1,12 @@
 // Package demo runs streamscore end to end on one machine: the embedded
-// broker and registry, two trained models, a producer of sample sensor
-// readings and text messages (with a few bad records mixed in), a scorer for
-// each stream, and a live view of what they do.
+// broker and registry, a producer of sample sensor readings and text
+// messages (with a few bad records mixed in), a scorer for each stream,
+// and a live view of what they do. The sensor stream closes the loop: its
+// model comes from the catalog of an in-process trainer, the readings
+// shift midway, the scorer's monitoring windows show the drift, the
+// trainer retrains on it, the scorer shadow-scores the new version, the
+// true labels arrive late, and the new version is promoted once the labels
+// show it better.
 package demo
 
 import (
@@ -10,43 +15,51 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/linkedin/goavro/v2"
 	"github.com/riferrei/srclient"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/streamscore/streamscore/internal/embedded"
 	"github.com/streamscore/streamscore/internal/model"
 	"github.com/streamscore/streamscore/internal/sample"
-	"github.com/streamscore/streamscore/internal/scorer"
-	"github.com/streamscore/streamscore/internal/train"
 	"github.com/streamscore/streamscore/schemas"
 )
 
 // Config sets up the demo.
 type Config struct {
-	// Dir keeps the broker's topics and offsets, the registry's schemas and
-	// the trained models across runs.
+	// Dir keeps the broker's topics and offsets (the model catalog's
+	// among them), the registry's schemas and the text model across runs.
 	Dir          string
 	KafkaPort    int
 	RegistryAddr string
 	// HTTPAddrs are the sensor and the text scorers' HTTP addresses.
 	HTTPAddrs [2]string
+	// TrainerHTTPAddr is the trainer's REST API and /metrics; empty takes
+	// a free port on 127.0.0.1.
+	TrainerHTTPAddr string
 	// Rate is the sensor readings per second the producer offers; messages
 	// come at a quarter of it.
 	Rate int
 	// BadEvery makes every BadEvery-th record a bad one, of each kind in
 	// turn; zero sends only good records.
 	BadEvery int
+	// ShiftAfter is when, after the producer starts, the readings'
+	// temperature rises by 8 °C; 0 means a minute.
+	ShiftAfter time.Duration
+	// MonitorWindow is the sensor scorer's monitoring window; the drift
+	// must last four of them before the trainer retrains, on the history
+	// of the last three. 0 means 10 s.
+	MonitorWindow time.Duration
+	// LabelDelay is how long after a reading its true label is written; 0
+	// means 3 s.
+	LabelDelay time.Duration
 	// Duration stops the demo after a while; zero runs until interrupted.
 	Duration time.Duration
-	// Until, if set, stops the demo once it reports true of the scorers'
-	// totals, asked after each line of progress (once a second).
+	// Until, if set, stops the demo once it reports true of the totals,
+	// asked after each line of progress (once a second).
 	Until func(Totals) bool
 	// Out receives the live view.
 	Out io.Writer
@@ -57,40 +70,32 @@ type Config struct {
 	Library string
 }
 
-// pipeline is one scored stream of the demo: its topic, schema and model.
-type pipeline struct {
-	topic  string
-	schema string
-	model  string
-	train  func(ctx context.Context) ([]byte, error)
-	about  string
-
-	schemaID uint32
-	service  *scorer.Service
-	output   string
-}
-
-func pipelines() []*pipeline {
-	return []*pipeline{
-		{
-			topic: sensorTopic, schema: schemas.SensorReading, model: "sensor-anomaly",
-			about: "gradient-boosted trees at scikit-learn's defaults (up to 100 rounds of 31 leaves, early stopping) over 10 sensor fields",
-			train: func(ctx context.Context) ([]byte, error) {
-				return sample.SensorModel(ctx, sample.SensorSpec("sensor-anomaly", "1"), train.DefaultConfig(), 50_000)
-			},
-		},
-		{
-			topic: messageTopic, schema: schemas.TextMessage, model: "spam",
-			about: "TF-IDF over words and logistic regression; tokenizes raw text inside the graph",
-			train: func(ctx context.Context) ([]byte, error) {
-				return sample.TextModel(ctx, sample.TextSpec("spam", "1"), 20_000)
-			},
-		},
+// withDefaults fills in what was left out.
+func (c Config) withDefaults() Config {
+	if c.ShiftAfter == 0 {
+		c.ShiftAfter = time.Minute
 	}
+	if c.MonitorWindow == 0 {
+		c.MonitorWindow = 10 * time.Second
+	}
+	if c.LabelDelay == 0 {
+		c.LabelDelay = 3 * time.Second
+	}
+	if c.TrainerHTTPAddr == "" {
+		c.TrainerHTTPAddr = "127.0.0.1:0"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
 }
 
 // Run runs the demo until ctx ends or Duration passes.
 func Run(ctx context.Context, cfg Config) error {
+	cfg = cfg.withDefaults()
+	if cfg.Rate < 1 {
+		return fmt.Errorf("demo: rate %d is not a positive number of readings per second", cfg.Rate)
+	}
 	if cfg.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
@@ -110,23 +115,46 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	reg := srclient.NewSchemaRegistryClient(stack.RegistryURL())
-	streams := pipelines()
+	codecs, err := prepareTopics(ctx, stack.Brokers(), reg)
+	if err != nil {
+		return err
+	}
+	prod, err := newProducer(stack.Brokers(), codecs, cfg)
+	if err != nil {
+		return err
+	}
+	defer prod.close()
+
+	train, err := newTrainer(ctx, cfg, stack)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cfg.Out, "trainer   job %s: retrains from %s when %s drifts, promotes online; http://%s/metrics\n",
+		sensorModel, historyTopic, monitorTopic, train.Addr())
+	began := time.Now()
+	if err := firstVersion(ctx, cfg, train, prod); err != nil {
+		train.Close()
+		return err
+	}
+	streams := []*pipeline{sensorPipeline(), textPipeline()}
 	var gatherers []gatherer
 	for i, p := range streams {
-		if err := p.start(ctx, cfg, stack, reg, cfg.HTTPAddrs[i]); err != nil {
+		if err := p.start(ctx, cfg, stack, cfg.HTTPAddrs[i]); err != nil {
+			train.Close()
 			return err
 		}
 		gatherers = append(gatherers, p.service.Metrics())
 	}
 	fmt.Fprintln(cfg.Out)
 
-	prod, err := newProducer(stack.Brokers(), streams[0].schemaID, streams[1].schemaID, cfg.Rate, cfg.BadEvery)
+	loop := newLoopWatch(train.Catalog(), streams[0].service.Metrics(), "http://"+train.Addr()+"/metrics", prod, began)
+	view, err := newView(viewDeps{
+		brokers: stack.Brokers(), registry: reg, scorers: gatherers,
+		outputs: []string{streams[0].output, streams[1].output}, dlq: "streamscore.dlq", monitor: monitorTopic,
+		loop: loop, out: cfg.Out,
+	})
 	if err != nil {
-		return err
-	}
-	defer prod.close()
-	view, err := newView(stack.Brokers(), reg, gatherers, []string{streams[0].output, streams[1].output}, "streamscore.dlq", cfg.Out)
-	if err != nil {
+		train.Close()
 		return err
 	}
 	view.until = cfg.Until
@@ -136,6 +164,7 @@ func Run(ctx context.Context, cfg Config) error {
 	for _, p := range streams {
 		g.Go(func() error { return p.service.Run(gctx) })
 	}
+	g.Go(func() error { return train.Run(gctx) })
 	g.Go(func() error { return prod.run(gctx) })
 	g.Go(func() error { return view.run(gctx) })
 	err = g.Wait()
@@ -146,73 +175,38 @@ func Run(ctx context.Context, cfg Config) error {
 	return err
 }
 
-// start creates the pipeline's topic, registers its schema, trains its
-// model if no earlier run did, and builds its scorer.
-func (p *pipeline) start(ctx context.Context, cfg Config, stack *embedded.Stack, reg *srclient.SchemaRegistryClient, httpAddr string) error {
-	if err := createTopic(ctx, stack.Brokers(), p.topic, 3); err != nil {
-		return err
-	}
-	s, err := reg.CreateSchema(p.topic+"-value", p.schema, srclient.Avro)
+// prepareTopics creates the demo's topics and registers their schemas,
+// unless an earlier run did, and returns the producer's codecs.
+func prepareTopics(ctx context.Context, brokers []string, reg *srclient.SchemaRegistryClient) (producerCodecs, error) {
+	labelled, err := sample.LabelledSensorSchema()
 	if err != nil {
-		return fmt.Errorf("register %s schema: %w", p.topic, err)
+		return producerCodecs{}, err
 	}
-	p.schemaID = uint32(s.ID())
-	modelPath, err := p.ensureModel(ctx, cfg)
-	if err != nil {
-		return err
+	var codecs producerCodecs
+	for _, t := range []struct {
+		topic  string
+		schema string
+		codec  *codec
+	}{
+		{sensorTopic, schemas.SensorReading, &codecs.sensor},
+		{messageTopic, schemas.TextMessage, &codecs.text},
+		{historyTopic, labelled, &codecs.history},
+		{labelsTopic, labelSchema, &codecs.label},
+	} {
+		if err := createTopic(ctx, brokers, t.topic, 3); err != nil {
+			return producerCodecs{}, err
+		}
+		s, err := reg.CreateSchema(t.topic+"-value", t.schema, srclient.Avro)
+		if err != nil {
+			return producerCodecs{}, fmt.Errorf("register %s schema: %w", t.topic, err)
+		}
+		c, err := goavro.NewCodec(t.schema)
+		if err != nil {
+			return producerCodecs{}, fmt.Errorf("%s schema: %w", t.topic, err)
+		}
+		*t.codec = codec{Codec: c, id: uint32(s.ID())}
 	}
-	sc := scorer.DefaultConfig()
-	sc.Kafka.Brokers = stack.Brokers()
-	sc.Registry.URL = stack.RegistryURL()
-	sc.Stream.Topics = []string{p.topic}
-	sc.Stream.Group = "streamscore-" + p.topic
-	sc.Model.Path = modelPath
-	sc.HTTPAddr = httpAddr
-	if p.service, err = scorer.New(sc, cfg.Logger); err != nil {
-		return err
-	}
-	p.output = sc.Stream.OutputFor(p.topic)
-	fmt.Fprintf(cfg.Out, "scorer    %s -> %s (dead letters -> %s), http://%s/metrics\n",
-		p.topic, p.output, sc.Stream.DeadLetterTopic, p.service.Addr())
-	return nil
-}
-
-// ensureModel trains the model on first use and keeps it in Dir, so later
-// runs start at once and score with the same version.
-func (p *pipeline) ensureModel(ctx context.Context, cfg Config) (string, error) {
-	path := filepath.Join(cfg.Dir, "models", p.model+".onnx")
-	if _, err := os.Stat(path); err == nil {
-		fmt.Fprintf(cfg.Out, "model     %s (trained on an earlier run)\n", path)
-		return path, nil
-	}
-	start := time.Now()
-	onnxBytes, err := p.train(ctx)
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(path, onnxBytes, 0o644); err != nil {
-		return "", err
-	}
-	fmt.Fprintf(cfg.Out, "model     %s: %s, trained in %v\n", path, p.about, time.Since(start).Round(time.Millisecond))
-	return path, nil
-}
-
-// createTopic creates an input topic unless an earlier run did.
-func createTopic(ctx context.Context, brokers []string, topic string, partitions int32) error {
-	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	resp, err := kadm.NewClient(client).CreateTopic(ctx, partitions, -1, nil, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-		return fmt.Errorf("create topic %s: %w", topic, err)
-	}
-	return nil
+	// The scorer would create the monitor topic, with one partition; the
+	// view and the trainer read it from its start, so it is there first.
+	return codecs, createTopic(ctx, brokers, monitorTopic, 1)
 }

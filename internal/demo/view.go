@@ -21,12 +21,16 @@ import (
 	"github.com/streamscore/streamscore/internal/deadletter"
 )
 
-// view consumes the scorer's outputs and dead letters and prints a line of
-// progress a second and, now and then, an enriched record.
+// view consumes the scorers' outputs, dead letters and the sensor
+// scorer's monitoring windows, and prints a line of progress a second, now
+// and then an enriched record, every monitoring window, and what the loop
+// does (loopWatch).
 type view struct {
 	client   *kgo.Client
 	registry *srclient.SchemaRegistryClient
 	outputs  []string
+	monitor  string
+	loop     *loopWatch
 	out      io.Writer
 
 	// counts come from the scorer's own metrics, which are exact; the
@@ -46,14 +50,27 @@ var errEnough = errors.New("the demo has shown enough")
 // gatherer is where the view reads a scorer's counts.
 type gatherer = prometheus.Gatherer
 
-func newView(brokers []string, reg *srclient.SchemaRegistryClient, metrics []gatherer, outputs []string, dlq string, out io.Writer) (*view, error) {
-	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(append(outputs, dlq)...),
+// viewDeps are what the view reads and where it writes.
+type viewDeps struct {
+	brokers  []string
+	registry *srclient.SchemaRegistryClient
+	scorers  []gatherer
+	outputs  []string
+	dlq      string
+	monitor  string
+	loop     *loopWatch
+	out      io.Writer
+}
+
+func newView(d viewDeps) (*view, error) {
+	topics := append(slices.Clone(d.outputs), d.dlq, d.monitor)
+	client, err := kgo.NewClient(kgo.SeedBrokers(d.brokers...), kgo.ConsumeTopics(topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))
 	if err != nil {
 		return nil, fmt.Errorf("view: %w", err)
 	}
-	return &view{client: client, registry: reg, metrics: metrics, outputs: outputs, out: out,
-		explained: map[string]bool{}}, nil
+	return &view{client: client, registry: d.registry, metrics: d.scorers, outputs: d.outputs, monitor: d.monitor,
+		loop: d.loop, out: d.out, explained: map[string]bool{}}, nil
 }
 
 func (v *view) run(ctx context.Context) error {
@@ -70,6 +87,10 @@ func (v *view) run(ctx context.Context) error {
 		cancel()
 		now := time.Now()
 		fetches.EachRecord(func(r *kgo.Record) {
+			if r.Topic == v.monitor {
+				v.window(r)
+				return
+			}
 			v.latencies = append(v.latencies, now.Sub(r.Timestamp))
 			if slices.Contains(v.outputs, r.Topic) {
 				if showNext || !shown[r.Topic] {
@@ -88,6 +109,7 @@ func (v *view) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
+			v.loop.poll(v.out, v.start)
 			c := v.progress()
 			if v.until != nil && v.until(c) {
 				return errEnough
@@ -112,17 +134,21 @@ func (v *view) progress() Totals {
 	return c
 }
 
-// Totals are the scorers' counts, from their own metrics.
+// Totals are the scorers' counts, from their own metrics, and what the
+// closed loop has done.
 type Totals struct {
 	In, Out, DeadLettered float64
 	// OutByTopic is the records scored by input topic.
 	OutByTopic map[string]float64
 	// ByReason is the records dead-lettered by class.
 	ByReason map[string]float64
+	// Loop is what the sensor stream's closed loop has done; its maps
+	// are the view's own, to be read and not kept.
+	Loop Loop
 }
 
 func (v *view) counts() Totals {
-	c := Totals{OutByTopic: map[string]float64{}, ByReason: map[string]float64{}}
+	c := Totals{OutByTopic: map[string]float64{}, ByReason: map[string]float64{}, Loop: v.loop.state}
 	for _, g := range v.metrics {
 		families, err := g.Gather()
 		if err != nil {
@@ -183,9 +209,12 @@ func (v *view) show(r *kgo.Record) {
 			native["id"], text, label, scores["spam"], pred["model_name"], pred["model_version"], source)
 		return
 	}
-	fmt.Fprintf(v.out, "  scored  %s temperature=%.1f humidity=%.1f vibration=%.2f -> %v (anomaly %.3f) by %v@%v, from %s\n",
+	// The sensor model's classes are "false" and "true": value is the
+	// score of the positive (last) one.
+	anomaly := optFloat(pred["value"])
+	fmt.Fprintf(v.out, "  scored  %s temperature=%.1f humidity=%.1f vibration=%.2f -> anomaly %v (score %s) by %v@%v, from %s\n",
 		native["device_id"], native["temperature"], native["humidity"], native["vibration"],
-		label, scores["anomaly"], pred["model_name"], pred["model_version"], source)
+		label, orDash(anomaly), pred["model_name"], pred["model_version"], source)
 }
 
 func (v *view) decode(value []byte) (map[string]any, error) {
@@ -213,9 +242,10 @@ func (v *view) decode(value []byte) (map[string]any, error) {
 
 func (v *view) summary(prod *producer) {
 	c := v.counts()
-	fmt.Fprintf(v.out, "\nstopped: produced %d; the scorers consumed %.0f, scored %.0f (%s), dead-lettered %.0f (%s).\n"+
-		"Offsets are committed and the data kept: the next run resumes where this one stopped.\n",
+	fmt.Fprintf(v.out, "\nstopped: produced %d; the scorers consumed %.0f, scored %.0f (%s), dead-lettered %.0f (%s).\n",
 		prod.acked.Load(), c.In, c.Out, byKey(c.OutByTopic), c.DeadLettered, byKey(c.ByReason))
+	v.loop.summary(v.out, prod, v.start)
+	fmt.Fprintln(v.out, "Offsets are committed and the data kept: the next run resumes where this one stopped.")
 }
 
 // byKey lists counts by key, in key order: "bad_magic 288, oversize 288".

@@ -5,10 +5,14 @@
 package sample
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/streamscore/streamscore/schemas"
 )
 
 // SensorFeatures are the numeric fields of schemas/sensor_reading.avsc that
@@ -28,6 +32,8 @@ type Sensors struct {
 	anomalyRate float64
 	start       time.Time
 	n           int64
+	// shift is added to every reading's temperature (see Shift).
+	shift float64
 }
 
 // NewSensors returns a generator over devices devices.
@@ -40,13 +46,21 @@ func NewSensors(seed uint64, devices int, anomalyRate float64) *Sensors {
 	}
 }
 
+// Shift moves the temperature of every later reading by degrees, on top
+// of any earlier shift: the sensors have been moved to a warmer (or
+// cooler) place. Anomalies are drawn as before around the new baseline,
+// so a reading is an anomaly for the same reasons as before the shift; a
+// model that learnt the old temperatures takes the new normal for
+// overheating.
+func (s *Sensors) Shift(degrees float64) { s.shift += degrees }
+
 // Next returns the next reading as goavro's native form of
 // io.streamscore.sensors.SensorReading, and whether it is an anomaly.
 func (s *Sensors) Next() (map[string]any, bool) {
 	r := s.rng
 	device := int(s.n) % s.devices
 	s.n++
-	temp := 21 + 2.5*r.NormFloat64()
+	temp := 21 + s.shift + 2.5*r.NormFloat64()
 	humidity := 45 + 8*r.NormFloat64()
 	vibration := math.Abs(1.5 + 0.5*r.NormFloat64())
 	rssi := -70 + 8*r.NormFloat64()
@@ -89,4 +103,23 @@ func (s *Sensors) Next() (map[string]any, bool) {
 		rec["battery_volts"] = map[string]any{"double": volts}
 	}
 	return rec, anomaly
+}
+
+// LabelledSensorSchema is schemas/sensor_reading.avsc with the label as a
+// last field, the boolean "anomaly": the schema of a history topic, the
+// readings with their truth, that a trainer learns from.
+func LabelledSensorSchema() (string, error) {
+	var s map[string]any
+	if err := json.Unmarshal([]byte(schemas.SensorReading), &s); err != nil {
+		return "", err
+	}
+	fields, ok := s["fields"].([]any)
+	if !ok {
+		return "", errors.New("the sensor reading schema has no fields")
+	}
+	s["name"] = "LabelledSensorReading"
+	s["fields"] = append(fields, map[string]any{"name": "anomaly", "type": "boolean", "default": false,
+		"doc": "Whether the reading is an anomaly: its truth, known when the history is written."})
+	b, err := json.Marshal(s)
+	return string(b), err
 }

@@ -1,11 +1,9 @@
 package testkit
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/streamscore/streamscore/internal/sample"
-	"github.com/streamscore/streamscore/schemas"
 )
 
 // SensorRows are n labelled sensor readings from seed, oldest first: the
@@ -31,17 +29,11 @@ func labelled(gen interface{ Next() (map[string]any, bool) }, n int) []map[strin
 // as a history topic would carry it.
 func LabelledSensorSchema(t testing.TB) string {
 	t.Helper()
-	var s map[string]any
-	if err := json.Unmarshal([]byte(schemas.SensorReading), &s); err != nil {
-		t.Fatal(err)
-	}
-	s["name"] = "LabelledSensorReading"
-	s["fields"] = append(s["fields"].([]any), map[string]any{"name": "anomaly", "type": "boolean", "default": false})
-	b, err := json.Marshal(s)
+	s, err := sample.LabelledSensorSchema()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	return s
 }
 
 // NestedRows are n nested sensor readings from seed as goavro decodes
