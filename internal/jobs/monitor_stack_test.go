@@ -123,25 +123,7 @@ func runScheduler(t *testing.T, svc *jobs.Scheduler) (stop func()) {
 // count is a model's counter name{label=value}, 0 before it has one.
 func count(t *testing.T, reg *prometheus.Registry, name, model, label, value string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["model"] == model && labels[label] == value {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return testkit.MetricSum(t, reg, name, "model", model, label, value)
 }
 
 const (
