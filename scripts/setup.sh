@@ -58,9 +58,11 @@ if ! command -v helm >/dev/null 2>&1 && ! "$helm_bin" version >/dev/null 2>&1; t
 fi
 
 # promtool, for the chart's alerting rules (helm/): `promtool check rules`
-# and `promtool test rules`. Built once, about 5 minutes, at the version of
-# the Prometheus module the chart's Go tests parse PromQL with.
-promtool_version=$(cd "$root" && go list -m -f '{{.Version}}' github.com/prometheus/prometheus)
+# and `promtool test rules`. Built once, about 5 minutes. Pinned: the
+# Prometheus release the chart's Go tests parse PromQL with (v0.305.0)
+# cannot be installed with `go install`, as its go.mod has replace
+# directives; v0.316.0's has none.
+promtool_version=v0.316.0
 promtool_bin="$(go env GOPATH | cut -d: -f1)/bin/promtool"
 if ! command -v promtool >/dev/null 2>&1 && ! "$promtool_bin" --version >/dev/null 2>&1; then
 	log "installing promtool $promtool_version into $(dirname "$promtool_bin") (about 5 minutes)"

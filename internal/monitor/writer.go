@@ -168,6 +168,16 @@ func (w *Writer) write(win Window) {
 	w.logger.Info("monitoring window", win.logAttrs()...)
 }
 
+// Idle deletes the drift series of a version's window that saw no rows in
+// its span (an idle topic, a version swapped out): a gauge that kept the
+// last window's figure would keep an alert on drift firing on data that
+// is no longer there.
+func (w *Writer) Idle(topic, model, version, role string) {
+	w.gauges.mu.Lock()
+	defer w.gauges.mu.Unlock()
+	w.gauges.forget(KindDrift, prometheus.Labels{"topic": topic, "model": model, "version": version, "role": role})
+}
+
 // Labels counts labels read from a topic's labels, by outcome.
 func (w *Writer) Labels(topic, outcome string, n int64) {
 	if n > 0 {

@@ -159,6 +159,12 @@ func TestWriterRecordsAndGauges(t *testing.T) {
 	if n := testutil.CollectAndCount(w.gauges.online); n != 3 {
 		t.Errorf("%d online series, want version 3's three", n)
 	}
+	// Version 4's topic goes idle: its figures go, as they describe
+	// nothing any more.
+	w.Idle("readings", "sensors", "4", RoleChampion)
+	if n := testutil.CollectAndCount(w.gauges.nulls); n != 0 {
+		t.Errorf("%d null-ratio series left after the window of version 4 saw no rows", n)
+	}
 	names, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -18,10 +18,12 @@ import (
 // configured.
 const DefaultMonitorWindow = 5 * time.Minute
 
-// WindowWriter takes each closed monitoring window; *monitor.Writer is the
-// one in use.
+// WindowWriter takes each closed monitoring window, and hears of a
+// window that ended without rows, whose figures are then out of date;
+// *monitor.Writer is the one in use.
 type WindowWriter interface {
 	Write(monitor.Window)
+	Idle(topic, model, version, role string)
 }
 
 // Monitoring turns live drift profiles on (Deps.Monitoring).
@@ -143,6 +145,7 @@ func (m *monitoring) closeDue() {
 		}
 		if w.live.Records() == 0 {
 			delete(m.windows, key)
+			m.cfg.Writer.Idle(key.topic, key.model, key.version, key.role)
 			continue
 		}
 		m.close(key, w, now)

@@ -19,11 +19,18 @@ import (
 type windowLog struct {
 	mu      sync.Mutex
 	windows []monitor.Window
+	idle    []windowKey
 }
 
 func (l *windowLog) Write(w monitor.Window) {
 	l.mu.Lock()
 	l.windows = append(l.windows, w)
+	l.mu.Unlock()
+}
+
+func (l *windowLog) Idle(topic, model, version, role string) {
+	l.mu.Lock()
+	l.idle = append(l.idle, windowKey{topic, model, version, role})
 	l.mu.Unlock()
 }
 
@@ -117,6 +124,9 @@ func TestMonitoringWindows(t *testing.T) {
 	s.p.monitor.closeDue()
 	if w := log.take(); len(w) != 0 {
 		t.Fatalf("windows without rows were written: %+v", w)
+	}
+	if len(log.idle) != 5 {
+		t.Errorf("idle windows told: %v, want the 5 that saw no rows", log.idle)
 	}
 	if len(asked) != 3 {
 		t.Errorf("references asked for versions %v, want once per version (3)", asked)
