@@ -142,9 +142,9 @@ func driftJob(t *testing.T, model string) jobs.Job {
 // one-minute spans (on_drift: temperature above 0.2 for 3 minutes). Bad
 // records, another model's windows and the shadow's are skipped; a low
 // window in a run resets it; three high minutes in a row train once; after
-// it, windows that ended before the training began do not count, the
-// drift of the champion the training answered with a new version trains
-// no more, and another champion's drift, 3 minutes of it, trains again.
+// it, windows that ended before the training began do not count, and the
+// drift going on trains again only once it has covered 3 minutes of
+// windows ending after that training began.
 func TestOnDriftRetrainsOnSustainedDrift(t *testing.T) {
 	s := newStack(t)
 	s.produce("history", sensorRows(1, 500))
@@ -199,26 +199,58 @@ func TestOnDriftRetrainsOnSustainedDrift(t *testing.T) {
 	if n := driftTriggers(); n != 1 || len(cat.Versions("drifty")) != 1 {
 		t.Fatalf("%v drift triggers, %d versions: the drift already acted on triggered again", n, len(cat.Versions("drifty")))
 	}
-	// A third makes 3 minutes, but of the champion whose drift the
-	// training answered with a new version: that drift trains no more.
+	// A third is.
 	feed.send(driftWindow("drifty", "champion", base, 8, 0.5))
-	testkit.WaitFor(t, "the third window after the training", func() bool { return counted("drift") == 12 })
-	if n := driftTriggers(); n != 1 || len(cat.Versions("drifty")) != 1 {
-		t.Fatalf("%v drift triggers, %d versions: a drift already answered triggered again", n, len(cat.Versions("drifty")))
-	}
-	// Another champion brings its own reference: its drift, 3 minutes of
-	// it, trains again.
-	var next []map[string]any
-	for i := 9; i < 12; i++ {
-		w := driftWindow("drifty", "champion", base, i, 0.5)
-		w["model_version"] = "2"
-		next = append(next, w)
-	}
-	feed.send(next...)
-	testkit.WaitFor(t, "the training on the new champion's drift", func() bool { return len(cat.Versions("drifty")) == 2 })
+	testkit.WaitFor(t, "the second training on drift", func() bool { return len(cat.Versions("drifty")) == 2 })
 	if n := driftTriggers(); n != 2 {
 		t.Fatalf("%v drift triggers, want 2", n)
 	}
+}
+
+// TestOnDriftAnsweredByAChallenger runs on_drift under promote: online: a
+// drift training publishes a challenger, which answers its champion's
+// drift while the scorer judges it, so that drift, however long, trains no
+// more (each new challenger would restart the comparison); the drift of
+// another champion trains again.
+func TestOnDriftAnsweredByAChallenger(t *testing.T) {
+	s := newStack(t)
+	s.produce("history", sensorRows(1, 500))
+	cat := s.catalog()
+	feed := s.monitor("history.monitor")
+	reg := prometheus.NewRegistry()
+	job := driftJob(t, "judged")
+	job.Promote, job.Online = jobs.PromoteOnline, &jobs.Online{}
+	svc, err := jobs.NewScheduler([]jobs.Job{job}, jobs.SchedulerDeps{Runner: s.runner(cat), Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runScheduler(t, svc)
+	counted := func() float64 { return count(t, reg, windowsMetric, "judged", "result", "drift") }
+	start := time.Now().Truncate(time.Minute)
+	high := func(version string, from, to int) {
+		var ws []map[string]any
+		for i := from; i < to; i++ {
+			w := driftWindow("judged", "champion", start, i, 0.5)
+			w["model_version"] = version
+			ws = append(ws, w)
+		}
+		feed.send(ws...)
+	}
+	if _, err := s.runner(cat).Run(context.Background(), job, false, nil); err != nil { // v1, the champion
+		t.Fatal(err)
+	}
+	high("1", 0, 3)
+	testkit.WaitFor(t, "the drift training's challenger", func() bool {
+		return cat.Aliases("judged")[jobs.AliasChallenger] == 2 && cat.Aliases("judged")[jobs.AliasChampion] == 1
+	})
+	high("1", 3, 9)
+	testkit.WaitFor(t, "six more minutes of the champion's drift", func() bool { return counted() == 9 })
+	// A window is counted once acted on, so the triggers are all in.
+	if n := count(t, reg, triggersMetric, "judged", "reason", "drift"); n != 1 {
+		t.Fatalf("%v drift triggers: the champion's drift trained again while its challenger was being judged", n)
+	}
+	high("2", 9, 12)
+	testkit.WaitFor(t, "the training on the next champion's drift", func() bool { return len(cat.Versions("judged")) == 3 })
 }
 
 // TestOnDriftNotRetriggeredAfterRestart trains once on drift, then starts

@@ -165,7 +165,10 @@ func (r *monitorRules) decode(ctx context.Context, value []byte) (serde.Decoded,
 func (r *monitorRules) onDrift(w monitorWindow) {
 	r.st.mu.Lock()
 	began, running := r.st.began, r.st.running
-	published := !running && r.st.lastErr == nil && r.st.last != nil && r.st.last.Version.Version > 0
+	// Under promote: online, a training that published a challenger
+	// (not promoted) answers the drift while the scorer judges it.
+	published := !running && r.st.lastErr == nil && r.st.last != nil && r.st.last.Version.Version > 0 &&
+		!r.st.last.Promoted && r.st.job.Promote == PromoteOnline
 	r.st.mu.Unlock()
 	if !running {
 		r.drift.trained(began, published)
@@ -214,6 +217,9 @@ func (r *monitorRules) decide(ctx context.Context, w monitorWindow, v onlineVerd
 		}
 		r.logger.Info("champion promoted online", "version", ch.Version, "previous", ch.Previous, "reason", v.reason)
 	case onlineGivenUp:
+		if r.drift != nil {
+			r.drift.answered = "" // the challenger answers nothing any more: drift may train again
+		}
 		if r.online.givenUp != v.evidence.ChallengerVersion {
 			r.online.givenUp = v.evidence.ChallengerVersion
 			r.logger.Warn("challenger given up on: it stays challenger, and is never promoted online", append(attrs, "why", v.why)...)

@@ -116,10 +116,12 @@ type driftWatch struct {
 	// those that end after it began.
 	triggered time.Time
 	// triggeredOn is the champion version whose drift triggered it, and
-	// answered the champion version whose drift a training has answered
-	// with a published version: that version's drift retrains no more (the
-	// answer is the new version, being judged), until another champion
-	// brings its own reference. A training that failed is no answer.
+	// answered the champion version whose drift a training has answered,
+	// under promote: online, with a challenger: that version's drift
+	// retrains no more while the challenger is judged (a new challenger
+	// would restart the comparison), until another champion brings its
+	// own reference or the challenger is given up on. A training that
+	// failed, or whose version was promoted at once, is no such answer.
 	triggeredOn, answered string
 }
 
