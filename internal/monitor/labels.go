@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -72,6 +73,9 @@ type LabelsConfig struct {
 	Window    time.Duration
 	Budget    int64
 	LabelWait time.Duration
+	// MonitorTopic names each input's monitor topic, where the join's
+	// windows go and where, after a restart, it finds those it wrote.
+	MonitorTopic string
 	// Model is the model's name; Task and Labels are its spec's.
 	Model  string
 	Task   model.Task
@@ -115,7 +119,11 @@ type LabelJoin struct {
 	joins     map[string]*online.Join
 	latest    map[string]time.Time    // input topic -> the newest label time seen
 	counted   map[string]online.Stats // input topic -> the join's counts at the last flush
-	cutoff    time.Time               // windows starting before it are not written (Run)
+	patience  time.Duration           // catchUpPatience, but in tests
+	// written is, by input topic, the end of the last online window the
+	// monitor topic held at start: windows that start before it were
+	// written before a restart, and are not written again.
+	written map[string]time.Time
 }
 
 // topicRole says what a topic the join reads holds, for which input.
@@ -143,7 +151,7 @@ func NewLabelJoin(cfg LabelsConfig, kafkaOpts []kgo.Opt, decoder Decoder, writer
 	j := &LabelJoin{
 		cfg: cfg, opts: kafkaOpts, decoder: decoder, writer: writer, logger: logger, now: time.Now,
 		roles: map[string]topicRole{}, joins: map[string]*online.Join{}, latest: map[string]time.Time{},
-		counted: map[string]online.Stats{},
+		counted: map[string]online.Stats{}, patience: catchUpPatience,
 	}
 	var err error
 	if j.labelPath, err = avropath.Parse(cfg.LabelField); err != nil {
@@ -194,10 +202,21 @@ func (j *LabelJoin) Run(ctx context.Context) error {
 		case <-time.After(backoff):
 		}
 	}
-	// Windows before the one the join starts in were written by the join
-	// before a restart: the labels read again from before it rebuild the
-	// state (matches, duplicates), but their windows are not written again.
-	j.cutoff = j.now().Truncate(j.cfg.Window)
+	// The online windows this topic's join wrote before a restart are in
+	// the monitor topic: the labels read again rebuild the state (matches,
+	// duplicates, the comparison), but those windows are not written again.
+	for backoff := time.Second; ; backoff = min(2*backoff, time.Minute) {
+		var err error
+		if j.written, err = j.lastWritten(ctx); err == nil {
+			break
+		}
+		j.logger.Warn("label join: cannot read the monitor topic; retrying", "in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+	}
 	opts := append(slices.Clone(j.opts), kgo.ConsumePartitions(starts), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	if len(missing) > 0 {
 		// A topic made after the scorer started is read once it exists,
@@ -210,7 +229,21 @@ func (j *LabelJoin) Run(ctx context.Context) error {
 	}
 	defer client.Close()
 	j.logger.Info("label join started", "topics", len(starts))
-	progressed := j.now()
+	// When each partition being caught up last showed a record (the
+	// process's clock: this is about waiting, not about record times).
+	progressed := map[string]map[int32]time.Time{}
+	for topic, parts := range caughtUp {
+		progressed[topic] = map[int32]time.Time{}
+		for p := range parts {
+			progressed[topic][p] = time.Now()
+		}
+	}
+	caught := func(topic string, p int32) {
+		delete(caughtUp[topic], p)
+		if len(caughtUp[topic]) == 0 {
+			delete(caughtUp, topic)
+		}
+	}
 	for {
 		poll := ctx
 		var cancel context.CancelFunc = func() {}
@@ -232,20 +265,21 @@ func (j *LabelJoin) Run(ctx context.Context) error {
 		fetches.EachRecord(func(r *kgo.Record) {
 			j.apply(r)
 			if end, ok := caughtUp[r.Topic][r.Partition]; ok {
-				progressed = j.now()
+				progressed[r.Topic][r.Partition] = time.Now()
 				if r.Offset+1 >= end {
-					delete(caughtUp[r.Topic], r.Partition)
-					if len(caughtUp[r.Topic]) == 0 {
-						delete(caughtUp, r.Topic)
-					}
+					caught(r.Topic, r.Partition)
 				}
 			}
 		})
-		if len(caughtUp) > 0 && j.now().Sub(progressed) > catchUpPatience {
-			// A partition whose last records are transaction markers (or
-			// aborted records) never shows its end offset's record.
-			j.logger.Info("label join: partitions with nothing more to read taken as caught up", "topics", len(caughtUp))
-			clear(caughtUp)
+		for topic, parts := range caughtUp {
+			for p := range parts {
+				if time.Since(progressed[topic][p]) > j.patience {
+					// Its last records are transaction markers, or
+					// aborted: the end offset's record never shows.
+					j.logger.Info("label join: a partition with nothing more to read taken as caught up", "topic", topic, "partition", p)
+					caught(topic, p)
+				}
+			}
 		}
 		// Windows close only once what was there at start has been read:
 		// before that, a label read ahead of its prediction would close a
@@ -329,6 +363,91 @@ func (j *LabelJoin) startOffsets(ctx context.Context) (starts map[string]map[int
 	return starts, missing, caughtUp, nil
 }
 
+// lastWritten reads the online windows of this model the monitor topics
+// hold (since the labels the join reads again), and gives, by input topic,
+// the end of the last one.
+func (j *LabelJoin) lastWritten(ctx context.Context) (map[string]time.Time, error) {
+	written := map[string]time.Time{}
+	topics := map[string]string{} // monitor topic -> input
+	for _, in := range j.cfg.Inputs {
+		topics[TopicFor(j.cfg.MonitorTopic, in)] = in
+	}
+	cl, err := kgo.NewClient(j.opts...)
+	if err != nil {
+		return nil, fmt.Errorf("labels join: kafka client: %w", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	names := slices.Collect(maps.Keys(topics))
+	ends, err := adm.ListEndOffsets(ctx, names...)
+	if err != nil {
+		return nil, fmt.Errorf("monitor topics' end offsets: %w", err)
+	}
+	since := j.now().Truncate(j.cfg.Window).Add(-j.cfg.LabelWait - j.cfg.Window)
+	from, err := adm.ListOffsetsAfterMilli(ctx, since.UnixMilli(), names...)
+	if err != nil {
+		return nil, fmt.Errorf("monitor topics' offsets: %w", err)
+	}
+	starts, left := map[string]map[int32]kgo.Offset{}, map[string]map[int32]int64{}
+	for topic, parts := range listedAll(from) {
+		for p, o := range parts {
+			if end, ok := ends.Lookup(topic, p); ok && end.Err == nil && o.Offset < end.Offset {
+				if starts[topic] == nil {
+					starts[topic], left[topic] = map[int32]kgo.Offset{}, map[int32]int64{}
+				}
+				starts[topic][p], left[topic][p] = kgo.NewOffset().At(o.Offset), end.Offset
+			}
+		}
+	}
+	if len(starts) == 0 {
+		return written, nil
+	}
+	reader, err := kgo.NewClient(append(slices.Clone(j.opts), kgo.ConsumePartitions(starts))...)
+	if err != nil {
+		return nil, fmt.Errorf("labels join: kafka client: %w", err)
+	}
+	defer reader.Close()
+	for len(left) > 0 {
+		poll, cancel := context.WithTimeout(ctx, j.patience)
+		fetches := reader.PollFetches(poll)
+		cancel()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if fetches.Empty() {
+			break // the rest are transaction markers, or nothing more comes
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			if r.Offset+1 >= left[r.Topic][r.Partition] {
+				delete(left[r.Topic], r.Partition)
+				if len(left[r.Topic]) == 0 {
+					delete(left, r.Topic)
+				}
+			}
+			rec, err := j.decode(r.Value)
+			if err != nil || rec["kind"] != KindOnline || rec["model_name"] != j.cfg.Model {
+				return
+			}
+			in := topics[r.Topic]
+			if end, ok := rec["window_end"].(time.Time); ok && rec["topic"] == in && end.After(written[in]) {
+				written[in] = end
+			}
+		})
+	}
+	return written, nil
+}
+
+// listedAll is listed over every topic of a listing.
+func listedAll(l kadm.ListedOffsets) map[string]map[int32]kadm.ListedOffset {
+	out := map[string]map[int32]kadm.ListedOffset{}
+	for topic, parts := range l {
+		if ok := listed(parts); len(ok) > 0 {
+			out[topic] = ok
+		}
+	}
+	return out
+}
+
 // listed keeps the partitions an offset listing answered for: a topic that
 // does not exist comes back as one entry with an error.
 func listed(parts map[int32]kadm.ListedOffset) map[int32]kadm.ListedOffset {
@@ -348,12 +467,14 @@ func (j *LabelJoin) apply(r *kgo.Record) {
 		return
 	}
 	join := j.joins[role.input]
-	if r.Timestamp.After(j.now().Add(maxClockSkew)) {
-		if role.kind == labelsKind {
-			j.writer.Labels(role.input, LabelInvalid, 1)
-		}
-		j.logger.Debug("label join: a record stamped in the future is left out", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "timestamp", r.Timestamp)
+	if ahead := r.Timestamp.After(j.now().Add(maxClockSkew)); ahead && role.kind == labelsKind {
+		j.writer.Labels(role.input, LabelInvalid, 1)
+		j.logger.Debug("label join: a label stamped in the future is left out", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "timestamp", r.Timestamp)
 		return
+	} else if ahead {
+		// A prediction's time is its input's, which a producer with a
+		// clock ahead sets: taken as now, it still meets its label.
+		r.Timestamp = j.now()
 	}
 	if role.kind == labelsKind {
 		l, err := j.label(r)
@@ -385,10 +506,10 @@ func (j *LabelJoin) flush() {
 			continue
 		}
 		for _, rep := range join.Flush(watermark) {
-			if rep.Start.Before(j.cutoff) || rep.Labelled == 0 {
-				// Before the cutoff: written before a restart. Without a
-				// labelled record: a version no longer predicting, whose
-				// figures would only repeat.
+			if rep.Start.Before(j.written[input]) || rep.Labelled+rep.Unmatched+rep.Late+rep.Duplicate == 0 {
+				// Before the cutoff: written before a restart. With no
+				// label at all: a version no longer predicting, whose
+				// comparison, if it has one, did not move.
 				continue
 			}
 			j.writer.Write(Window{

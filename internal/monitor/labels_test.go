@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/embedded"
@@ -27,8 +28,9 @@ const labelSchema = `{"type": "record", "name": "Label", "namespace": "t", "fiel
   {"name": "id", "type": "string"},
   {"name": "label", "type": "string"}]}`
 
-// sinkLog collects what a join writes.
+// sinkLog collects what a join writes, and hands it on to next, if set.
 type sinkLog struct {
+	next    windowSink
 	mu      sync.Mutex
 	windows []Window
 	counts  map[string]int64
@@ -38,9 +40,15 @@ func (l *sinkLog) Write(w Window) {
 	l.mu.Lock()
 	l.windows = append(l.windows, w)
 	l.mu.Unlock()
+	if l.next != nil {
+		l.next.Write(w)
+	}
 }
 
-func (l *sinkLog) Labels(_, outcome string, n int64) {
+func (l *sinkLog) Labels(topic, outcome string, n int64) {
+	if l.next != nil {
+		l.next.Labels(topic, outcome, n)
+	}
 	l.mu.Lock()
 	if l.counts == nil {
 		l.counts = map[string]int64{}
@@ -73,15 +81,16 @@ func scored(id string, version string, score float64) map[string]any {
 }
 
 // TestLabelJoinOverKafka produces the predictions of a champion and a
-// shadow version and late labels, joined on the record key, and checks the
-// online windows: every labelled key counted for both versions, the
-// comparison on the champion's window, an unusable label and one stamped
-// far in the future counted invalid, a duplicate counted. Then a second
-// join starts, as after a restart, and more labels come for keys predicted
-// before it: it rebuilds its state from the topics (the predictions read
-// back from the output and shadow topics match the new labels, and the
-// comparison goes on over every paired record), and does not write again
-// the window the first join wrote.
+// shadow version, starts a join and produces late labels, joined on the
+// record key, and checks the online windows: every labelled key counted
+// for both versions, the comparison on the champion's window, an unusable
+// label and one stamped far in the future counted invalid, a duplicate
+// counted. The join stops; while it is down more labels come, for keys
+// predicted before, and a second join starts some windows later, as after
+// a restart: it rebuilds its state from the topics (the predictions read
+// back match the new labels, and the comparison goes on over every paired
+// record), writes the window the first left open, and does not write
+// again the one the first wrote (which it finds in the monitor topic).
 func TestLabelJoinOverKafka(t *testing.T) {
 	st := stackkit.Start(t, embedded.Config{})
 	out := st.Register(t, "readings.scored-value", scoredSchema)
@@ -91,42 +100,36 @@ func TestLabelJoinOverKafka(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	writer := newTestWriter(t, st, prometheus.NewRegistry())
+	t.Cleanup(func() { writer.Close(10 * time.Second) })
 
 	const keys, first = 60, 50
 	const window = 2 * time.Second
-	c := time.Now().Truncate(window) // the clock of both joins starts here
+	c := time.Now().Truncate(window) // the joins' clocks are set from here
 	id := func(i int) string { return fmt.Sprintf("r%03d", i) }
 	truth := func(i int) string { return map[bool]string{true: "fault", false: "ok"}[i%3 == 0] }
 	label := func(key, class string, at time.Time) *kgo.Record {
 		return &kgo.Record{Topic: "readings.labels", Key: []byte(key), Value: labels.Frame(t, map[string]any{"id": key, "label": class}), Timestamp: at}
 	}
-	var records []*kgo.Record
+	var predictions []*kgo.Record
 	for i := range keys {
 		score := 0.2 + 0.5*float64(i%7)/7
 		if i%3 == 0 {
 			score += 0.25
 		}
 		at := c.Add(time.Duration(i) * time.Millisecond)
-		records = append(records,
+		predictions = append(predictions,
 			&kgo.Record{Topic: "readings.scored", Key: []byte(id(i)), Value: out.Frame(t, scored(id(i), "1", score)), Timestamp: at},
 			&kgo.Record{Topic: "readings.shadow", Key: []byte(id(i)), Value: shadow.Frame(t, scored(id(i), "2", min(score+0.1*float64(i%2), 1))), Timestamp: at})
 	}
-	for i := range first {
-		records = append(records, label(id(i), truth(i), c.Add(500*time.Millisecond+time.Duration(i)*time.Millisecond)))
-	}
-	records = append(records,
-		label(id(0), "ok", c.Add(time.Second)), // a duplicate
-		&kgo.Record{Topic: "readings.labels", Key: []byte("junk"), Value: []byte("not avro"), Timestamp: c.Add(time.Second)},
-		label("ahead", "ok", c.Add(24*time.Hour)), // stamped far ahead: it must not close the windows to come
-		// Moves the labels' time past the first window: it closes.
-		label("zzz", "ok", c.Add(2*window+500*time.Millisecond)))
-	st.ProduceRecords(t, records...)
+	st.ProduceRecords(t, predictions...)
 
-	run := func(now time.Time, want int) ([]Window, map[string]int64) {
+	// start runs a join with its clock at now until stop.
+	start := func(now time.Time) (log *sinkLog, stop func()) {
 		t.Helper()
-		log := &sinkLog{}
+		log = &sinkLog{next: writer}
 		join, err := NewLabelJoin(LabelsConfig{
-			Topic: "{topic}.labels", Inputs: []string{"readings"},
+			Topic: "{topic}.labels", MonitorTopic: DefaultTopic, Inputs: []string{"readings"},
 			OutputFor: func(in string) string { return in + ".scored" }, ShadowFor: func(in string) string { return in + ".shadow" },
 			Window: window, LabelWait: time.Hour, Model: "sensors", Task: model.Classification, Labels: []string{"ok", "fault"},
 		}, st.KafkaOpts(), decoder, log, nil)
@@ -137,14 +140,19 @@ func TestLabelJoinOverKafka(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- join.Run(ctx) }()
+		return log, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	await := func(log *sinkLog, n int) ([]Window, map[string]int64) {
+		t.Helper()
 		testkit.WaitFor(t, "the champion's and the shadow's windows", func() bool {
 			w, _ := log.snapshot()
-			return len(w) >= want
+			return len(w) >= n
 		})
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
 		return log.snapshot()
 	}
 	check := func(windows []Window, start time.Time, labelled, paired int64) {
@@ -173,18 +181,99 @@ func TestLabelJoinOverKafka(t *testing.T) {
 		}
 	}
 
-	windows, counts := run(c.Add(time.Second), 2)
+	log, stop := start(c.Add(time.Second))
+	var labelled []*kgo.Record
+	for i := range first {
+		labelled = append(labelled, label(id(i), truth(i), c.Add(500*time.Millisecond+time.Duration(i)*time.Millisecond)))
+	}
+	st.ProduceRecords(t, append(labelled,
+		label(id(0), "ok", c.Add(time.Second)), // a duplicate
+		&kgo.Record{Topic: "readings.labels", Key: []byte("junk"), Value: []byte("not avro"), Timestamp: c.Add(time.Second)},
+		label("ahead", "ok", c.Add(24*time.Hour)), // stamped far ahead: it must not close the windows to come
+		// Moves the labels' time into the third window: the first closes.
+		label("zzz", "ok", c.Add(2*window+100*time.Millisecond)))...)
+	windows, counts := await(log, 2)
 	check(windows, c, first, first)
 	if counts[LabelInvalid] != 2 || counts["duplicate"] != 1 || counts["matched"] != first {
 		t.Errorf("label counts %v, want two invalid, one duplicate and %d matched", counts, first)
 	}
+	stop()
+	readMonitor(t, st, "readings.monitor", 2) // what the first wrote is there
 
-	// A restart two windows on; labels come for the keys not yet labelled.
+	// While no join runs, labels come for the keys not yet labelled, in the
+	// third window (which the first join left open); the second starts two
+	// windows later.
 	var more []*kgo.Record
 	for i := first; i < keys; i++ {
 		more = append(more, label(id(i), truth(i), c.Add(2*window+time.Second)))
 	}
 	st.ProduceRecords(t, append(more, label("zzz2", "ok", c.Add(3*window+500*time.Millisecond)))...)
-	windows, _ = run(c.Add(2*window+time.Second), 2)
+	log, stop = start(c.Add(4*window + time.Second))
+	windows, _ = await(log, 2)
+	stop()
 	check(windows, c.Add(2*window), keys-first, keys)
+}
+
+// TestLabelJoinCatchesUpOnTransactionalOutputs writes the predictions in
+// a Kafka transaction, as a scorer in exactly-once mode does, so that each
+// output partition ends with a commit marker no consumer sees: the join
+// takes such a partition as read once it shows nothing more, and goes on
+// to write its windows.
+func TestLabelJoinCatchesUpOnTransactionalOutputs(t *testing.T) {
+	st := stackkit.Start(t, embedded.Config{})
+	out := st.Register(t, "readings.scored-value", scoredSchema)
+	labels := st.Register(t, "readings.labels-value", labelSchema)
+	decoder, err := serde.NewDecoder(st.Registry(), serde.DecoderConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const window = 2 * time.Second
+	c := time.Now().Truncate(window)
+	txn := st.Client(t, kgo.TransactionalID("scorer-eos"))
+	ctx := context.Background()
+	if err := txn.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	var records []*kgo.Record
+	for i := range 20 {
+		key := fmt.Sprintf("r%03d", i)
+		records = append(records, &kgo.Record{Topic: "readings.scored", Key: []byte(key), Value: out.Frame(t, scored(key, "1", float64(i)/20)), Timestamp: c})
+	}
+	if err := txn.ProduceSync(ctx, records...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	records = records[:0]
+	for i := range 20 {
+		key := fmt.Sprintf("r%03d", i)
+		class := map[bool]string{true: "fault", false: "ok"}[i >= 10]
+		records = append(records, &kgo.Record{Topic: "readings.labels", Key: []byte(key), Value: labels.Frame(t, map[string]any{"id": key, "label": class}), Timestamp: c.Add(time.Second)})
+	}
+	records = append(records, &kgo.Record{Topic: "readings.labels", Key: []byte("tick"), Value: labels.Frame(t, map[string]any{"id": "tick", "label": "ok"}), Timestamp: c.Add(window + time.Second)})
+	st.ProduceRecords(t, records...)
+
+	log := &sinkLog{}
+	join, err := NewLabelJoin(LabelsConfig{
+		Topic: "{topic}.labels", MonitorTopic: DefaultTopic, Inputs: []string{"readings"},
+		OutputFor: func(in string) string { return in + ".scored" },
+		Window:    window, LabelWait: time.Hour, Model: "sensors", Task: model.Classification, Labels: []string{"ok", "fault"},
+	}, st.KafkaOpts(), decoder, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	join.now = func() time.Time { return c.Add(window + 2*time.Second) }
+	join.patience = 200 * time.Millisecond
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- join.Run(runCtx) }()
+	testkit.WaitFor(t, "the window of the transactional predictions", func() bool {
+		w, _ := log.snapshot()
+		return len(w) == 1 && w[0].Online.Labelled == 20
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }

@@ -71,6 +71,7 @@ type Writer struct {
 
 	queue   chan Window
 	done    chan struct{} // closed when the writing goroutine ends
+	stop    chan struct{} // closed when Close gives up waiting for it
 	closeMu sync.RWMutex  // Write holds it to send, Close to close queue
 	closed  bool
 
@@ -99,7 +100,7 @@ func NewWriter(deps WriterDeps) (*Writer, error) {
 	w := &Writer{
 		topic: deps.Topic, client: deps.Client, registry: deps.Registry, codec: codec,
 		gauges: g, logger: deps.Logger, ids: map[string]uint32{},
-		queue: make(chan Window, writeQueue), done: make(chan struct{}),
+		queue: make(chan Window, writeQueue), done: make(chan struct{}), stop: make(chan struct{}),
 	}
 	go w.run()
 	return w, nil
@@ -113,10 +114,13 @@ func TopicFor(template, input string) string {
 	return strings.ReplaceAll(template, "{topic}", input)
 }
 
-// Write queues a closed window to be written, without waiting: a window
-// the writer has no room for is dropped and counted (FailBehind), as is
-// one written after Close.
+// Write sets the gauges of a closed window and queues its record, without
+// waiting: a record the writer has no room for is dropped and counted
+// (FailBehind), as is one written after Close. The gauges are set here,
+// by the caller, so that they follow the windows in the order they close
+// (and Idle after them), whatever the writer's backlog.
 func (w *Writer) Write(win Window) {
+	w.gauges.observe(win)
 	w.closeMu.RLock()
 	defer w.closeMu.RUnlock()
 	if w.closed {
@@ -130,17 +134,22 @@ func (w *Writer) Write(win Window) {
 	}
 }
 
-// run writes the queued windows until Close.
+// run writes the queued windows until Close; after Close has given up
+// waiting, what is left is counted and dropped without writing.
 func (w *Writer) run() {
 	defer close(w.done)
 	for win := range w.queue {
-		w.write(win)
+		select {
+		case <-w.stop:
+			w.fail(FailBehind, w.TopicFor(win.Topic), errors.New("the writer was closed before the window was written"))
+		default:
+			w.write(win)
+		}
 	}
 }
 
-// write sets the gauges of a closed window and produces its record.
+// write produces a closed window's record.
 func (w *Writer) write(win Window) {
-	w.gauges.observe(win)
 	topic := w.TopicFor(win.Topic)
 	id, err := w.schemaID(topic + "-value")
 	if err != nil {
@@ -221,6 +230,7 @@ func (w *Writer) Close(timeout time.Duration) {
 	select {
 	case <-w.done:
 	case <-ctx.Done():
+		close(w.stop)
 		w.logger.Warn("monitor windows not written before the drain timeout")
 	}
 	if err := w.client.Flush(ctx); err != nil {

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -153,9 +154,9 @@ func TestWriterRecordsAndGauges(t *testing.T) {
 	// its online ones stay until an online window of 4 closes.
 	w.Write(Window{Kind: KindDrift, Topic: "readings", Model: "sensors", Version: "4", Role: RoleChampion, Start: end, End: end.Add(5 * time.Minute),
 		Drift: &drift.Report{Records: 10, Features: []drift.FeatureReport{{Name: "temperature", Kind: "numeric", NullRate: 0}}}})
-	testkit.WaitFor(t, "version 4's window to be written", func() bool {
-		return testutil.CollectAndCount(w.gauges.nulls) == 1 && testutil.CollectAndCount(w.gauges.psi) == 0
-	})
+	if psi, nulls := testutil.CollectAndCount(w.gauges.psi), testutil.CollectAndCount(w.gauges.nulls); psi != 0 || nulls != 1 {
+		t.Errorf("%d psi and %d null-ratio series after the swap, want none (version 4 has no reference) and version 4's one", psi, nulls)
+	}
 	if n := testutil.CollectAndCount(w.gauges.online); n != 3 {
 		t.Errorf("%d online series, want version 3's three", n)
 	}
@@ -178,7 +179,8 @@ func TestWriterRecordsAndGauges(t *testing.T) {
 
 // TestWriteNeverWaits writes windows while the schema registry hangs:
 // every Write returns, the windows the writer has no room for are dropped
-// and counted, and Close gives up on the hung one after its timeout.
+// and counted, Close gives up on the hung one after its timeout, and a
+// Write after Close is dropped.
 func TestWriteNeverWaits(t *testing.T) {
 	st := stackkit.Start(t, embedded.Config{})
 	release := make(chan struct{})
@@ -205,6 +207,31 @@ func TestWriteNeverWaits(t *testing.T) {
 	if dropped := testutil.ToFloat64(w.gauges.failures.WithLabelValues(FailBehind)); dropped < n-writeQueue-1 {
 		t.Errorf("%v windows dropped as behind, want at least %d", dropped, n-writeQueue-1)
 	}
-	w.Close(0)
+	closed := make(chan struct{})
+	go func() {
+		w.Close(0)
+		close(closed)
+	}()
+	testkit.WaitFor(t, "Close to give up on the hung registry", func() bool {
+		select {
+		case <-closed:
+			return true
+		default:
+			return false
+		}
+	})
 	w.Write(Window{Kind: KindDrift, Topic: "t", Drift: &drift.Report{}}) // after Close: dropped, no panic
+}
+
+// TestZScoreStaysFinite checks what a comparison without variance (an
+// infinite statistic) becomes: a finite z far past any significance, of
+// its sign, so the trainer can act on it and the catalog keep it.
+func TestZScoreStaysFinite(t *testing.T) {
+	for _, tt := range []struct{ in, want float64 }{
+		{math.Inf(1), maxZ}, {math.Inf(-1), -maxZ}, {math.NaN(), 0}, {3.2, 3.2}, {-41, -maxZ},
+	} {
+		if got := zScore(tt.in); got != tt.want {
+			t.Errorf("zScore(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
 }

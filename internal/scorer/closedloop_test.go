@@ -3,8 +3,8 @@ package scorer_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,7 +15,9 @@ import (
 	"github.com/streamscore/streamscore/internal/fit"
 	"github.com/streamscore/streamscore/internal/jobs"
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/serde"
 	"github.com/streamscore/streamscore/internal/testkit"
+	"github.com/streamscore/streamscore/internal/testkit/stackkit"
 	"github.com/streamscore/streamscore/internal/trainer"
 )
 
@@ -46,38 +48,37 @@ func TestClosedLoopRetrainsOnDriftAndPromotesOnline(t *testing.T) {
 	// version never saw.
 	var shifted atomic.Bool
 	gen := sample.NewSensors(21, 40, 0.1)
-	var mu sync.Mutex
-	n := 0
-	next := func() (reading, labelled map[string]any, anomaly bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		rec, anomaly := gen.Next()
-		if shifted.Load() {
-			temp := rec["temperature"].(float64) + 5
-			rec["temperature"], anomaly = temp, temp > 26.5
+	n := 0 // records made: the generator and n are the producing goroutine's
+	encode := func(sch stackkit.Schema, native map[string]any) []byte {
+		value, err := sch.Codec.BinaryFromNative(serde.AppendFrame(nil, sch.ID), native)
+		if err != nil {
+			panic(err) // the sample records fit their schemas: a bug here
 		}
-		labelled = make(map[string]any, len(rec)+1)
-		for k, v := range rec {
-			labelled[k] = v
-		}
-		labelled["anomaly"] = anomaly
-		n++
-		return rec, labelled, anomaly
+		return value
 	}
-	produce := func(count int) {
-		t.Helper()
+	reading := stackkit.Schema{ID: id, Codec: codec}
+	produce := func(count int) error {
 		var records []*kgo.Record
 		for range count {
-			reading, labelled, anomaly := next()
+			rec, anomaly := gen.Next()
+			if shifted.Load() {
+				temp := rec["temperature"].(float64) + 5
+				rec["temperature"], anomaly = temp, temp > 26.5
+			}
+			labelled := maps.Clone(rec)
+			labelled["anomaly"] = anomaly
+			n++
 			key := []byte(fmt.Sprintf("r-%07d", n))
 			records = append(records,
-				&kgo.Record{Topic: live, Key: key, Value: frame(t, id, codec, reading)},
-				&kgo.Record{Topic: history, Value: historySchema.Frame(t, labelled)},
-				&kgo.Record{Topic: live + ".labels", Key: key, Value: truths.Frame(t, map[string]any{"anomaly": anomaly})})
+				&kgo.Record{Topic: live, Key: key, Value: encode(reading, rec)},
+				&kgo.Record{Topic: history, Value: encode(historySchema, labelled)},
+				&kgo.Record{Topic: live + ".labels", Key: key, Value: encode(truths, map[string]any{"anomaly": anomaly})})
 		}
-		e.produce(records...)
+		return e.client.ProduceSync(context.Background(), records...).FirstErr()
 	}
-	produce(3000)
+	if err := produce(3000); err != nil {
+		t.Fatal(err)
+	}
 
 	opts, err := fit.ParseOptions([]byte(`{"family": "gbdt", "features": ["temperature", "humidity", "vibration", "rssi", "sound"],
 		"label": "anomaly", "params": {"num_trees": 15, "max_depth": 3}}`))
@@ -120,22 +121,32 @@ func TestClosedLoopRetrainsOnDriftAndPromotesOnline(t *testing.T) {
 	sc.Monitor.Window = time.Second
 	sc.Monitor.LabelsTopic, sc.Monitor.LabelField = "{topic}.labels", "anomaly"
 	svc, stop := e.start(sc)
-	// The stream flows until the test ends, 30 records every 10 ms.
-	streaming, done := make(chan struct{}), make(chan struct{})
+	// The stream flows until the test ends, 30 records every 10 ms, on a
+	// goroutine of its own, which reports a failure to produce when it
+	// ends.
+	streaming, done := make(chan struct{}), make(chan error, 1)
 	go func() {
-		defer close(done)
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
 			case <-streaming:
+				done <- nil
 				return
 			case <-tick.C:
-				produce(30)
+				if err := produce(30); err != nil {
+					done <- err
+					return
+				}
 			}
 		}
 	}()
-	defer func() { close(streaming); <-done }()
+	defer func() {
+		close(streaming)
+		if err := <-done; err != nil {
+			t.Errorf("producing the stream: %v", err)
+		}
+	}()
 	e.consumeUntil(3000, live+".scored")
 
 	shifted.Store(true)

@@ -181,7 +181,7 @@ func (s *Service) buildLabelJoin(kafkaOpts []kgo.Opt, decoder monitor.Decoder, s
 		shadowFor = streamCfg.ShadowFor
 	}
 	join, err := monitor.NewLabelJoin(monitor.LabelsConfig{
-		Topic: m.LabelsTopic, Inputs: streamCfg.Topics, OutputFor: streamCfg.WithDefaults().OutputFor, ShadowFor: shadowFor,
+		Topic: m.LabelsTopic, MonitorTopic: m.Topic, Inputs: streamCfg.Topics, OutputFor: streamCfg.WithDefaults().OutputFor, ShadowFor: shadowFor,
 		KeyField: m.LabelKeyField, LabelField: m.LabelField,
 		Window: m.Window, Budget: int64(m.JoinBudgetMB) << 20, LabelWait: m.LabelWait,
 		Model: spec.Name, Task: spec.Task, Labels: spec.Labels,

@@ -63,7 +63,9 @@ func (c *manualClock) add(d time.Duration) {
 // TestMonitoringWindows scores records of two topics, swaps the model and
 // shadow-scores, and checks that each closed window is written once per
 // topic, version and role, with every row it saw, aligned to the window
-// length, and that a window without rows is not written.
+// length; that a window without rows is not written, and the writer is
+// told it is idle, once for each; and that a version's reference profile
+// is asked for once.
 func TestMonitoringWindows(t *testing.T) {
 	const n, every = 300, time.Minute
 	f := newFixture(t, n)
@@ -125,8 +127,20 @@ func TestMonitoringWindows(t *testing.T) {
 	if w := log.take(); len(w) != 0 {
 		t.Fatalf("windows without rows were written: %+v", w)
 	}
+	idle := map[windowKey]bool{}
+	for _, k := range log.idle {
+		idle[k] = true
+	}
+	for _, k := range []windowKey{
+		{"bench", "bench", "1", monitor.RoleChampion}, {"other", "bench", "1", monitor.RoleChampion},
+		{"bench", "bench", "2", monitor.RoleChampion}, {"bench", "bench", "9", monitor.RoleShadow}, {"other", "bench", "9", monitor.RoleShadow},
+	} {
+		if !idle[k] {
+			t.Errorf("the writer was not told %+v went idle", k)
+		}
+	}
 	if len(log.idle) != 5 {
-		t.Errorf("idle windows told: %v, want the 5 that saw no rows", log.idle)
+		t.Errorf("idle windows told: %v, want each of the 5 once", log.idle)
 	}
 	if len(asked) != 3 {
 		t.Errorf("references asked for versions %v, want once per version (3)", asked)
