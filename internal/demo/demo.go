@@ -147,7 +147,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	fmt.Fprintln(cfg.Out)
 
-	loop := newLoopWatch(train.Catalog(), streams[0].service.Metrics(), "http://"+train.Addr()+"/metrics", prod, began)
+	job, err := sensorJob(cfg.MonitorWindow, cfg.Rate)
+	if err != nil {
+		train.Close()
+		return err
+	}
+	loop := newLoopWatch(train.Catalog(), streams[0].service.Metrics(), "http://"+train.Addr()+"/metrics", prod, job, began)
 	view, err := newView(viewDeps{
 		brokers: stack.Brokers(), registry: reg, scorers: gatherers,
 		outputs: []string{streams[0].output, streams[1].output}, dlq: "streamscore.dlq", monitor: monitorTopic,
@@ -206,7 +211,8 @@ func prepareTopics(ctx context.Context, brokers []string, reg *srclient.SchemaRe
 		}
 		*t.codec = codec{Codec: c, id: uint32(s.ID())}
 	}
-	// The scorer would create the monitor topic, with one partition; the
-	// view and the trainer read it from its start, so it is there first.
+	// The scorer would create the monitor topic, with one partition; it is
+	// made first so that the view and the trainer, which read it from its
+	// end at their start, read it from its first window.
 	return codecs, createTopic(ctx, brokers, monitorTopic, 1)
 }

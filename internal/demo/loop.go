@@ -43,7 +43,11 @@ const (
 // sensorJob is the trainer's job for the sensor model: gradient-boosted
 // trees over the ten sensor fields, retrained when the champion's inputs
 // drift, promoted when live labels show the new version better.
-func sensorJob(window time.Duration) (jobs.Job, error) {
+//
+// A drift window counts if it holds a quarter of the readings the rate
+// offers in it, at most the trainer's default: at low rates the default
+// would never be met, and the loop never close.
+func sensorJob(window time.Duration, rate int) (jobs.Job, error) {
 	features, err := json.Marshal(sample.SensorFeatures)
 	if err != nil {
 		return jobs.Job{}, err
@@ -59,15 +63,16 @@ func sensorJob(window time.Duration) (jobs.Job, error) {
 		Promote: jobs.PromoteOnline,
 		// A thousand labelled readings hold about fifty anomalies: enough
 		// for DeLong's test to tell the models apart after the shift.
-		Online:  &jobs.Online{MinLabelled: 1000, Alpha: 0.05},
-		OnDrift: &jobs.OnDrift{Topic: monitorTopic, PSI: jobs.DefaultDriftPSI, For: driftWindows * window},
+		Online: &jobs.Online{MinLabelled: 1000, Alpha: 0.05},
+		OnDrift: &jobs.OnDrift{Topic: monitorTopic, PSI: jobs.DefaultDriftPSI, For: driftWindows * window,
+			MinRecords: max(1, min(jobs.DefaultDriftMinRecords, int64(float64(rate)*window.Seconds()/4)))},
 	}, nil
 }
 
 // newTrainer builds the trainer service with the sensor job, listening on
 // addr.
 func newTrainer(ctx context.Context, cfg Config, stack *embedded.Stack) (*trainer.Service, error) {
-	job, err := sensorJob(cfg.MonitorWindow)
+	job, err := sensorJob(cfg.MonitorWindow, cfg.Rate)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,7 @@ type loopWatch struct {
 	scorer  gatherer
 	trainer gatherer
 	prod    *producer
+	job     jobs.Job // the sensor model's, whose rules it reports
 	// since is when the demo started: the catalog's history before it is
 	// an earlier run's.
 	since   time.Time
@@ -59,9 +60,9 @@ type loopWatch struct {
 	state   Loop
 }
 
-func newLoopWatch(cat *catalog.Catalog, scorer gatherer, trainerMetrics string, prod *producer, since time.Time) *loopWatch {
+func newLoopWatch(cat *catalog.Catalog, scorer gatherer, trainerMetrics string, prod *producer, job jobs.Job, since time.Time) *loopWatch {
 	return &loopWatch{
-		catalog: cat, scorer: scorer, trainer: scrape(trainerMetrics), prod: prod, since: since,
+		catalog: cat, scorer: scorer, trainer: scrape(trainerMetrics), prod: prod, job: job, since: since,
 		changes: len(cat.History(sensorModel)),
 		state:   Loop{Shadowed: map[string]bool{}, PSIAfterShift: map[string]float64{}, OnlineWindows: map[string]int{}},
 	}
@@ -76,8 +77,8 @@ func (w *loopWatch) poll(out io.Writer, start time.Time) {
 	}
 	if n := int(counter(w.trainer, "streamscore_training_triggers_total", "reason", "drift")); n > w.state.DriftTrainings {
 		w.state.DriftTrainings = n
-		fmt.Fprintf(out, "  trainer drift above PSI %.2f for %d windows: retraining %s on the last %d windows of %s\n",
-			jobs.DefaultDriftPSI, driftWindows, sensorModel, trainWindows, historyTopic)
+		fmt.Fprintf(out, "  trainer drift above PSI %.2f for %v: retraining %s on the last %v of %s\n",
+			w.job.OnDrift.PSI, w.job.OnDrift.For, sensorModel, w.job.Window, historyTopic)
 	}
 	history := w.catalog.History(sensorModel)
 	for _, c := range history[min(w.changes, len(history)):] {

@@ -53,11 +53,6 @@ func (v *view) window(r *kgo.Record) {
 		return
 	}
 	w := parseWindow(rec)
-	// The label join re-reads the labels of its last minutes when it
-	// starts, and writes again the windows an earlier run wrote.
-	if w.end.Before(v.loop.since) {
-		return
-	}
 	fmt.Fprintln(v.out, w.line(v.start))
 	v.loop.observe(w)
 }

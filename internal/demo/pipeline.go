@@ -47,8 +47,11 @@ func sensorPipeline() *pipeline {
 func textPipeline() *pipeline {
 	return &pipeline{topic: messageTopic, serve: func(ctx context.Context, cfg Config, sc *scorer.Config) (string, error) {
 		path, about, err := ensureTextModel(ctx, cfg)
+		if err != nil {
+			return "", err
+		}
 		sc.Model.Path = path
-		return about, err
+		return about, nil
 	}}
 }
 

@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/sample"
+	"github.com/streamscore/streamscore/internal/serde"
 )
 
 // producer offers sample readings, and a message for every fourth reading,
@@ -32,7 +32,7 @@ type producer struct {
 	badEvery   int
 	labelDelay time.Duration
 	shiftAfter time.Duration
-	// run tells this run's keys from an earlier run's: the label join
+	// runID tells this run's keys from an earlier run's: the label join
 	// joins on the key.
 	runID       string
 	n, messages int
@@ -218,8 +218,7 @@ func (p *producer) nextMessage(now time.Time) *kgo.Record {
 
 // frame is rec in the schema registry's wire format.
 func frame(c codec, rec map[string]any) []byte {
-	b := binary.BigEndian.AppendUint32([]byte{0}, c.id)
-	b, err := c.BinaryFromNative(b, rec)
+	b, err := c.BinaryFromNative(serde.AppendFrame(nil, c.id), rec)
 	if err != nil {
 		panic(fmt.Sprintf("sample record does not fit its own schema: %v", err)) // a bug in package sample or here
 	}

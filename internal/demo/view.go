@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamscore/streamscore/internal/deadletter"
+	"github.com/streamscore/streamscore/internal/serde"
 )
 
 // view consumes the scorers' outputs, dead letters and the sensor
@@ -41,7 +41,8 @@ type view struct {
 	latencies []time.Duration // since the last progress line
 	lastIn    float64
 	explained map[string]bool
-	until     func(Totals) bool // Config.Until
+	until     func(Totals) bool        // Config.Until
+	codecs    map[uint32]*goavro.Codec // by schema id (decode)
 }
 
 // errEnough ends the view, and so the demo, when Config.Until says so.
@@ -70,7 +71,7 @@ func newView(d viewDeps) (*view, error) {
 		return nil, fmt.Errorf("view: %w", err)
 	}
 	return &view{client: client, registry: d.registry, metrics: d.scorers, outputs: d.outputs, monitor: d.monitor,
-		loop: d.loop, out: d.out, explained: map[string]bool{}}, nil
+		loop: d.loop, out: d.out, explained: map[string]bool{}, codecs: map[uint32]*goavro.Codec{}}, nil
 }
 
 func (v *view) run(ctx context.Context) error {
@@ -217,25 +218,31 @@ func (v *view) show(r *kgo.Record) {
 		label, orDash(anomaly), pred["model_name"], pred["model_version"], source)
 }
 
+// decode decodes a framed record with its writer schema, compiled once per
+// schema id.
 func (v *view) decode(value []byte) (map[string]any, error) {
-	if len(value) < 5 {
-		return nil, fmt.Errorf("short value")
-	}
-	s, err := v.registry.GetSchema(int(binary.BigEndian.Uint32(value[1:5])))
+	id, body, err := serde.ParseFrame(value)
 	if err != nil {
 		return nil, err
 	}
-	codec, err := goavro.NewCodec(s.Schema())
-	if err != nil {
-		return nil, err
+	codec, ok := v.codecs[id]
+	if !ok {
+		s, err := v.registry.GetSchema(int(id))
+		if err != nil {
+			return nil, err
+		}
+		if codec, err = goavro.NewCodec(s.Schema()); err != nil {
+			return nil, err
+		}
+		v.codecs[id] = codec
 	}
-	native, _, err := codec.NativeFromBinary(value[5:])
+	native, _, err := codec.NativeFromBinary(body)
 	if err != nil {
 		return nil, err
 	}
 	rec, ok := native.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("output is a %T, not a record", native)
+		return nil, fmt.Errorf("a %T, not a record", native)
 	}
 	return rec, nil
 }
