@@ -125,7 +125,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer prod.close()
 
-	train, err := newTrainer(ctx, cfg, stack)
+	job, err := sensorJob(cfg.MonitorWindow, cfg.Rate)
+	if err != nil {
+		return err
+	}
+	train, err := newTrainer(ctx, cfg, stack, job)
 	if err != nil {
 		return err
 	}
@@ -147,11 +151,6 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	fmt.Fprintln(cfg.Out)
 
-	job, err := sensorJob(cfg.MonitorWindow, cfg.Rate)
-	if err != nil {
-		train.Close()
-		return err
-	}
 	loop := newLoopWatch(train.Catalog(), streams[0].service.Metrics(), "http://"+train.Addr()+"/metrics", prod, job, began)
 	view, err := newView(viewDeps{
 		brokers: stack.Brokers(), registry: reg, scorers: gatherers,

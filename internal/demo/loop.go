@@ -70,12 +70,8 @@ func sensorJob(window time.Duration, rate int) (jobs.Job, error) {
 }
 
 // newTrainer builds the trainer service with the sensor job, listening on
-// addr.
-func newTrainer(ctx context.Context, cfg Config, stack *embedded.Stack) (*trainer.Service, error) {
-	job, err := sensorJob(cfg.MonitorWindow, cfg.Rate)
-	if err != nil {
-		return nil, err
-	}
+// the configured address.
+func newTrainer(ctx context.Context, cfg Config, stack *embedded.Stack, job jobs.Job) (*trainer.Service, error) {
 	tc := trainer.DefaultConfig()
 	tc.Kafka.Brokers = stack.Brokers()
 	tc.Registry.URL = stack.RegistryURL()
